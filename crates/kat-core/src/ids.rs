@@ -1,0 +1,64 @@
+//! Identifiers: UUIDv7 (time-ordered) in newtypes so that a patient id can never be
+//! passed where a user id is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new id. The caller supplies the UUIDv7 (made from the current time at
+            /// the shell), keeping the core free of clocks and randomness.
+            pub fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s.trim()).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A patient of the clinic.
+    PatientId
+);
+id_type!(
+    /// A staff account or an API client.
+    UserId
+);
+id_type!(
+    /// A bearer token for the JSON API.
+    TokenId
+);
+id_type!(
+    /// One entry of the audit log.
+    AuditId
+);

@@ -1,0 +1,419 @@
+//! The conformance suite: one behaviour, checked against every adapter.
+//!
+//! Each adapter's tests call [`conformance_suite!`] with an async expression that makes
+//! a fresh, empty, migrated store (or `None` to skip, which prints a loud notice). Each
+//! case below becomes one `#[tokio::test]` in the adapter's test binary.
+
+use crate::*;
+use jiff::{Timestamp, ToSpan};
+use kat_core::audit::{AuditAction, AuditActor, AuditFilter, AuditOutcome, NewAuditEntry};
+use kat_core::ids::{PatientId, TokenId, UserId};
+use kat_core::patient::{Demographics, DemographicsForm, PatientQuery};
+use kat_core::role::Role;
+use kat_core::user::{AccountKind, Username};
+use uuid::Uuid;
+
+/// Generates one test per conformance case. `$make` is an async expression giving
+/// `Option<Box<dyn Store>>`; `None` skips the case with a notice.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::conformance_suite!(@cases $make;
+            users_round_trip,
+            duplicate_usernames_conflict_by_name,
+            user_activation_and_password,
+            sessions_touch_and_expire,
+            tokens_hash_lookup_and_revocation,
+            patients_get_sequential_mrns,
+            patient_search_by_name_date_and_mrn,
+            patient_search_escapes_like_wildcards,
+            patient_update_checks_the_version,
+            audit_entries_append_and_filter,
+            dropped_transaction_rolls_back,
+            times_round_trip_to_the_microsecond,
+            meta_is_a_small_key_value_table
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                match $make.await {
+                    Some(store) => $crate::conformance::$case(&*store).await,
+                    None => eprintln!(
+                        "\n*** SKIPPED conformance case `{}`: no database server reachable ***\n",
+                        stringify!($case)
+                    ),
+                }
+            }
+        )*
+    };
+}
+
+fn t0() -> Timestamp {
+    "2026-03-01T09:00:00Z".parse().unwrap()
+}
+
+fn new_user(name: &str, role: Role) -> NewUser {
+    NewUser {
+        id: UserId::from_uuid(Uuid::now_v7()),
+        username: Username::parse(name).unwrap(),
+        display_name: format!("{name} (test)"),
+        role,
+        kind: AccountKind::Staff,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$fake$fake".into()),
+        created_at: t0(),
+    }
+}
+
+fn demographics(given: &str, family: &str, birth: &str) -> Demographics {
+    DemographicsForm {
+        given_name: given.into(),
+        family_name: family.into(),
+        birth_date: birth.into(),
+        sex_at_birth: "female".into(),
+        phone: "+1 555 010 1234".into(),
+        email: format!("{}@example.org", given.to_lowercase()),
+        address: "1 Main St\nSpringfield".into(),
+        emergency_contact_name: "Sam Doe".into(),
+        emergency_contact_relationship: "partner".into(),
+        emergency_contact_phone: "555 010 9999".into(),
+        ..Default::default()
+    }
+    .parse(jiff::civil::date(2026, 11, 22))
+    .unwrap()
+}
+
+fn audit(action: AuditAction, at: Timestamp, user: Option<UserId>, patient: Option<PatientId>) -> NewAuditEntry {
+    NewAuditEntry {
+        at,
+        actor: AuditActor {
+            user_id: user,
+            label: "tester".into(),
+        },
+        action,
+        resource_type: "patient".into(),
+        resource_id: patient.map(|p| p.to_string()),
+        patient_id: patient,
+        remote_addr: "127.0.0.1".into(),
+        outcome: AuditOutcome::Allowed,
+        request_id: Some("req-1".into()),
+    }
+}
+
+pub async fn users_round_trip(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let admin = tx.insert_user(&new_user("admin.one", Role::Admin)).await.unwrap();
+    let nurse = tx.insert_user(&new_user("nurse.kim", Role::Nurse)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.user_by_id(admin.id).await.unwrap(), Some(admin.clone()));
+    assert_eq!(tx.user_by_id(UserId::from_uuid(Uuid::now_v7())).await.unwrap(), None);
+    let creds = tx
+        .credentials_by_username(&Username::parse("nurse.kim").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(creds.user, nurse);
+    assert!(creds.password_hash.unwrap().starts_with("$argon2id$"));
+    let names: Vec<String> = tx
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username.to_string())
+        .collect();
+    assert_eq!(names, vec!["admin.one", "nurse.kim"]);
+    assert_eq!(tx.count_active_admins().await.unwrap(), 1);
+}
+
+pub async fn duplicate_usernames_conflict_by_name(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_user(&new_user("dup", Role::Nurse)).await.unwrap();
+    let err = tx.insert_user(&new_user("dup", Role::Admin)).await.unwrap_err();
+    assert!(
+        err.is_conflict_on(constraints::USERS_USERNAME_UNIQUE),
+        "unexpected error {err:?}"
+    );
+}
+
+pub async fn user_activation_and_password(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let admin = tx.insert_user(&new_user("boss", Role::Admin)).await.unwrap();
+    tx.set_user_active(admin.id, false).await.unwrap();
+    assert_eq!(tx.count_active_admins().await.unwrap(), 0);
+    assert!(!tx.user_by_id(admin.id).await.unwrap().unwrap().active);
+    tx.set_password_hash(admin.id, "$argon2id$new").await.unwrap();
+    let creds = tx
+        .credentials_by_username(&admin.username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(creds.password_hash.as_deref(), Some("$argon2id$new"));
+    let missing = UserId::from_uuid(Uuid::now_v7());
+    assert!(matches!(tx.set_user_active(missing, true).await, Err(StoreError::NotFound)));
+}
+
+pub async fn sessions_touch_and_expire(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let user = tx.insert_user(&new_user("sess", Role::Therapist)).await.unwrap();
+    let session = |hash: &str, created: Timestamp| SessionRecord {
+        id_hash: hash.into(),
+        user_id: user.id,
+        created_at: created,
+        last_seen_at: created,
+        remote_addr: "127.0.0.1".into(),
+    };
+    tx.insert_session(&session("old", t0())).await.unwrap();
+    tx.insert_session(&session("new", t0() + 10.minutes())).await.unwrap();
+    tx.touch_session("old", t0() + 5.minutes()).await.unwrap();
+    let old = tx.session_by_hash("old").await.unwrap().unwrap();
+    assert_eq!(old.last_seen_at, t0() + 5.minutes());
+    assert_eq!(old.created_at, t0());
+
+    // Idle cut-off exactly at last_seen keeps the session (strictly before is stale).
+    let removed = tx
+        .delete_stale_sessions(t0() + 5.minutes(), t0() - 1.hour())
+        .await
+        .unwrap();
+    assert_eq!(removed, 0);
+    let removed = tx
+        .delete_stale_sessions(t0() + 5.minutes() + 1.microsecond(), t0() - 1.hour())
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(tx.session_by_hash("old").await.unwrap().is_none());
+    // Absolute lifetime: created before the cut-off is removed even if recently seen.
+    let removed = tx
+        .delete_stale_sessions(t0(), t0() + 10.minutes() + 1.microsecond())
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    tx.insert_session(&session("third", t0())).await.unwrap();
+    tx.delete_session("third").await.unwrap();
+    assert!(tx.session_by_hash("third").await.unwrap().is_none());
+}
+
+pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let user = tx.insert_user(&new_user("bot", Role::FrontDesk)).await.unwrap();
+    let token = ApiTokenRecord {
+        id: TokenId::from_uuid(Uuid::now_v7()),
+        user_id: user.id,
+        label: "import script".into(),
+        token_hash: "abc123".into(),
+        created_at: t0(),
+        revoked_at: None,
+        last_used_at: None,
+    };
+    tx.insert_token(&token).await.unwrap();
+    assert_eq!(tx.token_by_hash("abc123").await.unwrap(), Some(token.clone()));
+    assert_eq!(tx.token_by_hash("nope").await.unwrap(), None);
+    let dup = ApiTokenRecord {
+        id: TokenId::from_uuid(Uuid::now_v7()),
+        ..token.clone()
+    };
+    assert!(tx.insert_token(&dup).await.unwrap_err().is_conflict_on(constraints::API_TOKENS_HASH_UNIQUE));
+
+    tx.touch_token(token.id, t0() + 1.minute()).await.unwrap();
+    tx.revoke_token(token.id, t0() + 2.minutes()).await.unwrap();
+    tx.revoke_token(token.id, t0() + 3.minutes()).await.unwrap();
+    let stored = tx.token_by_hash("abc123").await.unwrap().unwrap();
+    assert_eq!(stored.revoked_at, Some(t0() + 2.minutes()), "first revocation time is kept");
+    assert_eq!(stored.last_used_at, Some(t0() + 1.minute()));
+    assert_eq!(tx.list_tokens().await.unwrap().len(), 1);
+    assert!(matches!(
+        tx.revoke_token(TokenId::from_uuid(Uuid::now_v7()), t0()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn patients_get_sequential_mrns(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let a = tx
+        .insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ada", "Quinn", "1984-03-07"), t0())
+        .await
+        .unwrap();
+    let b = tx
+        .insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ben", "Ross", "1990-12-31"), t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(a.mrn.as_str(), "KAT-000001");
+    assert_eq!(b.mrn.as_str(), "KAT-000002");
+    assert_eq!(a.version, 1);
+    assert_eq!(a.demographics, demographics("Ada", "Quinn", "1984-03-07"));
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.patient_by_id(a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(tx.count_patients().await.unwrap(), 2);
+    assert_eq!(tx.patient_by_id(PatientId::from_uuid(Uuid::now_v7())).await.unwrap(), None);
+}
+
+pub async fn patient_search_by_name_date_and_mrn(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    for (g, f, b) in [
+        ("Ada", "Quinn", "1984-03-07"),
+        ("Adam", "Quincy", "1971-01-15"),
+        ("Zoe", "Adams", "1984-03-07"),
+        ("Ben", "Ross", "1990-12-31"),
+    ] {
+        tx.insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics(g, f, b), t0())
+            .await
+            .unwrap();
+    }
+    let names = |ps: Vec<kat_core::patient::Patient>| -> Vec<String> {
+        ps.iter().map(|p| p.demographics.sort_name()).collect()
+    };
+    let found = tx.search_patients(&PatientQuery::parse("ada"), 50).await.unwrap();
+    assert_eq!(names(found), vec!["Adams, Zoe", "Quincy, Adam", "Quinn, Ada"]);
+    let found = tx.search_patients(&PatientQuery::parse("QUIN"), 50).await.unwrap();
+    assert_eq!(names(found), vec!["Quincy, Adam", "Quinn, Ada"]);
+    let found = tx.search_patients(&PatientQuery::parse("1984-03-07"), 50).await.unwrap();
+    assert_eq!(names(found), vec!["Adams, Zoe", "Quinn, Ada"]);
+    let found = tx.search_patients(&PatientQuery::parse("ada 1984-03-07 quinn"), 50).await.unwrap();
+    assert_eq!(names(found), vec!["Quinn, Ada"]);
+    let found = tx.search_patients(&PatientQuery::parse("kat-000004"), 50).await.unwrap();
+    assert_eq!(names(found), vec!["Ross, Ben"]);
+    let found = tx.search_patients(&PatientQuery::parse("nobody"), 50).await.unwrap();
+    assert!(found.is_empty());
+    let found = tx.search_patients(&PatientQuery::parse(""), 2).await.unwrap();
+    assert_eq!(found.len(), 2, "an empty query lists, up to the limit");
+}
+
+pub async fn patient_search_escapes_like_wildcards(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ada", "Quinn", "1984-03-07"), t0())
+        .await
+        .unwrap();
+    for q in ["%", "_", "a%n", "\\"] {
+        let found = tx.search_patients(&PatientQuery::parse(q), 50).await.unwrap();
+        assert!(found.is_empty(), "`{q}` must be matched literally");
+    }
+}
+
+pub async fn patient_update_checks_the_version(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let p = tx
+        .insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ada", "Quinn", "1984-03-07"), t0())
+        .await
+        .unwrap();
+    let mut changed = demographics("Ada", "Quinn-Lee", "1984-03-07");
+    changed.email = None;
+    changed.emergency_contact = Default::default();
+    let updated = tx
+        .update_patient(p.id, 1, &changed, t0() + 1.hour())
+        .await
+        .unwrap();
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.demographics, changed);
+    assert_eq!(updated.updated_at, t0() + 1.hour());
+    assert_eq!(updated.created_at, t0());
+    assert_eq!(updated.mrn, p.mrn);
+    assert!(matches!(
+        tx.update_patient(p.id, 1, &changed, t0()).await,
+        Err(StoreError::StaleVersion)
+    ));
+    assert!(matches!(
+        tx.update_patient(PatientId::from_uuid(Uuid::now_v7()), 1, &changed, t0()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn audit_entries_append_and_filter(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let user = tx.insert_user(&new_user("auditor", Role::Admin)).await.unwrap();
+    let other = tx.insert_user(&new_user("other", Role::Nurse)).await.unwrap();
+    let patient = PatientId::from_uuid(Uuid::now_v7());
+    let e1 = tx
+        .append_audit(&audit(AuditAction::Create, t0(), Some(user.id), Some(patient)))
+        .await
+        .unwrap();
+    let e2 = tx
+        .append_audit(&audit(AuditAction::Read, t0() + 1.hour(), Some(other.id), Some(patient)))
+        .await
+        .unwrap();
+    let mut denied = audit(AuditAction::Read, t0() + 2.hours(), None, None);
+    denied.outcome = AuditOutcome::Denied;
+    let e3 = tx.append_audit(&denied).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(e1.seq < e2.seq && e2.seq < e3.seq);
+
+    let mut tx = store.begin().await.unwrap();
+    let all = tx
+        .query_audit(&AuditFilter { limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(all, vec![e3.clone(), e2.clone(), e1.clone()], "newest first, stored whole");
+    let by_user = tx
+        .query_audit(&AuditFilter { user_id: Some(user.id), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(by_user, vec![e1.clone()]);
+    let by_patient = tx
+        .query_audit(&AuditFilter { patient_id: Some(patient), limit: 100, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(by_patient, vec![e2.clone(), e1.clone()]);
+    // `from` is inclusive, `to` exclusive.
+    let window = tx
+        .query_audit(&AuditFilter {
+            from: Some(t0() + 1.hour()),
+            to: Some(t0() + 2.hours()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(window, vec![e2.clone()]);
+    let page = tx
+        .query_audit(&AuditFilter { limit: 1, before_seq: Some(e3.seq), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(page, vec![e2]);
+}
+
+pub async fn dropped_transaction_rolls_back(store: &dyn Store) {
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_user(&new_user("ghost", Role::Nurse)).await.unwrap();
+        tx.insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ada", "Quinn", "1984-03-07"), t0())
+            .await
+            .unwrap();
+        tx.append_audit(&audit(AuditAction::Create, t0(), None, None)).await.unwrap();
+        // Dropped without commit.
+    }
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.list_users().await.unwrap().is_empty());
+    assert_eq!(tx.count_patients().await.unwrap(), 0);
+    assert!(tx
+        .query_audit(&AuditFilter { limit: 10, ..Default::default() })
+        .await
+        .unwrap()
+        .is_empty());
+    // The next patient still gets the first MRN.
+    let p = tx
+        .insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ada", "Quinn", "1984-03-07"), t0())
+        .await
+        .unwrap();
+    assert!(p.mrn.as_str().starts_with("KAT-"));
+}
+
+pub async fn times_round_trip_to_the_microsecond(store: &dyn Store) {
+    let at: Timestamp = "2026-07-04T23:59:59.123456Z".parse().unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let p = tx
+        .insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ada", "Quinn", "2000-02-29"), at)
+        .await
+        .unwrap();
+    assert_eq!(p.created_at, at);
+    assert_eq!(p.demographics.birth_date.to_string(), "2000-02-29");
+}
+
+pub async fn meta_is_a_small_key_value_table(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.meta("demo").await.unwrap(), None);
+    tx.set_meta("demo", "true").await.unwrap();
+    tx.set_meta("demo", "false").await.unwrap();
+    assert_eq!(tx.meta("demo").await.unwrap().as_deref(), Some("false"));
+}

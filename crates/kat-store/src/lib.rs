@@ -1,0 +1,169 @@
+//! The storage port of kat.
+//!
+//! The app talks to storage only through these traits, which speak the domain types of
+//! `kat-core`. Two adapters implement them (SQLite and PostgreSQL); both must pass the
+//! same conformance suite (`conformance`, behind the feature of that name).
+//!
+//! Every use case opens one transaction with [`Store::begin`], does its reads and writes
+//! (including its audit entries) on the [`Tx`], and commits. A `Tx` dropped without
+//! `commit` rolls back, so an error half-way leaves nothing half-saved.
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod records;
+pub mod rows;
+
+pub use records::*;
+
+use async_trait::async_trait;
+use kat_core::audit::{AuditEntry, AuditFilter, NewAuditEntry};
+use kat_core::ids::{PatientId, TokenId, UserId};
+use kat_core::patient::{Demographics, Patient, PatientQuery};
+use kat_core::user::{User, Username};
+use jiff::Timestamp;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A named constraint refused the write (a duplicate username, say). The name is the
+    /// same in both adapters' schemas.
+    #[error("conflict on {constraint}")]
+    Conflict { constraint: String },
+    /// The record changed since the caller read it (optimistic concurrency).
+    #[error("the record was changed by someone else")]
+    StaleVersion,
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data could not be read back: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_conflict_on(&self, name: &str) -> bool {
+        matches!(self, StoreError::Conflict { constraint } if constraint == name)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database an adapter talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database holding one clinic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// The version of the newest migration applied.
+    async fn migration_level(&self) -> StoreResult<i64>;
+    /// Starts a read-write transaction.
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Closes the connections, flushing what the database keeps in memory.
+    async fn close(&self);
+}
+
+/// One transaction. Every repository of the port is reachable from it.
+#[async_trait]
+pub trait Tx: UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + Send {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserRepo {
+    async fn insert_user(&mut self, user: &NewUser) -> StoreResult<User>;
+    async fn user_by_id(&mut self, id: UserId) -> StoreResult<Option<User>>;
+    /// The account with its password hash, for login.
+    async fn credentials_by_username(
+        &mut self,
+        username: &Username,
+    ) -> StoreResult<Option<UserCredentials>>;
+    async fn list_users(&mut self) -> StoreResult<Vec<User>>;
+    async fn count_active_admins(&mut self) -> StoreResult<i64>;
+    async fn set_user_active(&mut self, id: UserId, active: bool) -> StoreResult<()>;
+    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait SessionRepo {
+    async fn insert_session(&mut self, session: &SessionRecord) -> StoreResult<()>;
+    async fn session_by_hash(&mut self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    async fn touch_session(&mut self, id_hash: &str, at: Timestamp) -> StoreResult<()>;
+    async fn delete_session(&mut self, id_hash: &str) -> StoreResult<()>;
+    /// Removes sessions last seen before `idle_before` or created before `created_before`.
+    async fn delete_stale_sessions(
+        &mut self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait TokenRepo {
+    async fn insert_token(&mut self, token: &ApiTokenRecord) -> StoreResult<()>;
+    async fn token_by_hash(&mut self, hash: &str) -> StoreResult<Option<ApiTokenRecord>>;
+    async fn list_tokens(&mut self) -> StoreResult<Vec<ApiTokenRecord>>;
+    /// Marks a token revoked; revoking twice keeps the first time.
+    async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()>;
+    async fn touch_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait PatientRepo {
+    /// Registers a patient and assigns the next MRN.
+    async fn insert_patient(
+        &mut self,
+        id: PatientId,
+        demographics: &Demographics,
+        at: Timestamp,
+    ) -> StoreResult<Patient>;
+    async fn patient_by_id(&mut self, id: PatientId) -> StoreResult<Option<Patient>>;
+    /// Patients matching every term, ordered by family then given name; `limit` at most.
+    async fn search_patients(&mut self, query: &PatientQuery, limit: u32)
+    -> StoreResult<Vec<Patient>>;
+    /// Replaces the demographics if the stored version is still `expected_version`.
+    async fn update_patient(
+        &mut self,
+        id: PatientId,
+        expected_version: i64,
+        demographics: &Demographics,
+        at: Timestamp,
+    ) -> StoreResult<Patient>;
+    async fn count_patients(&mut self) -> StoreResult<i64>;
+}
+
+/// The audit log. There is deliberately no method that changes or deletes an entry,
+/// and both schemas refuse UPDATE and DELETE on the table.
+#[async_trait]
+pub trait AuditRepo {
+    async fn append_audit(&mut self, entry: &NewAuditEntry) -> StoreResult<AuditEntry>;
+    /// Entries matching the filter, newest first.
+    async fn query_audit(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// Small facts about the database itself (is it a demo clinic, its instance id).
+#[async_trait]
+pub trait MetaRepo {
+    async fn meta(&mut self, key: &str) -> StoreResult<Option<String>>;
+    async fn set_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// Constraint names shared by both schemas.
+pub mod constraints {
+    pub const USERS_USERNAME_UNIQUE: &str = "users_username_key";
+    pub const PATIENTS_MRN_UNIQUE: &str = "patients_mrn_key";
+    pub const API_TOKENS_HASH_UNIQUE: &str = "api_tokens_hash_key";
+}

@@ -1,0 +1,68 @@
+//! Records the port stores that are not clinical domain objects (accounts, sessions,
+//! tokens).
+
+use jiff::Timestamp;
+use kat_core::ids::{TokenId, UserId};
+use kat_core::role::Role;
+use kat_core::user::{AccountKind, User, Username};
+use std::fmt;
+
+/// A new account. `password_hash` is an argon2id PHC string, or `None` for API clients.
+#[derive(Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub username: Username,
+    pub display_name: String,
+    pub role: Role,
+    pub kind: AccountKind,
+    pub password_hash: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An account with its password hash, read only for login.
+#[derive(Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+impl fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserCredentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A login session. Only the SHA-256 of the cookie's secret is stored, so a copy of the
+/// database does not let anyone take over a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub remote_addr: String,
+}
+
+/// A bearer token for the JSON API; only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRecord {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub label: String,
+    pub token_hash: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}

@@ -210,12 +210,6 @@ pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
     tx.insert_token(&token).await.unwrap();
     assert_eq!(tx.token_by_hash("abc123").await.unwrap(), Some(token.clone()));
     assert_eq!(tx.token_by_hash("nope").await.unwrap(), None);
-    let dup = ApiTokenRecord {
-        id: TokenId::from_uuid(Uuid::now_v7()),
-        ..token.clone()
-    };
-    assert!(tx.insert_token(&dup).await.unwrap_err().is_conflict_on(constraints::API_TOKENS_HASH_UNIQUE));
-
     tx.touch_token(token.id, t0() + 1.minute()).await.unwrap();
     tx.revoke_token(token.id, t0() + 2.minutes()).await.unwrap();
     tx.revoke_token(token.id, t0() + 3.minutes()).await.unwrap();
@@ -227,6 +221,13 @@ pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
         tx.revoke_token(TokenId::from_uuid(Uuid::now_v7()), t0()).await,
         Err(StoreError::NotFound)
     ));
+    // A failed statement spoils the transaction (PostgreSQL aborts it), so the
+    // conflict is the last thing this transaction does.
+    let dup = ApiTokenRecord {
+        id: TokenId::from_uuid(Uuid::now_v7()),
+        ..token.clone()
+    };
+    assert!(tx.insert_token(&dup).await.unwrap_err().is_conflict_on(constraints::API_TOKENS_HASH_UNIQUE));
 }
 
 pub async fn patients_get_sequential_mrns(store: &dyn Store) {

@@ -77,6 +77,9 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// One transaction. Every repository of the port is reachable from it.
+///
+/// After any call returns an error the transaction is spoiled (PostgreSQL aborts it):
+/// drop it and report the error; do not go on using it.
 #[async_trait]
 pub trait Tx: UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

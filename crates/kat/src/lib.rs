@@ -1,0 +1,1 @@
+//! kat binary library

@@ -1,0 +1,120 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at
+//! `/api/openapi.json`, which is generated from these handlers.
+//!
+//! Callers authenticate with `Authorization: Bearer <token>` (`kat token create`), or
+//! with a signed-in page session. Errors are `application/problem+json`.
+
+mod audit;
+mod patients;
+
+use crate::AppState;
+use crate::app::{Actor, AppError, Ctx};
+use crate::error::ApiError;
+use crate::middleware::{Principal, RequestMeta};
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use serde::Serialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kat API",
+        description = "The JSON API of kat, a clinical platform for ketamine-assisted therapy programs. \
+                       Every call is audited. Times are RFC 3339 in UTC; dates are YYYY-MM-DD.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "patients", description = "The patient registry"),
+        (name = "audit", description = "The append-only audit log (admins)")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(patients::search, patients::create))
+        .routes(routes!(patients::read, patients::patch))
+        .routes(routes!(audit::list))
+}
+
+/// The OpenAPI document of every `/api/v1` route.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = router().split_for_parts();
+    doc.info.version = crate::view::VERSION.to_string();
+    doc
+}
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi_document())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+    version: &'static str,
+    /// `sqlite` or `postgres`.
+    database: &'static str,
+    /// The newest database migration applied.
+    migration_level: i64,
+}
+
+/// Liveness and version, for monitoring. No authentication; no patient data.
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let level = state.store.migration_level().await.map_err(AppError::from)?;
+    Ok(Json(Health {
+        status: "ok",
+        version: crate::view::VERSION,
+        database: state.store.backend().as_str(),
+        migration_level: level,
+    }))
+}
+
+/// An authenticated API caller.
+pub struct Caller {
+    pub ctx: Ctx,
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    pub fn fail(&self, error: AppError) -> ApiError {
+        ApiError { error, request_id: self.meta.request_id.clone() }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let meta = parts
+            .extensions
+            .get::<RequestMeta>()
+            .cloned()
+            .expect("authenticate middleware runs first");
+        let Some(principal) = parts.extensions.get::<Principal>().cloned() else {
+            return Err(ApiError { error: AppError::Unauthenticated, request_id: meta.request_id });
+        };
+        let ctx = Ctx::new(
+            Actor::User(principal.user),
+            meta.remote_addr.clone(),
+            meta.request_id.clone(),
+            state.clock.now(),
+            &state.config.time_zone,
+        );
+        Ok(Caller { ctx, meta })
+    }
+}

@@ -1,0 +1,287 @@
+//! `/api/v1/patients`: the registry over JSON.
+
+use super::Caller;
+use crate::AppState;
+use crate::app::{AppError, patients};
+use crate::error::{ApiError, Problem};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kat_core::FieldErrors;
+use kat_core::ids::PatientId;
+use kat_core::patient::{DemographicsForm, Patient};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+/// A registered patient.
+#[derive(Serialize, ToSchema)]
+pub struct PatientDto {
+    #[schema(format = Uuid)]
+    id: String,
+    /// Medical record number, assigned by kat.
+    #[schema(example = "KAT-000042")]
+    mrn: String,
+    given_name: String,
+    family_name: String,
+    #[schema(format = Date, example = "1984-03-07")]
+    birth_date: String,
+    /// `female`, `male`, `intersex` or `unknown`.
+    sex_at_birth: String,
+    gender_identity: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    emergency_contact_name: Option<String>,
+    emergency_contact_relationship: Option<String>,
+    emergency_contact_phone: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// Increases with every edit; send it back with PATCH to detect concurrent edits.
+    version: i64,
+}
+
+impl From<&Patient> for PatientDto {
+    fn from(p: &Patient) -> Self {
+        let d = &p.demographics;
+        let f = DemographicsForm::from(d);
+        let opt = |s: String| if s.is_empty() { None } else { Some(s) };
+        Self {
+            id: p.id.to_string(),
+            mrn: p.mrn.to_string(),
+            given_name: f.given_name,
+            family_name: f.family_name,
+            birth_date: f.birth_date,
+            sex_at_birth: f.sex_at_birth,
+            gender_identity: opt(f.gender_identity),
+            phone: opt(f.phone),
+            email: opt(f.email),
+            address: opt(f.address),
+            emergency_contact_name: opt(f.emergency_contact_name),
+            emergency_contact_relationship: opt(f.emergency_contact_relationship),
+            emergency_contact_phone: opt(f.emergency_contact_phone),
+            created_at: p.created_at.to_string(),
+            updated_at: p.updated_at.to_string(),
+            version: p.version,
+        }
+    }
+}
+
+/// Demographics to register. `given_name`, `family_name`, `birth_date` (YYYY-MM-DD)
+/// and `sex_at_birth` are required; the rest are optional strings.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Documents the body; the handler parses it field by field.
+pub struct PatientInput {
+    #[schema(example = "Ada")]
+    given_name: String,
+    #[schema(example = "Quinn")]
+    family_name: String,
+    #[schema(format = Date, example = "1984-03-07")]
+    birth_date: String,
+    /// `female`, `male`, `intersex` or `unknown`.
+    #[schema(example = "female")]
+    sex_at_birth: String,
+    gender_identity: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    emergency_contact_name: Option<String>,
+    emergency_contact_relationship: Option<String>,
+    emergency_contact_phone: Option<String>,
+}
+
+/// A JSON merge patch of demographics: fields present are changed, `null` clears an
+/// optional field, absent fields stay. `version`, if sent, must be the current one.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Documents the body; the handler parses it field by field.
+pub struct PatientPatch {
+    version: Option<i64>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    #[schema(format = Date)]
+    birth_date: Option<String>,
+    sex_at_birth: Option<String>,
+    gender_identity: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    address: Option<String>,
+    emergency_contact_name: Option<String>,
+    emergency_contact_relationship: Option<String>,
+    emergency_contact_phone: Option<String>,
+}
+
+/// Turns a JSON body into an object, or a problem naming what is wrong with it.
+fn json_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, Value>, AppError> {
+    match body {
+        Ok(Json(Value::Object(map))) => Ok(map),
+        Ok(_) => Err(AppError::Invalid(FieldErrors::single("body", "must be a JSON object"))),
+        Err(rejection) => Err(AppError::Invalid(FieldErrors::single("body", rejection.body_text()))),
+    }
+}
+
+/// Copies the known string fields of `map` into `form`, naming every field that is
+/// unknown or of the wrong type. `null` empties a field.
+fn apply_fields(map: &Map<String, Value>, form: &mut DemographicsForm, allowed_extra: &[&str]) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    for (key, value) in map {
+        if allowed_extra.contains(&key.as_str()) {
+            continue;
+        }
+        let Some(slot) = form.field_mut(key) else {
+            errors.add(key.clone(), "is not a known field");
+            continue;
+        };
+        match value {
+            Value::String(s) => *slot = s.clone(),
+            Value::Null => slot.clear(),
+            _ => errors.add(key.clone(), "must be a string"),
+        }
+    }
+    errors.into_result(|| ())
+}
+
+fn created(p: &Patient) -> Response {
+    let mut r = (StatusCode::CREATED, Json(PatientDto::from(p))).into_response();
+    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/patients/{}", p.id)) {
+        r.headers_mut().insert(header::LOCATION, loc);
+    }
+    r
+}
+
+/// Register a patient.
+#[utoipa::path(
+    post,
+    path = "/api/v1/patients",
+    tag = "patients",
+    request_body = PatientInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered; the MRN is assigned", body = PatientDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The role may not register patients", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid; one entry per field", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let map = json_object(body).map_err(|e| caller.fail(e))?;
+    let mut form = DemographicsForm::default();
+    apply_fields(&map, &mut form, &[]).map_err(|e| caller.fail(e.into()))?;
+    let p = patients::register(state.store.as_ref(), &caller.ctx, &form)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(created(&p))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// Words to match: name fragments, a date of birth (YYYY-MM-DD) or an MRN. Empty
+    /// lists patients.
+    #[serde(default)]
+    q: String,
+    /// At most this many (1–50, default 50).
+    limit: Option<u32>,
+}
+
+/// Search the registry.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients",
+    tag = "patients",
+    params(SearchParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Matching patients, by family then given name", body = Vec<PatientDto>),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<Vec<PatientDto>>, ApiError> {
+    let found = patients::search(
+        state.store.as_ref(),
+        &caller.ctx,
+        &params.q,
+        params.limit.unwrap_or(patients::SEARCH_LIMIT),
+    )
+    .await
+    .map_err(|e| caller.fail(e))?;
+    Ok(Json(found.iter().map(PatientDto::from).collect()))
+}
+
+fn parse_id(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {
+    raw.parse()
+        .map_err(|_| caller.fail(AppError::NotFound("patient")))
+}
+
+/// Read one patient.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients/{id}",
+    tag = "patients",
+    params(("id" = String, Path, description = "The patient's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PatientDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<PatientDto>, ApiError> {
+    let id = parse_id(&caller, &raw)?;
+    let p = patients::get(state.store.as_ref(), &caller.ctx, id)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(PatientDto::from(&p)))
+}
+
+/// Edit demographics (JSON merge patch).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/patients/{id}",
+    tag = "patients",
+    params(("id" = String, Path, description = "The patient's id")),
+    request_body(content = PatientPatch, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PatientDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`version` is no longer current", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<PatientDto>, ApiError> {
+    let id = parse_id(&caller, &raw)?;
+    let map = json_object(body).map_err(|e| caller.fail(e))?;
+    let version = match map.get("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| {
+            caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number")))
+        })?),
+    };
+    let p = patients::update(state.store.as_ref(), &caller.ctx, id, version, |form| {
+        apply_fields(&map, form, &["version"])
+    })
+    .await
+    .map_err(|e| caller.fail(e))?;
+    Ok(Json(PatientDto::from(&p)))
+}

@@ -1,0 +1,246 @@
+//! Passwords, sessions and API tokens.
+//!
+//! Passwords are argon2id hashes (OWASP parameters, the crate's defaults), computed on
+//! the blocking pool so a login never stalls other requests. Session ids and API
+//! tokens are 256-bit random secrets; only their SHA-256 is stored.
+
+use super::{Actor, AppError, AppResult, Ctx};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use jiff::Timestamp;
+use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::ids::TokenId;
+use kat_core::user::{AccountKind, Password, User, Username};
+use kat_store::{ApiTokenRecord, SessionRecord, Store};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+/// A hash of a password nobody knows, verified when the username does not exist so a
+/// failed login takes as long whether or not the account exists.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    Argon2::default()
+        .hash_password(b"kat-dummy-password-for-timing")
+        .expect("hash")
+        .to_string()
+});
+
+pub async fn hash_password(password: &Password) -> AppResult<String> {
+    let password = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
+/// A new secret with a readable prefix (`kat_s_` for sessions, `kat_t_` for tokens).
+fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Signs a staff member in. On success returns the user and the new session's secret
+/// (for the cookie); every attempt is audited.
+pub async fn login(store: &dyn Store, ctx: &Ctx, username: &str, password: &str) -> AppResult<(User, String)> {
+    let creds = match Username::parse(username) {
+        Ok(name) => {
+            let mut tx = store.begin().await?;
+            tx.credentials_by_username(&name).await?
+        }
+        Err(_) => None,
+    };
+    let usable = creds
+        .as_ref()
+        .filter(|c| c.user.active && c.user.kind == AccountKind::Staff)
+        .and_then(|c| c.password_hash.clone());
+    let ok = verify_password(password.to_owned(), usable.clone().unwrap_or_else(|| DUMMY_HASH.clone())).await
+        && usable.is_some();
+    let mut tx = store.begin().await?;
+    match (ok, creds) {
+        (true, Some(c)) => {
+            let secret = new_secret("kat_s_");
+            tx.insert_session(&SessionRecord {
+                id_hash: hash_secret(&secret),
+                user_id: c.user.id,
+                created_at: ctx.now,
+                last_seen_at: ctx.now,
+                remote_addr: ctx.remote_addr.clone(),
+            })
+            .await?;
+            let as_user = Ctx { actor: Actor::User(c.user.clone()), ..ctx.clone() };
+            tx.append_audit(&as_user.audit(
+                AuditAction::Login,
+                "session",
+                Some(c.user.id.to_string()),
+                None,
+                AuditOutcome::Allowed,
+            ))
+            .await?;
+            tx.commit().await?;
+            Ok((c.user, secret))
+        }
+        (_, creds) => {
+            let mut entry = ctx.audit(AuditAction::LoginFailed, "session", None, None, AuditOutcome::Denied);
+            if let Some(c) = creds {
+                entry.actor.user_id = Some(c.user.id);
+                entry.actor.label = c.user.username.to_string();
+            } else {
+                // The typed name may be a patient's or a password: it is not recorded.
+                entry.actor.label = "unknown user".into();
+            }
+            tx.append_audit(&entry).await?;
+            tx.commit().await?;
+            Err(AppError::Unauthenticated)
+        }
+    }
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session { id_hash: String },
+    Token { id: TokenId },
+}
+
+/// The result of looking at a request's credentials.
+pub enum Resolved {
+    User(User, Credential),
+    /// A session existed but timed out; it has been removed.
+    Expired,
+    None,
+}
+
+/// Finds the user behind a session secret, ending the session when it has been idle
+/// longer than `idle` or alive longer than `absolute`; touches it otherwise.
+pub async fn resolve_session(
+    store: &dyn Store,
+    ctx: &Ctx,
+    secret: &str,
+    idle: jiff::SignedDuration,
+    absolute: jiff::SignedDuration,
+) -> AppResult<Resolved> {
+    let id_hash = hash_secret(secret);
+    let mut tx = store.begin().await?;
+    let Some(session) = tx.session_by_hash(&id_hash).await? else {
+        return Ok(Resolved::None);
+    };
+    let user = tx.user_by_id(session.user_id).await?;
+    let idle_expired = ctx.now.duration_since(session.last_seen_at) > idle;
+    let too_old = ctx.now.duration_since(session.created_at) > absolute;
+    match user {
+        Some(user) if user.active && !idle_expired && !too_old => {
+            tx.touch_session(&id_hash, ctx.now).await?;
+            tx.commit().await?;
+            Ok(Resolved::User(user, Credential::Session { id_hash }))
+        }
+        user => {
+            tx.delete_session(&id_hash).await?;
+            let mut entry = ctx.audit(AuditAction::SessionExpired, "session", None, None, AuditOutcome::Allowed);
+            if let Some(u) = user {
+                entry.actor.user_id = Some(u.id);
+                entry.actor.label = u.username.to_string();
+            }
+            tx.append_audit(&entry).await?;
+            tx.commit().await?;
+            Ok(Resolved::Expired)
+        }
+    }
+}
+
+/// Finds the user behind an API bearer token (not revoked, account active).
+pub async fn resolve_token(store: &dyn Store, now: Timestamp, token: &str) -> AppResult<Resolved> {
+    let mut tx = store.begin().await?;
+    let Some(record) = tx.token_by_hash(&hash_secret(token)).await? else {
+        return Ok(Resolved::None);
+    };
+    if record.revoked_at.is_some() {
+        return Ok(Resolved::None);
+    }
+    let Some(user) = tx.user_by_id(record.user_id).await?.filter(|u| u.active) else {
+        return Ok(Resolved::None);
+    };
+    tx.touch_token(record.id, now).await?;
+    tx.commit().await?;
+    Ok(Resolved::User(user, Credential::Token { id: record.id }))
+}
+
+pub async fn logout(store: &dyn Store, ctx: &Ctx, id_hash: &str) -> AppResult<()> {
+    let mut tx = store.begin().await?;
+    tx.delete_session(id_hash).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Logout, "session", None, None, AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes sessions past either timeout (run now and then by the server).
+pub async fn sweep_sessions(
+    store: &dyn Store,
+    now: Timestamp,
+    idle: jiff::SignedDuration,
+    absolute: jiff::SignedDuration,
+) -> AppResult<u64> {
+    let mut tx = store.begin().await?;
+    let removed = tx.delete_stale_sessions(now - idle, now - absolute).await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// Creates an API token for `user`; returns its record and the secret, which is shown
+/// once and never stored.
+pub async fn create_token(store: &dyn Store, ctx: &Ctx, user: &User, label: &str) -> AppResult<(ApiTokenRecord, String)> {
+    super::require(store, ctx, kat_core::role::Permission::UserManage, "api_token", None, None, AuditAction::Create)
+        .await?;
+    let secret = new_secret("kat_t_");
+    let record = ApiTokenRecord {
+        id: TokenId::from_uuid(Uuid::now_v7()),
+        user_id: user.id,
+        label: label.trim().to_string(),
+        token_hash: hash_secret(&secret),
+        created_at: ctx.now,
+        revoked_at: None,
+        last_used_at: None,
+    };
+    let mut tx = store.begin().await?;
+    tx.insert_token(&record).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "api_token", Some(record.id.to_string()), None, AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok((record, secret))
+}
+
+pub async fn revoke_token(store: &dyn Store, ctx: &Ctx, id: TokenId) -> AppResult<()> {
+    super::require(store, ctx, kat_core::role::Permission::UserManage, "api_token", Some(id.to_string()), None, AuditAction::Delete)
+        .await?;
+    let mut tx = store.begin().await?;
+    tx.revoke_token(id, ctx.now).await.map_err(|e| match e {
+        kat_store::StoreError::NotFound => AppError::NotFound("API token"),
+        other => other.into(),
+    })?;
+    tx.append_audit(&ctx.audit(AuditAction::Delete, "api_token", Some(id.to_string()), None, AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_tokens(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<ApiTokenRecord>> {
+    super::require(store, ctx, kat_core::role::Permission::UserManage, "api_token", None, None, AuditAction::List)
+        .await?;
+    let mut tx = store.begin().await?;
+    Ok(tx.list_tokens().await?)
+}

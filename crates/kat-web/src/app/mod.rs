@@ -1,0 +1,185 @@
+//! Application services: one function per use case.
+//!
+//! Each use case checks the actor's permission, opens one transaction, lets the core
+//! decide, saves, appends its audit entries in the same transaction, and commits. This
+//! module knows no HTTP; the pages, the JSON API and the CLI all call it.
+
+pub mod audit_log;
+pub mod auth;
+pub mod patients;
+pub mod users;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use kat_core::FieldErrors;
+use kat_core::audit::{AuditAction, AuditActor, AuditOutcome, NewAuditEntry};
+use kat_core::ids::PatientId;
+use kat_core::role::Permission;
+use kat_core::user::User;
+use kat_store::{Store, StoreError};
+
+/// Who is acting.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// A signed-in staff member or an API client.
+    User(User),
+    /// Nobody has signed in (login attempts).
+    Anonymous,
+    /// An operator on the server's command line (`kat user add`, the demo seeder).
+    Cli,
+}
+
+/// The context of one request or command: who, from where, and when.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub remote_addr: String,
+    pub request_id: Option<String>,
+    pub now: Timestamp,
+    /// Today's date in the clinic's time zone.
+    pub today: Date,
+}
+
+impl Ctx {
+    pub fn new(actor: Actor, remote_addr: String, request_id: Option<String>, now: Timestamp, tz: &TimeZone) -> Self {
+        Self {
+            actor,
+            remote_addr,
+            request_id,
+            now,
+            today: now.to_zoned(tz.clone()).date(),
+        }
+    }
+
+    /// A context for commands run on the server itself.
+    pub fn cli(now: Timestamp, tz: &TimeZone) -> Self {
+        Self::new(Actor::Cli, "cli".into(), None, now, tz)
+    }
+
+    fn actor_record(&self) -> AuditActor {
+        match &self.actor {
+            Actor::User(u) => AuditActor {
+                user_id: Some(u.id),
+                label: u.username.to_string(),
+            },
+            Actor::Anonymous => AuditActor {
+                user_id: None,
+                label: "anonymous".into(),
+            },
+            Actor::Cli => AuditActor {
+                user_id: None,
+                label: "kat cli".into(),
+            },
+        }
+    }
+
+    /// An audit entry by this context's actor.
+    pub fn audit(
+        &self,
+        action: AuditAction,
+        resource_type: &str,
+        resource_id: Option<String>,
+        patient_id: Option<PatientId>,
+        outcome: AuditOutcome,
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            at: self.now,
+            actor: self.actor_record(),
+            action,
+            resource_type: resource_type.into(),
+            resource_id,
+            patient_id,
+            remote_addr: self.remote_addr.clone(),
+            outcome,
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    /// Whether the actor may do this. The command line acts for the server's operator
+    /// and may do anything.
+    fn allows(&self, permission: Permission) -> bool {
+        match &self.actor {
+            Actor::User(u) => u.active && u.role.allows(permission),
+            Actor::Cli => true,
+            Actor::Anonymous => false,
+        }
+    }
+}
+
+/// Why a use case did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("storage: {0}")]
+    Store(StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("record"),
+            StoreError::StaleVersion => AppError::Conflict(
+                "this record was changed by someone else since you opened it; reload and try again"
+                    .into(),
+            ),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Checks a permission; a refusal is itself audited (in its own transaction, since the
+/// use case will not commit one).
+pub async fn require(
+    store: &dyn Store,
+    ctx: &Ctx,
+    permission: Permission,
+    resource_type: &str,
+    resource_id: Option<String>,
+    patient_id: Option<PatientId>,
+    action: AuditAction,
+) -> AppResult<()> {
+    if ctx.allows(permission) {
+        return Ok(());
+    }
+    record_denial(store, ctx, action, resource_type, resource_id, patient_id).await?;
+    Err(match ctx.actor {
+        Actor::Anonymous => AppError::Unauthenticated,
+        _ => AppError::Forbidden,
+    })
+}
+
+/// Appends one `denied` entry in a transaction of its own.
+pub async fn record_denial(
+    store: &dyn Store,
+    ctx: &Ctx,
+    action: AuditAction,
+    resource_type: &str,
+    resource_id: Option<String>,
+    patient_id: Option<PatientId>,
+) -> AppResult<()> {
+    let mut tx = store.begin().await?;
+    tx.append_audit(&ctx.audit(action, resource_type, resource_id, patient_id, AuditOutcome::Denied))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

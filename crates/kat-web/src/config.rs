@@ -1,0 +1,46 @@
+//! What the web layer needs to know about the clinic and its security settings, parsed
+//! once at start-up by the binary.
+
+use jiff::SignedDuration;
+use jiff::tz::TimeZone;
+
+/// When the session cookie carries the `Secure` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSecure {
+    /// Secure when the request reached kat over TLS (`X-Forwarded-Proto: https` from a
+    /// reverse proxy).
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub clinic_name: String,
+    /// Times are stored in UTC and shown in this zone.
+    pub time_zone: TimeZone,
+    /// A session unused this long ends (default 15 minutes).
+    pub idle_timeout: SignedDuration,
+    /// A session ends this long after login, however busy (default 12 hours).
+    pub absolute_timeout: SignedDuration,
+    pub cookie_secure: CookieSecure,
+    /// Origins besides the server's own that may post forms (a reverse proxy's public
+    /// origin when it rewrites `Host`).
+    pub trusted_origins: Vec<String>,
+    /// Shown in the page footer: a demo clinic says so on every page.
+    pub demo: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            clinic_name: "kat clinic".into(),
+            time_zone: TimeZone::UTC,
+            idle_timeout: SignedDuration::from_mins(15),
+            absolute_timeout: SignedDuration::from_hours(12),
+            cookie_secure: CookieSecure::Auto,
+            trusted_origins: Vec::new(),
+            demo: false,
+        }
+    }
+}

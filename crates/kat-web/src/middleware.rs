@@ -1,0 +1,180 @@
+//! Cross-cutting request handling: request metadata, sign-in resolution, security
+//! headers and privacy-safe request logging.
+
+use crate::AppState;
+use crate::app::auth::{self, Credential, Resolved};
+use crate::app::{Actor, Ctx};
+use crate::config::CookieSecure;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use kat_core::user::User;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+pub const SESSION_COOKIE: &str = "kat_session";
+
+/// Facts about the request that every use case records.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub remote_addr: String,
+    pub request_id: Option<String>,
+    /// The request reached kat over TLS (directly or via a proxy that says so).
+    pub tls: bool,
+}
+
+/// The signed-in user of this request, if any.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub credential: Credential,
+}
+
+/// Marks a request whose session has just timed out, so pages can say so.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionExpired;
+
+fn request_meta(req: &Request) -> RequestMeta {
+    let remote_addr = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let tls = req.uri().scheme_str() == Some("https")
+        || req
+            .headers()
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    RequestMeta { remote_addr, request_id, tls }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+/// Builds the `Set-Cookie` header for a session secret (or its removal).
+pub fn session_cookie(state: &AppState, meta: &RequestMeta, secret: Option<&str>) -> HeaderValue {
+    let secure = match state.config.cookie_secure {
+        CookieSecure::Always => true,
+        CookieSecure::Never => false,
+        CookieSecure::Auto => meta.tls,
+    };
+    let mut cookie = match secret {
+        Some(s) => format!("{SESSION_COOKIE}={s}; Path=/; HttpOnly; SameSite=Lax"),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    };
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).expect("cookie is ASCII")
+}
+
+/// Resolves who is calling (bearer token or session cookie) once per request.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let meta = request_meta(&req);
+    let now = state.clock.now();
+    let ctx = Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), now, &state.config.time_zone);
+    let mut expired = false;
+    let resolved = if let Some(token) = bearer(req.headers()) {
+        auth::resolve_token(state.store.as_ref(), now, &token).await
+    } else if let Some(secret) = cookie_value(req.headers(), SESSION_COOKIE).filter(|s| !s.is_empty()) {
+        auth::resolve_session(
+            state.store.as_ref(),
+            &ctx,
+            &secret,
+            state.config.idle_timeout,
+            state.config.absolute_timeout,
+        )
+        .await
+    } else {
+        Ok(Resolved::None)
+    };
+    match resolved {
+        Ok(Resolved::User(user, credential)) => {
+            req.extensions_mut().insert(Principal { user, credential });
+        }
+        Ok(Resolved::Expired) => {
+            expired = true;
+            req.extensions_mut().insert(SessionExpired);
+        }
+        Ok(Resolved::None) => {}
+        Err(e) => {
+            tracing::error!(request_id = ?meta.request_id, error = %e, "authentication lookup failed");
+            return crate::error::internal_page(meta.request_id.as_deref());
+        }
+    }
+    req.extensions_mut().insert(meta.clone());
+    let mut response = next.run(req).await;
+    if expired {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, session_cookie(&state, &meta, None));
+    }
+    response
+}
+
+/// Strict security headers on every response. Scripts and styles come only from this
+/// origin; nothing may frame kat; pages with patient data are never cached.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             object-src 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Logs method, path, status and duration. Never the query string or
+/// the body, which can hold patient names.
+pub async fn trace(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    // The path holds only opaque ids; the query string (which may hold a searched
+    // name) is left out on purpose.
+    let path = req.uri().path().to_string();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let response = next.run(req).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        ms = start.elapsed().as_millis() as u64,
+        request_id = request_id.as_deref().unwrap_or("-"),
+        "request"
+    );
+    response
+}

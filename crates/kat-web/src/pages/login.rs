@@ -1,0 +1,118 @@
+//! Sign in and sign out.
+
+use crate::AppState;
+use crate::app::{Actor, AppError, Ctx, auth};
+use crate::middleware::{Principal, RequestMeta, session_cookie};
+use crate::view::{Layout, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    next: String,
+    username: String,
+    error: Option<String>,
+    expired: bool,
+    signed_out: bool,
+    idle_minutes: i64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: String,
+    expired: Option<String>,
+    signed_out: Option<String>,
+}
+
+/// Only local paths may be a redirect target after sign-in (no open redirect).
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+fn page(state: &AppState, next: String, username: String, error: Option<String>, expired: bool, signed_out: bool) -> LoginPage {
+    LoginPage {
+        layout: Layout::new(state, None, "login"),
+        next,
+        username,
+        error,
+        expired,
+        signed_out,
+        idle_minutes: state.config.idle_timeout.as_secs() / 60,
+    }
+}
+
+pub async fn form(State(state): State<AppState>, principal: Option<Extension<Principal>>, Query(q): Query<LoginQuery>) -> Response {
+    if principal.is_some() {
+        return Redirect::to(&safe_next(&q.next)).into_response();
+    }
+    render(&page(&state, safe_next(&q.next), String::new(), None, q.expired.is_some(), q.signed_out.is_some()))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let ctx = Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), state.clock.now(), &state.config.time_zone);
+    match auth::login(state.store.as_ref(), &ctx, &f.username, &f.password).await {
+        Ok((_user, secret)) => {
+            // A fresh session id at every sign-in: a session id planted before sign-in
+            // is worthless afterwards.
+            let mut r = Redirect::to(&safe_next(&f.next)).into_response();
+            r.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &meta, Some(&secret)));
+            r
+        }
+        Err(AppError::Unauthenticated) => {
+            let p = page(
+                &state,
+                safe_next(&f.next),
+                f.username.clone(),
+                Some("The username or password is not right, or the account is disabled.".into()),
+                false,
+                false,
+            );
+            (StatusCode::UNAUTHORIZED, render(&p)).into_response()
+        }
+        Err(e) => crate::error::PageError { error: e, request_id: meta.request_id.clone(), login_next: None }.into_response(),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    principal: Option<Extension<Principal>>,
+) -> Response {
+    if let Some(Extension(p)) = principal
+        && let auth::Credential::Session { id_hash } = &p.credential
+    {
+        let ctx = Ctx::new(Actor::User(p.user.clone()), meta.remote_addr.clone(), meta.request_id.clone(), state.clock.now(), &state.config.time_zone);
+        if let Err(e) = auth::logout(state.store.as_ref(), &ctx, id_hash).await {
+            return crate::error::PageError { error: e, request_id: meta.request_id.clone(), login_next: None }.into_response();
+        }
+    }
+    let mut r = Redirect::to("/login?signed_out=1").into_response();
+    r.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &meta, None));
+    r
+}

@@ -1,0 +1,197 @@
+//! Page templates (askama, compiled into the binary), view models, static files and
+//! display helpers. Times are shown in the clinic's time zone.
+
+use crate::AppState;
+use crate::middleware::Principal;
+use askama::Template;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use kat_core::FieldErrors;
+use kat_core::role::Role;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const HTMX_PATH: &str = "/static/htmx-2.0.11.min.js";
+
+/// Renders a template, or a plain error page if the template itself fails.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page could not be rendered").into_response()
+        }
+    }
+}
+
+/// Percent-encodes a value for a query string.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `2026-11-22 09:15` in the clinic's zone.
+pub fn local_time(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `2026-11-22 09:15:07 EST`, for the audit log.
+pub fn local_time_precise(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
+}
+
+/// What every page's frame shows.
+pub struct Layout {
+    pub clinic_name: String,
+    pub demo: bool,
+    pub user: Option<UserView>,
+    /// Which navigation entry is current.
+    pub section: &'static str,
+    pub version: &'static str,
+    pub htmx: &'static str,
+    pub time_zone: String,
+}
+
+pub struct UserView {
+    pub display_name: String,
+    pub role_label: &'static str,
+    pub is_admin: bool,
+}
+
+impl Layout {
+    pub fn new(state: &AppState, principal: Option<&Principal>, section: &'static str) -> Self {
+        Self {
+            clinic_name: state.config.clinic_name.clone(),
+            demo: state.config.demo,
+            user: principal.map(|p| UserView {
+                display_name: p.user.display_name.clone(),
+                role_label: p.user.role.label(),
+                is_admin: p.user.role == Role::Admin,
+            }),
+            section,
+            version: VERSION,
+            htmx: HTMX_PATH,
+            time_zone: state.config.time_zone.iana_name().unwrap_or("UTC").to_string(),
+        }
+    }
+}
+
+/// One input of a form, with its current value and its error.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub kind: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+    pub required: bool,
+    pub autocomplete: &'static str,
+    pub options: Vec<(&'static str, &'static str)>,
+}
+
+impl FieldView {
+    pub fn text(name: &'static str, label: &'static str, value: &str, errors: &FieldErrors) -> Self {
+        Self {
+            name,
+            label,
+            hint: "",
+            kind: "text",
+            value: value.to_string(),
+            error: errors.for_field(name).map(str::to_string),
+            required: false,
+            autocomplete: "off",
+            options: Vec::new(),
+        }
+    }
+    pub fn kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
+    }
+    pub fn hint(mut self, hint: &'static str) -> Self {
+        self.hint = hint;
+        self
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub fn autocomplete(mut self, ac: &'static str) -> Self {
+        self.autocomplete = ac;
+        self
+    }
+    pub fn options(mut self, options: Vec<(&'static str, &'static str)>) -> Self {
+        self.kind = "select";
+        self.options = options;
+        self
+    }
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if !self.hint.is_empty() {
+            ids.push(format!("{}-hint", self.name));
+        }
+        if self.error.is_some() {
+            ids.push(format!("{}-error", self.name));
+        }
+        ids.join(" ")
+    }
+}
+
+pub struct FieldsetView {
+    pub legend: &'static str,
+    pub fields: Vec<FieldView>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: &'static str,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+struct StaticFile {
+    bytes: &'static [u8],
+    content_type: &'static str,
+}
+
+fn static_asset(path: &str) -> Option<StaticFile> {
+    Some(match path {
+        "htmx-2.0.11.min.js" => StaticFile {
+            bytes: include_bytes!("../static/htmx-2.0.11.min.js"),
+            content_type: "text/javascript; charset=utf-8",
+        },
+        "kat.css" => StaticFile {
+            bytes: include_bytes!("../static/kat.css"),
+            content_type: "text/css; charset=utf-8",
+        },
+        "kat.js" => StaticFile {
+            bytes: include_bytes!("../static/kat.js"),
+            content_type: "text/javascript; charset=utf-8",
+        },
+        _ => return None,
+    })
+}
+
+/// Serves the vendored static files from inside the binary (same origin, no CDN).
+pub async fn static_file(Path(path): Path<String>) -> Response {
+    match static_asset(&path) {
+        Some(file) => {
+            let mut r = file.bytes.into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            r
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}

@@ -1,1 +1,195 @@
-// placeholder
+//! The test harness: `spawn_app` starts kat on 127.0.0.1:0 with a database of its own
+//! (a temporary SQLite file, or a fresh PostgreSQL database), so tests never share
+//! state. The browser tests use it too.
+
+use jiff::{SignedDuration, Timestamp};
+use kat::server::{self, Running};
+use kat_core::role::Role;
+use kat_core::user::{AccountKind, User};
+use kat_store::Store;
+use kat_store_postgres::testing::{TestDatabase, fresh_database};
+use kat_store_sqlite::{OpenMode, SqliteStore};
+use kat_web::app::{Ctx, auth, users};
+use kat_web::clock::{Clock, ManualClock, SystemClock};
+use kat_web::config::WebConfig;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// How to start the app.
+pub struct Options {
+    pub config: WebConfig,
+    /// A manual clock starting at this instant, or the system clock when `None`.
+    pub manual_clock: Option<Timestamp>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { config: WebConfig::default(), manual_clock: None }
+    }
+}
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] TestDatabase),
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub store: Arc<dyn Store>,
+    pub db: Db,
+    clock: Arc<dyn Clock>,
+    manual: Option<Arc<ManualClock>>,
+    running: Option<Running>,
+    /// Where a SQLite test keeps its database file.
+    pub sqlite_path: Option<std::path::PathBuf>,
+    _guard: Guard,
+}
+
+/// Starts kat on a fresh database. `None` when PostgreSQL is asked for and no server
+/// is reachable (and `KAT_REQUIRE_PG` is not set): the caller skips, loudly.
+pub async fn spawn_app(db: Db, options: Options) -> Option<TestApp> {
+    let (store, guard, sqlite_path): (Arc<dyn Store>, Guard, _) = match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("kat.db");
+            let store = SqliteStore::open(&path, OpenMode::CreateIfMissing).await.expect("open sqlite");
+            (Arc::new(store), Guard::Sqlite(dir), Some(path))
+        }
+        Db::Postgres => {
+            let test_db = fresh_database().await?;
+            let store = kat_store_postgres::PostgresStore::connect(test_db.url()).await.expect("connect");
+            (Arc::new(store), Guard::Postgres(test_db), None)
+        }
+    };
+    let manual = options.manual_clock.map(|t| Arc::new(ManualClock::new(t)));
+    let clock: Arc<dyn Clock> = match &manual {
+        Some(m) => m.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let running = server::start(listener, store.clone(), options.config, clock.clone()).expect("start");
+    Some(TestApp {
+        base_url: format!("http://{}", running.addr),
+        store,
+        db,
+        clock,
+        manual,
+        running: Some(running),
+        sqlite_path,
+        _guard: guard,
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Moves the manual clock forward (panics when the app runs on the system clock).
+    pub fn advance(&self, by: SignedDuration) {
+        self.manual.as_ref().expect("spawned with a manual clock").advance(by);
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx::cli(self.clock.now(), &jiff::tz::TimeZone::UTC)
+    }
+
+    /// Adds a staff account; the password is `<username>-password`.
+    pub async fn add_staff(&self, username: &str, role: Role) -> User {
+        let password = format!("{username}-password");
+        users::create(
+            self.store.as_ref(),
+            &self.ctx(),
+            &users::NewAccount {
+                username,
+                display_name: "",
+                role: role.as_str(),
+                kind: AccountKind::Staff,
+                password: Some(&password),
+            },
+        )
+        .await
+        .expect("create staff")
+    }
+
+    /// A bearer token for a new account of this role.
+    pub async fn token(&self, username: &str, role: Role) -> String {
+        let user = self.add_staff(username, role).await;
+        let (_, secret) = auth::create_token(self.store.as_ref(), &self.ctx(), &user, "test").await.expect("token");
+        secret
+    }
+
+    /// A client that keeps cookies and does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Signs `username` in through the login form (the password is `<username>-password`).
+    pub async fn login(&self, client: &reqwest::Client, username: &str) -> reqwest::Response {
+        client
+            .post(self.url("/login"))
+            .header("origin", &self.base_url)
+            .form(&[("username", username), ("password", &format!("{username}-password")), ("next", "/")])
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// Stops the server, letting requests in flight finish.
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.expect("stop");
+        }
+        self.store.close().await;
+    }
+}
+
+/// Runs one async test body against SQLite and against PostgreSQL: expands to two
+/// `#[tokio::test]`s, `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $body($crate::Db::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $body($crate::Db::Postgres).await;
+            }
+        }
+    };
+}
+
+/// Spawns an app or returns from the test with a loud skip notice (PostgreSQL absent).
+#[macro_export]
+macro_rules! app_or_skip {
+    ($db:expr) => {
+        $crate::app_or_skip!($db, $crate::Options::default())
+    };
+    ($db:expr, $options:expr) => {
+        match $crate::spawn_app($db, $options).await {
+            Some(app) => app,
+            None => {
+                eprintln!("*** SKIPPED on {:?}: no database server ***", $db);
+                return;
+            }
+        }
+    };
+}

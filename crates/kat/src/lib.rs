@@ -1,1 +1,9 @@
-//! kat binary library
+//! The `kat` binary as a library: configuration, opening the database, starting the
+//! server, the demo clinic and the operator commands. `main.rs` only parses the
+//! command line; the integration tests call these functions directly.
+
+pub mod commands;
+pub mod demo;
+pub mod server;
+pub mod settings;
+pub mod storage;

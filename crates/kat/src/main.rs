@@ -1,1 +1,211 @@
-fn main() {}
+//! `kat`: the command line. Everything it does lives in the `kat` library.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use kat::commands;
+use kat::settings::{Overrides, Settings};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "kat", version, about = "A clinical platform for ketamine-assisted therapy programs")]
+struct Cli {
+    /// Configuration file (default: ./kat.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone, Default)]
+struct DbArgs {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL (or sqlite://PATH).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the clinic's server.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Allow creating a new, empty clinic database where one does not exist yet.
+        #[arg(long)]
+        init: bool,
+    },
+    /// Run a demo clinic with synthetic patients (reset at every start).
+    Demo {
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API bearer tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Write a consistent copy of the SQLite database (safe while serving).
+    Backup {
+        /// The new backup file.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show the configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a staff account; the password is read from standard input.
+    Add {
+        name: String,
+        /// admin, prescriber, nurse, therapist or front_desk.
+        #[arg(long)]
+        role: String,
+        /// The person's full name, as shown on pages.
+        #[arg(long)]
+        display_name: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable an account (it can no longer sign in or use tokens).
+    Disable {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Enable a disabled account.
+    Enable {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new bearer token for the account NAME (created as an API client if it
+    /// does not exist).
+    Create {
+        name: String,
+        /// Role of a new API-client account (default front_desk).
+        #[arg(long)]
+        role: Option<String>,
+        /// A label to recognise the token by.
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by id, or every token of an account by its name.
+    Revoke {
+        id_or_name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List tokens.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration, secrets redacted.
+    Print {
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the documented example configuration.
+    Example,
+}
+
+fn settings(config: &Option<PathBuf>, bind: Option<String>, db: DbArgs) -> Result<Settings> {
+    Settings::load(&Overrides {
+        config: config.clone(),
+        bind,
+        data_dir: db.data_dir,
+        database_url: db.database_url,
+    })
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { bind, db, init } => {
+            let s = settings(&cli.config, bind, db)?;
+            init_logging(&s);
+            commands::serve(&s, init).await
+        }
+        Command::Demo { bind, mut db } => {
+            // The demo keeps its data apart from a real clinic's default directory.
+            if db.data_dir.is_none() && db.database_url.is_none() && std::env::var_os("KAT_DATA_DIR").is_none() {
+                db.data_dir = Some(PathBuf::from("./kat-demo-data"));
+            }
+            let s = settings(&cli.config, bind, db)?;
+            init_logging(&s);
+            commands::demo(&s).await
+        }
+        Command::User { command } => match command {
+            UserCommand::Add { name, role, display_name, db } => {
+                let s = settings(&cli.config, None, db)?;
+                commands::user_add(&s, &name, &role, display_name.as_deref(), &mut std::io::stdin().lock()).await
+            }
+            UserCommand::List { db } => commands::user_list(&settings(&cli.config, None, db)?).await,
+            UserCommand::Disable { name, db } => commands::user_set_active(&settings(&cli.config, None, db)?, &name, false).await,
+            UserCommand::Enable { name, db } => commands::user_set_active(&settings(&cli.config, None, db)?, &name, true).await,
+        },
+        Command::Token { command } => match command {
+            TokenCommand::Create { name, role, label, db } => {
+                commands::token_create(&settings(&cli.config, None, db)?, &name, role.as_deref(), label.as_deref()).await
+            }
+            TokenCommand::Revoke { id_or_name, db } => commands::token_revoke(&settings(&cli.config, None, db)?, &id_or_name).await,
+            TokenCommand::List { db } => commands::token_list(&settings(&cli.config, None, db)?).await,
+        },
+        Command::Backup { to, db } => commands::backup(&settings(&cli.config, None, db)?, &to).await,
+        Command::Config { command } => match command {
+            ConfigCommand::Print { bind, db } => commands::config_print(&settings(&cli.config, bind, db)?),
+            ConfigCommand::Example => {
+                print!("{}", kat::settings::EXAMPLE);
+                Ok(())
+            }
+        },
+    }
+}

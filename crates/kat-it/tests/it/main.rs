@@ -1,1 +1,4 @@
+//! The one integration-test binary: HTTP flows against a real server on port 0, on
+//! both databases.
 
+mod api;

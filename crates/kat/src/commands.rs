@@ -1,0 +1,285 @@
+//! The operator commands: `serve`, `demo`, `user`, `token`, `backup`, `config print`.
+
+use crate::demo;
+use crate::server::serve_until_signal;
+use crate::settings::Settings;
+use crate::storage::{self, Create, Location};
+use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
+use kat_core::ids::TokenId;
+use kat_core::user::AccountKind;
+use kat_store::Store;
+use kat_web::app::{AppError, Ctx, auth, users};
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::Arc;
+
+fn app_err(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(fields) => anyhow::anyhow!("{fields}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn cli_ctx(settings: &Settings) -> Result<Ctx> {
+    let web = settings.web_config(false)?;
+    Ok(Ctx::cli(Timestamp::now(), &web.time_zone))
+}
+
+pub async fn serve(settings: &Settings, init: bool) -> Result<()> {
+    let web = settings.web_config(false)?;
+    let location = Location::from_settings(settings)?;
+    let store = storage::open(&location, Create::WhenSafe { init }).await?;
+    eprintln!("kat {}: {}", env!("CARGO_PKG_VERSION"), location.describe());
+    if users::count_active_admins(store.as_ref()).await.map_err(app_err)? == 0 {
+        eprintln!(
+            "\nNo admin account exists yet. Create one (the password is read from standard input):\n\
+             \n    printf '%s\\n' 'a-long-passphrase' | kat user add YOURNAME --role admin{}\n",
+            flags_hint(settings)
+        );
+    }
+    serve_until_signal(&settings.bind, store, web).await
+}
+
+fn flags_hint(settings: &Settings) -> String {
+    let mut hint = String::new();
+    if !settings.database_url.is_empty() {
+        hint.push_str(" --database-url …");
+    } else if settings.data_dir != Path::new(crate::settings::DEFAULT_DATA_DIR) {
+        hint.push_str(&format!(" --data-dir {}", settings.data_dir.display()));
+    }
+    hint
+}
+
+/// Removes a SQLite database and its WAL files.
+fn remove_sqlite(db: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = db.with_file_name(format!("{}{suffix}", db.file_name().and_then(|n| n.to_str()).unwrap_or("kat.db")));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Starts the demo clinic: fresh synthetic data at every start, logins printed.
+pub async fn demo(settings: &Settings) -> Result<()> {
+    let web = settings.web_config(true)?;
+    let location = Location::from_settings(settings)?;
+    let store: Arc<dyn Store> = match &location {
+        Location::Sqlite(db) => {
+            if db.exists() {
+                let existing = storage::open(&location, Create::Never).await?;
+                let ok = demo::is_demo(existing.as_ref()).await? || demo::is_empty(existing.as_ref()).await?;
+                existing.close().await;
+                if !ok {
+                    bail!("{} is a real clinic's database, not a demo; refusing to reset it", db.display());
+                }
+                remove_sqlite(db)?;
+            }
+            storage::open(&location, Create::WhenSafe { init: true }).await?
+        }
+        Location::Postgres(_) => storage::open(&location, Create::Never).await?,
+    };
+    if demo::is_empty(store.as_ref()).await? {
+        demo::seed(store.as_ref(), Timestamp::now(), &web.time_zone).await?;
+    } else if !demo::is_demo(store.as_ref()).await? {
+        bail!("{} holds a real clinic, not a demo; refusing to add demo data", location.describe());
+    }
+    eprintln!("\nkat demo clinic ({}) with synthetic patients.", location.describe());
+    eprintln!("Open http://{} and sign in with one of:\n", settings.bind);
+    eprintln!("    {:<12} {:<14} password", "username", "role");
+    for (user, role, _, password) in demo::DEMO_ACCOUNTS {
+        eprintln!("    {user:<12} {role:<14} {password}");
+    }
+    eprintln!("\nThe demo data is reset at every start. Stop with Ctrl-C.\n");
+    serve_until_signal(&settings.bind, store, web).await
+}
+
+/// Reads one line (the password) from standard input.
+pub fn read_password_line(input: &mut dyn BufRead) -> Result<String> {
+    let mut line = String::new();
+    input.read_line(&mut line).context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input; pipe it in, for example: printf '%s\\n' 'passphrase' | kat user add …");
+    }
+    Ok(password)
+}
+
+async fn open_existing(settings: &Settings) -> Result<Arc<dyn Store>> {
+    let location = Location::from_settings(settings)?;
+    // Account commands may create the database of a brand-new clinic (the first admin
+    // is made before the first start), with the same typo guard as `serve`.
+    storage::open(&location, Create::WhenSafe { init: false }).await
+}
+
+pub async fn user_add(settings: &Settings, name: &str, role: &str, display_name: Option<&str>, input: &mut dyn BufRead) -> Result<()> {
+    let password = read_password_line(input)?;
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let user = users::create(
+        store.as_ref(),
+        &ctx,
+        &users::NewAccount {
+            username: name,
+            display_name: display_name.unwrap_or(""),
+            role,
+            kind: AccountKind::Staff,
+            password: Some(&password),
+        },
+    )
+    .await
+    .map_err(app_err)?;
+    store.close().await;
+    println!("created {} ({}) id {}", user.username, user.role, user.id);
+    Ok(())
+}
+
+pub async fn user_list(settings: &Settings) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    for u in users::list(store.as_ref(), &ctx).await.map_err(app_err)? {
+        println!(
+            "{:<24} {:<12} {:<10} {:<8} {}",
+            u.username.as_str(),
+            u.role.as_str(),
+            u.kind.as_str(),
+            if u.active { "active" } else { "disabled" },
+            u.display_name
+        );
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn user_set_active(settings: &Settings, name: &str, active: bool) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
+    users::set_active(store.as_ref(), &ctx, user.id, active).await.map_err(app_err)?;
+    store.close().await;
+    println!("{} is now {}", name, if active { "active" } else { "disabled" });
+    Ok(())
+}
+
+/// Creates a token for an existing account named `name`, or, when there is none, for
+/// a new API-client account of that name with `role` (default front_desk, the least
+/// privilege that can use the registry).
+pub async fn token_create(settings: &Settings, name: &str, role: Option<&str>, label: Option<&str>) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let user = match users::find(store.as_ref(), name).await.map_err(app_err)? {
+        Some(u) => {
+            if role.is_some_and(|r| r.parse::<kat_core::role::Role>().ok() != Some(u.role)) {
+                bail!("{name} exists with role {}; --role cannot change it", u.role);
+            }
+            u
+        }
+        None => {
+            let role = role.unwrap_or("front_desk");
+            let u = users::create(
+                store.as_ref(),
+                &ctx,
+                &users::NewAccount { username: name, display_name: "", role, kind: AccountKind::ApiClient, password: None },
+            )
+            .await
+            .map_err(app_err)?;
+            eprintln!("created API client account {} with role {}", u.username, u.role);
+            u
+        }
+    };
+    let (record, secret) = auth::create_token(store.as_ref(), &ctx, &user, label.unwrap_or(name))
+        .await
+        .map_err(app_err)?;
+    store.close().await;
+    eprintln!("token {} for {} ({}); it is shown only now:", record.id, user.username, user.role);
+    println!("{secret}");
+    Ok(())
+}
+
+/// Revokes one token by id, or every token of an account by its name.
+pub async fn token_revoke(settings: &Settings, what: &str) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let ids: Vec<TokenId> = match what.parse::<TokenId>() {
+        Ok(id) => vec![id],
+        Err(_) => {
+            let user = users::find(store.as_ref(), what)
+                .await
+                .map_err(app_err)?
+                .with_context(|| format!("`{what}` is neither a token id nor an account name"))?;
+            auth::list_tokens(store.as_ref(), &ctx)
+                .await
+                .map_err(app_err)?
+                .into_iter()
+                .filter(|t| t.user_id == user.id && t.revoked_at.is_none())
+                .map(|t| t.id)
+                .collect()
+        }
+    };
+    if ids.is_empty() {
+        bail!("no active token to revoke for {what}");
+    }
+    for id in &ids {
+        auth::revoke_token(store.as_ref(), &ctx, *id).await.map_err(app_err)?;
+        println!("revoked {id}");
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn token_list(settings: &Settings) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let names: std::collections::HashMap<_, _> = users::list(store.as_ref(), &ctx)
+        .await
+        .map_err(app_err)?
+        .into_iter()
+        .map(|u| (u.id, u.username.to_string()))
+        .collect();
+    for t in auth::list_tokens(store.as_ref(), &ctx).await.map_err(app_err)? {
+        println!(
+            "{} {:<20} {:<24} created {} {}",
+            t.id,
+            names.get(&t.user_id).cloned().unwrap_or_default(),
+            t.label,
+            t.created_at,
+            if t.revoked_at.is_some() { "revoked" } else { "active" }
+        );
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Writes a consistent copy of the live SQLite database to `to`.
+pub async fn backup(settings: &Settings, to: &Path) -> Result<()> {
+    let Location::Sqlite(db) = Location::from_settings(settings)? else {
+        bail!("kat backup copies the embedded SQLite database; for PostgreSQL use pg_dump");
+    };
+    if to.exists() {
+        bail!("{} already exists; choose a new file name", to.display());
+    }
+    let store = storage::open_sqlite(&db).await?;
+    store.backup_to(to).await.with_context(|| format!("writing {}", to.display()))?;
+    let ctx = cli_ctx(settings).await?;
+    let mut tx = store.begin().await?;
+    tx.append_audit(&ctx.audit(
+        kat_core::audit::AuditAction::Read,
+        "database_backup",
+        Some(to.display().to_string()),
+        None,
+        kat_core::audit::AuditOutcome::Allowed,
+    ))
+    .await?;
+    tx.commit().await?;
+    store.close().await;
+    println!("backup written to {}", to.display());
+    Ok(())
+}
+
+pub fn config_print(settings: &Settings) -> Result<()> {
+    settings.web_config(false)?;
+    print!("{}", settings.redacted_toml()?);
+    Ok(())
+}

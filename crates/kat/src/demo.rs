@@ -1,0 +1,85 @@
+//! The demo clinic: one account per role and synthetic patients. Every name here is
+//! invented; no real person's data ships with kat.
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use kat_core::patient::DemographicsForm;
+use kat_core::user::AccountKind;
+use kat_store::Store;
+use kat_web::app::{Ctx, patients, users};
+
+/// Demo logins: (username, role, display name, password).
+pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
+    ("admin", "admin", "Alex Admin", "kat-demo-admin"),
+    ("prescriber", "prescriber", "Dr. Priya Prescriber", "kat-demo-prescriber"),
+    ("nurse", "nurse", "Noor Nurse", "kat-demo-nurse"),
+    ("therapist", "therapist", "Theo Therapist", "kat-demo-therapist"),
+    ("frontdesk", "front_desk", "Farah Frontdesk", "kat-demo-frontdesk"),
+];
+
+/// (given, family, birth date, sex at birth, gender identity, phone, e-mail, address,
+/// emergency contact name, relationship, phone). 555-01xx numbers are reserved for
+/// fiction.
+const DEMO_PATIENTS: [(&str, &str, &str, &str, &str, &str, &str, &str, &str, &str, &str); 12] = [
+    ("Avery", "Lindqvist", "1986-04-12", "female", "woman", "+1 555 010 0101", "avery.lindqvist@example.org", "12 Birch Lane\nSpringfield", "Jonas Lindqvist", "spouse", "+1 555 010 0102"),
+    ("Marcus", "Okafor", "1979-11-30", "male", "", "+1 555 010 0111", "m.okafor@example.org", "88 Harbor St\nSpringfield", "Ada Okafor", "sister", "+1 555 010 0112"),
+    ("Rosa", "Delgado", "1992-07-08", "female", "", "+1 555 010 0121", "", "4 Orchard Ct\nShelbyville", "Luis Delgado", "father", "+1 555 010 0122"),
+    ("Sam", "Whitfield", "2001-02-19", "female", "non-binary", "+1 555 010 0131", "sam.w@example.org", "", "Jo Whitfield", "parent", "+1 555 010 0132"),
+    ("Elliot", "Brandt", "1968-09-03", "male", "man", "+1 555 010 0141", "", "230 Elm Ave\nSpringfield", "", "", ""),
+    ("Hana", "Sato", "1995-12-24", "female", "", "+1 555 010 0151", "hana.sato@example.org", "17 Maple Rd\nCapital City", "Kenji Sato", "brother", "+1 555 010 0152"),
+    ("Jordan", "Reyes", "1983-05-15", "male", "", "", "jordan.reyes@example.org", "", "Maria Reyes", "mother", "+1 555 010 0162"),
+    ("Priya", "Natarajan", "1975-03-27", "female", "", "+1 555 010 0171", "", "9 Lakeview Dr\nOgdenville", "Arjun Natarajan", "husband", "+1 555 010 0172"),
+    ("Theo", "Marchetti", "1999-08-01", "male", "", "+1 555 010 0181", "theo.m@example.org", "", "", "", ""),
+    ("Grace", "Mwangi", "1958-01-09", "female", "", "+1 555 010 0191", "", "61 Cedar St\nSpringfield", "Wanjiru Mwangi", "daughter", "+1 555 010 0192"),
+    ("Noah", "Fischer", "1990-10-10", "intersex", "man", "+1 555 010 0199", "noah.fischer@example.org", "", "Lena Fischer", "partner", "+1 555 010 0198"),
+    ("Isla", "McAllister", "1988-06-21", "female", "", "+1 555 010 0189", "", "3 Thistle Way\nNorth Haverbrook", "Callum McAllister", "partner", "+1 555 010 0188"),
+];
+
+/// Fills an empty database with the demo clinic and marks it as a demo.
+pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()> {
+    let ctx = Ctx::cli(now, tz);
+    for (username, role, name, password) in DEMO_ACCOUNTS {
+        users::create(
+            store,
+            &ctx,
+            &users::NewAccount { username, display_name: name, role, kind: AccountKind::Staff, password: Some(password) },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo account {username}: {e}"))?;
+    }
+    for (given, family, birth, sex, gender, phone, email, address, ec_name, ec_rel, ec_phone) in DEMO_PATIENTS {
+        let form = DemographicsForm {
+            given_name: given.into(),
+            family_name: family.into(),
+            birth_date: birth.into(),
+            sex_at_birth: sex.into(),
+            gender_identity: gender.into(),
+            phone: phone.into(),
+            email: email.into(),
+            address: address.into(),
+            emergency_contact_name: ec_name.into(),
+            emergency_contact_relationship: ec_rel.into(),
+            emergency_contact_phone: ec_phone.into(),
+        };
+        patients::register(store, &ctx, &form)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo patient {given} {family}: {e}"))?;
+    }
+    let mut tx = store.begin().await?;
+    tx.set_meta("demo", "true").await?;
+    tx.commit().await.context("marking the demo clinic")?;
+    Ok(())
+}
+
+/// Whether the database is a demo clinic (and so may be reset).
+pub async fn is_demo(store: &dyn Store) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    Ok(tx.meta("demo").await?.as_deref() == Some("true"))
+}
+
+/// Whether the database holds anything at all.
+pub async fn is_empty(store: &dyn Store) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    Ok(tx.list_users().await?.is_empty() && tx.count_patients().await? == 0)
+}

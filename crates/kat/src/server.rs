@@ -1,0 +1,102 @@
+//! Running the HTTP server: bind, serve until SIGTERM or Ctrl-C, drain, close the
+//! database.
+
+use anyhow::{Context, Result};
+use kat_web::clock::{Clock, SystemClock};
+use kat_web::config::WebConfig;
+use kat_web::{AppState, router};
+use kat_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A server running in the background (used by tests and by `serve`).
+pub struct Running {
+    pub addr: SocketAddr,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.shutdown.send(());
+        self.handle.await.context("server task")?.context("server")?;
+        Ok(())
+    }
+}
+
+/// Starts serving on an already-bound listener.
+pub fn start(listener: TcpListener, store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Result<Running> {
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, config, clock);
+    spawn_session_sweeper(state.clone());
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running { addr, shutdown: tx, handle })
+}
+
+/// Removes timed-out sessions every few minutes, so the table does not grow.
+fn spawn_session_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            if let Err(e) = kat_web::app::auth::sweep_sessions(
+                state.store.as_ref(),
+                now,
+                state.config.idle_timeout,
+                state.config.absolute_timeout,
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "session sweep failed");
+            }
+        }
+    });
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Serves until a shutdown signal, then drains and closes the database so every
+/// acknowledged write is on disk.
+pub async fn serve_until_signal(bind: &str, store: Arc<dyn Store>, config: WebConfig) -> Result<()> {
+    let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+    let running = start(listener, store.clone(), config, Arc::new(SystemClock))?;
+    eprintln!("kat is listening on http://{}", running.addr);
+    shutdown_signal().await;
+    eprintln!("shutting down: finishing requests in flight…");
+    running.stop().await?;
+    store.close().await;
+    eprintln!("stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Configuration: built-in defaults, then `kat.toml` (or `--config FILE`), then `KAT_…`
+//! environment variables (`KAT_DATABASE_URL`, `KAT_SESSION__IDLE_TIMEOUT`…), then
+//! command-line flags. Parsed once into typed settings at start-up.
+
+use anyhow::{Context, Result, bail};
+use jiff::SignedDuration;
+use jiff::tz::TimeZone;
+use kat_web::config::{CookieSecure, WebConfig};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The documented example configuration, shipped in the binary.
+pub const EXAMPLE: &str = include_str!("../../../kat.example.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub bind: String,
+    /// Where the SQLite database (`kat.db`) lives.
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; `sqlite://PATH` a specific SQLite file. Empty:
+    /// SQLite in `data_dir`.
+    pub database_url: String,
+    pub clinic: ClinicSettings,
+    pub session: SessionSettings,
+    pub security: SecuritySettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClinicSettings {
+    pub name: String,
+    /// IANA time zone in which times are shown (they are stored in UTC).
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    /// A session unused this long ends: `15m`, `900s`, `1h`.
+    pub idle_timeout: String,
+    /// A session ends this long after sign-in, however busy.
+    pub absolute_timeout: String,
+    /// `auto` (Secure behind TLS, judged by `X-Forwarded-Proto`), `always` or `never`.
+    pub cookie_secure: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Extra origins allowed to post forms (a reverse proxy's public URL).
+    pub trusted_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `kat_web=debug`.
+    pub level: String,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./kat-data";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: DEFAULT_BIND.into(),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: String::new(),
+            clinic: ClinicSettings::default(),
+            session: SessionSettings::default(),
+            security: SecuritySettings::default(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+impl Default for ClinicSettings {
+    fn default() -> Self {
+        Self {
+            name: "kat clinic".into(),
+            time_zone: "UTC".into(),
+        }
+    }
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_timeout: "15m".into(),
+            absolute_timeout: "12h".into(),
+            cookie_secure: "auto".into(),
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// Flags that override the file and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// Layers defaults, the file, the environment and the flags.
+    pub fn load(overrides: &Overrides) -> Result<Self> {
+        let mut builder = config::Config::builder();
+        match &overrides.config {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                builder = builder.add_source(config::File::from(path.as_path()).format(config::FileFormat::Toml));
+            }
+            None => {
+                builder = builder.add_source(
+                    config::File::from(Path::new("kat.toml"))
+                        .format(config::FileFormat::Toml)
+                        .required(false),
+                );
+            }
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("KAT")
+                .prefix_separator("_")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("security.trusted_origins")
+                .try_parsing(false),
+        );
+        let mut settings: Settings = builder
+            .build()
+            .context("reading configuration")?
+            .try_deserialize()
+            .context("configuration is invalid")?;
+        if let Some(b) = &overrides.bind {
+            settings.bind = b.clone();
+        }
+        if let Some(d) = &overrides.data_dir {
+            settings.data_dir = d.clone();
+        }
+        if let Some(u) = &overrides.database_url {
+            settings.database_url = u.clone();
+        }
+        Ok(settings)
+    }
+
+    /// The settings the web layer uses, parsed (a bad value is named here, at start-up).
+    pub fn web_config(&self, demo: bool) -> Result<WebConfig> {
+        let time_zone = TimeZone::get(&self.clinic.time_zone)
+            .with_context(|| format!("clinic.time_zone: `{}` is not an IANA time zone", self.clinic.time_zone))?;
+        let idle_timeout = parse_duration("session.idle_timeout", &self.session.idle_timeout)?;
+        let absolute_timeout = parse_duration("session.absolute_timeout", &self.session.absolute_timeout)?;
+        let cookie_secure = match self.session.cookie_secure.as_str() {
+            "auto" => CookieSecure::Auto,
+            "always" => CookieSecure::Always,
+            "never" => CookieSecure::Never,
+            other => bail!("session.cookie_secure: `{other}` is not auto, always or never"),
+        };
+        Ok(WebConfig {
+            clinic_name: self.clinic.name.clone(),
+            time_zone,
+            idle_timeout,
+            absolute_timeout,
+            cookie_secure,
+            trusted_origins: self.security.trusted_origins.clone(),
+            demo,
+        })
+    }
+
+    /// The configuration as TOML, with the database password replaced.
+    pub fn redacted_toml(&self) -> Result<String> {
+        let mut shown = self.clone();
+        shown.database_url = redact_url(&shown.database_url);
+        Ok(toml::to_string_pretty(&shown)?)
+    }
+}
+
+/// A positive duration such as `15m`, `90s`, `12h` or `PT15M`.
+pub fn parse_duration(field: &str, raw: &str) -> Result<SignedDuration> {
+    let d: SignedDuration = raw
+        .trim()
+        .parse()
+        .with_context(|| format!("{field}: `{raw}` is not a duration like 15m, 90s or 12h"))?;
+    if d <= SignedDuration::ZERO {
+        bail!("{field}: must be longer than zero");
+    }
+    Ok(d)
+}
+
+/// Hides the password of a `scheme://user:password@host/…` URL.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.find('@') else { return url.to_string() };
+    let userinfo = &rest[..at];
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{}://{}:[redacted]@{}", &url[..scheme_end], user, &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_friendly_and_iso_forms() {
+        assert_eq!(parse_duration("x", "15m").unwrap(), SignedDuration::from_mins(15));
+        assert_eq!(parse_duration("x", "90s").unwrap(), SignedDuration::from_secs(90));
+        assert_eq!(parse_duration("x", "PT12H").unwrap(), SignedDuration::from_hours(12));
+        assert!(parse_duration("x", "0s").is_err());
+        assert!(parse_duration("x", "soon").unwrap_err().to_string().contains("x:"));
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://kat:s3cret@db:5432/kat"),
+            "postgres://kat:[redacted]@db:5432/kat"
+        );
+        assert_eq!(redact_url("postgres://kat@db/kat"), "postgres://kat@db/kat");
+        assert_eq!(redact_url(""), "");
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid_and_matches_the_defaults() {
+        let parsed: Settings = toml::from_str(EXAMPLE).expect("kat.example.toml parses");
+        let defaults = Settings::default();
+        assert_eq!(parsed.bind, defaults.bind);
+        assert_eq!(parsed.session.idle_timeout, defaults.session.idle_timeout);
+        parsed.web_config(false).expect("example values are valid");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let mut s = Settings::default();
+        s.clinic.time_zone = "Mars/Olympus".into();
+        assert!(s.web_config(false).unwrap_err().to_string().contains("clinic.time_zone"));
+        let mut s = Settings::default();
+        s.session.cookie_secure = "sometimes".into();
+        assert!(s.web_config(false).unwrap_err().to_string().contains("cookie_secure"));
+    }
+}

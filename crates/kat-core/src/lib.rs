@@ -6,8 +6,12 @@
 //! is valid. Rules that come from `shared/spec/clinical.md` name their spec ID.
 
 pub mod audit;
+pub mod dosing;
+pub mod eligibility;
 pub mod field;
 pub mod ids;
+pub mod instruments;
+pub mod monitoring;
 pub mod patient;
 pub mod phi;
 pub mod role;

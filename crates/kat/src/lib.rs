@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod demo;
+pub mod score;
 pub mod server;
 pub mod settings;
 pub mod storage;

@@ -1,6 +1,6 @@
 //! `kat`: the command line. Everything it does lives in the `kat` library.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kat::commands;
 use kat::settings::{Overrides, Settings};
@@ -63,6 +63,18 @@ enum Command {
         to: PathBuf,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Score a CSV of PHQ-9, GAD-7 or PCL-5 answers (columns id, q1…qN) to standard
+    /// output. Exits 1 when a row had an invalid value (every row is still written).
+    Score {
+        /// phq9, gad7 or pcl5.
+        #[arg(long)]
+        instrument: String,
+        /// PCL-5 probable-PTSD cut-off (31 to 33).
+        #[arg(long, default_value_t = 33)]
+        pcl5_cutoff: u8,
+        /// The CSV file (`-` for standard input).
+        file: PathBuf,
     },
     /// Show the configuration.
     Config {
@@ -200,6 +212,21 @@ async fn main() -> Result<()> {
             TokenCommand::List { db } => commands::token_list(&settings(&cli.config, None, db)?).await,
         },
         Command::Backup { to, db } => commands::backup(&settings(&cli.config, None, db)?, &to).await,
+        Command::Score { instrument, pcl5_cutoff, file } => {
+            let instrument = kat::score::instrument_named(&instrument)?;
+            let stdout = std::io::stdout().lock();
+            let summary = if file.as_os_str() == "-" {
+                kat::score::score_csv(instrument, pcl5_cutoff, std::io::stdin().lock(), stdout)?
+            } else {
+                let f = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+                kat::score::score_csv(instrument, pcl5_cutoff, f, stdout)?
+            };
+            if summary.invalid > 0 {
+                eprintln!("{} of {} rows had invalid values and were not scored", summary.invalid, summary.rows);
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Config { command } => match command {
             ConfigCommand::Print { bind, db } => commands::config_print(&settings(&cli.config, bind, db)?),
             ConfigCommand::Example => {

@@ -31,15 +31,39 @@ pub enum Permission {
     AuditRead,
     /// Create and disable staff accounts and API tokens.
     UserManage,
+    /// Read the intake (medical and psychiatric history) and the eligibility evaluation.
+    IntakeRead,
+    /// Record or edit the intake.
+    IntakeWrite,
+    /// Sign the eligibility decision (prescribers).
+    EligibilitySign,
+    /// Edit the clinic policy (thresholds the clinical reference marks as policy).
+    PolicyManage,
+    /// Read rating-scale responses, scores and outcomes.
+    MeasureRead,
+    /// Enter rating-scale answers on a patient's behalf.
+    MeasureEnter,
+    /// Send a patient a one-time self-report link.
+    MeasureLinkSend,
+    /// See and acknowledge urgent safety alerts (suicide risk).
+    SafetyAlertAcknowledge,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 13] = [
         Permission::PatientRead,
         Permission::PatientCreate,
         Permission::PatientUpdate,
         Permission::AuditRead,
         Permission::UserManage,
+        Permission::IntakeRead,
+        Permission::IntakeWrite,
+        Permission::EligibilitySign,
+        Permission::PolicyManage,
+        Permission::MeasureRead,
+        Permission::MeasureEnter,
+        Permission::MeasureLinkSend,
+        Permission::SafetyAlertAcknowledge,
     ];
 }
 
@@ -52,14 +76,24 @@ impl Role {
         Role::FrontDesk,
     ];
 
+    /// Whether the role treats patients (prescriber, nurse, therapist).
+    pub fn is_clinical(self) -> bool {
+        matches!(self, Role::Prescriber | Role::Nurse | Role::Therapist)
+    }
+
     /// The permission matrix. Registration and demographics are everyone's work in a
-    /// clinic (the front desk registers, clinicians correct); the audit log and
-    /// accounts are the admin's alone.
+    /// clinic (the front desk registers, clinicians correct); the audit log, accounts
+    /// and clinic policy are the admin's; clinical records are the clinicians'; only
+    /// prescribers sign eligibility. The front desk may send a questionnaire link but
+    /// not read the answers.
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
             PatientRead | PatientCreate | PatientUpdate => true,
-            AuditRead | UserManage => self == Role::Admin,
+            AuditRead | UserManage | PolicyManage => self == Role::Admin,
+            IntakeRead | IntakeWrite | MeasureRead | MeasureEnter | SafetyAlertAcknowledge => self.is_clinical(),
+            EligibilitySign => self == Role::Prescriber,
+            MeasureLinkSend => self.is_clinical() || self == Role::FrontDesk,
         }
     }
 
@@ -126,5 +160,19 @@ mod tests {
             assert_eq!(role.allows(Permission::UserManage), admin, "{role}");
             assert!(role.allows(Permission::PatientRead), "{role}");
         }
+    }
+
+    #[test]
+    fn clinical_records_are_for_clinicians_and_signing_for_prescribers() {
+        for role in Role::ALL {
+            for p in [Permission::IntakeRead, Permission::MeasureRead, Permission::SafetyAlertAcknowledge] {
+                assert_eq!(role.allows(p), role.is_clinical(), "{role} {p:?}");
+            }
+            assert_eq!(role.allows(Permission::EligibilitySign), role == Role::Prescriber, "{role}");
+            assert_eq!(role.allows(Permission::PolicyManage), role == Role::Admin, "{role}");
+        }
+        assert!(Role::FrontDesk.allows(Permission::MeasureLinkSend));
+        assert!(!Role::FrontDesk.allows(Permission::MeasureRead));
+        assert!(!Role::Admin.allows(Permission::MeasureLinkSend));
     }
 }

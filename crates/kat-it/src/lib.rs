@@ -95,6 +95,15 @@ impl TestApp {
         self.manual.as_ref().expect("spawned with a manual clock").advance(by);
     }
 
+    /// The connection URL of this test's own PostgreSQL database (`None` on SQLite),
+    /// for tests that must reach past the app (the audit log's append-only triggers).
+    pub fn postgres_url(&self) -> Option<&str> {
+        match &self._guard {
+            Guard::Postgres(db) => Some(db.url()),
+            Guard::Sqlite(_) => None,
+        }
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }

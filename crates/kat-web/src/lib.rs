@@ -61,9 +61,10 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(view::static_file))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(csrf)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Outside the CSRF and body-limit layers, so their refusals carry the headers too.
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::from_fn(middleware::trace))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -2,3 +2,11 @@
 //! both databases.
 
 mod api;
+mod audit;
+mod auth;
+mod cli;
+mod health;
+mod pages;
+mod sessions;
+mod support;
+mod tidy;

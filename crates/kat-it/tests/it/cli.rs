@@ -1,0 +1,118 @@
+//! The operator commands, called as library functions on a temporary data directory.
+
+use kat::commands;
+use kat::settings::Settings;
+use kat::storage::{self, Create, Location};
+use kat_core::user::AccountKind;
+use std::io::Cursor;
+
+fn settings_in(dir: &std::path::Path) -> Settings {
+    Settings { data_dir: dir.to_path_buf(), ..Settings::default() }
+}
+
+async fn open(settings: &Settings) -> std::sync::Arc<dyn kat_store::Store> {
+    storage::open(&Location::from_settings(settings).unwrap(), Create::Never).await.expect("open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_reads_the_password_and_enforces_its_length() {
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = settings_in(tmp.path());
+
+    // Too short: refused, naming the password.
+    let err = commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new("short\n")).await.unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("password"), "{msg}");
+    assert!(msg.contains("12"), "{msg}");
+    // No password at all.
+    let err = commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new("")).await.unwrap_err();
+    assert!(format!("{err:#}").contains("no password"), "{err:#}");
+    // A bad role is named.
+    let err = commands::user_add(&settings, "ada", "wizard", None, &mut Cursor::new("a-long-enough-passphrase\n")).await.unwrap_err();
+    assert!(format!("{err:#}").contains("role"), "{err:#}");
+
+    // A good one (the newline is not part of the password).
+    commands::user_add(&settings, "Ada", "admin", Some("Ada Admin"), &mut Cursor::new("a-long-enough-passphrase\r\n")).await.unwrap();
+    let err = commands::user_add(&settings, "ada", "nurse", None, &mut Cursor::new("another-long-passphrase\n")).await.unwrap_err();
+    assert!(format!("{err:#}").contains("already taken"), "{err:#}");
+
+    let store = open(&settings).await;
+    let user = kat_web::app::users::find(store.as_ref(), "ada").await.unwrap().expect("ada exists");
+    assert_eq!(user.role.as_str(), "admin");
+    assert_eq!(user.kind, AccountKind::Staff);
+    assert_eq!(user.display_name, "Ada Admin");
+    // The password works (and is exactly the line without its newline).
+    let ctx = kat_web::app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
+    kat_web::app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase").await.expect("login");
+    assert!(kat_web::app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase\r").await.is_err());
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_create_makes_an_api_client_when_the_name_is_new() {
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = settings_in(tmp.path());
+    commands::token_create(&settings, "lab-sync", None, Some("lab import")).await.unwrap();
+    commands::user_add(&settings, "nina", "nurse", None, &mut Cursor::new("nina-long-passphrase\n")).await.unwrap();
+    // An existing account keeps its role.
+    let err = commands::token_create(&settings, "nina", Some("admin"), None).await.unwrap_err();
+    assert!(format!("{err:#}").contains("--role cannot change it"), "{err:#}");
+    commands::token_create(&settings, "nina", Some("nurse"), None).await.unwrap();
+
+    let store = open(&settings).await;
+    let client = kat_web::app::users::find(store.as_ref(), "lab-sync").await.unwrap().expect("api client");
+    assert_eq!(client.kind, AccountKind::ApiClient);
+    assert_eq!(client.role.as_str(), "front_desk", "least privilege by default");
+    let ctx = kat_web::app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
+    let tokens = kat_web::app::auth::list_tokens(store.as_ref(), &ctx).await.unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens.iter().any(|t| t.user_id == client.id && t.label == "lab import" && t.revoked_at.is_none()));
+    // An API client cannot sign in to the pages.
+    assert!(kat_web::app::auth::login(store.as_ref(), &ctx, "lab-sync", "").await.is_err());
+    store.close().await;
+
+    // Revoking by account name revokes its tokens.
+    commands::token_revoke(&settings, "lab-sync").await.unwrap();
+    let store = open(&settings).await;
+    let tokens = kat_web::app::auth::list_tokens(store.as_ref(), &ctx).await.unwrap();
+    assert!(tokens.iter().filter(|t| t.user_id == client.id).all(|t| t.revoked_at.is_some()));
+    store.close().await;
+    assert!(commands::token_revoke(&settings, "lab-sync").await.is_err(), "nothing left to revoke");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_writes_a_database_that_opens_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = settings_in(&tmp.path().join("data"));
+    std::fs::create_dir(&settings.data_dir).unwrap();
+    commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new("a-long-enough-passphrase\n")).await.unwrap();
+
+    let target = tmp.path().join("backup.db");
+    commands::backup(&settings, &target).await.unwrap();
+    assert!(target.exists());
+    // The copy opens as a kat database and holds the account.
+    let copy = kat_store_sqlite::SqliteStore::open(&target, kat_store_sqlite::OpenMode::MustExist).await.expect("backup opens");
+    assert!(kat_web::app::users::find(&copy, "ada").await.unwrap().is_some());
+    kat_store::Store::close(&copy).await;
+
+    // An existing target is refused and left alone.
+    let before = std::fs::read(&target).unwrap();
+    let err = commands::backup(&settings, &target).await.unwrap_err();
+    assert!(format!("{err:#}").contains("already exists"), "{err:#}");
+    assert_eq!(std::fs::read(&target).unwrap(), before);
+
+    // PostgreSQL is pg_dump's job.
+    let pg = Settings { database_url: "postgres://nobody@127.0.0.1:1/none".into(), ..Settings::default() };
+    let err = commands::backup(&pg, &tmp.path().join("pg.db")).await.unwrap_err();
+    assert!(format!("{err:#}").contains("pg_dump"), "{err:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_refuse_a_mistyped_data_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("notes.txt"), b"not a clinic").unwrap();
+    let settings = settings_in(tmp.path());
+    let err = commands::token_create(&settings, "x-client", None, None).await.unwrap_err();
+    assert!(format!("{err:#}").contains("holds files but no kat.db"), "{err:#}");
+    assert!(!tmp.path().join("kat.db").exists());
+}

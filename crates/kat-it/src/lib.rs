@@ -21,16 +21,11 @@ pub enum Db {
 }
 
 /// How to start the app.
+#[derive(Default)]
 pub struct Options {
     pub config: WebConfig,
     /// A manual clock starting at this instant, or the system clock when `None`.
     pub manual_clock: Option<Timestamp>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self { config: WebConfig::default(), manual_clock: None }
-    }
 }
 
 enum Guard {

@@ -84,16 +84,16 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 
 /// PostgreSQL names the violated constraint; the names are the ones both schemas share.
 fn map_err(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if let Some(name) = db.constraint() {
-            let constraint = match name {
-                "patients_mrn_seq_key" => constraints::PATIENTS_MRN_UNIQUE,
-                other => other,
-            };
-            return StoreError::Conflict {
-                constraint: constraint.to_string(),
-            };
-        }
+    if let sqlx::Error::Database(db) = &e
+        && let Some(name) = db.constraint()
+    {
+        let constraint = match name {
+            "patients_mrn_seq_key" => constraints::PATIENTS_MRN_UNIQUE,
+            other => other,
+        };
+        return StoreError::Conflict {
+            constraint: constraint.to_string(),
+        };
     }
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,

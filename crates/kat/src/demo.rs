@@ -21,7 +21,8 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
 /// (given, family, birth date, sex at birth, gender identity, phone, e-mail, address,
 /// emergency contact name, relationship, phone). 555-01xx numbers are reserved for
 /// fiction.
-const DEMO_PATIENTS: [(&str, &str, &str, &str, &str, &str, &str, &str, &str, &str, &str); 12] = [
+type DemoPatient = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+const DEMO_PATIENTS: [DemoPatient; 12] = [
     ("Avery", "Lindqvist", "1986-04-12", "female", "woman", "+1 555 010 0101", "avery.lindqvist@example.org", "12 Birch Lane\nSpringfield", "Jonas Lindqvist", "spouse", "+1 555 010 0102"),
     ("Marcus", "Okafor", "1979-11-30", "male", "", "+1 555 010 0111", "m.okafor@example.org", "88 Harbor St\nSpringfield", "Ada Okafor", "sister", "+1 555 010 0112"),
     ("Rosa", "Delgado", "1992-07-08", "female", "", "+1 555 010 0121", "", "4 Orchard Ct\nShelbyville", "Luis Delgado", "father", "+1 555 010 0122"),

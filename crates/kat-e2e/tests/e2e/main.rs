@@ -1,1 +1,10 @@
+//! Real-browser journeys through kat in headless Chromium. Run with
+//! `KAT_E2E=1 cargo test -p kat-e2e -- --test-threads=1`; without `KAT_E2E=1` every
+//! test prints a skip notice. The browsers take turns whatever `--test-threads` says.
+//! Screenshots land in `target/e2e-screenshots/<test>-<step>.png`.
 
+mod api;
+mod layout;
+mod patients;
+mod sign_in;
+mod support;

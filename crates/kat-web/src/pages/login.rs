@@ -21,7 +21,8 @@ struct LoginPage {
     error: Option<String>,
     expired: bool,
     signed_out: bool,
-    idle_minutes: i64,
+    /// The idle timeout in words ("15 minutes").
+    idle_text: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -30,6 +31,19 @@ pub struct LoginQuery {
     next: String,
     expired: Option<String>,
     signed_out: Option<String>,
+}
+
+/// "15 minutes", "1 hour", "90 seconds": whole units only, the largest that fits.
+fn duration_in_words(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs().max(0);
+    let (n, unit) = if secs >= 3600 && secs % 3600 == 0 {
+        (secs / 3600, "hour")
+    } else if secs >= 60 && secs % 60 == 0 {
+        (secs / 60, "minute")
+    } else {
+        (secs, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Only local paths may be a redirect target after sign-in (no open redirect).
@@ -49,7 +63,7 @@ fn page(state: &AppState, next: String, username: String, error: Option<String>,
         error,
         expired,
         signed_out,
-        idle_minutes: state.config.idle_timeout.as_secs() / 60,
+        idle_text: duration_in_words(state.config.idle_timeout),
     }
 }
 
@@ -115,4 +129,20 @@ pub async fn logout(
     let mut r = Redirect::to("/login?signed_out=1").into_response();
     r.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &meta, None));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_in_words;
+    use jiff::SignedDuration;
+
+    #[test]
+    fn idle_timeout_in_words() {
+        assert_eq!(duration_in_words(SignedDuration::from_mins(15)), "15 minutes");
+        assert_eq!(duration_in_words(SignedDuration::from_mins(1)), "1 minute");
+        assert_eq!(duration_in_words(SignedDuration::from_hours(2)), "2 hours");
+        assert_eq!(duration_in_words(SignedDuration::from_mins(90)), "90 minutes");
+        assert_eq!(duration_in_words(SignedDuration::from_secs(2)), "2 seconds");
+        assert_eq!(duration_in_words(SignedDuration::from_secs(90)), "90 seconds");
+    }
 }

@@ -108,7 +108,6 @@ fn fieldsets(form: &DemographicsForm, errors: &FieldErrors) -> Vec<FieldsetView>
                 FieldView::text("family_name", "Family name", &form.family_name, errors).required(),
                 FieldView::text("birth_date", "Date of birth", &form.birth_date, errors)
                     .kind("date")
-                    .hint("YYYY-MM-DD")
                     .required(),
                 FieldView::text("sex_at_birth", "Sex at birth", &form.sex_at_birth, errors)
                     .options(sexes)

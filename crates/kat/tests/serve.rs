@@ -1,0 +1,124 @@
+//! The real binary: first admin from the command line, a token, a write over the API,
+//! then SIGTERM. The server must stop cleanly and the acknowledged write must be on
+//! disk.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const KAT: &str = env!("CARGO_BIN_EXE_kat");
+
+fn kat(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(KAT)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("KAT_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kat");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().expect("kat output")
+}
+
+#[test]
+fn sigterm_stops_the_server_without_losing_acknowledged_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("clinic");
+    std::fs::create_dir(&data).unwrap();
+
+    let added = kat(&data, &["user", "add", "boss", "--role", "admin"], Some("a long admin passphrase\n"));
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let token = kat(&data, &["token", "create", "intake-script"], None);
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("kat_t_"), "{token}");
+
+    let mut server = Command::new(KAT)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_remove("KAT_DATABASE_URL")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start server");
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut addr = None;
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        if let Some(rest) = line.trim().strip_prefix("kat is listening on ") {
+            addr = Some(rest.to_string());
+            break;
+        }
+        line.clear();
+    }
+    let base = addr.expect("server announced its address");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/patients"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "given_name": "Ada", "family_name": "Quinn",
+                "birth_date": "1984-03-07", "sex_at_birth": "female"
+            }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 201);
+
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let exit = server.wait().unwrap();
+    assert!(exit.success(), "exit {exit:?}; stderr: {rest}");
+    assert!(rest.contains("stopped cleanly"), "{rest}");
+
+    // The write is in the database file after the process is gone.
+    let count = rt.block_on(async {
+        use kat_store::Store;
+        let store = kat_store_sqlite::SqliteStore::open(&data.join("kat.db"), kat_store_sqlite::OpenMode::MustExist)
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.count_patients().await.unwrap()
+    });
+    assert_eq!(count, 1);
+    std::thread::sleep(Duration::from_millis(10));
+}
+
+#[test]
+fn serve_refuses_a_mistyped_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(KAT)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("kat-dtaa"))
+        .env_remove("KAT_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!dir.path().join("kat-dtaa").exists());
+}
+
+#[test]
+fn score_exits_1_after_writing_every_row_when_a_value_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("phq.csv");
+    std::fs::write(&csv, "id,q1,q2,q3,q4,q5,q6,q7,q8,q9\np1,0,0,0,0,0,0,0,0,0\np2,0,9,0,0,0,0,0,0,0\n").unwrap();
+    let out = Command::new(KAT).args(["score", "--instrument", "phq9"]).arg(&csv).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert!(stdout.contains("p1,0,minimal,true,,"), "{stdout}");
+    assert!(stdout.contains("q2=9"), "{stdout}");
+}

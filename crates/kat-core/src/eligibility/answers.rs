@@ -1051,50 +1051,58 @@ const STABILITIES: &[(&str, Stability)] =
     &[("none", Stability::None), ("stable", Stability::Stable), ("unstable", Stability::Unstable)];
 const TESTS: &[(&str, TestResult)] = &[("negative", TestResult::Negative), ("positive", TestResult::Positive)];
 
+/// A synthetic, fully answered intake with nothing beyond information findings (for
+/// the demo clinic and tests); every date is `assessed_on`.
+pub fn example_complete_answers(assessed_on: Date) -> IntakeAnswers {
+    let day = assessed_on.to_string();
+    let mut a = IntakeAnswers::new();
+    for (k, v) in EXAMPLE {
+        let v = if *v == "DATE" { day.as_str() } else { v };
+        a.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
+    }
+    a
+}
+
+const EXAMPLE: &[(&str, &str)] = &[
+    ("indication_trd", "on"), ("intended_product", "racemic_ketamine"),
+    ("presenting_symptoms", "low mood\nanhedonia"), ("goals", "to enjoy gardening again"),
+    ("trial1_drug", "sertraline"), ("trial1_dose_mg", "100"), ("trial1_weeks", "8"),
+    ("trial1_response", "improvement"), ("trial1_improvement", "20"), ("trial1_current_episode", "yes"), ("trial1_adequate", "yes"),
+    ("trial2_drug", "venlafaxine"), ("trial2_dose_mg", "150"), ("trial2_weeks", "8"),
+    ("trial2_response", "no_adequate_response"), ("trial2_current_episode", "yes"), ("trial2_adequate", "yes"),
+    ("schizophrenia", "no"), ("psychosis_current", "no"), ("psychosis_past", "no"), ("psychosis_relative", "no"),
+    ("mania", "never"), ("bipolar_disorder", "no"), ("intoxicated", "no"), ("personality_disorder", "none"),
+    ("neurocognitive", "no"), ("ideation", "wish_to_be_dead"), ("behaviour", "never"), ("substances_none", "on"),
+    ("aneurysmal_vascular_disease", "no"), ("arteriovenous_malformation", "no"), ("intracerebral_haemorrhage", "no"),
+    ("ketamine_hypersensitivity", "no"), ("bp_icp_hazard", "no"), ("hypertension", "none"), ("prior_cva", "no"),
+    ("severe_coronary", "no"), ("arrhythmia", "no"), ("cardiovascular", "none"), ("cerebrovascular", "none"),
+    ("raised_icp", "no"), ("glaucoma", "no"), ("open_globe", "no"), ("thyroid", "none"), ("hepatic", "none"),
+    ("bladder", "no"), ("brain_injury", "none"), ("childbearing_potential", "no"), ("lactating", "no"),
+    ("allergies_none", "on"),
+    ("med1_name", "sertraline"), ("med1_dose_mg", "100"),
+    ("bp", "122/78"), ("heart_rate", "72"), ("spo2", "98"), ("respiratory_rate", "14"), ("weight_kg", "70"), ("height_cm", "175"),
+    ("psych_eval_date", "DATE"), ("psych_eval_method", "mini"), ("physical_exam_date", "DATE"),
+    ("anaesthesia_reaction", "no"), ("ecg_labs", "not_indicated"), ("substance_suspected", "no"),
+    ("scale_depression", "DATE"), ("scale_anxiety", "DATE"), ("scale_suicidality", "DATE"),
+    ("scale_dissociation", "DATE"), ("urinary_screen", "no_symptoms"),
+    ("consent_date", "DATE"), ("consent_version", "KAT-consent-v3"),
+    ("consent_off_label_status", "on"), ("consent_dissociation", "on"), ("consent_sedation", "on"),
+    ("consent_blood_pressure_rise", "on"), ("consent_nausea", "on"), ("consent_abuse_potential", "on"),
+    ("consent_bladder_toxicity", "on"), ("consent_cognitive_effects", "on"), ("consent_driving", "on"),
+    ("consent_alternatives", "on"), ("capacity", "yes"),
+    ("escort_name", "partner"), ("escort_phone", "+1 555 010 0000"), ("escort_onsite", "yes"), ("no_driving_ack", "yes"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::eligibility::{EligibilityPolicy, Status, evaluate};
     use jiff::civil::date;
 
-    /// A fully answered intake with nothing beyond information findings.
-    pub fn healthy_answers() -> IntakeAnswers {
-        let mut a = IntakeAnswers::new();
-        for (k, v) in HEALTHY {
-            a.set(k, v).unwrap_or_else(|e| panic!("{k}: {e}"));
-        }
-        a
+    fn healthy_answers() -> IntakeAnswers {
+        example_complete_answers(date(2026, 4, 20))
     }
 
-    const HEALTHY: &[(&str, &str)] = &[
-        ("indication_trd", "on"), ("intended_product", "racemic_ketamine"),
-        ("presenting_symptoms", "low mood\nanhedonia"), ("goals", "to enjoy gardening again"),
-        ("trial1_drug", "sertraline"), ("trial1_dose_mg", "100"), ("trial1_weeks", "8"),
-        ("trial1_response", "improvement"), ("trial1_improvement", "20"), ("trial1_current_episode", "yes"), ("trial1_adequate", "yes"),
-        ("trial2_drug", "venlafaxine"), ("trial2_dose_mg", "150"), ("trial2_weeks", "8"),
-        ("trial2_response", "no_adequate_response"), ("trial2_current_episode", "yes"), ("trial2_adequate", "yes"),
-        ("schizophrenia", "no"), ("psychosis_current", "no"), ("psychosis_past", "no"), ("psychosis_relative", "no"),
-        ("mania", "never"), ("bipolar_disorder", "no"), ("intoxicated", "no"), ("personality_disorder", "none"),
-        ("neurocognitive", "no"), ("ideation", "wish_to_be_dead"), ("behaviour", "never"), ("substances_none", "on"),
-        ("aneurysmal_vascular_disease", "no"), ("arteriovenous_malformation", "no"), ("intracerebral_haemorrhage", "no"),
-        ("ketamine_hypersensitivity", "no"), ("bp_icp_hazard", "no"), ("hypertension", "none"), ("prior_cva", "no"),
-        ("severe_coronary", "no"), ("arrhythmia", "no"), ("cardiovascular", "none"), ("cerebrovascular", "none"),
-        ("raised_icp", "no"), ("glaucoma", "no"), ("open_globe", "no"), ("thyroid", "none"), ("hepatic", "none"),
-        ("bladder", "no"), ("brain_injury", "none"), ("childbearing_potential", "no"), ("lactating", "no"),
-        ("allergies_none", "on"),
-        ("med1_name", "sertraline"), ("med1_dose_mg", "100"),
-        ("bp", "122/78"), ("heart_rate", "72"), ("spo2", "98"), ("respiratory_rate", "14"), ("weight_kg", "70"), ("height_cm", "175"),
-        ("psych_eval_date", "2026-04-20"), ("psych_eval_method", "mini"), ("physical_exam_date", "2026-04-20"),
-        ("anaesthesia_reaction", "no"), ("ecg_labs", "not_indicated"), ("substance_suspected", "no"),
-        ("scale_depression", "2026-04-20"), ("scale_anxiety", "2026-04-20"), ("scale_suicidality", "2026-04-20"),
-        ("scale_dissociation", "2026-04-20"), ("urinary_screen", "no_symptoms"),
-        ("consent_date", "2026-04-20"), ("consent_version", "KAT-consent-v3"),
-        ("consent_off_label_status", "on"), ("consent_dissociation", "on"), ("consent_sedation", "on"),
-        ("consent_blood_pressure_rise", "on"), ("consent_nausea", "on"), ("consent_abuse_potential", "on"),
-        ("consent_bladder_toxicity", "on"), ("consent_cognitive_effects", "on"), ("consent_driving", "on"),
-        ("consent_alternatives", "on"), ("capacity", "yes"),
-        ("escort_name", "partner"), ("escort_phone", "+1 555 010 0000"), ("escort_onsite", "yes"), ("no_driving_ack", "yes"),
-    ];
 
     fn born() -> Option<BirthDate> {
         Some(BirthDate::from_stored(date(1985, 6, 15)))

@@ -88,7 +88,8 @@ struct FormPage {
     row_headers: Vec<&'static str>,
     rows: Vec<Vec<QView>>,
     next_section: Option<&'static str>,
-    errors: Vec<(String, String)>,
+    /// (field, label, message)
+    errors: Vec<(String, String, String)>,
     saved: bool,
     status: String,
     version: String,
@@ -157,7 +158,7 @@ fn form_page(
 ) -> Result<FormPage, AppError> {
     let sec = section(section_id).ok_or(AppError::NotFound("intake section"))?;
     let idx = SECTIONS.iter().position(|s| s.id == sec.id).unwrap_or(0);
-    let questions = sec.questions.iter().map(|q| QView::new(q, q.name.to_string(), answers, errors)).collect();
+    let questions: Vec<QView> = sec.questions.iter().map(|q| QView::new(q, q.name.to_string(), answers, errors)).collect();
     let (row_headers, rows) = match &sec.rows {
         Some(g) => (
             g.columns.iter().map(|c| c.label).collect(),
@@ -172,6 +173,19 @@ fn form_page(
         ),
         None => (vec![], vec![]),
     };
+    let rows: Vec<Vec<QView>> = rows;
+    let label_of = |field: &str| -> String {
+        if let Some(q) = questions.iter().find(|q| q.name == field) {
+            return q.label.to_string();
+        }
+        for (i, row) in rows.iter().enumerate() {
+            if let Some(q) = row.iter().find(|q| q.name == field) {
+                return format!("Row {}: {}", i + 1, q.label);
+            }
+        }
+        field.to_string()
+    };
+    let error_list = errors.iter().map(|e| (e.field.clone(), label_of(&e.field), e.message.clone())).collect();
     Ok(FormPage {
         layout: Layout::new(state, Some(&staff.principal), "patients"),
         patient_id: st.patient.id.to_string(),
@@ -185,7 +199,7 @@ fn form_page(
         row_headers,
         rows,
         next_section: SECTIONS.get(idx + 1).map(|s| s.id),
-        errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
+        errors: error_list,
         saved,
         status: status_label(st.evaluation.as_ref().map(|(e, _)| e.status.as_str()).unwrap_or("")).into(),
         version: st.intake.as_ref().map(|i| format!("version {}{}", i.version, if i.complete { ", marked complete" } else { ", draft" })).unwrap_or_else(|| "nothing saved yet".into()),
@@ -292,7 +306,7 @@ struct EligibilityPage {
 }
 
 fn group(findings: &[StoredFinding], reasons: &BTreeMap<String, String>, errors: &FieldErrors) -> Vec<LevelGroup> {
-    [("hard_stop", "Hard stops", "⛔"), ("prescriber_review", "Prescriber review", "⚠"), ("information", "Information", "ℹ")]
+    [("hard_stop", "Hard stops", "✖"), ("prescriber_review", "Prescriber review", "⚠"), ("information", "Information", "ℹ")]
         .into_iter()
         .map(|(key, title, icon)| LevelGroup {
             key,

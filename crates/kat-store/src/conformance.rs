@@ -452,8 +452,7 @@ pub async fn intake_versions_evaluations_decisions_and_flags(store: &dyn Store) 
     assert_eq!(tx.patients_with_intake().await.unwrap(), vec![pid]);
 
     let p1 = tx.insert_policy(&EligibilityPolicy::default(), t0(), None).await.unwrap();
-    let mut changed = EligibilityPolicy::default();
-    changed.minimum_age_years = 21;
+    let changed = EligibilityPolicy { minimum_age_years: 21, ..EligibilityPolicy::default() };
     let p2 = tx.insert_policy(&changed, t0(), Some(md.id)).await.unwrap();
     assert_eq!((p1.version, p2.version), (1, 2));
     let current = tx.current_policy().await.unwrap().unwrap();

@@ -357,3 +357,24 @@ async fn form_sections_save_drafts_and_show_errors(db: Db) {
     app.stop().await;
 }
 on_both_databases!(intake_form_sections_and_errors, form_sections_save_drafts_and_show_errors);
+
+async fn demo_clinic_has_every_screening_outcome(db: Db) {
+    let app = app_or_skip!(db);
+    kat::demo::seed(app.store.as_ref(), app.now(), &TimeZone::UTC).await.unwrap();
+    let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
+    let mut statuses = Vec::new();
+    let mut tx = app.store.begin().await.unwrap();
+    for pid in tx.patients_with_intake().await.unwrap() {
+        statuses.push(tx.latest_evaluation(pid).await.unwrap().unwrap().status);
+    }
+    assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 1);
+    drop(tx);
+    for s in ["eligible", "needs_review", "excluded", "incomplete"] {
+        assert!(statuses.iter().any(|x| x == s), "{s}: {statuses:?}");
+    }
+    let md = users::find(app.store.as_ref(), "prescriber").await.unwrap().unwrap();
+    assert!(intake::is_medical_director(app.store.as_ref(), md.id).await.unwrap());
+    let _ = ctx;
+    app.stop().await;
+}
+on_both_databases!(intake_demo_clinic_outcomes, demo_clinic_has_every_screening_outcome);

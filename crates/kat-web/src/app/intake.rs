@@ -101,8 +101,7 @@ async fn policy_in_force(tx: &mut Box<dyn Tx>, ctx: &Ctx) -> AppResult<PolicyRec
     if let Some(p) = tx.current_policy().await? {
         return Ok(p);
     }
-    let mut policy = EligibilityPolicy::default();
-    policy.version = PolicyVersion::parse("v1").expect("valid");
+    let policy = EligibilityPolicy { version: PolicyVersion::parse("v1").expect("valid"), ..EligibilityPolicy::default() };
     Ok(tx.insert_policy(&policy, ctx.now, None).await?)
 }
 

@@ -31,7 +31,8 @@ macro_rules! conformance_suite {
             audit_entries_append_and_filter,
             dropped_transaction_rolls_back,
             times_round_trip_to_the_microsecond,
-            meta_is_a_small_key_value_table
+            meta_is_a_small_key_value_table,
+            intake_versions_evaluations_decisions_and_flags
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -417,4 +418,98 @@ pub async fn meta_is_a_small_key_value_table(store: &dyn Store) {
     tx.set_meta("demo", "true").await.unwrap();
     tx.set_meta("demo", "false").await.unwrap();
     assert_eq!(tx.meta("demo").await.unwrap().as_deref(), Some("false"));
+}
+
+/// Intake versions are kept, policies are versioned, decisions go stale, same-day flags
+/// are disposed once, and the medical-director flag round-trips.
+pub async fn intake_versions_evaluations_decisions_and_flags(store: &dyn Store) {
+    use crate::intake::*;
+    use kat_core::eligibility::EligibilityPolicy;
+    use kat_core::eligibility::answers::IntakeAnswers;
+    let mut tx = store.begin().await.unwrap();
+    let md = tx.insert_user(&new_user("md", Role::Prescriber)).await.unwrap();
+    assert!(!tx.is_medical_director(md.id).await.unwrap());
+    tx.set_medical_director(md.id, true).await.unwrap();
+    assert!(tx.is_medical_director(md.id).await.unwrap());
+    let pid = PatientId::from_uuid(Uuid::now_v7());
+    tx.insert_patient(pid, &demographics("Ida", "Intake", "1980-01-01"), t0()).await.unwrap();
+    assert!(tx.latest_intake(pid).await.unwrap().is_none());
+    assert!(tx.current_policy().await.unwrap().is_none());
+    let mut a = IntakeAnswers::new();
+    a.set("bp", "120/80").unwrap();
+    let v1 = tx.insert_intake_version(pid, &a, false, "vitals", t0(), Some(md.id)).await.unwrap();
+    a.set("heart_rate", "70").unwrap();
+    let v2 = tx.insert_intake_version(pid, &a, true, "vitals", t0() + 1.second(), Some(md.id)).await.unwrap();
+    assert_eq!((v1.version, v2.version), (1, 2));
+    let latest = tx.latest_intake(pid).await.unwrap().unwrap();
+    assert_eq!(latest.version, 2);
+    assert!(latest.complete);
+    assert_eq!(latest.answers.get("heart_rate"), "70");
+    assert_eq!(latest.saved_at, t0() + 1.second());
+    let history = tx.intake_history(pid).await.unwrap();
+    assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(history[1].answers.get("heart_rate"), "");
+    assert_eq!(tx.patients_with_intake().await.unwrap(), vec![pid]);
+
+    let p1 = tx.insert_policy(&EligibilityPolicy::default(), t0(), None).await.unwrap();
+    let changed = EligibilityPolicy { minimum_age_years: 21, ..EligibilityPolicy::default() };
+    let p2 = tx.insert_policy(&changed, t0(), Some(md.id)).await.unwrap();
+    assert_eq!((p1.version, p2.version), (1, 2));
+    let current = tx.current_policy().await.unwrap().unwrap();
+    assert_eq!(current.version, 2);
+    assert_eq!(current.policy, changed);
+
+    let eval = EvaluationRecord {
+        id: Uuid::now_v7(),
+        patient_id: pid,
+        intake_version: 2,
+        policy_version: 2,
+        status: "needs_review".into(),
+        result_json: "{}".into(),
+        evaluated_at: t0(),
+    };
+    tx.insert_evaluation(&eval).await.unwrap();
+    let later = EvaluationRecord { id: Uuid::now_v7(), status: "eligible".into(), ..eval.clone() };
+    tx.insert_evaluation(&later).await.unwrap();
+    assert_eq!(tx.latest_evaluation(pid).await.unwrap().unwrap().id, later.id);
+    assert_eq!(tx.evaluation_by_id(eval.id).await.unwrap().unwrap().status, "needs_review");
+
+    let decision = DecisionRecord {
+        id: Uuid::now_v7(),
+        patient_id: pid,
+        evaluation_id: later.id,
+        decision: "accept".into(),
+        reasons_json: "{}".into(),
+        override_reason: None,
+        override_by: None,
+        signed_by: md.id,
+        signed_at: t0(),
+        stale: false,
+    };
+    tx.insert_decision(&decision).await.unwrap();
+    assert!(!tx.latest_decision(pid).await.unwrap().unwrap().stale);
+    assert_eq!(tx.mark_decisions_stale(pid).await.unwrap(), 1);
+    assert_eq!(tx.mark_decisions_stale(pid).await.unwrap(), 0);
+    assert!(tx.latest_decision(pid).await.unwrap().unwrap().stale);
+
+    let flag = SameDayFlagRecord {
+        id: Uuid::now_v7(),
+        patient_id: pid,
+        evaluation_id: later.id,
+        reasons_json: "[]".into(),
+        raised_at: t0(),
+        disposition: None,
+        disposed_by: None,
+        disposed_at: None,
+    };
+    tx.insert_same_day_flag(&flag).await.unwrap();
+    assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 1);
+    assert_eq!(tx.open_same_day_flags().await.unwrap()[0].id, flag.id);
+    tx.dispose_same_day_flag(flag.id, "seen; safe to continue", md.id, t0()).await.unwrap();
+    assert!(matches!(
+        tx.dispose_same_day_flag(flag.id, "again", md.id, t0()).await,
+        Err(StoreError::StaleVersion)
+    ));
+    assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 0);
+    tx.commit().await.unwrap();
 }

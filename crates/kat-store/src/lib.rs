@@ -10,9 +10,11 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod intake;
 mod records;
 pub mod rows;
 
+pub use intake::IntakeRepo;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -81,7 +83,9 @@ pub trait Store: Send + Sync + 'static {
 /// After any call returns an error the transaction is spoiled (PostgreSQL aborts it):
 /// drop it and report the error; do not go on using it.
 #[async_trait]
-pub trait Tx: UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + Send {
+pub trait Tx:
+    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + Send
+{
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

@@ -29,6 +29,8 @@ pub struct RequestMeta {
 pub struct Principal {
     pub user: User,
     pub credential: Credential,
+    /// Open same-day reviews (a count, no patient data); filled for clinical staff pages.
+    pub same_day_open: i64,
 }
 
 /// Marks a request whose session has just timed out, so pages can say so.
@@ -110,7 +112,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     match resolved {
         Ok(Resolved::User(user, credential)) => {
-            req.extensions_mut().insert(Principal { user, credential });
+            req.extensions_mut().insert(Principal { user, credential, same_day_open: 0 });
         }
         Ok(Resolved::Expired) => {
             expired = true;

@@ -59,12 +59,15 @@ pub struct Layout {
     pub version: &'static str,
     pub htmx: &'static str,
     pub time_zone: String,
+    /// Open same-day suicide-risk reviews, shown as a banner to clinical staff.
+    pub same_day_open: i64,
 }
 
 pub struct UserView {
     pub display_name: String,
     pub role_label: &'static str,
     pub is_admin: bool,
+    pub is_clinical: bool,
 }
 
 impl Layout {
@@ -76,11 +79,13 @@ impl Layout {
                 display_name: p.user.display_name.clone(),
                 role_label: p.user.role.label(),
                 is_admin: p.user.role == Role::Admin,
+                is_clinical: p.user.role.is_clinical(),
             }),
             section,
             version: VERSION,
             htmx: HTMX_PATH,
             time_zone: state.config.time_zone.iana_name().unwrap_or("UTC").to_string(),
+            same_day_open: principal.map(|p| p.same_day_open).unwrap_or(0),
         }
     }
 }

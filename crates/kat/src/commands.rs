@@ -163,6 +163,18 @@ pub async fn user_set_active(settings: &Settings, name: &str, active: bool) -> R
     Ok(())
 }
 
+/// Marks (or unmarks) the account `name` as the clinic's medical director, who alone may
+/// override a hard stop at eligibility sign-off.
+pub async fn user_set_medical_director(settings: &Settings, name: &str, yes: bool) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
+    kat_web::app::intake::set_medical_director(store.as_ref(), &ctx, user.id, yes).await.map_err(app_err)?;
+    store.close().await;
+    println!("{name} is {}a medical director", if yes { "" } else { "not " });
+    Ok(())
+}
+
 /// Creates a token for an existing account named `name`, or, when there is none, for
 /// a new API-client account of that name with `role` (default front_desk, the least
 /// privilege that can use the registry).

@@ -7,7 +7,9 @@ use jiff::tz::TimeZone;
 use kat_core::patient::DemographicsForm;
 use kat_core::user::AccountKind;
 use kat_store::Store;
-use kat_web::app::{Ctx, patients, users};
+use kat_core::eligibility::answers::example_complete_answers;
+use kat_web::app::{Ctx, intake, patients, users};
+use std::collections::BTreeMap;
 
 /// Demo logins: (username, role, display name, password).
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
@@ -49,6 +51,11 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
         .await
         .map_err(|e| anyhow::anyhow!("demo account {username}: {e}"))?;
     }
+    let prescriber = users::find(store, "prescriber").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("demo prescriber")?;
+    intake::set_medical_director(store, &ctx, prescriber.id, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo medical director: {e}"))?;
+    let mut registered = Vec::new();
     for (given, family, birth, sex, gender, phone, email, address, ec_name, ec_rel, ec_phone) in DEMO_PATIENTS {
         let form = DemographicsForm {
             given_name: given.into(),
@@ -63,13 +70,53 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
             emergency_contact_relationship: ec_rel.into(),
             emergency_contact_phone: ec_phone.into(),
         };
-        patients::register(store, &ctx, &form)
+        let p = patients::register(store, &ctx, &form)
             .await
             .map_err(|e| anyhow::anyhow!("demo patient {given} {family}: {e}"))?;
+        registered.push(p.id);
     }
+    seed_intakes(store, &ctx, &registered).await?;
     let mut tx = store.begin().await?;
     tx.set_meta("demo", "true").await?;
     tx.commit().await.context("marking the demo clinic")?;
+    Ok(())
+}
+
+/// Demo intakes, one per screening outcome (all answers synthetic):
+/// eligible, needs review, excluded, incomplete, and one with a same-day review flag.
+async fn seed_intakes(store: &dyn Store, ctx: &Ctx, ids: &[kat_core::ids::PatientId]) -> Result<()> {
+    let complete = example_complete_answers(ctx.today);
+    let with = |changes: &[(&str, &str)]| -> BTreeMap<String, String> {
+        let mut a = complete.clone();
+        for (k, v) in changes {
+            a.set(k, v).expect("demo answer");
+        }
+        a.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    };
+    let cases: [(&str, BTreeMap<String, String>, bool); 5] = [
+        // Avery Lindqvist: eligible.
+        ("eligible", with(&[]), true),
+        // Marcus Okafor: a past psychotic episode needs prescriber review (RCI-001).
+        ("needs review", with(&[("psychosis_past", "yes")]), true),
+        // Rosa Delgado: arteriovenous malformation, a hard stop (CI-002).
+        ("excluded", with(&[("arteriovenous_malformation", "yes")]), true),
+        // Sam Whitfield: only the referral so far (a draft).
+        (
+            "incomplete",
+            [("indication_trd", "on"), ("intended_product", "racemic_ketamine"), ("presenting_symptoms", "low mood")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            false,
+        ),
+        // Elliot Brandt: current suicidal ideation with plan and intent (same-day review).
+        ("same-day review", with(&[("ideation", "active_with_plan_and_intent")]), true),
+    ];
+    for ((label, answers, done), id) in cases.into_iter().zip(ids) {
+        intake::replace(store, ctx, *id, &answers, done)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo intake ({label}): {e}"))?;
+    }
     Ok(())
 }
 

@@ -94,6 +94,9 @@ enum UserCommand {
         /// The person's full name, as shown on pages.
         #[arg(long)]
         display_name: Option<String>,
+        /// Mark the account as the clinic's medical director (may override hard stops).
+        #[arg(long)]
+        medical_director: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -196,9 +199,13 @@ async fn main() -> Result<()> {
             commands::demo(&s).await
         }
         Command::User { command } => match command {
-            UserCommand::Add { name, role, display_name, db } => {
+            UserCommand::Add { name, role, display_name, medical_director, db } => {
                 let s = settings(&cli.config, None, db)?;
-                commands::user_add(&s, &name, &role, display_name.as_deref(), &mut std::io::stdin().lock()).await
+                commands::user_add(&s, &name, &role, display_name.as_deref(), &mut std::io::stdin().lock()).await?;
+                if medical_director {
+                    commands::user_set_medical_director(&s, &name, true).await?;
+                }
+                Ok(())
             }
             UserCommand::List { db } => commands::user_list(&settings(&cli.config, None, db)?).await,
             UserCommand::Disable { name, db } => commands::user_set_active(&settings(&cli.config, None, db)?, &name, false).await,

@@ -142,7 +142,8 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("security.trusted_origins")
-                .try_parsing(false),
+                .try_parsing(false)
+                .source(Some(settings_env(std::env::vars()))),
         );
         let mut settings: Settings = builder
             .build()
@@ -190,6 +191,33 @@ impl Settings {
         shown.database_url = redact_url(&shown.database_url);
         Ok(toml::to_string_pretty(&shown)?)
     }
+}
+
+/// The `KAT_…` variables that name a configuration key. Others with the prefix
+/// (`KAT_LOG`, the test suite's `KAT_E2E`…) belong to other tools and are left out,
+/// so that unknown keys in `kat.toml` can still be refused as typos.
+fn settings_env(vars: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
+    let known = known_env_names();
+    vars.filter(|(name, _)| known.contains(&name.to_ascii_uppercase())).collect()
+}
+
+/// `KAT_BIND`, `KAT_CLINIC__TIME_ZONE`… for every key of [`Settings`].
+fn known_env_names() -> Vec<String> {
+    fn walk(prefix: &str, value: &toml::Value, out: &mut Vec<String>) {
+        match value {
+            toml::Value::Table(table) => {
+                for (key, v) in table {
+                    let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}__{key}") };
+                    walk(&name, v, out);
+                }
+            }
+            _ => out.push(format!("KAT_{}", prefix.to_ascii_uppercase())),
+        }
+    }
+    let mut out = Vec::new();
+    let defaults = toml::Value::try_from(Settings::default()).expect("settings serialize");
+    walk("", &defaults, &mut out);
+    out
 }
 
 /// A positive duration such as `15m`, `90s`, `12h` or `PT15M`.
@@ -246,6 +274,23 @@ mod tests {
         assert_eq!(parsed.bind, defaults.bind);
         assert_eq!(parsed.session.idle_timeout, defaults.session.idle_timeout);
         parsed.web_config(false).expect("example values are valid");
+    }
+
+    #[test]
+    fn only_kat_variables_that_name_a_key_are_configuration() {
+        let vars = [
+            ("KAT_BIND", "0.0.0.0:9000"),
+            ("KAT_SESSION__IDLE_TIMEOUT", "10m"),
+            ("KAT_SECURITY__TRUSTED_ORIGINS", "https://a.example"),
+            ("KAT_E2E", "1"),
+            ("KAT_LOG", "debug"),
+            ("KAT_REQUIRE_PG", "1"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let env = settings_env(vars.into_iter());
+        let mut names: Vec<&str> = env.keys().map(String::as_str).collect();
+        names.sort();
+        assert_eq!(names, ["KAT_BIND", "KAT_SECURITY__TRUSTED_ORIGINS", "KAT_SESSION__IDLE_TIMEOUT"]);
     }
 
     #[test]

@@ -28,6 +28,7 @@
 //! records current suicidal ideation with intent (with or without a plan) or suicidal
 //! behaviour within the policy window (RCI-011, SUI-003).
 
+pub mod answers;
 pub mod intake;
 pub mod medication;
 pub mod policy;

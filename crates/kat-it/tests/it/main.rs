@@ -10,3 +10,4 @@ mod pages;
 mod sessions;
 mod support;
 mod tidy;
+mod intake;

@@ -5,6 +5,7 @@
 //! with a signed-in page session. Errors are `application/problem+json`.
 
 mod audit;
+mod intake;
 mod patients;
 
 use crate::AppState;
@@ -31,7 +32,8 @@ use utoipa_axum::routes;
     modifiers(&BearerAuth),
     tags(
         (name = "patients", description = "The patient registry"),
-        (name = "audit", description = "The append-only audit log (admins)")
+        (name = "audit", description = "The append-only audit log (admins)"),
+        (name = "intake", description = "Intake answers, eligibility screening (clinical.md §1) and the prescriber's decision")
     )
 )]
 struct ApiDoc;
@@ -50,6 +52,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(patients::search, patients::create))
         .routes(routes!(patients::read, patients::patch))
         .routes(routes!(audit::list))
+        .routes(routes!(intake::read, intake::put))
+        .routes(routes!(intake::eligibility))
+        .routes(routes!(intake::decide))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

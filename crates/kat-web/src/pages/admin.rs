@@ -27,6 +27,7 @@ struct UserRowView {
     role: &'static str,
     kind: &'static str,
     active: bool,
+    medical_director: bool,
 }
 
 struct TokenRowView {
@@ -79,6 +80,12 @@ async fn users_page(
     let names: HashMap<UserId, String> = all.iter().map(|u| (u.id, u.username.to_string())).collect();
     let tz = &state.config.time_zone;
     let roles: Vec<(&'static str, &'static str)> = Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect();
+    let mut directors = std::collections::HashSet::new();
+    for u in &all {
+        if crate::app::intake::is_medical_director(state.store.as_ref(), u.id).await.map_err(|e| staff.fail(e))? {
+            directors.insert(u.id);
+        }
+    }
     Ok(UsersPage {
         layout: Layout::new(state, Some(&staff.principal), "users"),
         users: all
@@ -93,6 +100,7 @@ async fn users_page(
                     AccountKind::ApiClient => "API client",
                 },
                 active: u.active,
+                medical_director: directors.contains(&u.id),
             })
             .collect(),
         tokens: tokens
@@ -177,6 +185,19 @@ pub async fn set_active(
         }
         Err(e) => Err(staff.fail(e)),
     }
+}
+
+pub async fn set_medical_director(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<ActiveForm>,
+) -> Result<Response, PageError> {
+    let id: UserId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("user")))?;
+    crate::app::intake::set_medical_director(state.store.as_ref(), &staff.ctx, id, f.active == "true")
+        .await
+        .map_err(|e| staff.fail(e))?;
+    Ok(Redirect::to("/admin/users?updated=1").into_response())
 }
 
 pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {

@@ -5,6 +5,7 @@
 mod admin;
 pub use admin::parse_audit_filter;
 mod home;
+mod intake;
 mod login;
 mod patients;
 
@@ -29,8 +30,17 @@ pub fn router() -> Router<AppState> {
         .route("/patients/{id}/edit", get(patients::edit_form))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/users/{id}/medical-director", post(admin::set_medical_director))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .route("/patients/{id}/intake", get(intake::form))
+        .route("/patients/{id}/intake/{section}", post(intake::save))
+        .route("/patients/{id}/eligibility", get(intake::eligibility))
+        .route("/patients/{id}/eligibility/decision", post(intake::sign))
+        .route("/safety/same-day", get(intake::same_day))
+        .route("/safety/same-day/{flag}", post(intake::dispose))
+        .route("/admin/policy", get(intake::policy).post(intake::save_policy))
+        .route("/eligibility/rules", get(intake::rules))
 }
 
 /// A signed-in staff member making a page request.
@@ -49,7 +59,7 @@ impl FromRequestParts<AppState> for Staff {
             .get::<RequestMeta>()
             .cloned()
             .expect("authenticate middleware runs first");
-        let Some(principal) = parts.extensions.get::<Principal>().cloned() else {
+        let Some(mut principal) = parts.extensions.get::<Principal>().cloned() else {
             let next = parts
                 .uri
                 .path_and_query()
@@ -60,6 +70,12 @@ impl FromRequestParts<AppState> for Staff {
             let expired = if parts.extensions.get::<SessionExpired>().is_some() { "&expired=1" } else { "" };
             return Err(Redirect::to(&format!("/login?next={}{expired}", url_encode(&next))).into_response());
         };
+        if principal.user.role.is_clinical() {
+            // The same-day review banner (RCI-011, SUI-003) on every clinical staff page.
+            principal.same_day_open = crate::app::intake::open_flag_count(state.store.as_ref())
+                .await
+                .map_err(|_| axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response())?;
+        }
         let ctx = Ctx::new(
             Actor::User(principal.user.clone()),
             meta.remote_addr.clone(),

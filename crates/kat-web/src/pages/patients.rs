@@ -207,6 +207,7 @@ struct ShowPage {
     updated_at: String,
     version: i64,
     can_audit: bool,
+    can_intake: bool,
 }
 
 fn parse_id(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
@@ -260,6 +261,7 @@ pub async fn show(
         updated_at: local_time(p.updated_at, tz),
         version: p.version,
         can_audit: staff.principal.user.role == Role::Admin && staff.principal.user.role.allows(Permission::AuditRead),
+        can_intake: staff.principal.user.role.allows(Permission::IntakeRead),
     }))
 }
 

@@ -1,0 +1,380 @@
+//! Intake and eligibility over HTTP, on both databases: versions kept, evaluations
+//! re-run, decisions going stale, sign-off rules, same-day reviews, roles and audit.
+
+use jiff::tz::TimeZone;
+use kat_core::audit::{AuditAction, AuditFilter, AuditOutcome};
+use kat_core::eligibility::answers::example_complete_answers;
+use kat_core::ids::PatientId;
+use kat_core::role::Role;
+use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
+use kat_web::app::{Ctx, intake, users};
+use serde_json::{Map, Value, json};
+
+async fn register(app: &TestApp, token: &str) -> String {
+    let created: Value = reqwest::Client::new()
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(token)
+        .json(&json!({"given_name": "Ida", "family_name": "Intake", "birth_date": "1984-03-07", "sex_at_birth": "female"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["id"].as_str().unwrap().to_string()
+}
+
+/// The complete example intake with some answers changed, as the API's `answers`.
+fn answers(app: &TestApp, changes: &[(&str, &str)]) -> Value {
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    let mut a = example_complete_answers(today);
+    for (k, v) in changes {
+        a.set(k, v).unwrap();
+    }
+    let map: Map<String, Value> = a.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    Value::Object(map)
+}
+
+async fn put_intake(app: &TestApp, token: &str, id: &str, answers: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/patients/{id}/intake")))
+        .bearer_auth(token)
+        .json(&json!({"answers": answers, "complete": true}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn eligibility(app: &TestApp, token: &str, id: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{id}/eligibility")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn decide(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/patients/{id}/eligibility/decision")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn problem_fields(v: &Value) -> Vec<String> {
+    v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect()
+}
+
+async fn audit_for(app: &TestApp, patient: &str) -> Vec<(String, String, String)> {
+    let mut tx = app.store.begin().await.unwrap();
+    let entries = tx
+        .query_audit(&AuditFilter {
+            user_id: None,
+            patient_id: Some(patient.parse::<PatientId>().unwrap()),
+            from: None,
+            to: None,
+            before_seq: None,
+            limit: 500,
+        })
+        .await
+        .unwrap();
+    entries
+        .into_iter()
+        .map(|e| (e.entry.action.as_str().to_string(), e.entry.resource_type.clone(), e.entry.outcome.as_str().to_string()))
+        .collect()
+}
+
+async fn versions_reruns_and_stale_decisions(db: Db) {
+    let app = app_or_skip!(db);
+    let token = app.token("prescriber", Role::Prescriber).await;
+    let id = register(&app, &token).await;
+
+    // Nothing yet.
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["status"], "not_screened");
+
+    // A complete intake with a review finding (RCI-001: past psychosis).
+    assert_eq!(put_intake(&app, &token, &id, answers(&app, &[("psychosis_past", "yes")])).await.status(), 200);
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["status"], "needs_review", "{e}");
+    let findings = e["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["rule"].is_string() && f["level"].is_string() && f["message"].is_string()));
+    assert!(findings.iter().any(|f| f["rule"] == "RCI-001" && f["level"] == "prescriber_review"), "{e}");
+    let review_rules: Vec<String> = findings
+        .iter()
+        .filter(|f| f["level"] == "prescriber_review")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    let evaluation = e["evaluation_id"].as_str().unwrap().to_string();
+
+    // Accepting despite review findings needs a reason for each: 422 names the finding.
+    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept"})).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: Value = r.json().await.unwrap();
+    assert!(problem_fields(&p).contains(&"reasons.RCI-001".to_string()), "{p}");
+
+    let reasons: Map<String, Value> = review_rules.iter().map(|r| (r.clone(), json!("single brief episode 2009, stable since"))).collect();
+    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "reasons": reasons})).await;
+    assert_eq!(r.status(), 201);
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["decision"]["decision"], "accept");
+    assert_eq!(e["decision"]["stale"], false);
+
+    // Signing an evaluation that is no longer the latest is a conflict.
+    assert_eq!(put_intake(&app, &token, &id, answers(&app, &[("psychosis_past", "yes"), ("heart_rate", "75")])).await.status(), 200);
+    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "decline"})).await;
+    assert_eq!(r.status(), 409);
+
+    // The intake change re-ran the screen and made the decision stale; both versions kept.
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["intake_version"], 2);
+    assert_eq!(e["decision"]["stale"], true, "{e}");
+    {
+        let mut tx = app.store.begin().await.unwrap();
+        let history = tx.intake_history(id.parse().unwrap()).await.unwrap();
+        assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), vec![2, 1]);
+        assert_eq!(history[1].answers.get("heart_rate"), "72");
+        assert_eq!(history[0].answers.get("heart_rate"), "75");
+    }
+
+    // Sign again: fresh.
+    let evaluation = e["evaluation_id"].as_str().unwrap().to_string();
+    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "reasons": reasons})).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(eligibility(&app, &token, &id).await["decision"]["stale"], false);
+
+    // A policy change re-evaluates and makes the decision stale again.
+    let admin = app.client();
+    app.add_staff("admin", Role::Admin).await;
+    app.login(&admin, "admin").await;
+    let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
+    let mut policy = intake::policy(app.store.as_ref(), &ctx).await.unwrap().policy;
+    policy.minimum_age_years = 21;
+    let r = admin
+        .post(app.url("/admin/policy"))
+        .header("origin", &app.base_url)
+        .form(&[("policy", serde_json::to_string(&policy).unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["policy_version"], 2);
+    assert_eq!(e["decision"]["stale"], true);
+
+    // An invalid policy is refused with the form re-shown.
+    let r = admin
+        .post(app.url("/admin/policy"))
+        .header("origin", &app.base_url)
+        .form(&[("policy", "{\"not\": \"a policy\"}")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+
+    let audit = audit_for(&app, &id).await;
+    for (action, resource) in [("update", "intake"), ("create", "eligibility_evaluation"), ("create", "eligibility_decision"), ("update", "eligibility_decision"), ("read", "intake")] {
+        assert!(audit.iter().any(|(a, r, o)| a == action && r == resource && o == "allowed"), "{action} {resource}: {audit:?}");
+    }
+    app.stop().await;
+}
+on_both_databases!(intake_versions_reruns_and_stale_decisions, versions_reruns_and_stale_decisions);
+
+async fn hard_stop_needs_a_medical_director_override(db: Db) {
+    let app = app_or_skip!(db);
+    let token = app.token("prescriber", Role::Prescriber).await;
+    let md_token = app.token("director", Role::Prescriber).await;
+    let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
+    let md = users::find(app.store.as_ref(), "director").await.unwrap().unwrap();
+    intake::set_medical_director(app.store.as_ref(), &ctx, md.id, true).await.unwrap();
+    let id = register(&app, &token).await;
+    put_intake(&app, &token, &id, answers(&app, &[("arteriovenous_malformation", "yes")])).await;
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["status"], "excluded");
+    assert!(e["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "CI-002" && f["level"] == "hard_stop"));
+    let evaluation = e["evaluation_id"].as_str().unwrap().to_string();
+
+    // A prescriber who is not medical director cannot accept, even with a reason.
+    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "override_reason": "x"})).await;
+    assert_eq!(r.status(), 422);
+    assert!(problem_fields(&r.json().await.unwrap()).contains(&"override_reason".to_string()));
+    // The medical director needs a reason.
+    let r = decide(&app, &md_token, &id, json!({"evaluation_id": evaluation, "decision": "accept"})).await;
+    assert_eq!(r.status(), 422);
+    // Declining needs nothing.
+    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "decline"})).await;
+    assert_eq!(r.status(), 201);
+    // The override, with a reason, is recorded and audited on its own.
+    let r = decide(
+        &app,
+        &md_token,
+        &id,
+        json!({"evaluation_id": evaluation, "decision": "accept", "override_reason": "AVM treated surgically 2015; neurosurgery clearance on file"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["decision"]["hard_stop_override"], true);
+    let audit = audit_for(&app, &id).await;
+    assert!(audit.iter().any(|(a, r, _)| a == "create" && r == "eligibility_override"));
+    app.stop().await;
+}
+on_both_databases!(intake_hard_stop_needs_medical_director_override, hard_stop_needs_a_medical_director_override);
+
+async fn roles_and_denials(db: Db) {
+    let app = app_or_skip!(db);
+    let prescriber = app.token("prescriber", Role::Prescriber).await;
+    let nurse = app.token("nurse", Role::Nurse).await;
+    let desk = app.token("desk", Role::FrontDesk).await;
+    let id = register(&app, &prescriber).await;
+    // The nurse may enter the intake…
+    assert_eq!(put_intake(&app, &nurse, &id, answers(&app, &[])).await.status(), 200);
+    let e = eligibility(&app, &nurse, &id).await;
+    assert_eq!(e["status"], "eligible", "{e}");
+    // …but not sign.
+    let r = decide(&app, &nurse, &id, json!({"evaluation_id": e["evaluation_id"], "decision": "accept"})).await;
+    assert_eq!(r.status(), 403);
+    // Front desk may not read or write the intake.
+    let r = reqwest::Client::new().get(app.url(&format!("/api/v1/patients/{id}/intake"))).bearer_auth(&desk).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(put_intake(&app, &desk, &id, answers(&app, &[])).await.status(), 403);
+    let audit = audit_for(&app, &id).await;
+    assert!(audit.iter().any(|(a, r, o)| a == "create" && r == "eligibility_decision" && o == "denied"), "{audit:?}");
+    assert!(audit.iter().any(|(a, r, o)| a == "read" && r == "intake" && o == "denied"), "{audit:?}");
+    // An eligible screen can be accepted without reasons.
+    let r = decide(&app, &prescriber, &id, json!({"evaluation_id": e["evaluation_id"], "decision": "accept"})).await;
+    assert_eq!(r.status(), 201);
+    // Invalid answers: 422 with one entry per field, nothing saved.
+    let r = put_intake(&app, &prescriber, &id, answers(&app, &[("bp", "80/120"), ("schizophrenia", "maybe")])).await;
+    assert_eq!(r.status(), 422);
+    let fields = problem_fields(&r.json().await.unwrap());
+    assert!(fields.contains(&"bp".to_string()) && fields.contains(&"schizophrenia".to_string()), "{fields:?}");
+    let r = put_intake(&app, &prescriber, &id, json!({"no_such_question": "x"})).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(eligibility(&app, &prescriber, &id).await["intake_version"], 1);
+    app.stop().await;
+}
+on_both_databases!(intake_roles_and_denials, roles_and_denials);
+
+async fn same_day_review_banner_until_disposition(db: Db) {
+    let app = app_or_skip!(db);
+    let token = app.token("prescriber", Role::Prescriber).await;
+    app.add_staff("nurse", Role::Nurse).await;
+    app.add_staff("desk", Role::FrontDesk).await;
+    let id = register(&app, &token).await;
+    put_intake(&app, &token, &id, answers(&app, &[("ideation", "active_with_plan_and_intent")])).await;
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["same_day_review"], true);
+    // A second save does not open a second flag.
+    put_intake(&app, &token, &id, answers(&app, &[("ideation", "active_with_plan_and_intent"), ("heart_rate", "80")])).await;
+    {
+        let mut tx = app.store.begin().await.unwrap();
+        assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 1);
+    }
+
+    let nurse = app.client();
+    app.login(&nurse, "nurse").await;
+    let home = nurse.get(app.url("/patients")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("Same-day suicide-risk review needed"), "banner missing");
+    // Front desk is not clinical staff: no banner.
+    let desk = app.client();
+    app.login(&desk, "desk").await;
+    let page = desk.get(app.url("/patients")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("Same-day suicide-risk review needed"));
+
+    let list = nurse.get(app.url("/safety/same-day")).send().await.unwrap().text().await.unwrap();
+    let flag_id = list.split("/safety/same-day/").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = nurse
+        .post(app.url(&format!("/safety/same-day/{flag_id}")))
+        .header("origin", &app.base_url)
+        .form(&[("disposition", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = nurse
+        .post(app.url(&format!("/safety/same-day/{flag_id}")))
+        .header("origin", &app.base_url)
+        .form(&[("disposition", "Seen by Dr P at 14:10; safety plan activated; dosing deferred; 988 given")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let home = nurse.get(app.url("/patients")).send().await.unwrap().text().await.unwrap();
+    assert!(!home.contains("Same-day suicide-risk review needed"));
+    assert_eq!(eligibility(&app, &token, &id).await["same_day_review"], false);
+    let audit = audit_for(&app, &id).await;
+    assert!(audit.iter().any(|(a, r, _)| a == "create" && r == "same_day_review"));
+    assert!(audit.iter().any(|(a, r, _)| a == "update" && r == "same_day_review"));
+    let _ = (AuditAction::Read, AuditOutcome::Allowed);
+    app.stop().await;
+}
+on_both_databases!(intake_same_day_review_banner, same_day_review_banner_until_disposition);
+
+async fn form_sections_save_drafts_and_show_errors(db: Db) {
+    let app = app_or_skip!(db);
+    let token = app.token("prescriber", Role::Prescriber).await;
+    app.add_staff("nurse", Role::Nurse).await;
+    let id = register(&app, &token).await;
+    let nurse = app.client();
+    app.login(&nurse, "nurse").await;
+    let page = nurse.get(app.url(&format!("/patients/{id}/intake?section=vitals"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let r = nurse
+        .post(app.url(&format!("/patients/{id}/intake/vitals")))
+        .header("origin", &app.base_url)
+        .form(&[("bp", "80/120"), ("weight_kg", "70"), ("action", "draft")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("bp-error"), "field error shown");
+    assert!(html.contains("value=\"70\""), "typed values kept");
+    let r = nurse
+        .post(app.url(&format!("/patients/{id}/intake/vitals")))
+        .header("origin", &app.base_url)
+        .form(&[("bp", "122/78"), ("weight_kg", "70"), ("height_cm", "175"), ("action", "next")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"].to_str().unwrap().contains("section=workup"));
+    let page = nurse.get(app.url(&format!("/patients/{id}/intake?section=vitals"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("22.9 kg/m²"), "BMI computed");
+    let e = eligibility(&app, &token, &id).await;
+    assert_eq!(e["status"], "incomplete");
+    let rules = nurse.get(app.url("/eligibility/rules")).send().await.unwrap().text().await.unwrap();
+    for rule in ["IND-001", "CI-007", "RCI-012", "DDI-010", "PRE-010"] {
+        assert!(rules.contains(rule), "{rule}");
+    }
+    app.stop().await;
+}
+on_both_databases!(intake_form_sections_and_errors, form_sections_save_drafts_and_show_errors);
+
+async fn demo_clinic_has_every_screening_outcome(db: Db) {
+    let app = app_or_skip!(db);
+    kat::demo::seed(app.store.as_ref(), app.now(), &TimeZone::UTC).await.unwrap();
+    let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
+    let mut statuses = Vec::new();
+    let mut tx = app.store.begin().await.unwrap();
+    for pid in tx.patients_with_intake().await.unwrap() {
+        statuses.push(tx.latest_evaluation(pid).await.unwrap().unwrap().status);
+    }
+    assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 1);
+    drop(tx);
+    for s in ["eligible", "needs_review", "excluded", "incomplete"] {
+        assert!(statuses.iter().any(|x| x == s), "{s}: {statuses:?}");
+    }
+    let md = users::find(app.store.as_ref(), "prescriber").await.unwrap().unwrap();
+    assert!(intake::is_medical_director(app.store.as_ref(), md.id).await.unwrap());
+    let _ = ctx;
+    app.stop().await;
+}
+on_both_databases!(intake_demo_clinic_outcomes, demo_clinic_has_every_screening_outcome);

@@ -29,6 +29,9 @@ pub struct RequestMeta {
 pub struct Principal {
     pub user: User,
     pub credential: Credential,
+    /// Unacknowledged safety alerts, counted for page requests of roles that handle
+    /// them (the banner on every staff page); 0 otherwise.
+    pub open_safety_alerts: i64,
 }
 
 /// Marks a request whose session has just timed out, so pages can say so.
@@ -110,7 +113,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     match resolved {
         Ok(Resolved::User(user, credential)) => {
-            req.extensions_mut().insert(Principal { user, credential });
+            req.extensions_mut().insert(Principal { user, credential, open_safety_alerts: 0 });
         }
         Ok(Resolved::Expired) => {
             expired = true;

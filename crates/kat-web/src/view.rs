@@ -59,12 +59,15 @@ pub struct Layout {
     pub version: &'static str,
     pub htmx: &'static str,
     pub time_zone: String,
+    /// Unacknowledged safety alerts for the banner (-1: could not be counted).
+    pub safety_alerts: i64,
 }
 
 pub struct UserView {
     pub display_name: String,
     pub role_label: &'static str,
     pub is_admin: bool,
+    pub is_clinical: bool,
 }
 
 impl Layout {
@@ -76,11 +79,13 @@ impl Layout {
                 display_name: p.user.display_name.clone(),
                 role_label: p.user.role.label(),
                 is_admin: p.user.role == Role::Admin,
+                is_clinical: p.user.role.is_clinical(),
             }),
             section,
             version: VERSION,
             htmx: HTMX_PATH,
             time_zone: state.config.time_zone.iana_name().unwrap_or("UTC").to_string(),
+            safety_alerts: principal.map(|p| p.open_safety_alerts).unwrap_or(0),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod audit_log;
 pub mod auth;
+pub mod measures;
 pub mod patients;
 pub mod users;
 

@@ -6,6 +6,7 @@ mod admin;
 pub use admin::parse_audit_filter;
 mod home;
 mod login;
+mod measures;
 mod patients;
 
 use crate::AppState;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .merge(measures::router())
 }
 
 /// A signed-in staff member making a page request.
@@ -49,7 +51,7 @@ impl FromRequestParts<AppState> for Staff {
             .get::<RequestMeta>()
             .cloned()
             .expect("authenticate middleware runs first");
-        let Some(principal) = parts.extensions.get::<Principal>().cloned() else {
+        let Some(mut principal) = parts.extensions.get::<Principal>().cloned() else {
             let next = parts
                 .uri
                 .path_and_query()
@@ -67,6 +69,11 @@ impl FromRequestParts<AppState> for Staff {
             state.clock.now(),
             &state.config.time_zone,
         );
+        // The safety banner on every staff page (SUI-003); a failure must not hide it
+        // silently, so it shows as "unknown" (-1).
+        principal.open_safety_alerts = crate::app::measures::count_open_alerts(state.store.as_ref(), &ctx)
+            .await
+            .unwrap_or(-1);
         Ok(Staff { principal, ctx, meta })
     }
 }

@@ -2,3 +2,4 @@
 //! both databases.
 
 mod api;
+mod measures;

@@ -5,6 +5,7 @@
 //! with a signed-in page session. Errors are `application/problem+json`.
 
 mod audit;
+mod measures;
 mod patients;
 
 use crate::AppState;
@@ -31,7 +32,8 @@ use utoipa_axum::routes;
     modifiers(&BearerAuth),
     tags(
         (name = "patients", description = "The patient registry"),
-        (name = "audit", description = "The append-only audit log (admins)")
+        (name = "audit", description = "The append-only audit log (admins)"),
+        (name = "measures", description = "Rating-scale responses, self-report links and urgent safety alerts")
     )
 )]
 struct ApiDoc;
@@ -50,6 +52,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(patients::search, patients::create))
         .routes(routes!(patients::read, patients::patch))
         .routes(routes!(audit::list))
+        .routes(routes!(measures::record, measures::list))
+        .routes(routes!(measures::create_link))
+        .routes(routes!(measures::alerts))
+        .routes(routes!(measures::acknowledge))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

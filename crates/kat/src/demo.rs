@@ -7,7 +7,10 @@ use jiff::tz::TimeZone;
 use kat_core::patient::DemographicsForm;
 use kat_core::user::AccountKind;
 use kat_store::Store;
-use kat_web::app::{Ctx, patients, users};
+use kat_web::app::{Actor, Ctx, patients, users};
+
+#[path = "demo/demo_measures.rs"]
+mod demo_measures;
 
 /// Demo logins: (username, role, display name, password).
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
@@ -39,15 +42,20 @@ const DEMO_PATIENTS: [(&str, &str, &str, &str, &str, &str, &str, &str, &str, &st
 /// Fills an empty database with the demo clinic and marks it as a demo.
 pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()> {
     let ctx = Ctx::cli(now, tz);
+    let mut nurse = None;
     for (username, role, name, password) in DEMO_ACCOUNTS {
-        users::create(
+        let user = users::create(
             store,
             &ctx,
             &users::NewAccount { username, display_name: name, role, kind: AccountKind::Staff, password: Some(password) },
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo account {username}: {e}"))?;
+        if role == "nurse" {
+            nurse = Some(user);
+        }
     }
+    let mut registered = Vec::new();
     for (given, family, birth, sex, gender, phone, email, address, ec_name, ec_rel, ec_phone) in DEMO_PATIENTS {
         let form = DemographicsForm {
             given_name: given.into(),
@@ -62,10 +70,14 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
             emergency_contact_relationship: ec_rel.into(),
             emergency_contact_phone: ec_phone.into(),
         };
-        patients::register(store, &ctx, &form)
+        let p = patients::register(store, &ctx, &form)
             .await
             .map_err(|e| anyhow::anyhow!("demo patient {given} {family}: {e}"))?;
+        registered.push(p.id);
     }
+    let nurse = nurse.context("demo nurse account")?;
+    let nurse_ctx = Ctx::new(Actor::User(nurse), "demo".into(), None, now, tz);
+    demo_measures::seed(store, &nurse_ctx, tz, &registered).await?;
     let mut tx = store.begin().await?;
     tx.set_meta("demo", "true").await?;
     tx.commit().await.context("marking the demo clinic")?;

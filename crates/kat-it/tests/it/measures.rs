@@ -226,7 +226,7 @@ async fn pages_enter_banner_and_acknowledge(db: Db) {
     // The patient page: scores, outcome definitions, chart.
     let show = nurse.get(app.url(&format!("/patients/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(show.contains("<svg class=\"chart\""));
-    assert!(show.contains("RESP-001"));
+    assert!(show.contains("Latest scores"));
     assert!(!show.contains("style="));
 
     // Acknowledge: the action is required.
@@ -249,3 +249,40 @@ async fn pages_enter_banner_and_acknowledge(db: Db) {
     app.stop().await;
 }
 on_both_databases!(measures_pages_enter_banner_and_acknowledge, pages_enter_banner_and_acknowledge);
+
+/// The demo clinic shows response, remission and relapse with their definitions and
+/// has exactly one open safety alert.
+async fn demo_clinic_measures(db: Db) {
+    let app = app_or_skip!(db);
+    let now = app.now();
+    kat::demo::seed(app.store.as_ref(), now, &jiff::tz::TimeZone::UTC).await.unwrap();
+    let mut tx = app.store.begin().await.unwrap();
+    assert_eq!(tx.count_open_alerts().await.unwrap(), 1);
+    assert_eq!(tx.list_plans().await.unwrap().len(), 4);
+    drop(tx);
+    let nurse = app.client();
+    let r = nurse
+        .post(app.url("/login"))
+        .header("origin", &app.base_url)
+        .form(&[("username", "nurse"), ("password", "kat-demo-nurse"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let list = nurse.get(app.url("/patients?q=Lindqvist")).send().await.unwrap().text().await.unwrap();
+    let start = list.find("href=\"/patients/0").or_else(|| list.find("href=\"/patients/")).unwrap() + "href=\"".len();
+    let href = list[start..start + list[start..].find('"').unwrap()].to_string();
+    let avery = nurse.get(app.url(&href)).send().await.unwrap().text().await.unwrap();
+    assert!(avery.contains("Remission: Yes"), "Avery remitted");
+    assert!(avery.contains("RESP-003"));
+    assert!(avery.contains("<svg class=\"chart\""));
+    let list = nurse.get(app.url("/patients?q=Okafor")).send().await.unwrap().text().await.unwrap();
+    let start = list.find("href=\"/patients/0").or_else(|| list.find("href=\"/patients/")).unwrap() + "href=\"".len();
+    let href = list[start..start + list[start..].find('"').unwrap()].to_string();
+    let marcus = nurse.get(app.url(&href)).send().await.unwrap().text().await.unwrap();
+    assert!(marcus.contains("Relapse: Relapse"), "Marcus relapsed (REL-003)");
+    let worklist = nurse.get(app.url("/measures/worklist")).send().await.unwrap();
+    assert_eq!(worklist.status(), 200);
+    app.stop().await;
+}
+on_both_databases!(measures_demo_clinic, demo_clinic_measures);

@@ -482,7 +482,9 @@ pub async fn patient_overview(
         if responses.is_empty() {
             continue;
         }
-        let outcome = outcome_summary(instrument, &complete_series(&responses), &cfg.outcome);
+        // Outcomes compare a later score with the baseline: none from a baseline alone.
+        let totals = complete_series(&responses);
+        let outcome = if totals.len() >= 2 { outcome_summary(instrument, &totals, &cfg.outcome) } else { None };
         series.push(InstrumentSeries { instrument, responses, outcome });
     }
     let due = plan.as_ref().map(|p| due_for(cfg, ctx, tz, p, &all)).unwrap_or_default();

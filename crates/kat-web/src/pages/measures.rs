@@ -939,15 +939,16 @@ pub mod chart {
         }
         // Thresholds from the definitions in force.
         if let Some(o) = outcome {
-            let mut line = |v: f64, label: String, colour: &str| {
+            let mut line = |v: f64, label: String, colour: &str, right: bool| {
                 if v >= 0.0 && v <= f64::from(max) {
                     let yy = y(v);
                     let _ = write!(
                         s,
-                        "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"{colour}\">{}</text>",
+                        "<line x1=\"{left}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"{colour}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"{}\" fill=\"{colour}\">{}</text>",
                         left + pw,
-                        left + 4.0,
+                        if right { left + pw - 4.0 } else { left + 4.0 },
                         yy - 3.0,
+                        if right { "end" } else { "start" },
                         escape(&label)
                     );
                 }
@@ -955,15 +956,15 @@ pub mod chart {
             let b = f64::from(o.baseline.total);
             match o.response.definition.threshold {
                 Threshold::ReductionPercentAtLeast(p) => {
-                    line(b * (100.0 - f64::from(p)) / 100.0, format!("Response ({}): ≤ {:.1}", o.response.definition.rule, b * (100.0 - f64::from(p)) / 100.0), "#1f5fa8")
+                    line(b * (100.0 - f64::from(p)) / 100.0, format!("Response ({}): ≤ {:.1}", o.response.definition.rule, b * (100.0 - f64::from(p)) / 100.0), "#1f5fa8", false)
                 }
-                Threshold::DropAtLeast(n) => line(b - f64::from(n), format!("Response ({}): ≤ {}", o.response.definition.rule, b - f64::from(n)), "#1f5fa8"),
+                Threshold::DropAtLeast(n) => line(b - f64::from(n), format!("Response ({}): ≤ {}", o.response.definition.rule, b - f64::from(n)), "#1f5fa8", false),
                 _ => {}
             }
             if let Some(r) = &o.remission {
                 match r.definition.threshold {
-                    Threshold::TotalBelow(n) => line(f64::from(n) - 0.5, format!("Remission ({}): < {n}", r.definition.rule), "#17703a"),
-                    Threshold::TotalAtMost(n) => line(f64::from(n) + 0.5, format!("Remission ({}): ≤ {n}", r.definition.rule), "#17703a"),
+                    Threshold::TotalBelow(n) => line(f64::from(n) - 0.5, format!("Remission ({}): < {n}", r.definition.rule), "#17703a", true),
+                    Threshold::TotalAtMost(n) => line(f64::from(n) + 0.5, format!("Remission ({}): ≤ {n}", r.definition.rule), "#17703a", true),
                     _ => {}
                 }
             }

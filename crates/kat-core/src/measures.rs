@@ -257,10 +257,10 @@ impl PlanForm {
         if doses.windows(2).any(|w| w[1] <= w[0]) {
             errors.add("dose_dates", "must be in increasing order, one per day");
         }
-        if let (Some(b), Some(first)) = (baseline, doses.first()) {
-            if *first < b {
-                errors.add("dose_dates", "the first dose must not be before the baseline");
-            }
+        if let (Some(b), Some(first)) = (baseline, doses.first())
+            && *first < b
+        {
+            errors.add("dose_dates", "the first dose must not be before the baseline");
         }
         let end = self.end_of_induction.trim();
         let end_of_induction = if end.is_empty() {

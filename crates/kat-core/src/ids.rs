@@ -62,3 +62,15 @@ id_type!(
     /// One entry of the audit log.
     AuditId
 );
+id_type!(
+    /// One stored rating-scale response.
+    ResponseId
+);
+id_type!(
+    /// A one-time self-report link.
+    LinkId
+);
+id_type!(
+    /// An urgent safety alert.
+    AlertId
+);

@@ -11,6 +11,7 @@ pub mod eligibility;
 pub mod field;
 pub mod ids;
 pub mod instruments;
+pub mod measures;
 pub mod monitoring;
 pub mod patient;
 pub mod phi;

@@ -22,6 +22,7 @@ use uuid::Uuid;
 pub mod testing;
 
 mod intake;
+mod measures;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

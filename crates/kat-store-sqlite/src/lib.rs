@@ -23,6 +23,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod intake;
+mod measures;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -142,6 +143,10 @@ fn map_err(e: sqlx::Error) -> StoreError {
                     constraints::PATIENTS_MRN_UNIQUE.to_string()
                 }
                 "api_tokens.token_hash" => constraints::API_TOKENS_HASH_UNIQUE.to_string(),
+                "self_report_links.token_hash" => constraints::SELF_REPORT_LINKS_HASH_UNIQUE.to_string(),
+                "safety_alerts.response_id, safety_alerts.kind" => {
+                    constraints::SAFETY_ALERTS_RESPONSE_KIND_UNIQUE.to_string()
+                }
                 other => other.to_string(),
             };
             return StoreError::Conflict { constraint };

@@ -13,6 +13,9 @@ use kat_core::role::Role;
 use kat_core::user::{AccountKind, Username};
 use uuid::Uuid;
 
+mod measures;
+pub use measures::*;
+
 /// Generates one test per conformance case. `$make` is an async expression giving
 /// `Option<Box<dyn Store>>`; `None` skips the case with a notice.
 #[macro_export]
@@ -32,7 +35,11 @@ macro_rules! conformance_suite {
             dropped_transaction_rolls_back,
             times_round_trip_to_the_microsecond,
             meta_is_a_small_key_value_table,
-            intake_versions_evaluations_decisions_and_flags
+            intake_versions_evaluations_decisions_and_flags,
+            measure_responses_round_trip,
+            self_report_links_are_single_use,
+            safety_alerts_raise_once_and_acknowledge_once,
+            measurement_plans_upsert_and_list
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

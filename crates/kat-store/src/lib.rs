@@ -11,10 +11,12 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod intake;
+pub mod measures;
 mod records;
 pub mod rows;
 
 pub use intake::IntakeRepo;
+pub use measures::MeasureRepo;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -84,7 +86,7 @@ pub trait Store: Send + Sync + 'static {
 /// drop it and report the error; do not go on using it.
 #[async_trait]
 pub trait Tx:
-    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + Send
+    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + MeasureRepo + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
@@ -173,4 +175,6 @@ pub mod constraints {
     pub const USERS_USERNAME_UNIQUE: &str = "users_username_key";
     pub const PATIENTS_MRN_UNIQUE: &str = "patients_mrn_key";
     pub const API_TOKENS_HASH_UNIQUE: &str = "api_tokens_hash_key";
+    pub const SELF_REPORT_LINKS_HASH_UNIQUE: &str = "self_report_links_token_hash_key";
+    pub const SAFETY_ALERTS_RESPONSE_KIND_UNIQUE: &str = "safety_alerts_response_kind_key";
 }

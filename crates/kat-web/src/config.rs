@@ -29,6 +29,41 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
+    /// Measurement-based care policy (see [`MeasuresConfig`]).
+    pub measures: MeasuresConfig,
+}
+
+/// Clinic policy for measurement-based care. Every value has the spec's value (or a
+/// stated clinic default) as `Default`; none is a bare constant in the use cases.
+#[derive(Debug, Clone)]
+pub struct MeasuresConfig {
+    /// How long a self-report link stays valid. Clinic policy, default 72 h (no spec
+    /// value: long enough to answer from home between visits, short enough that an old
+    /// text message is useless).
+    pub self_report_link_ttl: SignedDuration,
+    /// Shown to the patient after a self-report (SUI-003: crisis line, US 988).
+    pub crisis_text: String,
+    /// Scoring choices (PCL-5 cut-off, item-16 prompt; instruments.md §4.3, §4.4).
+    pub scoring: kat_core::instruments::ScoringPolicy,
+    /// Response, remission and relapse thresholds (RESP-002/004/006/007, REL-003).
+    pub outcome: kat_core::instruments::OutcomePolicy,
+    /// The measurement schedule (OUT-002 default).
+    pub schedule: kat_core::instruments::schedule::ScheduleTemplate,
+}
+
+pub const DEFAULT_CRISIS_TEXT: &str = "If you are thinking about suicide or are in crisis, call or text 988 \
+    (Suicide & Crisis Lifeline, US) now, any time, day or night. If you are in immediate danger, call 911.";
+
+impl Default for MeasuresConfig {
+    fn default() -> Self {
+        Self {
+            self_report_link_ttl: SignedDuration::from_hours(72),
+            crisis_text: DEFAULT_CRISIS_TEXT.into(),
+            scoring: Default::default(),
+            outcome: Default::default(),
+            schedule: Default::default(),
+        }
+    }
 }
 
 impl Default for WebConfig {
@@ -41,6 +76,7 @@ impl Default for WebConfig {
             cookie_secure: CookieSecure::Auto,
             trusted_origins: Vec::new(),
             demo: false,
+            measures: MeasuresConfig::default(),
         }
     }
 }

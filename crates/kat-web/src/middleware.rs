@@ -31,6 +31,9 @@ pub struct Principal {
     pub credential: Credential,
     /// Open same-day reviews (a count, no patient data); filled for clinical staff pages.
     pub same_day_open: i64,
+    /// Unacknowledged safety alerts, counted for page requests of roles that handle
+    /// them (the banner on every staff page); 0 otherwise.
+    pub open_safety_alerts: i64,
 }
 
 /// Marks a request whose session has just timed out, so pages can say so.
@@ -112,7 +115,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     match resolved {
         Ok(Resolved::User(user, credential)) => {
-            req.extensions_mut().insert(Principal { user, credential, same_day_open: 0 });
+            req.extensions_mut().insert(Principal { user, credential, same_day_open: 0, open_safety_alerts: 0 });
         }
         Ok(Resolved::Expired) => {
             expired = true;

@@ -61,6 +61,8 @@ pub struct Layout {
     pub time_zone: String,
     /// Open same-day suicide-risk reviews, shown as a banner to clinical staff.
     pub same_day_open: i64,
+    /// Unacknowledged safety alerts for the banner (-1: could not be counted).
+    pub safety_alerts: i64,
 }
 
 pub struct UserView {
@@ -86,6 +88,7 @@ impl Layout {
             htmx: HTMX_PATH,
             time_zone: state.config.time_zone.iana_name().unwrap_or("UTC").to_string(),
             same_day_open: principal.map(|p| p.same_day_open).unwrap_or(0),
+            safety_alerts: principal.map(|p| p.open_safety_alerts).unwrap_or(0),
         }
     }
 }

@@ -8,8 +8,11 @@ use kat_core::patient::DemographicsForm;
 use kat_core::user::AccountKind;
 use kat_store::Store;
 use kat_core::eligibility::answers::example_complete_answers;
-use kat_web::app::{Ctx, intake, patients, users};
+use kat_web::app::{Actor, Ctx, intake, patients, users};
 use std::collections::BTreeMap;
+
+#[path = "demo/demo_measures.rs"]
+mod demo_measures;
 
 /// Demo logins: (username, role, display name, password).
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
@@ -42,14 +45,18 @@ const DEMO_PATIENTS: [DemoPatient; 12] = [
 /// Fills an empty database with the demo clinic and marks it as a demo.
 pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()> {
     let ctx = Ctx::cli(now, tz);
+    let mut nurse = None;
     for (username, role, name, password) in DEMO_ACCOUNTS {
-        users::create(
+        let user = users::create(
             store,
             &ctx,
             &users::NewAccount { username, display_name: name, role, kind: AccountKind::Staff, password: Some(password) },
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo account {username}: {e}"))?;
+        if role == "nurse" {
+            nurse = Some(user);
+        }
     }
     let prescriber = users::find(store, "prescriber").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("demo prescriber")?;
     intake::set_medical_director(store, &ctx, prescriber.id, true)
@@ -76,6 +83,9 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
         registered.push(p.id);
     }
     seed_intakes(store, &ctx, &registered).await?;
+    let nurse = nurse.context("demo nurse account")?;
+    let nurse_ctx = Ctx::new(Actor::User(nurse), "demo".into(), None, now, tz);
+    demo_measures::seed(store, &nurse_ctx, tz, &registered).await?;
     let mut tx = store.begin().await?;
     tx.set_meta("demo", "true").await?;
     tx.commit().await.context("marking the demo clinic")?;

@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
-use kat_web::config::{CookieSecure, WebConfig};
+use kat_web::config::{CookieSecure, MeasuresConfig, WebConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
+    pub measures: MeasuresSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +64,25 @@ pub struct LogSettings {
     pub level: String,
 }
 
+/// Measurement-based care policy (clinic policy; defaults stated in `kat.example.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeasuresSettings {
+    /// How long a one-time self-report link stays valid: `72h`, `48h`, `PT72H`…
+    pub self_report_link_ttl: String,
+    /// Shown to the patient after a self-report (SUI-003 crisis line).
+    pub crisis_text: String,
+}
+
+impl Default for MeasuresSettings {
+    fn default() -> Self {
+        Self {
+            self_report_link_ttl: "72h".into(),
+            crisis_text: kat_web::config::DEFAULT_CRISIS_TEXT.into(),
+        }
+    }
+}
+
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./kat-data";
 
@@ -76,6 +96,7 @@ impl Default for Settings {
             session: SessionSettings::default(),
             security: SecuritySettings::default(),
             log: LogSettings::default(),
+            measures: MeasuresSettings::default(),
         }
     }
 }
@@ -174,6 +195,10 @@ impl Settings {
             "never" => CookieSecure::Never,
             other => bail!("session.cookie_secure: `{other}` is not auto, always or never"),
         };
+        let self_report_link_ttl = parse_duration("measures.self_report_link_ttl", &self.measures.self_report_link_ttl)?;
+        if self.measures.crisis_text.trim().is_empty() {
+            bail!("measures.crisis_text: must not be empty (SUI-003: patients must see crisis resources)");
+        }
         Ok(WebConfig {
             clinic_name: self.clinic.name.clone(),
             time_zone,
@@ -182,6 +207,11 @@ impl Settings {
             cookie_secure,
             trusted_origins: self.security.trusted_origins.clone(),
             demo,
+            measures: MeasuresConfig {
+                self_report_link_ttl,
+                crisis_text: self.measures.crisis_text.trim().to_string(),
+                ..MeasuresConfig::default()
+            },
         })
     }
 
@@ -273,6 +303,8 @@ mod tests {
         let defaults = Settings::default();
         assert_eq!(parsed.bind, defaults.bind);
         assert_eq!(parsed.session.idle_timeout, defaults.session.idle_timeout);
+        assert_eq!(parsed.measures.self_report_link_ttl, defaults.measures.self_report_link_ttl);
+        assert_eq!(parsed.measures.crisis_text, defaults.measures.crisis_text);
         parsed.web_config(false).expect("example values are valid");
     }
 

@@ -58,10 +58,8 @@ async fn prescriber_fills_intake_sees_findings_and_signs() {
 
     let b = kat_e2e::Browser::start("prescriber_fills_intake").await;
     let c = b.client.clone();
-    c.goto(&app.url("/login")).await.unwrap();
-    fill(&c, "username", "doc").await;
-    fill(&c, "password", "doc-password").await;
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    // Signs in and waits until the dashboard is there, so the next page has the session.
+    b.login(&app, "doc").await;
 
     c.goto(&app.url(&format!("/patients/{id}/intake?section=vitals"))).await.unwrap();
     b.screenshot("intake-1-vitals-empty").await;

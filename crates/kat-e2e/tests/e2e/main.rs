@@ -9,3 +9,4 @@ mod patients;
 mod sign_in;
 mod support;
 mod intake;
+mod measures;

@@ -90,8 +90,17 @@ async fn openapi_document_is_stable_and_every_operation_is_secured() {
             assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
         }
     }
-    // search, create, read, patch, audit; intake read and write, eligibility, decision.
-    assert_eq!(operations, 9, "every documented operation was checked");
+    // Registry 4, audit 1, intake and eligibility 4, measures and alerts 5.
+    assert_eq!(operations, 14, "every documented operation was checked");
+    let mut ids: Vec<&str> = paths
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op.get("operationId").and_then(Value::as_str))
+        .collect();
+    assert_eq!(ids.len(), operations, "every operation has an operationId");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), operations, "operationIds are unique (OpenAPI requires it)");
     // The same document as the library builds.
     let built = serde_json::to_value(kat_web::openapi_document()).unwrap();
     assert_eq!(built, doc);

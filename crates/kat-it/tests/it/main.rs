@@ -11,3 +11,4 @@ mod sessions;
 mod support;
 mod tidy;
 mod intake;
+mod measures;

@@ -74,6 +74,7 @@ pub struct AuditParams {
 
 /// Read the audit log, newest first.
 #[utoipa::path(
+    operation_id = "list_audit_entries",
     get,
     path = "/api/v1/audit",
     tag = "audit",

@@ -125,6 +125,7 @@ fn intake_dto(st: &IntakeState) -> IntakeDto {
 
 /// Read a patient's intake (latest version).
 #[utoipa::path(
+    operation_id = "read_intake",
     get,
     path = "/api/v1/patients/{id}/intake",
     tag = "intake",
@@ -145,6 +146,7 @@ pub async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<
 
 /// Save a whole intake as a new version; it is evaluated at once.
 #[utoipa::path(
+    operation_id = "save_intake",
     put,
     path = "/api/v1/patients/{id}/intake",
     tag = "intake",
@@ -203,6 +205,7 @@ fn eligibility_dto(st: &IntakeState) -> EligibilityDto {
 
 /// The latest eligibility evaluation of a patient.
 #[utoipa::path(
+    operation_id = "read_eligibility",
     get,
     path = "/api/v1/patients/{id}/eligibility",
     tag = "intake",
@@ -223,6 +226,7 @@ pub async fn eligibility(State(state): State<AppState>, caller: Caller, Path(id)
 
 /// Sign the eligibility decision on the latest evaluation (prescribers).
 #[utoipa::path(
+    operation_id = "sign_eligibility_decision",
     post,
     path = "/api/v1/patients/{id}/eligibility/decision",
     tag = "intake",

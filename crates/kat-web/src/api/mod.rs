@@ -6,6 +6,7 @@
 
 mod audit;
 mod intake;
+mod measures;
 mod patients;
 
 use crate::AppState;
@@ -33,7 +34,8 @@ use utoipa_axum::routes;
     tags(
         (name = "patients", description = "The patient registry"),
         (name = "audit", description = "The append-only audit log (admins)"),
-        (name = "intake", description = "Intake answers, eligibility screening (clinical.md §1) and the prescriber's decision")
+        (name = "intake", description = "Intake answers, eligibility screening (clinical.md §1) and the prescriber's decision"),
+        (name = "measures", description = "Rating-scale responses, self-report links and urgent safety alerts")
     )
 )]
 struct ApiDoc;
@@ -55,6 +57,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(intake::read, intake::put))
         .routes(routes!(intake::eligibility))
         .routes(routes!(intake::decide))
+        .routes(routes!(measures::record, measures::list))
+        .routes(routes!(measures::create_link))
+        .routes(routes!(measures::alerts))
+        .routes(routes!(measures::acknowledge))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

@@ -154,6 +154,7 @@ fn created(p: &Patient) -> Response {
 
 /// Register a patient.
 #[utoipa::path(
+    operation_id = "register_patient",
     post,
     path = "/api/v1/patients",
     tag = "patients",
@@ -192,6 +193,7 @@ pub struct SearchParams {
 
 /// Search the registry.
 #[utoipa::path(
+    operation_id = "search_patients",
     get,
     path = "/api/v1/patients",
     tag = "patients",
@@ -225,6 +227,7 @@ fn parse_id(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {
 
 /// Read one patient.
 #[utoipa::path(
+    operation_id = "read_patient",
     get,
     path = "/api/v1/patients/{id}",
     tag = "patients",
@@ -250,6 +253,7 @@ pub async fn read(
 
 /// Edit demographics (JSON merge patch).
 #[utoipa::path(
+    operation_id = "edit_patient",
     patch,
     path = "/api/v1/patients/{id}",
     tag = "patients",

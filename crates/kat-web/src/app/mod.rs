@@ -7,6 +7,7 @@
 pub mod audit_log;
 pub mod auth;
 pub mod intake;
+pub mod measures;
 pub mod patients;
 pub mod users;
 

@@ -7,6 +7,7 @@ pub use admin::parse_audit_filter;
 mod home;
 mod intake;
 mod login;
+mod measures;
 mod patients;
 
 use crate::AppState;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/safety/same-day/{flag}", post(intake::dispose))
         .route("/admin/policy", get(intake::policy).post(intake::save_policy))
         .route("/eligibility/rules", get(intake::rules))
+        .merge(measures::router())
 }
 
 /// A signed-in staff member making a page request.
@@ -83,6 +85,11 @@ impl FromRequestParts<AppState> for Staff {
             state.clock.now(),
             &state.config.time_zone,
         );
+        // The safety banner on every staff page (SUI-003); a failure must not hide it
+        // silently, so it shows as "unknown" (-1).
+        principal.open_safety_alerts = crate::app::measures::count_open_alerts(state.store.as_ref(), &ctx)
+            .await
+            .unwrap_or(-1);
         Ok(Staff { principal, ctx, meta })
     }
 }

@@ -208,6 +208,9 @@ struct ShowPage {
     version: i64,
     can_audit: bool,
     can_intake: bool,
+    m: super::measures::MeasuresSection,
+    measure_saved: Option<String>,
+    measure_alert: bool,
 }
 
 fn parse_id(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
@@ -218,6 +221,8 @@ fn parse_id(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
 #[serde(default)]
 pub struct ShowQuery {
     saved: Option<String>,
+    measure: Option<String>,
+    alert: Option<String>,
 }
 
 pub async fn show(
@@ -243,7 +248,11 @@ pub async fn show(
         if parts.is_empty() { "—".to_string() } else { parts.join(" · ") }
     };
     let tz = &state.config.time_zone;
+    let m = super::measures::load_section(&state, &staff, p.id).await?;
     Ok(render(&ShowPage {
+        m,
+        measure_saved: q.measure,
+        measure_alert: q.alert.is_some(),
         layout: Layout::new(&state, Some(&staff.principal), "patients"),
         saved: q.saved.is_some(),
         id: p.id.to_string(),

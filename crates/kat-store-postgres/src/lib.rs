@@ -21,6 +21,8 @@ use uuid::Uuid;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+mod therapy;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct PostgresStore {

@@ -13,6 +13,9 @@ use kat_core::role::Role;
 use kat_core::user::{AccountKind, Username};
 use uuid::Uuid;
 
+mod therapy;
+pub use therapy::*;
+
 /// Generates one test per conformance case. `$make` is an async expression giving
 /// `Option<Box<dyn Store>>`; `None` skips the case with a notice.
 #[macro_export]
@@ -31,7 +34,11 @@ macro_rules! conformance_suite {
             audit_entries_append_and_filter,
             dropped_transaction_rolls_back,
             times_round_trip_to_the_microsecond,
-            meta_is_a_small_key_value_table
+            meta_is_a_small_key_value_table,
+            therapy_notes_lock_when_signed,
+            process_notes_keep_their_readers,
+            safety_plan_versions_and_one_time_links,
+            care_team_and_planned_sessions
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

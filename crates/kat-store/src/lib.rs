@@ -12,8 +12,10 @@
 pub mod conformance;
 mod records;
 pub mod rows;
+pub mod therapy;
 
 pub use records::*;
+pub use therapy::*;
 
 use async_trait::async_trait;
 use kat_core::audit::{AuditEntry, AuditFilter, NewAuditEntry};
@@ -81,7 +83,7 @@ pub trait Store: Send + Sync + 'static {
 /// After any call returns an error the transaction is spoiled (PostgreSQL aborts it):
 /// drop it and report the error; do not go on using it.
 #[async_trait]
-pub trait Tx: UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + Send {
+pub trait Tx: UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + TherapyStore + Send {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

@@ -29,6 +29,8 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
+    /// Therapy program policy and the patient safety-plan link lifetime.
+    pub therapy: crate::app::therapy::TherapyConfig,
 }
 
 impl Default for WebConfig {
@@ -41,6 +43,7 @@ impl Default for WebConfig {
             cookie_secure: CookieSecure::Auto,
             trusted_origins: Vec::new(),
             demo: false,
+            therapy: Default::default(),
         }
     }
 }

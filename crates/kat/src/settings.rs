@@ -181,6 +181,7 @@ impl Settings {
             cookie_secure,
             trusted_origins: self.security.trusted_origins.clone(),
             demo,
+            therapy: Default::default(),
         })
     }
 

@@ -6,6 +6,7 @@
 
 mod audit;
 mod patients;
+mod therapy;
 
 use crate::AppState;
 use crate::app::{Actor, AppError, Ctx};
@@ -31,7 +32,8 @@ use utoipa_axum::routes;
     modifiers(&BearerAuth),
     tags(
         (name = "patients", description = "The patient registry"),
-        (name = "audit", description = "The append-only audit log (admins)")
+        (name = "audit", description = "The append-only audit log (admins)"),
+        (name = "therapy", description = "Psychotherapy: notes, process notes, safety plan, care team, program, timeline, worklist")
     )
 )]
 struct ApiDoc;
@@ -50,6 +52,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(patients::search, patients::create))
         .routes(routes!(patients::read, patients::patch))
         .routes(routes!(audit::list))
+        .routes(routes!(therapy::list_notes, therapy::create_note))
+        .routes(routes!(therapy::read_note, therapy::update_note))
+        .routes(routes!(therapy::sign_note))
+        .routes(routes!(therapy::add_addendum))
+        .routes(routes!(therapy::list_process_notes, therapy::create_process_note))
+        .routes(routes!(therapy::read_process_note))
+        .routes(routes!(therapy::safety_plans, therapy::new_safety_plan))
+        .routes(routes!(therapy::care_team, therapy::set_care_team))
+        .routes(routes!(therapy::program, therapy::plan_program))
+        .routes(routes!(therapy::timeline))
+        .routes(routes!(therapy::worklist))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

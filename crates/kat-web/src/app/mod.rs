@@ -7,6 +7,7 @@
 pub mod audit_log;
 pub mod auth;
 pub mod patients;
+pub mod therapy;
 pub mod users;
 
 use jiff::Timestamp;

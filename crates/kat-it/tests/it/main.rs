@@ -9,4 +9,5 @@ mod health;
 mod pages;
 mod sessions;
 mod support;
+mod therapy;
 mod tidy;

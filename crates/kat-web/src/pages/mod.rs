@@ -7,6 +7,7 @@ pub use admin::parse_audit_filter;
 mod home;
 mod login;
 mod patients;
+mod therapy;
 
 use crate::AppState;
 use crate::app::{Actor, Ctx};
@@ -31,6 +32,22 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/active", post(admin::set_active))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .route("/worklist", get(therapy::worklist))
+        .route("/patients/{id}/therapy", get(therapy::overview))
+        .route("/patients/{id}/timeline", get(therapy::timeline))
+        .route("/patients/{id}/notes", post(therapy::create_note))
+        .route("/patients/{id}/notes/new", get(therapy::new_note))
+        .route("/patients/{id}/notes/{note}", get(therapy::show_note).post(therapy::update_note))
+        .route("/patients/{id}/notes/{note}/edit", get(therapy::edit_note))
+        .route("/patients/{id}/notes/{note}/sign", post(therapy::sign_note))
+        .route("/patients/{id}/notes/{note}/addenda", post(therapy::add_addendum))
+        .route("/patients/{id}/process-notes", post(therapy::create_process_note))
+        .route("/patients/{id}/process-notes/{note}", get(therapy::show_process_note))
+        .route("/patients/{id}/care-team", post(therapy::set_care_team))
+        .route("/patients/{id}/program", post(therapy::plan_program))
+        .route("/patients/{id}/safety-plan", get(therapy::safety_plan).post(therapy::new_plan_version))
+        .route("/patients/{id}/safety-plan/link", post(therapy::create_plan_link))
+        .route("/s/{token}", get(therapy::patient_plan))
 }
 
 /// A signed-in staff member making a page request.

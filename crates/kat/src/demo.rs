@@ -40,15 +40,18 @@ const DEMO_PATIENTS: [DemoPatient; 12] = [
 /// Fills an empty database with the demo clinic and marks it as a demo.
 pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()> {
     let ctx = Ctx::cli(now, tz);
+    let mut accounts = Vec::new();
     for (username, role, name, password) in DEMO_ACCOUNTS {
-        users::create(
+        let account = users::create(
             store,
             &ctx,
             &users::NewAccount { username, display_name: name, role, kind: AccountKind::Staff, password: Some(password) },
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo account {username}: {e}"))?;
+        accounts.push(account);
     }
+    let mut registered = Vec::new();
     for (given, family, birth, sex, gender, phone, email, address, ec_name, ec_rel, ec_phone) in DEMO_PATIENTS {
         let form = DemographicsForm {
             given_name: given.into(),
@@ -63,10 +66,14 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
             emergency_contact_relationship: ec_rel.into(),
             emergency_contact_phone: ec_phone.into(),
         };
-        patients::register(store, &ctx, &form)
+        let patient = patients::register(store, &ctx, &form)
             .await
             .map_err(|e| anyhow::anyhow!("demo patient {given} {family}: {e}"))?;
+        registered.push(patient.id);
     }
+    crate::demo_therapy::seed_programs(store, now, tz, &accounts, &registered[..4])
+        .await
+        .map_err(|e| anyhow::anyhow!("demo therapy programs: {e}"))?;
     let mut tx = store.begin().await?;
     tx.set_meta("demo", "true").await?;
     tx.commit().await.context("marking the demo clinic")?;

@@ -54,7 +54,11 @@ pub struct WorkItem {
 pub fn build_worklist(today: Date, sessions: &[PlannedSession], drafts: &[TherapyNote]) -> Vec<WorkItem> {
     let mut items = Vec::new();
     for s in sessions.iter().filter(|s| s.is_pending()) {
-        let kind = if s.is_overdue(today) {
+        // Planned doses are shown on their day; until dosing sessions are recorded in
+        // kat nothing can complete them, so they never become "overdue".
+        let kind = if s.kind == SessionKind::Dosing {
+            if s.due == today { WorkItemKind::Today } else { continue }
+        } else if s.is_overdue(today) {
             WorkItemKind::Overdue
         } else if s.kind == SessionKind::Reassessment && s.due <= today {
             WorkItemKind::FollowUpDue
@@ -113,5 +117,8 @@ mod tests {
         let items = build_worklist(today, &s, &[]);
         let kinds: Vec<_> = items.iter().map(|i| i.kind).collect();
         assert_eq!(kinds, vec![WorkItemKind::Overdue, WorkItemKind::FollowUpDue, WorkItemKind::Today]);
+        let doses = [session(SessionKind::Dosing, date(2026, 6, 19), None, false), session(SessionKind::Dosing, today, None, false)];
+        let items = build_worklist(today, &doses, &[]);
+        assert_eq!(items.iter().map(|i| i.kind).collect::<Vec<_>>(), vec![WorkItemKind::Today], "past doses are not overdue work");
     }
 }

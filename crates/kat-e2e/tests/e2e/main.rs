@@ -8,3 +8,4 @@ mod layout;
 mod patients;
 mod sign_in;
 mod support;
+mod therapy;

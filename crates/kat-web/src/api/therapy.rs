@@ -155,7 +155,8 @@ type ApiResult<T> = Result<T, ApiError>;
 /// List a patient's therapy notes with their addenda.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/therapy-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 200, body = Vec<NoteDto>),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<NoteDto>),
         (status = 403, description = "The role may not read therapy notes", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_notes(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<NoteDto>>> {
     let pid = patient_id(&caller, &raw)?;
@@ -166,7 +167,8 @@ pub async fn list_notes(State(state): State<AppState>, caller: Caller, Path(raw)
 /// Start a draft note.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = NoteInput, security(("bearer" = [])),
-    responses((status = 201, body = NoteDto),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = NoteDto),
         (status = 403, description = "The role may not write therapy notes", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid; one entry per field", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_note(
@@ -207,7 +209,8 @@ pub async fn create_note(
 #[utoipa::path(get, path = "/api/v1/patients/{id}/therapy-notes/{note_id}", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
     security(("bearer" = [])),
-    responses((status = 200, body = NoteDto), (status = 404, description = "No such note", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = NoteDto), (status = 404, description = "No such note", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_note(State(state): State<AppState>, caller: Caller, Path((raw, raw_note)): Path<(String, String)>) -> ApiResult<Json<NoteDto>> {
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
@@ -220,7 +223,8 @@ pub async fn read_note(State(state): State<AppState>, caller: Caller, Path((raw,
 #[utoipa::path(put, path = "/api/v1/patients/{id}/therapy-notes/{note_id}", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
     request_body = NoteInput, security(("bearer" = [])),
-    responses((status = 200, body = NoteDto),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = NoteDto),
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The note is signed and locked, or `version` is stale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
@@ -248,7 +252,8 @@ pub async fn update_note(
 #[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes/{note_id}/sign", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
     security(("bearer" = [])),
-    responses((status = 200, body = NoteDto),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = NoteDto),
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already signed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Incomplete (e.g. the SUI-001 risk check)", body = Problem, content_type = "application/problem+json")))]
@@ -270,7 +275,8 @@ pub struct AddendumInput {
 #[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes/{note_id}/addenda", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
     request_body = AddendumInput, security(("bearer" = [])),
-    responses((status = 201, body = AddendumDto),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = AddendumDto),
         (status = 409, description = "The note is still a draft", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Reason or body missing", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_addendum(
@@ -324,7 +330,8 @@ pub struct ProcessNoteInput {
 /// The process notes the caller may read.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/process-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 200, body = Vec<ProcessNoteDto>)))]
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<ProcessNoteDto>)))]
 pub async fn list_process_notes(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<ProcessNoteDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let notes = therapy::visible_process_notes(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
@@ -334,7 +341,8 @@ pub async fn list_process_notes(State(state): State<AppState>, caller: Caller, P
 /// Write a process note (therapists).
 #[utoipa::path(post, path = "/api/v1/patients/{id}/process-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = ProcessNoteInput, security(("bearer" = [])),
-    responses((status = 201, body = ProcessNoteDto),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = ProcessNoteDto),
         (status = 403, description = "Only therapists write process notes", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty body or a reader who is not a therapist", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_process_note(
@@ -356,7 +364,8 @@ pub async fn create_process_note(
 #[utoipa::path(get, path = "/api/v1/patients/{id}/process-notes/{note_id}", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The process note's id")),
     security(("bearer" = [])),
-    responses((status = 200, body = ProcessNoteDto),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = ProcessNoteDto),
         (status = 403, description = "Not the author nor a named reader", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_process_note(
     State(state): State<AppState>,
@@ -402,7 +411,8 @@ impl From<&SafetyPlan> for SafetyPlanDto {
 /// Every version of the safety plan, newest first.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/safety-plan", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 200, body = Vec<SafetyPlanDto>)))]
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<SafetyPlanDto>)))]
 pub async fn safety_plans(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<SafetyPlanDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let plans = therapy::safety_plans(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
@@ -424,7 +434,8 @@ pub struct SafetyPlanInput {
 /// Save a new version of the safety plan.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/safety-plan", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = SafetyPlanInput, security(("bearer" = [])),
-    responses((status = 201, body = SafetyPlanDto),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = SafetyPlanDto),
         (status = 422, description = "Empty plan or an invalid line", body = Problem, content_type = "application/problem+json")))]
 pub async fn new_safety_plan(
     State(state): State<AppState>,
@@ -480,7 +491,8 @@ pub struct CareTeamMemberDto {
 /// The care team.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/care-team", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 200, body = Vec<CareTeamMemberDto>)))]
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<CareTeamMemberDto>)))]
 pub async fn care_team(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<CareTeamMemberDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let team = therapy::care_team(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
@@ -494,7 +506,8 @@ pub async fn care_team(State(state): State<AppState>, caller: Caller, Path(raw):
 /// Replace the care team (admins and prescribers).
 #[utoipa::path(put, path = "/api/v1/patients/{id}/care-team", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = Vec<CareTeamMemberDto>, security(("bearer" = [])),
-    responses((status = 200, body = Vec<CareTeamMemberDto>),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<CareTeamMemberDto>),
         (status = 403, description = "The role may not assign care teams", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A member is not an active account of that role", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_care_team(
@@ -557,7 +570,8 @@ impl From<&PlannedSession> for PlannedSessionDto {
 /// The program of planned sessions.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/program", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 200, body = Vec<PlannedSessionDto>)))]
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<PlannedSessionDto>)))]
 pub async fn program(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let s = therapy::program(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
@@ -575,7 +589,8 @@ pub struct ProgramInput {
 /// last (DOSE-IV-008). Sessions already recorded stay.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/program", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = ProgramInput, security(("bearer" = [])),
-    responses((status = 200, body = Vec<PlannedSessionDto>),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<PlannedSessionDto>),
         (status = 422, description = "A date is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn plan_program(
     State(state): State<AppState>,
@@ -627,7 +642,8 @@ pub struct TimelineParams {
 /// The patient timeline, oldest first.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/timeline", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), TimelineParams), security(("bearer" = [])),
-    responses((status = 200, body = Vec<TimelineEntryDto>),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<TimelineEntryDto>),
         (status = 422, description = "Unknown kind", body = Problem, content_type = "application/problem+json")))]
 pub async fn timeline(
     State(state): State<AppState>,
@@ -661,7 +677,8 @@ pub struct WorkItemDto {
 
 /// The caller's worklist for today.
 #[utoipa::path(get, path = "/api/v1/worklist", tag = "therapy", security(("bearer" = [])),
-    responses((status = 200, body = Vec<WorkItemDto>)))]
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<WorkItemDto>)))]
 pub async fn worklist(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<WorkItemDto>>> {
     let (items, _) = therapy::worklist(state.store.as_ref(), &caller.ctx).await.map_err(|e| caller.fail(e))?;
     Ok(Json(items.iter().map(work_item_dto).collect()))

@@ -312,7 +312,7 @@ struct FormPage {
 fn note_form_page(
     state: &AppState,
     staff: &Staff,
-    patient: PatientId,
+    (patient, patient_name): (PatientId, &str),
     kind: NoteKind,
     session: Option<PlannedSessionId>,
     existing: Option<(TherapyNoteId, i64)>,
@@ -322,13 +322,13 @@ fn note_form_page(
 ) -> FormPage {
     let (heading, action, cancel, version) = match existing {
         Some((id, v)) => (
-            format!("Edit {} note (draft)", kind.label().to_lowercase()),
+            format!("Edit {} note (draft) · {patient_name}", kind.label().to_lowercase()),
             format!("/patients/{patient}/notes/{id}"),
             format!("/patients/{patient}/notes/{id}"),
             Some(v),
         ),
         None => (
-            format!("New {} note", kind.label().to_lowercase()),
+            format!("New {} note · {patient_name}", kind.label().to_lowercase()),
             format!(
                 "/patients/{patient}/notes?kind={}{}",
                 kind.as_str(),
@@ -351,6 +351,10 @@ fn note_form_page(
     }
 }
 
+async fn patient_name(state: &AppState, staff: &Staff, p: PatientId) -> Result<String, PageError> {
+    Ok(patients::get(state.store.as_ref(), &staff.ctx, p).await.map_err(|e| staff.fail(e))?.demographics.full_name())
+}
+
 fn parse_kind_session(staff: &Staff, q: &NewNoteQuery) -> Result<(NoteKind, Option<PlannedSessionId>), PageError> {
     let kind = NoteKind::parse(&q.kind).map_err(|_| staff.fail(AppError::NotFound("kind of note")))?;
     let session = match q.session.trim() {
@@ -367,7 +371,7 @@ pub async fn new_note(State(state): State<AppState>, staff: Staff, Path(raw): Pa
         .await
         .map_err(|e| staff.fail(e))?;
     let form = NoteForm { session_date: staff.ctx.today.to_string(), ..Default::default() };
-    Ok(render(&note_form_page(&state, &staff, p, kind, session, None, &form, &FieldErrors::new(), None)))
+    Ok(render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), kind, session, None, &form, &FieldErrors::new(), None)))
 }
 
 pub async fn create_note(
@@ -383,7 +387,7 @@ pub async fn create_note(
         Ok(n) => Ok(Redirect::to(&format!("/patients/{p}/notes/{}?saved=1", n.id)).into_response()),
         Err(AppError::Invalid(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&note_form_page(&state, &staff, p, kind, session, None, &form, &errors, None)),
+            render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), kind, session, None, &form, &errors, None)),
         )
             .into_response()),
         Err(e) => Err(staff.fail(e)),
@@ -418,7 +422,15 @@ struct NotePage {
     can_addend: bool,
     saved: bool,
     errors: FieldErrors,
+    messages: Vec<String>,
     addendum: AddendumForm,
+}
+
+/// `risk_check` → `Risk check`, for messages shown above a page.
+fn field_label(field: &str) -> String {
+    let text = field.replace('_', " ");
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn facts(n: &TherapyNote) -> Vec<FactView> {
@@ -481,6 +493,7 @@ async fn note_page(state: &AppState, staff: &Staff, p: PatientId, id: TherapyNot
         can_edit: can_write && note.check_editable(me).is_ok(),
         can_addend: can_write && note.is_signed(),
         saved,
+        messages: errors.iter().map(|e| format!("{} {}", field_label(&e.field), e.message)).collect(),
         errors,
         addendum,
     })
@@ -499,7 +512,7 @@ pub async fn edit_note(State(state): State<AppState>, staff: Staff, Path((raw, r
     if note.is_signed() {
         return Err(staff.fail(AppError::Conflict("this note is signed and locked; add an addendum instead".into())));
     }
-    Ok(render(&note_form_page(&state, &staff, p, note.kind, None, Some((id, note.version)), &note.content.to_form(), &FieldErrors::new(), None)))
+    Ok(render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), note.kind, None, Some((id, note.version)), &note.content.to_form(), &FieldErrors::new(), None)))
 }
 
 #[derive(Deserialize)]
@@ -524,7 +537,7 @@ pub async fn update_note(
             let (note, _) = therapy::get_note(state.store.as_ref(), &staff.ctx, p, id).await.map_err(|e| staff.fail(e))?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&note_form_page(&state, &staff, p, note.kind, None, Some((id, version.unwrap_or(note.version))), &input.form, &errors, None)),
+                render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), note.kind, None, Some((id, version.unwrap_or(note.version))), &input.form, &errors, None)),
             )
                 .into_response())
         }

@@ -286,3 +286,32 @@ async fn safety_plan_link_is_single_use_and_expires(db: Db) {
     c.app.stop().await;
 }
 on_both_databases!(safety_plan_link_is_single_use_and_expires, safety_plan_link_is_single_use_and_expires);
+
+async fn demo_patients_have_full_programs(db: Db) {
+    let Some(app) = kat_it::spawn_app(db, Options::default()).await else {
+        eprintln!("*** SKIPPED on {db:?}: no database server ***");
+        return;
+    };
+    let tz = jiff::tz::TimeZone::UTC;
+    kat::demo::seed(app.store.as_ref(), app.now(), &tz).await.expect("demo seeds");
+    let theo = kat_web::app::users::find(app.store.as_ref(), "therapist").await.unwrap().unwrap();
+    let ctx = kat_web::app::Ctx::new(kat_web::app::Actor::User(theo), "test".into(), None, app.now(), &tz);
+    let found = kat_web::app::patients::search(app.store.as_ref(), &ctx, "", 50).await.unwrap();
+    let mut with_notes = 0;
+    let mut kinds = std::collections::BTreeSet::new();
+    for p in &found {
+        let tl = kat_web::app::therapy::timeline(app.store.as_ref(), &ctx, p.id, &[], &tz).await.unwrap();
+        if tl.iter().any(|e| e.kind == kat_core::therapy::timeline::TimelineKind::Note) {
+            with_notes += 1;
+        }
+        kinds.extend(tl.iter().map(|e| e.kind));
+    }
+    assert!(with_notes >= 2, "demo timelines show notes");
+    assert_eq!(kinds.len(), kat_core::therapy::timeline::TimelineKind::ALL.len(), "every kind appears: {kinds:?}");
+    let (items, _) = kat_web::app::therapy::worklist(app.store.as_ref(), &ctx).await.unwrap();
+    assert!(items.iter().any(|i| i.kind == kat_core::therapy::worklist::WorkItemKind::UnsignedNote), "the demo therapist has a draft to finish");
+    let pn = kat_web::app::therapy::visible_process_notes(app.store.as_ref(), &ctx, found.iter().find(|p| p.demographics.given_name.as_str() == "Avery").unwrap().id).await.unwrap();
+    assert_eq!(pn.len(), 1);
+    app.stop().await;
+}
+on_both_databases!(demo_patients_have_full_programs, demo_patients_have_full_programs);

@@ -37,7 +37,7 @@ impl WorkItemKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkTarget {
     Session(PlannedSession),
-    Note(TherapyNote),
+    Note(Box<TherapyNote>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub fn build_worklist(today: Date, sessions: &[PlannedSession], drafts: &[Therap
             kind: WorkItemKind::UnsignedNote,
             patient_id: n.patient_id,
             date: n.content.session_date.unwrap_or(today),
-            target: WorkTarget::Note(n.clone()),
+            target: WorkTarget::Note(Box::new(n.clone())),
         });
     }
     items.sort_by_key(|i| (i.kind, i.date));

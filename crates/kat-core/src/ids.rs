@@ -74,3 +74,23 @@ id_type!(
     /// An urgent safety alert.
     AlertId
 );
+id_type!(
+    /// A psychotherapy note (preparation, dosing-session, integration, follow-up).
+    TherapyNoteId
+);
+id_type!(
+    /// An addendum to a signed therapy note.
+    AddendumId
+);
+id_type!(
+    /// A psychotherapy process note, kept apart from the record.
+    ProcessNoteId
+);
+id_type!(
+    /// One version of a patient's safety and coping plan.
+    SafetyPlanId
+);
+id_type!(
+    /// A planned session or appointment of a patient's program.
+    PlannedSessionId
+);

@@ -16,6 +16,7 @@ pub mod monitoring;
 pub mod patient;
 pub mod phi;
 pub mod role;
+pub mod therapy;
 pub mod user;
 
 pub use field::{FieldError, FieldErrors};

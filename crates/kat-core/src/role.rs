@@ -47,10 +47,22 @@ pub enum Permission {
     MeasureLinkSend,
     /// See and acknowledge urgent safety alerts (suicide risk).
     SafetyAlertAcknowledge,
+    /// Read therapy notes, addenda, safety plans, the program and the timeline.
+    TherapyNoteRead,
+    /// Write, sign and addend therapy notes.
+    TherapyNoteWrite,
+    /// Write psychotherapy process notes (reading one needs the author's say, not a role).
+    ProcessNoteWrite,
+    /// Write the safety plan and the program of planned sessions.
+    CarePlanWrite,
+    /// Assign the care team (prescriber, therapists, nurses) of a patient.
+    CareTeamManage,
+    /// See the schedule of planned sessions (names and kinds, no clinical content).
+    ScheduleRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 19] = [
         Permission::PatientRead,
         Permission::PatientCreate,
         Permission::PatientUpdate,
@@ -64,6 +76,12 @@ impl Permission {
         Permission::MeasureEnter,
         Permission::MeasureLinkSend,
         Permission::SafetyAlertAcknowledge,
+        Permission::TherapyNoteRead,
+        Permission::TherapyNoteWrite,
+        Permission::ProcessNoteWrite,
+        Permission::CarePlanWrite,
+        Permission::CareTeamManage,
+        Permission::ScheduleRead,
     ];
 }
 
@@ -94,6 +112,11 @@ impl Role {
             IntakeRead | IntakeWrite | MeasureRead | MeasureEnter | SafetyAlertAcknowledge => self.is_clinical(),
             EligibilitySign => self == Role::Prescriber,
             MeasureLinkSend => self.is_clinical() || self == Role::FrontDesk,
+            TherapyNoteRead => self.is_clinical(),
+            TherapyNoteWrite | CarePlanWrite => matches!(self, Role::Therapist | Role::Prescriber),
+            ProcessNoteWrite => self == Role::Therapist,
+            CareTeamManage => matches!(self, Role::Admin | Role::Prescriber),
+            ScheduleRead => self.is_clinical() || self == Role::FrontDesk,
         }
     }
 
@@ -174,5 +197,25 @@ mod tests {
         assert!(Role::FrontDesk.allows(Permission::MeasureLinkSend));
         assert!(!Role::FrontDesk.allows(Permission::MeasureRead));
         assert!(!Role::Admin.allows(Permission::MeasureLinkSend));
+    }
+
+    #[test]
+    fn the_therapy_matrix() {
+        use Permission::*;
+        use Role::*;
+        // (permission, admin, prescriber, nurse, therapist, front desk)
+        let matrix = [
+            (TherapyNoteRead, false, true, true, true, false),
+            (TherapyNoteWrite, false, true, false, true, false),
+            (ProcessNoteWrite, false, false, false, true, false),
+            (CarePlanWrite, false, true, false, true, false),
+            (CareTeamManage, true, true, false, false, false),
+            (ScheduleRead, false, true, true, true, true),
+        ];
+        for (p, a, pr, n, t, f) in matrix {
+            for (role, expected) in [(Admin, a), (Prescriber, pr), (Nurse, n), (Therapist, t), (FrontDesk, f)] {
+                assert_eq!(role.allows(p), expected, "{role} {p:?}");
+            }
+        }
     }
 }

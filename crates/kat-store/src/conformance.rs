@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 mod measures;
 pub use measures::*;
+mod therapy;
+pub use therapy::*;
 
 /// Generates one test per conformance case. `$make` is an async expression giving
 /// `Option<Box<dyn Store>>`; `None` skips the case with a notice.
@@ -39,7 +41,11 @@ macro_rules! conformance_suite {
             measure_responses_round_trip,
             self_report_links_are_single_use,
             safety_alerts_raise_once_and_acknowledge_once,
-            measurement_plans_upsert_and_list
+            measurement_plans_upsert_and_list,
+            therapy_notes_lock_when_signed,
+            process_notes_keep_their_readers,
+            safety_plan_versions_and_one_time_links,
+            care_team_and_planned_sessions
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -14,10 +14,12 @@ pub mod intake;
 pub mod measures;
 mod records;
 pub mod rows;
+pub mod therapy;
 
 pub use intake::IntakeRepo;
 pub use measures::MeasureRepo;
 pub use records::*;
+pub use therapy::*;
 
 use async_trait::async_trait;
 use kat_core::audit::{AuditEntry, AuditFilter, NewAuditEntry};
@@ -86,7 +88,8 @@ pub trait Store: Send + Sync + 'static {
 /// drop it and report the error; do not go on using it.
 #[async_trait]
 pub trait Tx:
-    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + MeasureRepo + Send
+    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + MeasureRepo + TherapyStore
+    + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -29,6 +29,8 @@ pub struct WebConfig {
     pub trusted_origins: Vec<String>,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
+    /// Therapy program policy and the patient safety-plan link lifetime.
+    pub therapy: crate::app::therapy::TherapyConfig,
     /// Measurement-based care policy (see [`MeasuresConfig`]).
     pub measures: MeasuresConfig,
 }
@@ -77,6 +79,7 @@ impl Default for WebConfig {
             trusted_origins: Vec::new(),
             demo: false,
             measures: MeasuresConfig::default(),
+            therapy: Default::default(),
         }
     }
 }

@@ -45,19 +45,18 @@ const DEMO_PATIENTS: [DemoPatient; 12] = [
 /// Fills an empty database with the demo clinic and marks it as a demo.
 pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()> {
     let ctx = Ctx::cli(now, tz);
-    let mut nurse = None;
+    let mut accounts = Vec::new();
     for (username, role, name, password) in DEMO_ACCOUNTS {
-        let user = users::create(
+        let account = users::create(
             store,
             &ctx,
             &users::NewAccount { username, display_name: name, role, kind: AccountKind::Staff, password: Some(password) },
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo account {username}: {e}"))?;
-        if role == "nurse" {
-            nurse = Some(user);
-        }
+        accounts.push(account);
     }
+    let nurse = accounts.iter().find(|u| u.role == kat_core::role::Role::Nurse).cloned();
     let prescriber = users::find(store, "prescriber").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("demo prescriber")?;
     intake::set_medical_director(store, &ctx, prescriber.id, true)
         .await
@@ -86,6 +85,9 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
     let nurse = nurse.context("demo nurse account")?;
     let nurse_ctx = Ctx::new(Actor::User(nurse), "demo".into(), None, now, tz);
     demo_measures::seed(store, &nurse_ctx, tz, &registered).await?;
+    crate::demo_therapy::seed_programs(store, now, tz, &accounts, &registered[..4])
+        .await
+        .map_err(|e| anyhow::anyhow!("demo therapy programs: {e}"))?;
     let mut tx = store.begin().await?;
     tx.set_meta("demo", "true").await?;
     tx.commit().await.context("marking the demo clinic")?;

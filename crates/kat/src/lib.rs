@@ -4,6 +4,7 @@
 
 pub mod commands;
 pub mod demo;
+mod demo_therapy;
 pub mod score;
 pub mod server;
 pub mod settings;

@@ -212,6 +212,7 @@ impl Settings {
                 crisis_text: self.measures.crisis_text.trim().to_string(),
                 ..MeasuresConfig::default()
             },
+            therapy: Default::default(),
         })
     }
 

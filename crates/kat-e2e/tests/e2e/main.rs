@@ -10,3 +10,4 @@ mod sign_in;
 mod support;
 mod intake;
 mod measures;
+mod therapy;

@@ -9,6 +9,7 @@ mod health;
 mod pages;
 mod sessions;
 mod support;
+mod therapy;
 mod tidy;
 mod intake;
 mod measures;

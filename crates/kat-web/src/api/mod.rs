@@ -8,6 +8,7 @@ mod audit;
 mod intake;
 mod measures;
 mod patients;
+mod therapy;
 
 use crate::AppState;
 use crate::app::{Actor, AppError, Ctx};
@@ -35,7 +36,8 @@ use utoipa_axum::routes;
         (name = "patients", description = "The patient registry"),
         (name = "audit", description = "The append-only audit log (admins)"),
         (name = "intake", description = "Intake answers, eligibility screening (clinical.md §1) and the prescriber's decision"),
-        (name = "measures", description = "Rating-scale responses, self-report links and urgent safety alerts")
+        (name = "measures", description = "Rating-scale responses, self-report links and urgent safety alerts"),
+        (name = "therapy", description = "Psychotherapy: notes, process notes, safety plan, care team, program, timeline, worklist")
     )
 )]
 struct ApiDoc;
@@ -61,6 +63,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(measures::create_link))
         .routes(routes!(measures::alerts))
         .routes(routes!(measures::acknowledge))
+        .routes(routes!(therapy::list_notes, therapy::create_note))
+        .routes(routes!(therapy::read_note, therapy::update_note))
+        .routes(routes!(therapy::sign_note))
+        .routes(routes!(therapy::add_addendum))
+        .routes(routes!(therapy::list_process_notes, therapy::create_process_note))
+        .routes(routes!(therapy::read_process_note))
+        .routes(routes!(therapy::safety_plans, therapy::new_safety_plan))
+        .routes(routes!(therapy::care_team, therapy::set_care_team))
+        .routes(routes!(therapy::program, therapy::plan_program))
+        .routes(routes!(therapy::timeline))
+        .routes(routes!(therapy::worklist))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

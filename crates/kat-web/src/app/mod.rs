@@ -9,6 +9,7 @@ pub mod auth;
 pub mod intake;
 pub mod measures;
 pub mod patients;
+pub mod therapy;
 pub mod users;
 
 use jiff::Timestamp;

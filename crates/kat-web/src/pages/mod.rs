@@ -9,6 +9,7 @@ mod intake;
 mod login;
 mod measures;
 mod patients;
+mod therapy;
 
 use crate::AppState;
 use crate::app::{Actor, Ctx};
@@ -43,6 +44,22 @@ pub fn router() -> Router<AppState> {
         .route("/admin/policy", get(intake::policy).post(intake::save_policy))
         .route("/eligibility/rules", get(intake::rules))
         .merge(measures::router())
+        .route("/worklist", get(therapy::worklist))
+        .route("/patients/{id}/therapy", get(therapy::overview))
+        .route("/patients/{id}/timeline", get(therapy::timeline))
+        .route("/patients/{id}/notes", post(therapy::create_note))
+        .route("/patients/{id}/notes/new", get(therapy::new_note))
+        .route("/patients/{id}/notes/{note}", get(therapy::show_note).post(therapy::update_note))
+        .route("/patients/{id}/notes/{note}/edit", get(therapy::edit_note))
+        .route("/patients/{id}/notes/{note}/sign", post(therapy::sign_note))
+        .route("/patients/{id}/notes/{note}/addenda", post(therapy::add_addendum))
+        .route("/patients/{id}/process-notes", post(therapy::create_process_note))
+        .route("/patients/{id}/process-notes/{note}", get(therapy::show_process_note))
+        .route("/patients/{id}/care-team", post(therapy::set_care_team))
+        .route("/patients/{id}/program", post(therapy::plan_program))
+        .route("/patients/{id}/safety-plan", get(therapy::safety_plan).post(therapy::new_plan_version))
+        .route("/patients/{id}/safety-plan/link", post(therapy::create_plan_link))
+        .route("/s/{token}", get(therapy::patient_plan))
 }
 
 /// A signed-in staff member making a page request.

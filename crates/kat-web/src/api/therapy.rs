@@ -1,0 +1,699 @@
+//! `/api/v1/patients/{id}/therapy-notes`, process notes, safety plan, care team,
+//! program, timeline and `/api/v1/worklist`.
+
+use super::Caller;
+use crate::AppState;
+use crate::app::{AppError, therapy};
+use crate::error::{ApiError, Problem};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kat_core::FieldErrors;
+use kat_core::ids::{PatientId, PlannedSessionId, ProcessNoteId, TherapyNoteId};
+use kat_core::therapy::care_team::CareRole;
+use kat_core::therapy::note::{Addendum, AddendumForm, NoteForm, NoteKind, NoteStatus, TherapyNote};
+use kat_core::therapy::process::ProcessNote;
+use kat_core::therapy::safety_plan::{SafetyPlan, SafetyPlanForm};
+use kat_core::therapy::schedule::PlannedSession;
+use kat_core::therapy::timeline::{TimelineEntry, TimelineKind};
+use kat_core::therapy::worklist::{WorkItem, WorkTarget};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+fn body_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, Value>, AppError> {
+    match body {
+        Ok(Json(Value::Object(map))) => Ok(map),
+        Ok(_) => Err(AppError::Invalid(FieldErrors::single("body", "must be a JSON object"))),
+        Err(rejection) => Err(AppError::Invalid(FieldErrors::single("body", rejection.body_text()))),
+    }
+}
+
+fn patient_id(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {
+    raw.parse().map_err(|_| caller.fail(AppError::NotFound("patient")))
+}
+
+fn note_id(caller: &Caller, raw: &str) -> Result<TherapyNoteId, ApiError> {
+    raw.parse().map_err(|_| caller.fail(AppError::NotFound("therapy note")))
+}
+
+/// Copies JSON members into a note form: strings, `null`, arrays of strings (tags) and
+/// booleans (`consent_reviewed`). Unknown members are named.
+fn note_form(map: &Map<String, Value>, skip: &[&str]) -> Result<NoteForm, FieldErrors> {
+    let mut form = NoteForm::default();
+    let mut errors = FieldErrors::new();
+    for (key, value) in map {
+        if skip.contains(&key.as_str()) {
+            continue;
+        }
+        let Some(slot) = form.field_mut(key) else {
+            errors.add(key.clone(), "is not a known field");
+            continue;
+        };
+        match value {
+            Value::String(s) => *slot = s.clone(),
+            Value::Null => slot.clear(),
+            Value::Bool(b) => *slot = if *b { "yes".into() } else { "no".into() },
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                *slot = items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+            }
+            _ => errors.add(key.clone(), "must be a string"),
+        }
+    }
+    errors.into_result(|| form)
+}
+
+/// A therapy note. `content` holds the PSY-007 fields of its kind.
+#[derive(Serialize, ToSchema)]
+pub struct NoteDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    patient_id: String,
+    /// `preparation`, `dosing_session`, `integration` or `follow_up`.
+    kind: &'static str,
+    #[schema(format = Uuid)]
+    author_id: String,
+    planned_session_id: Option<String>,
+    /// `draft` or `signed` (locked: only addenda may follow).
+    status: &'static str,
+    signed_by: Option<String>,
+    #[schema(format = DateTime)]
+    signed_at: Option<String>,
+    #[schema(value_type = Object)]
+    content: Value,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    version: i64,
+    addenda: Vec<AddendumDto>,
+}
+
+/// An addendum to a signed note.
+#[derive(Serialize, ToSchema)]
+pub struct AddendumDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    author_id: String,
+    #[schema(format = DateTime)]
+    at: String,
+    reason: String,
+    body: String,
+}
+
+impl From<&Addendum> for AddendumDto {
+    fn from(a: &Addendum) -> Self {
+        Self { id: a.id.to_string(), author_id: a.author.to_string(), at: a.at.to_string(), reason: a.reason.clone(), body: a.body.clone() }
+    }
+}
+
+fn note_dto(n: &TherapyNote, addenda: &[Addendum]) -> NoteDto {
+    let (status, signed_by, signed_at) = match n.status {
+        NoteStatus::Draft => ("draft", None, None),
+        NoteStatus::Signed { by, at } => ("signed", Some(by.to_string()), Some(at.to_string())),
+    };
+    NoteDto {
+        id: n.id.to_string(),
+        patient_id: n.patient_id.to_string(),
+        kind: n.kind.as_str(),
+        author_id: n.author.to_string(),
+        planned_session_id: n.planned_session.map(|s| s.to_string()),
+        status,
+        signed_by,
+        signed_at,
+        content: serde_json::to_value(&n.content).unwrap_or(Value::Null),
+        created_at: n.created_at.to_string(),
+        updated_at: n.updated_at.to_string(),
+        version: n.version,
+        addenda: addenda.iter().filter(|a| a.note_id == n.id).map(AddendumDto::from).collect(),
+    }
+}
+
+/// A new draft: `kind`, optional `planned_session`, and the note's fields as strings
+/// (tags may be arrays; `consent_reviewed` a boolean).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Documents the body; the handler parses it field by field.
+pub struct NoteInput {
+    #[schema(example = "integration")]
+    kind: String,
+    planned_session: Option<String>,
+    #[schema(format = Date)]
+    session_date: String,
+    modality: Option<String>,
+    themes: Option<Vec<String>>,
+    insights: Option<String>,
+    risk_check: Option<String>,
+    narrative: Option<String>,
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// List a patient's therapy notes with their addenda.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/therapy-notes", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<NoteDto>),
+        (status = 403, description = "The role may not read therapy notes", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_notes(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<NoteDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let (notes, addenda) = therapy::list_notes(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(notes.iter().map(|n| note_dto(n, &addenda)).collect()))
+}
+
+/// Start a draft note.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), request_body = NoteInput, security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = NoteDto),
+        (status = 403, description = "The role may not write therapy notes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid; one entry per field", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Response> {
+    let pid = patient_id(&caller, &raw)?;
+    let map = body_object(body).map_err(|e| caller.fail(e))?;
+    let mut errors = FieldErrors::new();
+    let kind = errors.take("kind", NoteKind::parse(map.get("kind").and_then(Value::as_str).unwrap_or("")));
+    let session = match map.get("planned_session") {
+        None | Some(Value::Null) => None,
+        Some(v) => errors.take("planned_session", v.as_str().unwrap_or("").parse::<PlannedSessionId>().map_err(|_| "is not a session id")),
+    };
+    let form = note_form(&map, &["kind", "planned_session"]);
+    let form = match form {
+        Ok(f) => Some(f),
+        Err(e) => {
+            e.iter().for_each(|f| errors.add(f.field.clone(), f.message.clone()));
+            None
+        }
+    };
+    let (Some(kind), Some(form)) = (kind, form) else {
+        return Err(caller.fail(AppError::Invalid(errors)));
+    };
+    if !errors.is_empty() {
+        return Err(caller.fail(AppError::Invalid(errors)));
+    }
+    let note = therapy::create_note(state.store.as_ref(), &caller.ctx, pid, kind, session, &form)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(note_dto(&note, &[]))).into_response())
+}
+
+/// Read one note with its addenda.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/therapy-notes/{note_id}", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
+    security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = NoteDto), (status = 404, description = "No such note", body = Problem, content_type = "application/problem+json")))]
+pub async fn read_note(State(state): State<AppState>, caller: Caller, Path((raw, raw_note)): Path<(String, String)>) -> ApiResult<Json<NoteDto>> {
+    let pid = patient_id(&caller, &raw)?;
+    let nid = note_id(&caller, &raw_note)?;
+    let (note, addenda) = therapy::get_note(state.store.as_ref(), &caller.ctx, pid, nid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(note_dto(&note, &addenda)))
+}
+
+/// Replace a draft's fields (send `version` to detect concurrent edits). A signed note
+/// is refused with 409: add an addendum instead.
+#[utoipa::path(put, path = "/api/v1/patients/{id}/therapy-notes/{note_id}", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
+    request_body = NoteInput, security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = NoteDto),
+        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The note is signed and locked, or `version` is stale", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_note)): Path<(String, String)>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<NoteDto>> {
+    let pid = patient_id(&caller, &raw)?;
+    let nid = note_id(&caller, &raw_note)?;
+    let map = body_object(body).map_err(|e| caller.fail(e))?;
+    let version = match map.get("version") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number"))))?),
+    };
+    let form = note_form(&map, &["version", "kind"]).map_err(|e| caller.fail(e.into()))?;
+    let note = therapy::update_note(state.store.as_ref(), &caller.ctx, pid, nid, version, &form)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(note_dto(&note, &[])))
+}
+
+/// Sign (lock) a draft. Only its author may; a signed note can never change again.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes/{note_id}/sign", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
+    security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = NoteDto),
+        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already signed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Incomplete (e.g. the SUI-001 risk check)", body = Problem, content_type = "application/problem+json")))]
+pub async fn sign_note(State(state): State<AppState>, caller: Caller, Path((raw, raw_note)): Path<(String, String)>) -> ApiResult<Json<NoteDto>> {
+    let pid = patient_id(&caller, &raw)?;
+    let nid = note_id(&caller, &raw_note)?;
+    let note = therapy::sign_note(state.store.as_ref(), &caller.ctx, pid, nid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(note_dto(&note, &[])))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddendumInput {
+    /// Why the signed note is amended.
+    reason: String,
+    body: String,
+}
+
+/// Add an addendum to a signed note.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes/{note_id}/addenda", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
+    request_body = AddendumInput, security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = AddendumDto),
+        (status = 409, description = "The note is still a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Reason or body missing", body = Problem, content_type = "application/problem+json")))]
+pub async fn add_addendum(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_note)): Path<(String, String)>,
+    body: Result<Json<AddendumInput>, JsonRejection>,
+) -> ApiResult<Response> {
+    let pid = patient_id(&caller, &raw)?;
+    let nid = note_id(&caller, &raw_note)?;
+    let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
+    let a = therapy::add_addendum(state.store.as_ref(), &caller.ctx, pid, nid, &AddendumForm { reason: input.reason, body: input.body })
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(AddendumDto::from(&a))).into_response())
+}
+
+/// A process note (only for its author and the therapists the author named).
+#[derive(Serialize, ToSchema)]
+pub struct ProcessNoteDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    author_id: String,
+    body: String,
+    readers: Vec<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+impl From<&ProcessNote> for ProcessNoteDto {
+    fn from(n: &ProcessNote) -> Self {
+        Self {
+            id: n.id.to_string(),
+            author_id: n.author.to_string(),
+            body: n.body.clone(),
+            readers: n.readers.iter().map(|r| r.to_string()).collect(),
+            created_at: n.created_at.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProcessNoteInput {
+    body: String,
+    /// Therapists (account ids or usernames) who may also read it.
+    #[serde(default)]
+    readers: Vec<String>,
+}
+
+/// The process notes the caller may read.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/process-notes", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<ProcessNoteDto>)))]
+pub async fn list_process_notes(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<ProcessNoteDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let notes = therapy::visible_process_notes(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(notes.iter().map(ProcessNoteDto::from).collect()))
+}
+
+/// Write a process note (therapists).
+#[utoipa::path(post, path = "/api/v1/patients/{id}/process-notes", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), request_body = ProcessNoteInput, security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = ProcessNoteDto),
+        (status = 403, description = "Only therapists write process notes", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty body or a reader who is not a therapist", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_process_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    body: Result<Json<ProcessNoteInput>, JsonRejection>,
+) -> ApiResult<Response> {
+    let pid = patient_id(&caller, &raw)?;
+    let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
+    let n = therapy::create_process_note(state.store.as_ref(), &caller.ctx, pid, &input.body, &input.readers)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(ProcessNoteDto::from(&n))).into_response())
+}
+
+/// Read one process note: 403 (and an audited denial) for anyone but its author and
+/// the therapists the author named, whatever their role.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/process-notes/{note_id}", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The process note's id")),
+    security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = ProcessNoteDto),
+        (status = 403, description = "Not the author nor a named reader", body = Problem, content_type = "application/problem+json")))]
+pub async fn read_process_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_note)): Path<(String, String)>,
+) -> ApiResult<Json<ProcessNoteDto>> {
+    let pid = patient_id(&caller, &raw)?;
+    let nid: ProcessNoteId = raw_note.parse().map_err(|_| caller.fail(AppError::NotFound("process note")))?;
+    let n = therapy::get_process_note(state.store.as_ref(), &caller.ctx, pid, nid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(ProcessNoteDto::from(&n)))
+}
+
+/// One version of a safety plan; `content` has the six sections as arrays of lines.
+#[derive(Serialize, ToSchema)]
+pub struct SafetyPlanDto {
+    #[schema(format = Uuid)]
+    id: String,
+    version: i64,
+    #[schema(value_type = Object)]
+    content: Value,
+    #[schema(format = Uuid)]
+    author_id: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+impl From<&SafetyPlan> for SafetyPlanDto {
+    fn from(p: &SafetyPlan) -> Self {
+        let f = p.content.to_form();
+        let lines = |s: &str| Value::Array(s.lines().map(|l| Value::String(l.into())).collect());
+        let content = serde_json::json!({
+            "warning_signs": lines(&f.warning_signs),
+            "coping_strategies": lines(&f.coping_strategies),
+            "distractions": lines(&f.distractions),
+            "help_contacts": lines(&f.help_contacts),
+            "professionals": lines(&f.professionals),
+            "safe_environment": lines(&f.safe_environment),
+        });
+        Self { id: p.id.to_string(), version: p.version, content, author_id: p.author.to_string(), created_at: p.created_at.to_string() }
+    }
+}
+
+/// Every version of the safety plan, newest first.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/safety-plan", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<SafetyPlanDto>)))]
+pub async fn safety_plans(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<SafetyPlanDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let plans = therapy::safety_plans(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(plans.iter().map(SafetyPlanDto::from).collect()))
+}
+
+/// The six sections, each one item per line (or an array of lines).
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // Documents the body.
+pub struct SafetyPlanInput {
+    warning_signs: Option<Vec<String>>,
+    coping_strategies: Option<Vec<String>>,
+    distractions: Option<Vec<String>>,
+    help_contacts: Option<Vec<String>>,
+    professionals: Option<Vec<String>>,
+    safe_environment: Option<Vec<String>>,
+}
+
+/// Save a new version of the safety plan.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/safety-plan", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), request_body = SafetyPlanInput, security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = SafetyPlanDto),
+        (status = 422, description = "Empty plan or an invalid line", body = Problem, content_type = "application/problem+json")))]
+pub async fn new_safety_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Response> {
+    let pid = patient_id(&caller, &raw)?;
+    let map = body_object(body).map_err(|e| caller.fail(e))?;
+    let mut form = SafetyPlanForm::default();
+    let mut errors = FieldErrors::new();
+    for (key, value) in &map {
+        let slot = match key.as_str() {
+            "warning_signs" => &mut form.warning_signs,
+            "coping_strategies" => &mut form.coping_strategies,
+            "distractions" => &mut form.distractions,
+            "help_contacts" => &mut form.help_contacts,
+            "professionals" => &mut form.professionals,
+            "safe_environment" => &mut form.safe_environment,
+            _ => {
+                errors.add(key.clone(), "is not a known field");
+                continue;
+            }
+        };
+        match value {
+            Value::String(s) => *slot = s.clone(),
+            Value::Null => {}
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                *slot = items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n")
+            }
+            _ => errors.add(key.clone(), "must be an array of strings"),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(caller.fail(AppError::Invalid(errors)));
+    }
+    let plan = therapy::new_safety_plan_version(state.store.as_ref(), &caller.ctx, pid, &form)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(SafetyPlanDto::from(&plan))).into_response())
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CareTeamMemberDto {
+    /// `prescriber`, `therapist` or `nurse`.
+    care_role: String,
+    /// An account id (a username is accepted on input).
+    user: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// The care team.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/care-team", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<CareTeamMemberDto>)))]
+pub async fn care_team(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<CareTeamMemberDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let team = therapy::care_team(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(
+        team.iter()
+            .map(|(m, u)| CareTeamMemberDto { care_role: m.care_role.as_str().into(), user: u.id.to_string(), display_name: u.display_name.clone() })
+            .collect(),
+    ))
+}
+
+/// Replace the care team (admins and prescribers).
+#[utoipa::path(put, path = "/api/v1/patients/{id}/care-team", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), request_body = Vec<CareTeamMemberDto>, security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<CareTeamMemberDto>),
+        (status = 403, description = "The role may not assign care teams", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A member is not an active account of that role", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_care_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    body: Result<Json<Vec<CareTeamMemberDto>>, JsonRejection>,
+) -> ApiResult<Json<Vec<CareTeamMemberDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let Json(members) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
+    let mut errors = FieldErrors::new();
+    let mut entries = Vec::new();
+    for m in &members {
+        match CareRole::parse(&m.care_role) {
+            Some(r) => entries.push((r, m.user.clone())),
+            None => errors.add("care_role", format!("`{}` is not prescriber, therapist or nurse", m.care_role)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(caller.fail(AppError::Invalid(errors)));
+    }
+    therapy::set_care_team(state.store.as_ref(), &caller.ctx, pid, &entries).await.map_err(|e| caller.fail(e))?;
+    care_team(State(state), caller, Path(raw)).await
+}
+
+/// A planned session of the program.
+#[derive(Serialize, ToSchema)]
+pub struct PlannedSessionDto {
+    #[schema(format = Uuid)]
+    id: String,
+    /// `preparation`, `dosing`, `modality_therapy`, `integration` or `reassessment`.
+    kind: &'static str,
+    #[schema(format = Date)]
+    due: String,
+    #[schema(format = Date)]
+    window_end: Option<String>,
+    sequence: i32,
+    dose: Option<i32>,
+    /// The rule (spec ID) that placed it.
+    rule: String,
+    /// The signed note that recorded it.
+    completed_by_note: Option<String>,
+}
+
+impl From<&PlannedSession> for PlannedSessionDto {
+    fn from(s: &PlannedSession) -> Self {
+        Self {
+            id: s.id.to_string(),
+            kind: s.kind.as_str(),
+            due: s.due.to_string(),
+            window_end: s.window_end.map(|d| d.to_string()),
+            sequence: s.sequence,
+            dose: s.dose,
+            rule: s.rule.clone(),
+            completed_by_note: s.completed_by_note.map(|n| n.to_string()),
+        }
+    }
+}
+
+/// The program of planned sessions.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/program", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<PlannedSessionDto>)))]
+pub async fn program(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let s = therapy::program(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(s.iter().map(PlannedSessionDto::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProgramInput {
+    /// Planned dose dates (YYYY-MM-DD).
+    dose_dates: Vec<String>,
+}
+
+/// Generate (or regenerate) the program from planned dose dates: preparation before
+/// the first dose, integration after each (PSY-002), reassessment 2–3 weeks after the
+/// last (DOSE-IV-008). Sessions already recorded stay.
+#[utoipa::path(post, path = "/api/v1/patients/{id}/program", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), request_body = ProgramInput, security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<PlannedSessionDto>),
+        (status = 422, description = "A date is invalid", body = Problem, content_type = "application/problem+json")))]
+pub async fn plan_program(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    body: Result<Json<ProgramInput>, JsonRejection>,
+) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
+    let s = therapy::plan_program(state.store.as_ref(), &caller.ctx, pid, &input.dose_dates.join(","), &state.config.therapy.policy)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(s.iter().map(PlannedSessionDto::from).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelineEntryDto {
+    #[schema(format = Date)]
+    date: String,
+    /// Local time, when the entry has one.
+    time: Option<String>,
+    /// `registration`, `note`, `addendum`, `safety_plan` or `planned_session`.
+    kind: &'static str,
+    title: String,
+    detail: String,
+    /// The page of the record.
+    href: String,
+}
+
+impl From<&TimelineEntry> for TimelineEntryDto {
+    fn from(e: &TimelineEntry) -> Self {
+        Self {
+            date: e.date.to_string(),
+            time: e.time.map(|t| t.strftime("%H:%M").to_string()),
+            kind: e.kind.as_str(),
+            title: e.title.clone(),
+            detail: e.detail.clone(),
+            href: e.href.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct TimelineParams {
+    /// Only entries of these kinds (comma-separated).
+    kind: Option<String>,
+}
+
+/// The patient timeline, oldest first.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/timeline", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id"), TimelineParams), security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<TimelineEntryDto>),
+        (status = 422, description = "Unknown kind", body = Problem, content_type = "application/problem+json")))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    Query(params): Query<TimelineParams>,
+) -> ApiResult<Json<Vec<TimelineEntryDto>>> {
+    let pid = patient_id(&caller, &raw)?;
+    let mut kinds = Vec::new();
+    for k in params.kind.as_deref().unwrap_or("").split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        kinds.push(TimelineKind::parse(k).ok_or_else(|| caller.fail(AppError::Invalid(FieldErrors::single("kind", format!("`{k}` is not a timeline kind")))))?);
+    }
+    let entries = therapy::timeline(state.store.as_ref(), &caller.ctx, pid, &kinds, &state.config.time_zone)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(entries.iter().map(TimelineEntryDto::from).collect()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WorkItemDto {
+    /// `overdue`, `follow_up_due`, `today` or `unsigned_note`.
+    kind: String,
+    #[schema(format = Uuid)]
+    patient_id: String,
+    #[schema(format = Date)]
+    date: String,
+    /// The planned session or note it is about.
+    target: String,
+    what: String,
+}
+
+/// The caller's worklist for today.
+#[utoipa::path(get, path = "/api/v1/worklist", tag = "therapy", security(("bearer" = [])),
+    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = Vec<WorkItemDto>)))]
+pub async fn worklist(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<WorkItemDto>>> {
+    let (items, _) = therapy::worklist(state.store.as_ref(), &caller.ctx).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(items.iter().map(work_item_dto).collect()))
+}
+
+fn work_item_dto(i: &WorkItem) -> WorkItemDto {
+    let (target, what) = match &i.target {
+        WorkTarget::Session(s) => (s.id.to_string(), format!("{} {}", s.kind.label(), s.sequence)),
+        WorkTarget::Note(n) => (n.id.to_string(), format!("{} note", n.kind.label())),
+    };
+    WorkItemDto {
+        kind: serde_json::to_value(i.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        patient_id: i.patient_id.to_string(),
+        date: i.date.to_string(),
+        target,
+        what,
+    }
+}

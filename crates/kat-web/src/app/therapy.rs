@@ -1,0 +1,620 @@
+//! Use cases of the psychotherapy side: therapy notes (draft → signed → addenda),
+//! process notes, the safety plan and its one-time patient link, the care team, the
+//! program of planned sessions, the patient timeline and each role's worklist.
+//!
+//! Each is one transaction with its audit entries. Lock rules are decided by the core
+//! (`TherapyNote::check_editable`) and enforced again by the store (which refuses to
+//! update a signed note) and by the schema (a trigger).
+
+use super::{Actor, AppError, AppResult, Ctx, record_denial, require};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::ids::{AddendumId, PatientId, PlannedSessionId, ProcessNoteId, SafetyPlanId, TherapyNoteId, UserId};
+use kat_core::role::Permission;
+use kat_core::therapy::care_team::{CareRole, CareTeamMember, parse_care_team};
+use kat_core::therapy::note::{Addendum, AddendumForm, NoteForm, NoteKind, NoteRefusal, NoteStatus, SignRefusal, TherapyNote, parse_addendum};
+use kat_core::therapy::process::{ProcessNote, parse_process_note};
+use kat_core::therapy::safety_plan::{SafetyPlan, SafetyPlanForm};
+use kat_core::therapy::schedule::{PlannedSession, TherapyPolicy, generate_program, parse_dose_dates};
+use kat_core::therapy::timeline::{TimelineEntry, TimelineKind, TimelineSource, build_timeline};
+use kat_core::therapy::worklist::{WorkItem, build_worklist};
+use kat_core::user::User;
+use kat_core::{FieldErrors, patient::Patient};
+use kat_store::{PlanLinkRecord, Store, StoreError, Tx, therapy_constraints};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Therapy settings of the clinic.
+#[derive(Debug, Clone)]
+pub struct TherapyConfig {
+    /// Program structure policy (PSY-002, PSY-006, DOSE-IV-008 defaults).
+    pub policy: TherapyPolicy,
+    /// How long a patient's one-time safety-plan link stays valid (default 24 hours).
+    pub plan_link_ttl: SignedDuration,
+}
+
+impl Default for TherapyConfig {
+    fn default() -> Self {
+        Self { policy: TherapyPolicy::default(), plan_link_ttl: SignedDuration::from_hours(24) }
+    }
+}
+
+const NOTE: &str = "therapy_note";
+
+fn user(ctx: &Ctx) -> AppResult<&User> {
+    match &ctx.actor {
+        Actor::User(u) => Ok(u),
+        Actor::Anonymous => Err(AppError::Unauthenticated),
+        // The command line (demo seeding) acts through explicit users, never as itself.
+        Actor::Cli => Err(AppError::Forbidden),
+    }
+}
+
+fn locked(e: StoreError) -> AppError {
+    if e.is_conflict_on(therapy_constraints::THERAPY_NOTE_LOCKED) {
+        AppError::Conflict(NoteRefusal::Signed.to_string())
+    } else {
+        e.into()
+    }
+}
+
+async fn patient_exists(tx: &mut Box<dyn Tx>, id: PatientId) -> AppResult<Patient> {
+    tx.patient_by_id(id).await?.ok_or(AppError::NotFound("patient"))
+}
+
+async fn note_of_patient(tx: &mut Box<dyn Tx>, patient: PatientId, id: TherapyNoteId) -> AppResult<TherapyNote> {
+    tx.therapy_note_by_id(id)
+        .await?
+        .filter(|n| n.patient_id == patient)
+        .ok_or(AppError::NotFound("therapy note"))
+}
+
+/// Refuses a lifecycle step, auditing a refusal by author as a denial.
+async fn refuse(store: &dyn Store, ctx: &Ctx, note: &TherapyNote, refusal: NoteRefusal, action: AuditAction) -> AppError {
+    match refusal {
+        NoteRefusal::NotAuthor => {
+            if let Err(e) = record_denial(store, ctx, action, NOTE, Some(note.id.to_string()), Some(note.patient_id)).await {
+                return e;
+            }
+            AppError::Forbidden
+        }
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+/// Starts a draft note of `kind`, optionally recording a planned session.
+pub async fn create_note(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    kind: NoteKind,
+    planned_session: Option<PlannedSessionId>,
+    form: &NoteForm,
+) -> AppResult<TherapyNote> {
+    require(store, ctx, Permission::TherapyNoteWrite, NOTE, None, Some(patient), AuditAction::Create).await?;
+    let author = user(ctx)?.id;
+    let content = form.parse(kind, ctx.today)?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    if let Some(sid) = planned_session {
+        let s = tx.planned_session_by_id(sid).await?.filter(|s| s.patient_id == patient);
+        match s {
+            None => return Err(AppError::Invalid(FieldErrors::single("planned_session", "is not a session of this patient"))),
+            Some(s) if !s.is_pending() => {
+                return Err(AppError::Invalid(FieldErrors::single("planned_session", "was already recorded by a signed note")));
+            }
+            Some(_) => {}
+        }
+    }
+    let note = TherapyNote {
+        id: TherapyNoteId::from_uuid(Uuid::now_v7()),
+        patient_id: patient,
+        kind,
+        author,
+        planned_session,
+        content,
+        status: NoteStatus::Draft,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        version: 1,
+    };
+    tx.insert_therapy_note(&note).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, NOTE, Some(note.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+/// Saves a draft. A signed note is refused (409) here and again by the store.
+pub async fn update_note(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    id: TherapyNoteId,
+    expected_version: Option<i64>,
+    form: &NoteForm,
+) -> AppResult<TherapyNote> {
+    require(store, ctx, Permission::TherapyNoteWrite, NOTE, Some(id.to_string()), Some(patient), AuditAction::Update).await?;
+    let by = user(ctx)?.id;
+    let mut tx = store.begin().await?;
+    let note = note_of_patient(&mut tx, patient, id).await?;
+    if let Err(r) = note.check_editable(by) {
+        drop(tx);
+        return Err(refuse(store, ctx, &note, r, AuditAction::Update).await);
+    }
+    let content = form.parse(note.kind, ctx.today)?;
+    let version = expected_version.unwrap_or(note.version);
+    let updated = tx.update_draft_note(id, version, &content, ctx.now).await.map_err(locked)?;
+    tx.append_audit(&ctx.audit(AuditAction::Update, NOTE, Some(id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Signs (locks) a draft; the planned session it records is then done.
+pub async fn sign_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: TherapyNoteId) -> AppResult<TherapyNote> {
+    require(store, ctx, Permission::TherapyNoteWrite, NOTE, Some(id.to_string()), Some(patient), AuditAction::Update).await?;
+    let by = user(ctx)?.id;
+    let mut tx = store.begin().await?;
+    let note = note_of_patient(&mut tx, patient, id).await?;
+    match note.check_signable(by) {
+        Ok(()) => {}
+        Err(SignRefusal::Refused(r)) => {
+            drop(tx);
+            return Err(refuse(store, ctx, &note, r, AuditAction::Update).await);
+        }
+        Err(SignRefusal::Incomplete(e)) => return Err(AppError::Invalid(e)),
+    }
+    let signed = tx.sign_therapy_note(id, by, ctx.now).await.map_err(locked)?;
+    if let Some(sid) = signed.planned_session
+        && tx.planned_session_by_id(sid).await?.is_some_and(|s| s.is_pending())
+    {
+        tx.complete_planned_session(sid, id).await?;
+    }
+    tx.append_audit(&ctx.audit(AuditAction::Update, "therapy_note_signature", Some(id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(signed)
+}
+
+/// Adds an addendum (author, time, reason) to a signed note.
+pub async fn add_addendum(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: TherapyNoteId, form: &AddendumForm) -> AppResult<Addendum> {
+    require(store, ctx, Permission::TherapyNoteWrite, "therapy_note_addendum", Some(id.to_string()), Some(patient), AuditAction::Create)
+        .await?;
+    let author = user(ctx)?.id;
+    let (reason, body) = parse_addendum(form)?;
+    let mut tx = store.begin().await?;
+    let note = note_of_patient(&mut tx, patient, id).await?;
+    note.check_addendable().map_err(|r| AppError::Conflict(r.to_string()))?;
+    let addendum = Addendum { id: AddendumId::from_uuid(Uuid::now_v7()), note_id: id, patient_id: patient, author, at: ctx.now, reason, body };
+    tx.insert_addendum(&addendum).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "therapy_note_addendum", Some(addendum.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(addendum)
+}
+
+/// One note with its addenda.
+pub async fn get_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: TherapyNoteId) -> AppResult<(TherapyNote, Vec<Addendum>)> {
+    require(store, ctx, Permission::TherapyNoteRead, NOTE, Some(id.to_string()), Some(patient), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    let note = note_of_patient(&mut tx, patient, id).await?;
+    let addenda = tx.addenda_for_patient(patient).await?.into_iter().filter(|a| a.note_id == id).collect();
+    tx.append_audit(&ctx.audit(AuditAction::Read, NOTE, Some(id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok((note, addenda))
+}
+
+/// A patient's notes and all their addenda; each note shown is audited as listed.
+pub async fn list_notes(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<(Vec<TherapyNote>, Vec<Addendum>)> {
+    require(store, ctx, Permission::TherapyNoteRead, NOTE, None, Some(patient), AuditAction::List).await?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let notes = tx.therapy_notes_for_patient(patient).await?;
+    let addenda = tx.addenda_for_patient(patient).await?;
+    for n in &notes {
+        tx.append_audit(&ctx.audit(AuditAction::List, NOTE, Some(n.id.to_string()), Some(patient), AuditOutcome::Allowed))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok((notes, addenda))
+}
+
+const PROCESS: &str = "process_note";
+
+/// Writes a process note, readable by its author and the therapists named in `readers`
+/// (account ids or usernames).
+pub async fn create_process_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, body: &str, readers: &[String]) -> AppResult<ProcessNote> {
+    require(store, ctx, Permission::ProcessNoteWrite, PROCESS, None, Some(patient), AuditAction::Create).await?;
+    let author = user(ctx)?.id;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let staff = tx.list_users().await?;
+    let (body, readers) = parse_process_note(body, readers, author, &staff)?;
+    let note = ProcessNote { id: ProcessNoteId::from_uuid(Uuid::now_v7()), patient_id: patient, author, body, readers, created_at: ctx.now };
+    tx.insert_process_note(&note).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, PROCESS, Some(note.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+/// Reads one process note. Anyone but the author and the named therapists is refused
+/// (403) and the refusal is audited, whatever their role.
+pub async fn get_process_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: ProcessNoteId) -> AppResult<ProcessNote> {
+    require(store, ctx, Permission::TherapyNoteRead, PROCESS, Some(id.to_string()), Some(patient), AuditAction::Read).await?;
+    let me = user(ctx)?.id;
+    let mut tx = store.begin().await?;
+    let note = tx
+        .process_note_by_id(id)
+        .await?
+        .filter(|n| n.patient_id == patient)
+        .ok_or(AppError::NotFound("process note"))?;
+    if !note.may_read(me) {
+        drop(tx);
+        record_denial(store, ctx, AuditAction::Read, PROCESS, Some(id.to_string()), Some(patient)).await?;
+        return Err(AppError::Forbidden);
+    }
+    tx.append_audit(&ctx.audit(AuditAction::Read, PROCESS, Some(id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+/// The process notes of a patient the actor may read (others are not revealed).
+pub async fn visible_process_notes(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<ProcessNote>> {
+    require(store, ctx, Permission::TherapyNoteRead, PROCESS, None, Some(patient), AuditAction::List).await?;
+    let me = user(ctx)?.id;
+    let mut tx = store.begin().await?;
+    let notes: Vec<ProcessNote> = tx.process_notes_for_patient(patient).await?.into_iter().filter(|n| n.may_read(me)).collect();
+    for n in &notes {
+        tx.append_audit(&ctx.audit(AuditAction::List, PROCESS, Some(n.id.to_string()), Some(patient), AuditOutcome::Allowed))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(notes)
+}
+
+const PLAN: &str = "safety_plan";
+
+/// Every version of the patient's safety plan, newest first.
+pub async fn safety_plans(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<SafetyPlan>> {
+    require(store, ctx, Permission::TherapyNoteRead, PLAN, None, Some(patient), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let plans = tx.safety_plans_for_patient(patient).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, PLAN, plans.first().map(|p| p.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(plans)
+}
+
+/// Saves a new version of the safety plan.
+pub async fn new_safety_plan_version(store: &dyn Store, ctx: &Ctx, patient: PatientId, form: &SafetyPlanForm) -> AppResult<SafetyPlan> {
+    require(store, ctx, Permission::CarePlanWrite, PLAN, None, Some(patient), AuditAction::Create).await?;
+    let author = user(ctx)?.id;
+    let content = form.parse()?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let latest = tx.safety_plans_for_patient(patient).await?.first().map(|p| p.version).unwrap_or(0);
+    let plan = SafetyPlan { id: SafetyPlanId::from_uuid(Uuid::now_v7()), patient_id: patient, version: latest + 1, content, author, created_at: ctx.now };
+    tx.insert_safety_plan(&plan).await.map_err(|e| {
+        if e.is_conflict_on(therapy_constraints::SAFETY_PLANS_VERSION_UNIQUE) {
+            AppError::Conflict("someone saved another version at the same time; reload and try again".into())
+        } else {
+            e.into()
+        }
+    })?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, PLAN, Some(plan.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// A one-time link for the patient to read the current plan: the secret (shown once)
+/// and when it expires. Only its SHA-256 is stored.
+pub async fn create_plan_link(store: &dyn Store, ctx: &Ctx, patient: PatientId, ttl: SignedDuration) -> AppResult<(String, Timestamp)> {
+    require(store, ctx, Permission::CarePlanWrite, "safety_plan_link", None, Some(patient), AuditAction::Create).await?;
+    let by = user(ctx)?.id;
+    let mut tx = store.begin().await?;
+    let plan = tx
+        .safety_plans_for_patient(patient)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Conflict("write the safety plan before sending it to the patient".into()))?;
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let secret = hex::encode(bytes);
+    let expires_at = ctx.now.checked_add(ttl).map_err(|e| AppError::Internal(e.to_string()))?;
+    let link = PlanLinkRecord {
+        token_hash: hash_token(&secret),
+        patient_id: patient,
+        plan_id: plan.id,
+        created_by: by,
+        created_at: ctx.now,
+        expires_at,
+        used_at: None,
+    };
+    tx.insert_plan_link(&link).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "safety_plan_link", Some(plan.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok((secret, expires_at))
+}
+
+fn hash_token(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.trim().as_bytes()))
+}
+
+/// Why a patient's link did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    Unknown,
+    Used,
+    Expired,
+}
+
+/// Opens a one-time link (no sign-in): the plan the link was made for, once. Every
+/// attempt is audited; a failed one as a denial.
+pub async fn open_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<Result<SafetyPlan, LinkProblem>> {
+    let hash = hash_token(token);
+    let mut tx = store.begin().await?;
+    let Some(link) = tx.plan_link_by_hash(&hash).await? else {
+        drop(tx);
+        record_denial(store, ctx, AuditAction::Read, "safety_plan_link", None, None).await?;
+        return Ok(Err(LinkProblem::Unknown));
+    };
+    if !tx.consume_plan_link(&hash, ctx.now).await? {
+        drop(tx);
+        record_denial(store, ctx, AuditAction::Read, "safety_plan_link", Some(link.plan_id.to_string()), Some(link.patient_id)).await?;
+        return Ok(Err(if link.used_at.is_some() { LinkProblem::Used } else { LinkProblem::Expired }));
+    }
+    let plan = tx.safety_plan_by_id(link.plan_id).await?.ok_or(AppError::NotFound("safety plan"))?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "safety_plan_link", Some(plan.id.to_string()), Some(link.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(Ok(plan))
+}
+
+/// The care team with each member's account.
+pub async fn care_team(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<(CareTeamMember, User)>> {
+    require(store, ctx, Permission::PatientRead, "care_team", None, Some(patient), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let team = tx.care_team(patient).await?;
+    let staff = tx.list_users().await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "care_team", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(team
+        .into_iter()
+        .filter_map(|m| staff.iter().find(|u| u.id == m.user_id).map(|u| (m, u.clone())))
+        .collect())
+}
+
+/// Active staff who can join a care team, by care role (for the form).
+pub async fn care_team_candidates(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<(CareRole, User)>> {
+    require(store, ctx, Permission::CareTeamManage, "care_team", None, None, AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    let staff = tx.list_users().await?;
+    Ok(CareRole::ALL
+        .into_iter()
+        .flat_map(|r| staff.iter().filter(move |u| u.active && u.role == r.account_role()).map(move |u| (r, u.clone())))
+        .collect())
+}
+
+/// Replaces the care team from (care role, account id or username) entries.
+pub async fn set_care_team(store: &dyn Store, ctx: &Ctx, patient: PatientId, entries: &[(CareRole, String)]) -> AppResult<Vec<CareTeamMember>> {
+    require(store, ctx, Permission::CareTeamManage, "care_team", Some(patient.to_string()), Some(patient), AuditAction::Update).await?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let staff = tx.list_users().await?;
+    let team = parse_care_team(entries, &staff)?;
+    tx.set_care_team(patient, &team, ctx.now).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Update, "care_team", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+/// (Re)generates the program from planned dose dates; completed sessions stay.
+pub async fn plan_program(store: &dyn Store, ctx: &Ctx, patient: PatientId, dose_dates: &str, policy: &TherapyPolicy) -> AppResult<Vec<PlannedSession>> {
+    require(store, ctx, Permission::CarePlanWrite, "planned_sessions", None, Some(patient), AuditAction::Create).await?;
+    let doses = parse_dose_dates(dose_dates)?;
+    let specs = generate_program(policy, &doses).map_err(|e| AppError::Internal(format!("therapy policy: {e}")))?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let sessions: Vec<PlannedSession> = specs
+        .into_iter()
+        .map(|s| PlannedSession {
+            id: PlannedSessionId::from_uuid(Uuid::now_v7()),
+            patient_id: patient,
+            kind: s.kind,
+            due: s.due,
+            window_end: s.window_end,
+            sequence: s.sequence,
+            dose: s.dose,
+            rule: s.rule,
+            completed_by_note: None,
+            created_at: ctx.now,
+        })
+        .collect();
+    tx.replace_pending_sessions(patient, &sessions).await?;
+    let all = tx.planned_sessions_for_patient(patient).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "planned_sessions", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(all)
+}
+
+/// The patient's planned sessions (names and kinds; the front desk may see them).
+pub async fn program(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<PlannedSession>> {
+    require(store, ctx, Permission::ScheduleRead, "planned_sessions", None, Some(patient), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    patient_exists(&mut tx, patient).await?;
+    let all = tx.planned_sessions_for_patient(patient).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "planned_sessions", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(all)
+}
+
+/// The parts of the record a timeline is built from, with the shell's time zone.
+struct Record<'a> {
+    patient: &'a Patient,
+    notes: &'a [TherapyNote],
+    addenda: &'a [Addendum],
+    plans: &'a [SafetyPlan],
+    sessions: &'a [PlannedSession],
+    tz: &'a TimeZone,
+}
+
+impl TimelineSource for Record<'_> {
+    fn timeline_entries(&self) -> Vec<TimelineEntry> {
+        let p = self.patient.id;
+        let at = |t: Timestamp| {
+            let z = t.to_zoned(self.tz.clone());
+            (z.date(), Some(z.time()))
+        };
+        let mut out = Vec::new();
+        let (date, time) = at(self.patient.created_at);
+        out.push(TimelineEntry {
+            date,
+            time,
+            kind: TimelineKind::Registration,
+            title: format!("Registered as {}", self.patient.mrn),
+            detail: String::new(),
+            href: format!("/patients/{p}"),
+        });
+        for n in self.notes {
+            let (date, time) = match (n.content.session_date, n.status) {
+                (Some(d), _) => (d, None),
+                (None, _) => at(n.created_at),
+            };
+            let state = match n.status {
+                NoteStatus::Draft => "draft",
+                NoteStatus::Signed { .. } => "signed",
+            };
+            out.push(TimelineEntry {
+                date,
+                time,
+                kind: TimelineKind::Note,
+                title: format!("{} note ({state})", n.kind.label()),
+                detail: n.content.themes.join(", "),
+                href: format!("/patients/{p}/notes/{}", n.id),
+            });
+        }
+        for a in self.addenda {
+            let (date, time) = at(a.at);
+            out.push(TimelineEntry {
+                date,
+                time,
+                kind: TimelineKind::Addendum,
+                title: "Addendum".into(),
+                detail: a.reason.clone(),
+                href: format!("/patients/{p}/notes/{}#addenda", a.note_id),
+            });
+        }
+        for plan in self.plans {
+            let (date, time) = at(plan.created_at);
+            out.push(TimelineEntry {
+                date,
+                time,
+                kind: TimelineKind::SafetyPlan,
+                title: format!("Safety plan version {}", plan.version),
+                detail: String::new(),
+                href: format!("/patients/{p}/safety-plan?version={}", plan.version),
+            });
+        }
+        for s in self.sessions {
+            let state = if s.is_pending() { "planned" } else { "done" };
+            out.push(TimelineEntry {
+                date: s.due,
+                time: None,
+                kind: TimelineKind::PlannedSession,
+                title: format!("{} {} ({state})", s.kind.label(), s.sequence),
+                detail: s.rule.clone(),
+                href: match s.completed_by_note {
+                    Some(n) => format!("/patients/{p}/notes/{n}"),
+                    None => format!("/patients/{p}/therapy#program"),
+                },
+            });
+        }
+        out
+    }
+}
+
+/// The patient timeline, oldest first, optionally only some kinds.
+pub async fn timeline(store: &dyn Store, ctx: &Ctx, patient: PatientId, only: &[TimelineKind], tz: &TimeZone) -> AppResult<Vec<TimelineEntry>> {
+    require(store, ctx, Permission::TherapyNoteRead, "patient_timeline", None, Some(patient), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    let p = patient_exists(&mut tx, patient).await?;
+    let notes = tx.therapy_notes_for_patient(patient).await?;
+    let addenda = tx.addenda_for_patient(patient).await?;
+    let plans = tx.safety_plans_for_patient(patient).await?;
+    let sessions = tx.planned_sessions_for_patient(patient).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "patient_timeline", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    let record = Record { patient: &p, notes: &notes, addenda: &addenda, plans: &plans, sessions: &sessions, tz };
+    Ok(build_timeline(&[&record], only))
+}
+
+/// The signed-in user's worklist for today, with the patients it names. Clinicians see
+/// the patients whose care team they are on and their own unsigned notes; the front
+/// desk sees every session due. Each patient shown is audited as listed.
+pub async fn worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<(Vec<WorkItem>, Vec<Patient>)> {
+    require(store, ctx, Permission::ScheduleRead, "worklist", None, None, AuditAction::List).await?;
+    let me = user(ctx)?.clone();
+    let mut tx = store.begin().await?;
+    let (sessions, drafts) = if me.role.is_clinical() {
+        let mine = tx.patients_of_member(me.id).await?;
+        let sessions = tx.pending_sessions_due_by(ctx.today, Some(&mine)).await?;
+        let drafts = if me.role.allows(Permission::TherapyNoteWrite) { tx.draft_notes_by_author(me.id).await? } else { Vec::new() };
+        (sessions, drafts)
+    } else {
+        (tx.pending_sessions_due_by(ctx.today, None).await?, Vec::new())
+    };
+    let items = build_worklist(ctx.today, &sessions, &drafts);
+    let mut ids: Vec<PatientId> = items.iter().map(|i| i.patient_id).collect();
+    ids.sort();
+    ids.dedup();
+    let mut patients = Vec::new();
+    for id in ids {
+        if let Some(p) = tx.patient_by_id(id).await? {
+            tx.append_audit(&ctx.audit(AuditAction::List, "worklist", Some(id.to_string()), Some(id), AuditOutcome::Allowed))
+                .await?;
+            patients.push(p);
+        }
+    }
+    tx.commit().await?;
+    Ok((items, patients))
+}
+
+/// Display names of accounts, for showing authors and readers.
+pub async fn staff_names(store: &dyn Store) -> AppResult<Vec<(UserId, String)>> {
+    let mut tx = store.begin().await?;
+    Ok(tx
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| {
+            let name = if u.display_name.is_empty() { u.username.to_string() } else { u.display_name.clone() };
+            (u.id, name)
+        })
+        .collect())
+}
+
+/// Active therapists other than `me`, who may be named as process-note readers.
+pub async fn other_therapists(store: &dyn Store, me: UserId) -> AppResult<Vec<User>> {
+    let mut tx = store.begin().await?;
+    Ok(tx
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.active && u.role == kat_core::role::Role::Therapist && u.id != me)
+        .collect())
+}

@@ -10,6 +10,14 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum TimelineKind {
     Registration,
+    /// A saved version of the intake.
+    Intake,
+    /// An eligibility screen or the prescriber's signed decision.
+    Eligibility,
+    /// A rating-scale response with its score.
+    Measure,
+    /// An urgent safety alert (SUI-001..004) and its acknowledgement.
+    SafetyAlert,
     Note,
     Addendum,
     SafetyPlan,
@@ -17,8 +25,12 @@ pub enum TimelineKind {
 }
 
 impl TimelineKind {
-    pub const ALL: [TimelineKind; 5] = [
+    pub const ALL: [TimelineKind; 9] = [
         TimelineKind::Registration,
+        TimelineKind::Intake,
+        TimelineKind::Eligibility,
+        TimelineKind::Measure,
+        TimelineKind::SafetyAlert,
         TimelineKind::Note,
         TimelineKind::Addendum,
         TimelineKind::SafetyPlan,
@@ -28,6 +40,10 @@ impl TimelineKind {
     pub fn as_str(self) -> &'static str {
         match self {
             TimelineKind::Registration => "registration",
+            TimelineKind::Intake => "intake",
+            TimelineKind::Eligibility => "eligibility",
+            TimelineKind::Measure => "measure",
+            TimelineKind::SafetyAlert => "safety_alert",
             TimelineKind::Note => "note",
             TimelineKind::Addendum => "addendum",
             TimelineKind::SafetyPlan => "safety_plan",
@@ -38,6 +54,10 @@ impl TimelineKind {
     pub fn label(self) -> &'static str {
         match self {
             TimelineKind::Registration => "Registration",
+            TimelineKind::Intake => "Intake",
+            TimelineKind::Eligibility => "Eligibility",
+            TimelineKind::Measure => "Measures",
+            TimelineKind::SafetyAlert => "Safety alerts",
             TimelineKind::Note => "Therapy notes",
             TimelineKind::Addendum => "Addenda",
             TimelineKind::SafetyPlan => "Safety plan",

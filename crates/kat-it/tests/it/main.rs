@@ -13,3 +13,4 @@ mod therapy;
 mod tidy;
 mod intake;
 mod measures;
+mod timeline;

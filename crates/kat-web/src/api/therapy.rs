@@ -612,7 +612,8 @@ pub struct TimelineEntryDto {
     date: String,
     /// Local time, when the entry has one.
     time: Option<String>,
-    /// `registration`, `note`, `addendum`, `safety_plan` or `planned_session`.
+    /// `registration`, `intake`, `eligibility`, `measure`, `safety_alert`, `note`,
+    /// `addendum`, `safety_plan` or `planned_session`.
     kind: &'static str,
     title: String,
     detail: String,

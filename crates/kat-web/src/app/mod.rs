@@ -10,6 +10,7 @@ pub mod intake;
 pub mod measures;
 pub mod patients;
 pub mod therapy;
+pub mod timeline;
 pub mod users;
 
 use jiff::Timestamp;

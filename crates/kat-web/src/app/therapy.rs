@@ -556,11 +556,32 @@ pub async fn timeline(store: &dyn Store, ctx: &Ctx, patient: PatientId, only: &[
     let addenda = tx.addenda_for_patient(patient).await?;
     let plans = tx.safety_plans_for_patient(patient).await?;
     let sessions = tx.planned_sessions_for_patient(patient).await?;
+    // The rest of the clinical record, each part only for roles that may read it.
+    let role = user(ctx)?.role;
+    let (intake_versions, evaluation, decision) = if role.allows(Permission::IntakeRead) {
+        (tx.intake_history(patient).await?, tx.latest_evaluation(patient).await?, tx.latest_decision(patient).await?)
+    } else {
+        (Vec::new(), None, None)
+    };
+    let (responses, alerts) = if role.allows(Permission::MeasureRead) {
+        (tx.responses_for_patient(patient, None).await?, tx.alerts_for_patient(patient).await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     tx.append_audit(&ctx.audit(AuditAction::Read, "patient_timeline", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
         .await?;
     tx.commit().await?;
     let record = Record { patient: &p, notes: &notes, addenda: &addenda, plans: &plans, sessions: &sessions, tz };
-    Ok(build_timeline(&[&record], only))
+    let clinical = super::timeline::ClinicalRecord {
+        patient,
+        intake_versions: &intake_versions,
+        evaluation: evaluation.as_ref(),
+        decision: decision.as_ref(),
+        responses: &responses,
+        alerts: &alerts,
+        tz,
+    };
+    Ok(build_timeline(&[&record, &clinical], only))
 }
 
 /// The signed-in user's worklist for today, with the patients it names. Clinicians see

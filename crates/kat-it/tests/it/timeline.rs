@@ -91,6 +91,16 @@ async fn timeline_gathers_the_whole_record(db: Db) {
     assert!(page.contains("PHQ-9: 14 (moderate)"), "{page}");
     assert!(page.contains("Eligibility screened"));
     assert!(page.contains(&format!("/patients/{id}/intake")));
+
+    // The worklist points clinicians at the open alert; the front desk does not see it.
+    let worklist = client.get(app.url("/worklist")).send().await.unwrap().text().await.unwrap();
+    assert!(worklist.contains("1 urgent safety alert to acknowledge"), "{worklist}");
+    assert!(worklist.contains("href=\"/alerts\""));
+    let front = app.client();
+    app.add_staff("front.tl", Role::FrontDesk).await;
+    app.login(&front, "front.tl").await;
+    let worklist = front.get(app.url("/worklist")).send().await.unwrap().text().await.unwrap();
+    assert!(!worklist.contains("urgent safety alert"), "{worklist}");
     app.stop().await;
 }
 on_both_databases!(timeline_gathers_the_whole_record, timeline_gathers_the_whole_record);

@@ -919,6 +919,13 @@ struct WorklistPage {
     layout: Layout,
     today: String,
     rows: Vec<WorkRow>,
+    /// Open urgent safety alerts (a count; the list behind the link is audited).
+    safety_alerts: i64,
+    /// Open same-day suicide-risk reviews (a count).
+    same_day_reviews: i64,
+    /// Patients with rating scales due or overdue (OUT-002).
+    measures_due: usize,
+    measures_overdue: usize,
 }
 
 pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
@@ -952,5 +959,27 @@ pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Res
             }
         })
         .collect();
-    Ok(render(&WorklistPage { layout: Layout::new(&state, Some(&staff.principal), "worklist"), today: staff.ctx.today.to_string(), rows }))
+    // The other parts of the day's work, for roles that handle them: urgent safety
+    // alerts, same-day reviews and rating scales due, each linking to its own list.
+    let (measures_due, measures_overdue) = if can(&staff, Permission::MeasureRead) {
+        let due = crate::app::measures::worklist(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone)
+            .await
+            .map_err(|e| staff.fail(e))?;
+        let overdue = due
+            .iter()
+            .filter(|(_, d)| d.iter().any(|x| x.status == kat_core::measures::DueStatus::Overdue))
+            .count();
+        (due.len(), overdue)
+    } else {
+        (0, 0)
+    };
+    Ok(render(&WorklistPage {
+        layout: Layout::new(&state, Some(&staff.principal), "worklist"),
+        today: staff.ctx.today.to_string(),
+        rows,
+        safety_alerts: staff.principal.open_safety_alerts.max(0),
+        same_day_reviews: staff.principal.same_day_open.max(0),
+        measures_due,
+        measures_overdue,
+    }))
 }

@@ -487,10 +487,19 @@ struct PolicyPage {
     version: i64,
     label: String,
     created_at: String,
-    json: String,
-    error: Option<String>,
+    sections: Vec<super::policy_form::SectionView>,
+    /// Every error, for the summary above the form.
+    errors: Vec<String>,
     saved: bool,
     can_edit: bool,
+    history: Vec<PolicyHistoryRow>,
+}
+
+pub struct PolicyHistoryRow {
+    pub version: i64,
+    pub label: String,
+    pub created_at: String,
+    pub created_by: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -499,42 +508,52 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-pub async fn policy(State(state): State<AppState>, staff: Staff, Query(q): Query<SavedQuery>) -> Result<Response, PageError> {
+async fn policy_page(
+    state: &AppState,
+    staff: &Staff,
+    typed: Option<&[(String, String)]>,
+    errors: &FieldErrors,
+    saved: bool,
+) -> Result<PolicyPage, PageError> {
     let p = intake::policy(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
-    let json = serde_json::to_string_pretty(&p.policy).unwrap_or_default();
-    Ok(render(&PolicyPage {
-        layout: Layout::new(&state, Some(&staff.principal), "policy"),
+    let history = intake::policy_history(state.store.as_ref(), &staff.ctx)
+        .await
+        .map_err(|e| staff.fail(e))?
+        .into_iter()
+        .map(|h| PolicyHistoryRow {
+            version: h.version,
+            label: h.label,
+            created_at: local_time(h.created_at, &state.config.time_zone),
+            created_by: h.created_by.unwrap_or_else(|| "kat (specification defaults)".into()),
+        })
+        .collect();
+    Ok(PolicyPage {
+        layout: Layout::new(state, Some(&staff.principal), "policy"),
         version: p.version,
         label: p.policy.version.to_string(),
         created_at: local_time(p.created_at, &state.config.time_zone),
-        json,
-        error: None,
-        saved: q.saved.is_some(),
+        sections: super::policy_form::sections(&p.policy, typed, errors),
+        errors: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+        saved,
         can_edit: staff.principal.user.role.allows(Permission::PolicyManage),
-    }))
+        history,
+    })
 }
 
-pub async fn save_policy(State(state): State<AppState>, staff: Staff, Form(body): Form<BTreeMap<String, String>>) -> Result<Response, PageError> {
-    let text = body.get("policy").cloned().unwrap_or_default();
-    match intake::update_policy(state.store.as_ref(), &staff.ctx, &text).await {
+pub async fn policy(State(state): State<AppState>, staff: Staff, Query(q): Query<SavedQuery>) -> Result<Response, PageError> {
+    let page = policy_page(&state, &staff, None, &FieldErrors::new(), q.saved.is_some()).await?;
+    Ok(render(&page))
+}
+
+/// Saves the policy form as a new version; on an invalid value the form comes back
+/// (422) with each field's message and nothing is saved.
+pub async fn save_policy(State(state): State<AppState>, staff: Staff, Form(body): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+    let result = intake::save_policy_with(state.store.as_ref(), &staff.ctx, |current| super::policy_form::parse(current, &body)).await;
+    match result {
         Ok(_) => Ok(Redirect::to("/admin/policy?saved=1").into_response()),
-        Err(AppError::Invalid(e)) => {
-            let p = intake::policy(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
-            let msg = e.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&PolicyPage {
-                    layout: Layout::new(&state, Some(&staff.principal), "policy"),
-                    version: p.version,
-                    label: p.policy.version.to_string(),
-                    created_at: local_time(p.created_at, &state.config.time_zone),
-                    json: text,
-                    error: Some(msg),
-                    saved: false,
-                    can_edit: true,
-                }),
-            )
-                .into_response())
+        Err(AppError::Invalid(errors)) => {
+            let page = policy_page(&state, &staff, Some(&body), &errors, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }

@@ -9,6 +9,7 @@ mod intake;
 mod login;
 mod measures;
 mod patients;
+mod policy_form;
 mod therapy;
 
 use crate::AppState;

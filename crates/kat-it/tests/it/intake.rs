@@ -471,3 +471,46 @@ async fn demo_clinic_has_every_screening_outcome(db: Db) {
     app.stop().await;
 }
 on_both_databases!(intake_demo_clinic_outcomes, demo_clinic_has_every_screening_outcome);
+
+/// The intake history page lists every version with who saved which section when
+/// (an audited read), and the medication table shows the interaction classes kat
+/// applies to each drug.
+async fn history_page_and_medication_classes(db: Db) {
+    let app = app_or_skip!(db);
+    let token = app.token("prescriber", Role::Prescriber).await;
+    app.add_staff("nurse", Role::Nurse).await;
+    let id = register(&app, &token).await;
+    let nurse = app.client();
+    app.login(&nurse, "nurse").await;
+    let empty = nurse.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap();
+    assert_eq!(empty.status(), 200);
+    assert!(empty.text().await.unwrap().contains("Nothing saved yet"));
+    for (section, fields) in [
+        ("vitals", vec![("bp", "122/78"), ("action", "draft")]),
+        ("medications", vec![("med1_name", "lorazepam"), ("med1_dose_mg", "1"), ("med2_name", "sertraline"), ("med3_name", "herbal tea"), ("action", "draft")]),
+    ] {
+        let r = nurse.post(app.url(&format!("/patients/{id}/intake/{section}"))).header("origin", &app.base_url).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{section}");
+    }
+    let form = nurse.get(app.url(&format!("/patients/{id}/intake?section=medications"))).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains(&format!("href=\"/patients/{id}/intake/history\"")), "linked from the intake page");
+    assert!(form.contains("Interaction class applied"));
+    assert!(form.contains("<td class=\"computed-class\">benzodiazepine</td>"), "lorazepam");
+    assert!(form.contains("<td class=\"computed-class\">oral antidepressant"), "sertraline");
+    assert!(form.contains("<td class=\"computed-class\">not known to kat: choose its class</td>"));
+    assert!(!form.contains("style="));
+    let html = nurse.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<td>2</td>") && html.contains("<td>1</td>"), "{html}");
+    assert!(html.contains("Current medications") && html.contains("Baseline vitals"));
+    assert!(html.contains("<td>nurse</td>"));
+    assert!(!html.contains("style="));
+    let audit = audit_for(&app, &id).await;
+    assert!(audit.iter().any(|(a, r, o)| a == "read" && r == "intake_history" && o == "allowed"), "{audit:?}");
+    // The front desk may not read the intake history.
+    app.add_staff("desk", Role::FrontDesk).await;
+    let desk = app.client();
+    app.login(&desk, "desk").await;
+    assert_eq!(desk.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap().status(), 403);
+    app.stop().await;
+}
+on_both_databases!(intake_history_page_and_medication_classes, history_page_and_medication_classes);

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
         .route("/patients/{id}/intake", get(intake::form))
+        .route("/patients/{id}/intake/history", get(intake::history))
         .route("/patients/{id}/intake/{section}", post(intake::save))
         .route("/patients/{id}/eligibility", get(intake::eligibility))
         .route("/patients/{id}/eligibility/decision", post(intake::sign))

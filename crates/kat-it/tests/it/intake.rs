@@ -239,6 +239,10 @@ async fn policy_page_is_a_form(db: Db) {
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
     assert!(page.contains("heart_rate.low: must be a whole number"), "{page}");
+    let blank = with(form.clone(), "heart_rate.high", "");
+    let r = admin.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&blank).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("heart_rate.high: is required"));
     assert!(page.contains("id=\"heart_rate-low-error\""));
     assert!(page.contains("value=\"fifty\""), "what was typed comes back");
     // Values that do not hang together (validate): 422 naming the group.

@@ -320,6 +320,9 @@ pub fn sections(policy: &EligibilityPolicy, typed: Option<&[(String, String)]>, 
 }
 
 fn parse_int(raw: &str, min: i64, max: i64) -> Result<i64, String> {
+    if raw.trim().is_empty() {
+        return Err("is required".into());
+    }
     match raw.trim().parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         Ok(_) => Err(format!("must be from {min} to {max}")),

@@ -342,3 +342,30 @@ async fn licensed_cssrs_text_on_the_form(db: Db) {
     app.stop().await;
 }
 on_both_databases!(measures_licensed_cssrs_text_on_the_form, licensed_cssrs_text_on_the_form);
+
+/// `[measures.outcome]` from the configuration reaches scoring: with the PCL-5 cut-off
+/// at 31 a total of 32 is "probable PTSD"; with the default 33 it is below the cut-off.
+async fn configured_pcl5_cutoff_is_used(db: Db) {
+    let answers = json!({"instrument": "pcl5", "answers": [2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,0,0,0,0]});
+    for (cutoff, band) in [(31, "probable_ptsd"), (33, "below_cutoff")] {
+        let mut settings = kat::settings::Settings::default();
+        settings.measures.outcome.pcl5_cutoff = cutoff;
+        let config = settings.web_config(false).unwrap();
+        let app = app_or_skip!(db, Options { config, ..Default::default() });
+        let nurse = app.token("nurse.pcl5", Role::Nurse).await;
+        let id = new_patient(&app, &nurse).await;
+        let r = reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/patients/{id}/responses")))
+            .bearer_auth(&nurse)
+            .json(&answers)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["total"], 32);
+        assert_eq!(body["band"], band, "cut-off {cutoff}");
+        app.stop().await;
+    }
+}
+on_both_databases!(measures_configured_pcl5_cutoff_is_used, configured_pcl5_cutoff_is_used);

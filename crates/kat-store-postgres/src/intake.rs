@@ -138,6 +138,23 @@ impl IntakeRepo for PostgresTx {
         .transpose()
     }
 
+    async fn policy_history(&mut self) -> StoreResult<Vec<PolicyRecord>> {
+        let rows = sqlx::query("SELECT version, policy_json, created_at, created_by FROM eligibility_policies ORDER BY version DESC")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(PolicyRecord {
+                    version: get(r, "version")?,
+                    policy: policy_from_json(&get::<String>(r, "policy_json")?)?,
+                    created_at: t(r, "created_at")?,
+                    created_by: get::<Option<Uuid>>(r, "created_by")?.map(UserId::from_uuid),
+                })
+            })
+            .collect()
+    }
+
     async fn insert_evaluation(&mut self, e: &EvaluationRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO eligibility_evaluations (id, patient_id, intake_version, policy_version, status, result_json, evaluated_at) \

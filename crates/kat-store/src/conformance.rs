@@ -471,6 +471,9 @@ pub async fn intake_versions_evaluations_decisions_and_flags(store: &dyn Store) 
     let current = tx.current_policy().await.unwrap().unwrap();
     assert_eq!(current.version, 2);
     assert_eq!(current.policy, changed);
+    let history = tx.policy_history().await.unwrap();
+    assert_eq!(history.iter().map(|p| (p.version, p.created_by)).collect::<Vec<_>>(), vec![(2, Some(md.id)), (1, None)]);
+    assert_eq!(history[0].policy, changed);
 
     let eval = EvaluationRecord {
         id: Uuid::now_v7(),

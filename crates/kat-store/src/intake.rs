@@ -150,6 +150,8 @@ pub trait IntakeRepo {
         by: Option<UserId>,
     ) -> StoreResult<PolicyRecord>;
     async fn current_policy(&mut self) -> StoreResult<Option<PolicyRecord>>;
+    /// Every policy version, newest first.
+    async fn policy_history(&mut self) -> StoreResult<Vec<PolicyRecord>>;
 
     async fn insert_evaluation(&mut self, e: &EvaluationRecord) -> StoreResult<()>;
     async fn latest_evaluation(&mut self, patient_id: PatientId) -> StoreResult<Option<EvaluationRecord>>;

@@ -51,6 +51,10 @@ pub struct MeasuresConfig {
     pub outcome: kat_core::instruments::OutcomePolicy,
     /// The measurement schedule (OUT-002 default).
     pub schedule: kat_core::instruments::schedule::ScheduleTemplate,
+    /// Licensed item wording the clinic loaded (`measures.cssrs_text_file`), shown
+    /// instead of the construct labels kat ships (instruments.md §1, §5). Empty by
+    /// default.
+    pub item_texts: kat_core::instruments::ItemTextOverrides,
 }
 
 pub const DEFAULT_CRISIS_TEXT: &str = "If you are thinking about suicide or are in crisis, call or text 988 \
@@ -64,6 +68,7 @@ impl Default for MeasuresConfig {
             scoring: Default::default(),
             outcome: Default::default(),
             schedule: Default::default(),
+            item_texts: Default::default(),
         }
     }
 }

@@ -2,8 +2,10 @@
 //! server, the demo clinic and the operator commands. `main.rs` only parses the
 //! command line; the integration tests call these functions directly.
 
+pub mod clinic_policy;
 pub mod commands;
 pub mod demo;
+pub mod item_text;
 mod demo_therapy;
 pub mod score;
 pub mod server;

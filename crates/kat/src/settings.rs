@@ -27,6 +27,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub log: LogSettings,
     pub measures: MeasuresSettings,
+    pub therapy: crate::clinic_policy::TherapySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,6 +73,10 @@ pub struct MeasuresSettings {
     pub self_report_link_ttl: String,
     /// Shown to the patient after a self-report (SUI-003 crisis line).
     pub crisis_text: String,
+    /// A TOML file with the clinic's licensed C-SSRS item text (see `item_text`); empty: construct labels.
+    pub cssrs_text_file: String,
+    pub outcome: crate::clinic_policy::OutcomeSettings,
+    pub schedule: crate::clinic_policy::ScheduleSettings,
 }
 
 impl Default for MeasuresSettings {
@@ -79,6 +84,9 @@ impl Default for MeasuresSettings {
         Self {
             self_report_link_ttl: "72h".into(),
             crisis_text: kat_web::config::DEFAULT_CRISIS_TEXT.into(),
+            cssrs_text_file: String::new(),
+            outcome: Default::default(),
+            schedule: Default::default(),
         }
     }
 }
@@ -97,6 +105,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             log: LogSettings::default(),
             measures: MeasuresSettings::default(),
+            therapy: Default::default(),
         }
     }
 }
@@ -199,6 +208,10 @@ impl Settings {
         if self.measures.crisis_text.trim().is_empty() {
             bail!("measures.crisis_text: must not be empty (SUI-003: patients must see crisis resources)");
         }
+        let (scoring, outcome) = self.measures.outcome.parse()?;
+        let schedule = self.measures.schedule.parse()?;
+        let item_texts = crate::item_text::load_cssrs(&self.measures.cssrs_text_file)?;
+        let therapy = self.therapy.parse()?;
         Ok(WebConfig {
             clinic_name: self.clinic.name.clone(),
             time_zone,
@@ -210,9 +223,12 @@ impl Settings {
             measures: MeasuresConfig {
                 self_report_link_ttl,
                 crisis_text: self.measures.crisis_text.trim().to_string(),
-                ..MeasuresConfig::default()
+                scoring,
+                outcome,
+                schedule,
+                item_texts,
             },
-            therapy: Default::default(),
+            therapy,
         })
     }
 
@@ -306,6 +322,8 @@ mod tests {
         assert_eq!(parsed.session.idle_timeout, defaults.session.idle_timeout);
         assert_eq!(parsed.measures.self_report_link_ttl, defaults.measures.self_report_link_ttl);
         assert_eq!(parsed.measures.crisis_text, defaults.measures.crisis_text);
+        assert_eq!(toml::Value::try_from(&parsed.measures).unwrap(), toml::Value::try_from(&defaults.measures).unwrap());
+        assert_eq!(toml::Value::try_from(&parsed.therapy).unwrap(), toml::Value::try_from(&defaults.therapy).unwrap());
         parsed.web_config(false).expect("example values are valid");
     }
 
@@ -334,5 +352,25 @@ mod tests {
         let mut s = Settings::default();
         s.session.cookie_secure = "sometimes".into();
         assert!(s.web_config(false).unwrap_err().to_string().contains("cookie_secure"));
+        let mut s = Settings::default();
+        s.measures.outcome.pcl5_cutoff = 30;
+        assert!(s.web_config(false).unwrap_err().to_string().contains("measures.outcome.pcl5_cutoff"));
+        let mut s = Settings::default();
+        s.therapy.reassessment_to_days = 7;
+        assert!(s.web_config(false).unwrap_err().to_string().contains("therapy.reassessment"));
+        let mut s = Settings::default();
+        s.measures.cssrs_text_file = "/nonexistent/cssrs.toml".into();
+        assert!(s.web_config(false).unwrap_err().to_string().contains("measures.cssrs_text_file"));
+    }
+
+    #[test]
+    fn clinic_policy_is_read_from_the_file() {
+        let toml = "[measures]\ncssrs_text_file = \"\"\n[measures.outcome]\npcl5_cutoff = 31\n[measures.schedule]\nfollow_up_weeks = [2, 4]\n[therapy]\npreparation_offsets_days = [-7, -1]\n";
+        let parsed: Settings = toml::from_str(toml).unwrap();
+        let web = parsed.web_config(false).unwrap();
+        assert_eq!(web.measures.scoring.pcl5_cutoff.value(), 31);
+        assert_eq!(web.measures.schedule.follow_up_weeks, vec![2, 4]);
+        assert_eq!(web.therapy.policy.preparation_offsets_days, vec![-7, -1]);
+        assert!(toml::from_str::<Settings>("[therapy]\npreparation_sessions = 3\n").is_err(), "typos are refused");
     }
 }

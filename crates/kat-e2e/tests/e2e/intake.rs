@@ -112,3 +112,32 @@ async fn prescriber_fills_intake_sees_findings_and_signs() {
     b.finish().await;
     app.stop().await;
 }
+
+/// An admin changes the eligibility policy through its form: a wrong value is marked at
+/// its field and nothing is saved; the corrected form saves a new version, listed below.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_edits_the_policy_form() {
+    kat_e2e::e2e_or_skip!();
+    let app = spawn_app(Db::Sqlite, Options::default()).await.unwrap();
+    app.add_staff("boss", kat_core::role::Role::Admin).await;
+    let b = kat_e2e::Browser::start("admin_edits_policy").await;
+    let c = b.client.clone();
+    b.login(&app, "boss").await;
+    c.goto(&app.url("/admin/policy")).await.unwrap();
+    wait_for(&c, "#bp_tiers-defer-systolic").await;
+    b.screenshot("policy-1-form").await;
+    fill(&c, "heart_rate-low", "fifty").await;
+    c.find(Locator::Css("form[action='/admin/policy'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#heart_rate-low-error").await;
+    c.find(Locator::Id("heart_rate-low")).await.unwrap().click().await.unwrap();
+    b.screenshot("policy-2-error").await;
+    fill(&c, "heart_rate-low", "45").await;
+    c.find(Locator::Css("form[action='/admin/policy'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, ".notice.ok").await;
+    let src = c.source().await.unwrap();
+    assert!(src.contains("<td>v2</td>"), "the new version is listed");
+    assert!(src.contains("value=\"45\""));
+    b.screenshot("policy-3-saved").await;
+    b.finish().await;
+    app.stop().await;
+}

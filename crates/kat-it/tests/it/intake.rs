@@ -56,6 +56,45 @@ async fn eligibility(app: &TestApp, token: &str, id: &str) -> Value {
     r.json().await.unwrap()
 }
 
+/// The fields of the policy form as the page shows them (inputs, selects, textareas).
+async fn policy_form(client: &reqwest::Client, app: &TestApp) -> Vec<(String, String)> {
+    let html = client.get(app.url("/admin/policy")).send().await.unwrap().text().await.unwrap();
+    let form = &html[html.find("<form method=\"post\" action=\"/admin/policy\"").unwrap()..];
+    let form = &form[..form.find("</form>").unwrap()];
+    fn attr(tag: &str, name: &str) -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[start..start + tag[start..].find('"')?].replace("&#x3d;", "=").replace("&#61;", "="))
+    }
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        let end = rest.find('>').unwrap();
+        let tag = &rest[..end];
+        if tag.starts_with("<input") {
+            let checkbox = attr(tag, "type").as_deref() == Some("checkbox");
+            if !checkbox || tag.contains(" checked") {
+                out.push((attr(tag, "name").unwrap(), attr(tag, "value").unwrap_or_default()));
+            }
+        } else if tag.starts_with("<select") {
+            let block = &rest[..rest.find("</select>").unwrap()];
+            let selected = block.split("<option").find(|o| o.contains(" selected")).unwrap();
+            out.push((attr(tag, "name").unwrap(), attr(selected, "value").unwrap()));
+        } else if tag.starts_with("<textarea") {
+            let body = &rest[end + 1..end + 1 + rest[end + 1..].find("</textarea>").unwrap()];
+            out.push((attr(tag, "name").unwrap(), body.replace("&#x3d;", "=").replace("&#61;", "=")));
+        }
+        rest = &rest[1..];
+    }
+    out
+}
+
+fn with(mut form: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String, String)> {
+    let slot = form.iter_mut().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no field {name}"));
+    slot.1 = value.to_string();
+    form
+}
+
 async fn decide(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
     reqwest::Client::new()
         .post(app.url(&format!("/api/v1/patients/{id}/eligibility/decision")))
@@ -153,29 +192,16 @@ async fn versions_reruns_and_stale_decisions(db: Db) {
     let admin = app.client();
     app.add_staff("admin", Role::Admin).await;
     app.login(&admin, "admin").await;
-    let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
-    let mut policy = intake::policy(app.store.as_ref(), &ctx).await.unwrap().policy;
-    policy.minimum_age_years = 21;
-    let r = admin
-        .post(app.url("/admin/policy"))
-        .header("origin", &app.base_url)
-        .form(&[("policy", serde_json::to_string(&policy).unwrap())])
-        .send()
-        .await
-        .unwrap();
+    let form = with(policy_form(&admin, &app).await, "minimum_age_years", "21");
+    let r = admin.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&form).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let e = eligibility(&app, &token, &id).await;
     assert_eq!(e["policy_version"], 2);
     assert_eq!(e["decision"]["stale"], true);
 
     // An invalid policy is refused with the form re-shown.
-    let r = admin
-        .post(app.url("/admin/policy"))
-        .header("origin", &app.base_url)
-        .form(&[("policy", "{\"not\": \"a policy\"}")])
-        .send()
-        .await
-        .unwrap();
+    let form = with(policy_form(&admin, &app).await, "minimum_age_years", "16");
+    let r = admin.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&form).send().await.unwrap();
     assert_eq!(r.status(), 422);
 
     let audit = audit_for(&app, &id).await;
@@ -185,6 +211,77 @@ async fn versions_reruns_and_stale_decisions(db: Db) {
     app.stop().await;
 }
 on_both_databases!(intake_versions_reruns_and_stale_decisions, versions_reruns_and_stale_decisions);
+
+/// The policy page is a form: one labelled field per setting with its spec ID and
+/// default; an invalid value comes back 422 naming the field and saves nothing; a
+/// valid one saves a new version (listed with who saved it) and re-evaluates intakes.
+async fn policy_page_is_a_form(db: Db) {
+    let app = app_or_skip!(db);
+    let token = app.token("prescriber", Role::Prescriber).await;
+    let id = register(&app, &token).await;
+    assert_eq!(put_intake(&app, &token, &id, answers(&app, &[])).await.status(), 200);
+    app.add_staff("admin", Role::Admin).await;
+    let admin = app.client();
+    app.login(&admin, "admin").await;
+    let html = admin.get(app.url("/admin/policy")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("style="), "CSP: no inline styles");
+    assert!(!html.contains("<textarea id=\"policy\""), "no JSON textarea");
+    assert!(html.contains("<label for=\"bp_tiers-defer-systolic\">"), "a labelled field per setting");
+    assert!(html.contains("BP-006 · default: 160"));
+    assert!(html.contains("DDI-004 · default: 8.0"));
+    assert!(html.contains("IND-011 · default: Prescriber review"));
+    let form = policy_form(&admin, &app).await;
+    assert!(form.len() > 40, "{form:?}");
+
+    // Not a number: 422, the field named, nothing saved.
+    let bad = with(form.clone(), "heart_rate.low", "fifty");
+    let r = admin.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("heart_rate.low: must be a whole number"), "{page}");
+    let blank = with(form.clone(), "heart_rate.high", "");
+    let r = admin.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&blank).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("heart_rate.high: is required"));
+    assert!(page.contains("id=\"heart_rate-low-error\""));
+    assert!(page.contains("value=\"fifty\""), "what was typed comes back");
+    // Values that do not hang together (validate): 422 naming the group.
+    let bad = with(form.clone(), "bp_tiers.defer.systolic", "190");
+    let r = admin.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("bp_tiers: tiers must rise"));
+    {
+        let mut tx = app.store.begin().await.unwrap();
+        assert_eq!(tx.current_policy().await.unwrap().unwrap().version, 1, "nothing saved");
+    }
+    assert_eq!(eligibility(&app, &token, &id).await["policy_version"], 1);
+
+    // The front desk may not save.
+    app.add_staff("desk", Role::FrontDesk).await;
+    let desk = app.client();
+    app.login(&desk, "desk").await;
+    let r = desk.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Valid: a new version, the intake re-evaluated under it, the change kept.
+    let good = with(with(form, "bp_tiers.defer.systolic", "165"), "bipolar_depression", "exclude");
+    let r = admin.post(app.url("/admin/policy")).header("origin", &app.base_url).form(&good).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(eligibility(&app, &token, &id).await["policy_version"], 2);
+    let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
+    let saved = intake::policy(app.store.as_ref(), &ctx).await.unwrap();
+    assert_eq!(saved.version, 2);
+    assert_eq!(saved.policy.bp_tiers.defer.systolic.get(), 165);
+    assert_eq!(saved.policy.bipolar_depression, kat_core::eligibility::PolicyAction::Exclude);
+    assert_eq!(saved.policy.substance, kat_core::eligibility::EligibilityPolicy::default().substance, "untouched fields kept");
+    let html = admin.get(app.url("/admin/policy?saved=1")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Saved as a new policy version"));
+    assert!(html.contains("<td>v2</td>") && html.contains("<td>v1</td>"), "past versions listed");
+    assert!(html.contains("kat (specification defaults)"));
+    assert!(html.contains("value=\"165\""));
+    app.stop().await;
+}
+on_both_databases!(intake_policy_page_is_a_form, policy_page_is_a_form);
 
 async fn hard_stop_needs_a_medical_director_override(db: Db) {
     let app = app_or_skip!(db);
@@ -378,3 +475,46 @@ async fn demo_clinic_has_every_screening_outcome(db: Db) {
     app.stop().await;
 }
 on_both_databases!(intake_demo_clinic_outcomes, demo_clinic_has_every_screening_outcome);
+
+/// The intake history page lists every version with who saved which section when
+/// (an audited read), and the medication table shows the interaction classes kat
+/// applies to each drug.
+async fn history_page_and_medication_classes(db: Db) {
+    let app = app_or_skip!(db);
+    let token = app.token("prescriber", Role::Prescriber).await;
+    app.add_staff("nurse", Role::Nurse).await;
+    let id = register(&app, &token).await;
+    let nurse = app.client();
+    app.login(&nurse, "nurse").await;
+    let empty = nurse.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap();
+    assert_eq!(empty.status(), 200);
+    assert!(empty.text().await.unwrap().contains("Nothing saved yet"));
+    for (section, fields) in [
+        ("vitals", vec![("bp", "122/78"), ("action", "draft")]),
+        ("medications", vec![("med1_name", "lorazepam"), ("med1_dose_mg", "1"), ("med2_name", "sertraline"), ("med3_name", "herbal tea"), ("action", "draft")]),
+    ] {
+        let r = nurse.post(app.url(&format!("/patients/{id}/intake/{section}"))).header("origin", &app.base_url).form(&fields).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{section}");
+    }
+    let form = nurse.get(app.url(&format!("/patients/{id}/intake?section=medications"))).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains(&format!("href=\"/patients/{id}/intake/history\"")), "linked from the intake page");
+    assert!(form.contains("Interaction class applied"));
+    assert!(form.contains("<td class=\"computed-class\">benzodiazepine</td>"), "lorazepam");
+    assert!(form.contains("<td class=\"computed-class\">oral antidepressant"), "sertraline");
+    assert!(form.contains("<td class=\"computed-class\">not known to kat: choose its class</td>"));
+    assert!(!form.contains("style="));
+    let html = nurse.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<td>2</td>") && html.contains("<td>1</td>"), "{html}");
+    assert!(html.contains("Current medications") && html.contains("Baseline vitals"));
+    assert!(html.contains("<td>nurse</td>"));
+    assert!(!html.contains("style="));
+    let audit = audit_for(&app, &id).await;
+    assert!(audit.iter().any(|(a, r, o)| a == "read" && r == "intake_history" && o == "allowed"), "{audit:?}");
+    // The front desk may not read the intake history.
+    app.add_staff("desk", Role::FrontDesk).await;
+    let desk = app.client();
+    app.login(&desk, "desk").await;
+    assert_eq!(desk.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap().status(), 403);
+    app.stop().await;
+}
+on_both_databases!(intake_history_page_and_medication_classes, history_page_and_medication_classes);

@@ -286,3 +286,86 @@ async fn demo_clinic_measures(db: Db) {
     app.stop().await;
 }
 on_both_databases!(measures_demo_clinic, demo_clinic_measures);
+
+/// A clinic's licensed C-SSRS text (`measures.cssrs_text_file`) replaces the construct
+/// labels on the clinician entry form, with the licence notice; without it the labels show.
+async fn licensed_cssrs_text_on_the_form(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cssrs.toml");
+    std::fs::write(&file, "stem = \"Licensed stem wording\"\n\"1\" = \"Licensed wording of item one\"\n\"6b\" = \"Licensed wording of item six b\"\n").unwrap();
+    let mut settings = kat::settings::Settings::default();
+    settings.measures.cssrs_text_file = file.to_str().unwrap().to_string();
+    let config = settings.web_config(false).unwrap();
+    let app = app_or_skip!(db, Options { config, ..Default::default() });
+    let registrar = app.token("desk.cssrs", Role::FrontDesk).await;
+    app.add_staff("nurse.cssrs", Role::Nurse).await;
+    let id = new_patient(&app, &registrar).await;
+    let nurse = app.client();
+    app.login(&nurse, "nurse.cssrs").await;
+    let html = nurse
+        .get(app.url(&format!("/patients/{id}/measures/new?instrument=cssrs_screener")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Licensed wording of item one"), "{html}");
+    assert!(html.contains("Licensed wording of item six b"));
+    assert!(html.contains("Licensed stem wording"));
+    assert!(html.contains("Licensed wording loaded by your clinic"));
+    assert!(html.contains(kat_core::instruments::Instrument::CssrsScreener.def().copyright.split('.').next().unwrap()));
+    let label2 = kat_core::instruments::Instrument::CssrsScreener.def().items[1].text.as_str();
+    assert!(html.contains(label2), "item 2 keeps its construct label");
+    let label1 = kat_core::instruments::Instrument::CssrsScreener.def().items[0].text.as_str();
+    assert!(!html.contains(&format!("</span> {label1}")), "item 1's label is replaced");
+    app.stop().await;
+
+    // Without a file: construct labels and the licence warning, as before.
+    let app = app_or_skip!(db);
+    let registrar = app.token("desk.cssrs", Role::FrontDesk).await;
+    app.add_staff("nurse.cssrs", Role::Nurse).await;
+    let id = new_patient(&app, &registrar).await;
+    let nurse = app.client();
+    app.login(&nurse, "nurse.cssrs").await;
+    let html = nurse
+        .get(app.url(&format!("/patients/{id}/measures/new?instrument=cssrs_screener")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(label1));
+    assert!(html.contains("Construct labels only"));
+    assert!(!html.contains("Licensed wording"));
+    app.stop().await;
+}
+on_both_databases!(measures_licensed_cssrs_text_on_the_form, licensed_cssrs_text_on_the_form);
+
+/// `[measures.outcome]` from the configuration reaches scoring: with the PCL-5 cut-off
+/// at 31 a total of 32 is "probable PTSD"; with the default 33 it is below the cut-off.
+async fn configured_pcl5_cutoff_is_used(db: Db) {
+    let answers = json!({"instrument": "pcl5", "answers": [2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,0,0,0,0]});
+    for (cutoff, band) in [(31, "probable_ptsd"), (33, "below_cutoff")] {
+        let mut settings = kat::settings::Settings::default();
+        settings.measures.outcome.pcl5_cutoff = cutoff;
+        let config = settings.web_config(false).unwrap();
+        let app = app_or_skip!(db, Options { config, ..Default::default() });
+        let nurse = app.token("nurse.pcl5", Role::Nurse).await;
+        let id = new_patient(&app, &nurse).await;
+        let r = reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/patients/{id}/responses")))
+            .bearer_auth(&nurse)
+            .json(&answers)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["total"], 32);
+        assert_eq!(body["band"], band, "cut-off {cutoff}");
+        app.stop().await;
+    }
+}
+on_both_databases!(measures_configured_pcl5_cutoff_is_used, configured_pcl5_cutoff_is_used);

@@ -315,3 +315,35 @@ async fn demo_patients_have_full_programs(db: Db) {
     app.stop().await;
 }
 on_both_databases!(demo_patients_have_full_programs, demo_patients_have_full_programs);
+
+/// `[therapy]` in kat.toml shapes the generated program: three preparation sessions,
+/// integration the same day, a modality session 2 h after each dose and a 10–28 day
+/// reassessment window (PSY-002, PSY-006, DOSE-IV-008 as clinic policy).
+async fn therapy_policy_from_the_configuration(db: Db) {
+    let mut settings = kat::settings::Settings::default();
+    settings.therapy.preparation_offsets_days = vec![-14, -7, -1];
+    settings.therapy.integration_offsets_days = vec![0];
+    settings.therapy.reassessment_from_days = 10;
+    settings.therapy.reassessment_to_days = 28;
+    settings.therapy.modality_offset_hours = "2".into();
+    let config = settings.web_config(false).unwrap();
+    let Some(app) = kat_it::spawn_app(db, Options { config, ..options() }).await else {
+        eprintln!("*** SKIPPED on {db:?}: no database server ***");
+        return;
+    };
+    let prescriber = app.token("priya", Role::Prescriber).await;
+    let desk = app.token("desk", Role::FrontDesk).await;
+    let p = create_patient(&app, &desk, &ada()).await["id"].as_str().unwrap().to_string();
+    let program = json_ok(post(&app, &format!("/api/v1/patients/{p}/program"), &prescriber, json!({"dose_dates": ["2026-06-20"]})).await, 200).await;
+    let kinds: Vec<(String, String)> = program.as_array().unwrap().iter().map(|s| (s["kind"].as_str().unwrap().into(), s["due"].as_str().unwrap().into())).collect();
+    let count = |k: &str| kinds.iter().filter(|(kind, _)| kind == k).count();
+    assert_eq!(count("preparation"), 3, "{kinds:?}");
+    assert!(kinds.contains(&("preparation".into(), "2026-06-06".into())), "{kinds:?}");
+    assert!(kinds.contains(&("integration".into(), "2026-06-20".into())), "{kinds:?}");
+    assert_eq!(count("modality_therapy"), 1, "{kinds:?}");
+    let reassessment = program.as_array().unwrap().iter().find(|s| s["kind"] == "reassessment").unwrap();
+    assert_eq!(reassessment["due"], "2026-06-30");
+    assert_eq!(reassessment["window_end"], "2026-07-18");
+    app.stop().await;
+}
+on_both_databases!(therapy_policy_from_the_configuration, therapy_policy_from_the_configuration);

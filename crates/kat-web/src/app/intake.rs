@@ -480,12 +480,27 @@ pub async fn policy(store: &dyn Store, ctx: &Ctx) -> AppResult<PolicyRecord> {
 
 /// Saves a new policy version from its JSON text and re-evaluates every intake.
 pub async fn update_policy(store: &dyn Store, ctx: &Ctx, policy_json: &str) -> AppResult<PolicyRecord> {
+    save_policy_with(store, ctx, |_| {
+        serde_json::from_str::<EligibilityPolicy>(policy_json)
+            .map_err(|e| FieldErrors::single("policy", format!("is not a valid policy: {e}")))
+    })
+    .await
+}
+
+/// Saves the next policy version, built from the one in force by `build` (the policy
+/// form's parser, or the JSON API's), and re-evaluates every intake. The permission is
+/// checked first; a `build` or `validate()` error comes back per field and nothing is
+/// saved.
+pub async fn save_policy_with(
+    store: &dyn Store,
+    ctx: &Ctx,
+    build: impl FnOnce(&EligibilityPolicy) -> Result<EligibilityPolicy, FieldErrors> + Send,
+) -> AppResult<PolicyRecord> {
     require(store, ctx, Permission::PolicyManage, "eligibility_policy", None, None, AuditAction::Update).await?;
-    let mut policy: EligibilityPolicy = serde_json::from_str(policy_json)
-        .map_err(|e| AppError::Invalid(FieldErrors::single("policy", format!("is not a valid policy: {e}"))))?;
-    policy.validate()?;
     let mut tx = store.begin().await?;
     let current = policy_in_force(&mut tx, ctx).await?;
+    let mut policy = build(&current.policy)?;
+    policy.validate()?;
     policy.version = PolicyVersion::parse(&format!("v{}", current.version + 1)).expect("valid");
     let saved = tx.insert_policy(&policy, ctx.now, user_id(ctx)).await?;
     tx.append_audit(&ctx.audit(
@@ -504,6 +519,35 @@ pub async fn update_policy(store: &dyn Store, ctx: &Ctx, policy_json: &str) -> A
     }
     tx.commit().await?;
     Ok(saved)
+}
+
+/// One past policy version, for the policy page's history.
+#[derive(Debug, Clone)]
+pub struct PolicyVersionInfo {
+    pub version: i64,
+    pub label: String,
+    pub created_at: jiff::Timestamp,
+    /// The staff member who saved it; `None` for the seeded specification defaults.
+    pub created_by: Option<String>,
+}
+
+/// Every policy version, newest first, with who saved it and when (no patient data).
+pub async fn policy_history(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<PolicyVersionInfo>> {
+    if !ctx.allows(Permission::PolicyManage) {
+        require(store, ctx, Permission::IntakeRead, "eligibility_policy", None, None, AuditAction::Read).await?;
+    }
+    let mut tx = store.begin().await?;
+    let records = tx.policy_history().await?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let created_by = match r.created_by {
+            Some(id) => Some(tx.user_by_id(id).await?.map(|u| u.display_name.to_string()).unwrap_or_else(|| id.to_string())),
+            None => None,
+        };
+        out.push(PolicyVersionInfo { version: r.version, label: r.policy.version.to_string(), created_at: r.created_at, created_by });
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// Marks an account as medical director (or not); admins only.

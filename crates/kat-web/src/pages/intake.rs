@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kat_core::FieldErrors;
 use kat_core::eligibility::answers::{IntakeAnswers, Kind, Question, SECTIONS, section};
-use kat_core::eligibility::medication::DiazepamEquivalent;
+use kat_core::eligibility::medication::{DiazepamEquivalent, KnownDrug};
 use kat_core::eligibility::{Coverage, RULES, TrdStatus, assess_trd};
 use kat_core::ids::PatientId;
 use kat_core::role::Permission;
@@ -87,6 +87,8 @@ struct FormPage {
     questions: Vec<QView>,
     row_headers: Vec<&'static str>,
     rows: Vec<Vec<QView>>,
+    /// Medication rows: the interaction classes kat applies to each drug (DDI-001–010).
+    row_classes: Vec<String>,
     next_section: Option<&'static str>,
     /// (field, label, message)
     errors: Vec<(String, String, String)>,
@@ -147,6 +149,21 @@ fn computed(answers: &IntakeAnswers, state: &IntakeState) -> Vec<Computed> {
     out
 }
 
+/// The interaction classes of medication row `i` as kat reads them: a drug it knows
+/// by name brings its own classes; another drug has the class chosen on the row.
+fn medication_classes(answers: &IntakeAnswers, i: usize) -> String {
+    let name = answers.get(&format!("med{i}_name")).trim();
+    if name.is_empty() {
+        return String::new();
+    }
+    match KnownDrug::from_name(name) {
+        Some(d) if d.classes().is_empty() => "none relevant to ketamine".into(),
+        Some(d) => d.classes().iter().map(|c| c.label()).collect::<Vec<_>>().join(", "),
+        None if answers.get(&format!("med{i}_class")).trim().is_empty() => "not known to kat: choose its class".into(),
+        None => "as chosen (not known to kat)".into(),
+    }
+}
+
 fn form_page(
     state: &AppState,
     staff: &Staff,
@@ -174,6 +191,10 @@ fn form_page(
         None => (vec![], vec![]),
     };
     let rows: Vec<Vec<QView>> = rows;
+    let row_classes = match &sec.rows {
+        Some(g) if sec.id == "medications" => (1..=g.rows).map(|i| medication_classes(answers, i)).collect(),
+        _ => Vec::new(),
+    };
     let label_of = |field: &str| -> String {
         if let Some(q) = questions.iter().find(|q| q.name == field) {
             return q.label.to_string();
@@ -198,6 +219,7 @@ fn form_page(
         questions,
         row_headers,
         rows,
+        row_classes,
         next_section: SECTIONS.get(idx + 1).map(|s| s.id),
         errors: error_list,
         saved,
@@ -219,6 +241,52 @@ pub async fn form(
     let sid = if q.section.is_empty() { SECTIONS[0].id } else { q.section.as_str() };
     let page = form_page(&state, &staff, &st, sid, &answers, &FieldErrors::new(), q.saved.is_some()).map_err(|e| staff.fail(e))?;
     Ok(render(&page))
+}
+
+pub struct HistoryRow {
+    pub version: i64,
+    pub saved_at: String,
+    pub saved_by: String,
+    pub section: String,
+    pub complete: bool,
+}
+
+#[derive(Template)]
+#[template(path = "intake/history.html")]
+struct HistoryPage {
+    layout: Layout,
+    patient_id: String,
+    patient_name: String,
+    mrn: String,
+    rows: Vec<HistoryRow>,
+}
+
+/// Every saved version of the intake: who saved which section when (audited read).
+pub async fn history(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, PageError> {
+    let id = patient_id(&id).map_err(|e| staff.fail(e))?;
+    let st = intake::state(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let versions = intake::history(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let names = crate::app::therapy::staff_names(state.store.as_ref()).await.map_err(|e| staff.fail(e))?;
+    let rows = versions
+        .into_iter()
+        .map(|v| HistoryRow {
+            version: v.version,
+            saved_at: local_time(v.saved_at, &state.config.time_zone),
+            saved_by: v
+                .saved_by
+                .map(|u| names.iter().find(|(id, _)| *id == u).map(|(_, n)| n.clone()).unwrap_or_else(|| u.to_string()))
+                .unwrap_or_else(|| "kat".into()),
+            section: section(&v.section).map(|s| s.title.to_string()).unwrap_or(v.section),
+            complete: v.complete,
+        })
+        .collect();
+    Ok(render(&HistoryPage {
+        layout: Layout::new(&state, Some(&staff.principal), "patients"),
+        patient_id: st.patient.id.to_string(),
+        patient_name: st.patient.demographics.sort_name(),
+        mrn: st.patient.mrn.to_string(),
+        rows,
+    }))
 }
 
 pub async fn save(
@@ -487,10 +555,19 @@ struct PolicyPage {
     version: i64,
     label: String,
     created_at: String,
-    json: String,
-    error: Option<String>,
+    sections: Vec<super::policy_form::SectionView>,
+    /// Every error, for the summary above the form.
+    errors: Vec<String>,
     saved: bool,
     can_edit: bool,
+    history: Vec<PolicyHistoryRow>,
+}
+
+pub struct PolicyHistoryRow {
+    pub version: i64,
+    pub label: String,
+    pub created_at: String,
+    pub created_by: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -499,42 +576,52 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-pub async fn policy(State(state): State<AppState>, staff: Staff, Query(q): Query<SavedQuery>) -> Result<Response, PageError> {
+async fn policy_page(
+    state: &AppState,
+    staff: &Staff,
+    typed: Option<&[(String, String)]>,
+    errors: &FieldErrors,
+    saved: bool,
+) -> Result<PolicyPage, PageError> {
     let p = intake::policy(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
-    let json = serde_json::to_string_pretty(&p.policy).unwrap_or_default();
-    Ok(render(&PolicyPage {
-        layout: Layout::new(&state, Some(&staff.principal), "policy"),
+    let history = intake::policy_history(state.store.as_ref(), &staff.ctx)
+        .await
+        .map_err(|e| staff.fail(e))?
+        .into_iter()
+        .map(|h| PolicyHistoryRow {
+            version: h.version,
+            label: h.label,
+            created_at: local_time(h.created_at, &state.config.time_zone),
+            created_by: h.created_by.unwrap_or_else(|| "kat (specification defaults)".into()),
+        })
+        .collect();
+    Ok(PolicyPage {
+        layout: Layout::new(state, Some(&staff.principal), "policy"),
         version: p.version,
         label: p.policy.version.to_string(),
         created_at: local_time(p.created_at, &state.config.time_zone),
-        json,
-        error: None,
-        saved: q.saved.is_some(),
+        sections: super::policy_form::sections(&p.policy, typed, errors),
+        errors: errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+        saved,
         can_edit: staff.principal.user.role.allows(Permission::PolicyManage),
-    }))
+        history,
+    })
 }
 
-pub async fn save_policy(State(state): State<AppState>, staff: Staff, Form(body): Form<BTreeMap<String, String>>) -> Result<Response, PageError> {
-    let text = body.get("policy").cloned().unwrap_or_default();
-    match intake::update_policy(state.store.as_ref(), &staff.ctx, &text).await {
+pub async fn policy(State(state): State<AppState>, staff: Staff, Query(q): Query<SavedQuery>) -> Result<Response, PageError> {
+    let page = policy_page(&state, &staff, None, &FieldErrors::new(), q.saved.is_some()).await?;
+    Ok(render(&page))
+}
+
+/// Saves the policy form as a new version; on an invalid value the form comes back
+/// (422) with each field's message and nothing is saved.
+pub async fn save_policy(State(state): State<AppState>, staff: Staff, Form(body): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+    let result = intake::save_policy_with(state.store.as_ref(), &staff.ctx, |current| super::policy_form::parse(current, &body)).await;
+    match result {
         Ok(_) => Ok(Redirect::to("/admin/policy?saved=1").into_response()),
-        Err(AppError::Invalid(e)) => {
-            let p = intake::policy(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
-            let msg = e.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&PolicyPage {
-                    layout: Layout::new(&state, Some(&staff.principal), "policy"),
-                    version: p.version,
-                    label: p.policy.version.to_string(),
-                    created_at: local_time(p.created_at, &state.config.time_zone),
-                    json: text,
-                    error: Some(msg),
-                    saved: false,
-                    can_edit: true,
-                }),
-            )
-                .into_response())
+        Err(AppError::Invalid(errors)) => {
+            let page = policy_page(&state, &staff, Some(&body), &errors, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }

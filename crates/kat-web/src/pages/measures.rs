@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use kat_core::FieldErrors;
 use kat_core::ids::{AlertId, PatientId};
 use kat_core::instruments::outcome::Threshold;
-use kat_core::instruments::{Instrument, TextLicence};
+use kat_core::instruments::{Instrument, ItemTextOverrides, TextLicence};
 use kat_core::measures::{AcknowledgeForm, AlertAction, DueStatus, PlanForm, point_label};
 use kat_core::role::Permission;
 use kat_store::measures::{ResponseRecord, SafetyAlert};
@@ -303,8 +303,16 @@ pub struct InstrumentView {
     pub items: Vec<ItemView>,
 }
 
-fn instrument_view(instrument: Instrument, prefix: &str, values: &HashMap<String, String>, errors: &FieldErrors) -> InstrumentView {
+fn instrument_view(
+    instrument: Instrument,
+    texts: &ItemTextOverrides,
+    prefix: &str,
+    values: &HashMap<String, String>,
+    errors: &FieldErrors,
+) -> InstrumentView {
     let def = instrument.def();
+    // Licensed wording loaded by the clinic replaces the construct labels (instruments.md §1).
+    let licensed = def.items.iter().any(|item| texts.item_text(instrument, item) != item.text.as_str());
     let items = def
         .items
         .iter()
@@ -331,7 +339,7 @@ fn instrument_view(instrument: Instrument, prefix: &str, values: &HashMap<String
                 error: errors.for_field(&name).map(str::to_string),
                 name,
                 number: item.label,
-                text: item.text.as_str().to_string(),
+                text: texts.item_text(instrument, item).to_string(),
                 options,
                 optional: !item.required,
             }
@@ -340,9 +348,12 @@ fn instrument_view(instrument: Instrument, prefix: &str, values: &HashMap<String
     InstrumentView {
         key: instrument.as_str(),
         name: def.name,
-        stem: def.stem.unwrap_or("").to_string(),
+        stem: texts.stem(instrument).unwrap_or("").to_string(),
         note: match def.text_licence {
             TextLicence::Verbatim => "",
+            TextLicence::ConstructLabelsOnly if licensed => {
+                "Licensed wording loaded by your clinic (measures.cssrs_text_file), shown under the clinic's licence; kat itself ships construct labels only."
+            }
             TextLicence::ConstructLabelsOnly => {
                 "Construct labels only: ask the licensed questions from your clinic's licensed form (the wording cannot ship here)."
             }
@@ -393,7 +404,7 @@ pub async fn enter_form(
         layout: Layout::new(&state, Some(&staff.principal), "patients"),
         patient_id: id.to_string(),
         patient_name: name,
-        form: instrument_view(instrument, "item_", &HashMap::new(), &FieldErrors::new()),
+        form: instrument_view(instrument, &state.config.measures.item_texts, "item_", &HashMap::new(), &FieldErrors::new()),
         has_errors: false,
     }))
 }
@@ -433,7 +444,7 @@ pub async fn record(
                     layout: Layout::new(&state, Some(&staff.principal), "patients"),
                     patient_id: id.to_string(),
                     patient_name: name,
-                    form: instrument_view(instrument, "item_", &form, &errors),
+                    form: instrument_view(instrument, &state.config.measures.item_texts, "item_", &form, &errors),
                     has_errors: true,
                 }),
             )
@@ -554,7 +565,7 @@ pub async fn self_report_form(
             forms: link
                 .instruments
                 .iter()
-                .map(|i| instrument_view(*i, &format!("{}_", i.as_str()), &HashMap::new(), &FieldErrors::new()))
+                .map(|i| instrument_view(*i, &state.config.measures.item_texts, &format!("{}_", i.as_str()), &HashMap::new(), &FieldErrors::new()))
                 .collect(),
             has_errors: false,
         })),
@@ -593,7 +604,7 @@ pub async fn self_report_submit(
                         forms: link
                             .instruments
                             .iter()
-                            .map(|i| instrument_view(*i, &format!("{}_", i.as_str()), &form, &errors))
+                            .map(|i| instrument_view(*i, &state.config.measures.item_texts, &format!("{}_", i.as_str()), &form, &errors))
                             .collect(),
                         has_errors: true,
                     }),

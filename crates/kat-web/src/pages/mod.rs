@@ -9,6 +9,7 @@ mod intake;
 mod login;
 mod measures;
 mod patients;
+mod policy_form;
 mod therapy;
 
 use crate::AppState;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
         .route("/patients/{id}/intake", get(intake::form))
+        .route("/patients/{id}/intake/history", get(intake::history))
         .route("/patients/{id}/intake/{section}", post(intake::save))
         .route("/patients/{id}/eligibility", get(intake::eligibility))
         .route("/patients/{id}/eligibility/decision", post(intake::sign))

@@ -166,15 +166,13 @@ impl Settings {
                 );
             }
         }
-        builder = builder.add_source(
-            config::Environment::with_prefix("KAT")
-                .prefix_separator("_")
-                .separator("__")
-                .list_separator(",")
-                .with_list_parse_key("security.trusted_origins")
-                .try_parsing(false)
-                .source(Some(settings_env(std::env::vars()))),
-        );
+        for (key, value) in env_overrides(std::env::vars()) {
+            builder = match value {
+                EnvValue::One(v) => builder.set_override(key, v),
+                EnvValue::List(v) => builder.set_override(key, v),
+            }
+            .context("reading KAT_ environment variables")?;
+        }
         let mut settings: Settings = builder
             .build()
             .context("reading configuration")?
@@ -240,30 +238,54 @@ impl Settings {
     }
 }
 
-/// The `KAT_…` variables that name a configuration key. Others with the prefix
-/// (`KAT_LOG`, the test suite's `KAT_E2E`…) belong to other tools and are left out,
-/// so that unknown keys in `kat.toml` can still be refused as typos.
-fn settings_env(vars: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
-    let known = known_env_names();
-    vars.filter(|(name, _)| known.contains(&name.to_ascii_uppercase())).collect()
+/// The value of one `KAT_…` variable: a list key takes comma-separated items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    One(String),
+    List(Vec<String>),
 }
 
-/// `KAT_BIND`, `KAT_CLINIC__TIME_ZONE`… for every key of [`Settings`].
-fn known_env_names() -> Vec<String> {
-    fn walk(prefix: &str, value: &toml::Value, out: &mut Vec<String>) {
+/// The `KAT_…` variables that name a configuration key, as (dotted key, value). Others
+/// with the prefix (`KAT_LOG`, the test suite's `KAT_E2E`…) belong to other tools and
+/// are left out, so that unknown keys in `kat.toml` can still be refused as typos.
+pub fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> Vec<(String, EnvValue)> {
+    let known = known_env_keys();
+    let mut out: Vec<(String, EnvValue)> = vars
+        .filter_map(|(name, value)| {
+            let (key, is_list) = known.iter().find(|(env, _, _)| *env == name.to_ascii_uppercase()).map(|(_, k, l)| (k.clone(), *l))?;
+            let value = if is_list {
+                EnvValue::List(value.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+            } else {
+                EnvValue::One(value)
+            };
+            Some((key, value))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// (`KAT_CLINIC__TIME_ZONE`, `clinic.time_zone`, is a list) for every key of [`Settings`].
+fn known_env_keys() -> Vec<(String, String, bool)> {
+    fn walk(path: &[String], value: &toml::Value, out: &mut Vec<(String, String, bool)>) {
         match value {
             toml::Value::Table(table) => {
                 for (key, v) in table {
-                    let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}__{key}") };
-                    walk(&name, v, out);
+                    let mut next = path.to_vec();
+                    next.push(key.clone());
+                    walk(&next, v, out);
                 }
             }
-            _ => out.push(format!("KAT_{}", prefix.to_ascii_uppercase())),
+            other => out.push((
+                format!("KAT_{}", path.join("__").to_ascii_uppercase()),
+                path.join("."),
+                matches!(other, toml::Value::Array(_)),
+            )),
         }
     }
     let mut out = Vec::new();
     let defaults = toml::Value::try_from(Settings::default()).expect("settings serialize");
-    walk("", &defaults, &mut out);
+    walk(&[], &defaults, &mut out);
     out
 }
 
@@ -332,16 +354,45 @@ mod tests {
         let vars = [
             ("KAT_BIND", "0.0.0.0:9000"),
             ("KAT_SESSION__IDLE_TIMEOUT", "10m"),
-            ("KAT_SECURITY__TRUSTED_ORIGINS", "https://a.example"),
+            ("KAT_SECURITY__TRUSTED_ORIGINS", "https://a.example, https://b.example"),
             ("KAT_E2E", "1"),
             ("KAT_LOG", "debug"),
             ("KAT_REQUIRE_PG", "1"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string()));
-        let env = settings_env(vars.into_iter());
-        let mut names: Vec<&str> = env.keys().map(String::as_str).collect();
-        names.sort();
-        assert_eq!(names, ["KAT_BIND", "KAT_SECURITY__TRUSTED_ORIGINS", "KAT_SESSION__IDLE_TIMEOUT"]);
+        let env = env_overrides(vars.into_iter());
+        assert_eq!(
+            env,
+            vec![
+                ("bind".to_string(), EnvValue::One("0.0.0.0:9000".into())),
+                (
+                    "security.trusted_origins".to_string(),
+                    EnvValue::List(vec!["https://a.example".into(), "https://b.example".into()])
+                ),
+                ("session.idle_timeout".to_string(), EnvValue::One("10m".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn environment_values_reach_the_settings_lists_and_numbers_included() {
+        let mut builder = config::Config::builder();
+        let vars = [
+            ("KAT_SECURITY__TRUSTED_ORIGINS", "https://a.example,https://b.example"),
+            ("KAT_CLINIC__TIME_ZONE", "America/Chicago"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        for (key, value) in env_overrides(vars.into_iter()) {
+            builder = match value {
+                EnvValue::One(v) => builder.set_override(key, v),
+                EnvValue::List(v) => builder.set_override(key, v),
+            }
+            .unwrap();
+        }
+        let s: Settings = builder.build().unwrap().try_deserialize().unwrap();
+        assert_eq!(s.security.trusted_origins, ["https://a.example", "https://b.example"]);
+        assert_eq!(s.clinic.time_zone, "America/Chicago");
+        s.web_config(false).unwrap();
     }
 
     #[test]

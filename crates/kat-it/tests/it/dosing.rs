@@ -331,3 +331,82 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     app.stop().await;
 }
 on_both_databases!(esketamine_gate_override_device_spacing_and_discharge_override, prescriber_override_and_esketamine_devices);
+
+/// A signed IV plan, an open session with its gate passed and the infusion started;
+/// returns the session id.
+async fn running_iv_session(app: &TestApp, pt: &str) -> String {
+    let id = eligible_patient(app, pt).await;
+    let plan: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans"), pt, iv_plan(app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), pt, json!({})).await.status(), 200);
+    let session: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), pt, json!({})).await.json().await.unwrap();
+    let sid = session["id"].as_str().unwrap().to_string();
+    assert_eq!(post(app, &format!("/api/v1/sessions/{sid}/gate"), pt, passing_gate(app, "iv_infusion", 120)).await.status(), 200);
+    assert_eq!(post(app, &format!("/api/v1/sessions/{sid}/administrations"), pt, dose_event("infusion_start")).await.status(), 201);
+    sid
+}
+
+async fn session_and_floor_pages(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.floor", Role::Nurse).await;
+    app.add_staff("desk.floor", Role::FrontDesk).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "nurse.floor").await;
+    let page = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("40 mg (0.5 mg/kg × 80 kg"), "{html}");
+    assert!(html.contains("Next check at") || html.contains("Check due now"), "the timer shows");
+    assert!(html.contains("hx-trigger=\"every 5s\""));
+    assert!(!html.contains("style="), "no inline styles (CSP)");
+
+    // The nurse enters a high BP on the page: the alarm shows with its action.
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/vitals")))
+        .header("origin", &app.base_url)
+        .form(&[("systolic", "185"), ("diastolic", "100"), ("heart_rate", "90"), ("spo2", "97")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let live = web.get(app.url(&format!("/sessions/{sid}/live"))).send().await.unwrap().text().await.unwrap();
+    assert!(live.contains("sev-intervene") && live.contains("ALM-002") && live.contains("Pause or stop the infusion"), "{live}");
+    // A bad value re-renders the form with the message and saves nothing.
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/vitals")))
+        .header("origin", &app.base_url)
+        .form(&[("spo2", "140")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("spo2"));
+    let board = web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("ALM-002"), "{board}");
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    let alarm = view["alarms"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(view["alarms"].as_array().unwrap().len(), 1);
+
+    // Acknowledged from the floor board, it leaves the board and stays on the session.
+    let r = web
+        .post(app.url(&format!("/session-alarms/{alarm}/acknowledge")))
+        .header("origin", &app.base_url)
+        .form(&[("action", "Infusion paused; recheck 160/95"), ("session", &sid), ("back", "floor")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let board = web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap();
+    assert!(!board.contains("ALM-002"), "{board}");
+    let live = web.get(app.url(&format!("/sessions/{sid}/live"))).send().await.unwrap().text().await.unwrap();
+    assert!(live.contains("Acknowledged") && live.contains("Infusion paused"), "{live}");
+
+    // The front desk may not see the floor board.
+    let desk = app.client();
+    app.login(&desk, "desk.floor").await;
+    assert_eq!(desk.get(app.url("/floor")).send().await.unwrap().status(), 403);
+    app.stop().await;
+}
+on_both_databases!(session_page_and_floor_board_show_and_acknowledge_alarms, session_and_floor_pages);

@@ -968,6 +968,8 @@ pub async fn acknowledge_alarm(store: &dyn Store, ctx: &Ctx, alarm: SessionAlarm
 /// Everything the session screen shows.
 #[derive(Debug)]
 pub struct SessionView {
+    /// The patient's name and MRN, for the screen.
+    pub patient_label: String,
     pub session: DosingSessionRecord,
     pub plan: PlanView,
     pub administrations: Vec<AdministrationRecord>,
@@ -1016,7 +1018,9 @@ async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Time
         .filter_map(|v| serde_json::from_str(&v.reading).ok().map(|r| (v, r)))
         .collect();
     let alarms = tx.alarms_for_session(session.id).await?;
-    let mut view = SessionView { session, plan, administrations, vitals, alarms, next_check: None, discharge: None };
+    let patient = tx.patient_by_id(session.patient_id).await?.ok_or(AppError::NotFound("patient"))?;
+    let patient_label = format!("{} · {}", patient.demographics.full_name(), patient.mrn);
+    let mut view = SessionView { patient_label, session, plan, administrations, vitals, alarms, next_check: None, discharge: None };
     if let Some(times) = view.times() {
         let route = view.route();
         let policy = DischargePolicy::default();

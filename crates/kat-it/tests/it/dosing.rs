@@ -410,3 +410,27 @@ async fn session_and_floor_pages(db: Db) {
     app.stop().await;
 }
 on_both_databases!(session_page_and_floor_board_show_and_acknowledge_alarms, session_and_floor_pages);
+
+async fn demo_dosing(db: Db) {
+    let app = app_or_skip!(db);
+    kat::demo::seed(app.store.as_ref(), app.now(), &TimeZone::UTC).await.unwrap();
+    let mut tx = app.store.begin().await.unwrap();
+    let open = tx.open_dosing_sessions().await.unwrap();
+    assert_eq!(open.len(), 1, "one session in progress");
+    assert_eq!(open[0].route, "iv_infusion");
+    let alarms = tx.unacknowledged_alarms().await.unwrap();
+    assert!(alarms.iter().any(|a| a.rule == "ALM-002" && a.session_id == open[0].id), "{alarms:?}");
+    let mut routes = Vec::new();
+    for p in tx.patients_with_intake().await.unwrap() {
+        for s in tx.dosing_sessions_for_patient(p).await.unwrap() {
+            if s.discharged_at.is_some() {
+                routes.push(s.route.clone());
+            }
+        }
+    }
+    routes.sort();
+    assert_eq!(routes, ["intramuscular", "intranasal_esketamine", "iv_infusion", "subcutaneous", "sublingual_oral"]);
+    drop(tx);
+    app.stop().await;
+}
+on_both_databases!(demo_has_completed_sessions_of_every_route_and_one_in_progress, demo_dosing);

@@ -214,7 +214,7 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn record_gate(&mut self, id: DosingSessionId, outcome: &str, gate: &str, by: UserId, at: Timestamp) -> StoreResult<()> {
-        let done = sqlx::query(sqlx::AssertSqlSafe(pg(&
+        let done = sqlx::query(sqlx::AssertSqlSafe(pg(
             "UPDATE dosing_sessions SET gate_outcome = ?, gate = ?, gate_by = ?, gate_at = ? \
              WHERE id = ? AND discharged_at IS NULL AND (gate_outcome IS NULL OR gate_outcome = 'defer')",
         )))
@@ -233,7 +233,7 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn record_discharge(&mut self, id: DosingSessionId, discharge: &str, by: UserId, at: Timestamp) -> StoreResult<()> {
-        let done = sqlx::query(sqlx::AssertSqlSafe(pg(&
+        let done = sqlx::query(sqlx::AssertSqlSafe(pg(
             "UPDATE dosing_sessions SET discharge = ?, discharged_by = ?, discharged_at = ? \
              WHERE id = ? AND discharged_at IS NULL",
         )))
@@ -264,7 +264,7 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn administrations_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<AdministrationRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(pg(&
+        let rows = sqlx::query(sqlx::AssertSqlSafe(pg(
             "SELECT id, session_id, content, recorded_by, at FROM dose_administrations WHERE session_id = ? ORDER BY at, id",
         )))
         .bind(session.as_uuid())
@@ -285,7 +285,7 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn insert_vital(&mut self, v: &VitalRecord) -> StoreResult<()> {
-        sqlx::query(sqlx::AssertSqlSafe(pg(&
+        sqlx::query(sqlx::AssertSqlSafe(pg(
             "INSERT INTO session_vitals (id, session_id, reading, taken_at, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
         )))
         .bind(v.id.as_uuid())
@@ -301,7 +301,7 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn vitals_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<VitalRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(pg(&
+        let rows = sqlx::query(sqlx::AssertSqlSafe(pg(
             "SELECT id, session_id, reading, taken_at, recorded_by, recorded_at FROM session_vitals \
              WHERE session_id = ? ORDER BY taken_at, id",
         )))
@@ -381,7 +381,7 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn acknowledge_alarm(&mut self, id: SessionAlarmId, by: UserId, at: Timestamp, action: &str) -> StoreResult<()> {
-        let done = sqlx::query(sqlx::AssertSqlSafe(pg(&
+        let done = sqlx::query(sqlx::AssertSqlSafe(pg(
             "UPDATE session_alarms SET acknowledged_by = ?, acknowledged_at = ?, action_taken = ? \
              WHERE id = ? AND acknowledged_at IS NULL",
         )))

@@ -94,6 +94,7 @@ fn vitals(sys: u16, dia: u16, hr: u16, spo2: u16, moaas: &str) -> VitalsInput {
 }
 
 /// Opens a session `minutes_ago` before now, passes the gate and starts dosing.
+#[allow(clippy::too_many_arguments)]
 async fn start(store: &dyn Store, now: Timestamp, tz: &TimeZone, nurse: &User, prescriber: &User, patient: PatientId, case: &Case, minutes_ago: i64) -> Result<DosingSessionId> {
     let pc = at(now, minutes_ago + 30, tz, prescriber)?;
     let plan = PlanInput {

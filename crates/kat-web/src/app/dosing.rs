@@ -1025,7 +1025,16 @@ async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Time
         let route = view.route();
         let policy = DischargePolicy::default();
         let schedule = MonitoringSchedule::for_session(route, times, policy.min_observation(route), &SchedulePolicy::default());
-        view.next_check = schedule.next_check_due(now);
+        // Overdue when a scheduled check passed with no reading since; otherwise the
+        // next one after the latest reading (a reading at the due time does it).
+        let last_done = view.vitals.iter().map(|(v, _)| v.taken_at).max();
+        view.next_check = match schedule.overdue(last_done, now) {
+            Some(c) => Some(c),
+            None => {
+                let after = last_done.map_or(now, |t| t.max(now) + jiff::SignedDuration::from_secs(1));
+                schedule.next_check_due(after)
+            }
+        };
     }
     Ok(view)
 }

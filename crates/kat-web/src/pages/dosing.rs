@@ -118,6 +118,10 @@ fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
 
 fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
     let (next_check, overdue) = match &v.next_check {
+        _ if v.session.discharged_at.is_some() => (
+            format!("Discharged {}", v.session.discharged_at.map(|t| local_time(t, tz)).unwrap_or_default()),
+            false,
+        ),
         Some(c) => {
             let mins = (c.at.as_second() - now.as_second()) / 60;
             let when = local_time(c.at, tz);
@@ -127,7 +131,6 @@ fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
                 (format!("Next check at {when} (in {mins} min)"), false)
             }
         }
-        None if v.session.discharged_at.is_some() => ("Discharged".into(), false),
         None if v.administrations.is_empty() => ("Checks start with the first dose".into(), false),
         None => ("No further scheduled check".into(), false),
     };

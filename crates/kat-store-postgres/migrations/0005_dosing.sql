@@ -109,3 +109,18 @@ CREATE TABLE session_alarms (
         AND (acknowledged_at IS NULL) = (action_taken IS NULL))
 );
 CREATE INDEX session_alarms_session_id_idx ON session_alarms (session_id);
+
+-- Adverse events (§5), interventions (INT-005) and session ratings (CADSS-6), as JSON.
+CREATE TABLE session_events (
+    id          UUID        NOT NULL CONSTRAINT session_events_pkey PRIMARY KEY,
+    session_id  UUID        NOT NULL CONSTRAINT session_events_session_id_fkey REFERENCES dosing_sessions (id),
+    kind        TEXT        NOT NULL CONSTRAINT session_events_kind_check
+                CHECK (kind IN ('adverse_event', 'intervention', 'cadss6')),
+    content     TEXT        NOT NULL,
+    at          TIMESTAMPTZ NOT NULL,
+    recorded_by UUID        NOT NULL CONSTRAINT session_events_recorded_by_fkey REFERENCES users (id),
+    recorded_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX session_events_session_id_idx ON session_events (session_id);
+CREATE TRIGGER session_events_append_only BEFORE UPDATE OR DELETE ON session_events
+    FOR EACH ROW EXECUTE FUNCTION dosing_append_only();

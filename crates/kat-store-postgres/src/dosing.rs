@@ -103,6 +103,47 @@ fn alarm_from_row(row: &PgRow) -> StoreResult<AlarmRecord> {
 
 #[async_trait]
 impl DosingRepo for PostgresTx {
+
+    async fn insert_session_event(&mut self, e: &SessionEventRecord) -> StoreResult<()> {
+        sqlx::query(sqlx::AssertSqlSafe(pg(
+            "INSERT INTO session_events (id, session_id, kind, content, at, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )))
+        .bind(e.id)
+        .bind(e.session_id.as_uuid())
+        .bind(&e.kind)
+        .bind(&e.content)
+        .bind(us(e.at))
+        .bind(e.recorded_by.as_uuid())
+        .bind(us(e.recorded_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn session_events_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<SessionEventRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(pg(
+            "SELECT id, session_id, kind, content, at, recorded_by, recorded_at FROM session_events \
+             WHERE session_id = ? ORDER BY at, id",
+        )))
+        .bind(session.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionEventRecord {
+                    id: get(row, "id")?,
+                    session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
+                    kind: get(row, "kind")?,
+                    content: get(row, "content")?,
+                    at: t(row, "at")?,
+                    recorded_by: UserId::from_uuid(get(row, "recorded_by")?),
+                    recorded_at: t(row, "recorded_at")?,
+                })
+            })
+            .collect()
+    }
     async fn insert_treatment_plan(&mut self, p: &TreatmentPlanRecord) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(pg(&format!("INSERT INTO treatment_plans ({PLAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))))
             .bind(p.id.as_uuid())

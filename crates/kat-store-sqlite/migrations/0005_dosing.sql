@@ -105,3 +105,24 @@ CREATE TABLE session_alarms (
         AND (acknowledged_at IS NULL) = (action_taken IS NULL))
 );
 CREATE INDEX session_alarms_session_id_idx ON session_alarms (session_id);
+
+-- Adverse events (§5), interventions (INT-005) and session ratings (CADSS-6), as JSON.
+CREATE TABLE session_events (
+    id          BLOB    NOT NULL CONSTRAINT session_events_pkey PRIMARY KEY,
+    session_id  BLOB    NOT NULL CONSTRAINT session_events_session_id_fkey REFERENCES dosing_sessions (id),
+    kind        TEXT    NOT NULL CONSTRAINT session_events_kind_check
+                CHECK (kind IN ('adverse_event', 'intervention', 'cadss6')),
+    content     TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    recorded_by BLOB    NOT NULL CONSTRAINT session_events_recorded_by_fkey REFERENCES users (id),
+    recorded_at INTEGER NOT NULL
+);
+CREATE INDEX session_events_session_id_idx ON session_events (session_id);
+CREATE TRIGGER session_events_no_change BEFORE UPDATE ON session_events
+BEGIN
+    SELECT RAISE(ABORT, 'session_events is append-only');
+END;
+CREATE TRIGGER session_events_no_delete BEFORE DELETE ON session_events
+BEGIN
+    SELECT RAISE(ABORT, 'session_events is append-only');
+END;

@@ -100,8 +100,26 @@ pub struct AlarmRecord {
     pub action_taken: Option<String>,
 }
 
+/// An adverse event, intervention or session rating (`kind`), as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionEventRecord {
+    pub id: Uuid,
+    pub session_id: DosingSessionId,
+    /// `adverse_event`, `intervention` or `cadss6`.
+    pub kind: String,
+    pub content: String,
+    /// When it happened (onset, intervention time, rating time).
+    pub at: Timestamp,
+    pub recorded_by: UserId,
+    pub recorded_at: Timestamp,
+}
+
 #[async_trait]
 pub trait DosingRepo {
+    async fn insert_session_event(&mut self, e: &SessionEventRecord) -> StoreResult<()>;
+    /// A session's events, by time.
+    async fn session_events_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<SessionEventRecord>>;
+
     async fn insert_treatment_plan(&mut self, plan: &TreatmentPlanRecord) -> StoreResult<()>;
     async fn treatment_plan_by_id(&mut self, id: TreatmentPlanId) -> StoreResult<Option<TreatmentPlanRecord>>;
     /// A patient's plans, oldest first.

@@ -434,3 +434,36 @@ async fn demo_dosing(db: Db) {
     app.stop().await;
 }
 on_both_databases!(demo_has_completed_sessions_of_every_route_and_one_in_progress, demo_dosing);
+
+async fn adverse_events_and_interventions(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    let (_, _, tt) = staff_with_token(&app, "ther", Role::Therapist).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let s = format!("/api/v1/sessions/{sid}");
+    app.advance(SignedDuration::from_mins(12));
+    let v: Value = post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 190, "diastolic": 112})).await.json().await.unwrap();
+    let alarm = v["alarms"][0]["id"].as_str().unwrap().to_string();
+    // INT-005: the intervention names its trigger, action, drug, response.
+    let p = expect_problem(post(&app, &format!("{s}/interventions"), &pt, json!({"drug_name": "labetalol"})).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["trigger_value", "action", "response", "drug_name"], "{p}");
+    let r = post(&app, &format!("{s}/interventions"), &pt, json!({"alarm_id": alarm, "action": "Infusion stopped",
+        "drug_name": "labetalol", "drug_dose_mg": 10, "drug_route": "IV", "response": "BP 150/90 after 10 min", "session_stopped": "yes"})).await;
+    assert_eq!(r.status(), 201);
+    let i: Value = r.json().await.unwrap();
+    assert_eq!(i["event"]["trigger_rule"], "ALM-002");
+    assert_eq!(i["event"]["session_stopped"], true);
+    // §5: CTCAE term and grade with the rest.
+    let p = expect_problem(post(&app, &format!("{s}/adverse-events"), &pt, json!({"term": "Hypertension", "grade": 7})).await, 422).await;
+    assert!(problem_fields(&p).contains(&"grade".to_string()) && problem_fields(&p).contains(&"relatedness".to_string()), "{p}");
+    let onset = (app.now() - SignedDuration::from_mins(2)).to_string();
+    let r = post(&app, &format!("{s}/adverse-events"), &pt, json!({"term": "Hypertension", "catalogue": "AE-007", "grade": 2,
+        "onset": onset, "relatedness": "probable", "action_taken": "Infusion stopped; labetalol 10 mg IV", "outcome": "recovering"})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    expect_problem(post(&app, &format!("{s}/adverse-events"), &tt, json!({})).await, 403).await;
+    let view = get(&app, &s, &tt).await;
+    let kinds: Vec<&str> = view["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["adverse_event", "intervention"], "by time: the onset came first; {view}");
+    app.stop().await;
+}
+on_both_databases!(adverse_events_and_interventions_are_recorded_with_their_fields, adverse_events_and_interventions);

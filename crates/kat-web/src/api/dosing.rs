@@ -145,6 +145,9 @@ pub struct SessionDetailDto {
     #[schema(value_type = Vec<Object>)]
     vitals: Vec<Value>,
     alarms: Vec<AlarmDto>,
+    /// Adverse events and interventions: `{kind, at, event}`.
+    #[schema(value_type = Vec<Object>)]
+    events: Vec<Value>,
     /// When the next check is due (MON-KET-003, MON-SPV-002).
     #[schema(format = DateTime)]
     next_check_at: Option<String>,
@@ -162,6 +165,12 @@ impl From<&uc::SessionView> for SessionDetailDto {
                 .collect(),
             vitals: v.vitals.iter().map(|(_, r)| serde_json::to_value(r).unwrap_or(Value::Null)).collect(),
             alarms: v.alarms.iter().map(AlarmDto::from).collect(),
+            events: v
+                .events
+                .iter()
+                .map(|e| serde_json::json!({"id": e.id.to_string(), "kind": e.kind, "at": e.at.to_string(),
+                    "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)}))
+                .collect(),
             next_check_at: v.next_check.as_ref().map(|c| c.at.to_string()),
         }
     }
@@ -445,4 +454,55 @@ pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw):
 pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<SessionDetailDto>>, ApiError> {
     let list = uc::floor_board(state.store.as_ref(), &caller.ctx).await.map_err(|e| caller.fail(e))?;
     Ok(Json(list.iter().map(SessionDetailDto::from).collect()))
+}
+
+/// Record an adverse event (§5): `term` (CTCAE), `catalogue` (AE-001..019, optional),
+/// `grade` 1–5, `onset`, `resolved`, `serious` (comma-separated SAE criteria), `relatedness`,
+/// `action_taken`, `outcome`.
+#[utoipa::path(
+    operation_id = "record_adverse_event",
+    post,
+    path = "/api/v1/sessions/{id}/adverse-events",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body(content = Object, description = "The adverse event"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = Object),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn adverse_event(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let form: kat_core::monitoring::adverse::AdverseEventForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let r = uc::record_adverse_event(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
+    let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
+}
+
+/// Record an intervention (INT-005): time, trigger (an alarm or a value), action, drug,
+/// dose and route, response, and whether dosing was stopped.
+#[utoipa::path(
+    operation_id = "record_intervention",
+    post,
+    path = "/api/v1/sessions/{id}/interventions",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::InterventionForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = Object),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn intervention(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let form: uc::InterventionForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
+    let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
 }

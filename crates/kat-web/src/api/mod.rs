@@ -86,6 +86,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dosing::acknowledge))
         .routes(routes!(dosing::discharge))
         .routes(routes!(dosing::floor))
+        .routes(routes!(dosing::adverse_event))
+        .routes(routes!(dosing::intervention))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

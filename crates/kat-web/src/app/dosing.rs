@@ -30,7 +30,8 @@ use kat_core::monitoring::{
 use kat_core::patient::parse_iso_date;
 use kat_core::role::Permission;
 use kat_store::dosing::dosing_constraints as c;
-use kat_store::dosing::{AdministrationRecord, AlarmRecord, DosingSessionRecord, TreatmentPlanRecord, VitalRecord};
+use kat_core::monitoring::adverse::AdverseEventForm;
+use kat_store::dosing::{AdministrationRecord, AlarmRecord, DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord, VitalRecord};
 use kat_store::{Store, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -975,6 +976,8 @@ pub struct SessionView {
     pub administrations: Vec<AdministrationRecord>,
     pub vitals: Vec<(VitalRecord, Reading)>,
     pub alarms: Vec<AlarmRecord>,
+    /// Adverse events and interventions, by time.
+    pub events: Vec<SessionEventRecord>,
     pub next_check: Option<ScheduledCheck>,
     pub discharge: Option<DischargeDecision>,
 }
@@ -1020,7 +1023,8 @@ async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Time
     let alarms = tx.alarms_for_session(session.id).await?;
     let patient = tx.patient_by_id(session.patient_id).await?.ok_or(AppError::NotFound("patient"))?;
     let patient_label = format!("{} · {}", patient.demographics.full_name(), patient.mrn);
-    let mut view = SessionView { patient_label, session, plan, administrations, vitals, alarms, next_check: None, discharge: None };
+    let events = tx.session_events_for_session(session.id).await?;
+    let mut view = SessionView { patient_label, session, plan, administrations, vitals, alarms, events, next_check: None, discharge: None };
     if let Some(times) = view.times() {
         let route = view.route();
         let policy = DischargePolicy::default();
@@ -1200,4 +1204,134 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, i
         .await?;
     tx.commit().await?;
     Ok(stored)
+}
+
+// ---------------------------------------------------------------------------------------
+// Adverse events and interventions
+// ---------------------------------------------------------------------------------------
+
+async fn session_for_write(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, kind: &str) -> AppResult<(DosingSessionRecord, UserId)> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRun, kind, None, Some(s.patient_id), AuditAction::Create).await?;
+    Ok((s, user_id(ctx)?))
+}
+
+async fn save_event(store: &dyn Store, ctx: &Ctx, s: &DosingSessionRecord, by: UserId, kind: &str, at: Timestamp, content: String) -> AppResult<SessionEventRecord> {
+    let record = SessionEventRecord {
+        id: Uuid::now_v7(),
+        session_id: s.id,
+        kind: kind.into(),
+        content,
+        at,
+        recorded_by: by,
+        recorded_at: ctx.now,
+    };
+    let mut tx = store.begin().await?;
+    tx.insert_session_event(&record).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, kind, Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed)).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Records an adverse event of the session (§5: CTCAE term and grade, onset, resolution,
+/// seriousness, relatedness, action, outcome). Events may be added after discharge.
+pub async fn record_adverse_event(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, form: &AdverseEventForm) -> AppResult<SessionEventRecord> {
+    let (s, by) = session_for_write(store, ctx, session, "adverse_event").await?;
+    let ae = form.parse(ctx.now)?;
+    save_event(store, ctx, &s, by, "adverse_event", ae.onset, serde_json::to_string(&ae).map_err(internal)?).await
+}
+
+/// An intervention as typed (INT-005).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct InterventionForm {
+    /// When (RFC 3339); now when empty.
+    pub at: String,
+    /// The alarm that triggered it, if any; its rule and value are copied.
+    pub alarm_id: String,
+    /// The trigger value when there is no alarm (for example "patient anxious").
+    pub trigger_value: String,
+    pub action: String,
+    pub drug_name: String,
+    pub drug_dose_mg: String,
+    pub drug_route: String,
+    pub response: String,
+    /// `yes` when the session (dosing) was stopped.
+    pub session_stopped: String,
+}
+
+/// Records an intervention as a structured event (INT-005).
+pub async fn record_intervention(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, form: &InterventionForm) -> AppResult<SessionEventRecord> {
+    let (s, by) = session_for_write(store, ctx, session, "intervention").await?;
+    let mut e = FieldErrors::default();
+    let at = match opt(&form.at) {
+        None => ctx.now,
+        Some(raw) => match raw.parse::<Timestamp>() {
+            Ok(t) if t <= ctx.now => t,
+            _ => {
+                e.add("at", "a time not in the future (RFC 3339)");
+                ctx.now
+            }
+        },
+    };
+    let (mut trigger_rule, mut trigger_value) = (None, form.trigger_value.trim().to_string());
+    if let Some(raw) = opt(&form.alarm_id) {
+        let alarm = match raw.parse::<SessionAlarmId>() {
+            Ok(id) => {
+                let mut tx = store.begin().await?;
+                tx.alarm_by_id(id).await?.filter(|a| a.session_id == s.id)
+            }
+            Err(_) => None,
+        };
+        match alarm {
+            Some(a) => {
+                trigger_rule = Some(kat_core::dosing::RuleId::owned(a.rule.clone()));
+                if trigger_value.is_empty() {
+                    let c: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
+                    trigger_value = c["value"].to_string();
+                }
+            }
+            None => e.add("alarm_id", "not an alarm of this session"),
+        }
+    }
+    if trigger_value.is_empty() {
+        e.add("trigger_value", "what triggered the intervention (or choose the alarm)");
+    }
+    let action = form.action.trim().to_string();
+    if action.is_empty() {
+        e.add("action", "is required (INT-005)");
+    }
+    let response = form.response.trim().to_string();
+    if response.is_empty() {
+        e.add("response", "is required (INT-005)");
+    }
+    let drug = match (opt(&form.drug_name), opt(&form.drug_dose_mg), opt(&form.drug_route)) {
+        (None, None, None) => None,
+        (Some(name), Some(dose), Some(route)) => match Mg::parse(dose) {
+            Ok(dose) => Some(kat_core::monitoring::alarms::DrugGiven { name: name.into(), dose, route: route.into() }),
+            Err(err) => {
+                e.add("drug_dose_mg", err.0);
+                None
+            }
+        },
+        _ => {
+            e.add("drug_name", "a drug needs its name, dose (mg) and route");
+            None
+        }
+    };
+    let session_stopped = match form.session_stopped.trim() {
+        "" | "no" | "false" => false,
+        "yes" | "true" | "on" => true,
+        _ => {
+            e.add("session_stopped", "yes or no");
+            false
+        }
+    };
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let event = kat_core::monitoring::InterventionEvent { at, trigger_rule, trigger_value, action, drug, response, session_stopped };
+    save_event(store, ctx, &s, by, "intervention", at, serde_json::to_string(&event).map_err(internal)?).await
 }

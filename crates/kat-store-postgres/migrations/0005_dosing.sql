@@ -115,7 +115,7 @@ CREATE TABLE session_events (
     id          UUID        NOT NULL CONSTRAINT session_events_pkey PRIMARY KEY,
     session_id  UUID        NOT NULL CONSTRAINT session_events_session_id_fkey REFERENCES dosing_sessions (id),
     kind        TEXT        NOT NULL CONSTRAINT session_events_kind_check
-                CHECK (kind IN ('adverse_event', 'intervention', 'cadss6')),
+                CHECK (kind IN ('adverse_event', 'intervention', 'cadss6', 'rems_submitted')),
     content     TEXT        NOT NULL,
     at          TIMESTAMPTZ NOT NULL,
     recorded_by UUID        NOT NULL CONSTRAINT session_events_recorded_by_fkey REFERENCES users (id),

@@ -104,6 +104,17 @@ fn alarm_from_row(row: &PgRow) -> StoreResult<AlarmRecord> {
 #[async_trait]
 impl DosingRepo for PostgresTx {
 
+    async fn dosing_sessions_by_route(&mut self, route: &str) -> StoreResult<Vec<DosingSessionRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!("SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = ? ORDER BY opened_at, id"))))
+            .bind(route)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(session_from_row)
+            .collect()
+    }
+
     async fn insert_session_event(&mut self, e: &SessionEventRecord) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(pg(
             "INSERT INTO session_events (id, session_id, kind, content, at, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

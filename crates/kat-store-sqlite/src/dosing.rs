@@ -89,6 +89,17 @@ fn alarm_from_row(row: &SqliteRow) -> StoreResult<AlarmRecord> {
 #[async_trait]
 impl DosingRepo for SqliteTx {
 
+    async fn dosing_sessions_by_route(&mut self, route: &str) -> StoreResult<Vec<DosingSessionRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = ? ORDER BY opened_at, id")))
+            .bind(route)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(session_from_row)
+            .collect()
+    }
+
     async fn insert_session_event(&mut self, e: &SessionEventRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO session_events (id, session_id, kind, content, at, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -105,7 +105,7 @@ pub struct AlarmRecord {
 pub struct SessionEventRecord {
     pub id: Uuid,
     pub session_id: DosingSessionId,
-    /// `adverse_event`, `intervention` or `cadss6`.
+    /// `adverse_event`, `intervention`, `cadss6` or `rems_submitted`.
     pub kind: String,
     pub content: String,
     /// When it happened (onset, intervention time, rating time).
@@ -131,6 +131,8 @@ pub trait DosingRepo {
     async fn dosing_session_by_id(&mut self, id: DosingSessionId) -> StoreResult<Option<DosingSessionRecord>>;
     /// A patient's sessions, oldest first.
     async fn dosing_sessions_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<DosingSessionRecord>>;
+    /// Every session of a route, oldest first (the REMS worklist).
+    async fn dosing_sessions_by_route(&mut self, route: &str) -> StoreResult<Vec<DosingSessionRecord>>;
     /// Sessions not yet discharged, oldest first (the floor board).
     async fn open_dosing_sessions(&mut self) -> StoreResult<Vec<DosingSessionRecord>>;
     /// Records the gate of a session whose gate is not yet passed (a deferred gate may be

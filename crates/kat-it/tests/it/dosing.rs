@@ -321,13 +321,35 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert!(p["errors"][0]["message"].as_str().unwrap().contains("DOSE-IN-001"), "{p}");
     app.advance(SignedDuration::from_mins(3));
     assert_eq!(post(&app, &format!("{s}/administrations"), &pt, dev).await.status(), 201);
+    // BP 40 minutes after the first device (for the REMS form).
+    app.advance(SignedDuration::from_mins(35));
+    assert_eq!(post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 138, "diastolic": 86, "moaas": 5})).await.status(), 201);
     // Discharge before 2 h (DC-001) needs the prescriber's override, which is recorded.
-    app.advance(SignedDuration::from_mins(30));
-    let r = post(&app, &format!("{s}/discharge"), &pt, json!({"override_reason": "Transferred to ED for unrelated injury"})).await;
+    app.advance(SignedDuration::from_mins(5));
+    let r = post(&app, &format!("{s}/discharge"), &pt, json!({"override_reason": "Transferred to ED for unrelated injury", "rems_ready_to_leave_minutes": 90})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let d: Value = r.json().await.unwrap();
     assert_eq!(d["ready"], false);
     assert!(d["override_reason"].is_string());
+
+    // The REMS Patient Monitoring Form is filled from the record, due in 7 days.
+    app.add_staff("nurse.rems", Role::Nurse).await;
+    let web = app.client();
+    app.login(&web, "nurse.rems").await;
+    let sid = session["id"].as_str().unwrap();
+    let html = web.get(app.url(&format!("/sessions/{sid}/rems"))).send().await.unwrap().text().await.unwrap();
+    for expected in ["56 mg", "SPV1", "150/80", "138/86", "45 min", "90 min", "Dr P"] {
+        assert!(html.contains(expected), "{expected}: {html}");
+    }
+    assert!(!html.contains("The session record lacks"), "complete: {html}");
+    let list = web.get(app.url("/rems")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("Complete") && list.contains("2026-03-17"), "{list}");
+    let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let list = web.get(app.url("/rems")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("Submitted"), "{list}");
+    let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 409);
     app.stop().await;
 }
 on_both_databases!(esketamine_gate_override_device_spacing_and_discharge_override, prescriber_override_and_esketamine_devices);

@@ -1101,6 +1101,9 @@ pub struct DischargeInputForm {
     pub clinician_judges_stable: Option<bool>,
     /// A prescriber's reason to discharge although criteria are unmet.
     pub override_reason: Option<String>,
+    /// Spravato REMS question: without the 2-hour minimum, when would the patient have
+    /// been ready to leave (minutes from the start of administration)?
+    pub rems_ready_to_leave_minutes: Option<u32>,
 }
 
 /// The stored discharge (`dosing_sessions.discharge`).
@@ -1109,6 +1112,8 @@ pub struct StoredDischarge {
     pub decision: serde_json::Value,
     pub ready: bool,
     pub override_reason: Option<String>,
+    #[serde(default)]
+    pub rems_ready_to_leave_minutes: Option<u32>,
 }
 
 /// Discharges the patient: refused until every §4.5 criterion holds (DC-001..004), or a
@@ -1193,6 +1198,7 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, i
         decision: serde_json::to_value(&decision).map_err(internal)?,
         ready,
         override_reason: if ready { None } else { override_reason },
+        rems_ready_to_leave_minutes: input.rems_ready_to_leave_minutes,
     };
     tx.record_discharge(session, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now)
         .await
@@ -1334,4 +1340,145 @@ pub async fn record_intervention(store: &dyn Store, ctx: &Ctx, session: DosingSe
     }
     let event = kat_core::monitoring::InterventionEvent { at, trigger_rule, trigger_value, action, drug, response, session_stopped };
     save_event(store, ctx, &s, by, "intervention", at, serde_json::to_string(&event).map_err(internal)?).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Spravato REMS Patient Monitoring Form (§4.1)
+// ---------------------------------------------------------------------------------------
+
+/// The REMS Patient Monitoring Form filled from the session record. `missing` names
+/// what the record lacks; the form is complete when it is empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemsForm {
+    pub session_id: DosingSessionId,
+    pub patient: String,
+    pub treatment_date: Option<Timestamp>,
+    /// Due 7 days after the treatment date.
+    pub due: Option<Timestamp>,
+    pub submitted: Option<Timestamp>,
+    pub first_treatment_enrolled: Option<bool>,
+    pub concomitant: Vec<String>,
+    pub monitored_by: Vec<String>,
+    pub dose_mg: u32,
+    pub lots: Vec<String>,
+    pub duration_minutes: Option<i64>,
+    pub ready_to_leave_minutes: Option<u32>,
+    pub vitals_ok_before: Option<bool>,
+    pub vitals_ok_at_completion: Option<bool>,
+    pub bp_before: Option<String>,
+    pub bp_40_min: Option<String>,
+    pub bp_completion: Option<String>,
+    pub sedation: bool,
+    pub respiratory_depression: bool,
+    pub serious_adverse_events: Vec<String>,
+    pub missing: Vec<&'static str>,
+}
+
+fn bp_text(r: &Reading) -> Option<String> {
+    r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic()))
+}
+
+/// Fills the form from the session (esketamine sessions only).
+pub fn rems_form(v: &SessionView) -> RemsForm {
+    let admins: Vec<AdministrationInput> = v.administrations.iter().filter_map(|a| serde_json::from_str(&a.content).ok()).collect();
+    let devices: Vec<(&AdministrationInput, Timestamp)> =
+        admins.iter().zip(v.administrations.iter().map(|a| a.at)).filter(|(i, _)| i.kind == "device").collect();
+    let first = devices.first().map(|(_, t)| *t);
+    let gate: Option<StoredGate> = v.session.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
+    let checklist: Option<GateChecklist> = gate.as_ref().and_then(|g| serde_json::from_value(g.checklist.clone()).ok());
+    let discharge: Option<StoredDischarge> = v.session.discharge.as_deref().and_then(|d| serde_json::from_str(d).ok());
+    let mut lots: Vec<String> = devices.iter().map(|(i, _)| i.lot.clone()).filter(|l| !l.is_empty()).collect();
+    lots.dedup();
+    let mut monitored_by: Vec<String> = devices.iter().map(|(i, _)| i.monitored_by.clone()).filter(|l| !l.is_empty()).collect();
+    monitored_by.dedup();
+    let bp_40 = first.and_then(|f| {
+        let target = f + jiff::SignedDuration::from_mins(40);
+        v.vitals
+            .iter()
+            .filter(|(_, r)| r.blood_pressure.is_some())
+            .min_by_key(|(_, r)| (r.at.as_second() - target.as_second()).abs())
+            .filter(|(_, r)| (r.at.as_second() - target.as_second()).abs() <= 15 * 60)
+            .and_then(|(_, r)| bp_text(r))
+    });
+    let bp_completion = v.vitals.iter().rev().find_map(|(_, r)| bp_text(r));
+    let serious_adverse_events = v
+        .events
+        .iter()
+        .filter(|e| e.kind == "adverse_event")
+        .filter_map(|e| serde_json::from_str::<kat_core::monitoring::adverse::AdverseEvent>(&e.content).ok())
+        .filter(|ae| ae.is_serious())
+        .map(|ae| format!("{} (grade {})", ae.term, ae.grade.get()))
+        .collect();
+    let mut form = RemsForm {
+        session_id: v.session.id,
+        patient: v.patient_label.clone(),
+        treatment_date: first,
+        due: first.map(|t| t + jiff::SignedDuration::from_hours(24 * 7)),
+        submitted: v.events.iter().find(|e| e.kind == "rems_submitted").map(|e| e.at),
+        first_treatment_enrolled: checklist.as_ref().and_then(|c| c.rems_patient_enrolled),
+        concomitant: checklist.as_ref().map(|c| c.interactions.iter().map(|i| format!("{} ({})", i.message, i.rule)).collect()).unwrap_or_default(),
+        monitored_by,
+        dose_mg: 28 * u32::try_from(devices.len()).unwrap_or(0),
+        lots,
+        duration_minutes: first.zip(v.session.discharged_at).map(|(f, d)| (d.as_second() - f.as_second()) / 60),
+        ready_to_leave_minutes: discharge.as_ref().and_then(|d| d.rems_ready_to_leave_minutes),
+        vitals_ok_before: v.session.gate_outcome.as_deref().map(|o| o == "proceed"),
+        vitals_ok_at_completion: discharge.as_ref().map(|d| d.ready),
+        bp_before: checklist.as_ref().and_then(|c| c.blood_pressure).map(|b| format!("{}/{}", b.systolic(), b.diastolic())),
+        bp_40_min: bp_40,
+        bp_completion,
+        sedation: v.vitals.iter().any(|(_, r)| r.moaas.is_some_and(|m| m.get() < 5)),
+        respiratory_depression: v.alarms.iter().any(|a| a.rule == "ALM-001" || a.rule == "ALM-004"),
+        serious_adverse_events,
+        missing: Vec::new(),
+    };
+    let mut missing = Vec::new();
+    if form.treatment_date.is_none() { missing.push("treatment date (no device recorded)"); }
+    if form.lots.is_empty() { missing.push("lot number"); }
+    if form.monitored_by.is_empty() { missing.push("healthcare provider conducting monitoring"); }
+    if form.duration_minutes.is_none() { missing.push("treatment duration (not discharged)"); }
+    if form.ready_to_leave_minutes.is_none() { missing.push("when the patient would have been ready to leave"); }
+    if form.bp_before.is_none() { missing.push("BP before administration"); }
+    if form.bp_40_min.is_none() { missing.push("BP 40 minutes after administration"); }
+    if form.bp_completion.is_none() { missing.push("BP before session completion"); }
+    if form.first_treatment_enrolled.is_none() { missing.push("REMS enrolment (DAY-001)"); }
+    form.missing = missing;
+    form
+}
+
+/// One esketamine session's REMS form (audited read).
+pub async fn rems(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<RemsForm> {
+    let v = self::session(store, ctx, session).await?;
+    if !v.route().is_esketamine() {
+        return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
+    }
+    Ok(rems_form(&v))
+}
+
+/// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
+pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<RemsForm>> {
+    require(store, ctx, Permission::DosingSessionRead, "rems_form", None, None, AuditAction::List).await?;
+    let mut tx = store.begin().await?;
+    let sessions = tx.dosing_sessions_by_route(&route_str(Route::IntranasalEsketamine)).await?;
+    let mut out = Vec::new();
+    for s in sessions {
+        let v = load_view(&mut tx, s, ctx.now).await?;
+        tx.append_audit(&ctx.audit(AuditAction::List, "rems_form", Some(v.session.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
+            .await?;
+        out.push(rems_form(&v));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Marks the session's REMS form as submitted (once).
+pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<()> {
+    let (s, by) = session_for_write(store, ctx, session, "rems_form").await?;
+    let mut tx = store.begin().await?;
+    if tx.session_events_for_session(session).await?.iter().any(|e| e.kind == "rems_submitted") {
+        return Err(AppError::Conflict("the REMS form is already marked submitted".into()));
+    }
+    drop(tx);
+    save_event(store, ctx, &s, by, "rems_submitted", ctx.now, "{}".into()).await?;
+    Ok(())
 }

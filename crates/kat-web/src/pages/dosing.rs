@@ -28,6 +28,9 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}/live", get(live))
         .route("/sessions/{id}/vitals", post(add_vitals))
         .route("/session-alarms/{id}/acknowledge", post(acknowledge))
+        .route("/rems", get(rems_worklist))
+        .route("/sessions/{id}/rems", get(rems_form))
+        .route("/sessions/{id}/rems/submitted", post(rems_submitted))
 }
 
 pub struct AlarmView {
@@ -271,4 +274,90 @@ pub async fn floor(State(state): State<AppState>, staff: Staff) -> Result<Respon
 pub async fn floor_live(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
     let sessions = floor_views(&state, &staff).await?;
     Ok(render(&FloorLive { sessions }))
+}
+
+pub struct RemsView {
+    pub session_id: String,
+    pub patient: String,
+    pub treatment_date: String,
+    pub due: String,
+    pub overdue: bool,
+    pub submitted: Option<String>,
+    pub rows: Vec<(&'static str, String)>,
+    pub missing: Vec<&'static str>,
+}
+
+fn yn(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "Yes".into(),
+        Some(false) => "No".into(),
+        None => "not recorded".into(),
+    }
+}
+
+fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone) -> RemsView {
+    let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "not recorded".into());
+    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join("; ") };
+    RemsView {
+        session_id: f.session_id.to_string(),
+        patient: f.patient.clone(),
+        treatment_date: f.treatment_date.map(|t| local_time(t, tz)).unwrap_or_else(|| "–".into()),
+        due: f.due.map(|t| local_time(t, tz)).unwrap_or_else(|| "–".into()),
+        overdue: f.submitted.is_none() && f.due.is_some_and(|d| d < now),
+        submitted: f.submitted.map(|t| local_time(t, tz)),
+        rows: vec![
+            ("Patient enrolled in the REMS (first treatment)", yn(f.first_treatment_enrolled)),
+            ("Concomitant medicines that may cause sedation or BP change", list(&f.concomitant)),
+            ("Healthcare provider conducting monitoring", list(&f.monitored_by)),
+            ("Treatment date", f.treatment_date.map(|t| local_time(t, tz)).unwrap_or_else(|| "not recorded".into())),
+            ("Dose administered", format!("{} mg", f.dose_mg)),
+            ("Lot number", list(&f.lots)),
+            ("Treatment duration (1st device to completion of monitoring)", f.duration_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into())),
+            ("Without the 2-hour minimum, ready to leave after", f.ready_to_leave_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into())),
+            ("Vital signs acceptable before administration", yn(f.vitals_ok_before)),
+            ("Vital signs acceptable before session completion", yn(f.vitals_ok_at_completion)),
+            ("BP before administration (mm[Hg])", or(&f.bp_before)),
+            ("BP 40 minutes after administration (mm[Hg])", or(&f.bp_40_min)),
+            ("BP before session completion (mm[Hg])", or(&f.bp_completion)),
+            ("Sedation (MOAA/S below 5)", if f.sedation { "Yes".into() } else { "No".into() }),
+            ("Respiratory depression (SpO2 or respiration alarm)", if f.respiratory_depression { "Yes".into() } else { "No".into() }),
+            ("Serious adverse events", list(&f.serious_adverse_events)),
+        ],
+        missing: f.missing.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dosing/rems_worklist.html")]
+struct RemsWorklistPage {
+    layout: Layout,
+    forms: Vec<RemsView>,
+}
+
+#[derive(Template)]
+#[template(path = "dosing/rems_form.html")]
+struct RemsFormPage {
+    layout: Layout,
+    form: RemsView,
+}
+
+pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let tz = &state.config.time_zone;
+    Ok(render(&RemsWorklistPage {
+        layout: Layout::new(&state, Some(&staff.principal), "rems"),
+        forms: forms.iter().map(|f| rems_view(f, staff.ctx.now, tz)).collect(),
+    }))
+}
+
+pub async fn rems_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let f = uc::rems(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    Ok(render(&RemsFormPage { layout: Layout::new(&state, Some(&staff.principal), "rems"), form: rems_view(&f, staff.ctx.now, &state.config.time_zone) }))
+}
+
+pub async fn rems_submitted(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    Ok(Redirect::to("/rems").into_response())
 }

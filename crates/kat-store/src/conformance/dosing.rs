@@ -148,6 +148,25 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     assert_eq!((acked.acknowledged_by, acked.acknowledged_at, acked.action_taken.as_deref()), (Some(pres.id), Some(t0() + 12.minutes()), Some("paused")));
     assert!(tx.unacknowledged_alarms().await.unwrap().is_empty());
 
+    // Session events (adverse events, interventions, REMS submitted), by time.
+    for (kind, minutes) in [("intervention", 14), ("adverse_event", 11)] {
+        tx.insert_session_event(&SessionEventRecord {
+            id: Uuid::now_v7(),
+            session_id: session.id,
+            kind: kind.into(),
+            content: "{}".into(),
+            at: t0() + minutes.minutes(),
+            recorded_by: pres.id,
+            recorded_at: t0() + 15.minutes(),
+        })
+        .await
+        .unwrap();
+    }
+    let kinds: Vec<String> = tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["adverse_event", "intervention"]);
+    assert_eq!(tx.dosing_sessions_by_route("iv_infusion").await.unwrap().len(), 1);
+    assert!(tx.dosing_sessions_by_route("intranasal_esketamine").await.unwrap().is_empty());
+
     // Discharge once; then no more administrations.
     tx.record_discharge(session.id, "{}", pres.id, t0() + 2.hours()).await.unwrap();
     let err = tx.record_discharge(session.id, "{}", pres.id, t0()).await.unwrap_err();

@@ -453,6 +453,11 @@ async fn demo_dosing(db: Db) {
     routes.sort();
     assert_eq!(routes, ["intramuscular", "intranasal_esketamine", "iv_infusion", "subcutaneous", "sublingual_oral"]);
     drop(tx);
+    // The demo esketamine session yields a complete REMS form.
+    let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app)).await.unwrap();
+    assert_eq!(forms.len(), 1);
+    assert!(forms[0].missing.is_empty(), "{:?}", forms[0].missing);
+    assert_eq!(forms[0].dose_mg, 56);
     app.stop().await;
 }
 on_both_databases!(demo_has_completed_sessions_of_every_route_and_one_in_progress, demo_dosing);

@@ -177,6 +177,8 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: 
             escort_present: Some(true),
             written_instructions_given: Some(true),
             clinician_judges_stable: Some(true),
+            // The REMS evaluation question (esketamine only).
+            rems_ready_to_leave_minutes: (case.kind == "device").then_some(100),
             ..DischargeInputForm::default()
         };
         uc::discharge(store, &n(end)?, sid, &all_met).await.map_err(e("discharge"))?;

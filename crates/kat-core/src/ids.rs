@@ -94,3 +94,23 @@ id_type!(
     /// A planned session or appointment of a patient's program.
     PlannedSessionId
 );
+id_type!(
+    /// A signed (or draft) treatment plan for a course of ketamine or esketamine.
+    TreatmentPlanId
+);
+id_type!(
+    /// One dosing session of a treatment plan.
+    DosingSessionId
+);
+id_type!(
+    /// One administration event of a dosing session (a device, an infusion step).
+    AdministrationId
+);
+id_type!(
+    /// One vital-sign reading of a dosing session.
+    VitalId
+);
+id_type!(
+    /// One alarm raised by a vital-sign reading.
+    SessionAlarmId
+);

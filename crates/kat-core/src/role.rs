@@ -59,10 +59,20 @@ pub enum Permission {
     CareTeamManage,
     /// See the schedule of planned sessions (names and kinds, no clinical content).
     ScheduleRead,
+    /// Draft a treatment plan (prescribers).
+    TreatmentPlanWrite,
+    /// Sign a treatment plan (prescribers).
+    TreatmentPlanSign,
+    /// Run a dosing session: gate, administration, vitals, alarms (nurses, prescribers).
+    DosingSessionRun,
+    /// Read treatment plans, dosing sessions and the floor board (clinicians).
+    DosingSessionRead,
+    /// Override a refused discharge or a gate that needs a prescriber (prescribers).
+    DischargeOverride,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 24] = [
         Permission::PatientRead,
         Permission::PatientCreate,
         Permission::PatientUpdate,
@@ -82,6 +92,11 @@ impl Permission {
         Permission::CarePlanWrite,
         Permission::CareTeamManage,
         Permission::ScheduleRead,
+        Permission::TreatmentPlanWrite,
+        Permission::TreatmentPlanSign,
+        Permission::DosingSessionRun,
+        Permission::DosingSessionRead,
+        Permission::DischargeOverride,
     ];
 }
 
@@ -117,6 +132,9 @@ impl Role {
             ProcessNoteWrite => self == Role::Therapist,
             CareTeamManage => matches!(self, Role::Admin | Role::Prescriber),
             ScheduleRead => self.is_clinical() || self == Role::FrontDesk,
+            TreatmentPlanWrite | TreatmentPlanSign | DischargeOverride => self == Role::Prescriber,
+            DosingSessionRun => matches!(self, Role::Nurse | Role::Prescriber),
+            DosingSessionRead => self.is_clinical(),
         }
     }
 
@@ -211,6 +229,11 @@ mod tests {
             (CarePlanWrite, false, true, false, true, false),
             (CareTeamManage, true, true, false, false, false),
             (ScheduleRead, false, true, true, true, true),
+            (TreatmentPlanWrite, false, true, false, false, false),
+            (TreatmentPlanSign, false, true, false, false, false),
+            (DosingSessionRun, false, true, true, false, false),
+            (DosingSessionRead, false, true, true, true, false),
+            (DischargeOverride, false, true, false, false, false),
         ];
         for (p, a, pr, n, t, f) in matrix {
             for (role, expected) in [(Admin, a), (Prescriber, pr), (Nurse, n), (Therapist, t), (FrontDesk, f)] {

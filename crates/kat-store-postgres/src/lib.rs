@@ -23,6 +23,7 @@ pub mod testing;
 
 mod intake;
 mod measures;
+mod dosing;
 mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 mod intake;
 mod measures;
+mod dosing;
 mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -13,6 +13,8 @@ use kat_core::role::Role;
 use kat_core::user::{AccountKind, Username};
 use uuid::Uuid;
 
+mod dosing;
+pub use dosing::*;
 mod measures;
 pub use measures::*;
 mod therapy;
@@ -45,7 +47,8 @@ macro_rules! conformance_suite {
             therapy_notes_lock_when_signed,
             process_notes_keep_their_readers,
             safety_plan_versions_and_one_time_links,
-            care_team_and_planned_sessions
+            care_team_and_planned_sessions,
+            dosing_gate_before_administration_and_alarms_once
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -10,12 +10,14 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod dosing;
 pub mod intake;
 pub mod measures;
 mod records;
 pub mod rows;
 pub mod therapy;
 
+pub use dosing::DosingRepo;
 pub use intake::IntakeRepo;
 pub use measures::MeasureRepo;
 pub use records::*;
@@ -88,7 +90,7 @@ pub trait Store: Send + Sync + 'static {
 /// drop it and report the error; do not go on using it.
 #[async_trait]
 pub trait Tx:
-    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + MeasureRepo + TherapyStore
+    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + MeasureRepo + TherapyStore + DosingRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

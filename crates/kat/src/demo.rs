@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 #[path = "demo/demo_measures.rs"]
 mod demo_measures;
+#[path = "demo/demo_dosing.rs"]
+mod demo_dosing;
 
 /// Demo logins: (username, role, display name, password).
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
@@ -83,11 +85,12 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
     }
     seed_intakes(store, &ctx, &registered).await?;
     let nurse = nurse.context("demo nurse account")?;
-    let nurse_ctx = Ctx::new(Actor::User(nurse), "demo".into(), None, now, tz);
+    let nurse_ctx = Ctx::new(Actor::User(nurse.clone()), "demo".into(), None, now, tz);
     demo_measures::seed(store, &nurse_ctx, tz, &registered).await?;
     crate::demo_therapy::seed_programs(store, now, tz, &accounts, &registered[..4])
         .await
         .map_err(|e| anyhow::anyhow!("demo therapy programs: {e}"))?;
+    demo_dosing::seed(store, now, tz, &prescriber, &nurse, &registered).await?;
     let mut tx = store.begin().await?;
     tx.set_meta("demo", "true").await?;
     tx.commit().await.context("marking the demo clinic")?;

@@ -7,6 +7,7 @@
 //! [`discharge::discharge_decision`] at the end (§4.5). Every threshold the spec tags
 //! \[U\] or \[P\] is a policy value with the spec's default.
 
+pub mod adverse;
 pub mod alarms;
 pub mod discharge;
 pub mod gate;

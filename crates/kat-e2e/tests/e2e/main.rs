@@ -11,3 +11,4 @@ mod support;
 mod intake;
 mod measures;
 mod therapy;
+mod dosing;

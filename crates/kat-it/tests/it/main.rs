@@ -5,6 +5,7 @@ mod api;
 mod audit;
 mod auth;
 mod cli;
+mod dosing;
 mod health;
 mod pages;
 mod sessions;

@@ -5,6 +5,7 @@
 //! with a signed-in page session. Errors are `application/problem+json`.
 
 mod audit;
+mod dosing;
 mod intake;
 mod measures;
 mod patients;
@@ -37,7 +38,8 @@ use utoipa_axum::routes;
         (name = "audit", description = "The append-only audit log (admins)"),
         (name = "intake", description = "Intake answers, eligibility screening (clinical.md §1) and the prescriber's decision"),
         (name = "measures", description = "Rating-scale responses, self-report links and urgent safety alerts"),
-        (name = "therapy", description = "Psychotherapy: notes, process notes, safety plan, care team, program, timeline, worklist")
+        (name = "therapy", description = "Psychotherapy: notes, process notes, safety plan, care team, program, timeline, worklist"),
+        (name = "dosing", description = "Treatment plans and dosing sessions: pre-dose gate, administrations, vitals and alarms, discharge (clinical.md §2-§4)")
     )
 )]
 struct ApiDoc;
@@ -74,6 +76,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(therapy::program, therapy::plan_program))
         .routes(routes!(therapy::timeline))
         .routes(routes!(therapy::worklist))
+        .routes(routes!(dosing::create_plan, dosing::list_plans))
+        .routes(routes!(dosing::sign_plan))
+        .routes(routes!(dosing::open_session))
+        .routes(routes!(dosing::read_session))
+        .routes(routes!(dosing::gate))
+        .routes(routes!(dosing::administer))
+        .routes(routes!(dosing::vitals))
+        .routes(routes!(dosing::acknowledge))
+        .routes(routes!(dosing::discharge))
+        .routes(routes!(dosing::floor))
+        .routes(routes!(dosing::adverse_event))
+        .routes(routes!(dosing::intervention))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

@@ -6,6 +6,7 @@
 
 pub mod audit_log;
 pub mod auth;
+pub mod dosing;
 pub mod intake;
 pub mod measures;
 pub mod patients;

@@ -4,6 +4,7 @@
 
 mod admin;
 pub use admin::parse_audit_filter;
+mod dosing;
 mod home;
 mod intake;
 mod login;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/policy", get(intake::policy).post(intake::save_policy))
         .route("/eligibility/rules", get(intake::rules))
         .merge(measures::router())
+        .merge(dosing::router())
         .route("/worklist", get(therapy::worklist))
         .route("/patients/{id}/therapy", get(therapy::overview))
         .route("/patients/{id}/timeline", get(therapy::timeline))

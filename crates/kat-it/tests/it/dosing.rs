@@ -1,0 +1,496 @@
+//! Treatment plans and dosing sessions over HTTP, on both databases: a plan needs an
+//! accepted, current eligibility decision and a prescriber's signature; no administration
+//! before the pre-dose gate (use case and store); every alarm-worthy value raises its
+//! alarm exactly once and it stays until acknowledged; discharge refused before the
+//! minimum observation time without a prescriber override; roles and audit.
+
+use crate::support::{create_patient, ada, expect_problem, problem_fields, staff_with_token};
+use jiff::SignedDuration;
+use jiff::tz::TimeZone;
+use kat_core::audit::AuditFilter;
+use kat_core::eligibility::answers::example_complete_answers;
+use kat_core::ids::{AdministrationId, DosingSessionId, PatientId};
+use kat_core::role::Role;
+use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
+use kat_store::dosing::{AdministrationRecord, dosing_constraints};
+use serde_json::{Map, Value, json};
+
+fn manual() -> Options {
+    Options { manual_clock: Some("2026-03-10T14:00:00Z".parse().unwrap()), ..Options::default() }
+}
+
+async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
+    let mut r = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    r.send().await.unwrap()
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+    send(app, reqwest::Method::POST, path, token, Some(body)).await
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> Value {
+    let r = send(app, reqwest::Method::GET, path, token, None).await;
+    assert_eq!(r.status(), 200, "GET {path}");
+    r.json().await.unwrap()
+}
+
+/// A patient with a complete intake and a signed acceptance.
+async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
+    let p = create_patient(app, prescriber, &ada()).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    let a = example_complete_answers(today);
+    let answers: Map<String, Value> = a.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    let r = send(app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), prescriber, Some(json!({"answers": answers, "complete": true}))).await;
+    assert_eq!(r.status(), 200);
+    let e = get(app, &format!("/api/v1/patients/{id}/eligibility"), prescriber).await;
+    let reasons: Map<String, Value> = e["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "prescriber_review")
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), json!("reviewed")))
+        .collect();
+    let r = post(app, &format!("/api/v1/patients/{id}/eligibility/decision"), prescriber, json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    id
+}
+
+fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    json!({
+        "indication": "Treatment-resistant depression",
+        "route": "iv_infusion",
+        "protocol": "iv_single_standard",
+        "product": "Ketamine HCl 50 mg/mL vial",
+        "course_sessions": 6,
+        "endpoint": "PHQ-9 response (50% reduction) or remission",
+        "reassessment": "Face-to-face review after session 3 and 6",
+        "maintenance": "Booster by interval plan after reassessment",
+        "dose_style": "per_kg",
+        "dose_mg_per_kg": mg_per_kg,
+        "weight_kg": 80,
+        "weight_measured_on": today.to_string(),
+        "concentration_mg_per_ml": 50,
+        "infusion_minutes": 40,
+        "first_session": today.to_string(),
+        "interval_days": 3
+    })
+}
+
+fn passing_gate(app: &TestApp, route: &str, systolic: u16) -> Value {
+    let now = app.now();
+    let today = now.to_zoned(TimeZone::UTC).date();
+    let esk = route == "intranasal_esketamine";
+    let mut c = json!({
+        "route": route,
+        "dose_is_weight_based": !esk,
+        "last_solid": {"at": (now - SignedDuration::from_hours(10)).to_string(), "kind": "fatty_or_meat"},
+        "last_clear_liquid": (now - SignedDuration::from_hours(3)).to_string(),
+        "blood_pressure": {"systolic": systolic, "diastolic": 80},
+        "hypertensive_symptoms": false,
+        "heart_rate": 72,
+        "new_irregular_rhythm": false,
+        "escort_confirmed": true,
+        "no_driving_instruction_given": true,
+        "intoxicated_or_in_withdrawal": false,
+        "substance_use": "none_within_window",
+        "childbearing_potential": false,
+        "medication_changes_reviewed": true,
+        "new_psychotic_or_manic_symptoms": false,
+        "suicide_screen": "negative",
+        "weight_measured_on": today.to_string()
+    });
+    if esk {
+        for k in ["rems_patient_enrolled", "rems_setting_certified", "prescriber_onsite", "pulse_oximeter_available"] {
+            c[k] = json!(true);
+        }
+        c["nasal_medication"] = json!("none_today");
+        c["nasal_congestion"] = json!(false);
+    }
+    json!({"checklist": c})
+}
+
+fn dose_event(kind: &str) -> Value {
+    json!({
+        "kind": kind, "administered_by": "RN Nurse", "monitored_by": "RN Nurse",
+        "product": "Ketamine HCl 50 mg/mL", "concentration_mg_per_ml": 50, "lot": "L123",
+        "expiry": "2099-12-31", "dose_mg": 40, "rate_ml_per_h": 2.4
+    })
+}
+
+async fn whole_iv_session(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (prescriber, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    let (_nurse, _, nt) = staff_with_token(&app, "nurse", Role::Nurse).await;
+    let (_, _, tt) = staff_with_token(&app, "ther", Role::Therapist).await;
+    let (_, _, ft) = staff_with_token(&app, "desk", Role::FrontDesk).await;
+
+    // No eligibility decision yet: no plan.
+    let p = create_patient(&app, &pt, &ada()).await;
+    let unscreened = p["id"].as_str().unwrap();
+    let r = post(&app, &format!("/api/v1/patients/{unscreened}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await;
+    expect_problem(r, 409).await;
+
+    let id = eligible_patient(&app, &pt).await;
+    let plans = format!("/api/v1/patients/{id}/treatment-plans");
+    // Only prescribers plan.
+    expect_problem(post(&app, &plans, &nt, iv_plan(&app, "0.5")).await, 403).await;
+    // Per-field errors.
+    let p = expect_problem(post(&app, &plans, &pt, json!({"route": "iv_infusion"})).await, 422).await;
+    let fields = problem_fields(&p);
+    for f in ["indication", "protocol", "endpoint", "course_sessions", "dose_style"] {
+        assert!(fields.contains(&f.to_string()), "{f}: {p}");
+    }
+    // A warning (above 0.75 mg/kg, DOSE-IV-002) needs a reason.
+    let p = expect_problem(post(&app, &plans, &pt, iv_plan(&app, "0.9")).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["warning_reason"], "{p}");
+    // A hard limit (above 1.0 mg/kg) needs a medical director.
+    let mut hard = iv_plan(&app, "1.2");
+    hard["warning_reason"] = json!("x");
+    hard["override_reason"] = json!("x");
+    let p = expect_problem(post(&app, &plans, &pt, hard).await, 422).await;
+    assert!(problem_fields(&p).contains(&"override_reason".to_string()), "{p}");
+
+    let r = post(&app, &plans, &pt, iv_plan(&app, "0.5")).await;
+    assert_eq!(r.status(), 201);
+    let plan: Value = r.json().await.unwrap();
+    assert_eq!(plan["signed"], false);
+    let dose = &plan["content"]["dose"];
+    assert_eq!(dose["mg"], 40.0, "{plan}");
+    assert_eq!(dose["mg_per_kg"], 0.5);
+    assert_eq!(dose["stock_ml"], 0.8);
+    assert_eq!(dose["diluted_ml"], 1.6);
+    assert_eq!(dose["rate_ml_per_h"], 2.4);
+    assert_eq!(plan["content"]["schedule"].as_array().unwrap().len(), 6);
+    let plan_id = plan["id"].as_str().unwrap();
+
+    // A session needs a signed plan; only prescribers sign.
+    let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
+    expect_problem(post(&app, &open, &nt, json!({})).await, 409).await;
+    expect_problem(post(&app, &format!("{plans}/{plan_id}/sign"), &nt, json!({})).await, 403).await;
+    let r = post(&app, &format!("{plans}/{plan_id}/sign"), &pt, json!({})).await;
+    assert_eq!(r.status(), 200);
+    expect_problem(post(&app, &format!("{plans}/{plan_id}/sign"), &pt, json!({})).await, 409).await;
+
+    // Therapists read but do not run sessions.
+    expect_problem(post(&app, &open, &tt, json!({})).await, 403).await;
+    let r = post(&app, &open, &nt, json!({})).await;
+    assert_eq!(r.status(), 201);
+    let session: Value = r.json().await.unwrap();
+    let sid = session["id"].as_str().unwrap().to_string();
+    let s = format!("/api/v1/sessions/{sid}");
+
+    // No administration before the gate: the use case refuses…
+    expect_problem(post(&app, &format!("{s}/administrations"), &nt, dose_event("infusion_start")).await, 409).await;
+    // …and so does the store, whatever the caller.
+    let mut tx = app.store.begin().await.unwrap();
+    let err = tx
+        .insert_administration(&AdministrationRecord {
+            id: AdministrationId::from_uuid(uuid::Uuid::now_v7()),
+            session_id: sid.parse::<DosingSessionId>().unwrap(),
+            content: "{}".into(),
+            recorded_by: prescriber.id,
+            at: app.now(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict_on(dosing_constraints::DOSE_ADMINISTRATIONS_GATE_PASSED), "{err:?}");
+    drop(tx);
+
+    // A raised pre-dose BP (150/80, BP-006 caution tier) needs a prescriber's override.
+    let p = expect_problem(post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 150)).await, 422).await;
+    assert!(problem_fields(&p).contains(&"override_reason".to_string()), "{p}");
+    let r = post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    // Passed: it cannot be run again.
+    expect_problem(post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await, 409).await;
+
+    // Administration: lot and expiry are required.
+    let mut bad = dose_event("infusion_start");
+    bad["lot"] = json!("");
+    bad["expiry"] = json!("2001-01-01");
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, bad).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["lot", "expiry"]);
+    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, dose_event("infusion_start")).await.status(), 201);
+
+    // Vitals from a device: 182/95 raises ALM-002 exactly once.
+    app.advance(SignedDuration::from_mins(10));
+    let r = post(&app, &format!("{s}/vitals"), &nt, json!({"systolic": 182, "diastolic": 95, "heart_rate": 88, "spo2": 97, "device_id": "monitor-3"})).await;
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    let alarms = v["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 1, "{v}");
+    assert_eq!(alarms[0]["rule"], "ALM-002");
+    assert!(!alarms[0]["action"].as_str().unwrap().is_empty());
+    let alarm_id = alarms[0]["id"].as_str().unwrap().to_string();
+    // A normal reading raises nothing; the alarm stays.
+    let r = post(&app, &format!("{s}/vitals"), &nt, json!({"systolic": 130, "diastolic": 80, "heart_rate": 80, "spo2": 98})).await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["alarms"].as_array().unwrap().len(), 0);
+    // Invalid values: per-field errors.
+    let p = expect_problem(post(&app, &format!("{s}/vitals"), &nt, json!({"spo2": 140, "heart_rate": "fast"})).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["heart_rate", "spo2"]);
+
+    let view = get(&app, &s, &tt).await;
+    assert_eq!(view["alarms"].as_array().unwrap().len(), 1);
+    assert!(view["next_check_at"].is_string(), "{view}");
+    let board = get(&app, "/api/v1/floor-board", &nt).await;
+    assert_eq!(board[0]["alarms"][0]["id"], alarm_id.as_str());
+    let r = send(&app, reqwest::Method::GET, "/api/v1/floor-board", &ft, None).await;
+    assert_eq!(r.status(), 403);
+
+    // Acknowledge: the action is required; once only.
+    let ack = format!("/api/v1/session-alarms/{alarm_id}/acknowledge");
+    expect_problem(post(&app, &ack, &nt, json!({"action": " "})).await, 422).await;
+    let r = post(&app, &ack, &nt, json!({"action": "Infusion paused, BP rechecked in 5 min: 150/88"})).await;
+    assert_eq!(r.status(), 200);
+    expect_problem(post(&app, &ack, &nt, json!({"action": "again"})).await, 409).await;
+
+    // Infusion ends at 40 min; discharge before 60 min of observation is refused.
+    app.advance(SignedDuration::from_mins(30));
+    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, json!({"kind": "infusion_stop"})).await.status(), 201);
+    let all_met = json!({"aldrete_total": 10, "moaas": 5, "dissociation_resolved": true, "able_to_walk_safely": true,
+        "active_nausea": false, "suicidal_crisis": false, "escort_present": true, "written_instructions_given": true,
+        "clinician_judges_stable": true});
+    let p = expect_problem(post(&app, &format!("{s}/discharge"), &nt, all_met.clone()).await, 422).await;
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("DC-002"), "{p}");
+    // A nurse cannot override; a prescriber can, with a reason.
+    let mut over = all_met.clone();
+    over["override_reason"] = json!("Transport leaving; stable, escort present");
+    expect_problem(post(&app, &format!("{s}/discharge"), &nt, over.clone()).await, 422).await;
+    // After the minimum time with a normal reading, the nurse discharges without override.
+    app.advance(SignedDuration::from_mins(61));
+    let r = post(&app, &format!("{s}/vitals"), &nt, json!({"systolic": 124, "diastolic": 80, "heart_rate": 74, "spo2": 98, "respiratory_rate": 14, "moaas": 5, "on_supplemental_o2": "no"})).await;
+    assert_eq!(r.status(), 201);
+    let r = post(&app, &format!("{s}/discharge"), &nt, all_met.clone()).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    expect_problem(post(&app, &format!("{s}/discharge"), &pt, over).await, 409).await;
+    // Discharged: no more administrations.
+    expect_problem(post(&app, &format!("{s}/administrations"), &nt, dose_event("infusion_start")).await, 409).await;
+
+    // Every step is audited against the patient, refusals included.
+    let mut tx = app.store.begin().await.unwrap();
+    let entries = tx
+        .query_audit(&AuditFilter { user_id: None, patient_id: Some(id.parse::<PatientId>().unwrap()), from: None, to: None, before_seq: None, limit: 1000 })
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.entry.resource_type.as_str()).collect();
+    for k in ["treatment_plan", "dosing_session", "dosing_session_gate", "dose_administration", "session_vitals", "session_alarm", "dosing_session_discharge"] {
+        assert!(kinds.contains(&k), "{k} audited: {kinds:?}");
+    }
+    assert!(entries.iter().any(|e| e.entry.outcome == kat_core::audit::AuditOutcome::Denied));
+    drop(tx);
+    app.stop().await;
+}
+on_both_databases!(whole_iv_session_from_plan_to_discharge, whole_iv_session);
+
+async fn prescriber_override_and_esketamine_devices(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    let r = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
+        "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
+        "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
+        "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
+        "dose_style": "fixed", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
+    })).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let plan: Value = r.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let session: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    let s = format!("/api/v1/sessions/{}", session["id"].as_str().unwrap());
+    // 150/80 needs an override; the prescriber gives one.
+    let mut g = passing_gate(&app, "intranasal_esketamine", 150);
+    g["override_reason"] = json!("Known controlled hypertension; rechecked after rest");
+    let r = post(&app, &format!("{s}/gate"), &pt, g).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let gate: Value = r.json().await.unwrap();
+    assert_eq!(gate["outcome"], "override");
+    // Devices 5 minutes apart (DOSE-IN-001).
+    let dev = json!({"kind": "device", "administered_by": "patient (supervised)", "monitored_by": "Dr P",
+        "product": "Spravato 28 mg", "lot": "SPV1", "expiry": "2099-01-01", "dose_mg": 28});
+    assert_eq!(post(&app, &format!("{s}/administrations"), &pt, dev.clone()).await.status(), 201);
+    app.advance(SignedDuration::from_mins(2));
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &pt, dev.clone()).await, 422).await;
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("DOSE-IN-001"), "{p}");
+    app.advance(SignedDuration::from_mins(3));
+    assert_eq!(post(&app, &format!("{s}/administrations"), &pt, dev).await.status(), 201);
+    // BP 40 minutes after the first device (for the REMS form).
+    app.advance(SignedDuration::from_mins(35));
+    assert_eq!(post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 138, "diastolic": 86, "moaas": 5})).await.status(), 201);
+    // Discharge before 2 h (DC-001) needs the prescriber's override, which is recorded.
+    app.advance(SignedDuration::from_mins(5));
+    let r = post(&app, &format!("{s}/discharge"), &pt, json!({"override_reason": "Transferred to ED for unrelated injury", "rems_ready_to_leave_minutes": 90})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["ready"], false);
+    assert!(d["override_reason"].is_string());
+
+    // The REMS Patient Monitoring Form is filled from the record, due in 7 days.
+    app.add_staff("nurse.rems", Role::Nurse).await;
+    let web = app.client();
+    app.login(&web, "nurse.rems").await;
+    let sid = session["id"].as_str().unwrap();
+    let html = web.get(app.url(&format!("/sessions/{sid}/rems"))).send().await.unwrap().text().await.unwrap();
+    for expected in ["56 mg", "SPV1", "150/80", "138/86", "45 min", "90 min", "Dr P"] {
+        assert!(html.contains(expected), "{expected}: {html}");
+    }
+    assert!(!html.contains("The session record lacks"), "complete: {html}");
+    let list = web.get(app.url("/rems")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("Complete") && list.contains("2026-03-17"), "{list}");
+    let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let list = web.get(app.url("/rems")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("Submitted"), "{list}");
+    let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    app.stop().await;
+}
+on_both_databases!(esketamine_gate_override_device_spacing_and_discharge_override, prescriber_override_and_esketamine_devices);
+
+/// A signed IV plan, an open session with its gate passed and the infusion started;
+/// returns the session id.
+async fn running_iv_session(app: &TestApp, pt: &str) -> String {
+    let id = eligible_patient(app, pt).await;
+    let plan: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans"), pt, iv_plan(app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), pt, json!({})).await.status(), 200);
+    let session: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), pt, json!({})).await.json().await.unwrap();
+    let sid = session["id"].as_str().unwrap().to_string();
+    assert_eq!(post(app, &format!("/api/v1/sessions/{sid}/gate"), pt, passing_gate(app, "iv_infusion", 120)).await.status(), 200);
+    assert_eq!(post(app, &format!("/api/v1/sessions/{sid}/administrations"), pt, dose_event("infusion_start")).await.status(), 201);
+    sid
+}
+
+async fn session_and_floor_pages(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.floor", Role::Nurse).await;
+    app.add_staff("desk.floor", Role::FrontDesk).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "nurse.floor").await;
+    let page = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("40 mg (0.5 mg/kg × 80 kg"), "{html}");
+    assert!(html.contains("Next check at") || html.contains("Check due now"), "the timer shows");
+    assert!(html.contains("hx-trigger=\"every 5s\""));
+    assert!(!html.contains("style="), "no inline styles (CSP)");
+
+    // The nurse enters a high BP on the page: the alarm shows with its action.
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/vitals")))
+        .header("origin", &app.base_url)
+        .form(&[("systolic", "185"), ("diastolic", "100"), ("heart_rate", "90"), ("spo2", "97")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let live = web.get(app.url(&format!("/sessions/{sid}/live"))).send().await.unwrap().text().await.unwrap();
+    assert!(live.contains("sev-intervene") && live.contains("ALM-002") && live.contains("Pause or stop the infusion"), "{live}");
+    // A bad value re-renders the form with the message and saves nothing.
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/vitals")))
+        .header("origin", &app.base_url)
+        .form(&[("spo2", "140")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("spo2"));
+    let board = web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("ALM-002"), "{board}");
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    let alarm = view["alarms"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(view["alarms"].as_array().unwrap().len(), 1);
+
+    // Acknowledged from the floor board, it leaves the board and stays on the session.
+    let r = web
+        .post(app.url(&format!("/session-alarms/{alarm}/acknowledge")))
+        .header("origin", &app.base_url)
+        .form(&[("action", "Infusion paused; recheck 160/95"), ("session", &sid), ("back", "floor")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let board = web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap();
+    assert!(!board.contains("ALM-002"), "{board}");
+    let live = web.get(app.url(&format!("/sessions/{sid}/live"))).send().await.unwrap().text().await.unwrap();
+    assert!(live.contains("Acknowledged") && live.contains("Infusion paused"), "{live}");
+
+    // The front desk may not see the floor board.
+    let desk = app.client();
+    app.login(&desk, "desk.floor").await;
+    assert_eq!(desk.get(app.url("/floor")).send().await.unwrap().status(), 403);
+    app.stop().await;
+}
+on_both_databases!(session_page_and_floor_board_show_and_acknowledge_alarms, session_and_floor_pages);
+
+async fn demo_dosing(db: Db) {
+    let app = app_or_skip!(db);
+    kat::demo::seed(app.store.as_ref(), app.now(), &TimeZone::UTC).await.unwrap();
+    let mut tx = app.store.begin().await.unwrap();
+    let open = tx.open_dosing_sessions().await.unwrap();
+    assert_eq!(open.len(), 1, "one session in progress");
+    assert_eq!(open[0].route, "iv_infusion");
+    let alarms = tx.unacknowledged_alarms().await.unwrap();
+    assert!(alarms.iter().any(|a| a.rule == "ALM-002" && a.session_id == open[0].id), "{alarms:?}");
+    let mut routes = Vec::new();
+    for p in tx.patients_with_intake().await.unwrap() {
+        for s in tx.dosing_sessions_for_patient(p).await.unwrap() {
+            if s.discharged_at.is_some() {
+                routes.push(s.route.clone());
+            }
+        }
+    }
+    routes.sort();
+    assert_eq!(routes, ["intramuscular", "intranasal_esketamine", "iv_infusion", "subcutaneous", "sublingual_oral"]);
+    drop(tx);
+    // The demo esketamine session yields a complete REMS form.
+    let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app)).await.unwrap();
+    assert_eq!(forms.len(), 1);
+    assert!(forms[0].missing.is_empty(), "{:?}", forms[0].missing);
+    assert_eq!(forms[0].dose_mg, 56);
+    app.stop().await;
+}
+on_both_databases!(demo_has_completed_sessions_of_every_route_and_one_in_progress, demo_dosing);
+
+async fn adverse_events_and_interventions(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    let (_, _, tt) = staff_with_token(&app, "ther", Role::Therapist).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let s = format!("/api/v1/sessions/{sid}");
+    app.advance(SignedDuration::from_mins(12));
+    let v: Value = post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 190, "diastolic": 112})).await.json().await.unwrap();
+    let alarm = v["alarms"][0]["id"].as_str().unwrap().to_string();
+    // INT-005: the intervention names its trigger, action, drug, response.
+    let p = expect_problem(post(&app, &format!("{s}/interventions"), &pt, json!({"drug_name": "labetalol"})).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["trigger_value", "action", "response", "drug_name"], "{p}");
+    let r = post(&app, &format!("{s}/interventions"), &pt, json!({"alarm_id": alarm, "action": "Infusion stopped",
+        "drug_name": "labetalol", "drug_dose_mg": 10, "drug_route": "IV", "response": "BP 150/90 after 10 min", "session_stopped": "yes"})).await;
+    assert_eq!(r.status(), 201);
+    let i: Value = r.json().await.unwrap();
+    assert_eq!(i["event"]["trigger_rule"], "ALM-002");
+    assert_eq!(i["event"]["session_stopped"], true);
+    // §5: CTCAE term and grade with the rest.
+    let p = expect_problem(post(&app, &format!("{s}/adverse-events"), &pt, json!({"term": "Hypertension", "grade": 7})).await, 422).await;
+    assert!(problem_fields(&p).contains(&"grade".to_string()) && problem_fields(&p).contains(&"relatedness".to_string()), "{p}");
+    let onset = (app.now() - SignedDuration::from_mins(2)).to_string();
+    let r = post(&app, &format!("{s}/adverse-events"), &pt, json!({"term": "Hypertension", "catalogue": "AE-007", "grade": 2,
+        "onset": onset, "relatedness": "probable", "action_taken": "Infusion stopped; labetalol 10 mg IV", "outcome": "recovering"})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    expect_problem(post(&app, &format!("{s}/adverse-events"), &tt, json!({})).await, 403).await;
+    let view = get(&app, &s, &tt).await;
+    let kinds: Vec<&str> = view["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["adverse_event", "intervention"], "by time: the onset came first; {view}");
+    app.stop().await;
+}
+on_both_databases!(adverse_events_and_interventions_are_recorded_with_their_fields, adverse_events_and_interventions);

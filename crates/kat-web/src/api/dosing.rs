@@ -1,0 +1,508 @@
+//! `/api/v1` for dosing: treatment plans, dosing sessions (gate, administrations, vitals
+//! from a nurse or a device, alarms, discharge) and the floor board.
+
+use super::Caller;
+use crate::AppState;
+use crate::app::AppError;
+use crate::app::dosing as uc;
+use crate::error::{ApiError, Problem};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kat_core::FieldErrors;
+use kat_core::ids::{DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId};
+use kat_store::dosing::{AlarmRecord, DosingSessionRecord};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+fn invalid(field: &str, msg: &str) -> AppError {
+    AppError::Invalid(FieldErrors::single(field, msg))
+}
+
+/// The body as `T`; numbers at the top level are accepted for text fields.
+fn body<T: DeserializeOwned>(raw: Result<Json<Value>, JsonRejection>, numbers_as_text: bool) -> Result<T, AppError> {
+    let mut v = match raw {
+        Ok(Json(v @ Value::Object(_))) => v,
+        Ok(_) => return Err(invalid("body", "must be a JSON object")),
+        Err(r) => return Err(invalid("body", &r.body_text())),
+    };
+    if numbers_as_text && let Value::Object(m) = &mut v {
+        for value in m.values_mut() {
+            if let Value::Number(n) = value {
+                *value = Value::String(n.to_string());
+            }
+        }
+    }
+    serde_json::from_value(v).map_err(|e| invalid("body", &e.to_string()))
+}
+
+fn id<T: std::str::FromStr>(caller: &Caller, raw: &str, what: &'static str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| caller.fail(AppError::NotFound(what)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PlanDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    patient_id: String,
+    signed: bool,
+    #[schema(format = DateTime)]
+    signed_at: Option<String>,
+    content: uc::PlanContent,
+}
+
+impl From<&uc::PlanView> for PlanDto {
+    fn from(p: &uc::PlanView) -> Self {
+        Self {
+            id: p.record.id.to_string(),
+            patient_id: p.record.patient_id.to_string(),
+            signed: p.signed(),
+            signed_at: p.record.signed_at.map(|t| t.to_string()),
+            content: p.content.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlarmDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    session_id: String,
+    /// The spec rule (ALM-001..006).
+    rule: String,
+    kind: String,
+    /// `notify`, `intervene` or `emergency`.
+    severity: String,
+    /// The recommended action (§4.3/§4.4).
+    action: String,
+    #[schema(value_type = Object)]
+    value: Value,
+    #[schema(format = DateTime)]
+    raised_at: String,
+    #[schema(format = DateTime)]
+    acknowledged_at: Option<String>,
+    action_taken: Option<String>,
+}
+
+impl From<&AlarmRecord> for AlarmDto {
+    fn from(a: &AlarmRecord) -> Self {
+        let content: Value = serde_json::from_str(&a.content).unwrap_or(Value::Null);
+        Self {
+            id: a.id.to_string(),
+            session_id: a.session_id.to_string(),
+            rule: a.rule.clone(),
+            kind: a.kind.clone(),
+            severity: a.severity.clone(),
+            action: content["action"].as_str().unwrap_or_default().to_string(),
+            value: content["value"].clone(),
+            raised_at: a.raised_at.to_string(),
+            acknowledged_at: a.acknowledged_at.map(|t| t.to_string()),
+            action_taken: a.action_taken.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    patient_id: String,
+    #[schema(format = Uuid)]
+    plan_id: String,
+    route: String,
+    /// `proceed`, `override`, `defer`, or null before the gate.
+    gate_outcome: Option<String>,
+    #[schema(format = DateTime)]
+    discharged_at: Option<String>,
+}
+
+impl From<&DosingSessionRecord> for SessionDto {
+    fn from(s: &DosingSessionRecord) -> Self {
+        Self {
+            id: s.id.to_string(),
+            patient_id: s.patient_id.to_string(),
+            plan_id: s.plan_id.to_string(),
+            route: s.route.clone(),
+            gate_outcome: s.gate_outcome.clone(),
+            discharged_at: s.discharged_at.map(|t| t.to_string()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionDetailDto {
+    session: SessionDto,
+    plan: PlanDto,
+    #[schema(value_type = Vec<Object>)]
+    administrations: Vec<Value>,
+    #[schema(value_type = Vec<Object>)]
+    vitals: Vec<Value>,
+    alarms: Vec<AlarmDto>,
+    /// Adverse events and interventions: `{kind, at, event}`.
+    #[schema(value_type = Vec<Object>)]
+    events: Vec<Value>,
+    /// When the next check is due (MON-KET-003, MON-SPV-002).
+    #[schema(format = DateTime)]
+    next_check_at: Option<String>,
+}
+
+impl From<&uc::SessionView> for SessionDetailDto {
+    fn from(v: &uc::SessionView) -> Self {
+        Self {
+            session: SessionDto::from(&v.session),
+            plan: PlanDto::from(&v.plan),
+            administrations: v
+                .administrations
+                .iter()
+                .map(|a| serde_json::from_str(&a.content).unwrap_or(Value::Null))
+                .collect(),
+            vitals: v.vitals.iter().map(|(_, r)| serde_json::to_value(r).unwrap_or(Value::Null)).collect(),
+            alarms: v.alarms.iter().map(AlarmDto::from).collect(),
+            events: v
+                .events
+                .iter()
+                .map(|e| serde_json::json!({"id": e.id.to_string(), "kind": e.kind, "at": e.at.to_string(),
+                    "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)}))
+                .collect(),
+            next_check_at: v.next_check.as_ref().map(|c| c.at.to_string()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VitalsDto {
+    #[schema(format = Uuid)]
+    id: String,
+    /// The alarms this reading raised (one per kind).
+    alarms: Vec<AlarmDto>,
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct AckInput {
+    /// The action taken (INT-005).
+    action: String,
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct OpenSessionInput {}
+
+/// Draft a treatment plan (prescribers). Needs an accepted, non-stale eligibility decision.
+#[utoipa::path(
+    operation_id = "create_treatment_plan",
+    post,
+    path = "/api/v1/patients/{id}/treatment-plans",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The patient's id")),
+    request_body = uc::PlanInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = PlanDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only prescribers plan", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No accepted, current eligibility decision", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, or the dose check needs a reason or override", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let patient: PatientId = id(&caller, &raw, "patient")?;
+    let input: uc::PlanInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, patient, &input).await.map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(PlanDto::from(&plan))).into_response())
+}
+
+/// A patient's treatment plans, oldest first.
+#[utoipa::path(
+    operation_id = "list_treatment_plans",
+    get,
+    path = "/api/v1/patients/{id}/treatment-plans",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The patient's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<PlanDto>),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_plans(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<Vec<PlanDto>>, ApiError> {
+    let patient: PatientId = id(&caller, &raw, "patient")?;
+    let plans = uc::plans(state.store.as_ref(), &caller.ctx, patient).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(plans.iter().map(PlanDto::from).collect()))
+}
+
+/// Sign a treatment plan (prescribers).
+#[utoipa::path(
+    operation_id = "sign_treatment_plan",
+    post,
+    path = "/api/v1/patients/{id}/treatment-plans/{plan}/sign",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The patient's id"), ("plan" = String, Path, description = "The plan's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = PlanDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only prescribers sign", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already signed, or the eligibility decision is no longer current", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn sign_plan(State(state): State<AppState>, caller: Caller, Path((raw, plan)): Path<(String, String)>) -> Result<Json<PlanDto>, ApiError> {
+    let patient: PatientId = id(&caller, &raw, "patient")?;
+    let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
+    let plan = uc::sign_plan(state.store.as_ref(), &caller.ctx, patient, plan).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(PlanDto::from(&plan)))
+}
+
+/// Open a dosing session on a signed plan (nurses, prescribers).
+#[utoipa::path(
+    operation_id = "open_dosing_session",
+    post,
+    path = "/api/v1/patients/{id}/treatment-plans/{plan}/sessions",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The patient's id"), ("plan" = String, Path, description = "The plan's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = SessionDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan is not signed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn open_session(State(state): State<AppState>, caller: Caller, Path((raw, plan)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let patient: PatientId = id(&caller, &raw, "patient")?;
+    let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
+    let s = uc::open_session(state.store.as_ref(), &caller.ctx, patient, plan).await.map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(SessionDto::from(&s))).into_response())
+}
+
+/// A dosing session: plan, administrations, vitals, alarms and the next check.
+#[utoipa::path(
+    operation_id = "read_dosing_session",
+    get,
+    path = "/api/v1/sessions/{id}",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = SessionDetailDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn read_session(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<SessionDetailDto>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let v = uc::session(state.store.as_ref(), &caller.ctx, sid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(SessionDetailDto::from(&v)))
+}
+
+/// Run the pre-dose gate (§3): `checklist` (the day-of checks), and `override_reason`
+/// (prescribers) or `defer_reason` + `reschedule_to` when the gate does not say proceed.
+#[utoipa::path(
+    operation_id = "record_dosing_gate",
+    post,
+    path = "/api/v1/sessions/{id}/gate",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::GateInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The gate's outcome", body = Object),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Gate already passed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The gate needs an override or a deferral reason", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn gate(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: uc::GateInput = body(raw_body, false).map_err(|e| caller.fail(e))?;
+    let g = uc::record_gate(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(serde_json::to_value(&g).unwrap_or(Value::Null)))
+}
+
+/// Record an administration event (refused with 409 before the gate is passed).
+#[utoipa::path(
+    operation_id = "record_administration",
+    post,
+    path = "/api/v1/sessions/{id}/administrations",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::AdministrationInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = Object),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The pre-dose gate is not passed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid (or the 5-minute device rest, DOSE-IN-001)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn administer(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: uc::AdministrationInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let a = uc::record_administration(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let content: Value = serde_json::from_str(&a.content).unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": a.id.to_string(), "administration": content})))
+        .into_response())
+}
+
+/// Post one set of vitals (nurse entry or a device feed: send `device_id`). Every value is
+/// checked against the alarm policy when saved; the alarms raised are returned.
+#[utoipa::path(
+    operation_id = "record_session_vitals",
+    post,
+    path = "/api/v1/sessions/{id}/vitals",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::VitalsInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = VitalsDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A value is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn vitals(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: uc::VitalsInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(VitalsDto { id: saved.vital.id.to_string(), alarms: saved.alarms.iter().map(AlarmDto::from).collect() }),
+    )
+        .into_response())
+}
+
+/// Acknowledge a session alarm with the action taken (INT-005).
+#[utoipa::path(
+    operation_id = "acknowledge_session_alarm",
+    post,
+    path = "/api/v1/session-alarms/{id}/acknowledge",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The alarm's id")),
+    request_body = AckInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AlarmDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already acknowledged", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The action taken is required", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<AlarmDto>, ApiError> {
+    let aid: SessionAlarmId = id(&caller, &raw, "alarm")?;
+    let v: Value = body(raw_body, false).map_err(|e| caller.fail(e))?;
+    let action = v.get("action").and_then(Value::as_str).unwrap_or_default();
+    let a = uc::acknowledge_alarm(state.store.as_ref(), &caller.ctx, aid, action).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(AlarmDto::from(&a)))
+}
+
+/// Discharge (§4.5): refused (422 `override_reason` naming each unmet criterion) until
+/// every criterion holds, unless a prescriber overrides with a reason.
+#[utoipa::path(
+    operation_id = "discharge_dosing_session",
+    post,
+    path = "/api/v1/sessions/{id}/discharge",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::DischargeInputForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Discharged", body = Object),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already discharged, or nothing administered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Criteria unmet and no (allowed) override", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: uc::DischargeInputForm = body(raw_body, false).map_err(|e| caller.fail(e))?;
+    let d = uc::discharge(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(serde_json::to_value(&d).unwrap_or(Value::Null)))
+}
+
+/// The floor board: open sessions with unacknowledged alarms and the next check.
+#[utoipa::path(
+    operation_id = "floor_board",
+    get,
+    path = "/api/v1/floor-board",
+    tag = "dosing",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<SessionDetailDto>),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<SessionDetailDto>>, ApiError> {
+    let list = uc::floor_board(state.store.as_ref(), &caller.ctx).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(list.iter().map(SessionDetailDto::from).collect()))
+}
+
+/// Record an adverse event (§5): `term` (CTCAE), `catalogue` (AE-001..019, optional),
+/// `grade` 1–5, `onset`, `resolved`, `serious` (comma-separated SAE criteria), `relatedness`,
+/// `action_taken`, `outcome`.
+#[utoipa::path(
+    operation_id = "record_adverse_event",
+    post,
+    path = "/api/v1/sessions/{id}/adverse-events",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body(content = Object, description = "The adverse event"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = Object),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn adverse_event(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let form: kat_core::monitoring::adverse::AdverseEventForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let r = uc::record_adverse_event(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
+    let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
+}
+
+/// Record an intervention (INT-005): time, trigger (an alarm or a value), action, drug,
+/// dose and route, response, and whether dosing was stopped.
+#[utoipa::path(
+    operation_id = "record_intervention",
+    post,
+    path = "/api/v1/sessions/{id}/interventions",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::InterventionForm,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = Object),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn intervention(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let form: uc::InterventionForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
+    let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
+}

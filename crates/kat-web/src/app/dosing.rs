@@ -1,0 +1,1484 @@
+//! Use cases of dosing: the treatment plan (drafted and signed by a prescriber on an
+//! accepted, non-stale eligibility decision), the dosing session with its pre-dose gate
+//! (§3), administration events (never before the gate is passed), vital signs checked
+//! against the alarm policy when saved (§4.3), alarm acknowledgement with the action
+//! taken (§4.4), the floor board and the discharge (§4.5).
+//!
+//! Policies are the core's defaults (the spec's values); every read and write is audited
+//! in the use case's one transaction.
+
+use super::{AppError, AppResult, Ctx, require};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use kat_core::FieldErrors;
+use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::dosing::limits::check_next_device;
+use kat_core::dosing::{
+    CheckLevel, Diluent, Dilution, DoseCheck, Preparation, DoseRequest, DoseReview, DosingPolicy, DosingWeight, EsketamineCourse,
+    EsketamineIndication, Kg, LIBRARY, Mg, MgPerKg, MgPerMl, Minutes, Route, Setting, WeightMeasurement,
+    check_dose,
+};
+use kat_core::ids::{
+    AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId,
+};
+use kat_core::monitoring::{
+    Alarm, AlarmPolicy, Baseline, BloodPressure, DischargeDecision, DischargeInput, DischargePolicy,
+    GateChecklist, GateDecision, GatePolicy, HeartRate, Moaas, MonitoringSchedule, Reading, ReadingSource,
+    RespiratoryRate, SchedulePolicy, ScheduledCheck, SessionTimes, SpO2, discharge_decision, evaluate_gate,
+    evaluate_reading,
+};
+use kat_core::patient::parse_iso_date;
+use kat_core::role::Permission;
+use kat_store::dosing::dosing_constraints as c;
+use kat_core::monitoring::adverse::AdverseEventForm;
+use kat_store::dosing::{AdministrationRecord, AlarmRecord, DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord, VitalRecord};
+use kat_store::{Store, StoreError, Tx};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+fn user_id(ctx: &Ctx) -> AppResult<UserId> {
+    match &ctx.actor {
+        super::Actor::User(u) => Ok(u.id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+fn route_str(route: Route) -> String {
+    serde_json::to_value(route).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+fn parse_route(raw: &str) -> Option<Route> {
+    serde_json::from_value(serde_json::Value::String(raw.trim().to_string())).ok()
+}
+
+fn protocol_key(p: &kat_core::dosing::Protocol) -> String {
+    serde_json::to_value(p.id).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+// ---------------------------------------------------------------------------------------
+// Treatment plan
+// ---------------------------------------------------------------------------------------
+
+/// A treatment plan as typed by the prescriber (form or JSON); every field is text so
+/// that each can be reported on its own.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct PlanInput {
+    pub indication: String,
+    /// `iv_infusion`, `intramuscular`, `subcutaneous`, `intranasal_esketamine`,
+    /// `intranasal_racemic` or `sublingual_oral`.
+    pub route: String,
+    /// A protocol of the core library for that route (`iv_single_standard`…).
+    pub protocol: String,
+    /// The product (for example "Ketamine HCl 50 mg/mL" or "Spravato 28 mg device").
+    pub product: String,
+    /// Number of sessions in the course (DOSE-GEN-001).
+    pub course_sessions: String,
+    /// The therapeutic endpoint (DOSE-GEN-001).
+    pub endpoint: String,
+    /// The periodic face-to-face reassessment (DOSE-GEN-001).
+    pub reassessment: String,
+    /// What happens after the course (DOSE-IV-009, DOSE-IN-003/004).
+    pub maintenance: String,
+    /// `per_kg` or `fixed`.
+    pub dose_style: String,
+    pub dose_mg_per_kg: String,
+    pub dose_mg: String,
+    /// Measured body weight (kg) and its date (DOSE-GEN-002).
+    pub weight_kg: String,
+    pub weight_measured_on: String,
+    /// Stock concentration (mg/mL), for volume and pump rate (DOSE-IV-004).
+    pub concentration_mg_per_ml: String,
+    /// IV infusion minutes (DOSE-IV-001: 40).
+    pub infusion_minutes: String,
+    pub first_session: String,
+    pub interval_days: String,
+    /// Dates adjusted by staff, comma-separated; replaces the generated schedule.
+    pub schedule: String,
+    /// Required when the dose check warns (DOSE-IV-002 and others).
+    pub warning_reason: String,
+    /// Required, from a medical director, when the dose passes a hard limit.
+    pub override_reason: String,
+}
+
+/// The calculated dose, shown to whoever signs or administers (DOSE-GEN-002, DOSE-IV-004).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DoseFigures {
+    pub mg: f64,
+    pub mg_per_kg: Option<f64>,
+    pub weight_kg: Option<f64>,
+    pub weight_basis: Option<String>,
+    pub weight_measured_on: Option<String>,
+    pub concentration_mg_per_ml: Option<f64>,
+    /// Volume of stock drawn up.
+    pub stock_ml: Option<f64>,
+    /// IV: diluted with an equal volume (DOSE-IV-004, 100 mg/mL never undiluted).
+    pub diluted_ml: Option<f64>,
+    pub infusion_minutes: Option<u32>,
+    /// IV pump rate of the diluted volume.
+    pub rate_ml_per_h: Option<f64>,
+}
+
+/// The stored plan (`treatment_plans.content`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanContent {
+    pub indication: String,
+    #[schema(value_type = String)]
+    pub route: Route,
+    pub protocol: String,
+    pub protocol_name: String,
+    pub product: String,
+    pub course_sessions: u32,
+    pub endpoint: String,
+    pub reassessment: String,
+    pub maintenance: String,
+    pub dose_style: String,
+    pub dose: DoseFigures,
+    /// The dose check's findings (rule and message) at planning time.
+    #[schema(value_type = Vec<Object>)]
+    pub dose_findings: Vec<serde_json::Value>,
+    pub dose_level: String,
+    pub warning_reason: Option<String>,
+    pub override_reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub override_by: Option<UserId>,
+    /// Planned session dates (ISO), generated then adjustable.
+    pub schedule: Vec<String>,
+}
+
+/// A plan with its signature state.
+#[derive(Debug, Clone)]
+pub struct PlanView {
+    pub record: TreatmentPlanRecord,
+    pub content: PlanContent,
+}
+
+impl PlanView {
+    fn from_record(record: TreatmentPlanRecord) -> AppResult<Self> {
+        let content = serde_json::from_str(&record.content).map_err(internal)?;
+        Ok(Self { record, content })
+    }
+    pub fn signed(&self) -> bool {
+        self.record.signed_at.is_some()
+    }
+}
+
+fn opt(raw: &str) -> Option<&str> {
+    let t = raw.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// Parses the plan and judges its dose. `is_medical_director` decides whether a hard
+/// limit may be overridden.
+pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by: UserId) -> Result<PlanContent, FieldErrors> {
+    let mut e = FieldErrors::default();
+    let indication = input.indication.trim().to_string();
+    if indication.is_empty() {
+        e.add("indication", "is required (DOSE-GEN-001)");
+    }
+    let route = parse_route(&input.route);
+    if route.is_none() {
+        e.add("route", "choose a route");
+    }
+    let protocol = LIBRARY.iter().find(|p| protocol_key(p) == input.protocol.trim());
+    match (protocol, route) {
+        (None, _) => e.add("protocol", "choose a protocol from the library"),
+        (Some(p), Some(r)) if p.route != r => e.add("protocol", "this protocol is for another route"),
+        _ => {}
+    }
+    for (name, value, why) in [
+        ("endpoint", &input.endpoint, "is required (DOSE-GEN-001)"),
+        ("reassessment", &input.reassessment, "is required (DOSE-GEN-001)"),
+        ("product", &input.product, "is required (DOSE-GEN-002)"),
+    ] {
+        if value.trim().is_empty() {
+            e.add(name, why);
+        }
+    }
+    let course_sessions = match input.course_sessions.trim().parse::<u32>() {
+        Ok(n) if (1..=60).contains(&n) => n,
+        _ => {
+            e.add("course_sessions", "a whole number of sessions, 1 to 60 (DOSE-GEN-001)");
+            0
+        }
+    };
+    let weight = match opt(&input.weight_kg) {
+        None => None,
+        Some(raw) => match Kg::parse(raw) {
+            Ok(kg) => match opt(&input.weight_measured_on).and_then(parse_iso_date) {
+                Some(on) => Some(DosingWeight::actual(WeightMeasurement { weight: kg, measured_on: on })),
+                None => {
+                    e.add("weight_measured_on", "the date of the weight (YYYY-MM-DD; DOSE-GEN-002)");
+                    None
+                }
+            },
+            Err(err) => {
+                e.add("weight_kg", err.0);
+                None
+            }
+        },
+    };
+    let dose_style = input.dose_style.trim().to_string();
+    let mg = match dose_style.as_str() {
+        "per_kg" => match MgPerKg::parse(&input.dose_mg_per_kg) {
+            Ok(per_kg) => match weight {
+                Some(w) => Some(per_kg.value() * w.kg.value()),
+                None => {
+                    e.add("weight_kg", "a weight-based dose needs the weight");
+                    None
+                }
+            },
+            Err(err) => {
+                e.add("dose_mg_per_kg", err.0);
+                None
+            }
+        },
+        "fixed" => match Mg::parse(&input.dose_mg) {
+            Ok(mg) => Some(mg.value()),
+            Err(err) => {
+                e.add("dose_mg", err.0);
+                None
+            }
+        },
+        _ => {
+            e.add("dose_style", "per_kg or fixed");
+            None
+        }
+    };
+    let concentration = match opt(&input.concentration_mg_per_ml) {
+        None => None,
+        Some(raw) => match MgPerMl::parse(raw) {
+            Ok(c) => Some(c),
+            Err(err) => {
+                e.add("concentration_mg_per_ml", err.0);
+                None
+            }
+        },
+    };
+    let infusion = match opt(&input.infusion_minutes) {
+        None => None,
+        Some(raw) => match Minutes::parse(raw) {
+            Ok(m) if m.get() > 0 => Some(m),
+            _ => {
+                e.add("infusion_minutes", "whole minutes above 0");
+                None
+            }
+        },
+    };
+    if route == Some(Route::IvInfusion) {
+        if infusion.is_none() && e.for_field("infusion_minutes").is_none() {
+            e.add("infusion_minutes", "an IV infusion needs its duration (DOSE-IV-001: 40 minutes)");
+        }
+        if concentration.is_none() && e.for_field("concentration_mg_per_ml").is_none() {
+            e.add("concentration_mg_per_ml", "an IV infusion needs the stock concentration (DOSE-IV-004)");
+        }
+    }
+    let interval = input.interval_days.trim().parse::<i64>().ok().filter(|d| (1..=90).contains(d));
+    let schedule: Vec<String> = if let Some(raw) = opt(&input.schedule) {
+        let mut dates = Vec::new();
+        for part in raw.split([',', '\n', ' ']).filter(|p| !p.trim().is_empty()) {
+            match parse_iso_date(part.trim()) {
+                Some(d) => dates.push(d),
+                None => {
+                    e.add("schedule", format!("`{}` is not a date (YYYY-MM-DD)", part.trim()));
+                    break;
+                }
+            }
+        }
+        dates.sort();
+        dates.iter().map(|d| d.to_string()).collect()
+    } else {
+        match (opt(&input.first_session).and_then(parse_iso_date), interval) {
+            (Some(first), Some(days)) if course_sessions > 0 => (0..course_sessions)
+                .filter_map(|i| first.checked_add(jiff::Span::new().days(days * i64::from(i))).ok())
+                .map(|d| d.to_string())
+                .collect(),
+            (None, _) => {
+                e.add("first_session", "the first session date (YYYY-MM-DD)");
+                Vec::new()
+            }
+            _ => {
+                if interval.is_none() {
+                    e.add("interval_days", "days between sessions, 1 to 90");
+                }
+                Vec::new()
+            }
+        }
+    };
+    if schedule.first().and_then(|d| parse_iso_date(d)).is_some_and(|d| d < today) {
+        e.add("first_session", "the first session cannot be in the past");
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    let (route, protocol, mg) = (route.expect("checked"), protocol.expect("checked"), mg.expect("checked"));
+    let dose_mg = Mg::new(mg).map_err(|err| {
+        let mut e = FieldErrors::default();
+        e.add("dose_mg", err.0);
+        e
+    })?;
+    let request = DoseRequest {
+        route,
+        dose: dose_mg,
+        weight,
+        setting: Setting::InClinic,
+        infusion,
+        // IV: diluted with an equal volume of 0.9% NaCl (DOSE-IV-004), the dilution the
+        // volumes below are computed for.
+        preparation: concentration.map(|stock| Preparation {
+            stock,
+            dilution: if route == Route::IvInfusion { Dilution::EqualVolume(Diluent::SodiumChloride0_9) } else { Dilution::Undiluted },
+        }),
+        esketamine: route.is_esketamine().then(|| EsketamineCourse {
+            indication: if protocol_key(protocol) == "spravato_mdsi" { EsketamineIndication::Mdsi } else { EsketamineIndication::Trd },
+            previous_doses: Vec::new(),
+            days_since_first_dose: 0,
+            age_years: None,
+        }),
+    };
+    let review: DoseReview = check_dose(&request, &DosingPolicy::default());
+    let level = review.level();
+    let warning_reason = opt(&input.warning_reason).map(String::from);
+    let override_reason = opt(&input.override_reason).map(String::from);
+    let mut e = FieldErrors::default();
+    if level >= CheckLevel::Warning && warning_reason.is_none() {
+        e.add("warning_reason", format!("the dose check warns ({}); give the reason to proceed", rules_of(&review)));
+    }
+    if level == CheckLevel::HardLimit {
+        if !is_medical_director {
+            e.add("override_reason", format!("the dose passes a hard limit ({}); only a medical director may override", rules_of(&review)));
+        } else if override_reason.is_none() {
+            e.add("override_reason", format!("the dose passes a hard limit ({}); give the override reason", rules_of(&review)));
+        }
+    }
+    if !e.is_empty() {
+        return Err(e);
+    }
+    let stock_ml = concentration.map(|c| mg / c.value());
+    let diluted_ml = if route == Route::IvInfusion { stock_ml.map(|v| v * 2.0) } else { None };
+    let rate = match (diluted_ml, infusion) {
+        (Some(v), Some(m)) => Some(v / (f64::from(m.get()) / 60.0)),
+        _ => None,
+    };
+    let round = |v: f64| (v * 100.0).round() / 100.0;
+    Ok(PlanContent {
+        indication,
+        route,
+        protocol: protocol_key(protocol),
+        protocol_name: protocol.name.to_string(),
+        product: input.product.trim().to_string(),
+        course_sessions,
+        endpoint: input.endpoint.trim().to_string(),
+        reassessment: input.reassessment.trim().to_string(),
+        maintenance: input.maintenance.trim().to_string(),
+        dose_style,
+        dose: DoseFigures {
+            mg: round(mg),
+            mg_per_kg: weight.map(|w| round(mg / w.kg.value() * 100.0) / 100.0),
+            weight_kg: weight.map(|w| w.kg.value()),
+            weight_basis: weight.map(|w| format!("{:?}", w.basis).to_lowercase()),
+            weight_measured_on: weight.map(|w| w.measured.measured_on.to_string()),
+            concentration_mg_per_ml: concentration.map(|c| c.value()),
+            stock_ml: stock_ml.map(round),
+            diluted_ml: diluted_ml.map(round),
+            infusion_minutes: infusion.map(|m| m.get()),
+            rate_ml_per_h: rate.map(round),
+        },
+        dose_findings: review
+            .findings
+            .iter()
+            .filter_map(|f| serde_json::to_value(f).ok())
+            .collect(),
+        dose_level: match level {
+            CheckLevel::Ok => "ok",
+            CheckLevel::Warning => "warning",
+            CheckLevel::HardLimit => "hard_limit",
+        }
+        .into(),
+        warning_reason: if level >= CheckLevel::Warning { warning_reason } else { None },
+        override_reason: if level == CheckLevel::HardLimit { override_reason } else { None },
+        override_by: (level == CheckLevel::HardLimit).then_some(by),
+        schedule,
+    })
+}
+
+fn rules_of(review: &DoseReview) -> String {
+    review
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            DoseCheck::Ok => None,
+            DoseCheck::Warning { rule, message } | DoseCheck::HardLimit { rule, message } => {
+                Some(format!("{}: {}", rule.as_str(), message))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The accepted, non-stale eligibility decision a plan needs, or a conflict saying why not.
+async fn accepted_decision(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResult<Uuid> {
+    match tx.latest_decision(patient).await? {
+        Some(d) if d.decision == "accept" && !d.stale => Ok(d.id),
+        Some(d) if d.stale => Err(AppError::Conflict(
+            "the eligibility decision is stale (the intake or policy changed); a prescriber must sign it again".into(),
+        )),
+        Some(_) => Err(AppError::Conflict("the eligibility decision is to decline; no treatment plan".into())),
+        None => Err(AppError::Conflict("no signed eligibility decision; a prescriber must accept the patient first".into())),
+    }
+}
+
+/// Drafts a treatment plan (prescribers).
+pub async fn create_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, input: &PlanInput) -> AppResult<PlanView> {
+    require(store, ctx, Permission::TreatmentPlanWrite, "treatment_plan", None, Some(patient), AuditAction::Create).await?;
+    let by = user_id(ctx)?;
+    let mut tx = store.begin().await?;
+    tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?;
+    let decision_id = accepted_decision(&mut tx, patient).await?;
+    let is_md = tx.is_medical_director(by).await?;
+    let content = parse_plan(input, ctx.today, is_md, by)?;
+    let record = TreatmentPlanRecord {
+        id: TreatmentPlanId::from_uuid(Uuid::now_v7()),
+        patient_id: patient,
+        decision_id,
+        content: serde_json::to_string(&content).map_err(internal)?,
+        created_by: by,
+        created_at: ctx.now,
+        signed_by: None,
+        signed_at: None,
+    };
+    tx.insert_treatment_plan(&record).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "treatment_plan", Some(record.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(PlanView { record, content })
+}
+
+/// Signs a plan (prescribers). The eligibility decision must still be accepted and not
+/// stale at signing.
+pub async fn sign_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: TreatmentPlanId) -> AppResult<PlanView> {
+    require(store, ctx, Permission::TreatmentPlanSign, "treatment_plan", Some(plan.to_string()), Some(patient), AuditAction::Update)
+        .await?;
+    let by = user_id(ctx)?;
+    let mut tx = store.begin().await?;
+    let record = tx.treatment_plan_by_id(plan).await?.filter(|p| p.patient_id == patient).ok_or(AppError::NotFound("treatment plan"))?;
+    if record.signed_at.is_some() {
+        return Err(AppError::Conflict("this plan is already signed".into()));
+    }
+    accepted_decision(&mut tx, patient).await?;
+    tx.sign_treatment_plan(plan, by, ctx.now).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Update, "treatment_plan", Some(plan.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    let record = tx.treatment_plan_by_id(plan).await?.ok_or(AppError::NotFound("treatment plan"))?;
+    tx.commit().await?;
+    PlanView::from_record(record)
+}
+
+/// A patient's plans (audited read).
+pub async fn plans(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<PlanView>> {
+    require(store, ctx, Permission::DosingSessionRead, "treatment_plan", None, Some(patient), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    let plans = tx.treatment_plans_for_patient(patient).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "treatment_plan", None, Some(patient), AuditOutcome::Allowed)).await?;
+    tx.commit().await?;
+    plans.into_iter().map(PlanView::from_record).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Dosing session
+// ---------------------------------------------------------------------------------------
+
+/// Opens a dosing session on a signed plan (nurses, prescribers).
+pub async fn open_session(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: TreatmentPlanId) -> AppResult<DosingSessionRecord> {
+    require(store, ctx, Permission::DosingSessionRun, "dosing_session", None, Some(patient), AuditAction::Create).await?;
+    let by = user_id(ctx)?;
+    let mut tx = store.begin().await?;
+    let plan = tx.treatment_plan_by_id(plan).await?.filter(|p| p.patient_id == patient).ok_or(AppError::NotFound("treatment plan"))?;
+    if plan.signed_at.is_none() {
+        return Err(AppError::Conflict("the treatment plan is not signed; a prescriber must sign it first".into()));
+    }
+    accepted_decision(&mut tx, patient).await?;
+    let content: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
+    let record = DosingSessionRecord {
+        id: DosingSessionId::from_uuid(Uuid::now_v7()),
+        patient_id: patient,
+        plan_id: plan.id,
+        route: route_str(content.route),
+        opened_by: by,
+        opened_at: ctx.now,
+        gate_outcome: None,
+        gate: None,
+        gate_by: None,
+        gate_at: None,
+        discharge: None,
+        discharged_by: None,
+        discharged_at: None,
+    };
+    tx.insert_dosing_session(&record).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "dosing_session", Some(record.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// What staff send for the gate: the §3 checklist and, when the core does not say
+/// proceed, the override or deferral.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct GateInput {
+    #[schema(value_type = Object)]
+    pub checklist: GateChecklist,
+    /// A prescriber's documented reason to proceed despite findings that need one.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+    /// Why the session is deferred (required to defer).
+    #[serde(default)]
+    pub defer_reason: Option<String>,
+    /// A new date for a deferred session (YYYY-MM-DD).
+    #[serde(default)]
+    pub reschedule_to: Option<String>,
+}
+
+/// The stored gate (`dosing_sessions.gate`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredGate {
+    pub checklist: serde_json::Value,
+    pub decision: serde_json::Value,
+    pub outcome: String,
+    pub override_reason: Option<String>,
+    pub defer_reason: Option<String>,
+    pub reschedule_to: Option<String>,
+}
+
+/// Runs the pre-dose gate (§3) and records its outcome: `proceed` when the core says so,
+/// `override` only by a prescriber with a reason, otherwise `defer` with a reason.
+pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &GateInput) -> AppResult<StoredGate> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRun, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Update)
+        .await?;
+    let by = user_id(ctx)?;
+    let route = parse_route(&s.route).ok_or_else(|| internal("stored route"))?;
+    let mut e = FieldErrors::default();
+    if input.checklist.route != route {
+        e.add("checklist.route", "must be the route of the plan");
+    }
+    let decision = evaluate_gate(&input.checklist, ctx.now, ctx.today, &GatePolicy::default());
+    let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
+    let defer_reason = input.defer_reason.as_deref().and_then(opt).map(String::from);
+    let reschedule_to = match input.reschedule_to.as_deref().and_then(opt) {
+        None => None,
+        Some(raw) => match parse_iso_date(raw) {
+            Some(d) => Some(d.to_string()),
+            None => {
+                e.add("reschedule_to", "a date (YYYY-MM-DD)");
+                None
+            }
+        },
+    };
+    let outcome = if defer_reason.is_some() {
+        "defer"
+    } else {
+        match &decision {
+            GateDecision::Proceed { .. } => "proceed",
+            GateDecision::NeedsOverride { .. } => match &override_reason {
+                Some(_) if ctx.allows(Permission::DischargeOverride) => "override",
+                Some(_) => {
+                    e.add("override_reason", "only a prescriber may override the gate");
+                    ""
+                }
+                None => {
+                    e.add("override_reason", "the gate needs a prescriber's documented override to proceed, or defer with a reason");
+                    ""
+                }
+            },
+            GateDecision::Defer { .. } => {
+                e.add("defer_reason", "the gate says defer; give the reason (and a new date)");
+                ""
+            }
+        }
+    };
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let stored = StoredGate {
+        checklist: serde_json::to_value(&input.checklist).map_err(internal)?,
+        decision: serde_json::to_value(&decision).map_err(internal)?,
+        outcome: outcome.into(),
+        override_reason: (outcome == "override").then_some(override_reason).flatten(),
+        defer_reason,
+        reschedule_to,
+    };
+    let mut tx = store.begin().await?;
+    tx.record_gate(session, outcome, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now)
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict { .. } => AppError::Conflict("the gate of this session is already passed, or it is discharged".into()),
+            other => other.into(),
+        })?;
+    tx.append_audit(&ctx.audit(AuditAction::Update, "dosing_session_gate", Some(session.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// One administration event (DOSE-GEN-002, DOSE-IN-001).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AdministrationInput {
+    /// `dose` (injection, oral, nasal racemic), `device` (one esketamine device),
+    /// `infusion_start`, `infusion_pause`, `infusion_rate_change`, `infusion_stop`.
+    pub kind: String,
+    pub administered_by: String,
+    pub monitored_by: String,
+    pub product: String,
+    pub concentration_mg_per_ml: String,
+    pub lot: String,
+    pub expiry: String,
+    pub dose_mg: String,
+    pub rate_ml_per_h: String,
+    /// When it happened (RFC 3339); now when empty.
+    pub at: String,
+}
+
+const ADMIN_KINDS: [&str; 6] = ["dose", "device", "infusion_start", "infusion_pause", "infusion_rate_change", "infusion_stop"];
+
+/// Records an administration. Refused before the gate is passed (here and by the store).
+pub async fn record_administration(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+    input: &AdministrationInput,
+) -> AppResult<AdministrationRecord> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRun, "dose_administration", None, Some(s.patient_id), AuditAction::Create).await?;
+    let by = user_id(ctx)?;
+    if !matches!(s.gate_outcome.as_deref(), Some("proceed" | "override")) {
+        return Err(AppError::Conflict("no administration before the pre-dose gate is passed (§3)".into()));
+    }
+    let route = parse_route(&s.route).ok_or_else(|| internal("stored route"))?;
+    let mut e = FieldErrors::default();
+    let kind = input.kind.trim();
+    if !ADMIN_KINDS.contains(&kind) {
+        e.add("kind", "one of dose, device, infusion_start, infusion_pause, infusion_rate_change, infusion_stop");
+    }
+    if kind == "device" && !route.is_esketamine() {
+        e.add("kind", "devices are for esketamine sessions");
+    }
+    if kind.starts_with("infusion") && route != Route::IvInfusion {
+        e.add("kind", "infusion events are for IV sessions");
+    }
+    let at = match opt(&input.at) {
+        None => ctx.now,
+        Some(raw) => match raw.parse::<Timestamp>() {
+            Ok(t) if t <= ctx.now => t,
+            _ => {
+                e.add("at", "a time not in the future (RFC 3339)");
+                ctx.now
+            }
+        },
+    };
+    let starts_dose = matches!(kind, "dose" | "device" | "infusion_start");
+    if starts_dose || kind == "infusion_rate_change" {
+        for (name, value) in [("administered_by", &input.administered_by), ("monitored_by", &input.monitored_by)] {
+            if value.trim().is_empty() {
+                e.add(name, "is required (DOSE-GEN-002)");
+            }
+        }
+    }
+    if starts_dose {
+        for (name, value) in [("product", &input.product), ("lot", &input.lot)] {
+            if value.trim().is_empty() {
+                e.add(name, "is required (DOSE-GEN-002)");
+            }
+        }
+        match opt(&input.expiry).and_then(parse_iso_date) {
+            Some(d) if d < ctx.today => e.add("expiry", "the product has expired"),
+            Some(_) => {}
+            None => e.add("expiry", "the expiry date (YYYY-MM-DD)"),
+        }
+        if let Err(err) = Mg::parse(&input.dose_mg) {
+            e.add("dose_mg", err.0);
+        }
+    }
+    if matches!(kind, "infusion_start" | "infusion_rate_change") && input.rate_ml_per_h.trim().parse::<f64>().map_or(true, |r| !(r > 0.0 && r < 2000.0)) {
+        e.add("rate_ml_per_h", "the pump rate in mL/h");
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let mut tx = store.begin().await?;
+    if kind == "device" {
+        let previous = tx.administrations_for_session(session).await?;
+        let given: Vec<Timestamp> = previous
+            .iter()
+            .filter(|a| serde_json::from_str::<AdministrationInput>(&a.content).is_ok_and(|i| i.kind == "device"))
+            .map(|a| a.at)
+            .collect();
+        let planned = Mg::from_whole(28 * (u32::try_from(given.len()).unwrap_or(2) + 1).min(3));
+        if let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } = check_next_device(planned, &given, at) {
+            let mut e = FieldErrors::default();
+            e.add("at", format!("{}: {}", rule.as_str(), message));
+            return Err(e.into());
+        }
+    }
+    let record = AdministrationRecord {
+        id: AdministrationId::from_uuid(Uuid::now_v7()),
+        session_id: session,
+        content: serde_json::to_string(&AdministrationInput { kind: kind.into(), at: at.to_string(), ..input.clone() }).map_err(internal)?,
+        recorded_by: by,
+        at,
+    };
+    tx.insert_administration(&record).await.map_err(|err| match err {
+        StoreError::Conflict { constraint } if constraint == c::DOSE_ADMINISTRATIONS_GATE_PASSED => {
+            AppError::Conflict("no administration before the pre-dose gate is passed (§3)".into())
+        }
+        other => other.into(),
+    })?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "dose_administration", Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+// ---------------------------------------------------------------------------------------
+// Vitals and alarms
+// ---------------------------------------------------------------------------------------
+
+/// One set of vitals, from a nurse or a device (the one path for both).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct VitalsInput {
+    pub systolic: String,
+    pub diastolic: String,
+    pub heart_rate: String,
+    pub spo2: String,
+    /// `yes`, `no` or empty (not recorded).
+    pub on_supplemental_o2: String,
+    pub respiratory_rate: String,
+    pub moaas: String,
+    /// Set by device feeds; a nurse's entry is attributed to the nurse.
+    pub device_id: String,
+    /// When measured (RFC 3339); now when empty.
+    pub at: String,
+    pub apnoea_or_airway_obstruction: bool,
+    pub symptomatic_arrhythmia: bool,
+    pub end_organ_symptoms: bool,
+    pub severe_distress_or_emergence: bool,
+}
+
+fn field<T>(e: &mut FieldErrors, name: &str, raw: &str, parse: impl Fn(&str) -> Result<T, kat_core::dosing::UnitError>) -> Option<T> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    match parse(raw) {
+        Ok(v) => Some(v),
+        Err(err) => {
+            e.add(name, err.0);
+            None
+        }
+    }
+}
+
+/// Parses vitals into the core's reading.
+pub fn parse_vitals(input: &VitalsInput, by: UserId, now: Timestamp) -> Result<Reading, FieldErrors> {
+    let mut e = FieldErrors::default();
+    let at = match opt(&input.at) {
+        None => now,
+        Some(raw) => match raw.parse::<Timestamp>() {
+            Ok(t) if t <= now => t,
+            _ => {
+                e.add("at", "a time not in the future (RFC 3339)");
+                now
+            }
+        },
+    };
+    let source = match opt(&input.device_id) {
+        Some(id) => ReadingSource::Device { device_id: id.to_string() },
+        None => ReadingSource::Manual { entered_by: by },
+    };
+    let mut r = Reading::empty(at, source);
+    let sys = opt(&input.systolic);
+    let dia = opt(&input.diastolic);
+    match (sys, dia) {
+        (Some(s), Some(d)) => match s.parse::<u16>().ok().zip(d.parse::<u16>().ok()) {
+            Some((s, d)) => match BloodPressure::mmhg(s, d) {
+                Ok(bp) => r.blood_pressure = Some(bp),
+                Err(err) => e.add("systolic", err.0),
+            },
+            None => e.add("systolic", "whole mmHg for both pressures"),
+        },
+        (None, None) => {}
+        (None, Some(_)) => e.add("systolic", "give both pressures"),
+        (Some(_), None) => e.add("diastolic", "give both pressures"),
+    }
+    r.heart_rate = field(&mut e, "heart_rate", &input.heart_rate, HeartRate::parse);
+    r.spo2 = field(&mut e, "spo2", &input.spo2, SpO2::parse);
+    r.respiratory_rate = field(&mut e, "respiratory_rate", &input.respiratory_rate, RespiratoryRate::parse);
+    r.moaas = field(&mut e, "moaas", &input.moaas, Moaas::parse);
+    r.on_supplemental_o2 = match input.on_supplemental_o2.trim() {
+        "" => None,
+        "yes" | "true" => Some(true),
+        "no" | "false" => Some(false),
+        _ => {
+            e.add("on_supplemental_o2", "yes, no or empty");
+            None
+        }
+    };
+    r.signs.apnoea_or_airway_obstruction = input.apnoea_or_airway_obstruction;
+    r.signs.symptomatic_arrhythmia = input.symptomatic_arrhythmia;
+    r.signs.end_organ_symptoms = input.end_organ_symptoms;
+    r.signs.severe_distress_or_emergence = input.severe_distress_or_emergence;
+    let empty = r.blood_pressure.is_none()
+        && r.heart_rate.is_none()
+        && r.spo2.is_none()
+        && r.respiratory_rate.is_none()
+        && r.moaas.is_none()
+        && r.signs == Default::default();
+    if empty && e.is_empty() {
+        e.add("systolic", "enter at least one measurement");
+    }
+    if e.is_empty() { Ok(r) } else { Err(e) }
+}
+
+/// The baseline: the gate's pre-dose BP and HR (§3), else the first reading.
+fn baseline(session: &DosingSessionRecord, vitals: &[Reading]) -> Baseline {
+    let mut b = vitals.first().map(Baseline::from_reading).unwrap_or(Baseline {
+        blood_pressure: None,
+        heart_rate: None,
+        spo2: None,
+        respiratory_rate: None,
+    });
+    if let Some(gate) = session.gate.as_deref().and_then(|g| serde_json::from_str::<StoredGate>(g).ok())
+        && let Ok(check) = serde_json::from_value::<GateChecklist>(gate.checklist)
+    {
+        b.blood_pressure = check.blood_pressure.or(b.blood_pressure);
+        b.heart_rate = check.heart_rate.or(b.heart_rate);
+    }
+    b
+}
+
+/// A saved reading and the alarms it raised.
+#[derive(Debug)]
+pub struct SavedVitals {
+    pub vital: VitalRecord,
+    pub alarms: Vec<AlarmRecord>,
+}
+
+/// Saves one reading and, in the same transaction, every alarm the policy raises for it
+/// (one per kind, ALM-001..006); each alarm is stored once and stays until acknowledged.
+pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &VitalsInput) -> AppResult<SavedVitals> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRun, "session_vitals", None, Some(s.patient_id), AuditAction::Create).await?;
+    let by = user_id(ctx)?;
+    if s.discharged_at.is_some() {
+        return Err(AppError::Conflict("the session is discharged".into()));
+    }
+    let reading = parse_vitals(input, by, ctx.now)?;
+    let mut tx = store.begin().await?;
+    let earlier: Vec<Reading> = tx
+        .vitals_for_session(session)
+        .await?
+        .iter()
+        .filter_map(|v| serde_json::from_str(&v.reading).ok())
+        .collect();
+    let base = baseline(&s, &earlier);
+    let vital = VitalRecord {
+        id: VitalId::from_uuid(Uuid::now_v7()),
+        session_id: session,
+        reading: serde_json::to_string(&reading).map_err(internal)?,
+        taken_at: reading.at,
+        recorded_by: Some(by),
+        recorded_at: ctx.now,
+    };
+    tx.insert_vital(&vital).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "session_vitals", Some(vital.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
+        .await?;
+    let mut alarms = Vec::new();
+    for alarm in evaluate_reading(&reading, &base, &AlarmPolicy::default()) {
+        let record = alarm_record(session, vital.id, &alarm, ctx.now)?;
+        tx.insert_alarm(&record).await?;
+        tx.append_audit(&ctx.audit(AuditAction::Create, "session_alarm", Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
+            .await?;
+        alarms.push(record);
+    }
+    tx.commit().await?;
+    Ok(SavedVitals { vital, alarms })
+}
+
+fn snake<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+fn alarm_record(session: DosingSessionId, vital: VitalId, alarm: &Alarm, now: Timestamp) -> AppResult<AlarmRecord> {
+    Ok(AlarmRecord {
+        id: SessionAlarmId::from_uuid(Uuid::now_v7()),
+        session_id: session,
+        vital_id: vital,
+        rule: alarm.rule.as_str().to_string(),
+        kind: snake(&alarm.kind),
+        severity: snake(&alarm.severity),
+        content: serde_json::to_string(alarm).map_err(internal)?,
+        raised_at: now,
+        acknowledged_by: None,
+        acknowledged_at: None,
+        action_taken: None,
+    })
+}
+
+/// Acknowledges an alarm with the action taken (required, INT-005).
+pub async fn acknowledge_alarm(store: &dyn Store, ctx: &Ctx, alarm: SessionAlarmId, action: &str) -> AppResult<AlarmRecord> {
+    let mut tx = store.begin().await?;
+    let a = tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
+    let s = tx.dosing_session_by_id(a.session_id).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRun, "session_alarm", Some(alarm.to_string()), Some(s.patient_id), AuditAction::Update)
+        .await?;
+    let by = user_id(ctx)?;
+    let action = action.trim();
+    if action.is_empty() {
+        let mut e = FieldErrors::default();
+        e.add("action", "the action taken is required (INT-005)");
+        return Err(e.into());
+    }
+    let mut tx = store.begin().await?;
+    tx.acknowledge_alarm(alarm, by, ctx.now, action).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => AppError::Conflict("this alarm is already acknowledged".into()),
+        other => other.into(),
+    })?;
+    tx.append_audit(&ctx.audit(AuditAction::Update, "session_alarm", Some(alarm.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
+        .await?;
+    let a = tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+// ---------------------------------------------------------------------------------------
+// Session view, floor board, discharge
+// ---------------------------------------------------------------------------------------
+
+/// Everything the session screen shows.
+#[derive(Debug)]
+pub struct SessionView {
+    /// The patient's name and MRN, for the screen.
+    pub patient_label: String,
+    pub session: DosingSessionRecord,
+    pub plan: PlanView,
+    pub administrations: Vec<AdministrationRecord>,
+    pub vitals: Vec<(VitalRecord, Reading)>,
+    pub alarms: Vec<AlarmRecord>,
+    /// Adverse events and interventions, by time.
+    pub events: Vec<SessionEventRecord>,
+    pub next_check: Option<ScheduledCheck>,
+    pub discharge: Option<DischargeDecision>,
+}
+
+impl SessionView {
+    pub fn route(&self) -> Route {
+        self.plan.content.route
+    }
+    /// When dosing started and ended, from the administration events.
+    pub fn times(&self) -> Option<SessionTimes> {
+        let starts: Vec<(String, Timestamp)> = self
+            .administrations
+            .iter()
+            .filter_map(|a| serde_json::from_str::<AdministrationInput>(&a.content).ok().map(|i| (i.kind, a.at)))
+            .collect();
+        let first = starts.iter().find(|(k, _)| matches!(k.as_str(), "dose" | "device" | "infusion_start"))?.1;
+        let end = match self.route() {
+            // Until the stop is recorded, the planned end (start + planned minutes).
+            Route::IvInfusion => starts.iter().rev().find(|(k, _)| k == "infusion_stop").map(|x| x.1).or_else(|| {
+                let minutes = self.plan.content.dose.infusion_minutes?;
+                Some(kat_core::dosing::units::add_minutes(first, Minutes::new(minutes)))
+            }),
+            Route::IntranasalEsketamine => starts.iter().rev().find(|(k, _)| k == "device").map(|x| x.1),
+            _ => Some(first),
+        }?;
+        Some(SessionTimes { dose_start: first, dose_end: end })
+    }
+    pub fn open_alarms(&self) -> impl Iterator<Item = &AlarmRecord> {
+        self.alarms.iter().filter(|a| a.acknowledged_at.is_none())
+    }
+}
+
+async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Timestamp) -> AppResult<SessionView> {
+    let plan = tx.treatment_plan_by_id(session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
+    let plan = PlanView::from_record(plan)?;
+    let administrations = tx.administrations_for_session(session.id).await?;
+    let vitals = tx
+        .vitals_for_session(session.id)
+        .await?
+        .into_iter()
+        .filter_map(|v| serde_json::from_str(&v.reading).ok().map(|r| (v, r)))
+        .collect();
+    let alarms = tx.alarms_for_session(session.id).await?;
+    let patient = tx.patient_by_id(session.patient_id).await?.ok_or(AppError::NotFound("patient"))?;
+    let patient_label = format!("{} · {}", patient.demographics.full_name(), patient.mrn);
+    let events = tx.session_events_for_session(session.id).await?;
+    let mut view = SessionView { patient_label, session, plan, administrations, vitals, alarms, events, next_check: None, discharge: None };
+    if let Some(times) = view.times() {
+        let route = view.route();
+        let policy = DischargePolicy::default();
+        let schedule = MonitoringSchedule::for_session(route, times, policy.min_observation(route), &SchedulePolicy::default());
+        // Overdue when a scheduled check passed with no reading since; otherwise the
+        // next one after the latest reading (a reading at the due time does it).
+        let last_done = view.vitals.iter().map(|(v, _)| v.taken_at).max();
+        view.next_check = match schedule.overdue(last_done, now) {
+            Some(c) => Some(c),
+            None => {
+                let after = last_done.map_or(now, |t| t.max(now) + jiff::SignedDuration::from_secs(1));
+                schedule.next_check_due(after)
+            }
+        };
+    }
+    Ok(view)
+}
+
+/// The session screen (audited read).
+pub async fn session(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<SessionView> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRead, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Read)
+        .await?;
+    let mut tx = store.begin().await?;
+    let view = load_view(&mut tx, s, ctx.now).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "dosing_session", Some(session.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// A patient's sessions (audited).
+pub async fn sessions_for_patient(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<DosingSessionRecord>> {
+    require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, Some(patient), AuditAction::List).await?;
+    let mut tx = store.begin().await?;
+    let list = tx.dosing_sessions_for_patient(patient).await?;
+    tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed)).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+/// The floor board: every open session with its unacknowledged alarms and next check,
+/// one `list` audit entry per patient shown.
+pub async fn floor_board(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<SessionView>> {
+    require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, None, AuditAction::List).await?;
+    let mut tx = store.begin().await?;
+    let open = tx.open_dosing_sessions().await?;
+    let mut out = Vec::new();
+    for s in open {
+        let view = load_view(&mut tx, s, ctx.now).await?;
+        tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", Some(view.session.id.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
+            .await?;
+        out.push(view);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// What staff assess at discharge (DC-003, DC-004), and an optional prescriber override.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DischargeInputForm {
+    pub aldrete_total: Option<u8>,
+    pub pre_sedation_aldrete: Option<u8>,
+    pub moaas: Option<u8>,
+    pub dissociation_resolved: Option<bool>,
+    pub able_to_walk_safely: Option<bool>,
+    pub active_nausea: Option<bool>,
+    pub suicidal_crisis: Option<bool>,
+    pub escort_present: Option<bool>,
+    pub written_instructions_given: Option<bool>,
+    pub clinician_judges_stable: Option<bool>,
+    /// A prescriber's reason to discharge although criteria are unmet.
+    pub override_reason: Option<String>,
+    /// Spravato REMS question: without the 2-hour minimum, when would the patient have
+    /// been ready to leave (minutes from the start of administration)?
+    pub rems_ready_to_leave_minutes: Option<u32>,
+}
+
+/// The stored discharge (`dosing_sessions.discharge`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredDischarge {
+    pub decision: serde_json::Value,
+    pub ready: bool,
+    pub override_reason: Option<String>,
+    #[serde(default)]
+    pub rems_ready_to_leave_minutes: Option<u32>,
+}
+
+/// Discharges the patient: refused until every §4.5 criterion holds (DC-001..004), or a
+/// prescriber overrides with a reason. An open alarm also refuses it.
+pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &DischargeInputForm) -> AppResult<StoredDischarge> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRun, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Update)
+        .await?;
+    let by = user_id(ctx)?;
+    let mut tx = store.begin().await?;
+    let view = load_view(&mut tx, s, ctx.now).await?;
+    let mut e = FieldErrors::default();
+    let stopped = view
+        .administrations
+        .iter()
+        .any(|a| serde_json::from_str::<AdministrationInput>(&a.content).is_ok_and(|i| i.kind == "infusion_stop"));
+    if view.route() == Route::IvInfusion && !stopped {
+        return Err(AppError::Conflict("the infusion stop is not recorded".into()));
+    }
+    let Some(times) = view.times() else {
+        return Err(AppError::Conflict("no completed administration is recorded (an IV infusion needs its stop)".into()));
+    };
+    let moaas = match input.moaas.map(|m| Moaas::new(u16::from(m))) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(err)) => {
+            e.add("moaas", err.0);
+            None
+        }
+        None => None,
+    };
+    if input.aldrete_total.is_some_and(|a| a > 10) {
+        e.add("aldrete_total", "0 to 10");
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let readings: Vec<&Reading> = view.vitals.iter().map(|(_, r)| r).collect();
+    let earlier: Vec<Reading> = view.vitals.iter().map(|(_, r)| r.clone()).collect();
+    let previous_bp = readings.iter().rev().filter_map(|r| r.blood_pressure).nth(1);
+    let di = DischargeInput {
+        route: view.route(),
+        times,
+        aldrete_total: input.aldrete_total,
+        pre_sedation_aldrete: input.pre_sedation_aldrete,
+        moaas,
+        latest: readings.last().map(|r| (*r).clone()),
+        previous_bp,
+        baseline: baseline(&view.session, &earlier),
+        dissociation_resolved: input.dissociation_resolved,
+        able_to_walk_safely: input.able_to_walk_safely,
+        active_nausea: input.active_nausea,
+        suicidal_crisis: input.suicidal_crisis,
+        escort_present: input.escort_present,
+        written_instructions_given: input.written_instructions_given,
+        clinician_judges_stable: input.clinician_judges_stable,
+    };
+    let decision = discharge_decision(&di, ctx.now, &DischargePolicy::default());
+    let ready = decision.is_ready() && view.open_alarms().next().is_none();
+    let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
+    if !ready {
+        let mut why: Vec<String> = decision.unmet().iter().map(|u| format!("{} ({})", u.message, u.rule.as_str())).collect();
+        if view.open_alarms().next().is_some() {
+            why.push("an alarm is not acknowledged".into());
+        }
+        match &override_reason {
+            Some(_) if ctx.allows(Permission::DischargeOverride) => {}
+            Some(_) => {
+                let mut e = FieldErrors::default();
+                e.add("override_reason", "only a prescriber may override the discharge criteria");
+                return Err(e.into());
+            }
+            None => {
+                let mut e = FieldErrors::default();
+                e.add("override_reason", format!("discharge refused: {}", why.join("; ")));
+                return Err(e.into());
+            }
+        }
+    }
+    let stored = StoredDischarge {
+        decision: serde_json::to_value(&decision).map_err(internal)?,
+        ready,
+        override_reason: if ready { None } else { override_reason },
+        rems_ready_to_leave_minutes: input.rems_ready_to_leave_minutes,
+    };
+    tx.record_discharge(session, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now)
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict { .. } => AppError::Conflict("the session is already discharged".into()),
+            other => other.into(),
+        })?;
+    tx.append_audit(&ctx.audit(AuditAction::Update, "dosing_session_discharge", Some(session.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+// ---------------------------------------------------------------------------------------
+// Adverse events and interventions
+// ---------------------------------------------------------------------------------------
+
+async fn session_for_write(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, kind: &str) -> AppResult<(DosingSessionRecord, UserId)> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRun, kind, None, Some(s.patient_id), AuditAction::Create).await?;
+    Ok((s, user_id(ctx)?))
+}
+
+async fn save_event(store: &dyn Store, ctx: &Ctx, s: &DosingSessionRecord, by: UserId, kind: &str, at: Timestamp, content: String) -> AppResult<SessionEventRecord> {
+    let record = SessionEventRecord {
+        id: Uuid::now_v7(),
+        session_id: s.id,
+        kind: kind.into(),
+        content,
+        at,
+        recorded_by: by,
+        recorded_at: ctx.now,
+    };
+    let mut tx = store.begin().await?;
+    tx.insert_session_event(&record).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, kind, Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed)).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Records an adverse event of the session (§5: CTCAE term and grade, onset, resolution,
+/// seriousness, relatedness, action, outcome). Events may be added after discharge.
+pub async fn record_adverse_event(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, form: &AdverseEventForm) -> AppResult<SessionEventRecord> {
+    let (s, by) = session_for_write(store, ctx, session, "adverse_event").await?;
+    let ae = form.parse(ctx.now)?;
+    save_event(store, ctx, &s, by, "adverse_event", ae.onset, serde_json::to_string(&ae).map_err(internal)?).await
+}
+
+/// An intervention as typed (INT-005).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct InterventionForm {
+    /// When (RFC 3339); now when empty.
+    pub at: String,
+    /// The alarm that triggered it, if any; its rule and value are copied.
+    pub alarm_id: String,
+    /// The trigger value when there is no alarm (for example "patient anxious").
+    pub trigger_value: String,
+    pub action: String,
+    pub drug_name: String,
+    pub drug_dose_mg: String,
+    pub drug_route: String,
+    pub response: String,
+    /// `yes` when the session (dosing) was stopped.
+    pub session_stopped: String,
+}
+
+/// Records an intervention as a structured event (INT-005).
+pub async fn record_intervention(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, form: &InterventionForm) -> AppResult<SessionEventRecord> {
+    let (s, by) = session_for_write(store, ctx, session, "intervention").await?;
+    let mut e = FieldErrors::default();
+    let at = match opt(&form.at) {
+        None => ctx.now,
+        Some(raw) => match raw.parse::<Timestamp>() {
+            Ok(t) if t <= ctx.now => t,
+            _ => {
+                e.add("at", "a time not in the future (RFC 3339)");
+                ctx.now
+            }
+        },
+    };
+    let (mut trigger_rule, mut trigger_value) = (None, form.trigger_value.trim().to_string());
+    if let Some(raw) = opt(&form.alarm_id) {
+        let alarm = match raw.parse::<SessionAlarmId>() {
+            Ok(id) => {
+                let mut tx = store.begin().await?;
+                tx.alarm_by_id(id).await?.filter(|a| a.session_id == s.id)
+            }
+            Err(_) => None,
+        };
+        match alarm {
+            Some(a) => {
+                trigger_rule = Some(kat_core::dosing::RuleId::owned(a.rule.clone()));
+                if trigger_value.is_empty() {
+                    let c: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
+                    trigger_value = c["value"].to_string();
+                }
+            }
+            None => e.add("alarm_id", "not an alarm of this session"),
+        }
+    }
+    if trigger_value.is_empty() {
+        e.add("trigger_value", "what triggered the intervention (or choose the alarm)");
+    }
+    let action = form.action.trim().to_string();
+    if action.is_empty() {
+        e.add("action", "is required (INT-005)");
+    }
+    let response = form.response.trim().to_string();
+    if response.is_empty() {
+        e.add("response", "is required (INT-005)");
+    }
+    let drug = match (opt(&form.drug_name), opt(&form.drug_dose_mg), opt(&form.drug_route)) {
+        (None, None, None) => None,
+        (Some(name), Some(dose), Some(route)) => match Mg::parse(dose) {
+            Ok(dose) => Some(kat_core::monitoring::alarms::DrugGiven { name: name.into(), dose, route: route.into() }),
+            Err(err) => {
+                e.add("drug_dose_mg", err.0);
+                None
+            }
+        },
+        _ => {
+            e.add("drug_name", "a drug needs its name, dose (mg) and route");
+            None
+        }
+    };
+    let session_stopped = match form.session_stopped.trim() {
+        "" | "no" | "false" => false,
+        "yes" | "true" | "on" => true,
+        _ => {
+            e.add("session_stopped", "yes or no");
+            false
+        }
+    };
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let event = kat_core::monitoring::InterventionEvent { at, trigger_rule, trigger_value, action, drug, response, session_stopped };
+    save_event(store, ctx, &s, by, "intervention", at, serde_json::to_string(&event).map_err(internal)?).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Spravato REMS Patient Monitoring Form (§4.1)
+// ---------------------------------------------------------------------------------------
+
+/// The REMS Patient Monitoring Form filled from the session record. `missing` names
+/// what the record lacks; the form is complete when it is empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemsForm {
+    pub session_id: DosingSessionId,
+    pub patient: String,
+    pub treatment_date: Option<Timestamp>,
+    /// Due 7 days after the treatment date.
+    pub due: Option<Timestamp>,
+    pub submitted: Option<Timestamp>,
+    pub first_treatment_enrolled: Option<bool>,
+    pub concomitant: Vec<String>,
+    pub monitored_by: Vec<String>,
+    pub dose_mg: u32,
+    pub lots: Vec<String>,
+    pub duration_minutes: Option<i64>,
+    pub ready_to_leave_minutes: Option<u32>,
+    pub vitals_ok_before: Option<bool>,
+    pub vitals_ok_at_completion: Option<bool>,
+    pub bp_before: Option<String>,
+    pub bp_40_min: Option<String>,
+    pub bp_completion: Option<String>,
+    pub sedation: bool,
+    pub respiratory_depression: bool,
+    pub serious_adverse_events: Vec<String>,
+    pub missing: Vec<&'static str>,
+}
+
+fn bp_text(r: &Reading) -> Option<String> {
+    r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic()))
+}
+
+/// Fills the form from the session (esketamine sessions only).
+pub fn rems_form(v: &SessionView) -> RemsForm {
+    let admins: Vec<AdministrationInput> = v.administrations.iter().filter_map(|a| serde_json::from_str(&a.content).ok()).collect();
+    let devices: Vec<(&AdministrationInput, Timestamp)> =
+        admins.iter().zip(v.administrations.iter().map(|a| a.at)).filter(|(i, _)| i.kind == "device").collect();
+    let first = devices.first().map(|(_, t)| *t);
+    let gate: Option<StoredGate> = v.session.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
+    let checklist: Option<GateChecklist> = gate.as_ref().and_then(|g| serde_json::from_value(g.checklist.clone()).ok());
+    let discharge: Option<StoredDischarge> = v.session.discharge.as_deref().and_then(|d| serde_json::from_str(d).ok());
+    let mut lots: Vec<String> = devices.iter().map(|(i, _)| i.lot.clone()).filter(|l| !l.is_empty()).collect();
+    lots.dedup();
+    let mut monitored_by: Vec<String> = devices.iter().map(|(i, _)| i.monitored_by.clone()).filter(|l| !l.is_empty()).collect();
+    monitored_by.dedup();
+    let bp_40 = first.and_then(|f| {
+        let target = f + jiff::SignedDuration::from_mins(40);
+        v.vitals
+            .iter()
+            .filter(|(_, r)| r.blood_pressure.is_some())
+            .min_by_key(|(_, r)| (r.at.as_second() - target.as_second()).abs())
+            .filter(|(_, r)| (r.at.as_second() - target.as_second()).abs() <= 15 * 60)
+            .and_then(|(_, r)| bp_text(r))
+    });
+    let bp_completion = v.vitals.iter().rev().find_map(|(_, r)| bp_text(r));
+    let serious_adverse_events = v
+        .events
+        .iter()
+        .filter(|e| e.kind == "adverse_event")
+        .filter_map(|e| serde_json::from_str::<kat_core::monitoring::adverse::AdverseEvent>(&e.content).ok())
+        .filter(|ae| ae.is_serious())
+        .map(|ae| format!("{} (grade {})", ae.term, ae.grade.get()))
+        .collect();
+    let mut form = RemsForm {
+        session_id: v.session.id,
+        patient: v.patient_label.clone(),
+        treatment_date: first,
+        due: first.map(|t| t + jiff::SignedDuration::from_hours(24 * 7)),
+        submitted: v.events.iter().find(|e| e.kind == "rems_submitted").map(|e| e.at),
+        first_treatment_enrolled: checklist.as_ref().and_then(|c| c.rems_patient_enrolled),
+        concomitant: checklist.as_ref().map(|c| c.interactions.iter().map(|i| format!("{} ({})", i.message, i.rule)).collect()).unwrap_or_default(),
+        monitored_by,
+        dose_mg: 28 * u32::try_from(devices.len()).unwrap_or(0),
+        lots,
+        duration_minutes: first.zip(v.session.discharged_at).map(|(f, d)| (d.as_second() - f.as_second()) / 60),
+        ready_to_leave_minutes: discharge.as_ref().and_then(|d| d.rems_ready_to_leave_minutes),
+        vitals_ok_before: v.session.gate_outcome.as_deref().map(|o| o == "proceed"),
+        vitals_ok_at_completion: discharge.as_ref().map(|d| d.ready),
+        bp_before: checklist.as_ref().and_then(|c| c.blood_pressure).map(|b| format!("{}/{}", b.systolic(), b.diastolic())),
+        bp_40_min: bp_40,
+        bp_completion,
+        sedation: v.vitals.iter().any(|(_, r)| r.moaas.is_some_and(|m| m.get() < 5)),
+        respiratory_depression: v.alarms.iter().any(|a| a.rule == "ALM-001" || a.rule == "ALM-004"),
+        serious_adverse_events,
+        missing: Vec::new(),
+    };
+    let mut missing = Vec::new();
+    if form.treatment_date.is_none() { missing.push("treatment date (no device recorded)"); }
+    if form.lots.is_empty() { missing.push("lot number"); }
+    if form.monitored_by.is_empty() { missing.push("healthcare provider conducting monitoring"); }
+    if form.duration_minutes.is_none() { missing.push("treatment duration (not discharged)"); }
+    if form.ready_to_leave_minutes.is_none() { missing.push("when the patient would have been ready to leave"); }
+    if form.bp_before.is_none() { missing.push("BP before administration"); }
+    if form.bp_40_min.is_none() { missing.push("BP 40 minutes after administration"); }
+    if form.bp_completion.is_none() { missing.push("BP before session completion"); }
+    if form.first_treatment_enrolled.is_none() { missing.push("REMS enrolment (DAY-001)"); }
+    form.missing = missing;
+    form
+}
+
+/// One esketamine session's REMS form (audited read).
+pub async fn rems(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<RemsForm> {
+    let v = self::session(store, ctx, session).await?;
+    if !v.route().is_esketamine() {
+        return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
+    }
+    Ok(rems_form(&v))
+}
+
+/// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
+pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<RemsForm>> {
+    require(store, ctx, Permission::DosingSessionRead, "rems_form", None, None, AuditAction::List).await?;
+    let mut tx = store.begin().await?;
+    let sessions = tx.dosing_sessions_by_route(&route_str(Route::IntranasalEsketamine)).await?;
+    let mut out = Vec::new();
+    for s in sessions {
+        let v = load_view(&mut tx, s, ctx.now).await?;
+        tx.append_audit(&ctx.audit(AuditAction::List, "rems_form", Some(v.session.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
+            .await?;
+        out.push(rems_form(&v));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Marks the session's REMS form as submitted (once).
+pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<()> {
+    let (s, by) = session_for_write(store, ctx, session, "rems_form").await?;
+    let mut tx = store.begin().await?;
+    if tx.session_events_for_session(session).await?.iter().any(|e| e.kind == "rems_submitted") {
+        return Err(AppError::Conflict("the REMS form is already marked submitted".into()));
+    }
+    drop(tx);
+    save_event(store, ctx, &s, by, "rems_submitted", ctx.now, "{}".into()).await?;
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Dosing pages: the session screen (live vitals, alarms with the recommended action,
+//! the next-check timer, nurse vitals entry, alarm acknowledgement) and the clinic floor
+//! board. Both refresh their live part by htmx polling (`every 5s`); without htmx the
+//! pages still work by reloading.
+
+use super::Staff;
+use crate::AppState;
+use crate::app::AppError;
+use crate::app::dosing::{self as uc, SessionView, VitalsInput};
+use crate::error::PageError;
+use crate::view::{Layout, local_time, render};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use kat_core::FieldErrors;
+use kat_core::ids::{DosingSessionId, SessionAlarmId};
+use kat_core::monitoring::Reading;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/floor", get(floor))
+        .route("/floor/live", get(floor_live))
+        .route("/sessions/{id}", get(show))
+        .route("/sessions/{id}/live", get(live))
+        .route("/sessions/{id}/vitals", post(add_vitals))
+        .route("/session-alarms/{id}/acknowledge", post(acknowledge))
+        .route("/rems", get(rems_worklist))
+        .route("/sessions/{id}/rems", get(rems_form))
+        .route("/sessions/{id}/rems/submitted", post(rems_submitted))
+}
+
+pub struct AlarmView {
+    pub id: String,
+    pub rule: String,
+    /// `notify`, `intervene` or `emergency`: the CSS class (colour) and the words.
+    pub severity: String,
+    pub severity_label: &'static str,
+    pub icon: &'static str,
+    pub what: String,
+    pub action: String,
+    pub raised: String,
+    pub acknowledged: Option<String>,
+}
+
+pub struct VitalRow {
+    pub at: String,
+    pub bp: String,
+    pub hr: String,
+    pub spo2: String,
+    pub rr: String,
+    pub moaas: String,
+    pub source: &'static str,
+}
+
+pub struct LiveView {
+    pub session_id: String,
+    pub patient: String,
+    pub route: String,
+    pub gate: String,
+    pub next_check: String,
+    pub next_check_overdue: bool,
+    pub alarms: Vec<AlarmView>,
+    pub vitals: Vec<VitalRow>,
+    pub discharged: bool,
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_else(|| "–".into())
+}
+
+fn vital_row(r: &Reading, tz: &TimeZone) -> VitalRow {
+    VitalRow {
+        at: local_time(r.at, tz),
+        bp: r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic())).unwrap_or_else(|| "–".into()),
+        hr: opt(r.heart_rate.map(|h| h.get())),
+        spo2: opt(r.spo2.map(|s| s.get())),
+        rr: opt(r.respiratory_rate.map(|x| x.get())),
+        moaas: opt(r.moaas.map(|m| m.get())),
+        source: match r.source {
+            kat_core::monitoring::ReadingSource::Device { .. } => "device",
+            kat_core::monitoring::ReadingSource::Manual { .. } => "nurse",
+        },
+    }
+}
+
+fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
+    let content: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
+    let value = &content["value"];
+    let what = match value["measure"].as_str() {
+        Some("blood_pressure") => format!("BP {}/{}", value["value"]["systolic"], value["value"]["diastolic"]),
+        Some("sp_o2") | Some("spo2") => format!("SpO2 {}%", value["value"]["spo2"]),
+        Some("heart_rate") => format!("HR {}", value["value"]),
+        Some("respiratory_rate") => format!("RR {}", value["value"]),
+        Some("moaas") => format!("MOAA/S {}", value["value"]),
+        Some("sign") => value["value"].as_str().unwrap_or_default().replace('_', " "),
+        _ => a.kind.replace('_', " "),
+    };
+    let (label, icon) = match a.severity.as_str() {
+        "emergency" => ("Emergency", "✖"),
+        "intervene" => ("Intervene now", "⚠"),
+        _ => ("Notify prescriber", "ℹ"),
+    };
+    AlarmView {
+        id: a.id.to_string(),
+        rule: a.rule.clone(),
+        severity: a.severity.clone(),
+        severity_label: label,
+        icon,
+        what,
+        action: content["action"].as_str().unwrap_or_default().to_string(),
+        raised: local_time(a.raised_at, tz),
+        acknowledged: a.action_taken.as_ref().map(|t| {
+            format!("{} — {}", a.acknowledged_at.map(|x| local_time(x, tz)).unwrap_or_default(), t)
+        }),
+    }
+}
+
+fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
+    let (next_check, overdue) = match &v.next_check {
+        _ if v.session.discharged_at.is_some() => (
+            format!("Discharged {}", v.session.discharged_at.map(|t| local_time(t, tz)).unwrap_or_default()),
+            false,
+        ),
+        Some(c) => {
+            let mins = (c.at.as_second() - now.as_second()) / 60;
+            let when = local_time(c.at, tz);
+            if c.at <= now {
+                (format!("Check due now ({when})"), true)
+            } else {
+                (format!("Next check at {when} (in {mins} min)"), false)
+            }
+        }
+        None if v.administrations.is_empty() => ("Checks start with the first dose".into(), false),
+        None => ("No further scheduled check".into(), false),
+    };
+    LiveView {
+        session_id: v.session.id.to_string(),
+        patient: v.patient_label.clone(),
+        route: v.route().label().to_string(),
+        gate: match v.session.gate_outcome.as_deref() {
+            Some("proceed") => "Gate passed".into(),
+            Some("override") => "Gate passed with a prescriber's override".into(),
+            Some("defer") => "Deferred".into(),
+            _ => "Gate not yet run: no administration allowed".into(),
+        },
+        next_check,
+        next_check_overdue: overdue,
+        alarms: v.alarms.iter().rev().map(|a| alarm_view(a, tz)).collect(),
+        vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
+        discharged: v.session.discharged_at.is_some(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dosing/live.html")]
+struct LivePart {
+    live: LiveView,
+}
+
+#[derive(Template)]
+#[template(path = "dosing/session.html")]
+struct SessionPage {
+    layout: Layout,
+    live: LiveView,
+    plan: String,
+    dose: String,
+    form: VitalsInput,
+    errors: Vec<(String, String)>,
+}
+
+fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId, PageError> {
+    raw.parse().map_err(|_| staff.fail(AppError::NotFound("dosing session")))
+}
+
+async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, form: VitalsInput, errors: &FieldErrors) -> Result<SessionPage, PageError> {
+    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let tz = &state.config.time_zone;
+    let c = &v.plan.content;
+    let d = &c.dose;
+    let mut dose = format!("{} mg", d.mg);
+    if let (Some(per), Some(w)) = (d.mg_per_kg, d.weight_kg) {
+        dose.push_str(&format!(" ({per} mg/kg × {w} kg, {} weight)", d.weight_basis.clone().unwrap_or_default()));
+    }
+    if let (Some(ml), Some(conc)) = (d.stock_ml, d.concentration_mg_per_ml) {
+        dose.push_str(&format!(" · {ml} mL of {conc} mg/mL"));
+    }
+    if let (Some(dil), Some(rate), Some(min)) = (d.diluted_ml, d.rate_ml_per_h, d.infusion_minutes) {
+        dose.push_str(&format!(" · diluted to {dil} mL, {rate} mL/h over {min} min (DOSE-IV-004)"));
+    }
+    Ok(SessionPage {
+        layout: Layout::new(state, Some(&staff.principal), "floor"),
+        live: live_view(&v, staff.ctx.now, tz),
+        plan: format!("{} · {} · {}", c.indication, c.protocol_name, c.product),
+        dose,
+        form,
+        errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
+    })
+}
+
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    Ok(render(&session_page(&state, &staff, id, VitalsInput::default(), &FieldErrors::new()).await?))
+}
+
+pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    Ok(render(&LivePart { live: live_view(&v, staff.ctx.now, &state.config.time_zone) }))
+}
+
+pub async fn add_vitals(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<VitalsInput>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    match uc::record_vitals(state.store.as_ref(), &staff.ctx, id, &form).await {
+        Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let page = session_page(&state, &staff, id, form, &errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct AckForm {
+    action: String,
+    /// Where to return: `floor` or the session page.
+    back: String,
+    session: String,
+}
+
+pub async fn acknowledge(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<AckForm>) -> Result<Response, PageError> {
+    let id: SessionAlarmId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("alarm")))?;
+    let session = parse_session(&staff, &form.session)?;
+    match uc::acknowledge_alarm(state.store.as_ref(), &staff.ctx, id, &form.action).await {
+        Ok(_) if form.back == "floor" => Ok(Redirect::to("/floor").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/sessions/{session}")).into_response()),
+        Err(AppError::Invalid(_)) => {
+            let errors = FieldErrors::single("action", "Alarm acknowledgement: the action taken is required (INT-005)");
+            let page = session_page(&state, &staff, session, VitalsInput::default(), &errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dosing/floor.html")]
+struct FloorPage {
+    layout: Layout,
+    sessions: Vec<LiveView>,
+}
+
+#[derive(Template)]
+#[template(path = "dosing/floor_live.html")]
+struct FloorLive {
+    sessions: Vec<LiveView>,
+}
+
+async fn floor_views(state: &AppState, staff: &Staff) -> Result<Vec<LiveView>, PageError> {
+    let list = uc::floor_board(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    Ok(list.iter().map(|v| live_view(v, staff.ctx.now, &state.config.time_zone)).collect())
+}
+
+pub async fn floor(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    let sessions = floor_views(&state, &staff).await?;
+    Ok(render(&FloorPage { layout: Layout::new(&state, Some(&staff.principal), "floor"), sessions }))
+}
+
+pub async fn floor_live(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    let sessions = floor_views(&state, &staff).await?;
+    Ok(render(&FloorLive { sessions }))
+}
+
+pub struct RemsView {
+    pub session_id: String,
+    pub patient: String,
+    pub treatment_date: String,
+    pub due: String,
+    pub overdue: bool,
+    pub submitted: Option<String>,
+    pub rows: Vec<(&'static str, String)>,
+    pub missing: Vec<&'static str>,
+}
+
+fn yn(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "Yes".into(),
+        Some(false) => "No".into(),
+        None => "not recorded".into(),
+    }
+}
+
+fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone) -> RemsView {
+    let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "not recorded".into());
+    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join("; ") };
+    RemsView {
+        session_id: f.session_id.to_string(),
+        patient: f.patient.clone(),
+        treatment_date: f.treatment_date.map(|t| local_time(t, tz)).unwrap_or_else(|| "–".into()),
+        due: f.due.map(|t| local_time(t, tz)).unwrap_or_else(|| "–".into()),
+        overdue: f.submitted.is_none() && f.due.is_some_and(|d| d < now),
+        submitted: f.submitted.map(|t| local_time(t, tz)),
+        rows: vec![
+            ("Patient enrolled in the REMS (first treatment)", yn(f.first_treatment_enrolled)),
+            ("Concomitant medicines that may cause sedation or BP change", list(&f.concomitant)),
+            ("Healthcare provider conducting monitoring", list(&f.monitored_by)),
+            ("Treatment date", f.treatment_date.map(|t| local_time(t, tz)).unwrap_or_else(|| "not recorded".into())),
+            ("Dose administered", format!("{} mg", f.dose_mg)),
+            ("Lot number", list(&f.lots)),
+            ("Treatment duration (1st device to completion of monitoring)", f.duration_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into())),
+            ("Without the 2-hour minimum, ready to leave after", f.ready_to_leave_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into())),
+            ("Vital signs acceptable before administration", yn(f.vitals_ok_before)),
+            ("Vital signs acceptable before session completion", yn(f.vitals_ok_at_completion)),
+            ("BP before administration (mm[Hg])", or(&f.bp_before)),
+            ("BP 40 minutes after administration (mm[Hg])", or(&f.bp_40_min)),
+            ("BP before session completion (mm[Hg])", or(&f.bp_completion)),
+            ("Sedation (MOAA/S below 5)", if f.sedation { "Yes".into() } else { "No".into() }),
+            ("Respiratory depression (SpO2 or respiration alarm)", if f.respiratory_depression { "Yes".into() } else { "No".into() }),
+            ("Serious adverse events", list(&f.serious_adverse_events)),
+        ],
+        missing: f.missing.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dosing/rems_worklist.html")]
+struct RemsWorklistPage {
+    layout: Layout,
+    forms: Vec<RemsView>,
+}
+
+#[derive(Template)]
+#[template(path = "dosing/rems_form.html")]
+struct RemsFormPage {
+    layout: Layout,
+    form: RemsView,
+}
+
+pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let tz = &state.config.time_zone;
+    Ok(render(&RemsWorklistPage {
+        layout: Layout::new(&state, Some(&staff.principal), "rems"),
+        forms: forms.iter().map(|f| rems_view(f, staff.ctx.now, tz)).collect(),
+    }))
+}
+
+pub async fn rems_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let f = uc::rems(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    Ok(render(&RemsFormPage { layout: Layout::new(&state, Some(&staff.principal), "rems"), form: rems_view(&f, staff.ctx.now, &state.config.time_zone) }))
+}
+
+pub async fn rems_submitted(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    Ok(Redirect::to("/rems").into_response())
+}

@@ -101,3 +101,31 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     b.finish().await;
     app.stop().await;
 }
+
+/// The demo esketamine session yields a complete Spravato REMS Patient Monitoring Form,
+/// listed with its 7-day deadline and marked submitted from the worklist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esketamine_session_yields_a_complete_rems_form() {
+    kat_e2e::e2e_or_skip!();
+    let app = spawn_app(Db::Sqlite, Options::default()).await.expect("app");
+    kat::demo::seed(app.store.as_ref(), app.now(), &TimeZone::UTC).await.expect("demo");
+    app.add_staff("nurse.rems", Role::Nurse).await;
+    let b = Browser::start("dosing_rems_form").await;
+    b.login(&app, "nurse.rems").await;
+    b.goto(&app.url("/rems")).await;
+    b.wait_for_text("Spravato REMS Patient Monitoring Forms").await;
+    b.wait_for_text("Complete").await;
+    b.screenshot("1-worklist").await;
+    b.click("table a[href$='/rems']").await;
+    b.wait_for_text("SPRAVATO REMS Patient Monitoring Form").await;
+    let body = b.body_text().await;
+    assert!(!body.contains("The session record lacks"), "{body}");
+    assert!(body.contains("56 mg") && body.contains("DEMO-LOT-24A"), "{body}");
+    b.screenshot("2-form").await;
+    b.goto(&app.url("/rems")).await;
+    b.click("form[action$='/rems/submitted'] button").await;
+    b.wait_for_text("Submitted").await;
+    b.screenshot("3-submitted").await;
+    b.finish().await;
+    app.stop().await;
+}

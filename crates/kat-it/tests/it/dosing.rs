@@ -494,3 +494,38 @@ async fn adverse_events_and_interventions(db: Db) {
     app.stop().await;
 }
 on_both_databases!(adverse_events_and_interventions_are_recorded_with_their_fields, adverse_events_and_interventions);
+
+async fn discharge_from_the_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.dc", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "nurse.dc").await;
+    let form = [("aldrete_total", "10"), ("moaas", "5"), ("dissociation_resolved", "on"), ("able_to_walk_safely", "on"),
+        ("no_active_nausea", "on"), ("no_suicidal_crisis", "on"), ("escort_present", "on"), ("written_instructions_given", "on"),
+        ("clinician_judges_stable", "on")];
+    // The infusion is still running: refused, the page says why.
+    let r = web.post(app.url(&format!("/sessions/{sid}/discharge"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("infusion stop is not recorded"));
+    app.advance(SignedDuration::from_mins(40));
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &pt, json!({"kind": "infusion_stop"})).await.status(), 201);
+    // Before 60 minutes of observation (DC-002): refused with the rule named. (The clock
+    // jump ended the idle page session: sign in again.)
+    let web = app.client();
+    app.login(&web, "nurse.dc").await;
+    let r = web.post(app.url(&format!("/sessions/{sid}/discharge"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("DC-002"));
+    app.advance(SignedDuration::from_mins(61));
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/vitals"), &pt, json!({"systolic": 122, "diastolic": 78, "heart_rate": 70, "spo2": 98, "on_supplemental_o2": "no", "respiratory_rate": 14, "moaas": 5})).await.status(), 201);
+    let web = app.client();
+    app.login(&web, "nurse.dc").await;
+    let r = web.post(app.url(&format!("/sessions/{sid}/discharge"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Discharged"), "{html}");
+    app.stop().await;
+}
+on_both_databases!(discharge_from_the_session_page_refused_then_allowed, discharge_from_the_page);

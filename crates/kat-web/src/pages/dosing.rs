@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}", get(show))
         .route("/sessions/{id}/live", get(live))
         .route("/sessions/{id}/vitals", post(add_vitals))
+        .route("/sessions/{id}/discharge", post(discharge))
         .route("/session-alarms/{id}/acknowledge", post(acknowledge))
         .route("/rems", get(rems_worklist))
         .route("/sessions/{id}/rems", get(rems_form))
@@ -360,4 +361,65 @@ pub async fn rems_submitted(State(state): State<AppState>, staff: Staff, Path(ra
     let id = parse_session(&staff, &raw)?;
     uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     Ok(Redirect::to("/rems").into_response())
+}
+
+/// The discharge form on the session page (checkboxes send "on").
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct DischargeFormInput {
+    aldrete_total: String,
+    moaas: String,
+    dissociation_resolved: Option<String>,
+    able_to_walk_safely: Option<String>,
+    no_active_nausea: Option<String>,
+    no_suicidal_crisis: Option<String>,
+    escort_present: Option<String>,
+    written_instructions_given: Option<String>,
+    clinician_judges_stable: Option<String>,
+    rems_ready_to_leave_minutes: String,
+    override_reason: String,
+}
+
+pub async fn discharge(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(f): Form<DischargeFormInput>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let mut errors = FieldErrors::new();
+    let small = |e: &mut FieldErrors, name: &str, raw: &str, max: u32| -> Option<u32> {
+        match raw.trim() {
+            "" => None,
+            t => match t.parse::<u32>() {
+                Ok(v) if v <= max => Some(v),
+                _ => {
+                    e.add(name, format!("a whole number 0 to {max}"));
+                    None
+                }
+            },
+        }
+    };
+    let aldrete = small(&mut errors, "aldrete_total", &f.aldrete_total, 10);
+    let moaas = small(&mut errors, "moaas", &f.moaas, 5);
+    let ready = small(&mut errors, "rems_ready_to_leave_minutes", &f.rems_ready_to_leave_minutes, 1440);
+    if errors.is_empty() {
+        let input = uc::DischargeInputForm {
+            aldrete_total: aldrete.and_then(|v| u8::try_from(v).ok()),
+            pre_sedation_aldrete: None,
+            moaas: moaas.and_then(|v| u8::try_from(v).ok()),
+            dissociation_resolved: Some(f.dissociation_resolved.is_some()),
+            able_to_walk_safely: Some(f.able_to_walk_safely.is_some()),
+            active_nausea: Some(f.no_active_nausea.is_none()),
+            suicidal_crisis: Some(f.no_suicidal_crisis.is_none()),
+            escort_present: Some(f.escort_present.is_some()),
+            written_instructions_given: Some(f.written_instructions_given.is_some()),
+            clinician_judges_stable: Some(f.clinician_judges_stable.is_some()),
+            override_reason: Some(f.override_reason.clone()).filter(|r| !r.trim().is_empty()),
+            rems_ready_to_leave_minutes: ready,
+        };
+        match uc::discharge(state.store.as_ref(), &staff.ctx, id, &input).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+            Err(AppError::Invalid(e)) => errors = e,
+            Err(AppError::Conflict(msg)) => errors.add("discharge", msg),
+            Err(e) => return Err(staff.fail(e)),
+        }
+    }
+    let page = session_page(&state, &staff, id, VitalsInput::default(), &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

@@ -529,3 +529,68 @@ async fn discharge_from_the_page(db: Db) {
     app.stop().await;
 }
 on_both_databases!(discharge_from_the_session_page_refused_then_allowed, discharge_from_the_page);
+
+/// The plan form's fields as the page posts them.
+fn plan_form(app: &TestApp, mg_per_kg: &str) -> Vec<(String, String)> {
+    iv_plan(app, mg_per_kg)
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+        .collect()
+}
+
+async fn treatment_plan_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("pres.plan", Role::Prescriber).await;
+    app.add_staff("nurse.plan", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "pres.plan").await;
+    let patient = web.get(app.url(&format!("/patients/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(patient.contains(&format!("/patients/{id}/treatment-plan")), "the patient page links to the plan");
+    let page = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("iv_single_standard") && !html.contains("style="), "{html}");
+
+    // Invalid: 422 naming the field, the typed values kept, nothing saved.
+    let mut bad = plan_form(&app, "0.5");
+    bad.retain(|(k, _)| k != "indication");
+    bad.push(("weight_kg".into(), "eighty".into()));
+    bad.retain(|(k, v)| k != "weight_kg" || v == "eighty");
+    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan"))).header("origin", &app.base_url).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("indication-error") && html.contains("weight_kg-error"), "{html}");
+    assert!(html.contains("value=\"eighty\""), "the typed value is kept");
+    assert!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await.as_array().unwrap().is_empty());
+
+    // Valid: the draft shows its computed dose and session dates.
+    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan"))).header("origin", &app.base_url).form(&plan_form(&app, "0.5")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("40 mg") && html.contains("0.5 mg/kg") && html.contains("Draft: not signed"), "{html}");
+    assert!(html.contains("Pump rate") && html.contains("Session dates"), "{html}");
+    let plans = get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await;
+    let plan_id = plans[0]["id"].as_str().unwrap().to_string();
+    assert!(html.contains(&plans[0]["content"]["schedule"][1].as_str().unwrap().to_string()), "the generated dates show");
+
+    // A nurse sees the plan but may not sign it.
+    let nurse = app.client();
+    app.login(&nurse, "nurse.plan").await;
+    let html = nurse.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("40 mg") && !html.contains("/sign\""), "{html}");
+    let r = nurse.post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // The prescriber signs.
+    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Signed "), "{html}");
+    assert_eq!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await[0]["signed"], true);
+    app.stop().await;
+}
+on_both_databases!(treatment_plan_page_drafts_shows_the_dose_and_signs, treatment_plan_page);

@@ -594,3 +594,84 @@ async fn treatment_plan_page(db: Db) {
     app.stop().await;
 }
 on_both_databases!(treatment_plan_page_drafts_shows_the_dose_and_signs, treatment_plan_page);
+
+async fn gate_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.gate", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let session: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    let sid = session["id"].as_str().unwrap().to_string();
+    let web = app.client();
+    app.login(&web, "nurse.gate").await;
+    let gate_link = format!("/sessions/{sid}/gate\"");
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&gate_link), "the session page links to the gate: {html}");
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("last_solid_at") && html.contains("suicide_screen") && !html.contains("style="), "{html}");
+    assert!(!html.contains("rems_patient_enrolled"), "the REMS items are for esketamine only");
+
+    // A bad value: 422 naming the field, the typed value kept, nothing saved.
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&[("systolic", "high"), ("diastolic", "80")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("systolic-error") && html.contains("value=\"high\""), "{html}");
+    assert!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"].is_null());
+
+    // Hypertensive and nothing else answered: the findings show with their rule IDs; to
+    // go on, defer with a reason or override.
+    let now = app.now();
+    let local = |d: SignedDuration| (now - d).to_zoned(TimeZone::UTC).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
+    let today = now.to_zoned(TimeZone::UTC).date().to_string();
+    let high = [("systolic", "190"), ("diastolic", "110")];
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&high).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("BP-") && html.contains("sev-") && html.contains("defer_reason"), "{html}");
+
+    // Deferral with a reason and a new date.
+    let mut deferral: Vec<(&str, String)> = high.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    deferral.push(("defer_reason", "BP 190/110; GP review of antihypertensives".into()));
+    deferral.push(("reschedule_to", "2026-03-17".into()));
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&deferral).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Deferred") && html.contains("GP review") && html.contains("2026-03-17"), "{html}");
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"], "defer");
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&gate_link), "still linked while not passed");
+
+    // The checklist passes: proceed, and the session page no longer links to the gate.
+    let pass: Vec<(&str, String)> = vec![
+        ("last_solid_at", local(SignedDuration::from_hours(10))),
+        ("last_solid_kind", "fatty_or_meat".into()),
+        ("last_clear_liquid_at", local(SignedDuration::from_hours(3))),
+        ("systolic", "120".into()),
+        ("diastolic", "80".into()),
+        ("hypertensive_symptoms", "no".into()),
+        ("heart_rate", "72".into()),
+        ("new_irregular_rhythm", "no".into()),
+        ("escort_confirmed", "yes".into()),
+        ("no_driving_instruction_given", "yes".into()),
+        ("intoxicated_or_in_withdrawal", "no".into()),
+        ("substance_use", "none_within_window".into()),
+        ("childbearing_potential", "no".into()),
+        ("medication_changes_reviewed", "yes".into()),
+        ("new_psychotic_or_manic_symptoms", "no".into()),
+        ("suicide_screen", "negative".into()),
+        ("weight_measured_on", today),
+    ];
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&pass).send().await.unwrap();
+    let status = r.status();
+    assert_eq!(status, 303, "{}", r.text().await.unwrap());
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"], "proceed");
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains(&gate_link) && html.contains("Gate passed"), "{html}");
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Gate passed") && !html.contains("Run the gate"), "{html}");
+    app.stop().await;
+}
+on_both_databases!(gate_page_defers_with_reason_then_proceeds_and_session_links_until_passed, gate_page);

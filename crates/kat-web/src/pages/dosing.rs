@@ -67,6 +67,8 @@ pub struct LiveView {
     pub alarms: Vec<AlarmView>,
     pub vitals: Vec<VitalRow>,
     pub discharged: bool,
+    /// The gate outcome is `proceed` or `override`.
+    pub gate_passed: bool,
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
@@ -153,6 +155,7 @@ fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
         alarms: v.alarms.iter().rev().map(|a| alarm_view(a, tz)).collect(),
         vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
         discharged: v.session.discharged_at.is_some(),
+        gate_passed: matches!(v.session.gate_outcome.as_deref(), Some("proceed" | "override")),
     }
 }
 

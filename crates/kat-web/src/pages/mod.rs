@@ -6,6 +6,7 @@ mod admin;
 pub use admin::parse_audit_filter;
 mod dosing;
 mod plan;
+mod gate;
 mod home;
 mod intake;
 mod login;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(measures::router())
         .merge(dosing::router())
         .merge(plan::router())
+        .merge(gate::router())
         .route("/worklist", get(therapy::worklist))
         .route("/patients/{id}/therapy", get(therapy::overview))
         .route("/patients/{id}/timeline", get(therapy::timeline))

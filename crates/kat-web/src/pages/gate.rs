@@ -224,7 +224,7 @@ fn parse_form(f: &GateForm, route: &str, weight_based: bool, tz: &TimeZone) -> R
     if !e.is_empty() {
         return Err(e);
     }
-    let checklist: GateChecklist = serde_json::from_value(Value::Object(c)).map_err(|err| FieldErrors::single("checklist", &err.to_string()))?;
+    let checklist: GateChecklist = serde_json::from_value(Value::Object(c)).map_err(|err| FieldErrors::single("checklist", err.to_string()))?;
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     Ok(GateInput {
         checklist,

@@ -610,6 +610,7 @@ async fn gate_page(db: Db) {
     let gate_link = format!("/sessions/{sid}/gate\"");
     let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&gate_link), "the session page links to the gate: {html}");
+    assert!(!html.contains("/administrations\""), "no administration form before the gate");
     let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("last_solid_at") && html.contains("suicide_screen") && !html.contains("style="), "{html}");
     assert!(!html.contains("rems_patient_enrolled"), "the REMS items are for esketamine only");
@@ -675,3 +676,45 @@ async fn gate_page(db: Db) {
     app.stop().await;
 }
 on_both_databases!(gate_page_defers_with_reason_then_proceeds_and_session_links_until_passed, gate_page);
+
+async fn administration_and_adverse_event_forms(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.adm", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "nurse.adm").await;
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/sessions/{sid}/administrations")) && html.contains("infusion_pause") && !html.contains("value=\"device\""), "{html}");
+    assert!(!html.contains("style="));
+    let at = |path: &str| app.url(&format!("/sessions/{sid}/{path}"));
+    // A rate change without the rate: 422 naming the field, the typed values kept.
+    let r = web.post(at("administrations")).header("origin", &app.base_url)
+        .form(&[("kind", "infusion_rate_change"), ("administered_by", "RN Nurse"), ("monitored_by", "RN Nurse")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("rate_ml_per_h-error") && html.contains("value=\"RN Nurse\""), "{html}");
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["administrations"].as_array().unwrap().len(), 1);
+    for kind in ["infusion_pause", "infusion_stop"] {
+        let r = web.post(at("administrations")).header("origin", &app.base_url).form(&[("kind", kind)]).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{kind}");
+    }
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    let kinds: Vec<&str> = view["administrations"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["infusion_start", "infusion_pause", "infusion_stop"]);
+
+    // Adverse event: missing grade and relatedness are named; then recorded.
+    let r = web.post(at("adverse-events")).header("origin", &app.base_url).form(&[("term", "Nausea")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("grade-error") && html.contains("relatedness-error") && html.contains("value=\"Nausea\""), "{html}");
+    let onset = (app.now() - SignedDuration::from_mins(5)).to_zoned(TimeZone::UTC).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
+    let r = web.post(at("adverse-events")).header("origin", &app.base_url)
+        .form(&[("term", "Nausea"), ("catalogue", "AE-003"), ("grade", "1"), ("onset", &onset), ("relatedness", "probable"),
+            ("action_taken", "Ondansetron 4 mg"), ("outcome", "recovering")]).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    assert_eq!(view["events"][0]["kind"], "adverse_event", "{view}");
+    app.stop().await;
+}
+on_both_databases!(administration_and_adverse_event_forms_on_the_session_page, administration_and_adverse_event_forms);

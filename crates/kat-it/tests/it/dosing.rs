@@ -529,3 +529,192 @@ async fn discharge_from_the_page(db: Db) {
     app.stop().await;
 }
 on_both_databases!(discharge_from_the_session_page_refused_then_allowed, discharge_from_the_page);
+
+/// The plan form's fields as the page posts them.
+fn plan_form(app: &TestApp, mg_per_kg: &str) -> Vec<(String, String)> {
+    iv_plan(app, mg_per_kg)
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
+        .collect()
+}
+
+async fn treatment_plan_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("pres.plan", Role::Prescriber).await;
+    app.add_staff("nurse.plan", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "pres.plan").await;
+    let patient = web.get(app.url(&format!("/patients/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(patient.contains(&format!("/patients/{id}/treatment-plan")), "the patient page links to the plan");
+    let page = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("iv_single_standard") && !html.contains("style="), "{html}");
+
+    // Invalid: 422 naming the field, the typed values kept, nothing saved.
+    let mut bad = plan_form(&app, "0.5");
+    bad.retain(|(k, _)| k != "indication");
+    bad.push(("weight_kg".into(), "eighty".into()));
+    bad.retain(|(k, v)| k != "weight_kg" || v == "eighty");
+    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan"))).header("origin", &app.base_url).form(&bad).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("indication-error") && html.contains("weight_kg-error"), "{html}");
+    assert!(html.contains("value=\"eighty\""), "the typed value is kept");
+    assert!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await.as_array().unwrap().is_empty());
+
+    // Valid: the draft shows its computed dose and session dates.
+    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan"))).header("origin", &app.base_url).form(&plan_form(&app, "0.5")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("40 mg") && html.contains("0.5 mg/kg") && html.contains("Draft: not signed"), "{html}");
+    assert!(html.contains("Pump rate") && html.contains("Session dates"), "{html}");
+    let plans = get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await;
+    let plan_id = plans[0]["id"].as_str().unwrap().to_string();
+    assert!(html.contains(&plans[0]["content"]["schedule"][1].as_str().unwrap().to_string()), "the generated dates show");
+
+    // A nurse sees the plan but may not sign it.
+    let nurse = app.client();
+    app.login(&nurse, "nurse.plan").await;
+    let html = nurse.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("40 mg") && !html.contains("/sign\""), "{html}");
+    let r = nurse.post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // The prescriber signs.
+    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign"))).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Signed "), "{html}");
+    assert_eq!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await[0]["signed"], true);
+    app.stop().await;
+}
+on_both_databases!(treatment_plan_page_drafts_shows_the_dose_and_signs, treatment_plan_page);
+
+async fn gate_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.gate", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let session: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    let sid = session["id"].as_str().unwrap().to_string();
+    let web = app.client();
+    app.login(&web, "nurse.gate").await;
+    let gate_link = format!("/sessions/{sid}/gate\"");
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&gate_link), "the session page links to the gate: {html}");
+    assert!(!html.contains("/administrations\""), "no administration form before the gate");
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("last_solid_at") && html.contains("suicide_screen") && !html.contains("style="), "{html}");
+    assert!(!html.contains("rems_patient_enrolled"), "the REMS items are for esketamine only");
+
+    // A bad value: 422 naming the field, the typed value kept, nothing saved.
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&[("systolic", "high"), ("diastolic", "80")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("systolic-error") && html.contains("value=\"high\""), "{html}");
+    assert!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"].is_null());
+
+    // Hypertensive and nothing else answered: the findings show with their rule IDs; to
+    // go on, defer with a reason or override.
+    let now = app.now();
+    let local = |d: SignedDuration| (now - d).to_zoned(TimeZone::UTC).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
+    let today = now.to_zoned(TimeZone::UTC).date().to_string();
+    let high = [("systolic", "190"), ("diastolic", "110")];
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&high).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("BP-") && html.contains("sev-") && html.contains("defer_reason"), "{html}");
+
+    // Deferral with a reason and a new date.
+    let mut deferral: Vec<(&str, String)> = high.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    deferral.push(("defer_reason", "BP 190/110; GP review of antihypertensives".into()));
+    deferral.push(("reschedule_to", "2026-03-17".into()));
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&deferral).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Deferred") && html.contains("GP review") && html.contains("2026-03-17"), "{html}");
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"], "defer");
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&gate_link), "still linked while not passed");
+
+    // The checklist passes: proceed, and the session page no longer links to the gate.
+    let pass: Vec<(&str, String)> = vec![
+        ("last_solid_at", local(SignedDuration::from_hours(10))),
+        ("last_solid_kind", "fatty_or_meat".into()),
+        ("last_clear_liquid_at", local(SignedDuration::from_hours(3))),
+        ("systolic", "120".into()),
+        ("diastolic", "80".into()),
+        ("hypertensive_symptoms", "no".into()),
+        ("heart_rate", "72".into()),
+        ("new_irregular_rhythm", "no".into()),
+        ("escort_confirmed", "yes".into()),
+        ("no_driving_instruction_given", "yes".into()),
+        ("intoxicated_or_in_withdrawal", "no".into()),
+        ("substance_use", "none_within_window".into()),
+        ("childbearing_potential", "no".into()),
+        ("medication_changes_reviewed", "yes".into()),
+        ("new_psychotic_or_manic_symptoms", "no".into()),
+        ("suicide_screen", "negative".into()),
+        ("weight_measured_on", today),
+    ];
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&pass).send().await.unwrap();
+    let status = r.status();
+    assert_eq!(status, 303, "{}", r.text().await.unwrap());
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"], "proceed");
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains(&gate_link) && html.contains("Gate passed"), "{html}");
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Gate passed") && !html.contains("Run the gate"), "{html}");
+    app.stop().await;
+}
+on_both_databases!(gate_page_defers_with_reason_then_proceeds_and_session_links_until_passed, gate_page);
+
+async fn administration_and_adverse_event_forms(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.adm", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "nurse.adm").await;
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/sessions/{sid}/administrations")) && html.contains("infusion_pause") && !html.contains("value=\"device\""), "{html}");
+    assert!(!html.contains("style="));
+    let at = |path: &str| app.url(&format!("/sessions/{sid}/{path}"));
+    // A rate change without the rate: 422 naming the field, the typed values kept.
+    let r = web.post(at("administrations")).header("origin", &app.base_url)
+        .form(&[("kind", "infusion_rate_change"), ("administered_by", "RN Nurse"), ("monitored_by", "RN Nurse")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("rate_ml_per_h-error") && html.contains("value=\"RN Nurse\""), "{html}");
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["administrations"].as_array().unwrap().len(), 1);
+    for kind in ["infusion_pause", "infusion_stop"] {
+        let r = web.post(at("administrations")).header("origin", &app.base_url).form(&[("kind", kind)]).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{kind}");
+    }
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    let kinds: Vec<&str> = view["administrations"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["infusion_start", "infusion_pause", "infusion_stop"]);
+
+    // Adverse event: missing grade and relatedness are named; then recorded.
+    let r = web.post(at("adverse-events")).header("origin", &app.base_url).form(&[("term", "Nausea")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("grade-error") && html.contains("relatedness-error") && html.contains("value=\"Nausea\""), "{html}");
+    let onset = (app.now() - SignedDuration::from_mins(5)).to_zoned(TimeZone::UTC).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
+    let r = web.post(at("adverse-events")).header("origin", &app.base_url)
+        .form(&[("term", "Nausea"), ("catalogue", "AE-003"), ("grade", "1"), ("onset", &onset), ("relatedness", "probable"),
+            ("action_taken", "Ondansetron 4 mg"), ("outcome", "recovering")]).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    assert_eq!(view["events"][0]["kind"], "adverse_event", "{view}");
+    app.stop().await;
+}
+on_both_databases!(administration_and_adverse_event_forms_on_the_session_page, administration_and_adverse_event_forms);

@@ -6,7 +6,7 @@
 use super::Staff;
 use crate::AppState;
 use crate::app::AppError;
-use crate::app::dosing::{self as uc, SessionView, VitalsInput};
+use crate::app::dosing::{self as uc, AdministrationInput, SessionView, VitalsInput};
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
@@ -18,7 +18,9 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use kat_core::FieldErrors;
 use kat_core::ids::{DosingSessionId, SessionAlarmId};
+use kat_core::dosing::Route;
 use kat_core::monitoring::Reading;
+use kat_core::monitoring::adverse::AdverseEventForm;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}/live", get(live))
         .route("/sessions/{id}/vitals", post(add_vitals))
         .route("/sessions/{id}/discharge", post(discharge))
+        .route("/sessions/{id}/administrations", post(administer))
+        .route("/sessions/{id}/adverse-events", post(adverse_event))
         .route("/session-alarms/{id}/acknowledge", post(acknowledge))
         .route("/rems", get(rems_worklist))
         .route("/sessions/{id}/rems", get(rems_form))
@@ -67,6 +71,8 @@ pub struct LiveView {
     pub alarms: Vec<AlarmView>,
     pub vitals: Vec<VitalRow>,
     pub discharged: bool,
+    /// The gate outcome is `proceed` or `override`.
+    pub gate_passed: bool,
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
@@ -153,6 +159,7 @@ fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
         alarms: v.alarms.iter().rev().map(|a| alarm_view(a, tz)).collect(),
         vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
         discharged: v.session.discharged_at.is_some(),
+        gate_passed: matches!(v.session.gate_outcome.as_deref(), Some("proceed" | "override")),
     }
 }
 
@@ -171,13 +178,31 @@ struct SessionPage {
     dose: String,
     form: VitalsInput,
     errors: Vec<(String, String)>,
+    /// Administration events this route allows (key, words).
+    admin_kinds: Vec<(&'static str, &'static str)>,
+    admin: AdministrationInput,
+    ae: AdverseEventForm,
+}
+
+/// The typed values of the session page's forms, kept when one is re-rendered.
+#[derive(Default)]
+struct Typed {
+    vitals: VitalsInput,
+    admin: AdministrationInput,
+    ae: AdverseEventForm,
+}
+
+impl SessionPage {
+    fn err(&self, field: &str) -> Option<String> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone())
+    }
 }
 
 fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId, PageError> {
     raw.parse().map_err(|_| staff.fail(AppError::NotFound("dosing session")))
 }
 
-async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, form: VitalsInput, errors: &FieldErrors) -> Result<SessionPage, PageError> {
+async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, typed: Typed, errors: &FieldErrors) -> Result<SessionPage, PageError> {
     let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let c = &v.plan.content;
@@ -197,14 +222,26 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, form
         live: live_view(&v, staff.ctx.now, tz),
         plan: format!("{} · {} · {}", c.indication, c.protocol_name, c.product),
         dose,
-        form,
+        form: typed.vitals,
         errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
+        admin_kinds: match v.route() {
+            Route::IvInfusion => vec![
+                ("infusion_start", "Start the infusion"),
+                ("infusion_pause", "Pause the infusion"),
+                ("infusion_rate_change", "Change the pump rate"),
+                ("infusion_stop", "Stop the infusion"),
+            ],
+            r if r.is_esketamine() => vec![("device", "One esketamine device (28 mg)")],
+            _ => vec![("dose", "Dose given")],
+        },
+        admin: typed.admin,
+        ae: typed.ae,
     })
 }
 
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    Ok(render(&session_page(&state, &staff, id, VitalsInput::default(), &FieldErrors::new()).await?))
+    Ok(render(&session_page(&state, &staff, id, Typed::default(), &FieldErrors::new()).await?))
 }
 
 pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
@@ -218,7 +255,7 @@ pub async fn add_vitals(State(state): State<AppState>, staff: Staff, Path(raw): 
     match uc::record_vitals(state.store.as_ref(), &staff.ctx, id, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            let page = session_page(&state, &staff, id, form, &errors).await?;
+            let page = session_page(&state, &staff, id, Typed { vitals: form, ..Typed::default() }, &errors).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
@@ -242,7 +279,7 @@ pub async fn acknowledge(State(state): State<AppState>, staff: Staff, Path(raw):
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{session}")).into_response()),
         Err(AppError::Invalid(_)) => {
             let errors = FieldErrors::single("action", "Alarm acknowledgement: the action taken is required (INT-005)");
-            let page = session_page(&state, &staff, session, VitalsInput::default(), &errors).await?;
+            let page = session_page(&state, &staff, session, Typed::default(), &errors).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
@@ -420,6 +457,45 @@ pub async fn discharge(State(state): State<AppState>, staff: Staff, Path(raw): P
             Err(e) => return Err(staff.fail(e)),
         }
     }
-    let page = session_page(&state, &staff, id, VitalsInput::default(), &errors).await?;
+    let page = session_page(&state, &staff, id, Typed::default(), &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// A clinic-local `YYYY-MM-DDTHH:MM` (the browser's datetime-local) as RFC 3339; anything
+/// else is passed on unchanged for the use case to report on its field.
+fn local_to_rfc3339(raw: &str, tz: &TimeZone) -> String {
+    let t = raw.trim();
+    match t.parse::<jiff::civil::DateTime>().ok().and_then(|d| d.to_zoned(tz.clone()).ok()) {
+        Some(z) if !t.is_empty() => z.timestamp().to_string(),
+        _ => t.to_string(),
+    }
+}
+
+/// The administration form on the session page (infusion start/pause/rate/stop, a dose,
+/// or one esketamine device); the same use case as the API.
+pub async fn administer(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<AdministrationInput>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let input = AdministrationInput { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
+    let errors = match uc::record_administration(state.store.as_ref(), &staff.ctx, id, &input).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => e,
+        Err(AppError::Conflict(msg)) => FieldErrors::single("kind", msg),
+        Err(e) => return Err(staff.fail(e)),
+    };
+    let page = session_page(&state, &staff, id, Typed { admin: form, ..Typed::default() }, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// The adverse-event form on the session page (§5: CTCAE term and grade).
+pub async fn adverse_event(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<AdverseEventForm>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let tz = &state.config.time_zone;
+    let input = AdverseEventForm { onset: local_to_rfc3339(&form.onset, tz), resolved: local_to_rfc3339(&form.resolved, tz), ..form.clone() };
+    let errors = match uc::record_adverse_event(state.store.as_ref(), &staff.ctx, id, &input).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => e,
+        Err(e) => return Err(staff.fail(e)),
+    };
+    let page = session_page(&state, &staff, id, Typed { ae: form, ..Typed::default() }, &errors).await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

@@ -5,6 +5,8 @@
 mod admin;
 pub use admin::parse_audit_filter;
 mod dosing;
+mod plan;
+mod gate;
 mod home;
 mod intake;
 mod login;
@@ -48,6 +50,8 @@ pub fn router() -> Router<AppState> {
         .route("/eligibility/rules", get(intake::rules))
         .merge(measures::router())
         .merge(dosing::router())
+        .merge(plan::router())
+        .merge(gate::router())
         .route("/worklist", get(therapy::worklist))
         .route("/patients/{id}/therapy", get(therapy::overview))
         .route("/patients/{id}/timeline", get(therapy::timeline))

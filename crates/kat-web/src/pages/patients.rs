@@ -208,6 +208,7 @@ struct ShowPage {
     version: i64,
     can_audit: bool,
     can_intake: bool,
+    can_plan: bool,
     m: super::measures::MeasuresSection,
     measure_saved: Option<String>,
     measure_alert: bool,
@@ -271,6 +272,7 @@ pub async fn show(
         version: p.version,
         can_audit: staff.principal.user.role == Role::Admin && staff.principal.user.role.allows(Permission::AuditRead),
         can_intake: staff.principal.user.role.allows(Permission::IntakeRead),
+        can_plan: staff.principal.user.role.allows(Permission::TreatmentPlanWrite),
     }))
 }
 

@@ -1,0 +1,205 @@
+//! The treatment plan page on a patient: the plan form (drafted by a prescriber; errors
+//! re-render the form with the typed values, 422), the patient's plans with their
+//! computed dose and session dates, and the Sign button for prescribers.
+
+use super::Staff;
+use crate::AppState;
+use crate::app::AppError;
+use crate::app::dosing::{self as uc, PlanInput, PlanView};
+use crate::error::PageError;
+use crate::view::{FieldView, FieldsetView, Layout, local_time, render};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Router};
+use axum::routing::{get, post};
+use kat_core::FieldErrors;
+use kat_core::dosing::{LIBRARY, Route};
+use kat_core::ids::{PatientId, TreatmentPlanId};
+use kat_core::role::Permission;
+use std::sync::LazyLock;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/patients/{id}/treatment-plan", get(show).post(create))
+        .route("/patients/{id}/treatment-plan/{plan}/sign", post(sign))
+}
+
+fn key<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// Route choices (key, label), computed once.
+static ROUTE_OPTIONS: LazyLock<Vec<(&'static str, &'static str)>> =
+    LazyLock::new(|| Route::ALL.iter().map(|r| (&*key(r).leak(), r.label())).collect());
+
+/// The core library's protocols (key, "route: name"), computed once.
+static PROTOCOL_OPTIONS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    LIBRARY.iter().map(|p| (&*key(&p.id).leak(), &*format!("{}: {}", p.route.label(), p.name).leak())).collect()
+});
+
+pub struct PlanRow {
+    pub id: String,
+    pub signed: Option<String>,
+    pub heading: String,
+    pub dose: Vec<(&'static str, String)>,
+    pub findings: Vec<String>,
+    pub schedule: String,
+}
+
+fn num(v: f64) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    format!("{r}")
+}
+
+fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
+    let c = &p.content;
+    let d = &c.dose;
+    let mut dose = vec![("Dose", format!("{} mg", num(d.mg)))];
+    if let Some(v) = d.mg_per_kg {
+        dose.push(("mg/kg", format!("{} mg/kg", num(v))));
+    }
+    if let Some(w) = d.weight_kg {
+        dose.push((
+            "Weight",
+            format!("{} kg ({} weight, measured {})", num(w), d.weight_basis.clone().unwrap_or_default(), d.weight_measured_on.clone().unwrap_or_default()),
+        ));
+    }
+    if let (Some(ml), Some(conc)) = (d.stock_ml, d.concentration_mg_per_ml) {
+        dose.push(("Volume", format!("{} mL of {} mg/mL", num(ml), num(conc))));
+    }
+    if let Some(v) = d.diluted_ml {
+        dose.push(("Diluted volume", format!("{} mL (DOSE-IV-004)", num(v))));
+    }
+    if let (Some(rate), Some(min)) = (d.rate_ml_per_h, d.infusion_minutes) {
+        dose.push(("Pump rate", format!("{} mL/h over {min} min", num(rate))));
+    }
+    if let Some(r) = &c.warning_reason {
+        dose.push(("Warning reason", r.clone()));
+    }
+    if let Some(r) = &c.override_reason {
+        dose.push(("Medical director override", r.clone()));
+    }
+    PlanRow {
+        id: p.record.id.to_string(),
+        signed: p.record.signed_at.map(|t| local_time(t, tz)),
+        heading: format!("{} · {} · {} · {} sessions", c.indication, c.protocol_name, c.product, c.course_sessions),
+        dose,
+        findings: c
+            .dose_findings
+            .iter()
+            .map(|f| format!("{}: {}", f["rule"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
+            .collect(),
+        schedule: c.schedule.join(", "),
+    }
+}
+
+fn fieldsets(f: &PlanInput, e: &FieldErrors) -> Vec<FieldsetView> {
+    let t = FieldView::text;
+    vec![
+        FieldsetView {
+            legend: "Course (DOSE-GEN-001)",
+            fields: vec![
+                t("indication", "Indication", &f.indication, e).required(),
+                t("route", "Route", &f.route, e).options(ROUTE_OPTIONS.clone()).required(),
+                t("protocol", "Protocol", &f.protocol, e)
+                    .options(PROTOCOL_OPTIONS.clone())
+                    .hint("From the core library; it must match the route")
+                    .required(),
+                t("product", "Product", &f.product, e).hint("For example Ketamine HCl 50 mg/mL vial").required(),
+                t("course_sessions", "Course length (sessions)", &f.course_sessions, e).required(),
+                t("endpoint", "Therapeutic endpoint", &f.endpoint, e).required(),
+                t("reassessment", "Face-to-face reassessment", &f.reassessment, e).required(),
+                t("maintenance", "After the course", &f.maintenance, e),
+            ],
+        },
+        FieldsetView {
+            legend: "Dose (DOSE-GEN-002)",
+            fields: vec![
+                t("dose_style", "Dose style", &f.dose_style, e).options(vec![("per_kg", "per kg of body weight"), ("fixed", "fixed dose")]).required(),
+                t("dose_mg_per_kg", "Dose (mg/kg)", &f.dose_mg_per_kg, e).hint("When per kg"),
+                t("dose_mg", "Dose (mg)", &f.dose_mg, e).hint("When fixed"),
+                t("weight_kg", "Body weight (kg)", &f.weight_kg, e),
+                t("weight_measured_on", "Weight measured on", &f.weight_measured_on, e).kind("date"),
+                t("concentration_mg_per_ml", "Concentration (mg/mL)", &f.concentration_mg_per_ml, e),
+                t("infusion_minutes", "Infusion minutes (IV)", &f.infusion_minutes, e).hint("DOSE-IV-001: 40"),
+            ],
+        },
+        FieldsetView {
+            legend: "Schedule",
+            fields: vec![
+                t("first_session", "First session", &f.first_session, e).kind("date"),
+                t("interval_days", "Days between sessions", &f.interval_days, e),
+                t("schedule", "Adjusted dates", &f.schedule, e).hint("Optional, comma-separated; replaces the generated dates"),
+            ],
+        },
+        FieldsetView {
+            legend: "When the dose check asks",
+            fields: vec![
+                t("warning_reason", "Warning reason", &f.warning_reason, e).kind("textarea").hint("Required when the dose check warns"),
+                t("override_reason", "Medical director override reason", &f.override_reason, e)
+                    .kind("textarea")
+                    .hint("Required, from a medical director, above a hard limit"),
+            ],
+        },
+    ]
+}
+
+#[derive(Template)]
+#[template(path = "dosing/plan.html")]
+struct PlanPage {
+    layout: Layout,
+    patient_id: String,
+    plans: Vec<PlanRow>,
+    can_write: bool,
+    can_sign: bool,
+    has_errors: bool,
+    errors: Vec<(String, String)>,
+    fieldsets: Vec<FieldsetView>,
+}
+
+fn parse_patient(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
+    raw.parse().map_err(|_| staff.fail(AppError::NotFound("patient")))
+}
+
+async fn page(state: &AppState, staff: &Staff, patient: PatientId, form: &PlanInput, errors: &FieldErrors) -> Result<PlanPage, PageError> {
+    let plans = uc::plans(state.store.as_ref(), &staff.ctx, patient).await.map_err(|e| staff.fail(e))?;
+    let tz = &state.config.time_zone;
+    let role = staff.principal.user.role;
+    Ok(PlanPage {
+        layout: Layout::new(state, Some(&staff.principal), "patients"),
+        patient_id: patient.to_string(),
+        plans: plans.iter().rev().map(|p| plan_row(p, tz)).collect(),
+        can_write: role.allows(Permission::TreatmentPlanWrite),
+        can_sign: role.allows(Permission::TreatmentPlanSign),
+        has_errors: !errors.is_empty(),
+        errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
+        fieldsets: fieldsets(form, errors),
+    })
+}
+
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let patient = parse_patient(&staff, &raw)?;
+    let form = PlanInput { dose_style: "per_kg".into(), infusion_minutes: "40".into(), ..PlanInput::default() };
+    Ok(render(&page(&state, &staff, patient, &form, &FieldErrors::new()).await?))
+}
+
+pub async fn create(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<PlanInput>) -> Result<Response, PageError> {
+    let patient = parse_patient(&staff, &raw)?;
+    match uc::create_plan(state.store.as_ref(), &staff.ctx, patient, &form).await {
+        Ok(_) => Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let p = page(&state, &staff, patient, &form, &errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
+}
+
+pub async fn sign(State(state): State<AppState>, staff: Staff, Path((raw, raw_plan)): Path<(String, String)>) -> Result<Response, PageError> {
+    let patient = parse_patient(&staff, &raw)?;
+    let plan: TreatmentPlanId = raw_plan.parse().map_err(|_| staff.fail(AppError::NotFound("treatment plan")))?;
+    uc::sign_plan(state.store.as_ref(), &staff.ctx, patient, plan).await.map_err(|e| staff.fail(e))?;
+    Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response())
+}

@@ -104,3 +104,18 @@ async fn timeline_gathers_the_whole_record(db: Db) {
     app.stop().await;
 }
 on_both_databases!(timeline_gathers_the_whole_record, timeline_gathers_the_whole_record);
+
+/// Each page marks exactly one navigation entry as the current page.
+async fn one_current_navigation_entry(db: Db) {
+    let app = app_or_skip!(db);
+    app.add_staff("nav.nurse", Role::Nurse).await;
+    let client = app.client();
+    app.login(&client, "nav.nurse").await;
+    for path in ["/worklist", "/measures/worklist", "/patients", "/"] {
+        let page = client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+        let nav = page.split("<nav").nth(1).and_then(|n| n.split("</nav>").next()).unwrap_or("");
+        assert_eq!(nav.matches("aria-current=\"page\"").count(), 1, "{path}: {nav}");
+    }
+    app.stop().await;
+}
+on_both_databases!(one_current_navigation_entry, one_current_navigation_entry);

@@ -826,7 +826,7 @@ pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Res
         .await
         .map_err(|e| staff.fail(e))?;
     Ok(render(&WorklistPage {
-        layout: Layout::new(&state, Some(&staff.principal), "worklist"),
+        layout: Layout::new(&state, Some(&staff.principal), "measures_due"),
         today: staff.ctx.today.to_string(),
         rows: found
             .iter()

@@ -1,6 +1,6 @@
 //! PostgreSQL implementation of [`DosingRepo`] (migration `0005_dosing.sql`).
 
-use super::{PostgresTx, get, map_err, us};
+use super::{PostgresTx, get, map_err, opt_ts as ot, ts as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::ids::{
@@ -12,12 +12,6 @@ use kat_store::{StoreError, StoreResult};
 use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
-fn t(row: &PgRow, col: &str) -> StoreResult<Timestamp> {
-    super::ts(row, col)
-}
-fn ot(row: &PgRow, col: &str) -> StoreResult<Option<Timestamp>> {
-    super::opt_ts(row, col)
-}
 /// The SQL with `?` placeholders numbered as `$1`, `$2`… for PostgreSQL.
 fn pg(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);

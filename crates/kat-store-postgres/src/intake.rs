@@ -1,6 +1,6 @@
 //! The intake and eligibility repository on PostgreSQL (`IntakeRepo`).
 
-use super::{PostgresTx, get, map_err, opt_ts, ts, us};
+use super::{PostgresTx, get, map_err, opt_ts as ot, ts as t, us};
 use jiff::Timestamp;
 use kat_core::eligibility::EligibilityPolicy;
 use kat_core::eligibility::answers::IntakeAnswers;
@@ -10,14 +10,6 @@ use kat_store::{IntakeRepo, StoreError, StoreResult};
 use async_trait::async_trait;
 use uuid::Uuid;
 use sqlx::postgres::PgRow;
-
-fn t(r: &PgRow, col: &str) -> StoreResult<Timestamp> {
-    ts(r, col)
-}
-
-fn ot(r: &PgRow, col: &str) -> StoreResult<Option<Timestamp>> {
-    opt_ts(r, col)
-}
 
 fn flag(r: &PgRow, col: &str) -> StoreResult<bool> {
     get::<bool>(r, col)

@@ -1,6 +1,6 @@
 //! SQLite implementation of [`DosingRepo`] (migration `0005_dosing.sql`).
 
-use super::{SqliteTx, get, map_err, us};
+use super::{SqliteTx, get, map_err, opt_ts_at as ot, ts_at as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::ids::{
@@ -12,12 +12,6 @@ use kat_store::{StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-fn t(row: &SqliteRow, col: &str) -> StoreResult<Timestamp> {
-    super::ts(get(row, col)?)
-}
-fn ot(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
-    super::opt_ts(get(row, col)?)
-}
 fn ouser(row: &SqliteRow, col: &str) -> StoreResult<Option<UserId>> {
     Ok(get::<Option<Uuid>>(row, col)?.map(UserId::from_uuid))
 }

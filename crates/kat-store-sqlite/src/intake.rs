@@ -1,6 +1,6 @@
 //! The intake and eligibility repository on SQLite (`IntakeRepo`).
 
-use super::{SqliteTx, get, map_err, ts, us};
+use super::{SqliteTx, get, map_err, opt_ts_at as ot, ts_at as t, us};
 use jiff::Timestamp;
 use kat_core::eligibility::EligibilityPolicy;
 use kat_core::eligibility::answers::IntakeAnswers;
@@ -10,14 +10,6 @@ use kat_store::{IntakeRepo, StoreError, StoreResult};
 use async_trait::async_trait;
 use uuid::Uuid;
 use sqlx::sqlite::SqliteRow;
-
-fn t(r: &SqliteRow, col: &str) -> StoreResult<Timestamp> {
-    ts(get(r, col)?)
-}
-
-fn ot(r: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
-    get::<Option<i64>>(r, col)?.map(ts).transpose()
-}
 
 fn flag(r: &SqliteRow, col: &str) -> StoreResult<bool> {
     Ok(get::<i64>(r, col)? != 0)

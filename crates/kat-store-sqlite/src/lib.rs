@@ -177,6 +177,16 @@ fn opt_ts(v: Option<i64>) -> StoreResult<Option<Timestamp>> {
     v.map(ts).transpose()
 }
 
+/// A time column (INTEGER µs UTC) of a row.
+fn ts_at(row: &SqliteRow, col: &str) -> StoreResult<Timestamp> {
+    ts(get(row, col)?)
+}
+
+/// A nullable time column of a row.
+fn opt_ts_at(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
+    opt_ts(get(row, col)?)
+}
+
 fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
     row: &'r SqliteRow,
     col: &str,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 mod error;
+pub mod live;
 mod middleware;
 mod pages;
 mod api;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     pub clock: Arc<dyn Clock>,
+    /// Change feed of the live screens (session screen, floor board).
+    pub live: live::LiveHub,
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             clock,
+            live: live::LiveHub::new(),
         }
     }
 }
@@ -60,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi_json))
         .route("/static/{*path}", get(view::static_file))
         .fallback(error::not_found)
+        // Inside authentication: only writes that got through (2xx/3xx) are published.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), live::publish_dosing_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(csrf)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

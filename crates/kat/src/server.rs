@@ -32,12 +32,16 @@ pub fn start(listener: TcpListener, store: Arc<dyn Store>, config: WebConfig, cl
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config, clock);
     spawn_session_sweeper(state.clone());
+    let live = state.live.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
+                // Live screens never disconnect by themselves: end their streams so the
+                // graceful shutdown does not wait on them.
+                live.close();
             })
             .await
     });

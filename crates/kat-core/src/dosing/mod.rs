@@ -12,6 +12,7 @@ pub mod limits;
 pub mod protocol;
 pub mod route;
 pub mod rule;
+pub mod schedule;
 pub mod titration;
 pub mod units;
 pub mod weight;

@@ -15,7 +15,7 @@ use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
 use kat_store::dosing::{AdministrationRecord, dosing_constraints};
 use serde_json::{Map, Value, json};
 
-fn manual() -> Options {
+pub(crate) fn manual() -> Options {
     Options { manual_clock: Some("2026-03-10T14:00:00Z".parse().unwrap()), ..Options::default() }
 }
 
@@ -27,18 +27,18 @@ async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, b
     r.send().await.unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     send(app, reqwest::Method::POST, path, token, Some(body)).await
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> Value {
+pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> Value {
     let r = send(app, reqwest::Method::GET, path, token, None).await;
     assert_eq!(r.status(), 200, "GET {path}");
     r.json().await.unwrap()
 }
 
 /// A patient with a complete intake and a signed acceptance.
-async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
+pub(crate) async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
     let p = create_patient(app, prescriber, &ada()).await;
     let id = p["id"].as_str().unwrap().to_string();
     let today = app.now().to_zoned(TimeZone::UTC).date();
@@ -59,7 +59,7 @@ async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
     id
 }
 
-fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
+pub(crate) fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
     let today = app.now().to_zoned(TimeZone::UTC).date();
     json!({
         "indication": "Treatment-resistant depression",
@@ -356,7 +356,7 @@ on_both_databases!(esketamine_gate_override_device_spacing_and_discharge_overrid
 
 /// A signed IV plan, an open session with its gate passed and the infusion started;
 /// returns the session id.
-async fn running_iv_session(app: &TestApp, pt: &str) -> String {
+pub(crate) async fn running_iv_session(app: &TestApp, pt: &str) -> String {
     let id = eligible_patient(app, pt).await;
     let plan: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans"), pt, iv_plan(app, "0.5")).await.json().await.unwrap();
     let plan_id = plan["id"].as_str().unwrap();
@@ -381,7 +381,7 @@ async fn session_and_floor_pages(db: Db) {
     let html = page.text().await.unwrap();
     assert!(html.contains("40 mg (0.5 mg/kg × 80 kg"), "{html}");
     assert!(html.contains("Next check at") || html.contains("Check due now"), "the timer shows");
-    assert!(html.contains("hx-trigger=\"every 5s\""));
+    assert!(html.contains(&format!("data-live-stream=\"/sessions/{sid}/stream\"")), "the live part is streamed");
     assert!(!html.contains("style="), "no inline styles (CSP)");
 
     // The nurse enters a high BP on the page: the alarm shows with its action.

@@ -13,5 +13,7 @@ mod support;
 mod therapy;
 mod tidy;
 mod intake;
+mod live;
+mod course;
 mod measures;
 mod timeline;

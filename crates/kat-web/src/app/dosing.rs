@@ -8,6 +8,7 @@
 //! in the use case's one transaction.
 
 use super::{AppError, AppResult, Ctx, require};
+use std::collections::HashSet;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::FieldErrors;
@@ -488,6 +489,56 @@ pub async fn plans(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResul
     plans.into_iter().map(PlanView::from_record).collect()
 }
 
+/// A plan with its doses as they stand after deferrals.
+#[derive(Debug, Clone)]
+pub struct PlanCourse {
+    pub plan: PlanView,
+    pub doses: Vec<kat_core::dosing::schedule::ScheduledDose>,
+}
+
+/// A patient's dosing course: plans with their schedules after deferrals, and sessions,
+/// newest first.
+#[derive(Debug, Clone)]
+pub struct Course {
+    pub plans: Vec<PlanCourse>,
+    pub sessions: Vec<DosingSessionRecord>,
+}
+
+/// The day a session was opened, in the clinic's zone, and the new date of its deferral.
+fn deferral_of(s: &DosingSessionRecord, tz: &jiff::tz::TimeZone) -> Option<kat_core::dosing::schedule::Deferral> {
+    if s.gate_outcome.as_deref() != Some("defer") {
+        return None;
+    }
+    let gate: Option<StoredGate> = s.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
+    let to = gate.and_then(|g| g.reschedule_to).and_then(|d| parse_iso_date(&d));
+    Some(kat_core::dosing::schedule::Deferral { on: s.opened_at.to_zoned(tz.clone()).date(), to })
+}
+
+/// A patient's plans and sessions (one audited read of each), with each plan's session
+/// dates after the deferrals recorded at the gate (§3: "defer … and the session
+/// rescheduled").
+pub async fn course(store: &dyn Store, ctx: &Ctx, patient: PatientId, tz: &jiff::tz::TimeZone) -> AppResult<Course> {
+    let plans = plans(store, ctx, patient).await?;
+    let mut sessions = sessions_for_patient(store, ctx, patient).await?;
+    sessions.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+    let plans = plans
+        .into_iter()
+        .map(|plan| {
+            let planned: Vec<Date> = plan.content.schedule.iter().filter_map(|d| parse_iso_date(d)).collect();
+            let mut deferrals: Vec<(Timestamp, kat_core::dosing::schedule::Deferral)> = sessions
+                .iter()
+                .filter(|s| s.plan_id == plan.record.id)
+                .filter_map(|s| deferral_of(s, tz).map(|d| (s.opened_at, d)))
+                .collect();
+            deferrals.sort_by_key(|(at, _)| *at);
+            let deferrals: Vec<_> = deferrals.into_iter().map(|(_, d)| d).collect();
+            let doses = kat_core::dosing::schedule::effective_schedule(&planned, &deferrals);
+            PlanCourse { plan, doses }
+        })
+        .collect();
+    Ok(Course { plans, sessions })
+}
+
 // ---------------------------------------------------------------------------------------
 // Dosing session
 // ---------------------------------------------------------------------------------------
@@ -502,6 +553,10 @@ pub async fn open_session(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan
         return Err(AppError::Conflict("the treatment plan is not signed; a prescriber must sign it first".into()));
     }
     accepted_decision(&mut tx, patient).await?;
+    // One patient, one session in progress: a second would split the vitals and alarms.
+    if tx.dosing_sessions_for_patient(patient).await?.iter().any(in_progress) {
+        return Err(AppError::Conflict("a dosing session of this patient is already in progress; discharge it (or defer it at the gate) first".into()));
+    }
     let content: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
     let record = DosingSessionRecord {
         id: DosingSessionId::from_uuid(Uuid::now_v7()),
@@ -1068,21 +1123,60 @@ pub async fn sessions_for_patient(store: &dyn Store, ctx: &Ctx, patient: Patient
     Ok(list)
 }
 
-/// The floor board: every open session with its unacknowledged alarms and next check,
-/// one `list` audit entry per patient shown.
+/// The floor board: every session in progress (not discharged, not deferred at the
+/// gate) with its unacknowledged alarms and next check, one `list` audit entry per
+/// patient shown.
 pub async fn floor_board(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<SessionView>> {
     require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, None, AuditAction::List).await?;
+    floor_board_views(store, ctx, None).await
+}
+
+/// A session in progress: open, and not deferred at the gate (a deferral ends the day).
+fn in_progress(s: &DosingSessionRecord) -> bool {
+    s.discharged_at.is_none() && s.gate_outcome.as_deref() != Some("defer")
+}
+
+async fn floor_board_views(store: &dyn Store, ctx: &Ctx, mut seen: Option<&mut HashSet<DosingSessionId>>) -> AppResult<Vec<SessionView>> {
     let mut tx = store.begin().await?;
     let open = tx.open_dosing_sessions().await?;
     let mut out = Vec::new();
-    for s in open {
+    for s in open.into_iter().filter(in_progress) {
         let view = load_view(&mut tx, s, ctx.now).await?;
-        tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", Some(view.session.id.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
-            .await?;
+        // On a live board, only a session newly shown is audited (see `crate::live`).
+        let new = match seen.as_deref_mut() {
+            Some(seen) => seen.insert(view.session.id),
+            None => true,
+        };
+        if new {
+            tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", Some(view.session.id.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
+                .await?;
+        }
         out.push(view);
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// The floor board for a live screen (see `crate::live`): the permission is checked
+/// again on every refresh; each session is audited the first time this screen shows it
+/// (`seen` holds those already audited), not on every refresh.
+pub async fn floor_board_live(store: &dyn Store, ctx: &Ctx, seen: &mut HashSet<DosingSessionId>) -> AppResult<Vec<SessionView>> {
+    if !ctx.allows(Permission::DosingSessionRead) {
+        return Err(AppError::Forbidden);
+    }
+    floor_board_views(store, ctx, Some(seen)).await
+}
+
+/// The session screen for a live stream that is already open (see `crate::live`): the
+/// permission is checked again, and no audit entry is written, because opening the
+/// stream was the audited read ([`session`]).
+pub async fn session_live(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<SessionView> {
+    if !ctx.allows(Permission::DosingSessionRead) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    load_view(&mut tx, s, ctx.now).await
 }
 
 /// What staff assess at discharge (DC-003, DC-004), and an optional prescriber override.

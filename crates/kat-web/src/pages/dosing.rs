@@ -1,7 +1,7 @@
 //! Dosing pages: the session screen (live vitals, alarms with the recommended action,
 //! the next-check timer, nurse vitals entry, alarm acknowledgement) and the clinic floor
-//! board. Both refresh their live part by htmx polling (`every 5s`); without htmx the
-//! pages still work by reloading.
+//! board. Both update their live part over server-sent events (`dosing_live.rs`,
+//! `crate::live`); without script the pages still work by reloading.
 
 use super::Staff;
 use crate::AppState;
@@ -126,7 +126,7 @@ fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
     }
 }
 
-fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
+pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
     let (next_check, overdue) = match &v.next_check {
         _ if v.session.discharged_at.is_some() => (
             format!("Discharged {}", v.session.discharged_at.map(|t| local_time(t, tz)).unwrap_or_default()),
@@ -165,8 +165,8 @@ fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
 
 #[derive(Template)]
 #[template(path = "dosing/live.html")]
-struct LivePart {
-    live: LiveView,
+pub(super) struct LivePart {
+    pub(super) live: LiveView,
 }
 
 #[derive(Template)]
@@ -198,7 +198,7 @@ impl SessionPage {
     }
 }
 
-fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId, PageError> {
+pub(super) fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId, PageError> {
     raw.parse().map_err(|_| staff.fail(AppError::NotFound("dosing session")))
 }
 
@@ -295,8 +295,8 @@ struct FloorPage {
 
 #[derive(Template)]
 #[template(path = "dosing/floor_live.html")]
-struct FloorLive {
-    sessions: Vec<LiveView>,
+pub(super) struct FloorLive {
+    pub(super) sessions: Vec<LiveView>,
 }
 
 async fn floor_views(state: &AppState, staff: &Staff) -> Result<Vec<LiveView>, PageError> {

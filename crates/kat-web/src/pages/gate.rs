@@ -346,7 +346,8 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Path(raw): Path
         Ok(input) => {
             let decision = serde_json::to_value(evaluate_gate(&input.checklist, staff.ctx.now, staff.ctx.today, &GatePolicy::default())).ok();
             match uc::record_gate(state.store.as_ref(), &staff.ctx, id, &input).await {
-                Ok(g) if g.outcome == "defer" => return Ok(Redirect::to(&format!("/sessions/{id}/gate")).into_response()),
+                // Deferred: the course page shows the dose's new date (or that it needs one).
+                Ok(g) if g.outcome == "defer" => return Ok(Redirect::to(&format!("/patients/{}/dosing", v.session.patient_id)).into_response()),
                 Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
                 Err(AppError::Invalid(e)) => (e, decision),
                 Err(AppError::Conflict(msg)) => (FieldErrors::single("gate", &msg), decision),

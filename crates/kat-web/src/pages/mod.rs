@@ -4,7 +4,9 @@
 
 mod admin;
 pub use admin::parse_audit_filter;
+mod course;
 mod dosing;
+mod dosing_live;
 mod plan;
 mod gate;
 mod home;
@@ -50,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/eligibility/rules", get(intake::rules))
         .merge(measures::router())
         .merge(dosing::router())
+        .merge(course::router())
+        .merge(dosing_live::router())
         .merge(plan::router())
         .merge(gate::router())
         .route("/worklist", get(therapy::worklist))

@@ -209,6 +209,7 @@ struct ShowPage {
     can_audit: bool,
     can_intake: bool,
     can_plan: bool,
+    can_dose: bool,
     m: super::measures::MeasuresSection,
     measure_saved: Option<String>,
     measure_alert: bool,
@@ -273,6 +274,7 @@ pub async fn show(
         can_audit: staff.principal.user.role == Role::Admin && staff.principal.user.role.allows(Permission::AuditRead),
         can_intake: staff.principal.user.role.allows(Permission::IntakeRead),
         can_plan: staff.principal.user.role.allows(Permission::TreatmentPlanWrite),
+        can_dose: staff.principal.user.role.allows(Permission::DosingSessionRead),
     }))
 }
 

@@ -1,0 +1,72 @@
+//! The dosing-course page, on both databases: a session is started from the page on a
+//! signed plan (then the gate), only one session per patient is in progress, a deferral
+//! at the gate moves that day's dose to the new date (§3 "defer … rescheduled") and
+//! takes the session off the floor board; roles.
+
+use crate::dosing::{eligible_patient, get, iv_plan, manual, post};
+use crate::support::staff_with_token;
+use kat_core::role::Role;
+use kat_it::{Db, app_or_skip, on_both_databases};
+use serde_json::{Value, json};
+
+async fn course_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.course", Role::Prescriber).await;
+    app.add_staff("nurse.course", Role::Nurse).await;
+    app.add_staff("desk.course", Role::FrontDesk).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap().to_string();
+    let dates: Vec<String> = plan["content"]["schedule"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
+    assert_eq!(dates[0], "2026-03-10", "the first dose is today (the test clock)");
+
+    let web = app.client();
+    app.login(&web, "nurse.course").await;
+    let start = format!("/patients/{id}/treatment-plan/{plan_id}/sessions");
+    // Not signed: no start button, and starting is refused.
+    let html = web.get(app.url(&format!("/patients/{id}/dosing"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Draft: not signed") && !html.contains(&start), "{html}");
+    let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+
+    // Signed: every planned date shows, today marked; the nurse starts the session.
+    let html = web.get(app.url(&format!("/patients/{id}/dosing"))).send().await.unwrap().text().await.unwrap();
+    for d in &dates {
+        assert!(html.contains(d.as_str()), "{d}: {html}");
+    }
+    assert!(html.contains("(today)") && html.contains(&start), "{html}");
+    let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let gate = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(gate.starts_with("/sessions/") && gate.ends_with("/gate"), "{gate}");
+    let sid = gate.trim_start_matches("/sessions/").trim_end_matches("/gate").to_string();
+    // A second session while this one is in progress is refused, on the page and the API.
+    let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("already in progress"));
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.status(), 409);
+    assert!(web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap().contains(&sid));
+
+    // Deferred at the gate with a new date: today's dose moves there; the session leaves
+    // the floor board; a new session may start.
+    let form = [("systolic", "190"), ("diastolic", "110"), ("defer_reason", "BP 190/110 at rest"), ("reschedule_to", "2026-03-11")];
+    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], format!("/patients/{id}/dosing").as_str());
+    let html = web.get(app.url(&format!("/patients/{id}/dosing"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("2026-03-11") && html.contains("Moved from 2026-03-10 (deferred 1×)"), "{html}");
+    assert!(html.contains("BP 190/110 at rest; new date 2026-03-11"), "{html}");
+    assert!(!html.contains("(today)"), "today's dose moved away: {html}");
+    assert!(!web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap().contains(&sid));
+    assert_eq!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await[0]["content"]["schedule"][0], "2026-03-10", "the signed plan is unchanged");
+    let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+
+    // The front desk may not see the course.
+    let desk = app.client();
+    app.login(&desk, "desk.course").await;
+    assert_eq!(desk.get(app.url(&format!("/patients/{id}/dosing"))).send().await.unwrap().status(), 403);
+    app.stop().await;
+}
+on_both_databases!(course_page_starts_sessions_and_deferral_moves_the_dose, course_page);

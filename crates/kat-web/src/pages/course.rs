@@ -1,0 +1,163 @@
+//! A patient's dosing course: each signed plan's session dates as they stand after
+//! deferrals (§3), starting today's session (then the pre-dose gate), and every session
+//! with its gate outcome, discharge and links to the session screen, the gate and the
+//! REMS form.
+
+use super::Staff;
+use crate::AppState;
+use crate::app::AppError;
+use crate::app::dosing::{self as uc, StoredGate};
+use crate::error::PageError;
+use crate::view::{Layout, local_time, render};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kat_core::dosing::Route;
+use kat_core::ids::{PatientId, TreatmentPlanId};
+use kat_core::role::Permission;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/patients/{id}/dosing", get(show))
+        .route("/patients/{id}/treatment-plan/{plan}/sessions", post(start))
+}
+
+pub struct DoseRow {
+    pub date: String,
+    /// `planned`, `moved` or `unbooked`: the CSS class and the words.
+    pub state: &'static str,
+    pub note: String,
+    pub today: bool,
+}
+
+pub struct PlanCourseView {
+    pub id: String,
+    pub heading: String,
+    pub signed: bool,
+    pub doses: Vec<DoseRow>,
+}
+
+pub struct SessionRow {
+    pub id: String,
+    pub opened: String,
+    pub route: String,
+    pub gate: String,
+    pub discharged: String,
+    pub in_progress: bool,
+    pub esketamine: bool,
+    pub deferral: String,
+}
+
+#[derive(Template)]
+#[template(path = "dosing/course.html")]
+struct CoursePage {
+    layout: Layout,
+    patient_id: String,
+    plans: Vec<PlanCourseView>,
+    sessions: Vec<SessionRow>,
+    can_start: bool,
+    /// A session is in progress: starting another is refused.
+    busy: bool,
+    error: Option<String>,
+}
+
+fn parse_patient(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
+    raw.parse().map_err(|_| staff.fail(AppError::NotFound("patient")))
+}
+
+async fn page(state: &AppState, staff: &Staff, patient: PatientId, error: Option<String>) -> Result<CoursePage, PageError> {
+    let tz = &state.config.time_zone;
+    let course = uc::course(state.store.as_ref(), &staff.ctx, patient, tz).await.map_err(|e| staff.fail(e))?;
+    let today = staff.ctx.today;
+    let plans = course
+        .plans
+        .iter()
+        .rev()
+        .map(|pc| {
+            let c = &pc.plan.content;
+            PlanCourseView {
+                id: pc.plan.record.id.to_string(),
+                heading: format!("{} · {} · {}", c.indication, c.protocol_name, c.product),
+                signed: pc.plan.signed(),
+                doses: pc
+                    .doses
+                    .iter()
+                    .map(|d| match d.current {
+                        Some(at) if d.moved() => DoseRow {
+                            date: at.to_string(),
+                            state: "moved",
+                            note: format!("Moved from {} (deferred {}×)", d.planned, d.deferrals),
+                            today: at == today,
+                        },
+                        Some(at) => DoseRow { date: at.to_string(), state: "planned", note: String::new(), today: at == today },
+                        None => DoseRow {
+                            date: "no date".into(),
+                            state: "unbooked",
+                            note: format!("Planned {}; deferred without a new date: book one", d.planned),
+                            today: false,
+                        },
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let sessions: Vec<SessionRow> = course
+        .sessions
+        .iter()
+        .map(|s| {
+            let gate: Option<StoredGate> = s.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
+            let route = serde_json::from_value::<Route>(serde_json::Value::String(s.route.clone())).ok();
+            SessionRow {
+                id: s.id.to_string(),
+                opened: local_time(s.opened_at, tz),
+                route: route.map(|r| r.label().to_string()).unwrap_or_else(|| s.route.clone()),
+                gate: match s.gate_outcome.as_deref() {
+                    Some("proceed") => "Passed".into(),
+                    Some("override") => "Passed with a prescriber's override".into(),
+                    Some("defer") => "Deferred".into(),
+                    _ => "Not yet run".into(),
+                },
+                discharged: s.discharged_at.map(|t| local_time(t, tz)).unwrap_or_else(|| "–".into()),
+                in_progress: s.discharged_at.is_none() && s.gate_outcome.as_deref() != Some("defer"),
+                esketamine: route.is_some_and(|r| r.is_esketamine()),
+                deferral: gate
+                    .filter(|_| s.gate_outcome.as_deref() == Some("defer"))
+                    .map(|g| {
+                        let to = g.reschedule_to.map(|d| format!("; new date {d}")).unwrap_or_else(|| "; no new date".into());
+                        format!("{}{to}", g.defer_reason.unwrap_or_default())
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(CoursePage {
+        layout: Layout::new(state, Some(&staff.principal), "patients"),
+        patient_id: patient.to_string(),
+        busy: sessions.iter().any(|s| s.in_progress),
+        plans,
+        sessions,
+        can_start: staff.principal.user.role.allows(Permission::DosingSessionRun),
+        error,
+    })
+}
+
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let patient = parse_patient(&staff, &raw)?;
+    Ok(render(&page(&state, &staff, patient, None).await?))
+}
+
+/// Starts a dosing session on a signed plan, then goes to its pre-dose gate.
+pub async fn start(State(state): State<AppState>, staff: Staff, Path((raw, raw_plan)): Path<(String, String)>) -> Result<Response, PageError> {
+    let patient = parse_patient(&staff, &raw)?;
+    let plan: TreatmentPlanId = raw_plan.parse().map_err(|_| staff.fail(AppError::NotFound("treatment plan")))?;
+    match uc::open_session(state.store.as_ref(), &staff.ctx, patient, plan).await {
+        Ok(s) => Ok(Redirect::to(&format!("/sessions/{}/gate", s.id)).into_response()),
+        Err(AppError::Conflict(why)) => {
+            let p = page(&state, &staff, patient, Some(why)).await?;
+            Ok((axum::http::StatusCode::CONFLICT, render(&p)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
+}

@@ -22,10 +22,14 @@ pub enum TimelineKind {
     Addendum,
     SafetyPlan,
     PlannedSession,
+    /// A treatment plan drafted or signed.
+    TreatmentPlan,
+    /// A dosing session (gate outcome, discharge) and its adverse events.
+    DosingSession,
 }
 
 impl TimelineKind {
-    pub const ALL: [TimelineKind; 9] = [
+    pub const ALL: [TimelineKind; 11] = [
         TimelineKind::Registration,
         TimelineKind::Intake,
         TimelineKind::Eligibility,
@@ -35,6 +39,8 @@ impl TimelineKind {
         TimelineKind::Addendum,
         TimelineKind::SafetyPlan,
         TimelineKind::PlannedSession,
+        TimelineKind::TreatmentPlan,
+        TimelineKind::DosingSession,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +54,8 @@ impl TimelineKind {
             TimelineKind::Addendum => "addendum",
             TimelineKind::SafetyPlan => "safety_plan",
             TimelineKind::PlannedSession => "planned_session",
+            TimelineKind::TreatmentPlan => "treatment_plan",
+            TimelineKind::DosingSession => "dosing_session",
         }
     }
 
@@ -62,6 +70,8 @@ impl TimelineKind {
             TimelineKind::Addendum => "Addenda",
             TimelineKind::SafetyPlan => "Safety plan",
             TimelineKind::PlannedSession => "Planned sessions",
+            TimelineKind::TreatmentPlan => "Treatment plans",
+            TimelineKind::DosingSession => "Dosing sessions",
         }
     }
 

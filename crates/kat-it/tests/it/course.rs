@@ -1,7 +1,8 @@
 //! The dosing-course page, on both databases: a session is started from the page on a
 //! signed plan (then the gate), only one session per patient is in progress, a deferral
 //! at the gate moves that day's dose to the new date (§3 "defer … rescheduled") and
-//! takes the session off the floor board; roles.
+//! takes the session off the floor board; the plan and sessions are on the patient
+//! timeline; roles.
 
 use crate::dosing::{eligible_patient, get, iv_plan, manual, post};
 use crate::support::staff_with_token;
@@ -63,6 +64,19 @@ async fn course_page(db: Db) {
     let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
     assert_eq!(r.status(), 303);
 
+    // The timeline shows the plan (drafted, signed) and both sessions, the first deferred;
+    // filtered by kind.
+    let tl = get(&app, &format!("/api/v1/patients/{id}/timeline?kind=treatment_plan,dosing_session"), &pt).await;
+    let titles: Vec<(String, String)> =
+        tl.as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap().to_string(), e["title"].as_str().unwrap().to_string())).collect();
+    assert_eq!(titles.iter().filter(|(k, _)| k == "treatment_plan").count(), 2, "{tl:#}");
+    let sessions: Vec<&Value> = tl.as_array().unwrap().iter().filter(|e| e["kind"] == "dosing_session").collect();
+    assert_eq!(sessions.len(), 2, "{tl:#}");
+    assert!(sessions[0]["title"].as_str().unwrap().starts_with("Dosing session: IV"), "{tl:#}");
+    assert_eq!(sessions[0]["detail"], "deferred at the gate");
+    assert_eq!(sessions[0]["href"], format!("/sessions/{sid}").as_str());
+    assert_eq!(sessions[1]["detail"], "gate not yet run; in progress");
+
     // The front desk may not see the course.
     let desk = app.client();
     app.login(&desk, "desk.course").await;
@@ -70,3 +84,38 @@ async fn course_page(db: Db) {
     app.stop().await;
 }
 on_both_databases!(course_page_starts_sessions_and_deferral_moves_the_dose, course_page);
+
+/// The measures chart marks each dose day between the scores (issue 4's chart, issue 5's
+/// sessions), so that staff see whether relief followed the doses.
+async fn chart_marks_dose_days(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.chart", Role::Prescriber).await;
+    app.add_staff("nurse.chart", Role::Nurse).await;
+    let phq9 = |answers: [u8; 9]| json!({"instrument": "phq9", "answers": answers});
+    let id = eligible_patient(&app, &pt).await;
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, phq9([2, 2, 2, 2, 2, 2, 2, 1, 0])).await.status(), 201);
+    app.advance(jiff::SignedDuration::from_hours(1));
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    // A session deferred at the gate is not a dose; one through the gate is.
+    let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
+    let s: Value = post(&app, &open, &pt, json!({})).await.json().await.unwrap();
+    let mut defer = crate::dosing::passing_gate(&app, "iv_infusion", 120);
+    defer["defer_reason"] = json!("patient unwell today");
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{}/gate", s["id"].as_str().unwrap()), &pt, defer).await.status(), 200);
+    app.advance(jiff::SignedDuration::from_hours(1));
+    let s: Value = post(&app, &open, &pt, json!({})).await.json().await.unwrap();
+    let gate = crate::dosing::passing_gate(&app, "iv_infusion", 120);
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{}/gate", s["id"].as_str().unwrap()), &pt, gate).await.status(), 200);
+    app.advance(jiff::SignedDuration::from_hours(24));
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, phq9([1, 1, 1, 1, 1, 1, 1, 0, 0])).await.status(), 201);
+    let web = app.client();
+    app.login(&web, "nurse.chart").await;
+    let html = web.get(app.url(&format!("/patients/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<svg class=\"chart\""), "{html}");
+    assert_eq!(html.matches("class=\"dose-mark\"").count(), 1, "{html}");
+    assert!(html.contains("Dose 1 on 2026-03-10") && html.contains("▼D1"), "{html}");
+    app.stop().await;
+}
+on_both_databases!(measures_chart_marks_dose_days, chart_marks_dose_days);

@@ -81,7 +81,7 @@ pub(crate) fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
     })
 }
 
-fn passing_gate(app: &TestApp, route: &str, systolic: u16) -> Value {
+pub(crate) fn passing_gate(app: &TestApp, route: &str, systolic: u16) -> Value {
     let now = app.now();
     let today = now.to_zoned(TimeZone::UTC).date();
     let esk = route == "intranasal_esketamine";

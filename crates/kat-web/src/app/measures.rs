@@ -436,6 +436,9 @@ pub struct PatientMeasures {
     pub alerts: Vec<SafetyAlert>,
     pub plan: Option<MeasurementPlan>,
     pub due: Vec<DueMeasure>,
+    /// When each dose was given (dosing sessions whose gate was passed; the gate time),
+    /// for the chart's time axis. Empty for roles that may not read dosing sessions.
+    pub doses: Vec<Timestamp>,
 }
 
 fn complete_series(responses: &[ResponseRecord]) -> Vec<DatedTotal> {
@@ -474,6 +477,22 @@ pub async fn patient_overview(
     let alerts = tx.alerts_for_patient(patient).await?;
     let plan = tx.plan_for_patient(patient).await?;
     tx.append_audit(&entry(ctx, AuditAction::Read, "measures", patient.to_string(), patient)).await?;
+    // The dose days, so that the chart shows whether relief followed the doses.
+    let doses: Vec<Timestamp> = if ctx.allows(Permission::DosingSessionRead) {
+        let sessions = tx.dosing_sessions_for_patient(patient).await?;
+        if !sessions.is_empty() {
+            tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed)).await?;
+        }
+        let mut at: Vec<Timestamp> = sessions
+            .iter()
+            .filter(|s| matches!(s.gate_outcome.as_deref(), Some("proceed" | "override")))
+            .filter_map(|s| s.gate_at)
+            .collect();
+        at.sort();
+        at
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     let mut series = Vec::new();
     for instrument in ENTERABLE {
@@ -488,7 +507,7 @@ pub async fn patient_overview(
         series.push(InstrumentSeries { instrument, responses, outcome });
     }
     let due = plan.as_ref().map(|p| due_for(cfg, ctx, tz, p, &all)).unwrap_or_default();
-    Ok(PatientMeasures { series, alerts, plan, due })
+    Ok(PatientMeasures { series, alerts, plan, due, doses })
 }
 
 /// Due and overdue measures over every patient with a plan; each patient shown is

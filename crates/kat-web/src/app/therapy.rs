@@ -568,6 +568,16 @@ pub async fn timeline(store: &dyn Store, ctx: &Ctx, patient: PatientId, only: &[
     } else {
         (Vec::new(), Vec::new())
     };
+    let (dosing_plans, dosing_sessions, adverse_events) = if role.allows(Permission::DosingSessionRead) {
+        let sessions = tx.dosing_sessions_for_patient(patient).await?;
+        let mut events = Vec::new();
+        for s in &sessions {
+            events.extend(tx.session_events_for_session(s.id).await?.into_iter().filter(|e| e.kind == "adverse_event"));
+        }
+        (tx.treatment_plans_for_patient(patient).await?, sessions, events)
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
     tx.append_audit(&ctx.audit(AuditAction::Read, "patient_timeline", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
         .await?;
     tx.commit().await?;
@@ -579,6 +589,9 @@ pub async fn timeline(store: &dyn Store, ctx: &Ctx, patient: PatientId, only: &[
         decision: decision.as_ref(),
         responses: &responses,
         alerts: &alerts,
+        plans: &dosing_plans,
+        sessions: &dosing_sessions,
+        adverse_events: &adverse_events,
         tz,
     };
     Ok(build_timeline(&[&record, &clinical], only))

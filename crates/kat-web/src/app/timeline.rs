@@ -1,12 +1,14 @@
 //! Timeline entries from the parts of the record outside therapy: intake versions,
-//! eligibility screens and decisions, rating-scale responses and safety alerts. The
-//! therapy use case gathers them with its own entries into one chronological view.
+//! eligibility screens and decisions, rating-scale responses and safety alerts,
+//! treatment plans, dosing sessions and their adverse events. The therapy use case
+//! gathers them with its own entries into one chronological view.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use kat_core::ids::PatientId;
 use kat_core::therapy::timeline::{TimelineEntry, TimelineKind, TimelineSource};
 use kat_store::intake::{DecisionRecord, EvaluationRecord, IntakeVersionRecord};
+use kat_store::dosing::{DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord};
 use kat_store::measures::{ResponseRecord, SafetyAlert};
 
 /// What the timeline shows of the intake, eligibility and measures.
@@ -17,7 +19,17 @@ pub struct ClinicalRecord<'a> {
     pub decision: Option<&'a DecisionRecord>,
     pub responses: &'a [ResponseRecord],
     pub alerts: &'a [SafetyAlert],
+    pub plans: &'a [TreatmentPlanRecord],
+    pub sessions: &'a [DosingSessionRecord],
+    /// Adverse events of those sessions (`adverse_event` session events).
+    pub adverse_events: &'a [SessionEventRecord],
     pub tz: &'a TimeZone,
+}
+
+fn route_label(raw: &str) -> String {
+    serde_json::from_value::<kat_core::dosing::Route>(serde_json::Value::String(raw.into()))
+        .map(|r| r.label().to_string())
+        .unwrap_or_else(|_| raw.to_string())
 }
 
 impl ClinicalRecord<'_> {
@@ -94,6 +106,40 @@ impl TimelineSource for ClinicalRecord<'_> {
                 title,
                 format!("{}{}", r.source.label(), if r.flags.is_empty() { String::new() } else { format!("; flags: {}", r.flags.join(", ")) }),
                 format!("/patients/{p}#measures"),
+            ));
+        }
+        for plan in self.plans {
+            let c: serde_json::Value = serde_json::from_str(&plan.content).unwrap_or_default();
+            let what = format!("{} · {}", c["protocol_name"].as_str().unwrap_or("treatment plan"), c["product"].as_str().unwrap_or(""));
+            out.push(self.entry(plan.created_at, TimelineKind::TreatmentPlan, "Treatment plan drafted".into(), what.clone(), format!("/patients/{p}/treatment-plan")));
+            if let Some(at) = plan.signed_at {
+                out.push(self.entry(at, TimelineKind::TreatmentPlan, "Treatment plan signed".into(), what, format!("/patients/{p}/treatment-plan")));
+            }
+        }
+        for s in self.sessions {
+            let gate = match s.gate_outcome.as_deref() {
+                Some("proceed") => "gate passed".to_string(),
+                Some("override") => "gate passed with a prescriber's override".to_string(),
+                Some("defer") => "deferred at the gate".to_string(),
+                _ => "gate not yet run".to_string(),
+            };
+            let end = match s.discharged_at {
+                Some(at) => format!("discharged {}", at.to_zoned(self.tz.clone()).time().strftime("%H:%M")),
+                None if s.gate_outcome.as_deref() == Some("defer") => String::new(),
+                None => "in progress".into(),
+            };
+            let detail = if end.is_empty() { gate } else { format!("{gate}; {end}") };
+            out.push(self.entry(s.opened_at, TimelineKind::DosingSession, format!("Dosing session: {}", route_label(&s.route)), detail, format!("/sessions/{}", s.id)));
+        }
+        for e in self.adverse_events {
+            let ae: serde_json::Value = serde_json::from_str(&e.content).unwrap_or_default();
+            let serious = ae["serious"].as_array().is_some_and(|a| !a.is_empty());
+            out.push(self.entry(
+                e.at,
+                TimelineKind::DosingSession,
+                format!("Adverse event: {} (CTCAE grade {})", ae["term"].as_str().unwrap_or("?"), ae["grade"]),
+                format!("{}outcome: {}", if serious { "serious; " } else { "" }, ae["outcome"].as_str().unwrap_or("?").replace('_', " ")),
+                format!("/sessions/{}", e.session_id),
             ));
         }
         for a in self.alerts {

@@ -213,7 +213,7 @@ pub fn section(state: &AppState, staff: &Staff, patient: PatientId, m: Option<&P
                 },
             });
         }
-        if let Some(svg) = chart::render(state, series.instrument, &series.responses, series.outcome.as_ref()) {
+        if let Some(svg) = chart::render(state, series.instrument, &series.responses, series.outcome.as_ref(), &m.doses) {
             s.charts.push(svg);
         }
     }
@@ -900,7 +900,9 @@ pub mod chart {
         }
     }
 
-    pub fn render(state: &AppState, instrument: Instrument, responses: &[ResponseRecord], outcome: Option<&OutcomeSummary>) -> Option<String> {
+    /// `doses`: when each dose was given, drawn as marked vertical lines on the time axis
+    /// (only those between the first and the last point, so the axis stays the scores').
+    pub fn render(state: &AppState, instrument: Instrument, responses: &[ResponseRecord], outcome: Option<&OutcomeSummary>, doses: &[Timestamp]) -> Option<String> {
         let max = kat_core::instruments::OutcomeScale::from_instrument(instrument)?.max_total();
         let points: Vec<(Timestamp, u8)> = responses.iter().filter(|r| r.complete).filter_map(|r| r.total.map(|t| (r.collected_at, t))).collect();
         if points.is_empty() {
@@ -911,6 +913,7 @@ pub mod chart {
         let ph = h - top - bottom;
         let t0 = points.first()?.0.as_second() as f64;
         let t1 = points.last()?.0.as_second() as f64;
+        let doses: Vec<Timestamp> = doses.iter().copied().filter(|d| d.as_second() as f64 >= t0 && d.as_second() as f64 <= t1).collect();
         let span = (t1 - t0).max(86_400.0);
         let x = |t: Timestamp| left + (t.as_second() as f64 - t0) / span * pw;
         let y = |v: f64| top + ph - v / f64::from(max) * ph;
@@ -979,6 +982,21 @@ pub mod chart {
                     _ => {}
                 }
             }
+        }
+        // Dose days: a dashed vertical line with a marker and a text label (not colour alone).
+        for (i, d) in doses.iter().enumerate() {
+            let xx = x(*d);
+            let _ = write!(
+                s,
+                "<g class=\"dose-mark\"><title>{}</title><line x1=\"{xx:.1}\" y1=\"{top}\" x2=\"{xx:.1}\" y2=\"{:.1}\" stroke=\"#6a3d9a\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/><text x=\"{xx:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#6a3d9a\">▼D{}</text></g>",
+                escape(&format!("Dose {} on {}", i + 1, day(*d))),
+                top + ph,
+                top + 9.0,
+                i + 1
+            );
+        }
+        if !doses.is_empty() {
+            let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#6a3d9a\">▼D = dose day</text>", left + pw, h - 18.0);
         }
         // The series.
         let path: Vec<String> = points.iter().map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(f64::from(*v)))).collect();

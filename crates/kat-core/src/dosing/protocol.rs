@@ -43,6 +43,7 @@ pub enum ProtocolId {
     OralAlShirawi2017Titration,
     SublingualLara2013,
     OralKheirabadi2023,
+    IntranasalRacemicRct50mg,
 }
 
 /// How the dose of a protocol is written.
@@ -379,6 +380,32 @@ pub const LIBRARY: &[Protocol] = &[
         evidence: Evidence::V,
         note: "No difference between 1 and 2 mg/kg.",
     },
+    // DOSE-INR-001: no label or consensus intranasal racemic dose could be confirmed; the
+    // spec names 50 mg single dose as a published RCT dose, tagged [U]. It is offered as
+    // a starting point marked unconfirmed, in the clinic only (home use is refused by
+    // default in `limits`), never as a limit.
+    Protocol {
+        id: ProtocolId::IntranasalRacemicRct50mg,
+        name: "Intranasal racemic 50 mg single dose, in clinic (published RCT dose; unconfirmed)",
+        route: Route::IntranasalRacemic,
+        dose: DoseForm::Fixed {
+            start: Mg::from_whole(50),
+            step: None,
+        },
+        infusion: None,
+        max_sessions: None,
+        phases: &[Phase {
+            label: "single dose; repeat only by the prescriber's decision",
+            from_week: 1,
+            to_week: None,
+            frequency: Frequency::Individualised,
+        }],
+        rules: &[RuleId::spec("DOSE-INR-001")],
+        evidence: Evidence::U,
+        note: "No label or consensus dose could be confirmed; about 45% bioavailability \
+               (Al Shirawi 2017). Compounded product. No unsupervised home use unless the \
+               clinic policy allows it (DOSE-INR-001). Needs the medical director's sign-off.",
+    },
 ];
 
 /// The seeded protocol with this id.
@@ -398,7 +425,7 @@ pub fn for_route(route: Route) -> impl Iterator<Item = &'static Protocol> {
 mod tests {
     use super::*;
 
-    const ALL_IDS: [ProtocolId; 16] = [
+    const ALL_IDS: [ProtocolId; 17] = [
         ProtocolId::IvSingleStandard,
         ProtocolId::IvMurrough2013,
         ProtocolId::IvElektD,
@@ -415,6 +442,7 @@ mod tests {
         ProtocolId::OralAlShirawi2017Titration,
         ProtocolId::SublingualLara2013,
         ProtocolId::OralKheirabadi2023,
+        ProtocolId::IntranasalRacemicRct50mg,
     ];
 
     #[test]
@@ -460,5 +488,16 @@ mod tests {
             matches!(mdsi.dose, DoseForm::EsketamineDevices { first, .. } if first.value() == 84.0)
         );
         assert_eq!(for_route(Route::IntranasalEsketamine).count(), 2);
+    }
+
+    #[test]
+    fn every_route_has_a_protocol_and_intranasal_racemic_is_marked_unconfirmed() {
+        for route in Route::ALL {
+            assert!(for_route(route).next().is_some(), "{route:?} has no protocol to plan with");
+        }
+        let inr = protocol(ProtocolId::IntranasalRacemicRct50mg);
+        assert_eq!((inr.route, inr.evidence), (Route::IntranasalRacemic, Evidence::U));
+        assert!(matches!(inr.dose, DoseForm::Fixed { start, step: None } if start.value() == 50.0));
+        assert_eq!(inr.rules, &[RuleId::spec("DOSE-INR-001")]);
     }
 }

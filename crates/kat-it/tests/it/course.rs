@@ -119,3 +119,32 @@ async fn chart_marks_dose_days(db: Db) {
     app.stop().await;
 }
 on_both_databases!(measures_chart_marks_dose_days, chart_marks_dose_days);
+
+/// Every route can be planned: intranasal racemic ketamine has a library protocol (the
+/// spec's unconfirmed 50 mg RCT dose, DOSE-INR-001), in the clinic only.
+async fn intranasal_racemic_plan(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.inr", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let mut plan = iv_plan(&app, "0.5");
+    for (k, v) in [
+        ("route", "intranasal_racemic"),
+        ("protocol", "intranasal_racemic_rct50mg"),
+        ("product", "Ketamine HCl (compounded) nasal spray 100 mg/mL"),
+        ("dose_style", "fixed"),
+        ("dose_mg", "50"),
+        ("dose_mg_per_kg", ""),
+        ("infusion_minutes", ""),
+        ("concentration_mg_per_ml", "100"),
+    ] {
+        plan[k] = json!(v);
+    }
+    let r = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, plan).await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 201, "{body:#}");
+    assert_eq!(body["content"]["dose"]["mg"], 50.0, "{body:#}");
+    assert!(body["content"]["protocol_name"].as_str().unwrap().contains("unconfirmed"), "{body:#}");
+    app.stop().await;
+}
+on_both_databases!(intranasal_racemic_can_be_planned_in_clinic, intranasal_racemic_plan);

@@ -451,7 +451,9 @@ async fn demo_dosing(db: Db) {
         }
     }
     routes.sort();
-    assert_eq!(routes, ["intramuscular", "intranasal_esketamine", "iv_infusion", "subcutaneous", "sublingual_oral"]);
+    assert_eq!(routes, ["intramuscular", "intranasal_esketamine", "intranasal_racemic", "iv_infusion", "subcutaneous", "sublingual_oral"]);
+    // Every route of the core has a completed demo session.
+    assert_eq!(routes.len(), kat_core::dosing::Route::ALL.len());
     drop(tx);
     // The demo esketamine session yields a complete REMS form.
     let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app)).await.unwrap();

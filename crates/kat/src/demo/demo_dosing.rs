@@ -1,8 +1,8 @@
 //! Demo dosing: a signed treatment plan and a completed dosing session for every route
-//! with a protocol in the core library (IV, IM, SC, esketamine, sublingual), and one IV
-//! session in progress today with an unacknowledged high-BP alarm on the floor board.
-//! Every step goes through the same use cases as the pages and the API. All synthetic.
-//! (Intranasal racemic ketamine has no protocol in the library, DOSE-INR-001.)
+//! (IV, IM, SC, esketamine, sublingual, and intranasal racemic on the library's
+//! unconfirmed DOSE-INR-001 protocol), and one IV session in progress today with an
+//! unacknowledged high-BP alarm on the floor board. Every step goes through the same use
+//! cases as the pages and the API. All synthetic.
 
 use anyhow::{Result, anyhow};
 use jiff::tz::TimeZone;
@@ -49,12 +49,13 @@ struct Case {
     days_ago: i64,
 }
 
-const CASES: [Case; 5] = [
+const CASES: [Case; 6] = [
     Case { patient: 0, route: "iv_infusion", protocol: "iv_single_standard", product: "Ketamine HCl 50 mg/mL vial", style: "per_kg", dose: "0.5", concentration: "50", infusion: "40", kind: "infusion_start", days_ago: 7 },
     Case { patient: 1, route: "intranasal_esketamine", protocol: "spravato_trd", product: "Spravato 28 mg nasal device", style: "fixed", dose: "56", concentration: "", infusion: "", kind: "device", days_ago: 3 },
     Case { patient: 5, route: "intramuscular", protocol: "im_chilukuri2014_low", product: "Ketamine HCl 50 mg/mL vial", style: "per_kg", dose: "0.25", concentration: "50", infusion: "", kind: "dose", days_ago: 5 },
     Case { patient: 6, route: "subcutaneous", protocol: "sc_kads", product: "Ketamine HCl 100 mg/mL vial", style: "per_kg", dose: "0.5", concentration: "100", infusion: "", kind: "dose", days_ago: 4 },
     Case { patient: 7, route: "sublingual_oral", protocol: "sublingual_lara2013", product: "Ketamine 100 mg/mL oral solution", style: "fixed", dose: "10", concentration: "100", infusion: "", kind: "dose", days_ago: 2 },
+    Case { patient: 5, route: "intranasal_racemic", protocol: "intranasal_racemic_rct50mg", product: "Ketamine HCl 100 mg/mL nasal spray (compounded)", style: "fixed", dose: "50", concentration: "100", infusion: "", kind: "dose", days_ago: 1 },
 ];
 
 fn gate(route: &str, c: &Ctx) -> Result<GateInput> {

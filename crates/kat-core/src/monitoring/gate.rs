@@ -189,6 +189,35 @@ pub struct InteractionFinding {
     pub message: String,
 }
 
+/// DAY-004: the drug-interaction findings (§1.4, DDI-001..008) of an eligibility screen
+/// rerun on the patient's current medication list, as gate findings. Information the
+/// spec pairs with "monitor closely" (CNS depressants, stimulants, MAOIs,
+/// sympathomimetics: DDI-001, -002, -003, -007) becomes `Monitor`; a finding that needs
+/// the prescriber (for example a benzodiazepine load above the DDI-004 cap) `Override`;
+/// a hard stop (theophylline under the default policy, DDI-007) `Block`. DDI-009
+/// (recent alcohol or drugs) is its own gate item and DDI-010 is REMS paperwork, so
+/// neither is repeated here.
+pub fn interaction_findings(screen: &[crate::eligibility::Finding]) -> Vec<InteractionFinding> {
+    use crate::eligibility::Level;
+    const GATE_RULES: [&str; 8] = ["DDI-001", "DDI-002", "DDI-003", "DDI-004", "DDI-005", "DDI-006", "DDI-007", "DDI-008"];
+    const MONITOR: [&str; 4] = ["DDI-001", "DDI-002", "DDI-003", "DDI-007"];
+    screen
+        .iter()
+        .filter(|f| GATE_RULES.contains(&f.rule_id))
+        .map(|f| {
+            let action = match f.level {
+                Level::HardStop => InteractionAction::Block,
+                Level::PrescriberReview => InteractionAction::Override,
+                Level::Information if MONITOR.contains(&f.rule_id) => InteractionAction::Monitor,
+                Level::Information => InteractionAction::Inform,
+            };
+            let data: Vec<String> = f.data.iter().map(|d| format!("{}: {}", d.label, d.value)).collect();
+            let message = if data.is_empty() { f.message.clone() } else { format!("{} ({})", f.message, data.join("; ")) };
+            InteractionFinding { rule: f.rule_id.to_string(), action, message }
+        })
+        .collect()
+}
+
 /// Everything checked before dosing. `None` means "not answered".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateChecklist {
@@ -957,6 +986,51 @@ fn decide(mut findings: Vec<GateFinding>) -> GateDecision {
 
 #[cfg(test)]
 mod tests {
+    mod interaction_rerun {
+        use super::super::*;
+        use crate::eligibility::answers::example_complete_answers;
+        use crate::eligibility::{EligibilityPolicy, evaluate};
+        use jiff::civil::date;
+
+        fn screen_with(meds: &[(&str, &str)]) -> Vec<InteractionFinding> {
+            let today = date(2026, 3, 10);
+            let mut a = example_complete_answers(today);
+            for (k, v) in meds {
+                a.set(k, v).unwrap();
+            }
+            let intake = a.parse(None).expect("example intake parses");
+            interaction_findings(&evaluate(&intake, &EligibilityPolicy::default(), today).findings)
+        }
+
+        #[test]
+        fn only_an_antidepressant_gives_no_gate_interaction() {
+            assert!(screen_with(&[]).is_empty());
+        }
+
+        #[test]
+        fn a_new_drug_reruns_the_rules_with_the_gate_action_of_each() {
+            // DDI-007 theophylline: a hard stop under the default policy → the gate defers.
+            let f = screen_with(&[("med2_name", "theophylline")]);
+            let t = f.iter().find(|f| f.rule == "DDI-007").expect("DDI-007");
+            assert_eq!(t.action, InteractionAction::Block, "{f:?}");
+            assert!(t.message.contains("theophylline"), "the drug is named: {}", t.message);
+            // DDI-005 lamotrigine: information only.
+            let f = screen_with(&[("med2_name", "lamotrigine")]);
+            assert_eq!(f.iter().map(|f| (f.rule.as_str(), f.action)).collect::<Vec<_>>(), vec![("DDI-005", InteractionAction::Inform)]);
+            // DDI-001 a CNS depressant (a benzodiazepine): monitor closely.
+            let f = screen_with(&[("med2_name", "alprazolam"), ("med2_dose_mg", "1")]);
+            assert!(f.iter().any(|f| f.rule == "DDI-001" && f.action == InteractionAction::Monitor), "{f:?}");
+        }
+
+        #[test]
+        fn a_blocking_interaction_makes_the_gate_defer() {
+            let mut c = GateChecklist::unanswered(Route::IvInfusion, true);
+            c.interactions = screen_with(&[("med2_name", "theophylline")]);
+            let d = evaluate_gate(&c, "2026-03-10T14:00:00Z".parse().unwrap(), date(2026, 3, 10), &GatePolicy::default());
+            assert!(d.findings().iter().any(|f| f.item == GateItem::Interaction && f.level == GateLevel::Defer && f.rule.as_str() == "DDI-007"), "{d:?}");
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

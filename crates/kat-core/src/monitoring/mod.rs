@@ -25,6 +25,7 @@ pub use discharge::{
 pub use gate::{
     BpGatePolicy, BpPolicyName, FastingPolicy, GateChecklist, GateDecision, GateFinding, GateItem,
     GateLevel, GatePolicy, HrGatePolicy, InteractionAction, InteractionFinding, evaluate_gate,
+    interaction_findings,
 };
 pub use schedule::{CheckKind, MonitoringSchedule, SchedulePolicy, ScheduledCheck, SessionTimes};
 pub use vitals::{

@@ -148,3 +148,56 @@ async fn intranasal_racemic_plan(db: Db) {
     app.stop().await;
 }
 on_both_databases!(intranasal_racemic_can_be_planned_in_clinic, intranasal_racemic_plan);
+
+/// DAY-004: a medication added to the intake after the session opened reruns the
+/// interaction rules at the gate: theophylline (DDI-007, a hard stop by default) makes
+/// the gate defer, the gate page names it, and the stored checklist keeps it.
+async fn gate_reruns_interactions(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.ddi", Role::Prescriber).await;
+    app.add_staff("nurse.ddi", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let s: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    let sid = s["id"].as_str().unwrap().to_string();
+    let web = app.client();
+    app.login(&web, "nurse.ddi").await;
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("None on the current medication list."), "sertraline alone: {html}");
+
+    // The nurse adds theophylline to the intake (a new version).
+    let intake = get(&app, &format!("/api/v1/patients/{id}/intake"), &pt).await;
+    let mut answers = intake["answers"].clone();
+    answers["med2_name"] = json!("theophylline");
+    let r = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/patients/{id}/intake")))
+        .bearer_auth(&pt)
+        .json(&json!({"answers": answers, "complete": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("(DDI-007)") && html.contains("theophylline"), "{html}");
+    assert!(html.contains("(DAY-004)"), "the decision is stale: {html}");
+
+    // An otherwise passing checklist may not proceed, even with an override: DDI-007 defers.
+    let mut gate = crate::dosing::passing_gate(&app, "iv_infusion", 120);
+    gate["override_reason"] = json!("reviewed");
+    let r = post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, gate.clone()).await;
+    assert_eq!(r.status(), 422);
+    let problem: Value = r.json().await.unwrap();
+    assert!(problem.to_string().contains("defer_reason"), "{problem:#}");
+    gate["defer_reason"] = json!("theophylline started; review with the GP");
+    let r = post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, gate).await;
+    assert_eq!(r.status(), 200);
+    let stored: Value = r.json().await.unwrap();
+    assert_eq!(stored["outcome"], "defer");
+    let rules: Vec<&str> = stored["checklist"]["interactions"].as_array().unwrap().iter().map(|i| i["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"DDI-007") && rules.contains(&"DAY-004"), "the stored checklist keeps the rerun findings: {stored:#}");
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"], "defer");
+    app.stop().await;
+}
+on_both_databases!(gate_reruns_the_interaction_rules_on_the_current_intake, gate_reruns_interactions);

@@ -24,7 +24,7 @@ use kat_core::ids::{
 };
 use kat_core::monitoring::{
     Alarm, AlarmPolicy, Baseline, BloodPressure, DischargeDecision, DischargeInput, DischargePolicy,
-    GateChecklist, GateDecision, GatePolicy, HeartRate, Moaas, MonitoringSchedule, Reading, ReadingSource,
+    GateChecklist, GateDecision, GatePolicy, HeartRate, InteractionAction, InteractionFinding, interaction_findings, Moaas, MonitoringSchedule, Reading, ReadingSource,
     RespiratoryRate, SchedulePolicy, ScheduledCheck, SessionTimes, SpO2, discharge_decision, evaluate_gate,
     evaluate_reading,
 };
@@ -608,8 +608,54 @@ pub struct StoredGate {
     pub reschedule_to: Option<String>,
 }
 
+/// DAY-004: the interaction rules (§1.4) rerun on the patient's current intake under the
+/// policy in force, as gate findings; plus a finding that needs the prescriber when the
+/// intake changed since the eligibility decision or since its last screen (a medication
+/// change not yet reviewed). Read inside the caller's transaction; writes nothing.
+async fn rerun_interactions(tx: &mut Box<dyn Tx>, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<InteractionFinding>> {
+    let mut out = Vec::new();
+    let Some(intake) = tx.latest_intake(patient).await? else {
+        return Ok(out);
+    };
+    let birth = tx.patient_by_id(patient).await?.map(|p| p.demographics.birth_date);
+    match intake.answers.parse(birth) {
+        Ok(parsed) => {
+            let policy = tx.current_policy().await?.map(|p| p.policy).unwrap_or_default();
+            out.extend(interaction_findings(&kat_core::eligibility::evaluate(&parsed, &policy, ctx.today).findings));
+        }
+        Err(_) => out.push(InteractionFinding {
+            rule: "DAY-004".into(),
+            action: InteractionAction::Override,
+            message: "The current intake is incomplete, so the interaction rules could not be rerun: review the medications.".into(),
+        }),
+    }
+    let stale = tx.latest_decision(patient).await?.is_some_and(|d| d.stale);
+    let unscreened = tx.latest_evaluation(patient).await?.is_none_or(|e| e.intake_version < intake.version);
+    if stale || unscreened {
+        out.push(InteractionFinding {
+            rule: "DAY-004".into(),
+            action: InteractionAction::Override,
+            message: "The intake (medications) changed since the prescriber's eligibility decision: the prescriber re-signs eligibility, or overrides here with a reason.".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The gate's interaction findings for a session, for the gate page to show before the
+/// checklist is sent (no audit: the page's session read is the audited one).
+pub async fn gate_interactions(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<Vec<InteractionFinding>> {
+    if !ctx.allows(Permission::DosingSessionRead) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    rerun_interactions(&mut tx, ctx, s.patient_id).await
+}
+
 /// Runs the pre-dose gate (§3) and records its outcome: `proceed` when the core says so,
-/// `override` only by a prescriber with a reason, otherwise `defer` with a reason.
+/// `override` only by a prescriber with a reason, otherwise `defer` with a reason. The
+/// interaction rules rerun on the current intake (DAY-004) and their findings join
+/// whatever interactions the caller sent.
 pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &GateInput) -> AppResult<StoredGate> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
@@ -622,7 +668,16 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId,
     if input.checklist.route != route {
         e.add("checklist.route", "must be the route of the plan");
     }
-    let decision = evaluate_gate(&input.checklist, ctx.now, ctx.today, &GatePolicy::default());
+    let mut checklist = input.checklist.clone();
+    {
+        let mut tx = store.begin().await?;
+        for f in rerun_interactions(&mut tx, ctx, s.patient_id).await? {
+            if !checklist.interactions.contains(&f) {
+                checklist.interactions.push(f);
+            }
+        }
+    }
+    let decision = evaluate_gate(&checklist, ctx.now, ctx.today, &GatePolicy::default());
     let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
     let defer_reason = input.defer_reason.as_deref().and_then(opt).map(String::from);
     let reschedule_to = match input.reschedule_to.as_deref().and_then(opt) {
@@ -661,7 +716,7 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId,
         return Err(e.into());
     }
     let stored = StoredGate {
-        checklist: serde_json::to_value(&input.checklist).map_err(internal)?,
+        checklist: serde_json::to_value(&checklist).map_err(internal)?,
         decision: serde_json::to_value(&decision).map_err(internal)?,
         outcome: outcome.into(),
         override_reason: (outcome == "override").then_some(override_reason).flatten(),

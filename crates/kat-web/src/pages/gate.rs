@@ -266,6 +266,22 @@ fn findings(decision: &Value) -> Vec<FindingView> {
         .collect()
 }
 
+/// The rerun interaction findings as the page shows them (the gate's own words).
+fn interaction_views(list: &[kat_core::monitoring::InteractionFinding]) -> Vec<FindingView> {
+    use kat_core::monitoring::InteractionAction as A;
+    list.iter()
+        .map(|i| {
+            let (severity, label, icon) = match i.action {
+                A::Block => ("emergency", "Defer", "✖"),
+                A::Override => ("intervene", "Needs a prescriber's override", "⚠"),
+                A::Monitor => ("notify", "Monitor closely", "ℹ"),
+                A::Inform => ("notify", "Note", "ℹ"),
+            };
+            FindingView { rule: i.rule.clone(), severity, label, icon, message: i.message.clone() }
+        })
+        .collect()
+}
+
 fn outcome_words(decision: &Value) -> &'static str {
     match decision["decision"].as_str() {
         Some("proceed") => "The checklist allows the dose to proceed",
@@ -288,6 +304,9 @@ struct GatePage {
     recorded_detail: String,
     decision: String,
     findings: Vec<FindingView>,
+    /// DAY-004: the interaction rules rerun on the current intake.
+    interactions: Vec<FindingView>,
+    patient_id: String,
     errors: Vec<(String, String)>,
     form: GateForm,
 }
@@ -326,6 +345,8 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
         recorded_detail,
         decision: outcome_words(&decision).to_string(),
         findings: findings(&decision),
+        interactions: interaction_views(&uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?),
+        patient_id: v.session.patient_id.to_string(),
         errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
         form,
     })
@@ -344,7 +365,9 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Path(raw): Path
     let (errors, live) = match parse_form(&form, &v.session.route, weight_based, tz) {
         Err(e) => (e, None),
         Ok(input) => {
-            let decision = serde_json::to_value(evaluate_gate(&input.checklist, staff.ctx.now, staff.ctx.today, &GatePolicy::default())).ok();
+            let mut checklist = input.checklist.clone();
+            checklist.interactions.extend(uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?);
+            let decision = serde_json::to_value(evaluate_gate(&checklist, staff.ctx.now, staff.ctx.today, &GatePolicy::default())).ok();
             match uc::record_gate(state.store.as_ref(), &staff.ctx, id, &input).await {
                 // Deferred: the course page shows the dose's new date (or that it needs one).
                 Ok(g) if g.outcome == "defer" => return Ok(Redirect::to(&format!("/patients/{}/dosing", v.session.patient_id)).into_response()),

@@ -13,11 +13,6 @@
   // as server-sent events ("update"), and "expired" when the sign-in has ended. The
   // state line says whether the screen is live, so a stale screen is never mistaken
   // for a current one.
-  function clock() {
-    var d = new Date();
-    function two(n) { return (n < 10 ? "0" : "") + n; }
-    return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds());
-  }
   document.addEventListener("DOMContentLoaded", function () {
     var target = document.querySelector("[data-live-stream]");
     if (!target || !window.EventSource) { return; }
@@ -46,14 +41,14 @@
         if (k === focused) { el.focus(); }
       });
       if (window.htmx) { window.htmx.process(target); }
-      say("Live: last update " + clock() + ".");
+      say("Live: updates as readings arrive.");
     });
     source.addEventListener("expired", function () {
       source.close();
       window.location.reload();
     });
     source.addEventListener("error", function () {
-      say("Connection lost: reconnecting. What is shown may be out of date (" + clock() + ").", true);
+      say("Connection lost: reconnecting. What is shown may be out of date.", true);
     });
   });
 })();

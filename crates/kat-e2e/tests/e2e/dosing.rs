@@ -1,7 +1,9 @@
-//! A whole IV session in a browser: plan, gate and infusion set up over the API (those
-//! pages are not built yet), then the nurse enters a high BP on the session screen, sees
-//! the alarm with its recommended action, acknowledges it from the floor board with the
-//! action taken, and after the infusion and the observation time the patient is
+//! A whole IV session in a browser: the prescriber drafts and signs the plan on the
+//! treatment-plan page; the nurse starts the session from the patient's dosing-sessions
+//! page, runs the pre-dose gate on its page and starts the infusion on the session page;
+//! a high BP posted by a device over the API appears on the open session screen without
+//! a reload (server-sent events), the nurse acknowledges it from the floor board with
+//! the action taken, and after the infusion and the observation time the patient is
 //! discharged; the session screen says so.
 
 use jiff::SignedDuration;
@@ -18,15 +20,26 @@ async fn call(app: &TestApp, method: reqwest::Method, path: &str, token: &str, b
     r.json().await.unwrap()
 }
 
+/// Sets a form control's value the way a user's choice would (date and datetime inputs
+/// and selects have locale-dependent typing; the value is what the form posts).
+async fn set(b: &Browser, id: &str, value: &str) {
+    let script = format!(
+        "var e = document.getElementById({id:?}); if (!e) {{ return false; }} e.value = {value:?}; e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value === {value:?};"
+    );
+    assert_eq!(b.js(&script).await, Value::Bool(true), "#{id} = {value}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     kat_e2e::e2e_or_skip!();
     let start: jiff::Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
     let app = spawn_app(Db::Sqlite, Options { manual_clock: Some(start), ..Options::default() }).await.expect("app");
-    let pt = app.token("pres.e2e", Role::Prescriber).await;
+    let pt = app.token("pres.api", Role::Prescriber).await;
     let nt = app.token("nurse.api", Role::Nurse).await;
+    app.add_staff("pres.e2e", Role::Prescriber).await;
     app.add_staff("nurse.e2e", Role::Nurse).await;
     let post = reqwest::Method::POST;
+    // Registration, intake and eligibility (their own browser tests exist) over the API.
     let p = call(&app, post.clone(), "/api/v1/patients", &pt, json!({"given_name": "Jordan", "family_name": "Example", "birth_date": "1985-02-02", "sex_at_birth": "male"})).await;
     let id = p["id"].as_str().unwrap().to_string();
     let today = start.to_zoned(TimeZone::UTC).date();
@@ -34,57 +47,108 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     call(&app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), &pt, json!({"answers": answers, "complete": true})).await;
     let e = call(&app, reqwest::Method::GET, &format!("/api/v1/patients/{id}/eligibility"), &pt, json!(null)).await;
     call(&app, post.clone(), &format!("/api/v1/patients/{id}/eligibility/decision"), &pt, json!({"evaluation_id": e["evaluation_id"], "decision": "accept"})).await;
-    let plan = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
-        "indication": "Treatment-resistant depression", "route": "iv_infusion", "protocol": "iv_single_standard",
-        "product": "Ketamine HCl 50 mg/mL vial", "course_sessions": 6, "endpoint": "PHQ-9 response",
-        "reassessment": "After session 3 and 6", "maintenance": "Booster plan", "dose_style": "per_kg",
-        "dose_mg_per_kg": 0.5, "weight_kg": 80, "weight_measured_on": today.to_string(), "concentration_mg_per_ml": 50,
-        "infusion_minutes": 40, "first_session": today.to_string(), "interval_days": 3
-    })).await;
-    let plan_id = plan["id"].as_str().unwrap();
-    call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await;
-    let s = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &nt, json!({})).await;
-    let sid = s["id"].as_str().unwrap().to_string();
-    let now = app.now();
-    call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/gate"), &nt, json!({"checklist": {
-        "route": "iv_infusion", "dose_is_weight_based": true,
-        "last_solid": {"at": (now - SignedDuration::from_hours(10)).to_string(), "kind": "fatty_or_meat"},
-        "last_clear_liquid": (now - SignedDuration::from_hours(3)).to_string(),
-        "blood_pressure": {"systolic": 122, "diastolic": 78}, "hypertensive_symptoms": false, "heart_rate": 70,
-        "new_irregular_rhythm": false, "escort_confirmed": true, "no_driving_instruction_given": true,
-        "intoxicated_or_in_withdrawal": false, "substance_use": "none_within_window", "childbearing_potential": false,
-        "medication_changes_reviewed": true, "new_psychotic_or_manic_symptoms": false, "suicide_screen": "negative",
-        "weight_measured_on": today.to_string()}})).await;
-    call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/administrations"), &nt, json!({
-        "kind": "infusion_start", "administered_by": "RN Example", "monitored_by": "RN Example", "product": "Ketamine HCl 50 mg/mL",
-        "concentration_mg_per_ml": 50, "lot": "L-77", "expiry": "2099-01-01", "dose_mg": 40, "rate_ml_per_h": 2.4})).await;
 
+    // The prescriber drafts the plan on its page: the dose and pump rate show; signs it.
     let b = Browser::start("dosing_iv_session").await;
+    b.login(&app, "pres.e2e").await;
+    b.goto(&app.url(&format!("/patients/{id}"))).await;
+    b.click(&format!("a[href='/patients/{id}/treatment-plan']")).await;
+    b.wait_for_text("New draft plan").await;
+    b.fill("#indication", "Treatment-resistant depression").await;
+    set(&b, "route", "iv_infusion").await;
+    set(&b, "protocol", "iv_single_standard").await;
+    b.fill("#product", "Ketamine HCl 50 mg/mL vial").await;
+    b.fill("#course_sessions", "6").await;
+    b.fill("#endpoint", "PHQ-9 response (50% reduction) or remission").await;
+    b.fill("#reassessment", "After session 3 and 6").await;
+    set(&b, "dose_style", "per_kg").await;
+    b.fill("#dose_mg_per_kg", "0.5").await;
+    b.fill("#weight_kg", "80").await;
+    set(&b, "weight_measured_on", &today.to_string()).await;
+    b.fill("#concentration_mg_per_ml", "50").await;
+    b.fill("#infusion_minutes", "40").await;
+    set(&b, "first_session", &today.to_string()).await;
+    b.fill("#interval_days", "3").await;
+    b.screenshot("1-plan-form").await;
+    b.click("form[action$='/treatment-plan'] button[type=submit]").await;
+    b.wait_for_text("Draft: not signed").await;
+    b.wait_for_text("40 mg").await;
+    b.click("form[action$='/sign'] button[type=submit]").await;
+    b.wait_for_text("Signed ").await;
+    b.screenshot("2-plan-signed").await;
+
+    // The nurse starts today's session from the dosing-sessions page and runs the gate.
+    b.click("form[action='/logout'] button").await;
+    b.wait_for_path("/login").await;
     b.login(&app, "nurse.e2e").await;
-    b.goto(&app.url(&format!("/sessions/{sid}"))).await;
-    b.wait_for_text("Dosing session: Jordan Example").await;
+    b.goto(&app.url(&format!("/patients/{id}"))).await;
+    b.click(&format!("a[href='/patients/{id}/dosing']")).await;
+    b.wait_for_text("(today)").await;
+    b.screenshot("3-dosing-sessions").await;
+    b.click("form[action$='/sessions'] button[type=submit]").await;
+    b.wait_for_text("Drug interactions, rerun on the current medication list").await;
+    let now = app.now();
+    let local = |d: SignedDuration| (now - d).to_zoned(TimeZone::UTC).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
+    set(&b, "last_solid_at", &local(SignedDuration::from_hours(10))).await;
+    set(&b, "last_solid_kind", "fatty_or_meat").await;
+    set(&b, "last_clear_liquid_at", &local(SignedDuration::from_hours(3))).await;
+    b.fill("#systolic", "122").await;
+    b.fill("#diastolic", "78").await;
+    b.fill("#heart_rate", "70").await;
+    for (field, value) in [
+        ("hypertensive_symptoms", "no"),
+        ("new_irregular_rhythm", "no"),
+        ("escort_confirmed", "yes"),
+        ("no_driving_instruction_given", "yes"),
+        ("intoxicated_or_in_withdrawal", "no"),
+        ("substance_use", "none_within_window"),
+        ("childbearing_potential", "no"),
+        ("medication_changes_reviewed", "yes"),
+        ("new_psychotic_or_manic_symptoms", "no"),
+        ("suicide_screen", "negative"),
+    ] {
+        set(&b, field, value).await;
+    }
+    set(&b, "weight_measured_on", &today.to_string()).await;
+    b.screenshot("4-gate-form").await;
+    b.click("form[action$='/gate'] button[type=submit]").await;
+    b.wait_for_text("Gate passed").await;
+    let sid = b.path().await.trim_start_matches("/sessions/").to_string();
+
+    // The infusion starts on the session page.
     b.wait_for_text("diluted to 1.6 mL, 2.4 mL/h over 40 min").await;
-    b.screenshot("1-session-started").await;
-    b.fill("#systolic", "186").await;
-    b.fill("#diastolic", "104").await;
-    b.fill("#heart_rate", "92").await;
-    b.fill("#spo2", "97").await;
-    b.click("form[action$='/vitals'] button[type=submit]").await;
+    set(&b, "kind", "infusion_start").await;
+    b.fill("#administered_by", "RN Example").await;
+    b.fill("#monitored_by", "RN Example").await;
+    b.fill("#product", "Ketamine HCl 50 mg/mL").await;
+    b.fill("#concentration_mg_per_ml", "50").await;
+    b.fill("#lot", "L-77").await;
+    set(&b, "expiry", "2099-01-01").await;
+    b.fill("#dose_mg", "40").await;
+    b.fill("#rate_ml_per_h", "2.4").await;
+    b.click("form[action$='/administrations'] button[type=submit]").await;
+    b.wait_for_text("Live: ").await;
+    b.screenshot("5-session-started").await;
+
+    // A device posts a high BP over the API: the open screen shows the alarm, no reload.
+    b.js("window.katNoReload = true; return true;").await;
+    call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/vitals"), &nt, json!({"systolic": 186, "diastolic": 104, "heart_rate": 92, "spo2": 97, "device_id": "monitor-1"})).await;
     b.wait_for_text("Intervene now").await;
     b.wait_for_text("Recommended: Pause or stop the infusion").await;
-    b.screenshot("2-high-bp-alarm").await;
+    assert_eq!(b.js("return window.katNoReload === true;").await, Value::Bool(true), "the page was not reloaded");
+    b.screenshot("6-high-bp-alarm-live").await;
 
     b.goto(&app.url("/floor")).await;
     b.wait_for_text("ALM-002").await;
-    b.screenshot("3-floor-board-alarm").await;
+    b.screenshot("7-floor-board-alarm").await;
     b.fill("input[name='action']", "Infusion paused; BP 158/92 after 5 min; prescriber informed").await;
     b.click(".floor-session form button[type=submit]").await;
     b.wait_for_path("/floor").await;
-    b.wait_for_text("Updates every 5 seconds").await;
+    b.wait_for_text("Live: ").await;
     assert!(!b.body_text().await.contains("ALM-002"), "acknowledged alarms leave the floor board");
     b.goto(&app.url(&format!("/sessions/{sid}"))).await;
     b.wait_for_text("Acknowledged").await;
-    b.screenshot("4-alarm-acknowledged").await;
+    b.screenshot("8-alarm-acknowledged").await;
 
     // The infusion ends; after 60 minutes of observation with normal vitals, discharge.
     app.advance(SignedDuration::from_mins(40));
@@ -97,7 +161,7 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     b.login(&app, "nurse.e2e").await;
     b.goto(&app.url(&format!("/sessions/{sid}"))).await;
     b.wait_for_text("Discharged").await;
-    b.screenshot("5-discharged").await;
+    b.screenshot("9-discharged").await;
     b.finish().await;
     app.stop().await;
 }

@@ -73,6 +73,8 @@ pub struct LiveView {
     pub discharged: bool,
     /// The gate outcome is `proceed` or `override`.
     pub gate_passed: bool,
+    /// When this was rendered, in the clinic's zone (a live screen shows how fresh it is).
+    pub as_of: String,
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
@@ -160,6 +162,7 @@ pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveV
         vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
         discharged: v.session.discharged_at.is_some(),
         gate_passed: matches!(v.session.gate_outcome.as_deref(), Some("proceed" | "override")),
+        as_of: now.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string(),
     }
 }
 

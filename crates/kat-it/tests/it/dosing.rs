@@ -874,7 +874,7 @@ async fn intervention_from_the_page(db: Db) {
             ("drug_route", "IV"), ("response", "BP 150/90 after 10 min"), ("session_stopped", "yes")]).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("<td>Infusion stopped</td>") && html.contains("ALM-002") && html.contains("labetalol 10 mg IV"), "{html}");
+    assert!(html.contains("<td>Infusion stopped</td>") && html.contains("<td>BP 190/112 (ALM-002)</td>") && html.contains("labetalol 10 mg IV"), "{html}");
     let view = get(&app, &s, &pt).await;
     assert_eq!(view["events"][0]["kind"], "intervention");
     assert_eq!(view["events"][0]["event"]["session_stopped"], true);

@@ -100,18 +100,22 @@ fn vital_row(r: &Reading, tz: &TimeZone) -> VitalRow {
     }
 }
 
+/// An alarm's value in words (`BP 186/104`), from the core's `AlarmValue` JSON.
+fn value_words(value: &serde_json::Value) -> Option<String> {
+    Some(match value["measure"].as_str()? {
+        "blood_pressure" => format!("BP {}/{}", value["value"]["systolic"], value["value"]["diastolic"]),
+        "sp_o2" | "spo2" => format!("SpO2 {}%", value["value"]["spo2"]),
+        "heart_rate" => format!("HR {}", value["value"]),
+        "respiratory_rate" => format!("RR {}", value["value"]),
+        "moaas" => format!("MOAA/S {}", value["value"]),
+        "sign" => value["value"].as_str().unwrap_or_default().replace('_', " "),
+        _ => return None,
+    })
+}
+
 fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
     let content: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
-    let value = &content["value"];
-    let what = match value["measure"].as_str() {
-        Some("blood_pressure") => format!("BP {}/{}", value["value"]["systolic"], value["value"]["diastolic"]),
-        Some("sp_o2") | Some("spo2") => format!("SpO2 {}%", value["value"]["spo2"]),
-        Some("heart_rate") => format!("HR {}", value["value"]),
-        Some("respiratory_rate") => format!("RR {}", value["value"]),
-        Some("moaas") => format!("MOAA/S {}", value["value"]),
-        Some("sign") => value["value"].as_str().unwrap_or_default().replace('_', " "),
-        _ => a.kind.replace('_', " "),
-    };
+    let what = value_words(&content["value"]).unwrap_or_else(|| a.kind.replace('_', " "));
     let (label, icon) = match a.severity.as_str() {
         "emergency" => ("Emergency", "✖"),
         "intervene" => ("Intervene now", "⚠"),
@@ -334,9 +338,13 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
             .iter()
             .map(|i| InterventionRow {
                 at: local_time(i.at, tz),
-                trigger: match &i.trigger_rule {
-                    Some(rule) => format!("{} ({})", i.trigger_value, rule.as_str()),
-                    None => i.trigger_value.clone(),
+                trigger: {
+                    // An alarm's value is copied as its JSON (record_intervention): shown in words.
+                    let value = serde_json::from_str::<serde_json::Value>(&i.trigger_value).ok().and_then(|v| value_words(&v)).unwrap_or_else(|| i.trigger_value.clone());
+                    match &i.trigger_rule {
+                        Some(rule) => format!("{value} ({})", rule.as_str()),
+                        None => value,
+                    }
                 },
                 action: i.action.clone(),
                 drug: i.drug.as_ref().map(|d| format!("{} {} mg {}", d.name, d.dose.value(), d.route)).unwrap_or_else(|| "–".into()),

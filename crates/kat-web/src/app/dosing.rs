@@ -1650,6 +1650,7 @@ pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, session: DosingSessionI
     let view = load_view(&mut tx, s.clone(), ctx.now).await?;
     drop(tx);
     let minutes_after_start = view.times().map(|t| (at.as_second() - t.dose_start.as_second()).div_euclid(60));
+    time_point_fits(&time_point, at, view.times().map(|t| t.dose_start))?;
     let rated_by = match &ctx.actor {
         super::Actor::User(u) => u.display_name.clone(),
         _ => String::new(),
@@ -1657,6 +1658,18 @@ pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, session: DosingSessionI
     let rating = Cadss6Rating { time_point, at, minutes_after_start, answers, total, rated_by };
     let record = save_event(store, ctx, &s, by, "cadss6", at, serde_json::to_string(&rating).map_err(internal)?).await?;
     Ok((record, rating))
+}
+
+/// A pre-dose rating is taken at or before the start of dosing, every other time point
+/// after it (MON-KET-005), so the REMS form's pre-dose comparison reads the right one.
+fn time_point_fits(time_point: &str, at: Timestamp, dose_start: Option<Timestamp>) -> Result<(), FieldErrors> {
+    match (time_point, dose_start) {
+        ("pre_dose", Some(start)) if at > start => Err(FieldErrors::single("time_point", "a pre-dose rating must be taken before the start of dosing")),
+        ("pre_dose", _) => Ok(()),
+        (_, None) => Err(FieldErrors::single("time_point", "no dose is recorded yet: only a pre-dose rating can be taken")),
+        (_, Some(start)) if at < start => Err(FieldErrors::single("time_point", "this time point is after the start of dosing; the rating time is before it")),
+        _ => Ok(()),
+    }
 }
 
 /// The session's CADSS-6 ratings, by time.
@@ -1694,4 +1707,77 @@ pub fn rems_dissociation(ratings: &[Cadss6Rating], first_device: Option<Timestam
     }
     let base = pre.unwrap_or(0);
     (Some(after.iter().any(|r| r.total > base)), words)
+}
+
+#[cfg(test)]
+mod cadss6_tests {
+    use super::*;
+
+    fn input(items: [&str; 6]) -> Cadss6Input {
+        let [a, b, c, d, e, f] = items.map(String::from);
+        Cadss6Input { time_point: "peak_40".into(), at: String::new(), item_1: a, item_2: b, item_6: c, item_7: d, item_15: e, item_22: f }
+    }
+
+    fn now() -> Timestamp {
+        "2026-03-10T14:40:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn complete_ratings_are_scored_by_the_core() {
+        let (tp, at, answers, total) = parse_cadss6(&input(["4", "4", "4", "4", "4", "4"]), now()).unwrap();
+        assert_eq!((tp.as_str(), at, total), ("peak_40", now(), 24));
+        let labels: Vec<&str> = answers.iter().map(|a| a.item.as_str()).collect();
+        assert_eq!(labels, ["1", "2", "6", "7", "15", "22"]);
+        assert_eq!(parse_cadss6(&input(["0", "0", "0", "0", "0", "0"]), now()).unwrap().3, 0);
+    }
+
+    #[test]
+    fn each_missing_or_bad_item_is_named_and_nothing_is_scored() {
+        let e = parse_cadss6(&input(["1", "", "1", "1", "", "1"]), now()).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["item_2", "item_15"]);
+        assert!(e.for_field("item_15").unwrap().contains("CADSS item 15"));
+        let e = parse_cadss6(&input(["5", "1", "x", "1", "1", "1"]), now()).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["item_1", "item_6"]);
+        let mut no_time_point = input(["1"; 6]);
+        no_time_point.time_point = "whenever".into();
+        assert_eq!(parse_cadss6(&no_time_point, now()).unwrap_err().iter().next().unwrap().field, "time_point");
+        let mut future = input(["1"; 6]);
+        future.at = "2026-03-10T15:00:00Z".into();
+        assert!(parse_cadss6(&future, now()).unwrap_err().for_field("at").is_some());
+    }
+
+    #[test]
+    fn time_points_fit_the_start_of_dosing() {
+        let start: Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
+        let before = start - jiff::SignedDuration::from_mins(5);
+        assert!(time_point_fits("pre_dose", before, Some(start)).is_ok());
+        assert!(time_point_fits("pre_dose", start, Some(start)).is_ok());
+        assert!(time_point_fits("pre_dose", now(), Some(start)).is_err());
+        assert!(time_point_fits("pre_dose", now(), None).is_ok());
+        assert!(time_point_fits("peak_40", now(), Some(start)).is_ok());
+        assert!(time_point_fits("peak_40", before, Some(start)).is_err());
+        assert!(time_point_fits("peak_40", now(), None).is_err());
+    }
+
+    fn rating(at: Timestamp, total: u8, minutes: Option<i64>) -> Cadss6Rating {
+        Cadss6Rating { time_point: "peak_40".into(), at, minutes_after_start: minutes, answers: Vec::new(), total, rated_by: "RN".into() }
+    }
+
+    #[test]
+    fn rems_dissociation_is_any_rise_above_pre_dose_and_unknown_without_a_rating_after_the_first_device() {
+        let first: Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
+        let pre = rating(first - jiff::SignedDuration::from_mins(10), 2, Some(-10));
+        let at40 = |total| rating(first + jiff::SignedDuration::from_mins(40), total, Some(40));
+        assert_eq!(rems_dissociation(&[], Some(first)).0, None);
+        assert_eq!(rems_dissociation(std::slice::from_ref(&pre), Some(first)).0, None, "a pre-dose rating alone says nothing");
+        assert_eq!(rems_dissociation(&[at40(3)], None).0, None, "no device, no form");
+        assert_eq!(rems_dissociation(&[at40(0)], Some(first)).0, Some(false));
+        assert_eq!(rems_dissociation(&[at40(1)], Some(first)).0, Some(true), "above 0 without a pre-dose rating");
+        assert_eq!(rems_dissociation(&[pre.clone(), at40(2)], Some(first)).0, Some(false), "not above the pre-dose 2");
+        let (answer, words) = rems_dissociation(&[pre, at40(3)], Some(first));
+        assert_eq!(answer, Some(true));
+        assert_eq!(words, ["CADSS-6 2/24 at -10 min", "CADSS-6 3/24 at 40 min"]);
+    }
 }

@@ -362,6 +362,14 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert!(list.contains("Submitted"), "{list}");
     let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
     assert_eq!(r.status(), 409);
+    // After discharge a CADSS-6 may still be documented, but only for a time before it.
+    let items = json!({"time_point": "before_discharge", "item_1": 0, "item_2": 0, "item_6": 0, "item_7": 0, "item_15": 0, "item_22": 0});
+    app.advance(SignedDuration::from_mins(10));
+    let p = expect_problem(post(&app, &format!("{s}/cadss6"), &pt, items.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["at"], "{p}");
+    let mut late = items;
+    late["at"] = json!((app.now() - SignedDuration::from_mins(12)).to_string());
+    assert_eq!(post(&app, &format!("{s}/cadss6"), &pt, late).await.status(), 201);
     app.stop().await;
 }
 on_both_databases!(esketamine_gate_override_device_spacing_and_discharge_override, prescriber_override_and_esketamine_devices);

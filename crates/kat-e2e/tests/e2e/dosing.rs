@@ -29,6 +29,17 @@ async fn set(b: &Browser, id: &str, value: &str) {
     assert_eq!(b.js(&script).await, Value::Bool(true), "#{id} = {value}");
 }
 
+/// Polls `done` for up to ten seconds.
+async fn until<F: std::future::Future<Output = bool>>(done: impl Fn() -> F) {
+    for _ in 0..100 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the page did not save within ten seconds");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     kat_e2e::e2e_or_skip!();
@@ -137,6 +148,19 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     b.wait_for_text("Recommended: Pause or stop the infusion").await;
     assert_eq!(b.js("return window.katNoReload === true;").await, Value::Bool(true), "the page was not reloaded");
     b.screenshot("6-high-bp-alarm-live").await;
+    b.screenshot("2-high-bp-alarm").await;
+    // "Record intervention" next to the open alarm: the form with that alarm chosen (INT-005).
+    b.click("#session-live a[href*='#intervention']").await;
+    b.fill("#int_action", "Infusion paused").await;
+    b.click("form[action$='/interventions'] button[type=submit]").await;
+    b.wait_for_text("Response: is required (INT-005)").await;
+    b.fill("#int_response", "BP 158/92 after 5 min").await;
+    b.click("form[action$='/interventions'] button[type=submit]").await;
+    b.wait_for_text("BP 158/92 after 5 min").await;
+    b.js("document.getElementById('interventions-h').scrollIntoView()").await;
+    b.screenshot("6b-intervention-recorded").await;
+    let body = b.body_text().await;
+    assert!(body.contains("BP 186/104 (ALM-002)") && body.contains("Infusion paused"), "{body}");
 
     b.goto(&app.url("/floor")).await;
     b.wait_for_text("ALM-002").await;
@@ -167,11 +191,15 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
 }
 
 /// The demo esketamine session yields a complete Spravato REMS Patient Monitoring Form,
-/// listed with its 7-day deadline and marked submitted from the worklist.
+/// listed with its 7-day deadline and marked submitted from the worklist. Then a new
+/// esketamine session: the nurse rates the MOAA/S on its own and the CADSS-6 on the
+/// session page (an incomplete CADSS-6 is refused with the item named), and the REMS
+/// form answers sedation and dissociation from those ratings.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esketamine_session_yields_a_complete_rems_form() {
     kat_e2e::e2e_or_skip!();
-    let app = spawn_app(Db::Sqlite, Options::default()).await.expect("app");
+    let start: jiff::Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
+    let app = spawn_app(Db::Sqlite, Options { manual_clock: Some(start), ..Options::default() }).await.expect("app");
     kat::demo::seed(app.store.as_ref(), app.now(), &TimeZone::UTC).await.expect("demo");
     app.add_staff("nurse.rems", Role::Nurse).await;
     let b = Browser::start("dosing_rems_form").await;
@@ -190,6 +218,88 @@ async fn esketamine_session_yields_a_complete_rems_form() {
     b.click("form[action$='/rems/submitted'] button").await;
     b.wait_for_text("Submitted").await;
     b.screenshot("3-submitted").await;
+
+    // A new esketamine session, set up over the API up to the second device.
+    let pt = app.token("pres.rems", Role::Prescriber).await;
+    let post = reqwest::Method::POST;
+    let p = call(&app, post.clone(), "/api/v1/patients", &pt, json!({"given_name": "Robin", "family_name": "Sample", "birth_date": "1979-06-06", "sex_at_birth": "female"})).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    let answers: Map<String, Value> = example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    call(&app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), &pt, json!({"answers": answers, "complete": true})).await;
+    let e = call(&app, reqwest::Method::GET, &format!("/api/v1/patients/{id}/eligibility"), &pt, json!(null)).await;
+    let reasons: Map<String, Value> = e["findings"].as_array().unwrap().iter().filter(|f| f["level"] == "prescriber_review")
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), json!("reviewed"))).collect();
+    call(&app, post.clone(), &format!("/api/v1/patients/{id}/eligibility/decision"), &pt, json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons})).await;
+    let plan = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
+        "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
+        "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
+        "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
+        "dose_style": "fixed", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
+    let plan_id = plan["id"].as_str().unwrap();
+    call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await;
+    let s = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    let api = format!("/api/v1/sessions/{sid}");
+    let now = app.now();
+    call(&app, post.clone(), &format!("{api}/gate"), &pt, json!({"checklist": {
+        "route": "intranasal_esketamine", "dose_is_weight_based": false,
+        "last_solid": {"at": (now - SignedDuration::from_hours(10)).to_string(), "kind": "fatty_or_meat"},
+        "last_clear_liquid": (now - SignedDuration::from_hours(3)).to_string(),
+        "blood_pressure": {"systolic": 126, "diastolic": 80}, "hypertensive_symptoms": false, "heart_rate": 72,
+        "new_irregular_rhythm": false, "escort_confirmed": true, "no_driving_instruction_given": true,
+        "intoxicated_or_in_withdrawal": false, "substance_use": "none_within_window", "childbearing_potential": false,
+        "medication_changes_reviewed": true, "new_psychotic_or_manic_symptoms": false, "suicide_screen": "negative",
+        "weight_measured_on": today.to_string(), "rems_patient_enrolled": true, "rems_setting_certified": true,
+        "prescriber_onsite": true, "pulse_oximeter_available": true, "nasal_medication": "none_today", "nasal_congestion": false}})).await;
+    let device = json!({"kind": "device", "administered_by": "patient (supervised)", "monitored_by": "RN Sample",
+        "product": "Spravato 28 mg", "lot": "SPV-E2E", "expiry": "2099-01-01", "dose_mg": 28});
+    call(&app, post.clone(), &format!("{api}/administrations"), &pt, device.clone()).await;
+    app.advance(SignedDuration::from_mins(5));
+    call(&app, post.clone(), &format!("{api}/administrations"), &pt, device).await;
+    app.advance(SignedDuration::from_mins(35));
+    call(&app, post.clone(), &format!("{api}/vitals"), &pt, json!({"systolic": 138, "diastolic": 86, "heart_rate": 80, "spo2": 97})).await;
+
+    // 40 minutes after the first device, on the page: the MOAA/S alone, then the CADSS-6.
+    b.login(&app, "nurse.rems").await;
+    b.goto(&app.url(&format!("/sessions/{sid}"))).await;
+    b.wait_for_text("Dissociation: CADSS-6").await;
+    b.click("#sed_moaas option[value='4']").await;
+    b.click("form[action$='/moaas'] button[type=submit]").await;
+    until(|| async { call(&app, reqwest::Method::GET, &api, &pt, json!(null)).await["vitals"].as_array().unwrap().len() == 2 }).await;
+    b.wait_for_text("No CADSS-6 rated yet").await;
+    b.click("#cadss_time_point option[value='peak_40']").await;
+    for (item, value) in [("1", "2"), ("2", "1"), ("6", "1"), ("7", "2"), ("15", "1")] {
+        b.click(&format!("input[name='item_{item}'][value='{value}']")).await;
+    }
+    b.click("form[action$='/cadss6'] button[type=submit]").await;
+    b.wait_for_text("CADSS item 22 is not answered").await;
+    b.js("document.getElementById('item_22-error').scrollIntoView({block: 'center'})").await;
+    b.screenshot("4-cadss6-item-missing").await;
+    assert!(b.find("input[name='item_15'][value='1']").await.prop("checked").await.unwrap().is_some_and(|c| c == "true"), "the typed answers are kept");
+    b.click("input[name='item_22'][value='0']").await;
+    b.click("form[action$='/cadss6'] button[type=submit]").await;
+    until(|| async { !b.body_text().await.contains("No CADSS-6 rated yet") }).await;
+    b.js("document.getElementById('ratings-h').scrollIntoView()").await;
+    b.screenshot("5-cadss6-rated").await;
+    let body = b.body_text().await;
+    assert!(body.contains("40 min") && !body.contains("No CADSS-6 rated yet"), "{body}");
+
+    // Observation to 2 hours, then discharge over the API; the REMS form is complete.
+    app.advance(SignedDuration::from_mins(85));
+    call(&app, post.clone(), &format!("{api}/vitals"), &pt, json!({"systolic": 124, "diastolic": 80, "heart_rate": 72, "spo2": 98, "on_supplemental_o2": "no", "respiratory_rate": 14, "moaas": 5})).await;
+    call(&app, post.clone(), &format!("{api}/discharge"), &pt, json!({"aldrete_total": 10, "moaas": 5,
+        "dissociation_resolved": true, "able_to_walk_safely": true, "active_nausea": false, "suicidal_crisis": false,
+        "escort_present": true, "written_instructions_given": true, "clinician_judges_stable": true, "rems_ready_to_leave_minutes": 90})).await;
+    b.login(&app, "nurse.rems").await;
+    b.goto(&app.url(&format!("/sessions/{sid}/rems"))).await;
+    b.wait_for_text("SPRAVATO REMS Patient Monitoring Form").await;
+    let body = b.body_text().await;
+    assert!(!body.contains("The session record lacks"), "{body}");
+    assert!(body.contains("Dissociation (CADSS-6 above the pre-dose rating) Yes (CADSS-6 7/24 at 40 min)"), "{body}");
+    assert!(body.contains("Sedation (MOAA/S below 5)") && !body.contains("not recorded"), "{body}");
+    b.js("document.querySelector('table.rems tr:last-child').scrollIntoView({block: 'center'})").await;
+    b.screenshot("6-rems-form-dissociation").await;
     b.finish().await;
     app.stop().await;
 }

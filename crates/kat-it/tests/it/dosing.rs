@@ -324,6 +324,18 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     // BP 40 minutes after the first device (for the REMS form).
     app.advance(SignedDuration::from_mins(35));
     assert_eq!(post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 138, "diastolic": 86, "moaas": 5})).await.status(), 201);
+    // Without a CADSS-6 after the first device the form's dissociation answer is missing.
+    let ctx = crate::support::cli_ctx(&app);
+    let sid_typed: DosingSessionId = session["id"].as_str().unwrap().parse().unwrap();
+    let form = kat_web::app::dosing::rems(app.store.as_ref(), &ctx, sid_typed).await.unwrap();
+    assert_eq!(form.dissociation, None);
+    assert!(form.missing.iter().any(|m| m.contains("CADSS-6")), "{:?}", form.missing);
+    // Rated at the peak (MON-KET-005): 3 above the pre-dose 0, so Yes.
+    let r = post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 1, "item_2": 1, "item_6": 0, "item_7": 1, "item_15": 0, "item_22": 0})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let form = kat_web::app::dosing::rems(app.store.as_ref(), &crate::support::cli_ctx(&app), sid_typed).await.unwrap();
+    assert_eq!(form.dissociation, Some(true));
+    assert!(form.sedation_rated);
     // Discharge before 2 h (DC-001) needs the prescriber's override, which is recorded.
     app.advance(SignedDuration::from_mins(5));
     let r = post(&app, &format!("{s}/discharge"), &pt, json!({"override_reason": "Transferred to ED for unrelated injury", "rems_ready_to_leave_minutes": 90})).await;
@@ -338,7 +350,7 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     app.login(&web, "nurse.rems").await;
     let sid = session["id"].as_str().unwrap();
     let html = web.get(app.url(&format!("/sessions/{sid}/rems"))).send().await.unwrap().text().await.unwrap();
-    for expected in ["56 mg", "SPV1", "150/80", "138/86", "45 min", "90 min", "Dr P"] {
+    for expected in ["56 mg", "SPV1", "150/80", "138/86", "45 min", "90 min", "Dr P", "Yes (CADSS-6 3/24 at 40 min)"] {
         assert!(html.contains(expected), "{expected}: {html}");
     }
     assert!(!html.contains("The session record lacks"), "complete: {html}");
@@ -350,6 +362,14 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert!(list.contains("Submitted"), "{list}");
     let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
     assert_eq!(r.status(), 409);
+    // After discharge a CADSS-6 may still be documented, but only for a time before it.
+    let items = json!({"time_point": "before_discharge", "item_1": 0, "item_2": 0, "item_6": 0, "item_7": 0, "item_15": 0, "item_22": 0});
+    app.advance(SignedDuration::from_mins(10));
+    let p = expect_problem(post(&app, &format!("{s}/cadss6"), &pt, items.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["at"], "{p}");
+    let mut late = items;
+    late["at"] = json!((app.now() - SignedDuration::from_mins(12)).to_string());
+    assert_eq!(post(&app, &format!("{s}/cadss6"), &pt, late).await.status(), 201);
     app.stop().await;
 }
 on_both_databases!(esketamine_gate_override_device_spacing_and_discharge_override, prescriber_override_and_esketamine_devices);
@@ -720,3 +740,154 @@ async fn administration_and_adverse_event_forms(db: Db) {
     app.stop().await;
 }
 on_both_databases!(administration_and_adverse_event_forms_on_the_session_page, administration_and_adverse_event_forms);
+
+/// The CADSS-6 items 1, 2, 6, 7, 15 and 22 in that order, as form fields.
+fn cadss6_items(values: [&'static str; 6]) -> Vec<(&'static str, &'static str)> {
+    ["item_1", "item_2", "item_6", "item_7", "item_15", "item_22"].into_iter().zip(values).filter(|(_, v)| !v.is_empty()).collect()
+}
+
+async fn cadss6_by_api_and_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    let (_, _, tt) = staff_with_token(&app, "ther", Role::Therapist).await;
+    app.add_staff("nurse.cadss", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let s = format!("/api/v1/sessions/{sid}");
+    app.advance(SignedDuration::from_mins(40));
+
+    // Incomplete over the API: every missing item named, nothing saved, never scored.
+    let p = expect_problem(post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 2, "item_2": 1, "item_6": 3, "item_7": 0})).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["item_15", "item_22"], "{p}");
+    assert!(p.to_string().contains("CADSS item 15"), "{p}");
+    let p = expect_problem(post(&app, &format!("{s}/cadss6"), &pt, json!({"item_1": 5, "item_2": 1, "item_6": 3, "item_7": 0, "item_15": 4, "item_22": 1})).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["time_point", "item_1"], "{p}");
+    assert!(get(&app, &s, &pt).await["cadss6"].as_array().unwrap().is_empty());
+    // Only those who run the session rate it.
+    expect_problem(post(&app, &format!("{s}/cadss6"), &tt, json!({})).await, 403).await;
+
+    // Complete: scored by the core (2+1+3+0+4+1 = 11), 40 minutes after the start.
+    let r = post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 2, "item_2": 1, "item_6": 3, "item_7": 0, "item_15": 4, "item_22": 1})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["rating"]["total"], 11, "{c}");
+    assert_eq!(c["rating"]["minutes_after_start"], 40, "{c}");
+    assert_eq!(c["rating"]["time_point"], "peak_40");
+
+    // The page form: construct labels only (no item wording ships), the licence notice.
+    let web = app.client();
+    app.login(&web, "nurse.cadss").await;
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/sessions/{sid}/cadss6")) && html.contains("name=\"item_22\"") && html.contains("CADSS item 15"), "{html}");
+    assert!(html.contains("Construct labels only") && html.contains("Bremner"), "{html}");
+    assert!(html.contains("Peak, about 40 min") && html.contains("<td>11</td>"), "the API rating is listed: {html}");
+    // Incomplete on the page: 422, item 22 named next to its fieldset, typed answers kept.
+    let mut form = cadss6_items(["0", "1", "1", "0", "2", ""]);
+    form.push(("time_point", "before_discharge"));
+    let r = web.post(app.url(&format!("/sessions/{sid}/cadss6"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"item_22-error\"") && html.contains("CADSS item 22 is not answered"), "{html}");
+    assert!(html.contains("aria-describedby=\"item_22-error\"") && html.contains("value=\"before_discharge\" selected"), "{html}");
+    assert!(!html.contains("item_15-error"));
+    assert_eq!(get(&app, &s, &pt).await["cadss6"].as_array().unwrap().len(), 1, "nothing saved");
+    // Complete on the page: saved, listed with the nurse's name.
+    let mut form = cadss6_items(["0", "1", "1", "0", "2", "0"]);
+    form.push(("time_point", "before_discharge"));
+    let r = web.post(app.url(&format!("/sessions/{sid}/cadss6"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let view = get(&app, &s, &pt).await;
+    let totals: Vec<u64> = view["cadss6"].as_array().unwrap().iter().map(|r| r["total"].as_u64().unwrap()).collect();
+    assert_eq!(totals, [11, 4], "{view}");
+    assert!(view["events"].as_array().unwrap().iter().all(|e| e["kind"] == "cadss6"));
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Before discharge") && html.contains("<td>4</td>"), "{html}");
+
+    // Audited against the patient.
+    let patient = view["session"]["patient_id"].as_str().unwrap().parse::<PatientId>().unwrap();
+    let mut tx = app.store.begin().await.unwrap();
+    let entries = tx
+        .query_audit(&AuditFilter { user_id: None, patient_id: Some(patient), from: None, to: None, before_seq: None, limit: 1000 })
+        .await
+        .unwrap();
+    let cadss: Vec<_> = entries.iter().filter(|e| e.entry.resource_type == "cadss6").map(|e| e.entry.outcome).collect();
+    use kat_core::audit::AuditOutcome::{Allowed, Denied};
+    assert_eq!(cadss.iter().filter(|o| **o == Allowed).count(), 2, "the two saved ratings: {cadss:?}");
+    assert_eq!(cadss.iter().filter(|o| **o == Denied).count(), 1, "the therapist's refusal: {cadss:?}");
+    drop(tx);
+    app.stop().await;
+}
+on_both_databases!(cadss6_rated_by_api_and_page_incomplete_refused_complete_scored, cadss6_by_api_and_page);
+
+async fn moaas_alone_from_the_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.sed", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let s = format!("/api/v1/sessions/{sid}");
+    let web = app.client();
+    app.login(&web, "nurse.sed").await;
+    let at = app.url(&format!("/sessions/{sid}/moaas"));
+    // Nothing chosen: the field is named, nothing saved.
+    let r = web.post(at.clone()).header("origin", &app.base_url).form(&[("moaas", "")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"sed_moaas-error\""));
+    let r = web.post(at.clone()).header("origin", &app.base_url).form(&[("moaas", "7")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(get(&app, &s, &pt).await["vitals"].as_array().unwrap().is_empty());
+    // 4: a reading, no alarm (MON-SPV-005 flags ≤ 3).
+    let r = web.post(at.clone()).header("origin", &app.base_url).form(&[("moaas", "4")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let view = get(&app, &s, &pt).await;
+    assert_eq!(view["vitals"].as_array().unwrap().len(), 1);
+    assert!(view["alarms"].as_array().unwrap().is_empty(), "{view}");
+    // 3: exactly one alarm, the MON-SPV-005 continuous observation.
+    let r = web.post(at.clone()).header("origin", &app.base_url).form(&[("moaas", "3")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let view = get(&app, &s, &pt).await;
+    let alarms = view["alarms"].as_array().unwrap();
+    assert_eq!(alarms.len(), 1, "{view}");
+    assert_eq!(alarms[0]["rule"], "MON-SPV-005");
+    let live = web.get(app.url(&format!("/sessions/{sid}/live"))).send().await.unwrap().text().await.unwrap();
+    assert!(live.contains("MOAA/S 3") && live.contains("MON-SPV-005"), "{live}");
+    app.stop().await;
+}
+on_both_databases!(moaas_rated_alone_on_the_page_three_raises_one_alarm_four_none, moaas_alone_from_the_page);
+
+async fn intervention_from_the_page(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.int", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let s = format!("/api/v1/sessions/{sid}");
+    app.advance(SignedDuration::from_mins(12));
+    let v: Value = post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 190, "diastolic": 112})).await.json().await.unwrap();
+    let alarm = v["alarms"][0]["id"].as_str().unwrap().to_string();
+    let web = app.client();
+    app.login(&web, "nurse.int").await;
+    // "Record intervention" next to the open alarm preselects it.
+    let live = web.get(app.url(&format!("/sessions/{sid}/live"))).send().await.unwrap().text().await.unwrap();
+    assert!(live.contains(&format!("/sessions/{sid}?alarm={alarm}#intervention")), "{live}");
+    let html = web.get(app.url(&format!("/sessions/{sid}?alarm={alarm}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("<option value=\"{alarm}\" selected>")), "{html}");
+    assert!(html.contains("<label for=\"int_action\">"));
+    // The action missing: 422 with the field named, what was typed kept, nothing saved.
+    let r = web.post(app.url(&format!("/sessions/{sid}/interventions"))).header("origin", &app.base_url)
+        .form(&[("alarm_id", alarm.as_str()), ("response", "BP 150/90 after 10 min"), ("session_stopped", "yes")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"int_action-error\"") && html.contains("aria-describedby=\"int_action-error\""), "{html}");
+    assert!(html.contains("value=\"BP 150/90 after 10 min\"") && html.contains("<option value=\"yes\" selected>"), "{html}");
+    assert!(get(&app, &s, &pt).await["events"].as_array().unwrap().is_empty());
+    // Valid: listed on the page with the alarm's rule.
+    let r = web.post(app.url(&format!("/sessions/{sid}/interventions"))).header("origin", &app.base_url)
+        .form(&[("alarm_id", alarm.as_str()), ("action", "Infusion stopped"), ("drug_name", "labetalol"), ("drug_dose_mg", "10"),
+            ("drug_route", "IV"), ("response", "BP 150/90 after 10 min"), ("session_stopped", "yes")]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<td>Infusion stopped</td>") && html.contains("<td>BP 190/112 (ALM-002)</td>") && html.contains("labetalol 10 mg IV"), "{html}");
+    let view = get(&app, &s, &pt).await;
+    assert_eq!(view["events"][0]["kind"], "intervention");
+    assert_eq!(view["events"][0]["event"]["session_stopped"], true);
+    app.stop().await;
+}
+on_both_databases!(intervention_from_the_page_missing_action_named_then_listed, intervention_from_the_page);

@@ -148,6 +148,9 @@ pub struct SessionDetailDto {
     /// Adverse events and interventions: `{kind, at, event}`.
     #[schema(value_type = Vec<Object>)]
     events: Vec<Value>,
+    /// The CADSS-6 ratings (MON-KET-005), by time: time point, minutes after the start
+    /// of dosing, answers, total and who rated.
+    cadss6: Vec<uc::Cadss6Rating>,
     /// When the next check is due (MON-KET-003, MON-SPV-002).
     #[schema(format = DateTime)]
     next_check_at: Option<String>,
@@ -171,6 +174,7 @@ impl From<&uc::SessionView> for SessionDetailDto {
                 .map(|e| serde_json::json!({"id": e.id.to_string(), "kind": e.kind, "at": e.at.to_string(),
                     "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)}))
                 .collect(),
+            cadss6: uc::cadss6_ratings(v),
             next_check_at: v.next_check.as_ref().map(|c| c.at.to_string()),
         }
     }
@@ -505,4 +509,39 @@ pub async fn intervention(State(state): State<AppState>, caller: Caller, Path(ra
     let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
     let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
+}
+
+/// Record a CADSS-6 dissociation rating (MON-KET-005, MON-SPV-006): `time_point`
+/// (`pre_dose`, `peak_40`, `min_120`, `min_240`, `before_discharge`), `at` (RFC 3339,
+/// now when absent) and `item_1`, `item_2`, `item_6`, `item_7`, `item_15`, `item_22`
+/// (0–4; the CADSS item numbers). An incomplete rating is refused with one error per
+/// missing item and is never scored.
+#[utoipa::path(
+    operation_id = "record_cadss6",
+    post,
+    path = "/api/v1/sessions/{id}/cadss6",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::Cadss6Input,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded and scored", body = Cadss6Dto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid or an item is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cadss6(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: uc::Cadss6Input = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let (r, rating) = uc::record_cadss6(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(Cadss6Dto { id: r.id.to_string(), rating })).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Cadss6Dto {
+    #[schema(format = Uuid)]
+    id: String,
+    rating: uc::Cadss6Rating,
 }

@@ -6,11 +6,14 @@
 use super::Staff;
 use crate::AppState;
 use crate::app::AppError;
-use crate::app::dosing::{self as uc, AdministrationInput, SessionView, VitalsInput};
+use crate::app::dosing::{self as uc, AdministrationInput, Cadss6Input, InterventionForm, SessionView, VitalsInput};
+use super::measures::{InstrumentView, instrument_view};
+use kat_core::instruments::Instrument;
+use std::collections::HashMap;
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -32,6 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}/discharge", post(discharge))
         .route("/sessions/{id}/administrations", post(administer))
         .route("/sessions/{id}/adverse-events", post(adverse_event))
+        .route("/sessions/{id}/cadss6", post(cadss6))
+        .route("/sessions/{id}/moaas", post(moaas))
+        .route("/sessions/{id}/interventions", post(intervention))
         .route("/session-alarms/{id}/acknowledge", post(acknowledge))
         .route("/rems", get(rems_worklist))
         .route("/sessions/{id}/rems", get(rems_form))
@@ -96,18 +102,22 @@ fn vital_row(r: &Reading, tz: &TimeZone) -> VitalRow {
     }
 }
 
+/// An alarm's value in words (`BP 186/104`), from the core's `AlarmValue` JSON.
+fn value_words(value: &serde_json::Value) -> Option<String> {
+    Some(match value["measure"].as_str()? {
+        "blood_pressure" => format!("BP {}/{}", value["value"]["systolic"], value["value"]["diastolic"]),
+        "sp_o2" | "spo2" => format!("SpO2 {}%", value["value"]["spo2"]),
+        "heart_rate" => format!("HR {}", value["value"]),
+        "respiratory_rate" => format!("RR {}", value["value"]),
+        "moaas" => format!("MOAA/S {}", value["value"]),
+        "sign" => value["value"].as_str().unwrap_or_default().replace('_', " "),
+        _ => return None,
+    })
+}
+
 fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
     let content: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
-    let value = &content["value"];
-    let what = match value["measure"].as_str() {
-        Some("blood_pressure") => format!("BP {}/{}", value["value"]["systolic"], value["value"]["diastolic"]),
-        Some("sp_o2") | Some("spo2") => format!("SpO2 {}%", value["value"]["spo2"]),
-        Some("heart_rate") => format!("HR {}", value["value"]),
-        Some("respiratory_rate") => format!("RR {}", value["value"]),
-        Some("moaas") => format!("MOAA/S {}", value["value"]),
-        Some("sign") => value["value"].as_str().unwrap_or_default().replace('_', " "),
-        _ => a.kind.replace('_', " "),
-    };
+    let what = value_words(&content["value"]).unwrap_or_else(|| a.kind.replace('_', " "));
     let (label, icon) = match a.severity.as_str() {
         "emergency" => ("Emergency", "✖"),
         "intervene" => ("Intervene now", "⚠"),
@@ -185,6 +195,48 @@ struct SessionPage {
     admin_kinds: Vec<(&'static str, &'static str)>,
     admin: AdministrationInput,
     ae: AdverseEventForm,
+    /// The CADSS-6 form (construct labels only: instruments.md §1) and its typed values.
+    cadss: InstrumentView,
+    cadss_in: Cadss6Input,
+    cadss_time_points: &'static [(&'static str, &'static str)],
+    /// The CADSS-6 ratings taken (MON-KET-005).
+    ratings: Vec<RatingRow>,
+    /// The MOAA/S-only entry (MON-SPV-005, MON-KET-006).
+    sedation: SedationInput,
+    /// The MOAA/S levels with the core's paraphrased anchors (instruments.md §7), 5 first.
+    moaas_options: Vec<(String, String)>,
+    /// The intervention form (INT-005), the session's alarms to choose from, and the
+    /// interventions recorded.
+    int_in: InterventionForm,
+    alarm_options: Vec<(String, String)>,
+    interventions: Vec<InterventionRow>,
+}
+
+/// One CADSS-6 rating on the session page.
+pub struct RatingRow {
+    pub at: String,
+    pub time_point: &'static str,
+    pub minutes: String,
+    pub total: u8,
+    pub by: String,
+}
+
+/// One intervention on the session page (INT-005).
+pub struct InterventionRow {
+    pub at: String,
+    pub trigger: String,
+    pub action: String,
+    pub drug: String,
+    pub response: String,
+    pub stopped: &'static str,
+}
+
+/// A MOAA/S rated on its own (a reading with only the MOAA/S; the vitals alarm path).
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct SedationInput {
+    moaas: String,
+    at: String,
 }
 
 /// The typed values of the session page's forms, kept when one is re-rendered.
@@ -193,6 +245,20 @@ struct Typed {
     vitals: VitalsInput,
     admin: AdministrationInput,
     ae: AdverseEventForm,
+    cadss: Cadss6Input,
+    sedation: SedationInput,
+    intervention: InterventionForm,
+}
+
+/// Renames the use case's field names to the page's ids of one form (`at` of the
+/// intervention form is `int_at`), so that each error sits under its own input.
+fn prefixed(errors: FieldErrors, prefix: &str, keep: &[&str]) -> FieldErrors {
+    let mut out = FieldErrors::new();
+    for e in errors.iter() {
+        let field = if keep.iter().any(|k| e.field.starts_with(k)) { e.field.clone() } else { format!("{prefix}{}", e.field) };
+        out.add(field, e.message.clone());
+    }
+    out
 }
 
 impl SessionPage {
@@ -239,12 +305,70 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
         },
         admin: typed.admin,
         ae: typed.ae,
+        cadss: {
+            let values: HashMap<String, String> = Instrument::Cadss6
+                .def()
+                .items
+                .iter()
+                .map(|i| (format!("item_{}", i.label), typed.cadss.answer(i.label).unwrap_or_default().to_string()))
+                .collect();
+            instrument_view(Instrument::Cadss6, &state.config.measures.item_texts, "item_", &values, errors)
+        },
+        cadss_in: typed.cadss,
+        cadss_time_points: uc::CADSS6_TIME_POINTS,
+        ratings: uc::cadss6_ratings(&v)
+            .iter()
+            .map(|r| RatingRow {
+                at: local_time(r.at, tz),
+                time_point: uc::cadss6_time_point_label(&r.time_point),
+                minutes: r.minutes_after_start.map(|m| format!("{m} min")).unwrap_or_else(|| "–".into()),
+                total: r.total,
+                by: r.rated_by.clone(),
+            })
+            .collect(),
+        sedation: typed.sedation,
+        moaas_options: Instrument::Moaas.def().items[0].options.iter().rev().map(|o| (o.value.to_string(), format!("{}: {}", o.value, o.display))).collect(),
+        int_in: typed.intervention,
+        alarm_options: v
+            .alarms
+            .iter()
+            .map(|a| {
+                let view = alarm_view(a, tz);
+                (view.id, format!("{} · {} ({}, {})", view.severity_label, view.what, view.rule, view.raised))
+            })
+            .collect(),
+        interventions: uc::interventions(&v)
+            .iter()
+            .map(|i| InterventionRow {
+                at: local_time(i.at, tz),
+                trigger: {
+                    // An alarm's value is copied as its JSON (record_intervention): shown in words.
+                    let value = serde_json::from_str::<serde_json::Value>(&i.trigger_value).ok().and_then(|v| value_words(&v)).unwrap_or_else(|| i.trigger_value.clone());
+                    match &i.trigger_rule {
+                        Some(rule) => format!("{value} ({})", rule.as_str()),
+                        None => value,
+                    }
+                },
+                action: i.action.clone(),
+                drug: i.drug.as_ref().map(|d| format!("{} {} mg {}", d.name, d.dose.value(), d.route)).unwrap_or_else(|| "–".into()),
+                response: i.response.clone(),
+                stopped: if i.session_stopped { "Yes" } else { "No" },
+            })
+            .collect(),
     })
 }
 
-pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    /// An alarm to preselect in the intervention form ("Record intervention").
+    alarm: String,
+}
+
+pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Query(q): Query<ShowQuery>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    Ok(render(&session_page(&state, &staff, id, Typed::default(), &FieldErrors::new()).await?))
+    let typed = Typed { intervention: InterventionForm { alarm_id: q.alarm, ..InterventionForm::default() }, ..Typed::default() };
+    Ok(render(&session_page(&state, &staff, id, typed, &FieldErrors::new()).await?))
 }
 
 pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
@@ -360,7 +484,11 @@ fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone) -> RemsView {
             ("BP before administration (mm[Hg])", or(&f.bp_before)),
             ("BP 40 minutes after administration (mm[Hg])", or(&f.bp_40_min)),
             ("BP before session completion (mm[Hg])", or(&f.bp_completion)),
-            ("Sedation (MOAA/S below 5)", if f.sedation { "Yes".into() } else { "No".into() }),
+            ("Sedation (MOAA/S below 5)", if !f.sedation_rated { "not recorded".into() } else if f.sedation { "Yes".into() } else { "No".into() }),
+            ("Dissociation (CADSS-6 above the pre-dose rating)", match f.dissociation {
+                None => "not recorded".into(),
+                Some(d) => format!("{} ({})", if d { "Yes" } else { "No" }, f.dissociation_ratings.join("; ")),
+            }),
             ("Respiratory depression (SpO2 or respiration alarm)", if f.respiratory_depression { "Yes".into() } else { "No".into() }),
             ("Serious adverse events", list(&f.serious_adverse_events)),
         ],
@@ -500,5 +628,51 @@ pub async fn adverse_event(State(state): State<AppState>, staff: Staff, Path(raw
         Err(e) => return Err(staff.fail(e)),
     };
     let page = session_page(&state, &staff, id, Typed { ae: form, ..Typed::default() }, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// The CADSS-6 form on the session page (MON-KET-005): the same use case as the API.
+pub async fn cadss6(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<Cadss6Input>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let input = Cadss6Input { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
+    let errors = match uc::record_cadss6(state.store.as_ref(), &staff.ctx, id, &input).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => prefixed(e, "cadss_", &["item_"]),
+        Err(e) => return Err(staff.fail(e)),
+    };
+    let page = session_page(&state, &staff, id, Typed { cadss: form, ..Typed::default() }, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// A MOAA/S rated on its own (MON-SPV-005, MON-KET-006): saved as a reading through
+/// `record_vitals`, so it raises its alarm (MON-SPV-005 at ≤ 3, ALM-005 at ≤ 2) exactly
+/// as a full set of vitals would.
+pub async fn moaas(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<SedationInput>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let errors = if form.moaas.trim().is_empty() {
+        FieldErrors::single("sed_moaas", "the MOAA/S rating (0–5) is required")
+    } else {
+        let input = VitalsInput { moaas: form.moaas.clone(), at: local_to_rfc3339(&form.at, &state.config.time_zone), ..VitalsInput::default() };
+        match uc::record_vitals(state.store.as_ref(), &staff.ctx, id, &input).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+            Err(AppError::Invalid(e)) => prefixed(e, "sed_", &[]),
+            Err(AppError::Conflict(msg)) => FieldErrors::single("sed_moaas", msg),
+            Err(e) => return Err(staff.fail(e)),
+        }
+    };
+    let page = session_page(&state, &staff, id, Typed { sedation: form, ..Typed::default() }, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// The intervention form on the session page (INT-005): the same use case as the API.
+pub async fn intervention(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<InterventionForm>) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let input = InterventionForm { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
+    let errors = match uc::record_intervention(state.store.as_ref(), &staff.ctx, id, &input).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => prefixed(e, "int_", &[]),
+        Err(e) => return Err(staff.fail(e)),
+    };
+    let page = session_page(&state, &staff, id, Typed { intervention: form, ..Typed::default() }, &errors).await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

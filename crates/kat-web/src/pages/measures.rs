@@ -303,7 +303,7 @@ pub struct InstrumentView {
     pub items: Vec<ItemView>,
 }
 
-fn instrument_view(
+pub(crate) fn instrument_view(
     instrument: Instrument,
     texts: &ItemTextOverrides,
     prefix: &str,

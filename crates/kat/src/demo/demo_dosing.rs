@@ -11,7 +11,7 @@ use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::ids::{DosingSessionId, PatientId};
 use kat_core::user::User;
 use kat_store::Store;
-use kat_web::app::dosing::{self as uc, AdministrationInput, DischargeInputForm, GateInput, PlanInput, VitalsInput};
+use kat_web::app::dosing::{self as uc, AdministrationInput, Cadss6Input, DischargeInputForm, GateInput, PlanInput, VitalsInput};
 use kat_web::app::{Actor, Ctx, intake};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -19,6 +19,12 @@ use std::collections::BTreeMap;
 fn at(now: Timestamp, minutes_ago: i64, tz: &TimeZone, user: &User) -> Result<Ctx> {
     let t = now.checked_sub(SignedDuration::from_mins(minutes_ago))?;
     Ok(Ctx::new(Actor::User(user.clone()), "demo".into(), None, t, tz))
+}
+
+/// A CADSS-6 with the items 1, 2, 6, 7, 15 and 22 in that order.
+fn cadss6(time_point: &str, items: [&str; 6]) -> Cadss6Input {
+    let [i1, i2, i6, i7, i15, i22] = items.map(String::from);
+    Cadss6Input { time_point: time_point.into(), at: String::new(), item_1: i1, item_2: i2, item_6: i6, item_7: i7, item_15: i15, item_22: i22 }
 }
 
 fn e(what: &str) -> impl Fn(kat_web::app::AppError) -> anyhow::Error + '_ {
@@ -162,12 +168,15 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: 
         let n = |m: i64| at(now, minutes_ago - m, tz, nurse);
         uc::record_vitals(store, &n(10)?, sid, &vitals(138, 86, 84, 97, "4")).await.map_err(e("vitals"))?;
         uc::record_vitals(store, &n(40)?, sid, &vitals(142, 88, 82, 97, "4")).await.map_err(e("vitals"))?;
+        // CADSS-6 at the peak (MON-KET-005).
+        uc::record_cadss6(store, &n(40)?, sid, &cadss6("peak_40", ["2", "1", "1", "2", "1", "0"])).await.map_err(e("cadss6"))?;
         if case.kind == "infusion_start" {
             let stop = AdministrationInput { kind: "infusion_stop".into(), ..AdministrationInput::default() };
             uc::record_administration(store, &n(40)?, sid, &stop).await.map_err(e("stop"))?;
         }
         let end = if case.kind == "device" { 130 } else { 105 };
         uc::record_vitals(store, &n(end - 5)?, sid, &vitals(126, 80, 74, 98, "5")).await.map_err(e("vitals"))?;
+        uc::record_cadss6(store, &n(end - 5)?, sid, &cadss6("before_discharge", ["0", "0", "0", "0", "0", "0"])).await.map_err(e("cadss6"))?;
         let all_met = DischargeInputForm {
             aldrete_total: Some(10),
             moaas: Some(5),

@@ -143,8 +143,16 @@ where
     Sse::new(events(run)).keep_alive(KeepAlive::default()).into_response()
 }
 
+/// A short fingerprint of a rendered live part. The page carries the version it was
+/// rendered with and every update its own, so the screen only replaces what changed
+/// (an unchanged re-render on a tick does not disturb someone clicking in it).
+pub fn version(html: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(html.as_bytes())[..8])
+}
+
 fn update(html: String) -> Event {
-    Event::default().event("update").data(html)
+    Event::default().event("update").id(version(&html)).data(html)
 }
 
 fn expired() -> Event {
@@ -218,6 +226,13 @@ mod tests {
         assert!(!writes_dosing(&Method::GET, "/sessions/abc"));
         assert!(!writes_dosing(&Method::POST, "/patients/p/intake"));
         assert!(!writes_dosing(&Method::POST, "/api/v1/measures"));
+    }
+
+    #[test]
+    fn the_version_follows_the_content() {
+        assert_eq!(version("<p>a</p>"), version("<p>a</p>"));
+        assert_ne!(version("<p>a</p>"), version("<p>b</p>"));
+        assert_eq!(version("").len(), 16);
     }
 
     #[tokio::test]

@@ -25,6 +25,13 @@
     var source = new EventSource(target.getAttribute("data-live-stream"));
     source.addEventListener("open", function () { say("Live: updates as readings arrive."); });
     source.addEventListener("update", function (e) {
+      // The same version as shown (the first update after loading, or an unchanged
+      // re-render): nothing to replace.
+      if (e.lastEventId && e.lastEventId === target.getAttribute("data-live-version")) {
+        say("Live: updates as readings arrive.");
+        return;
+      }
+      target.setAttribute("data-live-version", e.lastEventId || "");
       // Keep what the user is typing in a form inside the live part (an alarm's
       // "action taken"), and the focus, across the update.
       function key(el) { return (el.form ? el.form.getAttribute("action") : "") + "|" + el.name; }

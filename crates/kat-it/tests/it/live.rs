@@ -15,6 +15,8 @@ use std::time::Duration;
 struct Events {
     response: reqwest::Response,
     buffer: String,
+    /// The `id:` of the last event read (the live part's version).
+    last_id: String,
 }
 
 impl Events {
@@ -23,7 +25,7 @@ impl Events {
         assert_eq!(response.status(), 200);
         let kind = response.headers()["content-type"].to_str().unwrap().to_string();
         assert!(kind.starts_with("text/event-stream"), "{kind}");
-        Self { response, buffer: String::new() }
+        Self { response, buffer: String::new(), last_id: String::new() }
     }
 
     /// The next event with a name (comments and keep-alives skipped): `(event, data)`.
@@ -36,6 +38,8 @@ impl Events {
                 for line in block.lines() {
                     if let Some(v) = line.strip_prefix("event:") {
                         event = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        self.last_id = v.trim().to_string();
                     } else if let Some(v) = line.strip_prefix("data:") {
                         data.push(v.strip_prefix(' ').unwrap_or(v).to_string());
                     }
@@ -86,18 +90,22 @@ async fn streams_update_without_reload(db: Db) {
     let web = app.client();
     app.login(&web, "nurse.live").await;
 
+    let page = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
+    let shown = page.split("data-live-version=\"").nth(1).and_then(|v| v.split('"').next()).expect("the page's live version").to_string();
     let mut screen = Events::open(&web, app.url(&format!("/sessions/{sid}/stream"))).await;
     let first = screen.update_containing("Vitals").await;
     assert!(first.contains("No readings yet"), "{first}");
+    assert_eq!(screen.last_id, shown, "nothing changed since the page was loaded: the same version, not applied again");
     let mut board = Events::open(&web, app.url("/floor/stream")).await;
     board.update_containing(&sid).await;
     let reads_after_opening = session_reads_by(&app, nurse.id).await;
-    assert_eq!(reads_after_opening, 2, "one audited read per stream opened");
+    assert_eq!(reads_after_opening, 3, "one audited read for the page and one per stream opened");
 
     // A reading posted over the API (a machine feed's route) reaches both screens.
     let r = post(&app, &format!("/api/v1/sessions/{sid}/vitals"), &pt, json!({"systolic": 185, "diastolic": 100, "heart_rate": 90, "spo2": 97})).await;
     assert_eq!(r.status(), 201);
     let html = screen.update_containing("185/100").await;
+    assert_ne!(screen.last_id, shown, "a change is a new version");
     assert!(html.contains("ALM-002") && html.contains("sev-intervene"), "the alarm shows at once: {html}");
     board.update_containing("ALM-002").await;
 

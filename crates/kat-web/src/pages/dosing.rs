@@ -79,8 +79,6 @@ pub struct LiveView {
     pub discharged: bool,
     /// The gate outcome is `proceed` or `override`.
     pub gate_passed: bool,
-    /// When this was rendered, in the clinic's zone (a live screen shows how fresh it is).
-    pub as_of: String,
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
@@ -172,7 +170,6 @@ pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveV
         vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
         discharged: v.session.discharged_at.is_some(),
         gate_passed: matches!(v.session.gate_outcome.as_deref(), Some("proceed" | "override")),
-        as_of: now.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string(),
     }
 }
 
@@ -187,6 +184,10 @@ pub(super) struct LivePart {
 struct SessionPage {
     layout: Layout,
     live: LiveView,
+    /// The live part rendered once, and its version (see `crate::live::version`): the
+    /// stream's first update carries the same version and is not applied again.
+    live_html: String,
+    live_version: String,
     plan: String,
     dose: String,
     form: VitalsInput,
@@ -286,9 +287,13 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
     if let (Some(dil), Some(rate), Some(min)) = (d.diluted_ml, d.rate_ml_per_h, d.infusion_minutes) {
         dose.push_str(&format!(" · diluted to {dil} mL, {rate} mL/h over {min} min (DOSE-IV-004)"));
     }
+    let part = LivePart { live: live_view(&v, staff.ctx.now, tz) };
+    let live_html = part.render().map_err(|e| staff.fail(AppError::Internal(e.to_string())))?;
     Ok(SessionPage {
         layout: Layout::new(state, Some(&staff.principal), "floor"),
-        live: live_view(&v, staff.ctx.now, tz),
+        live: part.live,
+        live_version: crate::live::version(&live_html),
+        live_html,
         plan: format!("{} · {} · {}", c.indication, c.protocol_name, c.product),
         dose,
         form: typed.vitals,
@@ -417,7 +422,8 @@ pub async fn acknowledge(State(state): State<AppState>, staff: Staff, Path(raw):
 #[template(path = "dosing/floor.html")]
 struct FloorPage {
     layout: Layout,
-    sessions: Vec<LiveView>,
+    live_html: String,
+    live_version: String,
 }
 
 #[derive(Template)]
@@ -433,7 +439,8 @@ async fn floor_views(state: &AppState, staff: &Staff) -> Result<Vec<LiveView>, P
 
 pub async fn floor(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
     let sessions = floor_views(&state, &staff).await?;
-    Ok(render(&FloorPage { layout: Layout::new(&state, Some(&staff.principal), "floor"), sessions }))
+    let live_html = FloorLive { sessions }.render().map_err(|e| staff.fail(AppError::Internal(e.to_string())))?;
+    Ok(render(&FloorPage { layout: Layout::new(&state, Some(&staff.principal), "floor"), live_version: crate::live::version(&live_html), live_html }))
 }
 
 pub async fn floor_live(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {

@@ -227,6 +227,7 @@ impl Settings {
                 item_texts,
             },
             therapy,
+            dosing: Default::default(),
         })
     }
 

@@ -454,7 +454,7 @@ async fn demo_dosing(db: Db) {
     assert_eq!(routes, ["intramuscular", "intranasal_esketamine", "iv_infusion", "subcutaneous", "sublingual_oral"]);
     drop(tx);
     // The demo esketamine session yields a complete REMS form.
-    let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app)).await.unwrap();
+    let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default()).await.unwrap();
     assert_eq!(forms.len(), 1);
     assert!(forms[0].missing.is_empty(), "{:?}", forms[0].missing);
     assert_eq!(forms[0].dose_mg, 56);

@@ -220,7 +220,7 @@ pub async fn create_plan(
 ) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let input: uc::PlanInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, patient, &input).await.map_err(|e| caller.fail(e))?;
+    let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, &input).await.map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(PlanDto::from(&plan))).into_response())
 }
 
@@ -305,7 +305,7 @@ pub async fn open_session(State(state): State<AppState>, caller: Caller, Path((r
 )]
 pub async fn read_session(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<SessionDetailDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let v = uc::session(state.store.as_ref(), &caller.ctx, sid).await.map_err(|e| caller.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(SessionDetailDto::from(&v)))
 }
 
@@ -330,7 +330,7 @@ pub async fn read_session(State(state): State<AppState>, caller: Caller, Path(ra
 pub async fn gate(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::GateInput = body(raw_body, false).map_err(|e| caller.fail(e))?;
-    let g = uc::record_gate(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let g = uc::record_gate(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
     Ok(Json(serde_json::to_value(&g).unwrap_or(Value::Null)))
 }
 
@@ -380,7 +380,7 @@ pub async fn administer(State(state): State<AppState>, caller: Caller, Path(raw)
 pub async fn vitals(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::VitalsInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
     Ok((
         StatusCode::CREATED,
         Json(VitalsDto { id: saved.vital.id.to_string(), alarms: saved.alarms.iter().map(AlarmDto::from).collect() }),
@@ -434,7 +434,7 @@ pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(raw
 pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::DischargeInputForm = body(raw_body, false).map_err(|e| caller.fail(e))?;
-    let d = uc::discharge(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let d = uc::discharge(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
     Ok(Json(serde_json::to_value(&d).unwrap_or(Value::Null)))
 }
 
@@ -452,7 +452,7 @@ pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw):
     )
 )]
 pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<SessionDetailDto>>, ApiError> {
-    let list = uc::floor_board(state.store.as_ref(), &caller.ctx).await.map_err(|e| caller.fail(e))?;
+    let list = uc::floor_board(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
     Ok(Json(list.iter().map(SessionDetailDto::from).collect()))
 }
 

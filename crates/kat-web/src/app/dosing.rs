@@ -4,10 +4,12 @@
 //! against the alarm policy when saved (§4.3), alarm acknowledgement with the action
 //! taken (§4.4), the floor board and the discharge (§4.5).
 //!
-//! Policies are the core's defaults (the spec's values); every read and write is audited
-//! in the use case's one transaction.
+//! Every threshold comes from the clinic's [`DosingConfig`] (`[dosing]` in `kat.toml`,
+//! the spec's values by default); every read and write is audited in the use case's one
+//! transaction.
 
 use super::{AppError, AppResult, Ctx, require};
+use crate::config::DosingConfig;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::FieldErrors;
@@ -22,9 +24,9 @@ use kat_core::ids::{
     AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId,
 };
 use kat_core::monitoring::{
-    Alarm, AlarmPolicy, Baseline, BloodPressure, DischargeDecision, DischargeInput, DischargePolicy,
-    GateChecklist, GateDecision, GatePolicy, HeartRate, Moaas, MonitoringSchedule, Reading, ReadingSource,
-    RespiratoryRate, SchedulePolicy, ScheduledCheck, SessionTimes, SpO2, discharge_decision, evaluate_gate,
+    Alarm, Baseline, BloodPressure, DischargeDecision, DischargeInput,
+    GateChecklist, GateDecision, HeartRate, Moaas, MonitoringSchedule, Reading, ReadingSource,
+    RespiratoryRate, ScheduledCheck, SessionTimes, SpO2, discharge_decision, evaluate_gate,
     evaluate_reading,
 };
 use kat_core::patient::parse_iso_date;
@@ -172,9 +174,9 @@ fn opt(raw: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
-/// Parses the plan and judges its dose. `is_medical_director` decides whether a hard
-/// limit may be overridden.
-pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by: UserId) -> Result<PlanContent, FieldErrors> {
+/// Parses the plan and judges its dose against the clinic's dosing policy.
+/// `is_medical_director` decides whether a hard limit may be overridden.
+pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by: UserId, policy: &DosingPolicy) -> Result<PlanContent, FieldErrors> {
     let mut e = FieldErrors::default();
     let indication = input.indication.trim().to_string();
     if indication.is_empty() {
@@ -340,7 +342,7 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
             age_years: None,
         }),
     };
-    let review: DoseReview = check_dose(&request, &DosingPolicy::default());
+    let review: DoseReview = check_dose(&request, policy);
     let level = review.level();
     let warning_reason = opt(&input.warning_reason).map(String::from);
     let override_reason = opt(&input.override_reason).map(String::from);
@@ -433,14 +435,14 @@ async fn accepted_decision(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResul
 }
 
 /// Drafts a treatment plan (prescribers).
-pub async fn create_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, input: &PlanInput) -> AppResult<PlanView> {
+pub async fn create_plan(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, patient: PatientId, input: &PlanInput) -> AppResult<PlanView> {
     require(store, ctx, Permission::TreatmentPlanWrite, "treatment_plan", None, Some(patient), AuditAction::Create).await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
     tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?;
     let decision_id = accepted_decision(&mut tx, patient).await?;
     let is_md = tx.is_medical_director(by).await?;
-    let content = parse_plan(input, ctx.today, is_md, by)?;
+    let content = parse_plan(input, ctx.today, is_md, by, &config.policy)?;
     let record = TreatmentPlanRecord {
         id: TreatmentPlanId::from_uuid(Uuid::now_v7()),
         patient_id: patient,
@@ -555,7 +557,7 @@ pub struct StoredGate {
 
 /// Runs the pre-dose gate (§3) and records its outcome: `proceed` when the core says so,
 /// `override` only by a prescriber with a reason, otherwise `defer` with a reason.
-pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &GateInput) -> AppResult<StoredGate> {
+pub async fn record_gate(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &GateInput) -> AppResult<StoredGate> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
@@ -567,7 +569,7 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId,
     if input.checklist.route != route {
         e.add("checklist.route", "must be the route of the plan");
     }
-    let decision = evaluate_gate(&input.checklist, ctx.now, ctx.today, &GatePolicy::default());
+    let decision = evaluate_gate(&input.checklist, ctx.now, ctx.today, &config.gate);
     let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
     let defer_reason = input.defer_reason.as_deref().and_then(opt).map(String::from);
     let reschedule_to = match input.reschedule_to.as_deref().and_then(opt) {
@@ -874,7 +876,7 @@ pub struct SavedVitals {
 
 /// Saves one reading and, in the same transaction, every alarm the policy raises for it
 /// (one per kind, ALM-001..006); each alarm is stored once and stays until acknowledged.
-pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &VitalsInput) -> AppResult<SavedVitals> {
+pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &VitalsInput) -> AppResult<SavedVitals> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
@@ -904,7 +906,7 @@ pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, session: DosingSessionI
     tx.append_audit(&ctx.audit(AuditAction::Create, "session_vitals", Some(vital.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
         .await?;
     let mut alarms = Vec::new();
-    for alarm in evaluate_reading(&reading, &base, &AlarmPolicy::default()) {
+    for alarm in evaluate_reading(&reading, &base, &config.alarms) {
         let record = alarm_record(session, vital.id, &alarm, ctx.now)?;
         tx.insert_alarm(&record).await?;
         tx.append_audit(&ctx.audit(AuditAction::Create, "session_alarm", Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
@@ -1010,7 +1012,7 @@ impl SessionView {
     }
 }
 
-async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Timestamp) -> AppResult<SessionView> {
+async fn load_view(tx: &mut Box<dyn Tx>, config: &DosingConfig, session: DosingSessionRecord, now: Timestamp) -> AppResult<SessionView> {
     let plan = tx.treatment_plan_by_id(session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
     let plan = PlanView::from_record(plan)?;
     let administrations = tx.administrations_for_session(session.id).await?;
@@ -1027,8 +1029,7 @@ async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Time
     let mut view = SessionView { patient_label, session, plan, administrations, vitals, alarms, events, next_check: None, discharge: None };
     if let Some(times) = view.times() {
         let route = view.route();
-        let policy = DischargePolicy::default();
-        let schedule = MonitoringSchedule::for_session(route, times, policy.min_observation(route), &SchedulePolicy::default());
+        let schedule = MonitoringSchedule::for_session(route, times, config.discharge.min_observation(route), &config.monitoring);
         // Overdue when a scheduled check passed with no reading since; otherwise the
         // next one after the latest reading (a reading at the due time does it).
         let last_done = view.vitals.iter().map(|(v, _)| v.taken_at).max();
@@ -1044,14 +1045,14 @@ async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Time
 }
 
 /// The session screen (audited read).
-pub async fn session(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<SessionView> {
+pub async fn session(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<SessionView> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
     require(store, ctx, Permission::DosingSessionRead, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Read)
         .await?;
     let mut tx = store.begin().await?;
-    let view = load_view(&mut tx, s, ctx.now).await?;
+    let view = load_view(&mut tx, config, s, ctx.now).await?;
     tx.append_audit(&ctx.audit(AuditAction::Read, "dosing_session", Some(session.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
         .await?;
     tx.commit().await?;
@@ -1070,13 +1071,13 @@ pub async fn sessions_for_patient(store: &dyn Store, ctx: &Ctx, patient: Patient
 
 /// The floor board: every open session with its unacknowledged alarms and next check,
 /// one `list` audit entry per patient shown.
-pub async fn floor_board(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<SessionView>> {
+pub async fn floor_board(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<SessionView>> {
     require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, None, AuditAction::List).await?;
     let mut tx = store.begin().await?;
     let open = tx.open_dosing_sessions().await?;
     let mut out = Vec::new();
     for s in open {
-        let view = load_view(&mut tx, s, ctx.now).await?;
+        let view = load_view(&mut tx, config, s, ctx.now).await?;
         tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", Some(view.session.id.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
             .await?;
         out.push(view);
@@ -1118,7 +1119,7 @@ pub struct StoredDischarge {
 
 /// Discharges the patient: refused until every §4.5 criterion holds (DC-001..004), or a
 /// prescriber overrides with a reason. An open alarm also refuses it.
-pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &DischargeInputForm) -> AppResult<StoredDischarge> {
+pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &DischargeInputForm) -> AppResult<StoredDischarge> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
@@ -1126,7 +1127,7 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, i
         .await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
-    let view = load_view(&mut tx, s, ctx.now).await?;
+    let view = load_view(&mut tx, config, s, ctx.now).await?;
     let mut e = FieldErrors::default();
     let stopped = view
         .administrations
@@ -1172,7 +1173,7 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, i
         written_instructions_given: input.written_instructions_given,
         clinician_judges_stable: input.clinician_judges_stable,
     };
-    let decision = discharge_decision(&di, ctx.now, &DischargePolicy::default());
+    let decision = discharge_decision(&di, ctx.now, &config.discharge);
     let ready = decision.is_ready() && view.open_alarms().next().is_none();
     let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
     if !ready {
@@ -1447,8 +1448,8 @@ pub fn rems_form(v: &SessionView) -> RemsForm {
 }
 
 /// One esketamine session's REMS form (audited read).
-pub async fn rems(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<RemsForm> {
-    let v = self::session(store, ctx, session).await?;
+pub async fn rems(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<RemsForm> {
+    let v = self::session(store, ctx, config, session).await?;
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
@@ -1456,13 +1457,13 @@ pub async fn rems(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> App
 }
 
 /// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
-pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<RemsForm>> {
+pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<RemsForm>> {
     require(store, ctx, Permission::DosingSessionRead, "rems_form", None, None, AuditAction::List).await?;
     let mut tx = store.begin().await?;
     let sessions = tx.dosing_sessions_by_route(&route_str(Route::IntranasalEsketamine)).await?;
     let mut out = Vec::new();
     for s in sessions {
-        let v = load_view(&mut tx, s, ctx.now).await?;
+        let v = load_view(&mut tx, config, s, ctx.now).await?;
         tx.append_audit(&ctx.audit(AuditAction::List, "rems_form", Some(v.session.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
             .await?;
         out.push(rems_form(&v));

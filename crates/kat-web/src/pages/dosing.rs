@@ -203,7 +203,7 @@ fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId, PageError>
 }
 
 async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, typed: Typed, errors: &FieldErrors) -> Result<SessionPage, PageError> {
-    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let c = &v.plan.content;
     let d = &c.dose;
@@ -246,13 +246,13 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
 
 pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     Ok(render(&LivePart { live: live_view(&v, staff.ctx.now, &state.config.time_zone) }))
 }
 
 pub async fn add_vitals(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<VitalsInput>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    match uc::record_vitals(state.store.as_ref(), &staff.ctx, id, &form).await {
+    match uc::record_vitals(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let page = session_page(&state, &staff, id, Typed { vitals: form, ..Typed::default() }, &errors).await?;
@@ -300,7 +300,7 @@ struct FloorLive {
 }
 
 async fn floor_views(state: &AppState, staff: &Staff) -> Result<Vec<LiveView>, PageError> {
-    let list = uc::floor_board(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let list = uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     Ok(list.iter().map(|v| live_view(v, staff.ctx.now, &state.config.time_zone)).collect())
 }
 
@@ -380,7 +380,7 @@ struct RemsFormPage {
 }
 
 pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     Ok(render(&RemsWorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "rems"),
@@ -390,7 +390,7 @@ pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Resul
 
 pub async fn rems_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    let f = uc::rems(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let f = uc::rems(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     Ok(render(&RemsFormPage { layout: Layout::new(&state, Some(&staff.principal), "rems"), form: rems_view(&f, staff.ctx.now, &state.config.time_zone) }))
 }
 
@@ -450,7 +450,7 @@ pub async fn discharge(State(state): State<AppState>, staff: Staff, Path(raw): P
             override_reason: Some(f.override_reason.clone()).filter(|r| !r.trim().is_empty()),
             rems_ready_to_leave_minutes: ready,
         };
-        match uc::discharge(state.store.as_ref(), &staff.ctx, id, &input).await {
+        match uc::discharge(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
             Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
             Err(AppError::Invalid(e)) => errors = e,
             Err(AppError::Conflict(msg)) => errors.add("discharge", msg),

@@ -187,7 +187,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
 
 pub async fn create(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<PlanInput>) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
-    match uc::create_plan(state.store.as_ref(), &staff.ctx, patient, &form).await {
+    match uc::create_plan(state.store.as_ref(), &staff.ctx, &state.config.dosing, patient, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let p = page(&state, &staff, patient, &form, &errors).await?;

@@ -16,10 +16,12 @@ use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::dosing::limits::check_next_device;
 use kat_core::dosing::{
-    CheckLevel, Diluent, Dilution, DoseCheck, Preparation, DoseRequest, DoseReview, DosingPolicy, DosingWeight, EsketamineCourse,
-    EsketamineIndication, Kg, LIBRARY, Mg, MgPerKg, MgPerMl, Minutes, Route, Setting, WeightMeasurement,
-    check_dose,
+    CheckLevel, Diluent, Dilution, DoseCheck, Preparation, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
+    EsketamineIndication, HeightCm, Kg, LIBRARY, Mg, MgPerKg, MgPerMl, Minutes, Route, Setting, WeightBasis, WeightMeasurement,
+    WeightPolicy, check_dose, dosing_weight,
 };
+use kat_core::dosing::weight::WeightError;
+use kat_core::patient::SexAtBirth;
 use kat_core::ids::{
     AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId,
 };
@@ -93,6 +95,14 @@ pub struct PlanInput {
     /// Measured body weight (kg) and its date (DOSE-GEN-002).
     pub weight_kg: String,
     pub weight_measured_on: String,
+    /// The dosing-weight basis (DOSE-IV-005): `actual`, `ideal` or `adjusted`; empty:
+    /// the clinic's `[dosing.weight] obese_basis`. Ideal and adjusted are refused unless
+    /// the clinic has configured a formula (and, for adjusted, a factor); they apply
+    /// only above the clinic's BMI threshold and never raise the weight.
+    pub weight_basis: String,
+    /// Height in cm, for BMI and the ideal-weight formula (sex at birth is taken from
+    /// the patient's record).
+    pub height_cm: String,
     /// Stock concentration (mg/mL), for volume and pump rate (DOSE-IV-004).
     pub concentration_mg_per_ml: String,
     /// IV infusion minutes (DOSE-IV-001: 40).
@@ -112,9 +122,23 @@ pub struct PlanInput {
 pub struct DoseFigures {
     pub mg: f64,
     pub mg_per_kg: Option<f64>,
+    /// The dosing weight the mg/kg figure multiplies.
     pub weight_kg: Option<f64>,
+    /// The basis that gave `weight_kg` (DOSE-IV-005).
     pub weight_basis: Option<String>,
     pub weight_measured_on: Option<String>,
+    /// The basis the prescriber chose (or the clinic default); differs from
+    /// `weight_basis` when it did not apply (BMI not above the threshold, or the ideal
+    /// weight not below the actual one).
+    #[serde(default)]
+    pub weight_basis_chosen: Option<String>,
+    /// The measured weight, whatever the basis (DOSE-GEN-002).
+    #[serde(default)]
+    pub measured_weight_kg: Option<f64>,
+    #[serde(default)]
+    pub height_cm: Option<f64>,
+    #[serde(default)]
+    pub bmi: Option<f64>,
     pub concentration_mg_per_ml: Option<f64>,
     /// Volume of stock drawn up.
     pub stock_ml: Option<f64>,
@@ -176,7 +200,14 @@ fn opt(raw: &str) -> Option<&str> {
 
 /// Parses the plan and judges its dose against the clinic's dosing policy.
 /// `is_medical_director` decides whether a hard limit may be overridden.
-pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by: UserId, policy: &DosingPolicy) -> Result<PlanContent, FieldErrors> {
+pub fn parse_plan(
+    input: &PlanInput,
+    today: Date,
+    is_medical_director: bool,
+    by: UserId,
+    policy: &DosingPolicy,
+    sex: SexAtBirth,
+) -> Result<PlanContent, FieldErrors> {
     let mut e = FieldErrors::default();
     let indication = input.indication.trim().to_string();
     if indication.is_empty() {
@@ -208,11 +239,26 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
             0
         }
     };
-    let weight = match opt(&input.weight_kg) {
+    let basis = parse_weight_basis(&input.weight_basis, &policy.weight, &mut e);
+    let height = match opt(&input.height_cm) {
+        None => None,
+        Some(raw) => match HeightCm::parse(raw) {
+            Ok(h) => Some(h),
+            Err(err) => {
+                e.add("height_cm", err.0);
+                None
+            }
+        },
+    };
+    let measured = match opt(&input.weight_kg) {
         None => None,
         Some(raw) => match Kg::parse(raw) {
             Ok(kg) => match opt(&input.weight_measured_on).and_then(parse_iso_date) {
-                Some(on) => Some(DosingWeight::actual(WeightMeasurement { weight: kg, measured_on: on })),
+                Some(on) if on > today => {
+                    e.add("weight_measured_on", "cannot be in the future (DOSE-GEN-002)");
+                    None
+                }
+                Some(on) => Some(WeightMeasurement { weight: kg, measured_on: on }),
                 None => {
                     e.add("weight_measured_on", "the date of the weight (YYYY-MM-DD; DOSE-GEN-002)");
                     None
@@ -224,13 +270,39 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
             }
         },
     };
+    // DOSE-IV-005: the dosing weight under the chosen basis, from the core; a basis the
+    // clinic has not configured was refused above and is not computed.
+    let weight = match (measured, basis) {
+        (Some(m), Some(basis)) if e.for_field("height_cm").is_none() => {
+            match dosing_weight(m, height, sex, &WeightPolicy { obese_basis: basis, ..policy.weight }) {
+                Ok(w) => Some(w),
+                Err(err) => {
+                    let field = match err {
+                        WeightError::HeightNeeded(_) => "height_cm",
+                        WeightError::Impossible(_) => "weight_kg",
+                        _ => "weight_basis",
+                    };
+                    let text = match err {
+                        WeightError::SexNeeded => format!("{err} (the patient's record says otherwise); use actual weight"),
+                        other => other.to_string(),
+                    };
+                    e.add(field, text);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     let dose_style = input.dose_style.trim().to_string();
     let mg = match dose_style.as_str() {
         "per_kg" => match MgPerKg::parse(&input.dose_mg_per_kg) {
             Ok(per_kg) => match weight {
                 Some(w) => Some(per_kg.value() * w.kg.value()),
                 None => {
-                    e.add("weight_kg", "a weight-based dose needs the weight");
+                    // Said once: a weight field already in error explains the gap.
+                    if ["weight_kg", "weight_measured_on", "weight_basis", "height_cm"].iter().all(|f| e.for_field(f).is_none()) {
+                        e.add("weight_kg", "a weight-based dose needs the weight");
+                    }
                     None
                 }
             },
@@ -381,9 +453,13 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
         dose: DoseFigures {
             mg: round(mg),
             mg_per_kg: weight.map(|w| round(mg / w.kg.value() * 100.0) / 100.0),
-            weight_kg: weight.map(|w| w.kg.value()),
-            weight_basis: weight.map(|w| format!("{:?}", w.basis).to_lowercase()),
+            weight_kg: weight.map(|w| round(w.kg.value())),
+            weight_basis: weight.map(|w| basis_key(w.basis)),
             weight_measured_on: weight.map(|w| w.measured.measured_on.to_string()),
+            weight_basis_chosen: weight.and(basis).map(basis_key),
+            measured_weight_kg: weight.map(|w| w.measured.weight.value()),
+            height_cm: height.map(HeightCm::value),
+            bmi: weight.and_then(|w| w.bmi).map(|b| (b * 10.0).round() / 10.0),
             concentration_mg_per_ml: concentration.map(|c| c.value()),
             stock_ml: stock_ml.map(round),
             diluted_ml: diluted_ml.map(round),
@@ -406,6 +482,59 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
         override_by: (level == CheckLevel::HardLimit).then_some(by),
         schedule,
     })
+}
+
+/// `actual`, `ideal` or `adjusted`.
+fn basis_key(basis: WeightBasis) -> String {
+    serde_json::to_value(basis).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// The bases the clinic's policy makes available (DOSE-IV-005): actual always; ideal
+/// once a formula is configured; adjusted once a factor is configured too.
+pub fn available_weight_bases(policy: &WeightPolicy) -> Vec<WeightBasis> {
+    let mut out = vec![WeightBasis::Actual];
+    if policy.ideal_formula.is_some() {
+        out.push(WeightBasis::Ideal);
+        if policy.adjusted_factor.is_some() {
+            out.push(WeightBasis::Adjusted);
+        }
+    }
+    out
+}
+
+/// The chosen basis, or the clinic's default when empty; `None` (with a field error)
+/// when it is unknown or the clinic has not configured what it needs (DOSE-IV-005).
+fn parse_weight_basis(raw: &str, policy: &WeightPolicy, e: &mut FieldErrors) -> Option<WeightBasis> {
+    let basis = match opt(raw) {
+        None => policy.obese_basis,
+        Some(raw) => match serde_json::from_value::<WeightBasis>(serde_json::Value::String(raw.to_string())) {
+            Ok(b) => b,
+            Err(_) => {
+                e.add("weight_basis", "actual, ideal or adjusted (DOSE-IV-005)");
+                return None;
+            }
+        },
+    };
+    match basis {
+        WeightBasis::Ideal | WeightBasis::Adjusted if policy.ideal_formula.is_none() => {
+            e.add(
+                "weight_basis",
+                format!(
+                    "{} weight is not available: the clinic has not configured an ideal-weight formula ([dosing.weight] ideal_formula; DOSE-IV-005 gives none). Use actual weight",
+                    if basis == WeightBasis::Ideal { "ideal" } else { "adjusted" }
+                ),
+            );
+            None
+        }
+        WeightBasis::Adjusted if policy.adjusted_factor.is_none() => {
+            e.add(
+                "weight_basis",
+                "adjusted weight is not available: the clinic has not configured an adjustment factor ([dosing.weight] adjusted_factor; DOSE-IV-005 gives none)",
+            );
+            None
+        }
+        b => Some(b),
+    }
 }
 
 fn rules_of(review: &DoseReview) -> String {
@@ -439,10 +568,10 @@ pub async fn create_plan(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, pa
     require(store, ctx, Permission::TreatmentPlanWrite, "treatment_plan", None, Some(patient), AuditAction::Create).await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
-    tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?;
+    let sex = tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?.demographics.sex_at_birth;
     let decision_id = accepted_decision(&mut tx, patient).await?;
     let is_md = tx.is_medical_director(by).await?;
-    let content = parse_plan(input, ctx.today, is_md, by, &config.policy)?;
+    let content = parse_plan(input, ctx.today, is_md, by, &config.policy, sex)?;
     let record = TreatmentPlanRecord {
         id: TreatmentPlanId::from_uuid(Uuid::now_v7()),
         patient_id: patient,

@@ -209,7 +209,12 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
     let d = &c.dose;
     let mut dose = format!("{} mg", d.mg);
     if let (Some(per), Some(w)) = (d.mg_per_kg, d.weight_kg) {
-        dose.push_str(&format!(" ({per} mg/kg × {w} kg, {} weight)", d.weight_basis.clone().unwrap_or_default()));
+        // DOSE-GEN-002: mg/kg with the weight used, its basis (DOSE-IV-005) and date.
+        dose.push_str(&format!(
+            " ({per} mg/kg × {w} kg, {} weight measured {})",
+            d.weight_basis.clone().unwrap_or_default(),
+            d.weight_measured_on.clone().unwrap_or_default()
+        ));
     }
     if let (Some(ml), Some(conc)) = (d.stock_ml, d.concentration_mg_per_ml) {
         dose.push_str(&format!(" · {ml} mL of {conc} mg/mL"));

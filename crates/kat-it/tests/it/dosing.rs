@@ -15,11 +15,11 @@ use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
 use kat_store::dosing::{AdministrationRecord, dosing_constraints};
 use serde_json::{Map, Value, json};
 
-fn manual() -> Options {
+pub(crate) fn manual() -> Options {
     Options { manual_clock: Some("2026-03-10T14:00:00Z".parse().unwrap()), ..Options::default() }
 }
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
+pub(crate) async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
     let mut r = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token);
     if let Some(b) = body {
         r = r.json(&b);
@@ -27,18 +27,18 @@ async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, b
     r.send().await.unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
     send(app, reqwest::Method::POST, path, token, Some(body)).await
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> Value {
+pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> Value {
     let r = send(app, reqwest::Method::GET, path, token, None).await;
     assert_eq!(r.status(), 200, "GET {path}");
     r.json().await.unwrap()
 }
 
 /// A patient with a complete intake and a signed acceptance.
-async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
+pub(crate) async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
     let p = create_patient(app, prescriber, &ada()).await;
     let id = p["id"].as_str().unwrap().to_string();
     let today = app.now().to_zoned(TimeZone::UTC).date();
@@ -59,7 +59,7 @@ async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
     id
 }
 
-fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
+pub(crate) fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
     let today = app.now().to_zoned(TimeZone::UTC).date();
     json!({
         "indication": "Treatment-resistant depression",
@@ -81,7 +81,7 @@ fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
     })
 }
 
-fn passing_gate(app: &TestApp, route: &str, systolic: u16) -> Value {
+pub(crate) fn passing_gate(app: &TestApp, route: &str, systolic: u16) -> Value {
     let now = app.now();
     let today = now.to_zoned(TimeZone::UTC).date();
     let esk = route == "intranasal_esketamine";
@@ -531,7 +531,7 @@ async fn discharge_from_the_page(db: Db) {
 on_both_databases!(discharge_from_the_session_page_refused_then_allowed, discharge_from_the_page);
 
 /// The plan form's fields as the page posts them.
-fn plan_form(app: &TestApp, mg_per_kg: &str) -> Vec<(String, String)> {
+pub(crate) fn plan_form(app: &TestApp, mg_per_kg: &str) -> Vec<(String, String)> {
     iv_plan(app, mg_per_kg)
         .as_object()
         .unwrap()

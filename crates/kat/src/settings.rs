@@ -436,6 +436,18 @@ mod tests {
     }
 
     #[test]
+    fn config_print_shows_the_dosing_sections_and_reads_back() {
+        let mut s = Settings::default();
+        s.dosing.alarms.spo2_below = 95;
+        let printed = s.redacted_toml().unwrap();
+        for section in ["[dosing]", "[dosing.weight]", "[dosing.gate]", "[dosing.alarms]", "[dosing.discharge]", "[dosing.monitoring]"] {
+            assert!(printed.contains(section), "{section} in:\n{printed}");
+        }
+        let back: Settings = toml::from_str(&printed).unwrap();
+        assert_eq!(back.web_config(false).unwrap().dosing.alarms.spo2_below, 95);
+    }
+
+    #[test]
     fn dosing_policy_is_read_from_the_file_and_the_environment() {
         let toml = "[measures]\ncssrs_text_file = \"\"\n[dosing]\niv_warn_above_mg_per_kg = 0.6\n[dosing.weight]\nideal_formula = \"devine\"\n[dosing.gate]\nbp_policy = \"swiss_label\"\n[dosing.alarms]\nspo2_below = 95\n[dosing.discharge]\niv_minutes = 90\n[dosing.monitoring]\nfollowup_every_minutes = 20\n";
         let parsed: Settings = toml::from_str(toml).unwrap();

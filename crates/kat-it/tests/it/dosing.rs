@@ -114,7 +114,7 @@ pub(crate) fn passing_gate(app: &TestApp, route: &str, systolic: u16) -> Value {
     json!({"checklist": c})
 }
 
-fn dose_event(kind: &str) -> Value {
+pub(crate) fn dose_event(kind: &str) -> Value {
     json!({
         "kind": kind, "administered_by": "RN Nurse", "monitored_by": "RN Nurse",
         "product": "Ketamine HCl 50 mg/mL", "concentration_mg_per_ml": 50, "lot": "L123",

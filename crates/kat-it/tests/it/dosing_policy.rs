@@ -3,11 +3,13 @@
 //! the dosing weight by them, on both databases. Each test compares with an app on the
 //! spec defaults, so a policy that was silently ignored fails.
 
-use crate::dosing::{eligible_patient, get, iv_plan, manual, passing_gate, plan_form, post};
+use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, plan_form, post};
 use crate::support::{expect_problem, problem_fields, staff_with_token};
 use kat_core::dosing::weight::IdealWeightFormula;
 use kat_core::dosing::{MgPerKg, WeightPolicy};
-use kat_core::monitoring::{AlarmPolicy, BpGatePolicy, BpPolicyName, GatePolicy};
+use jiff::SignedDuration;
+use kat_core::dosing::Minutes;
+use kat_core::monitoring::{AlarmPolicy, BpGatePolicy, BpPolicyName, DischargePolicy, GatePolicy};
 use kat_core::role::Role;
 use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
 use kat_web::config::{DosingConfig, WebConfig};
@@ -117,6 +119,44 @@ async fn bp_gate_preset(db: Db) {
     app.stop().await;
 }
 on_both_databases!(bp_gate_follows_the_clinic_preset, bp_gate_preset);
+
+/// Runs an IV session to 70 minutes after the infusion stop, every criterion met; the
+/// status of the discharge request.
+async fn discharge_70_minutes_after_the_infusion(app: &TestApp, pt: &str) -> u16 {
+    let s = open_session(app, pt).await;
+    assert_eq!(post(app, &format!("{s}/gate"), pt, passing_gate(app, "iv_infusion", 120)).await.status(), 200);
+    assert_eq!(post(app, &format!("{s}/administrations"), pt, dose_event("infusion_start")).await.status(), 201);
+    app.advance(SignedDuration::from_mins(40));
+    assert_eq!(post(app, &format!("{s}/administrations"), pt, json!({"kind": "infusion_stop"})).await.status(), 201);
+    app.advance(SignedDuration::from_mins(70));
+    let r = post(app, &format!("{s}/vitals"), pt, json!({"systolic": 124, "diastolic": 80, "heart_rate": 74, "spo2": 98, "respiratory_rate": 14, "moaas": 5, "on_supplemental_o2": "no"})).await;
+    assert_eq!(r.status(), 201);
+    let all_met = json!({"aldrete_total": 10, "moaas": 5, "dissociation_resolved": true, "able_to_walk_safely": true,
+        "active_nausea": false, "suicidal_crisis": false, "escort_present": true, "written_instructions_given": true,
+        "clinician_judges_stable": true});
+    let r = post(app, &format!("{s}/discharge"), pt, all_met).await;
+    let status = r.status().as_u16();
+    if status == 422 {
+        let p: Value = r.json().await.unwrap();
+        assert!(p["errors"][0]["message"].as_str().unwrap().contains("DC-002"), "{p}");
+    }
+    status
+}
+
+async fn iv_observation(db: Db) {
+    // DC-002 with the clinic's 90 minutes after an IV infusion: 70 minutes is too early.
+    let discharge = DischargePolicy { iv_min: Minutes::new(90), ..DischargePolicy::default() };
+    let app = app_or_skip!(db, with_policy(DosingConfig { discharge, ..DosingConfig::default() }));
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    assert_eq!(discharge_70_minutes_after_the_infusion(&app, &pt).await, 422);
+    app.stop().await;
+    // The default 60 minutes allows it.
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    assert_eq!(discharge_70_minutes_after_the_infusion(&app, &pt).await, 200);
+    app.stop().await;
+}
+on_both_databases!(iv_observation_time_follows_the_clinic_policy, iv_observation);
 
 /// An IV plan on a measured weight of 110 kg with a basis and a height.
 fn weighted_plan(app: &TestApp, basis: &str, height: &str) -> Value {

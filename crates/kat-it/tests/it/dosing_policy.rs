@@ -1,7 +1,8 @@
 //! The clinic's dosing policy (`[dosing]` in kat.toml, `WebConfig::dosing`) reaches the
-//! use cases: an app started with non-default values judges doses, vitals, the gate and
-//! the dosing weight by them, on both databases. Each test compares with an app on the
-//! spec defaults, so a policy that was silently ignored fails.
+//! use cases: an app started with non-default values judges doses, vitals, the gate, the
+//! discharge and the dosing weight by them, on both databases. Each test compares with an
+//! app on the spec defaults, so a policy that was silently ignored fails (the BP gate
+//! preset is compared with the default by the three-tier test in `dosing.rs`).
 
 use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, plan_form, post};
 use crate::support::{expect_problem, problem_fields, staff_with_token};

@@ -33,6 +33,26 @@ pub struct WebConfig {
     pub therapy: crate::app::therapy::TherapyConfig,
     /// Measurement-based care policy (see [`MeasuresConfig`]).
     pub measures: MeasuresConfig,
+    /// Dosing, pre-dose gate, alarm, discharge and monitoring policy (see [`DosingConfig`]).
+    pub dosing: DosingConfig,
+}
+
+/// Clinic policy for dosing sessions (clinical.md §2–4): the core's five policy structs,
+/// each with the spec's values (or a stated "none" where the spec gives no number) as
+/// `Default`. The use cases in `app::dosing` take every threshold from here.
+#[derive(Debug, Clone, Default)]
+pub struct DosingConfig {
+    /// Dose limits, at-home flags, titration step and weight basis (§2; DOSE-IV-002,
+    /// DOSE-IV-005…).
+    pub policy: kat_core::dosing::DosingPolicy,
+    /// The pre-dose gate (§3: NPO, BP, HR, DDI-009, DAY-005, DAY-008, DOSE-IN-010).
+    pub gate: kat_core::monitoring::GatePolicy,
+    /// Alarm thresholds (ALM-001..005), already checked with `AlarmPolicy::validate`.
+    pub alarms: kat_core::monitoring::AlarmPolicy,
+    /// Minimum observation and discharge criteria (DC-001..003).
+    pub discharge: kat_core::monitoring::DischargePolicy,
+    /// Vital-sign check frequency (MON-KET-003, MON-KET-005, MON-SPV-002).
+    pub monitoring: kat_core::monitoring::SchedulePolicy,
 }
 
 /// Clinic policy for measurement-based care. Every value has the spec's value (or a
@@ -85,6 +105,7 @@ impl Default for WebConfig {
             demo: false,
             measures: MeasuresConfig::default(),
             therapy: Default::default(),
+            dosing: DosingConfig::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Clinic policy from `kat.toml`: outcome thresholds and the measurement schedule
-//! (`[measures.outcome]`, `[measures.schedule]`) and the therapy program (`[therapy]`).
+//! (`[measures.outcome]`, `[measures.schedule]`), the therapy program (`[therapy]`) and
+//! the dosing-session policy (`[dosing]` and its sub-sections, in [`dosing`]).
 //!
 //! Every key defaults to the clinical reference's value (the spec ID is named beside each
 //! field and in `kat.example.toml`); a value the reference does not allow is refused at
@@ -15,6 +16,9 @@ use kat_core::instruments::ScoringPolicy;
 use kat_core::therapy::schedule::{SessionOrdering, TherapyPolicy};
 use kat_web::app::therapy::TherapyConfig;
 use serde::{Deserialize, Serialize};
+
+pub mod dosing;
+pub use dosing::DosingSettings;
 
 /// `[measures.outcome]`: scoring and outcome thresholds (instruments.md §4.3, §4.4;
 /// clinical.md §7.3, §7.4). `0` turns an optional threshold off.

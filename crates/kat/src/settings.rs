@@ -28,6 +28,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub measures: MeasuresSettings,
     pub therapy: crate::clinic_policy::TherapySettings,
+    pub dosing: crate::clinic_policy::DosingSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,6 +107,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             measures: MeasuresSettings::default(),
             therapy: Default::default(),
+            dosing: Default::default(),
         }
     }
 }
@@ -210,6 +212,7 @@ impl Settings {
         let schedule = self.measures.schedule.parse()?;
         let item_texts = crate::item_text::load_cssrs(&self.measures.cssrs_text_file)?;
         let therapy = self.therapy.parse()?;
+        let dosing = self.dosing.parse()?;
         Ok(WebConfig {
             clinic_name: self.clinic.name.clone(),
             time_zone,
@@ -227,6 +230,7 @@ impl Settings {
                 item_texts,
             },
             therapy,
+            dosing,
         })
     }
 
@@ -346,6 +350,12 @@ mod tests {
         assert_eq!(parsed.measures.crisis_text, defaults.measures.crisis_text);
         assert_eq!(toml::Value::try_from(&parsed.measures).unwrap(), toml::Value::try_from(&defaults.measures).unwrap());
         assert_eq!(toml::Value::try_from(&parsed.therapy).unwrap(), toml::Value::try_from(&defaults.therapy).unwrap());
+        assert_eq!(toml::Value::try_from(&parsed.dosing).unwrap(), toml::Value::try_from(&defaults.dosing).unwrap());
+        // Every dosing key is written out in the example (a key left out would also
+        // compare equal above, but would be undocumented).
+        let example: toml::Value = toml::from_str(EXAMPLE).unwrap();
+        let defaults_toml = toml::Value::try_from(&defaults.dosing).unwrap();
+        assert_eq!(example.get("dosing"), Some(&defaults_toml), "kat.example.toml lists every [dosing] key");
         parsed.web_config(false).expect("example values are valid");
     }
 
@@ -423,5 +433,54 @@ mod tests {
         assert_eq!(web.measures.schedule.follow_up_weeks, vec![2, 4]);
         assert_eq!(web.therapy.policy.preparation_offsets_days, vec![-7, -1]);
         assert!(toml::from_str::<Settings>("[therapy]\npreparation_sessions = 3\n").is_err(), "typos are refused");
+    }
+
+    #[test]
+    fn config_print_shows_the_dosing_sections_and_reads_back() {
+        let mut s = Settings::default();
+        s.dosing.alarms.spo2_below = 95;
+        let printed = s.redacted_toml().unwrap();
+        for section in ["[dosing]", "[dosing.weight]", "[dosing.gate]", "[dosing.alarms]", "[dosing.discharge]", "[dosing.monitoring]"] {
+            assert!(printed.contains(section), "{section} in:\n{printed}");
+        }
+        let back: Settings = toml::from_str(&printed).unwrap();
+        assert_eq!(back.web_config(false).unwrap().dosing.alarms.spo2_below, 95);
+    }
+
+    #[test]
+    fn dosing_policy_is_read_from_the_file_and_the_environment() {
+        let toml = "[measures]\ncssrs_text_file = \"\"\n[dosing]\niv_warn_above_mg_per_kg = 0.6\n[dosing.weight]\nideal_formula = \"devine\"\n[dosing.gate]\nbp_policy = \"swiss_label\"\n[dosing.alarms]\nspo2_below = 95\n[dosing.discharge]\niv_minutes = 90\n[dosing.monitoring]\nfollowup_every_minutes = 20\n";
+        let parsed: Settings = toml::from_str(toml).unwrap();
+        let web = parsed.web_config(false).unwrap();
+        assert_eq!(web.dosing.policy.iv_warn_above.value(), 0.6);
+        assert!(web.dosing.policy.weight.ideal_formula.is_some());
+        assert_eq!(web.dosing.gate.bp.name, kat_core::monitoring::BpPolicyName::SwissLabel);
+        assert_eq!(web.dosing.alarms.spo2_below, 95);
+        assert_eq!(web.dosing.discharge.iv_min.get(), 90);
+        assert_eq!(web.dosing.monitoring.followup_every.get(), 20);
+        assert!(toml::from_str::<Settings>("[dosing.alarms]\nspo2_under = 95\n").is_err(), "typos are refused");
+        let mut s = Settings::default();
+        s.dosing.alarms.spo2_emergency_below = 93;
+        assert!(s.web_config(false).unwrap_err().to_string().contains("dosing.alarms.spo2_emergency_below"));
+        let mut s = Settings::default();
+        s.dosing.discharge.esketamine_minutes = 90;
+        assert!(s.web_config(false).unwrap_err().to_string().contains("dosing.discharge.esketamine_minutes"));
+
+        // Nested keys take KAT_ variables like every other key; numbers arrive as text.
+        let vars = [("KAT_DOSING__ALARMS__SPO2_BELOW", "94"), ("KAT_DOSING__IV_HARD_ABOVE_MG_PER_KG", "0.9"), ("KAT_DOSING__GATE__BP_POLICY", "ic_os_hold")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let mut builder = config::Config::builder();
+        for (key, value) in env_overrides(vars.into_iter()) {
+            builder = match value {
+                EnvValue::One(v) => builder.set_override(key, v),
+                EnvValue::List(v) => builder.set_override(key, v),
+            }
+            .unwrap();
+        }
+        let s: Settings = builder.build().unwrap().try_deserialize().unwrap();
+        let web = s.web_config(false).unwrap();
+        assert_eq!(web.dosing.alarms.spo2_below, 94);
+        assert_eq!(web.dosing.policy.iv_hard_above.value(), 0.9);
+        assert_eq!(web.dosing.gate.bp.name, kat_core::monitoring::BpPolicyName::IcOsHold);
     }
 }

@@ -19,7 +19,7 @@ pub(crate) fn manual() -> Options {
     Options { manual_clock: Some("2026-03-10T14:00:00Z".parse().unwrap()), ..Options::default() }
 }
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
+pub(crate) async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
     let mut r = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token);
     if let Some(b) = body {
         r = r.json(&b);
@@ -114,7 +114,7 @@ pub(crate) fn passing_gate(app: &TestApp, route: &str, systolic: u16) -> Value {
     json!({"checklist": c})
 }
 
-fn dose_event(kind: &str) -> Value {
+pub(crate) fn dose_event(kind: &str) -> Value {
     json!({
         "kind": kind, "administered_by": "RN Nurse", "monitored_by": "RN Nurse",
         "product": "Ketamine HCl 50 mg/mL", "concentration_mg_per_ml": 50, "lot": "L123",
@@ -327,13 +327,13 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     // Without a CADSS-6 after the first device the form's dissociation answer is missing.
     let ctx = crate::support::cli_ctx(&app);
     let sid_typed: DosingSessionId = session["id"].as_str().unwrap().parse().unwrap();
-    let form = kat_web::app::dosing::rems(app.store.as_ref(), &ctx, sid_typed).await.unwrap();
+    let form = kat_web::app::dosing::rems(app.store.as_ref(), &ctx, &Default::default(), sid_typed).await.unwrap();
     assert_eq!(form.dissociation, None);
     assert!(form.missing.iter().any(|m| m.contains("CADSS-6")), "{:?}", form.missing);
     // Rated at the peak (MON-KET-005): 3 above the pre-dose 0, so Yes.
     let r = post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 1, "item_2": 1, "item_6": 0, "item_7": 1, "item_15": 0, "item_22": 0})).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let form = kat_web::app::dosing::rems(app.store.as_ref(), &crate::support::cli_ctx(&app), sid_typed).await.unwrap();
+    let form = kat_web::app::dosing::rems(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default(), sid_typed).await.unwrap();
     assert_eq!(form.dissociation, Some(true));
     assert!(form.sedation_rated);
     // Discharge before 2 h (DC-001) needs the prescriber's override, which is recorded.
@@ -476,7 +476,7 @@ async fn demo_dosing(db: Db) {
     assert_eq!(routes.len(), kat_core::dosing::Route::ALL.len());
     drop(tx);
     // The demo esketamine session yields a complete REMS form.
-    let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app)).await.unwrap();
+    let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default()).await.unwrap();
     assert_eq!(forms.len(), 1);
     assert!(forms[0].missing.is_empty(), "{:?}", forms[0].missing);
     assert_eq!(forms[0].dose_mg, 56);
@@ -553,7 +553,7 @@ async fn discharge_from_the_page(db: Db) {
 on_both_databases!(discharge_from_the_session_page_refused_then_allowed, discharge_from_the_page);
 
 /// The plan form's fields as the page posts them.
-fn plan_form(app: &TestApp, mg_per_kg: &str) -> Vec<(String, String)> {
+pub(crate) fn plan_form(app: &TestApp, mg_per_kg: &str) -> Vec<(String, String)> {
     iv_plan(app, mg_per_kg)
         .as_object()
         .unwrap()

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cli;
 mod dosing;
+mod dosing_policy;
 mod health;
 mod pages;
 mod sessions;

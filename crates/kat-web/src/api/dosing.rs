@@ -224,7 +224,7 @@ pub async fn create_plan(
 ) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let input: uc::PlanInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, patient, &input).await.map_err(|e| caller.fail(e))?;
+    let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, &input).await.map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(PlanDto::from(&plan))).into_response())
 }
 
@@ -309,7 +309,7 @@ pub async fn open_session(State(state): State<AppState>, caller: Caller, Path((r
 )]
 pub async fn read_session(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<SessionDetailDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let v = uc::session(state.store.as_ref(), &caller.ctx, sid).await.map_err(|e| caller.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(SessionDetailDto::from(&v)))
 }
 
@@ -334,7 +334,7 @@ pub async fn read_session(State(state): State<AppState>, caller: Caller, Path(ra
 pub async fn gate(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::GateInput = body(raw_body, false).map_err(|e| caller.fail(e))?;
-    let g = uc::record_gate(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let g = uc::record_gate(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
     Ok(Json(serde_json::to_value(&g).unwrap_or(Value::Null)))
 }
 
@@ -384,7 +384,7 @@ pub async fn administer(State(state): State<AppState>, caller: Caller, Path(raw)
 pub async fn vitals(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::VitalsInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
     Ok((
         StatusCode::CREATED,
         Json(VitalsDto { id: saved.vital.id.to_string(), alarms: saved.alarms.iter().map(AlarmDto::from).collect() }),
@@ -438,7 +438,7 @@ pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(raw
 pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::DischargeInputForm = body(raw_body, false).map_err(|e| caller.fail(e))?;
-    let d = uc::discharge(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let d = uc::discharge(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
     Ok(Json(serde_json::to_value(&d).unwrap_or(Value::Null)))
 }
 
@@ -456,7 +456,7 @@ pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw):
     )
 )]
 pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<SessionDetailDto>>, ApiError> {
-    let list = uc::floor_board(state.store.as_ref(), &caller.ctx).await.map_err(|e| caller.fail(e))?;
+    let list = uc::floor_board(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
     Ok(Json(list.iter().map(SessionDetailDto::from).collect()))
 }
 
@@ -535,7 +535,7 @@ pub async fn intervention(State(state): State<AppState>, caller: Caller, Path(ra
 pub async fn cadss6(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::Cadss6Input = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let (r, rating) = uc::record_cadss6(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let (r, rating) = uc::record_cadss6(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(Cadss6Dto { id: r.id.to_string(), rating })).into_response())
 }
 

@@ -4,28 +4,32 @@
 //! against the alarm policy when saved (§4.3), alarm acknowledgement with the action
 //! taken (§4.4), the floor board and the discharge (§4.5).
 //!
-//! Policies are the core's defaults (the spec's values); every read and write is audited
-//! in the use case's one transaction.
+//! Every threshold comes from the clinic's [`DosingConfig`] (`[dosing]` in `kat.toml`,
+//! the spec's values by default); every read and write is audited in the use case's one
+//! transaction.
 
 use super::{AppError, AppResult, Ctx, require};
 use std::collections::HashSet;
+use crate::config::DosingConfig;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::dosing::limits::check_next_device;
 use kat_core::dosing::{
-    CheckLevel, Diluent, Dilution, DoseCheck, Preparation, DoseRequest, DoseReview, DosingPolicy, DosingWeight, EsketamineCourse,
-    EsketamineIndication, Kg, LIBRARY, Mg, MgPerKg, MgPerMl, Minutes, Route, Setting, WeightMeasurement,
-    check_dose,
+    CheckLevel, Diluent, Dilution, DoseCheck, Preparation, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
+    EsketamineIndication, HeightCm, Kg, LIBRARY, Mg, MgPerKg, MgPerMl, Minutes, Route, Setting, WeightBasis, WeightMeasurement,
+    WeightPolicy, check_dose, dosing_weight,
 };
+use kat_core::dosing::weight::WeightError;
+use kat_core::patient::SexAtBirth;
 use kat_core::ids::{
     AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId,
 };
 use kat_core::monitoring::{
-    Alarm, AlarmPolicy, Baseline, BloodPressure, DischargeDecision, DischargeInput, DischargePolicy,
-    GateChecklist, GateDecision, GatePolicy, HeartRate, InteractionAction, InteractionFinding, interaction_findings, Moaas, MonitoringSchedule, Reading, ReadingSource,
-    RespiratoryRate, SchedulePolicy, ScheduledCheck, SessionTimes, SpO2, discharge_decision, evaluate_gate,
+    Alarm, Baseline, BloodPressure, DischargeDecision, DischargeInput,
+    GateChecklist, GateDecision, HeartRate, InteractionAction, InteractionFinding, Moaas, MonitoringSchedule, Reading, ReadingSource,
+    RespiratoryRate, ScheduledCheck, SessionTimes, SpO2, discharge_decision, evaluate_gate, interaction_findings,
     evaluate_reading,
 };
 use kat_core::patient::parse_iso_date;
@@ -92,6 +96,14 @@ pub struct PlanInput {
     /// Measured body weight (kg) and its date (DOSE-GEN-002).
     pub weight_kg: String,
     pub weight_measured_on: String,
+    /// The dosing-weight basis (DOSE-IV-005): `actual`, `ideal` or `adjusted`; empty:
+    /// the clinic's `[dosing.weight] obese_basis`. Ideal and adjusted are refused unless
+    /// the clinic has configured a formula (and, for adjusted, a factor); they apply
+    /// only above the clinic's BMI threshold and never raise the weight.
+    pub weight_basis: String,
+    /// Height in cm, for BMI and the ideal-weight formula (sex at birth is taken from
+    /// the patient's record).
+    pub height_cm: String,
     /// Stock concentration (mg/mL), for volume and pump rate (DOSE-IV-004).
     pub concentration_mg_per_ml: String,
     /// IV infusion minutes (DOSE-IV-001: 40).
@@ -111,9 +123,23 @@ pub struct PlanInput {
 pub struct DoseFigures {
     pub mg: f64,
     pub mg_per_kg: Option<f64>,
+    /// The dosing weight the mg/kg figure multiplies.
     pub weight_kg: Option<f64>,
+    /// The basis that gave `weight_kg` (DOSE-IV-005).
     pub weight_basis: Option<String>,
     pub weight_measured_on: Option<String>,
+    /// The basis the prescriber chose (or the clinic default); differs from
+    /// `weight_basis` when it did not apply (BMI not above the threshold, or the ideal
+    /// weight not below the actual one).
+    #[serde(default)]
+    pub weight_basis_chosen: Option<String>,
+    /// The measured weight, whatever the basis (DOSE-GEN-002).
+    #[serde(default)]
+    pub measured_weight_kg: Option<f64>,
+    #[serde(default)]
+    pub height_cm: Option<f64>,
+    #[serde(default)]
+    pub bmi: Option<f64>,
     pub concentration_mg_per_ml: Option<f64>,
     /// Volume of stock drawn up.
     pub stock_ml: Option<f64>,
@@ -173,9 +199,16 @@ fn opt(raw: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
-/// Parses the plan and judges its dose. `is_medical_director` decides whether a hard
-/// limit may be overridden.
-pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by: UserId) -> Result<PlanContent, FieldErrors> {
+/// Parses the plan and judges its dose against the clinic's dosing policy.
+/// `is_medical_director` decides whether a hard limit may be overridden.
+pub fn parse_plan(
+    input: &PlanInput,
+    today: Date,
+    is_medical_director: bool,
+    by: UserId,
+    policy: &DosingPolicy,
+    sex: SexAtBirth,
+) -> Result<PlanContent, FieldErrors> {
     let mut e = FieldErrors::default();
     let indication = input.indication.trim().to_string();
     if indication.is_empty() {
@@ -207,11 +240,26 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
             0
         }
     };
-    let weight = match opt(&input.weight_kg) {
+    let basis = parse_weight_basis(&input.weight_basis, &policy.weight, &mut e);
+    let height = match opt(&input.height_cm) {
+        None => None,
+        Some(raw) => match HeightCm::parse(raw) {
+            Ok(h) => Some(h),
+            Err(err) => {
+                e.add("height_cm", err.0);
+                None
+            }
+        },
+    };
+    let measured = match opt(&input.weight_kg) {
         None => None,
         Some(raw) => match Kg::parse(raw) {
             Ok(kg) => match opt(&input.weight_measured_on).and_then(parse_iso_date) {
-                Some(on) => Some(DosingWeight::actual(WeightMeasurement { weight: kg, measured_on: on })),
+                Some(on) if on > today => {
+                    e.add("weight_measured_on", "cannot be in the future (DOSE-GEN-002)");
+                    None
+                }
+                Some(on) => Some(WeightMeasurement { weight: kg, measured_on: on }),
                 None => {
                     e.add("weight_measured_on", "the date of the weight (YYYY-MM-DD; DOSE-GEN-002)");
                     None
@@ -223,13 +271,39 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
             }
         },
     };
+    // DOSE-IV-005: the dosing weight under the chosen basis, from the core; a basis the
+    // clinic has not configured was refused above and is not computed.
+    let weight = match (measured, basis) {
+        (Some(m), Some(basis)) if e.for_field("height_cm").is_none() => {
+            match dosing_weight(m, height, sex, &WeightPolicy { obese_basis: basis, ..policy.weight }) {
+                Ok(w) => Some(w),
+                Err(err) => {
+                    let field = match err {
+                        WeightError::HeightNeeded(_) => "height_cm",
+                        WeightError::Impossible(_) => "weight_kg",
+                        _ => "weight_basis",
+                    };
+                    let text = match err {
+                        WeightError::SexNeeded => format!("{err} (the patient's record says otherwise); use actual weight"),
+                        other => other.to_string(),
+                    };
+                    e.add(field, text);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     let dose_style = input.dose_style.trim().to_string();
     let mg = match dose_style.as_str() {
         "per_kg" => match MgPerKg::parse(&input.dose_mg_per_kg) {
             Ok(per_kg) => match weight {
                 Some(w) => Some(per_kg.value() * w.kg.value()),
                 None => {
-                    e.add("weight_kg", "a weight-based dose needs the weight");
+                    // Said once: a weight field already in error explains the gap.
+                    if ["weight_kg", "weight_measured_on", "weight_basis", "height_cm"].iter().all(|f| e.for_field(f).is_none()) {
+                        e.add("weight_kg", "a weight-based dose needs the weight");
+                    }
                     None
                 }
             },
@@ -341,7 +415,7 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
             age_years: None,
         }),
     };
-    let review: DoseReview = check_dose(&request, &DosingPolicy::default());
+    let review: DoseReview = check_dose(&request, policy);
     let level = review.level();
     let warning_reason = opt(&input.warning_reason).map(String::from);
     let override_reason = opt(&input.override_reason).map(String::from);
@@ -380,9 +454,13 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
         dose: DoseFigures {
             mg: round(mg),
             mg_per_kg: weight.map(|w| round(mg / w.kg.value() * 100.0) / 100.0),
-            weight_kg: weight.map(|w| w.kg.value()),
-            weight_basis: weight.map(|w| format!("{:?}", w.basis).to_lowercase()),
+            weight_kg: weight.map(|w| round(w.kg.value())),
+            weight_basis: weight.map(|w| basis_key(w.basis)),
             weight_measured_on: weight.map(|w| w.measured.measured_on.to_string()),
+            weight_basis_chosen: weight.and(basis).map(basis_key),
+            measured_weight_kg: weight.map(|w| w.measured.weight.value()),
+            height_cm: height.map(HeightCm::value),
+            bmi: weight.and_then(|w| w.bmi).map(|b| (b * 10.0).round() / 10.0),
             concentration_mg_per_ml: concentration.map(|c| c.value()),
             stock_ml: stock_ml.map(round),
             diluted_ml: diluted_ml.map(round),
@@ -405,6 +483,59 @@ pub fn parse_plan(input: &PlanInput, today: Date, is_medical_director: bool, by:
         override_by: (level == CheckLevel::HardLimit).then_some(by),
         schedule,
     })
+}
+
+/// `actual`, `ideal` or `adjusted`.
+fn basis_key(basis: WeightBasis) -> String {
+    serde_json::to_value(basis).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// The bases the clinic's policy makes available (DOSE-IV-005): actual always; ideal
+/// once a formula is configured; adjusted once a factor is configured too.
+pub fn available_weight_bases(policy: &WeightPolicy) -> Vec<WeightBasis> {
+    let mut out = vec![WeightBasis::Actual];
+    if policy.ideal_formula.is_some() {
+        out.push(WeightBasis::Ideal);
+        if policy.adjusted_factor.is_some() {
+            out.push(WeightBasis::Adjusted);
+        }
+    }
+    out
+}
+
+/// The chosen basis, or the clinic's default when empty; `None` (with a field error)
+/// when it is unknown or the clinic has not configured what it needs (DOSE-IV-005).
+fn parse_weight_basis(raw: &str, policy: &WeightPolicy, e: &mut FieldErrors) -> Option<WeightBasis> {
+    let basis = match opt(raw) {
+        None => policy.obese_basis,
+        Some(raw) => match serde_json::from_value::<WeightBasis>(serde_json::Value::String(raw.to_string())) {
+            Ok(b) => b,
+            Err(_) => {
+                e.add("weight_basis", "actual, ideal or adjusted (DOSE-IV-005)");
+                return None;
+            }
+        },
+    };
+    match basis {
+        WeightBasis::Ideal | WeightBasis::Adjusted if policy.ideal_formula.is_none() => {
+            e.add(
+                "weight_basis",
+                format!(
+                    "{} weight is not available: the clinic has not configured an ideal-weight formula ([dosing.weight] ideal_formula; DOSE-IV-005 gives none). Use actual weight",
+                    if basis == WeightBasis::Ideal { "ideal" } else { "adjusted" }
+                ),
+            );
+            None
+        }
+        WeightBasis::Adjusted if policy.adjusted_factor.is_none() => {
+            e.add(
+                "weight_basis",
+                "adjusted weight is not available: the clinic has not configured an adjustment factor ([dosing.weight] adjusted_factor; DOSE-IV-005 gives none)",
+            );
+            None
+        }
+        b => Some(b),
+    }
 }
 
 fn rules_of(review: &DoseReview) -> String {
@@ -434,14 +565,14 @@ async fn accepted_decision(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResul
 }
 
 /// Drafts a treatment plan (prescribers).
-pub async fn create_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, input: &PlanInput) -> AppResult<PlanView> {
+pub async fn create_plan(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, patient: PatientId, input: &PlanInput) -> AppResult<PlanView> {
     require(store, ctx, Permission::TreatmentPlanWrite, "treatment_plan", None, Some(patient), AuditAction::Create).await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
-    tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?;
+    let sex = tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?.demographics.sex_at_birth;
     let decision_id = accepted_decision(&mut tx, patient).await?;
     let is_md = tx.is_medical_director(by).await?;
-    let content = parse_plan(input, ctx.today, is_md, by)?;
+    let content = parse_plan(input, ctx.today, is_md, by, &config.policy, sex)?;
     let record = TreatmentPlanRecord {
         id: TreatmentPlanId::from_uuid(Uuid::now_v7()),
         patient_id: patient,
@@ -656,7 +787,7 @@ pub async fn gate_interactions(store: &dyn Store, ctx: &Ctx, session: DosingSess
 /// `override` only by a prescriber with a reason, otherwise `defer` with a reason. The
 /// interaction rules rerun on the current intake (DAY-004) and their findings join
 /// whatever interactions the caller sent.
-pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &GateInput) -> AppResult<StoredGate> {
+pub async fn record_gate(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &GateInput) -> AppResult<StoredGate> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
@@ -677,7 +808,7 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, session: DosingSessionId,
             }
         }
     }
-    let decision = evaluate_gate(&checklist, ctx.now, ctx.today, &GatePolicy::default());
+    let decision = evaluate_gate(&checklist, ctx.now, ctx.today, &config.gate);
     let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
     let defer_reason = input.defer_reason.as_deref().and_then(opt).map(String::from);
     let reschedule_to = match input.reschedule_to.as_deref().and_then(opt) {
@@ -984,7 +1115,7 @@ pub struct SavedVitals {
 
 /// Saves one reading and, in the same transaction, every alarm the policy raises for it
 /// (one per kind, ALM-001..006); each alarm is stored once and stays until acknowledged.
-pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &VitalsInput) -> AppResult<SavedVitals> {
+pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &VitalsInput) -> AppResult<SavedVitals> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
@@ -1014,7 +1145,7 @@ pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, session: DosingSessionI
     tx.append_audit(&ctx.audit(AuditAction::Create, "session_vitals", Some(vital.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
         .await?;
     let mut alarms = Vec::new();
-    for alarm in evaluate_reading(&reading, &base, &AlarmPolicy::default()) {
+    for alarm in evaluate_reading(&reading, &base, &config.alarms) {
         let record = alarm_record(session, vital.id, &alarm, ctx.now)?;
         tx.insert_alarm(&record).await?;
         tx.append_audit(&ctx.audit(AuditAction::Create, "session_alarm", Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
@@ -1120,7 +1251,7 @@ impl SessionView {
     }
 }
 
-async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Timestamp) -> AppResult<SessionView> {
+async fn load_view(tx: &mut Box<dyn Tx>, config: &DosingConfig, session: DosingSessionRecord, now: Timestamp) -> AppResult<SessionView> {
     let plan = tx.treatment_plan_by_id(session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
     let plan = PlanView::from_record(plan)?;
     let administrations = tx.administrations_for_session(session.id).await?;
@@ -1137,8 +1268,7 @@ async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Time
     let mut view = SessionView { patient_label, session, plan, administrations, vitals, alarms, events, next_check: None, discharge: None };
     if let Some(times) = view.times() {
         let route = view.route();
-        let policy = DischargePolicy::default();
-        let schedule = MonitoringSchedule::for_session(route, times, policy.min_observation(route), &SchedulePolicy::default());
+        let schedule = MonitoringSchedule::for_session(route, times, config.discharge.min_observation(route), &config.monitoring);
         // Overdue when a scheduled check passed with no reading since; otherwise the
         // next one after the latest reading (a reading at the due time does it).
         let last_done = view.vitals.iter().map(|(v, _)| v.taken_at).max();
@@ -1154,14 +1284,14 @@ async fn load_view(tx: &mut Box<dyn Tx>, session: DosingSessionRecord, now: Time
 }
 
 /// The session screen (audited read).
-pub async fn session(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<SessionView> {
+pub async fn session(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<SessionView> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
     require(store, ctx, Permission::DosingSessionRead, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Read)
         .await?;
     let mut tx = store.begin().await?;
-    let view = load_view(&mut tx, s, ctx.now).await?;
+    let view = load_view(&mut tx, config, s, ctx.now).await?;
     tx.append_audit(&ctx.audit(AuditAction::Read, "dosing_session", Some(session.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
         .await?;
     tx.commit().await?;
@@ -1181,9 +1311,9 @@ pub async fn sessions_for_patient(store: &dyn Store, ctx: &Ctx, patient: Patient
 /// The floor board: every session in progress (not discharged, not deferred at the
 /// gate) with its unacknowledged alarms and next check, one `list` audit entry per
 /// patient shown.
-pub async fn floor_board(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<SessionView>> {
+pub async fn floor_board(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<SessionView>> {
     require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, None, AuditAction::List).await?;
-    floor_board_views(store, ctx, None).await
+    floor_board_views(store, ctx, config, None).await
 }
 
 /// A session in progress: open, and not deferred at the gate (a deferral ends the day).
@@ -1191,12 +1321,12 @@ fn in_progress(s: &DosingSessionRecord) -> bool {
     s.discharged_at.is_none() && s.gate_outcome.as_deref() != Some("defer")
 }
 
-async fn floor_board_views(store: &dyn Store, ctx: &Ctx, mut seen: Option<&mut HashSet<DosingSessionId>>) -> AppResult<Vec<SessionView>> {
+async fn floor_board_views(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, mut seen: Option<&mut HashSet<DosingSessionId>>) -> AppResult<Vec<SessionView>> {
     let mut tx = store.begin().await?;
     let open = tx.open_dosing_sessions().await?;
     let mut out = Vec::new();
     for s in open.into_iter().filter(in_progress) {
-        let view = load_view(&mut tx, s, ctx.now).await?;
+        let view = load_view(&mut tx, config, s, ctx.now).await?;
         // On a live board, only a session newly shown is audited (see `crate::live`).
         let new = match seen.as_deref_mut() {
             Some(seen) => seen.insert(view.session.id),
@@ -1215,23 +1345,23 @@ async fn floor_board_views(store: &dyn Store, ctx: &Ctx, mut seen: Option<&mut H
 /// The floor board for a live screen (see `crate::live`): the permission is checked
 /// again on every refresh; each session is audited the first time this screen shows it
 /// (`seen` holds those already audited), not on every refresh.
-pub async fn floor_board_live(store: &dyn Store, ctx: &Ctx, seen: &mut HashSet<DosingSessionId>) -> AppResult<Vec<SessionView>> {
+pub async fn floor_board_live(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, seen: &mut HashSet<DosingSessionId>) -> AppResult<Vec<SessionView>> {
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
-    floor_board_views(store, ctx, Some(seen)).await
+    floor_board_views(store, ctx, config, Some(seen)).await
 }
 
 /// The session screen for a live stream that is already open (see `crate::live`): the
 /// permission is checked again, and no audit entry is written, because opening the
 /// stream was the audited read ([`session`]).
-pub async fn session_live(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<SessionView> {
+pub async fn session_live(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<SessionView> {
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    load_view(&mut tx, s, ctx.now).await
+    load_view(&mut tx, config, s, ctx.now).await
 }
 
 /// What staff assess at discharge (DC-003, DC-004), and an optional prescriber override.
@@ -1267,7 +1397,7 @@ pub struct StoredDischarge {
 
 /// Discharges the patient: refused until every §4.5 criterion holds (DC-001..004), or a
 /// prescriber overrides with a reason. An open alarm also refuses it.
-pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &DischargeInputForm) -> AppResult<StoredDischarge> {
+pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &DischargeInputForm) -> AppResult<StoredDischarge> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
@@ -1275,7 +1405,7 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, i
         .await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
-    let view = load_view(&mut tx, s, ctx.now).await?;
+    let view = load_view(&mut tx, config, s, ctx.now).await?;
     let mut e = FieldErrors::default();
     let stopped = view
         .administrations
@@ -1321,7 +1451,7 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, i
         written_instructions_given: input.written_instructions_given,
         clinician_judges_stable: input.clinician_judges_stable,
     };
-    let decision = discharge_decision(&di, ctx.now, &DischargePolicy::default());
+    let decision = discharge_decision(&di, ctx.now, &config.discharge);
     let ready = decision.is_ready() && view.open_alarms().next().is_none();
     let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
     if !ready {
@@ -1610,8 +1740,8 @@ pub fn rems_form(v: &SessionView) -> RemsForm {
 }
 
 /// One esketamine session's REMS form (audited read).
-pub async fn rems(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<RemsForm> {
-    let v = self::session(store, ctx, session).await?;
+pub async fn rems(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<RemsForm> {
+    let v = self::session(store, ctx, config, session).await?;
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
@@ -1619,13 +1749,13 @@ pub async fn rems(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> App
 }
 
 /// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
-pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<RemsForm>> {
+pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<RemsForm>> {
     require(store, ctx, Permission::DosingSessionRead, "rems_form", None, None, AuditAction::List).await?;
     let mut tx = store.begin().await?;
     let sessions = tx.dosing_sessions_by_route(&route_str(Route::IntranasalEsketamine)).await?;
     let mut out = Vec::new();
     for s in sessions {
-        let v = load_view(&mut tx, s, ctx.now).await?;
+        let v = load_view(&mut tx, config, s, ctx.now).await?;
         tx.append_audit(&ctx.audit(AuditAction::List, "rems_form", Some(v.session.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
             .await?;
         out.push(rems_form(&v));
@@ -1784,7 +1914,7 @@ pub fn parse_cadss6(input: &Cadss6Input, now: Timestamp) -> Result<(String, Time
 /// Records a CADSS-6 rating of the session (MON-KET-005, MON-SPV-006) as a `cadss6`
 /// session event, with its time point, the minutes after the start of dosing and who
 /// rated. A rating may be documented after discharge, for a time before it.
-pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, input: &Cadss6Input) -> AppResult<(SessionEventRecord, Cadss6Rating)> {
+pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &Cadss6Input) -> AppResult<(SessionEventRecord, Cadss6Rating)> {
     let (s, by) = session_for_write(store, ctx, session, "cadss6").await?;
     let (time_point, at, answers, total) = match parse_cadss6(input, ctx.now) {
         Ok(v) => v,
@@ -1796,7 +1926,7 @@ pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, session: DosingSessionI
         return Err(FieldErrors::single("at", "after the discharge: a rating of this session must be taken before it").into());
     }
     let mut tx = store.begin().await?;
-    let view = load_view(&mut tx, s.clone(), ctx.now).await?;
+    let view = load_view(&mut tx, config, s.clone(), ctx.now).await?;
     drop(tx);
     let minutes_after_start = view.times().map(|t| (at.as_second() - t.dose_start.as_second()).div_euclid(60));
     time_point_fits(&time_point, at, view.times().map(|t| t.dose_start))?;

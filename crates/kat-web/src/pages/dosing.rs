@@ -273,13 +273,18 @@ pub(super) fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId,
 }
 
 async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, typed: Typed, errors: &FieldErrors) -> Result<SessionPage, PageError> {
-    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let c = &v.plan.content;
     let d = &c.dose;
     let mut dose = format!("{} mg", d.mg);
     if let (Some(per), Some(w)) = (d.mg_per_kg, d.weight_kg) {
-        dose.push_str(&format!(" ({per} mg/kg × {w} kg, {} weight)", d.weight_basis.clone().unwrap_or_default()));
+        // DOSE-GEN-002: mg/kg with the weight used, its basis (DOSE-IV-005) and date.
+        dose.push_str(&format!(
+            " ({per} mg/kg × {w} kg, {} weight measured {})",
+            d.weight_basis.clone().unwrap_or_default(),
+            d.weight_measured_on.clone().unwrap_or_default()
+        ));
     }
     if let (Some(ml), Some(conc)) = (d.stock_ml, d.concentration_mg_per_ml) {
         dose.push_str(&format!(" · {ml} mL of {conc} mg/mL"));
@@ -378,13 +383,13 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
 
 pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     Ok(render(&LivePart { live: live_view(&v, staff.ctx.now, &state.config.time_zone) }))
 }
 
 pub async fn add_vitals(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<VitalsInput>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    match uc::record_vitals(state.store.as_ref(), &staff.ctx, id, &form).await {
+    match uc::record_vitals(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let page = session_page(&state, &staff, id, Typed { vitals: form, ..Typed::default() }, &errors).await?;
@@ -433,7 +438,7 @@ pub(super) struct FloorLive {
 }
 
 async fn floor_views(state: &AppState, staff: &Staff) -> Result<Vec<LiveView>, PageError> {
-    let list = uc::floor_board(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let list = uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     Ok(list.iter().map(|v| live_view(v, staff.ctx.now, &state.config.time_zone)).collect())
 }
 
@@ -518,7 +523,7 @@ struct RemsFormPage {
 }
 
 pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     Ok(render(&RemsWorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "rems"),
@@ -528,7 +533,7 @@ pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Resul
 
 pub async fn rems_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    let f = uc::rems(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let f = uc::rems(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     Ok(render(&RemsFormPage { layout: Layout::new(&state, Some(&staff.principal), "rems"), form: rems_view(&f, staff.ctx.now, &state.config.time_zone) }))
 }
 
@@ -588,7 +593,7 @@ pub async fn discharge(State(state): State<AppState>, staff: Staff, Path(raw): P
             override_reason: Some(f.override_reason.clone()).filter(|r| !r.trim().is_empty()),
             rems_ready_to_leave_minutes: ready,
         };
-        match uc::discharge(state.store.as_ref(), &staff.ctx, id, &input).await {
+        match uc::discharge(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
             Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
             Err(AppError::Invalid(e)) => errors = e,
             Err(AppError::Conflict(msg)) => errors.add("discharge", msg),
@@ -642,7 +647,7 @@ pub async fn adverse_event(State(state): State<AppState>, staff: Staff, Path(raw
 pub async fn cadss6(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<Cadss6Input>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let input = Cadss6Input { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
-    let errors = match uc::record_cadss6(state.store.as_ref(), &staff.ctx, id, &input).await {
+    let errors = match uc::record_cadss6(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
         Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(e)) => prefixed(e, "cadss_", &["item_"]),
         Err(e) => return Err(staff.fail(e)),
@@ -660,7 +665,7 @@ pub async fn moaas(State(state): State<AppState>, staff: Staff, Path(raw): Path<
         FieldErrors::single("sed_moaas", "the MOAA/S rating (0–5) is required")
     } else {
         let input = VitalsInput { moaas: form.moaas.clone(), at: local_to_rfc3339(&form.at, &state.config.time_zone), ..VitalsInput::default() };
-        match uc::record_vitals(state.store.as_ref(), &staff.ctx, id, &input).await {
+        match uc::record_vitals(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
             Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
             Err(AppError::Invalid(e)) => prefixed(e, "sed_", &[]),
             Err(AppError::Conflict(msg)) => FieldErrors::single("sed_moaas", msg),

@@ -45,12 +45,12 @@ fn html<T: Template>(t: &T) -> Rendered {
 /// Opening it is the audited read of the session.
 pub async fn session_stream(State(state): State<AppState>, staff: Staff, headers: HeaderMap, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let first = LivePart { live: live_view(&v, staff.ctx.now, &state.config.time_zone) }
         .render()
         .map_err(|e| staff.fail(AppError::Internal(e.to_string())))?;
     Ok(live::stream(state, live::session_secret(&headers), first, move |state, ctx| async move {
-        match uc::session_live(state.store.as_ref(), &ctx, id).await {
+        match uc::session_live(state.store.as_ref(), &ctx, &state.config.dosing, id).await {
             Ok(v) => html(&LivePart { live: live_view(&v, ctx.now, &state.config.time_zone) }),
             Err(e) => failed(&e),
         }
@@ -60,7 +60,7 @@ pub async fn session_stream(State(state): State<AppState>, staff: Staff, headers
 /// `GET /floor/stream`: the floor board's live part, as server-sent events. Each session
 /// is audited the first time this screen shows it.
 pub async fn floor_stream(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Result<Response, PageError> {
-    let list = uc::floor_board(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let list = uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     let seen: HashSet<_> = list.iter().map(|v| v.session.id).collect();
     let tz = state.config.time_zone.clone();
     let first = FloorLive { sessions: list.iter().map(|v| live_view(v, staff.ctx.now, &tz)).collect() }
@@ -71,7 +71,7 @@ pub async fn floor_stream(State(state): State<AppState>, staff: Staff, headers: 
         let seen = seen.clone();
         async move {
             let mut shown = seen.lock().map(|s| s.clone()).unwrap_or_default();
-            let result = uc::floor_board_live(state.store.as_ref(), &ctx, &mut shown).await;
+            let result = uc::floor_board_live(state.store.as_ref(), &ctx, &state.config.dosing, &mut shown).await;
             if let Ok(mut s) = seen.lock() {
                 *s = shown;
             }

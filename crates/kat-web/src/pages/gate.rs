@@ -18,7 +18,7 @@ use axum::{Form, Router};
 use jiff::tz::TimeZone;
 use kat_core::FieldErrors;
 use kat_core::ids::DosingSessionId;
-use kat_core::monitoring::{GateChecklist, GatePolicy, evaluate_gate};
+use kat_core::monitoring::{GateChecklist, evaluate_gate};
 use serde_json::{Map, Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -322,7 +322,7 @@ fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId, PageError>
 }
 
 async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateForm, errors: &FieldErrors, live: Option<Value>) -> Result<GatePage, PageError> {
-    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let stored: Option<Value> = v.session.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
     let decision = live.or_else(|| stored.as_ref().map(|s| s["decision"].clone())).unwrap_or(Value::Null);
     let recorded_detail = stored
@@ -359,7 +359,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
 
 pub async fn submit(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<GateForm>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    let v = uc::session(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let weight_based = v.plan.content.dose_style == "per_kg";
     let (errors, live) = match parse_form(&form, &v.session.route, weight_based, tz) {
@@ -367,8 +367,8 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Path(raw): Path
         Ok(input) => {
             let mut checklist = input.checklist.clone();
             checklist.interactions.extend(uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?);
-            let decision = serde_json::to_value(evaluate_gate(&checklist, staff.ctx.now, staff.ctx.today, &GatePolicy::default())).ok();
-            match uc::record_gate(state.store.as_ref(), &staff.ctx, id, &input).await {
+            let decision = serde_json::to_value(evaluate_gate(&checklist, staff.ctx.now, staff.ctx.today, &state.config.dosing.gate)).ok();
+            match uc::record_gate(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
                 // Deferred: the course page shows the dose's new date (or that it needs one).
                 Ok(g) if g.outcome == "defer" => return Ok(Redirect::to(&format!("/patients/{}/dosing", v.session.patient_id)).into_response()),
                 Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Router};
 use axum::routing::{get, post};
 use kat_core::FieldErrors;
-use kat_core::dosing::{LIBRARY, Route};
+use kat_core::dosing::{LIBRARY, Route, WeightBasis, WeightPolicy};
 use kat_core::ids::{PatientId, TreatmentPlanId};
 use kat_core::role::Permission;
 use std::sync::LazyLock;
@@ -61,10 +61,25 @@ fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
         dose.push(("mg/kg", format!("{} mg/kg", num(v))));
     }
     if let Some(w) = d.weight_kg {
-        dose.push((
-            "Weight",
-            format!("{} kg ({} weight, measured {})", num(w), d.weight_basis.clone().unwrap_or_default(), d.weight_measured_on.clone().unwrap_or_default()),
-        ));
+        // DOSE-GEN-002 / DOSE-IV-005: the weight used, its basis and measurement date.
+        let basis = d.weight_basis.clone().unwrap_or_default();
+        let mut text = format!("{} kg, {basis} weight", num(w));
+        if let Some(m) = d.measured_weight_kg.filter(|_| basis != "actual") {
+            text.push_str(&format!(" (measured {} kg)", num(m)));
+        }
+        text.push_str(&format!(", measured on {}", d.weight_measured_on.clone().unwrap_or_default()));
+        if let Some(h) = d.height_cm {
+            text.push_str(&format!("; height {} cm", num(h)));
+        }
+        if let Some(b) = d.bmi {
+            text.push_str(&format!(", BMI {}", num(b)));
+        }
+        if let Some(chosen) = d.weight_basis_chosen.as_ref().filter(|c| **c != basis) {
+            text.push_str(&format!(
+                "; {chosen} weight was chosen but did not apply (BMI not above the clinic's threshold, or not below the actual weight; DOSE-IV-005)"
+            ));
+        }
+        dose.push(("Weight", text));
     }
     if let (Some(ml), Some(conc)) = (d.stock_ml, d.concentration_mg_per_ml) {
         dose.push(("Volume", format!("{} mL of {} mg/mL", num(ml), num(conc))));
@@ -95,8 +110,25 @@ fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
     }
 }
 
-fn fieldsets(f: &PlanInput, e: &FieldErrors) -> Vec<FieldsetView> {
+/// The weight-basis choices the clinic's policy makes available (DOSE-IV-005).
+fn basis_options(policy: &WeightPolicy) -> Vec<(&'static str, &'static str)> {
+    uc::available_weight_bases(policy)
+        .into_iter()
+        .map(|b| match b {
+            WeightBasis::Actual => ("actual", "actual (measured) weight"),
+            WeightBasis::Ideal => ("ideal", "ideal weight (clinic formula)"),
+            WeightBasis::Adjusted => ("adjusted", "adjusted weight (clinic formula and factor)"),
+        })
+        .collect()
+}
+
+fn fieldsets(f: &PlanInput, e: &FieldErrors, weight: &WeightPolicy) -> Vec<FieldsetView> {
     let t = FieldView::text;
+    let basis_hint = if weight.ideal_formula.is_some() {
+        "DOSE-IV-005: applies above the clinic's BMI threshold and needs the height; sex at birth is taken from the patient's record. Empty: the clinic's default"
+    } else {
+        "DOSE-IV-005: only actual weight; the clinic has not configured an ideal-weight formula"
+    };
     vec![
         FieldsetView {
             legend: "Course (DOSE-GEN-001)",
@@ -122,6 +154,8 @@ fn fieldsets(f: &PlanInput, e: &FieldErrors) -> Vec<FieldsetView> {
                 t("dose_mg", "Dose (mg)", &f.dose_mg, e).hint("When fixed"),
                 t("weight_kg", "Body weight (kg)", &f.weight_kg, e),
                 t("weight_measured_on", "Weight measured on", &f.weight_measured_on, e).kind("date"),
+                t("weight_basis", "Dosing weight basis", &f.weight_basis, e).options(basis_options(weight)).hint(basis_hint),
+                t("height_cm", "Height (cm)", &f.height_cm, e).hint("For BMI and ideal weight"),
                 t("concentration_mg_per_ml", "Concentration (mg/mL)", &f.concentration_mg_per_ml, e),
                 t("infusion_minutes", "Infusion minutes (IV)", &f.infusion_minutes, e).hint("DOSE-IV-001: 40"),
             ],
@@ -175,7 +209,7 @@ async fn page(state: &AppState, staff: &Staff, patient: PatientId, form: &PlanIn
         can_sign: role.allows(Permission::TreatmentPlanSign),
         has_errors: !errors.is_empty(),
         errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
-        fieldsets: fieldsets(form, errors),
+        fieldsets: fieldsets(form, errors, &state.config.dosing.policy.weight),
     })
 }
 
@@ -187,7 +221,7 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
 
 pub async fn create(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<PlanInput>) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
-    match uc::create_plan(state.store.as_ref(), &staff.ctx, patient, &form).await {
+    match uc::create_plan(state.store.as_ref(), &staff.ctx, &state.config.dosing, patient, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let p = page(&state, &staff, patient, &form, &errors).await?;

@@ -3,6 +3,9 @@
 //! unconfirmed DOSE-INR-001 protocol), and one IV session in progress today with an
 //! unacknowledged high-BP alarm on the floor board. Every step goes through the same use
 //! cases as the pages and the API. All synthetic.
+//! The history is seeded under the spec-default clinic policy ([`DosingConfig::default`]):
+//! its scripted doses, vitals and discharge times are written to pass those values, and
+//! a clinic's `[dosing]` settings then apply to everything the running demo does.
 
 use anyhow::{Result, anyhow};
 use jiff::tz::TimeZone;
@@ -13,6 +16,7 @@ use kat_core::user::User;
 use kat_store::Store;
 use kat_web::app::dosing::{self as uc, AdministrationInput, Cadss6Input, DischargeInputForm, GateInput, PlanInput, VitalsInput};
 use kat_web::app::{Actor, Ctx, intake};
+use kat_web::config::DosingConfig;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -102,7 +106,7 @@ fn vitals(sys: u16, dia: u16, hr: u16, spo2: u16, moaas: &str) -> VitalsInput {
 
 /// Opens a session `minutes_ago` before now, passes the gate and starts dosing.
 #[allow(clippy::too_many_arguments)]
-async fn start(store: &dyn Store, now: Timestamp, tz: &TimeZone, nurse: &User, prescriber: &User, patient: PatientId, case: &Case, minutes_ago: i64) -> Result<DosingSessionId> {
+async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &TimeZone, nurse: &User, prescriber: &User, patient: PatientId, case: &Case, minutes_ago: i64) -> Result<DosingSessionId> {
     let pc = at(now, minutes_ago + 30, tz, prescriber)?;
     let plan = PlanInput {
         indication: "Treatment-resistant depression".into(),
@@ -124,11 +128,11 @@ async fn start(store: &dyn Store, now: Timestamp, tz: &TimeZone, nurse: &User, p
         interval_days: "3".into(),
         ..PlanInput::default()
     };
-    let p = uc::create_plan(store, &pc, patient, &plan).await.map_err(e("plan"))?;
+    let p = uc::create_plan(store, &pc, policy, patient, &plan).await.map_err(e("plan"))?;
     uc::sign_plan(store, &pc, patient, p.record.id).await.map_err(e("sign plan"))?;
     let nc = at(now, minutes_ago + 10, tz, nurse)?;
     let s = uc::open_session(store, &nc, patient, p.record.id).await.map_err(e("open"))?;
-    uc::record_gate(store, &nc, s.id, &gate(case.route, &nc)?).await.map_err(e("gate"))?;
+    uc::record_gate(store, &nc, policy, s.id, &gate(case.route, &nc)?).await.map_err(e("gate"))?;
     let dc = at(now, minutes_ago, tz, nurse)?;
     let admin = AdministrationInput {
         kind: case.kind.into(),
@@ -151,6 +155,7 @@ async fn start(store: &dyn Store, now: Timestamp, tz: &TimeZone, nurse: &User, p
 }
 
 pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: &User, nurse: &User, patients: &[PatientId]) -> Result<()> {
+    let policy = DosingConfig::default();
     let pc = Ctx::new(Actor::User(prescriber.clone()), "demo".into(), None, now - SignedDuration::from_hours(24 * 10), tz);
     // Grace, Noah and Isla get a complete intake too.
     let answers: BTreeMap<String, String> =
@@ -164,19 +169,19 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: 
     for case in &CASES {
         let patient = patients[case.patient];
         let minutes_ago = case.days_ago * 24 * 60;
-        let sid = start(store, now, tz, nurse, prescriber, patient, case, minutes_ago).await?;
+        let sid = start(store, &policy, now, tz, nurse, prescriber, patient, case, minutes_ago).await?;
         let n = |m: i64| at(now, minutes_ago - m, tz, nurse);
-        uc::record_vitals(store, &n(10)?, sid, &vitals(138, 86, 84, 97, "4")).await.map_err(e("vitals"))?;
-        uc::record_vitals(store, &n(40)?, sid, &vitals(142, 88, 82, 97, "4")).await.map_err(e("vitals"))?;
+        uc::record_vitals(store, &n(10)?, &policy, sid, &vitals(138, 86, 84, 97, "4")).await.map_err(e("vitals"))?;
+        uc::record_vitals(store, &n(40)?, &policy, sid, &vitals(142, 88, 82, 97, "4")).await.map_err(e("vitals"))?;
         // CADSS-6 at the peak (MON-KET-005).
-        uc::record_cadss6(store, &n(40)?, sid, &cadss6("peak_40", ["2", "1", "1", "2", "1", "0"])).await.map_err(e("cadss6"))?;
+        uc::record_cadss6(store, &n(40)?, &policy, sid, &cadss6("peak_40", ["2", "1", "1", "2", "1", "0"])).await.map_err(e("cadss6"))?;
         if case.kind == "infusion_start" {
             let stop = AdministrationInput { kind: "infusion_stop".into(), ..AdministrationInput::default() };
             uc::record_administration(store, &n(40)?, sid, &stop).await.map_err(e("stop"))?;
         }
         let end = if case.kind == "device" { 130 } else { 105 };
-        uc::record_vitals(store, &n(end - 5)?, sid, &vitals(126, 80, 74, 98, "5")).await.map_err(e("vitals"))?;
-        uc::record_cadss6(store, &n(end - 5)?, sid, &cadss6("before_discharge", ["0", "0", "0", "0", "0", "0"])).await.map_err(e("cadss6"))?;
+        uc::record_vitals(store, &n(end - 5)?, &policy, sid, &vitals(126, 80, 74, 98, "5")).await.map_err(e("vitals"))?;
+        uc::record_cadss6(store, &n(end - 5)?, &policy, sid, &cadss6("before_discharge", ["0", "0", "0", "0", "0", "0"])).await.map_err(e("cadss6"))?;
         let all_met = DischargeInputForm {
             aldrete_total: Some(10),
             moaas: Some(5),
@@ -191,10 +196,10 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: 
             rems_ready_to_leave_minutes: (case.kind == "device").then_some(100),
             ..DischargeInputForm::default()
         };
-        uc::discharge(store, &n(end)?, sid, &all_met).await.map_err(e("discharge"))?;
+        uc::discharge(store, &n(end)?, &policy, sid, &all_met).await.map_err(e("discharge"))?;
     }
     // Today: Avery's next IV session is running, with a high BP on the floor board.
-    let sid = start(store, now, tz, nurse, prescriber, patients[0], &CASES[0], 15).await?;
-    uc::record_vitals(store, &at(now, 5, tz, nurse)?, sid, &vitals(184, 104, 96, 97, "4")).await.map_err(e("live vitals"))?;
+    let sid = start(store, &policy, now, tz, nurse, prescriber, patients[0], &CASES[0], 15).await?;
+    uc::record_vitals(store, &at(now, 5, tz, nurse)?, &policy, sid, &vitals(184, 104, 96, 97, "4")).await.map_err(e("live vitals"))?;
     Ok(())
 }

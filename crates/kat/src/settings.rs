@@ -168,13 +168,7 @@ impl Settings {
                 );
             }
         }
-        for (key, value) in env_overrides(std::env::vars()) {
-            builder = match value {
-                EnvValue::One(v) => builder.set_override(key, v),
-                EnvValue::List(v) => builder.set_override(key, v),
-            }
-            .context("reading KAT_ environment variables")?;
-        }
+        builder = with_env(builder, std::env::vars()).context("reading KAT_ environment variables")?;
         let mut settings: Settings = builder
             .build()
             .context("reading configuration")?
@@ -252,6 +246,20 @@ pub enum EnvValue {
 /// The `KAT_…` variables that name a configuration key, as (dotted key, value). Others
 /// with the prefix (`KAT_LOG`, the test suite's `KAT_E2E`…) belong to other tools and
 /// are left out, so that unknown keys in `kat.toml` can still be refused as typos.
+/// Adds the `KAT_…` variables among `vars` to `builder` as overrides.
+fn with_env(
+    mut builder: config::ConfigBuilder<config::builder::DefaultState>,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
+    for (key, value) in env_overrides(vars) {
+        builder = match value {
+            EnvValue::One(v) => builder.set_override(key, v),
+            EnvValue::List(v) => builder.set_override(key, v),
+        }?;
+    }
+    Ok(builder)
+}
+
 pub fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> Vec<(String, EnvValue)> {
     let known = known_env_keys();
     let mut out: Vec<(String, EnvValue)> = vars
@@ -392,13 +400,7 @@ mod tests {
             ("KAT_CLINIC__TIME_ZONE", "America/Chicago"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string()));
-        for (key, value) in env_overrides(vars.into_iter()) {
-            builder = match value {
-                EnvValue::One(v) => builder.set_override(key, v),
-                EnvValue::List(v) => builder.set_override(key, v),
-            }
-            .unwrap();
-        }
+        builder = with_env(builder, vars.into_iter()).unwrap();
         let s: Settings = builder.build().unwrap().try_deserialize().unwrap();
         assert_eq!(s.security.trusted_origins, ["https://a.example", "https://b.example"]);
         assert_eq!(s.clinic.time_zone, "America/Chicago");
@@ -470,13 +472,7 @@ mod tests {
         let vars = [("KAT_DOSING__ALARMS__SPO2_BELOW", "94"), ("KAT_DOSING__IV_HARD_ABOVE_MG_PER_KG", "0.9"), ("KAT_DOSING__GATE__BP_POLICY", "ic_os_hold")]
             .map(|(k, v)| (k.to_string(), v.to_string()));
         let mut builder = config::Config::builder();
-        for (key, value) in env_overrides(vars.into_iter()) {
-            builder = match value {
-                EnvValue::One(v) => builder.set_override(key, v),
-                EnvValue::List(v) => builder.set_override(key, v),
-            }
-            .unwrap();
-        }
+        builder = with_env(builder, vars.into_iter()).unwrap();
         let s: Settings = builder.build().unwrap().try_deserialize().unwrap();
         let web = s.web_config(false).unwrap();
         assert_eq!(web.dosing.alarms.spo2_below, 94);

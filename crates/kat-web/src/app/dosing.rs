@@ -241,16 +241,7 @@ pub fn parse_plan(
         }
     };
     let basis = parse_weight_basis(&input.weight_basis, &policy.weight, &mut e);
-    let height = match opt(&input.height_cm) {
-        None => None,
-        Some(raw) => match HeightCm::parse(raw) {
-            Ok(h) => Some(h),
-            Err(err) => {
-                e.add("height_cm", err.0);
-                None
-            }
-        },
-    };
+    let height = field(&mut e, "height_cm", &input.height_cm, HeightCm::parse);
     let measured = match opt(&input.weight_kg) {
         None => None,
         Some(raw) => match Kg::parse(raw) {
@@ -324,16 +315,7 @@ pub fn parse_plan(
             None
         }
     };
-    let concentration = match opt(&input.concentration_mg_per_ml) {
-        None => None,
-        Some(raw) => match MgPerMl::parse(raw) {
-            Ok(c) => Some(c),
-            Err(err) => {
-                e.add("concentration_mg_per_ml", err.0);
-                None
-            }
-        },
-    };
+    let concentration = field(&mut e, "concentration_mg_per_ml", &input.concentration_mg_per_ml, MgPerMl::parse);
     let infusion = match opt(&input.infusion_minutes) {
         None => None,
         Some(raw) => match Minutes::parse(raw) {

@@ -171,9 +171,23 @@ impl Browser {
         self.find(css).await.text().await.expect("element text")
     }
 
-    /// The visible text of the page body.
+    /// The visible text of the page body. While the page is being replaced (a form
+    /// submitted, a live update) the body found may go stale before its text is read:
+    /// read it again.
     pub async fn body_text(&self) -> String {
-        self.text("body").await
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.client.find(Locator::Css("body")).await {
+                Ok(b) => match b.text().await {
+                    Ok(t) => return t,
+                    Err(e) if Instant::now() > deadline => panic!("body text: {e}"),
+                    Err(_) => {}
+                },
+                Err(e) if Instant::now() > deadline => panic!("no body: {e}"),
+                Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn fill(&self, css: &str, value: &str) {

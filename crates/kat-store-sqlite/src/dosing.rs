@@ -18,7 +18,7 @@ fn ouser(row: &SqliteRow, col: &str) -> StoreResult<Option<UserId>> {
 /// Trigger refusals carry the constraint name at the start of the message.
 fn map_dosing_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
-        for name in [c::DOSE_ADMINISTRATIONS_GATE_PASSED, c::TREATMENT_PLANS_LOCKED] {
+        for name in [c::DOSE_ADMINISTRATIONS_GATE_PASSED, c::TREATMENT_PLANS_LOCKED, c::SESSION_DOSE_ORDERS_BEFORE_DOSING] {
             if db.message().starts_with(name) {
                 return StoreError::Conflict { constraint: name.into() };
             }
@@ -91,6 +91,42 @@ impl DosingRepo for SqliteTx {
             .map_err(map_err)?
             .iter()
             .map(session_from_row)
+            .collect()
+    }
+
+    async fn insert_dose_order(&mut self, o: &DoseOrderRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO session_dose_orders (id, session_id, content, ordered_by, ordered_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(o.id)
+        .bind(o.session_id.as_uuid())
+        .bind(&o.content)
+        .bind(o.ordered_by.as_uuid())
+        .bind(us(o.ordered_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_dosing_err)?;
+        Ok(())
+    }
+
+    async fn dose_orders_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<DoseOrderRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, session_id, content, ordered_by, ordered_at FROM session_dose_orders WHERE session_id = ? ORDER BY ordered_at, id",
+        )
+        .bind(session.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(DoseOrderRecord {
+                    id: get(row, "id")?,
+                    session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
+                    content: get(row, "content")?,
+                    ordered_by: UserId::from_uuid(get(row, "ordered_by")?),
+                    ordered_at: t(row, "ordered_at")?,
+                })
+            })
             .collect()
     }
 

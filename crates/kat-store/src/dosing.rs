@@ -27,6 +27,8 @@ pub mod dosing_constraints {
     pub const SESSION_ALARMS_ACKNOWLEDGED: &str = "session_alarms_acknowledged";
     /// The session is already discharged or its gate already passed.
     pub const DOSING_SESSIONS_STATE: &str = "dosing_sessions_state";
+    /// A session's dose order came after dosing started, or after the discharge (0006).
+    pub const SESSION_DOSE_ORDERS_BEFORE_DOSING: &str = "session_dose_orders_before_dosing";
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,8 +116,25 @@ pub struct SessionEventRecord {
     pub recorded_at: Timestamp,
 }
 
+/// A prescriber's dose order for one session (titration, DOSE-IV-010, DOSE-IN-002), as
+/// JSON (`kat_web::app::dosing::DoseOrder`). The latest order of a session is in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoseOrderRecord {
+    pub id: Uuid,
+    pub session_id: DosingSessionId,
+    pub content: String,
+    pub ordered_by: UserId,
+    pub ordered_at: Timestamp,
+}
+
 #[async_trait]
 pub trait DosingRepo {
+    /// Adds a dose order; refused with `Conflict { SESSION_DOSE_ORDERS_BEFORE_DOSING }`
+    /// once the session has an administration or is discharged. Orders are never changed.
+    async fn insert_dose_order(&mut self, o: &DoseOrderRecord) -> StoreResult<()>;
+    /// A session's dose orders, oldest first.
+    async fn dose_orders_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<DoseOrderRecord>>;
+
     async fn insert_session_event(&mut self, e: &SessionEventRecord) -> StoreResult<()>;
     /// A session's events, by time.
     async fn session_events_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<SessionEventRecord>>;

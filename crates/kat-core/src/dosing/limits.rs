@@ -43,7 +43,7 @@ impl DoseCheck {
         }
     }
 
-    fn hard(rule: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn hard(rule: &'static str, message: impl Into<String>) -> Self {
         DoseCheck::HardLimit {
             rule: RuleId::spec(rule),
             message: message.into(),

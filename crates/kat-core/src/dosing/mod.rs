@@ -9,6 +9,7 @@
 
 pub mod calc;
 pub mod limits;
+pub mod order;
 pub mod protocol;
 pub mod route;
 pub mod rule;

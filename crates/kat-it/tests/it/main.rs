@@ -16,5 +16,6 @@ mod tidy;
 mod intake;
 mod live;
 mod course;
+mod dose_order;
 mod measures;
 mod timeline;

@@ -1,4 +1,4 @@
-//! Conformance cases of the dosing repositories (schema 0005).
+//! Conformance cases of the dosing repositories (schemas 0005, 0006).
 
 use super::{demographics, new_user, t0};
 use crate::dosing::{dosing_constraints as c, *};
@@ -104,8 +104,27 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     drop(tx);
     let mut tx = store.begin().await.unwrap();
     tx.record_gate(session.id, "proceed", "{}", pres.id, t0() + 1.minute()).await.unwrap();
+    // Dose orders before dosing: kept, oldest first; none once dosing has started.
+    let order = |minutes: i64, content: &str| DoseOrderRecord {
+        id: Uuid::now_v7(),
+        session_id: session.id,
+        content: content.into(),
+        ordered_by: pres.id,
+        ordered_at: t0() + minutes.minutes(),
+    };
+    let (second, first) = (order(3, r#"{"mg":30}"#), order(2, r#"{"mg":40}"#));
+    tx.insert_dose_order(&second).await.unwrap();
+    tx.insert_dose_order(&first).await.unwrap();
+    assert_eq!(tx.dose_orders_for_session(session.id).await.unwrap(), vec![first, second]);
     tx.insert_administration(&admin).await.unwrap();
     assert_eq!(tx.administrations_for_session(session.id).await.unwrap(), vec![admin.clone()]);
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let err = tx.insert_dose_order(&order(6, "{}")).await.unwrap_err();
+    assert!(err.is_conflict_on(c::SESSION_DOSE_ORDERS_BEFORE_DOSING), "{err:?}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.dose_orders_for_session(session.id).await.unwrap().len(), 2, "the refused order left nothing");
 
     // Vitals and alarms: one per reading and kind; acknowledged once.
     let vital = VitalRecord {

@@ -151,6 +151,12 @@ pub struct SessionDetailDto {
     /// The CADSS-6 ratings (MON-KET-005), by time: time point, minutes after the start
     /// of dosing, answers, total and who rated.
     cadss6: Vec<uc::Cadss6Rating>,
+    /// Dose orders for this session (titration), oldest first; the latest is in force.
+    orders: Vec<uc::DoseOrder>,
+    /// The dose in force (the latest order, else the plan's), in mg.
+    ordered_mg: f64,
+    /// What has been given so far in this session, in mg.
+    given_mg: f64,
     /// When the next check is due (MON-KET-003, MON-SPV-002).
     #[schema(format = DateTime)]
     next_check_at: Option<String>,
@@ -175,6 +181,9 @@ impl From<&uc::SessionView> for SessionDetailDto {
                     "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)}))
                 .collect(),
             cadss6: uc::cadss6_ratings(v),
+            orders: v.orders.clone(),
+            ordered_mg: v.ordered_mg(),
+            given_mg: v.given_mg(),
             next_check_at: v.next_check.as_ref().map(|c| c.at.to_string()),
         }
     }
@@ -484,6 +493,35 @@ pub async fn adverse_event(State(state): State<AppState>, caller: Caller, Path(r
     let r = uc::record_adverse_event(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
     let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
+}
+
+/// Order this session's dose (titration from the previous dose and how it went:
+/// DOSE-IV-010, DOSE-IN-002, DOSE-PO-002). Prescribers only, before dosing starts; checked
+/// against the route limits with the course so far (84 mg of esketamine only after
+/// 56 mg). Administrations are then refused beyond it.
+#[utoipa::path(
+    operation_id = "order_session_dose",
+    post,
+    path = "/api/v1/sessions/{id}/dose-order",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = uc::DoseOrderInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Ordered", body = uc::DoseOrder),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Dosing has started or the session is discharged", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, or a warning or hard limit needs its reason", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn dose_order(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: uc::DoseOrderInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let order = uc::order_dose(state.store.as_ref(), &caller.ctx, &state.config.dosing, &state.config.time_zone, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(order)).into_response())
 }
 
 /// Record an intervention (INT-005): time, trigger (an alarm or a value), action, drug,

@@ -88,6 +88,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dosing::floor))
         .routes(routes!(dosing::adverse_event))
         .routes(routes!(dosing::intervention))
+        .routes(routes!(dosing::dose_order))
         .routes(routes!(dosing::cadss6))
 }
 

@@ -190,6 +190,8 @@ struct SessionPage {
     live_version: String,
     plan: String,
     dose: String,
+    /// The dose in force for this session and what has been given (DOSE-GEN-002).
+    in_force: String,
     form: VitalsInput,
     errors: Vec<(String, String)>,
     /// Administration events this route allows (key, words).
@@ -301,6 +303,11 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
         live_html,
         plan: format!("{} · {} · {}", c.indication, c.protocol_name, c.product),
         dose,
+        in_force: {
+            let n = |v: f64| format!("{}", (v * 100.0).round() / 100.0);
+            let source = if v.orders.is_empty() { "the plan's dose" } else { "ordered for this session" };
+            format!("{} mg ({source}); {} mg given so far", n(v.ordered_mg()), n(v.given_mg()))
+        },
         form: typed.vitals,
         errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
         admin_kinds: match v.route() {

@@ -5,6 +5,7 @@
 mod admin;
 pub use admin::parse_audit_filter;
 mod course;
+mod dose_order;
 mod dosing;
 mod dosing_live;
 mod plan;
@@ -53,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(measures::router())
         .merge(dosing::router())
         .merge(course::router())
+        .merge(dose_order::router())
         .merge(dosing_live::router())
         .merge(plan::router())
         .merge(gate::router())

@@ -142,7 +142,12 @@ async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &Ti
         concentration_mg_per_ml: case.concentration.into(),
         lot: "DEMO-LOT-24A".into(),
         expiry: "2099-12-31".into(),
-        dose_mg: if case.style == "fixed" { if case.kind == "device" { "28".into() } else { case.dose.into() } } else { "36".into() },
+        // The plan's dose: fixed, one 28 mg device, or per kg of the demo's 72 kg.
+        dose_mg: match (case.style, case.kind) {
+            (_, "device") => "28".into(),
+            ("fixed", _) => case.dose.into(),
+            _ => format!("{}", case.dose.parse::<f64>().unwrap_or(0.0) * 72.0),
+        },
         rate_ml_per_h: "2.2".into(),
         at: String::new(),
     };

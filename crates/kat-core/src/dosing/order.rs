@@ -1,0 +1,121 @@
+//! The dose of one session: the plan's dose, unless the prescriber orders another for
+//! this session after judging the previous dose (titration: DOSE-IV-010, DOSE-IN-002,
+//! DOSE-IN-006, DOSE-IN-008, DOSE-PO-002, DOSE-SC-001); and every administration
+//! checked against it, so that no more is given than was ordered (DOSE-GEN-002,
+//! DOSE-IN-001).
+//!
+//! The order itself goes through [`super::limits::check_dose`] with the course so far
+//! ([`esketamine_course`]), which is where "84 mg only after 56 mg" and "56 mg on day 1"
+//! are judged (DOSE-IN-002).
+
+use super::limits::{DoseCheck, EsketamineCourse, EsketamineIndication};
+use super::units::{Mg, exceeds};
+use jiff::civil::Date;
+
+/// What an earlier session of the same course gave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PastDose {
+    pub on: Date,
+    pub given: Mg,
+}
+
+/// The esketamine course so far, from the earlier sessions that gave a dose (oldest
+/// first): their doses, and whole days since the first of them (0 when this is the
+/// first dose).
+pub fn esketamine_course(indication: EsketamineIndication, past: &[PastDose], today: Date, age_years: Option<u16>) -> EsketamineCourse {
+    let mut past: Vec<PastDose> = past.iter().copied().filter(|p| p.given.value() > 0.0).collect();
+    past.sort_by_key(|p| p.on);
+    let days_since_first_dose = past
+        .first()
+        .and_then(|first| today.since(first.on).ok())
+        .map(|span| u32::try_from(span.get_days()).unwrap_or(0))
+        .unwrap_or(0);
+    EsketamineCourse { indication, previous_doses: past.iter().map(|p| p.given).collect(), days_since_first_dose, age_years }
+}
+
+/// One esketamine device (DOSE-IN-001).
+pub const ESKETAMINE_DEVICE: Mg = Mg::from_whole(28);
+
+/// Checks one administration of `next` against the session's `ordered` dose, with
+/// `given` already administered in this session. `device`: an esketamine device, which
+/// is always 28 mg (DOSE-IN-001). Anything beyond the order is refused: the prescriber
+/// orders the dose before it is given.
+pub fn check_administration(ordered: Mg, given: Mg, next: Mg, device: bool) -> DoseCheck {
+    if device && next != ESKETAMINE_DEVICE {
+        return DoseCheck::hard("DOSE-IN-001", format!("One esketamine device is 28 mg, not {} mg.", next.value()));
+    }
+    let total = given.value() + next.value();
+    if exceeds(total, ordered.value()) {
+        return DoseCheck::hard(
+            "DOSE-GEN-002",
+            format!(
+                "{} mg would bring this session to {} mg, above the {} mg ordered ({} mg already given). A prescriber orders the dose before it is given.",
+                next.value(),
+                total,
+                ordered.value(),
+                given.value()
+            ),
+        );
+    }
+    DoseCheck::Ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dosing::limits::{DoseRequest, DosingPolicy, Setting, check_dose, CheckLevel};
+    use crate::dosing::route::Route;
+    use jiff::civil::date;
+
+    fn mg(v: u32) -> Mg {
+        Mg::from_whole(v)
+    }
+
+    #[test]
+    fn the_order_caps_what_is_given_at_its_boundary() {
+        assert_eq!(check_administration(mg(40), mg(0), mg(40), false), DoseCheck::Ok);
+        assert_eq!(check_administration(mg(40), mg(20), mg(20), false), DoseCheck::Ok);
+        let over = check_administration(mg(40), mg(20), mg(21), false);
+        assert!(matches!(&over, DoseCheck::HardLimit { rule, message } if rule.as_str() == "DOSE-GEN-002" && message.contains("41 mg")), "{over:?}");
+        // Rounding noise is not an overdose.
+        assert_eq!(check_administration(Mg::new(36.0).unwrap(), Mg::new(0.1 + 0.2).unwrap(), Mg::new(35.7).unwrap(), false), DoseCheck::Ok);
+    }
+
+    #[test]
+    fn esketamine_devices_are_28_mg_and_stop_at_the_order() {
+        assert_eq!(check_administration(mg(56), mg(28), mg(28), true), DoseCheck::Ok);
+        assert!(matches!(check_administration(mg(56), mg(56), mg(28), true), DoseCheck::HardLimit { .. }), "a third device on a 56 mg order");
+        assert!(matches!(check_administration(mg(56), mg(0), mg(56), true), DoseCheck::HardLimit { rule, .. } if rule.as_str() == "DOSE-IN-001"));
+    }
+
+    #[test]
+    fn the_course_counts_days_from_the_first_dose_and_skips_sessions_without_one() {
+        let past = [
+            PastDose { on: date(2026, 3, 13), given: mg(56) },
+            PastDose { on: date(2026, 3, 10), given: mg(56) },
+            PastDose { on: date(2026, 3, 11), given: Mg::new(0.0).unwrap() },
+        ];
+        let c = esketamine_course(EsketamineIndication::Trd, &past, date(2026, 3, 17), Some(40));
+        assert_eq!((c.previous_doses.clone(), c.days_since_first_dose), (vec![mg(56), mg(56)], 7));
+        let first = esketamine_course(EsketamineIndication::Trd, &[], date(2026, 3, 17), None);
+        assert_eq!((first.previous_doses.len(), first.days_since_first_dose), (0, 0));
+    }
+
+    #[test]
+    fn eighty_four_mg_is_judged_by_the_course_so_far() {
+        let request = |past: &[PastDose]| DoseRequest {
+            route: Route::IntranasalEsketamine,
+            dose: mg(84),
+            weight: None,
+            setting: Setting::InClinic,
+            infusion: None,
+            preparation: None,
+            esketamine: Some(esketamine_course(EsketamineIndication::Trd, past, date(2026, 3, 13), None)),
+        };
+        // Day 1 of TRD: 84 mg is beyond the label (DOSE-IN-002).
+        assert_eq!(check_dose(&request(&[]), &DosingPolicy::default()).level(), CheckLevel::HardLimit);
+        // After 56 mg: allowed.
+        let after = request(&[PastDose { on: date(2026, 3, 10), given: mg(56) }]);
+        assert_eq!(check_dose(&after, &DosingPolicy::default()).level(), CheckLevel::Ok);
+    }
+}

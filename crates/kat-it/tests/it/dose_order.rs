@@ -1,0 +1,131 @@
+//! A session's dose order (titration), on both databases: prescribers only and only
+//! before dosing starts (use case and trigger); a dose different from the plan's needs a
+//! reason; administrations are refused beyond the dose in force; esketamine 84 mg is
+//! judged on the course so far (a hard limit on day 1, allowed after 56 mg), with the
+//! core's suggestion from the previous dose and how it went.
+
+use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, post};
+use crate::support::{expect_problem, problem_fields, staff_with_token};
+use jiff::SignedDuration;
+use jiff::tz::TimeZone;
+use kat_core::role::Role;
+use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
+use serde_json::{Value, json};
+
+async fn open_session(app: &TestApp, pt: &str, id: &str, plan_id: &str) -> String {
+    let s: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), pt, json!({})).await.json().await.unwrap();
+    s["id"].as_str().unwrap().to_string()
+}
+
+async fn iv_order(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.order", Role::Prescriber).await;
+    let (_, _, nt) = staff_with_token(&app, "nurse.order", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let sid = open_session(&app, &pt, &id, plan_id).await;
+    let order = format!("/api/v1/sessions/{sid}/dose-order");
+
+    // A nurse may not order; a different dose needs its reason; nothing is saved.
+    assert_eq!(post(&app, &order, &nt, json!({"dose": "0.6", "reason": "x"})).await.status(), 403);
+    let p = expect_problem(post(&app, &order, &pt, json!({"dose": "0.6"})).await, 422).await;
+    assert_eq!(problem_fields(&p), ["reason"], "{p}");
+    let p = expect_problem(post(&app, &order, &pt, json!({"dose": "lots", "reason": "x"})).await, 422).await;
+    assert_eq!(problem_fields(&p), ["dose"], "{p}");
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["ordered_mg"], 40.0);
+    // 0.6 mg/kg × 80 kg with a reason: 48 mg in force.
+    let r = post(&app, &order, &pt, json!({"dose": "0.6", "reason": "Partial response at 0.5 mg/kg, well tolerated"})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let o: Value = r.json().await.unwrap();
+    assert_eq!((o["mg"].as_f64(), o["mg_per_kg"].as_f64(), o["plan_mg"].as_f64()), (Some(48.0), Some(0.6), Some(40.0)));
+    // Above the IV warning limit (0.75 mg/kg, DOSE-IV-002) a reason to pass the warning is needed.
+    let p = expect_problem(post(&app, &order, &pt, json!({"dose": "0.8", "reason": "x"})).await, 422).await;
+    assert_eq!(problem_fields(&p), ["warning_reason"], "{p}");
+
+    // Administrations: beyond the dose in force is refused, at the boundary allowed.
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await.status(), 200);
+    let mut start = dose_event("infusion_start");
+    start["dose_mg"] = json!(48.5);
+    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &nt, start.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), ["dose_mg"], "{p}");
+    assert!(p.to_string().contains("DOSE-GEN-002") && p.to_string().contains("48 mg ordered"), "{p}");
+    start["dose_mg"] = json!(48);
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &nt, start).await.status(), 201);
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    assert_eq!((view["ordered_mg"].as_f64(), view["given_mg"].as_f64()), (Some(48.0), Some(48.0)));
+    // Once dosing has started, no new order.
+    let r = post(&app, &order, &pt, json!({"dose": "0.5"})).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["orders"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+on_both_databases!(iv_dose_order_caps_what_is_given, iv_order);
+
+async fn esketamine_titration(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.esk", Role::Prescriber).await;
+    app.add_staff("pres.web", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
+        "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
+        "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
+        "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
+        "dose_style": "fixed", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
+    })).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+
+    // Day 1: 84 mg is beyond the label (DOSE-IN-002): only a medical director may override.
+    let s1 = open_session(&app, &pt, &id, plan_id).await;
+    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{s1}/dose-order"), &pt, json!({"dose": "84", "reason": "x"})).await, 422).await;
+    assert!(problem_fields(&p).contains(&"override_reason".to_string()), "{p}");
+    // The plan's 56 mg: two devices, and a third is refused.
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{s1}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120)).await.status(), 200);
+    let dev = json!({"kind": "device", "administered_by": "patient (supervised)", "monitored_by": "Dr P",
+        "product": "Spravato 28 mg", "lot": "SPV1", "expiry": "2099-01-01", "dose_mg": 28});
+    for _ in 0..2 {
+        assert_eq!(post(&app, &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await.status(), 201);
+        app.advance(SignedDuration::from_mins(6));
+    }
+    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await, 422).await;
+    assert!(p.to_string().contains("56 mg ordered"), "a third device on 56 mg: {p}");
+    let r = post(&app, &format!("/api/v1/sessions/{s1}/discharge"), &pt, json!({"override_reason": "test: observation elsewhere"})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // Three days later: the page shows the previous dose and suggests 84 mg after an
+    // inadequate but tolerated 56 mg (DOSE-IN-002); the prescriber orders it.
+    app.advance(SignedDuration::from_hours(72));
+    let s2 = open_session(&app, &pt, &id, plan_id).await;
+    let web = app.client();
+    app.login(&web, "pres.web").await;
+    let html = web.get(app.url(&format!("/sessions/{s2}/dose"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("56 mg on {today}")), "{html}");
+    let form = [("action", "suggest"), ("tolerability", "tolerated"), ("efficacy", "inadequate")];
+    let r = web.post(app.url(&format!("/sessions/{s2}/dose"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("increase: 84 mg (DOSE-IN-002)") && html.contains("value=\"84\""), "{html}");
+    // Without the judgement of the previous dose, no order.
+    let r = web.post(app.url(&format!("/sessions/{s2}/dose"))).header("origin", &app.base_url).form(&[("dose", "84"), ("reason", "x")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("tolerability-error"));
+    let order = [("action", "order"), ("tolerability", "tolerated"), ("efficacy", "inadequate"), ("dose", "84"), ("reason", "Inadequate response at 56 mg")];
+    let r = web.post(app.url(&format!("/sessions/{s2}/dose"))).header("origin", &app.base_url).form(&order).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let view = get(&app, &format!("/api/v1/sessions/{s2}"), &pt).await;
+    assert_eq!(view["ordered_mg"], 84.0);
+    assert_eq!(view["orders"][0]["suggestion"]["action"], "increase");
+    assert_eq!(view["orders"][0]["previous"]["mg"], 56.0);
+    let html = web.get(app.url(&format!("/sessions/{s2}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("84 mg (ordered for this session); 0 mg given so far"), "{html}");
+    // Three devices now fit the order.
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{s2}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120)).await.status(), 200);
+    for _ in 0..3 {
+        assert_eq!(post(&app, &format!("/api/v1/sessions/{s2}/administrations"), &pt, dev.clone()).await.status(), 201);
+        app.advance(SignedDuration::from_mins(6));
+    }
+    app.stop().await;
+}
+on_both_databases!(esketamine_titration_follows_the_course, esketamine_titration);

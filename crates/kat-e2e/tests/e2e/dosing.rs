@@ -303,3 +303,71 @@ async fn esketamine_session_yields_a_complete_rems_form() {
     b.finish().await;
     app.stop().await;
 }
+
+/// Titration in the browser: after an inadequate but tolerated 56 mg esketamine session,
+/// the prescriber judges it on the next session's dose page, sees the suggestion (84 mg,
+/// DOSE-IN-002) and orders it; the session page shows the dose in force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prescriber_titrates_the_next_esketamine_dose() {
+    kat_e2e::e2e_or_skip!();
+    let start: jiff::Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
+    let app = spawn_app(Db::Sqlite, Options { manual_clock: Some(start), ..Options::default() }).await.expect("app");
+    let pt = app.token("pres.api", Role::Prescriber).await;
+    app.add_staff("pres.titrate", Role::Prescriber).await;
+    let post = reqwest::Method::POST;
+    let p = call(&app, post.clone(), "/api/v1/patients", &pt, json!({"given_name": "Robin", "family_name": "Example", "birth_date": "1979-05-05", "sex_at_birth": "female"})).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let today = start.to_zoned(TimeZone::UTC).date();
+    let answers: Map<String, Value> = example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    call(&app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), &pt, json!({"answers": answers, "complete": true})).await;
+    let e = call(&app, reqwest::Method::GET, &format!("/api/v1/patients/{id}/eligibility"), &pt, json!(null)).await;
+    call(&app, post.clone(), &format!("/api/v1/patients/{id}/eligibility/decision"), &pt, json!({"evaluation_id": e["evaluation_id"], "decision": "accept"})).await;
+    let plan = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
+        "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd", "product": "Spravato 28 mg device",
+        "course_sessions": 8, "endpoint": "Response at week 4", "reassessment": "End of induction", "maintenance": "Weekly",
+        "dose_style": "fixed", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
+    let plan_id = plan["id"].as_str().unwrap().to_string();
+    call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await;
+    let gate = |now: jiff::Timestamp| json!({"checklist": {
+        "route": "intranasal_esketamine", "dose_is_weight_based": false,
+        "last_solid": {"at": (now - SignedDuration::from_hours(10)).to_string(), "kind": "fatty_or_meat"},
+        "last_clear_liquid": (now - SignedDuration::from_hours(3)).to_string(),
+        "blood_pressure": {"systolic": 122, "diastolic": 78}, "hypertensive_symptoms": false, "heart_rate": 70,
+        "new_irregular_rhythm": false, "escort_confirmed": true, "no_driving_instruction_given": true,
+        "intoxicated_or_in_withdrawal": false, "substance_use": "none_within_window", "childbearing_potential": false,
+        "medication_changes_reviewed": true, "new_psychotic_or_manic_symptoms": false, "suicide_screen": "negative",
+        "rems_patient_enrolled": true, "rems_setting_certified": true, "prescriber_onsite": true, "pulse_oximeter_available": true,
+        "nasal_medication": "none_today", "nasal_congestion": false}});
+    let s1 = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await;
+    let s1 = s1["id"].as_str().unwrap().to_string();
+    call(&app, post.clone(), &format!("/api/v1/sessions/{s1}/gate"), &pt, gate(app.now())).await;
+    let dev = json!({"kind": "device", "administered_by": "patient (supervised)", "monitored_by": "Dr P",
+        "product": "Spravato 28 mg", "lot": "SPV1", "expiry": "2099-01-01", "dose_mg": 28});
+    for _ in 0..2 {
+        call(&app, post.clone(), &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await;
+        app.advance(SignedDuration::from_mins(6));
+    }
+    call(&app, post.clone(), &format!("/api/v1/sessions/{s1}/discharge"), &pt, json!({"override_reason": "test: observed elsewhere"})).await;
+    app.advance(SignedDuration::from_hours(72));
+    let s2 = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await;
+    let s2 = s2["id"].as_str().unwrap().to_string();
+
+    let b = Browser::start("dosing_titration").await;
+    b.login(&app, "pres.titrate").await;
+    b.goto(&app.url(&format!("/sessions/{s2}"))).await;
+    b.wait_for_text("56 mg (the plan's dose); 0 mg given so far").await;
+    b.click(&format!("a[href='/sessions/{s2}/dose']")).await;
+    b.wait_for_text("Previous dose of the course").await;
+    b.wait_for_text(&format!("56 mg on {today}")).await;
+    set(&b, "tolerability", "tolerated").await;
+    set(&b, "efficacy", "inadequate").await;
+    b.click("button[value='suggest']").await;
+    b.wait_for_text("increase: 84 mg (DOSE-IN-002)").await;
+    b.fill("#reason", "Inadequate response at 56 mg; tolerated").await;
+    b.screenshot("1-suggestion").await;
+    b.click("button[value='order']").await;
+    b.wait_for_text("84 mg (ordered for this session); 0 mg given so far").await;
+    b.screenshot("2-session-dose-in-force").await;
+    b.finish().await;
+    app.stop().await;
+}

@@ -102,7 +102,7 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: DoseOr
                 kat_core::dosing::DoseAmount::PerKg(p) => format!("{} mg/kg", num(p.value())),
             };
             let action = serde_json::to_value(s.action).ok().and_then(|a| a.as_str().map(|x| x.replace('_', " "))).unwrap_or_default();
-            format!("{action}: {dose} ({}) — {}", s.rule.as_str(), s.rationale)
+            format!("{action}: {dose} ({}) — {}", s.rule.as_str(), s.rationale.trim_end_matches('.'))
         }),
         suggested_value,
         started: !v.administrations.is_empty() || v.session.discharged_at.is_some(),

@@ -101,6 +101,27 @@ mod tests {
         assert_eq!((first.previous_doses.len(), first.days_since_first_dose), (0, 0));
     }
 
+    proptest::proptest! {
+        /// Whatever sequence of doses is attempted, what is accepted never adds up to more
+        /// than the order, and a dose that fits is never refused.
+        #[test]
+        fn accepted_doses_never_exceed_the_order(ordered in 1u32..500, attempts in proptest::collection::vec(1u32..200, 0..20)) {
+            let ordered = mg(ordered);
+            let mut given = 0.0;
+            for a in attempts {
+                let fits = given + f64::from(a) <= ordered.value();
+                match check_administration(ordered, Mg::new(given).unwrap(), mg(a), false) {
+                    DoseCheck::Ok => {
+                        proptest::prop_assert!(fits);
+                        given += f64::from(a);
+                    }
+                    _ => proptest::prop_assert!(!fits),
+                }
+                proptest::prop_assert!(given <= ordered.value());
+            }
+        }
+    }
+
     #[test]
     fn eighty_four_mg_is_judged_by_the_course_so_far() {
         let request = |past: &[PastDose]| DoseRequest {

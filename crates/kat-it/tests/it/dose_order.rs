@@ -73,7 +73,7 @@ async fn esketamine_titration(db: Db) {
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
         "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
         "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
-        "dose_style": "fixed", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
+        "dose_style": "fixed", "kap_style": "psycholytic", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
     })).await.json().await.unwrap();
     let plan_id = plan["id"].as_str().unwrap();
     assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);

@@ -71,6 +71,7 @@ pub(crate) fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
         "reassessment": "Face-to-face review after session 3 and 6",
         "maintenance": "Booster by interval plan after reassessment",
         "dose_style": "per_kg",
+        "kap_style": "psychedelic",
         "dose_mg_per_kg": mg_per_kg,
         "weight_kg": 80,
         "weight_measured_on": today.to_string(),
@@ -142,7 +143,7 @@ async fn whole_iv_session(db: Db) {
     // Per-field errors.
     let p = expect_problem(post(&app, &plans, &pt, json!({"route": "iv_infusion"})).await, 422).await;
     let fields = problem_fields(&p);
-    for f in ["indication", "protocol", "endpoint", "course_sessions", "dose_style"] {
+    for f in ["indication", "protocol", "endpoint", "course_sessions", "dose_style", "kap_style"] {
         assert!(fields.contains(&f.to_string()), "{f}: {p}");
     }
     // A warning (above 0.75 mg/kg, DOSE-IV-002) needs a reason.
@@ -297,7 +298,7 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
         "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
         "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
-        "dose_style": "fixed", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
+        "dose_style": "fixed", "kap_style": "psycholytic", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
     })).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let plan: Value = r.json().await.unwrap();

@@ -92,8 +92,11 @@ pub struct PlanInput {
     pub reassessment: String,
     /// What happens after the course (DOSE-IV-009, DOSE-IN-003/004).
     pub maintenance: String,
-    /// `per_kg` or `fixed`.
+    /// How the dose is written: `per_kg` or `fixed`.
     pub dose_style: String,
+    /// The KAP dose style (PSY-004): `psycholytic` (lower dose, talk therapy during the
+    /// session) or `psychedelic` (higher dose, inner experience, therapy before and after).
+    pub kap_style: String,
     pub dose_mg_per_kg: String,
     pub dose_mg: String,
     /// Measured body weight (kg) and its date (DOSE-GEN-002).
@@ -167,6 +170,9 @@ pub struct PlanContent {
     pub reassessment: String,
     pub maintenance: String,
     pub dose_style: String,
+    /// PSY-004: `psycholytic` or `psychedelic` (absent on plans made before it was asked).
+    #[serde(default)]
+    pub kap_style: Option<String>,
     pub dose: DoseFigures,
     /// The dose check's findings (rule and message) at planning time.
     #[schema(value_type = Vec<Object>)]
@@ -287,6 +293,18 @@ pub fn parse_plan(
             }
         }
         _ => None,
+    };
+    // PSY-004: the two KAP dose styles a clinic supports.
+    let kap_style = match input.kap_style.trim() {
+        k @ ("psycholytic" | "psychedelic") => Some(k.to_string()),
+        "" => {
+            e.add("kap_style", "psycholytic or psychedelic (PSY-004)");
+            None
+        }
+        _ => {
+            e.add("kap_style", "psycholytic or psychedelic (PSY-004)");
+            None
+        }
     };
     let dose_style = input.dose_style.trim().to_string();
     let mg = match dose_style.as_str() {
@@ -436,6 +454,7 @@ pub fn parse_plan(
         reassessment: input.reassessment.trim().to_string(),
         maintenance: input.maintenance.trim().to_string(),
         dose_style,
+        kap_style,
         dose: DoseFigures {
             mg: round(mg),
             mg_per_kg: weight.map(|w| round(mg / w.kg.value() * 100.0) / 100.0),

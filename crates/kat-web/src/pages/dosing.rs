@@ -301,7 +301,10 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
         live: part.live,
         live_version: crate::live::version(&live_html),
         live_html,
-        plan: format!("{} · {} · {}", c.indication, c.protocol_name, c.product),
+        plan: match &c.kap_style {
+            Some(k) => format!("{} · {} · {} · {k} (PSY-004)", c.indication, c.protocol_name, c.product),
+            None => format!("{} · {} · {}", c.indication, c.protocol_name, c.product),
+        },
         dose,
         in_force: {
             let n = |v: f64| format!("{}", (v * 100.0).round() / 100.0);

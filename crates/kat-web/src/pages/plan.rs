@@ -57,6 +57,9 @@ fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
     let c = &p.content;
     let d = &c.dose;
     let mut dose = vec![("Dose", format!("{} mg", num(d.mg)))];
+    if let Some(k) = &c.kap_style {
+        dose.push(("KAP dose style (PSY-004)", k.clone()));
+    }
     if let Some(v) = d.mg_per_kg {
         dose.push(("mg/kg", format!("{} mg/kg", num(v))));
     }
@@ -144,12 +147,18 @@ fn fieldsets(f: &PlanInput, e: &FieldErrors, weight: &WeightPolicy) -> Vec<Field
                 t("endpoint", "Therapeutic endpoint", &f.endpoint, e).required(),
                 t("reassessment", "Face-to-face reassessment", &f.reassessment, e).required(),
                 t("maintenance", "After the course", &f.maintenance, e),
+                t("kap_style", "KAP dose style (PSY-004)", &f.kap_style, e)
+                    .options(vec![
+                        ("psycholytic", "psycholytic: lower dose, talk therapy during the session"),
+                        ("psychedelic", "psychedelic: higher dose, inner experience; therapy before and after"),
+                    ])
+                    .required(),
             ],
         },
         FieldsetView {
             legend: "Dose (DOSE-GEN-002)",
             fields: vec![
-                t("dose_style", "Dose style", &f.dose_style, e).options(vec![("per_kg", "per kg of body weight"), ("fixed", "fixed dose")]).required(),
+                t("dose_style", "Dose written as", &f.dose_style, e).options(vec![("per_kg", "per kg of body weight"), ("fixed", "fixed dose")]).required(),
                 t("dose_mg_per_kg", "Dose (mg/kg)", &f.dose_mg_per_kg, e).hint("When per kg"),
                 t("dose_mg", "Dose (mg)", &f.dose_mg, e).hint("When fixed"),
                 t("weight_kg", "Body weight (kg)", &f.weight_kg, e),

@@ -118,6 +118,8 @@ async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &Ti
         reassessment: "Face-to-face review after the third session and at the end of the course".into(),
         maintenance: "Individual booster interval after reassessment (DOSE-IV-009)".into(),
         dose_style: case.style.into(),
+        // PSY-004: the higher-dose IV and IM sessions psychedelic, the others psycholytic.
+        kap_style: if matches!(case.route, "iv_infusion" | "intramuscular") { "psychedelic" } else { "psycholytic" }.into(),
         dose_mg_per_kg: case.dose.into(),
         dose_mg: case.dose.into(),
         weight_kg: "72".into(),

@@ -236,7 +236,7 @@ async fn esketamine_session_yields_a_complete_rems_form() {
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
         "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
         "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
-        "dose_style": "fixed", "kap_style": "psycholytic", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
+        "dose_style": "fixed", "kap_style": "psycholytic", "esketamine_regimen": "with_oral_antidepressant", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
     let plan_id = plan["id"].as_str().unwrap();
     call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await;
     let s = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await;
@@ -326,7 +326,7 @@ async fn prescriber_titrates_the_next_esketamine_dose() {
     let plan = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd", "product": "Spravato 28 mg device",
         "course_sessions": 8, "endpoint": "Response at week 4", "reassessment": "End of induction", "maintenance": "Weekly",
-        "dose_style": "fixed", "kap_style": "psycholytic", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
+        "dose_style": "fixed", "kap_style": "psycholytic", "esketamine_regimen": "with_oral_antidepressant", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
     let plan_id = plan["id"].as_str().unwrap().to_string();
     call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await;
     let gate = |now: jiff::Timestamp| json!({"checklist": {

@@ -2,7 +2,8 @@
 //! before dosing starts (use case and trigger); a dose different from the plan's needs a
 //! reason; administrations are refused beyond the dose in force; esketamine 84 mg is
 //! judged on the course so far (a hard limit on day 1, allowed after 56 mg), with the
-//! core's suggestion from the previous dose and how it went.
+//! core's suggestion from the previous dose and how it went. The esketamine regimen is
+//! recorded per plan (IND-002).
 
 use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, post};
 use crate::support::{expect_problem, problem_fields, staff_with_token};
@@ -69,12 +70,26 @@ async fn esketamine_titration(db: Db) {
     app.add_staff("pres.web", Role::Prescriber).await;
     let id = eligible_patient(&app, &pt).await;
     let today = app.now().to_zoned(TimeZone::UTC).date();
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
+    let mut body = json!({
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
         "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
         "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
-        "dose_style": "fixed", "kap_style": "psycholytic", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
-    })).await.json().await.unwrap();
+        "dose_style": "fixed", "kap_style": "psycholytic", "esketamine_regimen": "with_oral_antidepressant", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
+    });
+    // IND-002: the regimen is recorded; MDSI only with an oral antidepressant.
+    let plans = format!("/api/v1/patients/{id}/treatment-plans");
+    let mut missing = body.clone();
+    missing["esketamine_regimen"] = json!("");
+    assert_eq!(problem_fields(&expect_problem(post(&app, &plans, &pt, missing).await, 422).await), ["esketamine_regimen"]);
+    let mut mdsi_alone = body.clone();
+    mdsi_alone["protocol"] = json!("spravato_mdsi");
+    mdsi_alone["dose_mg"] = json!(84);
+    mdsi_alone["esketamine_regimen"] = json!("monotherapy");
+    let p = expect_problem(post(&app, &plans, &pt, mdsi_alone).await, 422).await;
+    assert!(p.to_string().contains("IND-002") && problem_fields(&p).contains(&"esketamine_regimen".to_string()), "{p}");
+    body["esketamine_regimen"] = json!("monotherapy");
+    let plan: Value = post(&app, &plans, &pt, body).await.json().await.unwrap();
+    assert_eq!(plan["content"]["esketamine_regimen"], "monotherapy", "{plan:#}");
     let plan_id = plan["id"].as_str().unwrap();
     assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
 

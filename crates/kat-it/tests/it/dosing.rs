@@ -298,7 +298,7 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
         "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
         "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly weeks 5-8",
-        "dose_style": "fixed", "kap_style": "psycholytic", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
+        "dose_style": "fixed", "kap_style": "psycholytic", "esketamine_regimen": "with_oral_antidepressant", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3
     })).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let plan: Value = r.json().await.unwrap();

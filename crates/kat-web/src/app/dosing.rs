@@ -97,6 +97,9 @@ pub struct PlanInput {
     /// The KAP dose style (PSY-004): `psycholytic` (lower dose, talk therapy during the
     /// session) or `psychedelic` (higher dose, inner experience, therapy before and after).
     pub kap_style: String,
+    /// Esketamine only (IND-002): `monotherapy` or `with_oral_antidepressant` (required
+    /// for MDSI).
+    pub esketamine_regimen: String,
     pub dose_mg_per_kg: String,
     pub dose_mg: String,
     /// Measured body weight (kg) and its date (DOSE-GEN-002).
@@ -173,6 +176,9 @@ pub struct PlanContent {
     /// PSY-004: `psycholytic` or `psychedelic` (absent on plans made before it was asked).
     #[serde(default)]
     pub kap_style: Option<String>,
+    /// Esketamine (IND-002): `monotherapy` or `with_oral_antidepressant`.
+    #[serde(default)]
+    pub esketamine_regimen: Option<String>,
     pub dose: DoseFigures,
     /// The dose check's findings (rule and message) at planning time.
     #[schema(value_type = Vec<Object>)]
@@ -305,6 +311,22 @@ pub fn parse_plan(
             e.add("kap_style", "psycholytic or psychedelic (PSY-004)");
             None
         }
+    };
+    // IND-002: Spravato for TRD alone or with an oral antidepressant; for MDSI only with one.
+    let esketamine_regimen = match (route, input.esketamine_regimen.trim()) {
+        (Some(r), raw) if r.is_esketamine() => match raw {
+            "with_oral_antidepressant" => Some(raw.to_string()),
+            "monotherapy" if protocol.is_some_and(|p| protocol_key(p) == "spravato_mdsi") => {
+                e.add("esketamine_regimen", "for MDSI esketamine is given with an oral antidepressant (IND-002)");
+                None
+            }
+            "monotherapy" => Some(raw.to_string()),
+            _ => {
+                e.add("esketamine_regimen", "monotherapy or with_oral_antidepressant (IND-002)");
+                None
+            }
+        },
+        _ => None,
     };
     let dose_style = input.dose_style.trim().to_string();
     let mg = match dose_style.as_str() {
@@ -455,6 +477,7 @@ pub fn parse_plan(
         maintenance: input.maintenance.trim().to_string(),
         dose_style,
         kap_style,
+        esketamine_regimen,
         dose: DoseFigures {
             mg: round(mg),
             mg_per_kg: weight.map(|w| round(mg / w.kg.value() * 100.0) / 100.0),

@@ -60,6 +60,9 @@ fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
     if let Some(k) = &c.kap_style {
         dose.push(("KAP dose style (PSY-004)", k.clone()));
     }
+    if let Some(r) = &c.esketamine_regimen {
+        dose.push(("Esketamine regimen (IND-002)", r.replace('_', " ")));
+    }
     if let Some(v) = d.mg_per_kg {
         dose.push(("mg/kg", format!("{} mg/kg", num(v))));
     }
@@ -153,6 +156,9 @@ fn fieldsets(f: &PlanInput, e: &FieldErrors, weight: &WeightPolicy) -> Vec<Field
                         ("psychedelic", "psychedelic: higher dose, inner experience; therapy before and after"),
                     ])
                     .required(),
+                t("esketamine_regimen", "Esketamine regimen (IND-002)", &f.esketamine_regimen, e)
+                    .options(vec![("monotherapy", "monotherapy (TRD only)"), ("with_oral_antidepressant", "with an oral antidepressant")])
+                    .hint("Esketamine only; MDSI is always with an oral antidepressant"),
             ],
         },
         FieldsetView {

@@ -120,6 +120,7 @@ async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &Ti
         dose_style: case.style.into(),
         // PSY-004: the higher-dose IV and IM sessions psychedelic, the others psycholytic.
         kap_style: if matches!(case.route, "iv_infusion" | "intramuscular") { "psychedelic" } else { "psycholytic" }.into(),
+        esketamine_regimen: if case.route == "intranasal_esketamine" { "with_oral_antidepressant" } else { "" }.into(),
         dose_mg_per_kg: case.dose.into(),
         dose_mg: case.dose.into(),
         weight_kg: "72".into(),

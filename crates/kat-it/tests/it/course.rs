@@ -201,3 +201,38 @@ async fn gate_reruns_interactions(db: Db) {
     app.stop().await;
 }
 on_both_databases!(gate_reruns_the_interaction_rules_on_the_current_intake, gate_reruns_interactions);
+
+/// The gate page shows today's pre-dose measures (OUT-002, DAY-006) and says when no
+/// suicide-risk screen has been taken today; the responses shown are audited as read.
+async fn gate_shows_pre_dose_measures(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.pre", Role::Prescriber).await;
+    let nurse = app.add_staff("nurse.pre", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let s: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    let sid = s["id"].as_str().unwrap();
+    let web = app.client();
+    app.login(&web, "nurse.pre").await;
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("None recorded today.") && html.contains("No suicide-risk screen"), "{html}");
+    let r = post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, json!({"instrument": "phq9", "answers": [2, 2, 2, 2, 2, 1, 1, 1, 1]})).await;
+    assert_eq!(r.status(), 201);
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("PHQ-9: 14") && html.contains("Item 9 above 0"), "{html}");
+    assert!(!html.contains("No suicide-risk screen"), "{html}");
+    let mut tx = app.store.begin().await.unwrap();
+    let read = tx
+        .query_audit(&kat_core::audit::AuditFilter { user_id: Some(nurse.id), patient_id: None, from: None, to: None, before_seq: None, limit: 100 })
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.entry.resource_type == "measure_response")
+        .count();
+    assert_eq!(read, 1, "the response shown was audited once");
+    drop(tx);
+    app.stop().await;
+}
+on_both_databases!(gate_page_shows_the_pre_dose_measures, gate_shows_pre_dose_measures);

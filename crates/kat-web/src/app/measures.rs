@@ -188,6 +188,31 @@ pub async fn list_responses(
     Ok(found)
 }
 
+/// The responses collected on `day` (the clinic's civil date), for the pre-dose gate's
+/// "pre-dose measures" (OUT-002: before each dose PHQ-9 or QIDS-SR and the C-SSRS
+/// screener; DAY-006); audited as one read of each response shown.
+pub async fn responses_on_day(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    day: jiff::civil::Date,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<ResponseRecord>> {
+    require(store, ctx, Permission::MeasureRead, "measure_response", None, Some(patient), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    let found: Vec<ResponseRecord> = tx
+        .responses_for_patient(patient, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.collected_at.to_zoned(tz.clone()).date() == day)
+        .collect();
+    for r in &found {
+        tx.append_audit(&entry(ctx, AuditAction::Read, "measure_response", r.id.to_string(), patient)).await?;
+    }
+    tx.commit().await?;
+    Ok(found)
+}
+
 /// A new one-time link and its secret token (shown once; only its SHA-256 is kept).
 pub async fn create_link(
     store: &dyn Store,

@@ -306,6 +306,11 @@ struct GatePage {
     findings: Vec<FindingView>,
     /// DAY-004: the interaction rules rerun on the current intake.
     interactions: Vec<FindingView>,
+    /// Today's rating-scale responses (OUT-002 pre-dose measures, DAY-006), and whether
+    /// a suicide-risk screen (C-SSRS screener or PHQ-9) is among them.
+    measures_today: Vec<super::measures::ResponseView>,
+    screened_today: bool,
+    can_read_measures: bool,
     patient_id: String,
     errors: Vec<(String, String)>,
     form: GateForm,
@@ -335,6 +340,14 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
                 .join(" · ")
         })
         .unwrap_or_default();
+    let can_read_measures = staff.principal.user.role.allows(kat_core::role::Permission::MeasureRead);
+    let today = if can_read_measures {
+        crate::app::measures::responses_on_day(state.store.as_ref(), &staff.ctx, v.session.patient_id, staff.ctx.today, &state.config.time_zone)
+            .await
+            .map_err(|e| staff.fail(e))?
+    } else {
+        Vec::new()
+    };
     Ok(GatePage {
         layout: Layout::new(state, Some(&staff.principal), "floor"),
         session_id: id.to_string(),
@@ -347,6 +360,11 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
         findings: findings(&decision),
         interactions: interaction_views(&uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?),
         patient_id: v.session.patient_id.to_string(),
+        screened_today: today.iter().any(|r| {
+            r.complete && matches!(r.response.instrument(), kat_core::instruments::Instrument::CssrsScreener | kat_core::instruments::Instrument::Phq9)
+        }),
+        measures_today: today.iter().map(|r| super::measures::response_view(r, &state.config.time_zone)).collect(),
+        can_read_measures,
         errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
         form,
     })

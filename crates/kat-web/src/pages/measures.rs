@@ -116,7 +116,7 @@ pub struct MeasuresSection {
     pub self_reportable: Vec<(&'static str, &'static str, bool)>,
 }
 
-fn response_view(r: &ResponseRecord, tz: &jiff::tz::TimeZone) -> ResponseView {
+pub(super) fn response_view(r: &ResponseRecord, tz: &jiff::tz::TimeZone) -> ResponseView {
     let missing = match r.response.completeness() {
         kat_core::instruments::Completeness::Complete => String::new(),
         kat_core::instruments::Completeness::Incomplete { missing } => missing.join(", "),

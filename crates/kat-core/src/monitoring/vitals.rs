@@ -31,9 +31,13 @@ macro_rules! whole_vital {
         impl $name {
             /// The LOINC code of this observation (instruments.md §11.1), if one exists.
             pub const LOINC: Option<&'static str> = $loinc;
+            /// The lowest value a reading can have (inclusive).
+            pub const MIN: u16 = $min;
+            /// The highest value a reading can have (inclusive).
+            pub const MAX: u16 = $max;
 
             pub fn new(value: u16) -> Result<Self, UnitError> {
-                if !($min..=$max).contains(&value) {
+                if !(Self::MIN..=Self::MAX).contains(&value) {
                     return Err(UnitError(format!(
                         "{value} is not a possible {} (allowed {}-{})",
                         $what, $min, $max

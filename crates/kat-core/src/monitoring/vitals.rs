@@ -110,6 +110,23 @@ whole_vital!(
     Moaas, u8, ucum = "{score}", loinc = None, what = "MOAA/S score", min = 0, max = 5
 );
 
+impl Moaas {
+    /// 5: responds readily to name spoken in a normal tone (alert).
+    pub const ALERT: Moaas = Moaas(5);
+    /// MON-SPV-005 \[V\]: MOAA/S ≤ 3 → continuous observation.
+    pub const CONTINUOUS_OBSERVATION_AT_OR_BELOW: u8 = 3;
+
+    /// The rating 0–5, as instrument scores are counted.
+    pub fn score(self) -> u8 {
+        self.0
+    }
+
+    /// DC-004: MOAA/S = 5 is one of the discharge checks.
+    pub fn is_alert(self) -> bool {
+        self == Self::ALERT
+    }
+}
+
 /// A blood-pressure pair. Systolic must exceed diastolic; a reversed pair is a typing
 /// or artefact error, not a physiological state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -34,5 +34,5 @@ pub use titration::{
 };
 pub use units::{Kg, Mg, MgPerKg, MgPerMl, Minutes, Ml, MlPerHour, Ucum, UnitError};
 pub use weight::{
-    DosingWeight, HeightCm, WeightBasis, WeightMeasurement, WeightPolicy, dosing_weight,
+    Bmi, DosingWeight, HeightCm, WeightBasis, WeightMeasurement, WeightPolicy, dosing_weight,
 };

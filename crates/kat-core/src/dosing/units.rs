@@ -40,6 +40,14 @@ pub fn at_least(value: f64, limit: f64) -> bool {
     value >= limit - COMPARISON_TOLERANCE * limit.abs().max(1.0)
 }
 
+/// Renders 72.0 as "72" and 72.25 as "72.25" (at most two decimals), for text a person
+/// reads (findings, forms).
+pub(crate) fn trim_decimal(value: f64) -> String {
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    text.to_string()
+}
+
 fn parse_number(raw: &str, unit: &str) -> Result<f64, UnitError> {
     let text = raw.trim();
     if text.is_empty() {

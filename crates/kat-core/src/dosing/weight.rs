@@ -9,10 +9,11 @@
 //! was measured, as DOSE-GEN-002 requires.
 
 use super::rule::RuleId;
-use super::units::{Kg, UnitError};
+use super::units::{Kg, UnitError, trim_decimal};
 use crate::patient::SexAtBirth;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Which weight a weight-based dose is computed from (DOSE-IV-005).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,16 +44,23 @@ impl WeightMeasurement {
     }
 }
 
-/// Body height in centimetres, needed for BMI and any ideal-weight formula.
+/// Body height in centimetres, needed for BMI and any ideal-weight formula. The one
+/// height type: the intake's baseline vitals use it too (with the narrower entry range
+/// in `eligibility::units::entry`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
 #[serde(try_from = "f64", into = "f64")]
 pub struct HeightCm(f64);
 
 impl HeightCm {
+    /// The shortest possible height (inclusive).
+    pub const MIN: f64 = 30.0;
+    /// The tallest possible height (inclusive).
+    pub const MAX: f64 = 280.0;
+
     /// Heights outside 30–280 cm are not human heights in centimetres (they are usually
     /// metres or inches typed into the wrong field).
     pub fn new(cm: f64) -> Result<Self, UnitError> {
-        if !cm.is_finite() || !(30.0..=280.0).contains(&cm) {
+        if !cm.is_finite() || !(Self::MIN..=Self::MAX).contains(&cm) {
             return Err(UnitError(format!("{cm} cm is not a possible height")));
         }
         Ok(Self(cm))
@@ -88,10 +96,37 @@ impl From<HeightCm> for f64 {
     }
 }
 
-/// Body-mass index in kg/m², computed from weight and height.
-pub fn bmi(weight: Kg, height: HeightCm) -> f64 {
-    let m = height.value() / 100.0;
-    weight.value() / (m * m)
+impl fmt::Display for HeightCm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} cm", trim_decimal(self.0))
+    }
+}
+
+/// Body-mass index in kg/m², always computed from a weight and a height, never entered.
+/// Serialised as the bare number (stored evaluations hold it so).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct Bmi(f64);
+
+impl Bmi {
+    pub fn compute(weight: Kg, height: HeightCm) -> Self {
+        let metres = height.value() / 100.0;
+        Self(weight.value() / (metres * metres))
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl super::units::Ucum for Bmi {
+    const UCUM: &'static str = "kg/m2";
+}
+
+impl fmt::Display for Bmi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.1} kg/m²", self.0)
+    }
 }
 
 /// A linear ideal-body-weight formula: `base + per_cm × (height − reference)`.
@@ -219,7 +254,7 @@ pub fn dosing_weight(
     sex: SexAtBirth,
     policy: &WeightPolicy,
 ) -> Result<DosingWeight, WeightError> {
-    let bmi_value = height.map(|h| bmi(measured.weight, h));
+    let bmi_value = height.map(|h| Bmi::compute(measured.weight, h).get());
     let mut result = DosingWeight {
         bmi: bmi_value,
         ..DosingWeight::actual(measured)

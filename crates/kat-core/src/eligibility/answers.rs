@@ -665,7 +665,7 @@ impl Parser<'_> {
         for i in 1..=TRIAL_ROWS {
             let n = |c: &str| format!("trial{i}_{c}");
             let drug = self.text(&n("drug"));
-            let daily_dose = self.unit(&n("dose_mg"), Milligrams::parse);
+            let daily_dose = self.unit(&n("dose_mg"), |raw| entry::DAILY_DOSE.parse(raw));
             let duration = self.unit(&n("weeks"), Weeks::parse);
             let improvement = self.unit(&n("improvement"), ImprovementPercent::parse);
             let response = match self.raw(&n("response")) {
@@ -910,7 +910,7 @@ impl Parser<'_> {
         for i in 1..=MEDICATION_ROWS {
             let n = |c: &str| format!("med{i}_{c}");
             let name = self.text(&n("name"));
-            let dose = self.unit(&n("dose_mg"), Milligrams::parse);
+            let dose = self.unit(&n("dose_mg"), |raw| entry::DAILY_DOSE.parse(raw));
             let class = match self.raw(&n("class")) {
                 None => None,
                 Some("none") => Some(None),
@@ -949,12 +949,12 @@ impl Parser<'_> {
 
     fn vitals(&mut self) -> BaselineVitals {
         BaselineVitals {
-            blood_pressure: self.unit("bp", BloodPressure::parse),
-            heart_rate: self.unit("heart_rate", HeartRatePerMin::parse),
-            spo2: self.unit("spo2", SpO2Percent::parse),
-            respiratory_rate: self.unit("respiratory_rate", RespiratoryRatePerMin::parse),
-            weight: self.unit("weight_kg", WeightKg::parse),
-            height: self.unit("height_cm", HeightCm::parse),
+            blood_pressure: self.unit("bp", entry::blood_pressure),
+            heart_rate: self.unit("heart_rate", |raw| entry::HEART_RATE.parse(raw)),
+            spo2: self.unit("spo2", |raw| entry::SPO2.parse(raw)),
+            respiratory_rate: self.unit("respiratory_rate", |raw| entry::RESPIRATORY_RATE.parse(raw)),
+            weight: self.unit("weight_kg", |raw| entry::WEIGHT.parse(raw)),
+            height: self.unit("height_cm", |raw| entry::HEIGHT.parse(raw)),
         }
     }
 

@@ -9,10 +9,9 @@
 //! Every record type holds protected health information and has a redacted `Debug`.
 
 use super::medication::Medication;
-use super::units::{
-    BloodPressure, Bmi, HeartRatePerMin, HeightCm, ImprovementPercent, Milligrams, MmseScore,
-    Occasions, RespiratoryRatePerMin, SpO2Percent, Weeks, WeightKg,
-};
+use super::units::{ImprovementPercent, MmseScore, Occasions, Weeks};
+use crate::dosing::{Bmi, HeightCm, Kg, Mg};
+use crate::monitoring::vitals::{BloodPressure, HeartRate, RespiratoryRate, SpO2};
 use crate::patient::{BirthDate, Phone};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -258,7 +257,7 @@ impl TrialResponse {
 #[derive(Clone, PartialEq, Serialize)]
 pub struct AntidepressantTrial {
     pub drug: ClinicalText,
-    pub daily_dose: Option<Milligrams>,
+    pub daily_dose: Option<Mg>,
     pub duration: Option<Weeks>,
     pub response: Option<TrialResponse>,
     /// Whether the trial was in the current depressive episode.
@@ -614,11 +613,11 @@ redacted_debug!(Allergies);
 #[derive(Clone, PartialEq, Default, Serialize)]
 pub struct BaselineVitals {
     pub blood_pressure: Option<BloodPressure>,
-    pub heart_rate: Option<HeartRatePerMin>,
-    pub spo2: Option<SpO2Percent>,
+    pub heart_rate: Option<HeartRate>,
+    pub spo2: Option<SpO2>,
     /// Recorded for later comparison; not required by PRE-003.
-    pub respiratory_rate: Option<RespiratoryRatePerMin>,
-    pub weight: Option<WeightKg>,
+    pub respiratory_rate: Option<RespiratoryRate>,
+    pub weight: Option<Kg>,
     pub height: Option<HeightCm>,
 }
 redacted_debug!(BaselineVitals);

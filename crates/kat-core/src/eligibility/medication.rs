@@ -8,7 +8,7 @@
 //! interaction screen.
 
 use super::intake::ClinicalText;
-use super::units::Milligrams;
+use crate::dosing::Mg;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -250,7 +250,7 @@ pub struct Medication {
     pub drug: Drug,
     /// Total daily dose in mg (for as-needed use, the usual maximum per day). `None` =
     /// not yet answered; needed for benzodiazepines (DDI-004).
-    pub total_daily_dose: Option<Milligrams>,
+    pub total_daily_dose: Option<Mg>,
 }
 
 impl fmt::Debug for Medication {
@@ -368,7 +368,7 @@ pub fn diazepam_equivalent(
             Drug::Other { .. } => None,
         };
         match (med.total_daily_dose, factor) {
-            (Some(dose), Some(factor)) => total += dose.get() * factor,
+            (Some(dose), Some(factor)) => total += dose.value() * factor,
             (dose, factor) => {
                 if dose.is_none() {
                     missing_dose.push(med.drug.name().to_string());
@@ -399,7 +399,7 @@ mod tests {
     fn med(drug: KnownDrug, mg: Option<f64>) -> Medication {
         Medication {
             drug: Drug::Known(drug),
-            total_daily_dose: mg.map(|m| Milligrams::new(m).unwrap()),
+            total_daily_dose: mg.map(|m| Mg::new(m).unwrap()),
         }
     }
 

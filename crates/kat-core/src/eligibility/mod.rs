@@ -47,7 +47,7 @@ use medication::{DiazepamEquivalent, diazepam_equivalent};
 use rules::{RuleInput, RuleOutput};
 use serde::Serialize;
 use std::fmt;
-use units::Bmi;
+use crate::dosing::Bmi;
 
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

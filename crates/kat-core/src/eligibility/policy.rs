@@ -11,7 +11,8 @@
 
 use super::intake::Substance;
 use super::medication::BenzodiazepineEquivalents;
-use super::units::{DiastolicMmHg, HeartRatePerMin, MmseScore, SystolicMmHg};
+use super::units::{MmseScore, entry};
+use crate::monitoring::vitals::{BloodPressure, Diastolic, HeartRate, Systolic};
 use crate::field::FieldErrors;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -71,20 +72,24 @@ impl fmt::Display for PolicyVersion {
 /// `diastolic`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BpThreshold {
-    pub systolic: SystolicMmHg,
-    pub diastolic: DiastolicMmHg,
+    pub systolic: Systolic,
+    pub diastolic: Diastolic,
 }
 
 impl BpThreshold {
-    pub fn new(systolic: i64, diastolic: i64) -> Self {
+    /// A threshold known in code (the defaults, tests). Panics outside the intake entry
+    /// ranges ([`entry::SYSTOLIC`], [`entry::DIASTOLIC`]).
+    pub fn new(systolic: u16, diastolic: u16) -> Self {
+        assert!(entry::SYSTOLIC.contains(systolic), "systolic threshold in range");
+        assert!(entry::DIASTOLIC.contains(diastolic), "diastolic threshold in range");
         Self {
-            systolic: SystolicMmHg::new(systolic).expect("systolic threshold in range"),
-            diastolic: DiastolicMmHg::new(diastolic).expect("diastolic threshold in range"),
+            systolic: Systolic::new(systolic).expect("systolic threshold in range"),
+            diastolic: Diastolic::new(diastolic).expect("diastolic threshold in range"),
         }
     }
 
-    pub fn reached_by(&self, bp: super::units::BloodPressure) -> bool {
-        bp.systolic() >= self.systolic || bp.diastolic() >= self.diastolic
+    pub fn reached_by(&self, bp: BloodPressure) -> bool {
+        bp.systolic() >= self.systolic.get() || bp.diastolic() >= self.diastolic.get()
     }
 }
 
@@ -124,16 +129,16 @@ impl Default for BpTiers {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartRateLimits {
     /// Review when below this (default 50).
-    pub low: HeartRatePerMin,
+    pub low: HeartRate,
     /// Review when above this (default 110).
-    pub high: HeartRatePerMin,
+    pub high: HeartRate,
 }
 
 impl Default for HeartRateLimits {
     fn default() -> Self {
         Self {
-            low: HeartRatePerMin::new(50).expect("in range"),
-            high: HeartRatePerMin::new(110).expect("in range"),
+            low: HeartRate::new(50).expect("in range"),
+            high: HeartRate::new(110).expect("in range"),
         }
     }
 }
@@ -348,6 +353,21 @@ impl EligibilityPolicy {
         if !rising {
             errors.add("bp_tiers", "tiers must rise: caution < defer < hard defer");
         }
+        // The shared vital types accept any monitor reading; a policy threshold stays
+        // within the intake entry ranges it has always been held to.
+        for (name, tier) in [("caution", t.caution), ("defer", t.defer), ("hard_defer", t.hard_defer)] {
+            if let Err(e) = entry::SYSTOLIC.check(tier.systolic.get()) {
+                errors.add(format!("bp_tiers.{name}.systolic"), e.to_string());
+            }
+            if let Err(e) = entry::DIASTOLIC.check(tier.diastolic.get()) {
+                errors.add(format!("bp_tiers.{name}.diastolic"), e.to_string());
+            }
+        }
+        for (name, limit) in [("low", self.heart_rate.low), ("high", self.heart_rate.high)] {
+            if let Err(e) = entry::HEART_RATE.check(limit.get()) {
+                errors.add(format!("heart_rate.{name}"), e.to_string());
+            }
+        }
         if self.heart_rate.low >= self.heart_rate.high {
             errors.add("heart_rate", "the low limit must be below the high limit");
         }
@@ -452,7 +472,7 @@ mod tests {
     fn validate_rejects_incoherent_values() {
         let mut p = EligibilityPolicy::default();
         p.bp_tiers.defer = BpThreshold::new(190, 100);
-        p.heart_rate.low = HeartRatePerMin::new(120).unwrap();
+        p.heart_rate.low = HeartRate::new(120).unwrap();
         p.minimum_age_years = 16;
         p.benzodiazepine_cap_diazepam_mg = f64::NAN;
         p.substance.any_disorder_within = Some(WindowPreset {
@@ -469,6 +489,51 @@ mod tests {
         ] {
             assert!(errors.for_field(field).is_some(), "{field}: {errors}");
         }
+    }
+
+    /// The thresholds are the shared vital types, which accept any monitor reading;
+    /// a stored or configured policy is still held to the intake entry ranges
+    /// (systolic 30–300, diastolic 10–250, heart rate 10–300), at each boundary.
+    #[test]
+    fn validate_keeps_thresholds_within_the_intake_entry_ranges() {
+        let tiers_json = |caution: (u16, u16), hard: (u16, u16)| {
+            format!(
+                r#"{{"caution":{{"systolic":{},"diastolic":{}}},"defer":{{"systolic":160,"diastolic":100}},"hard_defer":{{"systolic":{},"diastolic":{}}}}}"#,
+                caution.0, caution.1, hard.0, hard.1
+            )
+        };
+        let with = |tiers: String, low: u16, high: u16| {
+            EligibilityPolicy {
+                bp_tiers: serde_json::from_str(&tiers).unwrap(),
+                heart_rate: serde_json::from_str(&format!(r#"{{"low":{low},"high":{high}}}"#)).unwrap(),
+                ..EligibilityPolicy::default()
+            }
+            .validate()
+        };
+        assert!(with(tiers_json((30, 10), (300, 250)), 10, 300).is_ok());
+        // A diastolic of 9 is below any possible reading: the stored JSON does not parse.
+        assert!(serde_json::from_str::<BpTiers>(&tiers_json((140, 9), (180, 110))).is_err());
+        let errors = with(tiers_json((29, 10), (301, 251)), 9, 301).unwrap_err();
+        assert!(errors.for_field("bp_tiers.caution.diastolic").is_none(), "{errors}");
+        for field in [
+            "bp_tiers.caution.systolic",
+            "bp_tiers.hard_defer.systolic",
+            "bp_tiers.hard_defer.diastolic",
+            "heart_rate.low",
+            "heart_rate.high",
+        ] {
+            assert!(errors.for_field(field).is_some(), "{field}: {errors}");
+        }
+        let text = errors.to_string();
+        assert!(text.contains("must be between 30 and 300 mmHg"), "{text}");
+        assert!(text.contains("must be between 10 and 250 mmHg"), "{text}");
+        assert!(text.contains("must be between 10 and 300 /min"), "{text}");
+    }
+
+    #[test]
+    #[should_panic(expected = "systolic threshold in range")]
+    fn a_threshold_in_code_is_within_the_intake_range() {
+        let _ = BpThreshold::new(301, 90);
     }
 
     #[test]

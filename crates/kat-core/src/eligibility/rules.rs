@@ -8,7 +8,8 @@
 use super::intake::*;
 use super::medication::{DiazepamEquivalent, InteractionClass, Medication, diazepam_equivalent};
 use super::policy::{EligibilityPolicy, PolicyAction};
-use super::units::trim_decimal;
+use crate::dosing::units::trim_decimal;
+use crate::monitoring::vitals::BloodPressure;
 use super::{Datum, Finding, Level};
 use jiff::civil::Date;
 use jiff::{Span, ToSpan};
@@ -1039,6 +1040,12 @@ fn ci_005(input: &RuleInput<'_>, out: &mut RuleOutput) {
     );
 }
 
+/// A blood pressure as findings have always shown it ("150/95 mmHg"; the shared type
+/// displays the UCUM code `mm[Hg]`).
+fn bp_text(bp: BloodPressure) -> String {
+    format!("{}/{} mmHg", bp.systolic(), bp.diastolic())
+}
+
 /// CI-006 label limit: hypertension above 180/100 mmHg at rest (Swiss label, \[V\]).
 pub const CI_006_SYSTOLIC_ABOVE: u16 = 180;
 pub const CI_006_DIASTOLIC_ABOVE: u16 = 100;
@@ -1051,13 +1058,12 @@ fn ci_006(input: &RuleInput<'_>, out: &mut RuleOutput) {
         R,
         "vitals.blood_pressure",
         &input.intake.vitals.blood_pressure,
-    ) && (bp.systolic().get() > CI_006_SYSTOLIC_ABOVE
-        || bp.diastolic().get() > CI_006_DIASTOLIC_ABOVE)
+    ) && (bp.systolic() > CI_006_SYSTOLIC_ABOVE || bp.diastolic() > CI_006_DIASTOLIC_ABOVE)
     {
         out.push(
             finding(R, lvl, "Resting blood pressure above 180/100 mmHg (poorly controlled or untreated hypertension): contraindicated on the Swiss label. Defer and refer for BP control.")
                 .related("BP-003")
-                .with("blood_pressure", bp),
+                .with("blood_pressure", bp_text(*bp)),
         );
     }
     let flags: [(&'static str, &Option<bool>, &str); 2] = [
@@ -1399,7 +1405,7 @@ fn rci_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
             out.push(
                 finding(R, lvl, message)
                     .related("BP-006")
-                    .with("blood_pressure", bp)
+                    .with("blood_pressure", bp_text(*bp))
                     .with("tier_threshold", threshold),
             );
         }

@@ -5,6 +5,8 @@ use super::intake::*;
 use super::medication::{BenzodiazepineEquivalents, Drug, InteractionClass, KnownDrug, Medication};
 use super::policy::*;
 use super::units::*;
+use crate::dosing::{HeightCm, Kg, Mg};
+use crate::monitoring::vitals::{BloodPressure, HeartRate, RespiratoryRate, SpO2};
 use super::*;
 use crate::patient::{BirthDate, Phone};
 use jiff::ToSpan;
@@ -20,14 +22,14 @@ fn text(s: &str) -> ClinicalText {
     ClinicalText::parse(s).unwrap()
 }
 
-fn bp(s: i64, d: i64) -> BloodPressure {
-    BloodPressure::from_values(s, d).unwrap()
+fn bp(s: u16, d: u16) -> BloodPressure {
+    BloodPressure::mmhg(s, d).unwrap()
 }
 
 fn failed_trial(drug: &str) -> AntidepressantTrial {
     AntidepressantTrial {
         drug: text(drug),
-        daily_dose: Some(Milligrams::new(100.0).unwrap()),
+        daily_dose: Some(Mg::new(100.0).unwrap()),
         duration: Some(Weeks::new(8).unwrap()),
         response: Some(TrialResponse::Improvement(
             ImprovementPercent::new(20).unwrap(),
@@ -40,7 +42,7 @@ fn failed_trial(drug: &str) -> AntidepressantTrial {
 fn med(drug: KnownDrug, mg: f64) -> Medication {
     Medication {
         drug: Drug::Known(drug),
-        total_daily_dose: Some(Milligrams::new(mg).unwrap()),
+        total_daily_dose: Some(Mg::new(mg).unwrap()),
     }
 }
 
@@ -113,10 +115,10 @@ fn healthy() -> Intake {
         medications: Some(vec![med(KnownDrug::Sertraline, 100.0)]),
         vitals: BaselineVitals {
             blood_pressure: Some(bp(122, 78)),
-            heart_rate: Some(HeartRatePerMin::new(72).unwrap()),
-            spo2: Some(SpO2Percent::new(98).unwrap()),
-            respiratory_rate: Some(RespiratoryRatePerMin::new(14).unwrap()),
-            weight: Some(WeightKg::new(70.0).unwrap()),
+            heart_rate: Some(HeartRate::new(72).unwrap()),
+            spo2: Some(SpO2::new(98).unwrap()),
+            respiratory_rate: Some(RespiratoryRate::new(14).unwrap()),
+            weight: Some(Kg::new(70.0).unwrap()),
             height: Some(HeightCm::new(175.0).unwrap()),
         },
         workup: Workup {
@@ -561,7 +563,7 @@ fn non_us_label_contraindications_can_be_relaxed_to_review_but_not_removed() {
 #[test]
 fn baseline_bp_tiers_at_their_boundaries() {
     // (systolic, diastolic, expected status, tier threshold reached or None)
-    let cases: &[(i64, i64, Status, Option<&str>)] = &[
+    let cases: &[(u16, u16, Status, Option<&str>)] = &[
         (139, 89, Status::Eligible, None),
         (
             140,
@@ -656,7 +658,7 @@ fn baseline_bp_tiers_at_their_boundaries() {
 fn ci_006_blood_pressure_limit_is_strictly_above_180_over_100() {
     let mut p = policy();
     p.non_us_label_contraindications = PolicyAction::PrescriberReview; // isolate CI-006
-    let cases: &[(i64, i64, bool)] = &[
+    let cases: &[(u16, u16, bool)] = &[
         (180, 100, false),
         (181, 100, true),
         (180, 101, true),
@@ -682,7 +684,7 @@ fn bp_tiers_follow_the_policy() {
 fn heart_rate_limits_at_their_boundaries() {
     for (hr, review) in [(49, true), (50, false), (110, false), (111, true)] {
         let e = eval(&with(|i| {
-            i.vitals.heart_rate = Some(HeartRatePerMin::new(hr).unwrap())
+            i.vitals.heart_rate = Some(HeartRate::new(hr).unwrap())
         }));
         assert_eq!(e.status == Status::NeedsReview, review, "HR {hr}");
         assert_eq!(
@@ -1547,7 +1549,7 @@ fn unknown_drug_needs_its_classes_chosen() {
             name: text("newdrugamine"),
             classes,
         },
-        total_daily_dose: Some(Milligrams::new(10.0).unwrap()),
+        total_daily_dose: Some(Mg::new(10.0).unwrap()),
     };
     let e = eval(&with(|i| i.medications.as_mut().unwrap().push(other(None))));
     assert_eq!(e.status, Status::Incomplete);
@@ -1813,10 +1815,10 @@ proptest! {
 
     #[test]
     fn healthy_intakes_are_eligible(
-        systolic in 90i64..140,
-        diastolic in 50i64..90,
-        hr in 50i64..=110,
-        spo2 in 90i64..=100,
+        systolic in 90u16..140,
+        diastolic in 50u16..90,
+        hr in 50u16..=110,
+        spo2 in 90u16..=100,
         weight in 40.0f64..150.0,
         height in 145.0f64..200.0,
         age in 25i16..90,
@@ -1825,9 +1827,9 @@ proptest! {
         prop_assume!(systolic > diastolic);
         let intake = with(|i| {
             i.vitals.blood_pressure = Some(bp(systolic, diastolic));
-            i.vitals.heart_rate = Some(HeartRatePerMin::new(hr).unwrap());
-            i.vitals.spo2 = Some(SpO2Percent::new(spo2).unwrap());
-            i.vitals.weight = Some(WeightKg::new(weight).unwrap());
+            i.vitals.heart_rate = Some(HeartRate::new(hr).unwrap());
+            i.vitals.spo2 = Some(SpO2::new(spo2).unwrap());
+            i.vitals.weight = Some(Kg::new(weight).unwrap());
             i.vitals.height = Some(HeightCm::new(height).unwrap());
             i.birth_date = Some(born_years_ago(age));
             for t in i.prior_antidepressant_trials.as_mut().unwrap() {

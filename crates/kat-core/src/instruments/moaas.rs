@@ -3,71 +3,8 @@
 
 use super::catalog::Instrument;
 use super::response::{Completeness, Response};
+use crate::monitoring::vitals::Moaas;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// A MOAA/S rating, 0 (no response to a painful trapezius squeeze) to 5 (alert).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u8", into = "u8")]
-pub struct Moaas(u8);
-
-/// A value outside 0–5 or not a whole number.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("MOAA/S must be a whole number from 0 to 5, got {0:?}")]
-pub struct MoaasError(pub String);
-
-impl Moaas {
-    /// 5: responds readily to name spoken in a normal tone (alert).
-    pub const ALERT: Moaas = Moaas(5);
-    /// MON-SPV-005 \[V\]: MOAA/S ≤ 3 → continuous observation.
-    pub const CONTINUOUS_OBSERVATION_AT_OR_BELOW: u8 = 3;
-
-    pub fn new(value: u8) -> Result<Self, MoaasError> {
-        if value <= 5 {
-            Ok(Self(value))
-        } else {
-            Err(MoaasError(value.to_string()))
-        }
-    }
-
-    /// Parses a form value: a whole number 0–5, surrounding blanks allowed.
-    pub fn parse(raw: &str) -> Result<Self, MoaasError> {
-        let t = raw.trim();
-        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) || t.len() > 3 {
-            return Err(MoaasError(raw.to_string()));
-        }
-        let v: u8 = t.parse().map_err(|_| MoaasError(raw.to_string()))?;
-        Self::new(v).map_err(|_| MoaasError(raw.to_string()))
-    }
-
-    pub fn value(self) -> u8 {
-        self.0
-    }
-
-    /// DC-004: MOAA/S = 5 is one of the discharge checks.
-    pub fn is_alert(self) -> bool {
-        self == Self::ALERT
-    }
-}
-
-impl TryFrom<u8> for Moaas {
-    type Error = MoaasError;
-    fn try_from(v: u8) -> Result<Self, Self::Error> {
-        Self::new(v)
-    }
-}
-
-impl From<Moaas> for u8 {
-    fn from(m: Moaas) -> u8 {
-        m.0
-    }
-}
-
-impl fmt::Display for Moaas {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// Clinic thresholds for MOAA/S actions tagged \[U\] in the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,9 +51,9 @@ impl MoaasAssessment {
             alert: current.is_alert(),
             sedation_present: current < baseline,
             baseline_assumed: pre_dose.is_none(),
-            continuous_observation: current.0 <= Moaas::CONTINUOUS_OBSERVATION_AT_OR_BELOW,
-            urgent_escalation: current.0 <= policy.urgent_at_or_below,
-            loss_of_consciousness: current.0 == 0,
+            continuous_observation: current.score() <= Moaas::CONTINUOUS_OBSERVATION_AT_OR_BELOW,
+            urgent_escalation: current.score() <= policy.urgent_at_or_below,
+            loss_of_consciousness: current.score() == 0,
         }
     }
 }
@@ -132,7 +69,10 @@ pub(super) fn score(response: &Response) -> MoaasScore {
     assert_eq!(response.instrument(), Instrument::Moaas);
     MoaasScore {
         completeness: response.completeness(),
-        value: response.answer(0).map(Moaas),
+        // The response only holds answers inside the item's 0–5 range (catalogue).
+        value: response
+            .answer(0)
+            .map(|a| Moaas::new(u16::from(a)).expect("a MOAA/S answer is 0-5")),
     }
 }
 
@@ -140,18 +80,29 @@ pub(super) fn score(response: &Response) -> MoaasScore {
 mod tests {
     use super::*;
 
-    fn m(v: u8) -> Moaas {
+    fn m(v: u16) -> Moaas {
         Moaas::new(v).unwrap()
     }
 
     #[test]
     fn parse_rejects_out_of_range_and_non_integers() {
-        assert_eq!(Moaas::parse(" 5 ").unwrap().value(), 5);
-        assert_eq!(Moaas::parse("0").unwrap().value(), 0);
+        assert_eq!(Moaas::parse(" 5 ").unwrap().score(), 5);
+        assert_eq!(Moaas::parse("0").unwrap().score(), 0);
         for bad in ["6", "-1", "4.5", "", "five", "256", "1000"] {
             assert!(Moaas::parse(bad).is_err(), "{bad}");
         }
         assert!(Moaas::new(6).is_err());
+    }
+
+    /// The assessment uses the one MOAA/S type (`monitoring::vitals`); its stored form
+    /// is the bare number, as the instrument's own type wrote it.
+    #[test]
+    fn the_rating_is_stored_as_a_bare_number() {
+        assert_eq!(serde_json::to_string(&m(3)).unwrap(), "3");
+        assert_eq!(serde_json::from_str::<Moaas>("5").unwrap(), Moaas::ALERT);
+        assert!(serde_json::from_str::<Moaas>("6").is_err());
+        let a = MoaasAssessment::assess(m(3), None, &MoaasPolicy::default());
+        assert!(serde_json::to_string(&a).unwrap().starts_with(r#"{"value":3,"alert":false,"#));
     }
 
     #[test]

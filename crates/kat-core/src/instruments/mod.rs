@@ -42,7 +42,7 @@ pub use catalog::{
     TextLicence,
 };
 pub use cssrs::{CssrsRiskLevel, CssrsScore};
-pub use moaas::{Moaas, MoaasAssessment, MoaasPolicy, MoaasScore};
+pub use moaas::{MoaasAssessment, MoaasPolicy, MoaasScore};
 pub use outcome::{OutcomePolicy, OutcomeScale};
 pub use pcl5::{Pcl5Cluster, Pcl5Cutoff, Pcl5CutoffStatus, Pcl5Score};
 pub use phq::{Gad7Score, Gad7Severity, Phq9Score, Phq9Severity, Phq9Syndrome};

@@ -201,7 +201,7 @@ impl Score {
             Score::Pcl5(s) => s.total,
             Score::CssrsScreener(_) => None,
             Score::Cadss23(s) | Score::Cadss6(s) => s.total,
-            Score::Moaas(s) => s.value.map(|m| m.value()),
+            Score::Moaas(s) => s.value.map(|m| m.score()),
             Score::ModifiedAldrete(s) => s.score.map(|a| a.total()),
         }
     }

@@ -31,9 +31,13 @@ macro_rules! whole_vital {
         impl $name {
             /// The LOINC code of this observation (instruments.md §11.1), if one exists.
             pub const LOINC: Option<&'static str> = $loinc;
+            /// The lowest value a reading can have (inclusive).
+            pub const MIN: u16 = $min;
+            /// The highest value a reading can have (inclusive).
+            pub const MAX: u16 = $max;
 
             pub fn new(value: u16) -> Result<Self, UnitError> {
-                if !($min..=$max).contains(&value) {
+                if !(Self::MIN..=Self::MAX).contains(&value) {
                     return Err(UnitError(format!(
                         "{value} is not a possible {} (allowed {}-{})",
                         $what, $min, $max
@@ -105,6 +109,23 @@ whole_vital!(
     /// LOINC code was found (instruments.md).
     Moaas, u8, ucum = "{score}", loinc = None, what = "MOAA/S score", min = 0, max = 5
 );
+
+impl Moaas {
+    /// 5: responds readily to name spoken in a normal tone (alert).
+    pub const ALERT: Moaas = Moaas(5);
+    /// MON-SPV-005 \[V\]: MOAA/S ≤ 3 → continuous observation.
+    pub const CONTINUOUS_OBSERVATION_AT_OR_BELOW: u8 = 3;
+
+    /// The rating 0–5, as instrument scores are counted.
+    pub fn score(self) -> u8 {
+        self.0
+    }
+
+    /// DC-004: MOAA/S = 5 is one of the discharge checks.
+    pub fn is_alert(self) -> bool {
+        self == Self::ALERT
+    }
+}
 
 /// A blood-pressure pair. Systolic must exceed diastolic; a reversed pair is a typing
 /// or artefact error, not a physiological state.

@@ -445,16 +445,7 @@ pub fn parse_plan(
     let warning_reason = opt(&input.warning_reason).map(String::from);
     let override_reason = opt(&input.override_reason).map(String::from);
     let mut e = FieldErrors::default();
-    if level >= CheckLevel::Warning && warning_reason.is_none() {
-        e.add("warning_reason", format!("the dose check warns ({}); give the reason to proceed", rules_of(&review)));
-    }
-    if level == CheckLevel::HardLimit {
-        if !is_medical_director {
-            e.add("override_reason", format!("the dose passes a hard limit ({}); only a medical director may override", rules_of(&review)));
-        } else if override_reason.is_none() {
-            e.add("override_reason", format!("the dose passes a hard limit ({}); give the override reason", rules_of(&review)));
-        }
-    }
+    require_dose_reasons(&mut e, &review, warning_reason.is_some(), override_reason.is_some(), is_medical_director);
     if !e.is_empty() {
         return Err(e);
     }
@@ -562,6 +553,22 @@ fn parse_weight_basis(raw: &str, policy: &WeightPolicy, e: &mut FieldErrors) -> 
             None
         }
         b => Some(b),
+    }
+}
+
+/// A dose check that warns needs a reason; one past a hard limit needs a medical
+/// director's override with its reason (plans and session orders alike).
+fn require_dose_reasons(e: &mut FieldErrors, review: &DoseReview, has_warning_reason: bool, has_override_reason: bool, is_medical_director: bool) {
+    let level = review.level();
+    if level >= CheckLevel::Warning && !has_warning_reason {
+        e.add("warning_reason", format!("the dose check warns ({}); give the reason to proceed", rules_of(review)));
+    }
+    if level == CheckLevel::HardLimit {
+        if !is_medical_director {
+            e.add("override_reason", format!("the dose passes a hard limit ({}); only a medical director may override", rules_of(review)));
+        } else if !has_override_reason {
+            e.add("override_reason", format!("the dose passes a hard limit ({}); give the override reason", rules_of(review)));
+        }
     }
 }
 
@@ -891,16 +898,7 @@ pub async fn order_dose(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz:
     let level = review.level();
     let warning_reason = opt(&input.warning_reason).map(String::from);
     let override_reason = opt(&input.override_reason).map(String::from);
-    if level >= CheckLevel::Warning && warning_reason.is_none() {
-        e.add("warning_reason", format!("the dose check warns ({}); give the reason to proceed", rules_of(&review)));
-    }
-    if level == CheckLevel::HardLimit {
-        if !is_medical_director {
-            e.add("override_reason", format!("the dose passes a hard limit ({}); only a medical director may override", rules_of(&review)));
-        } else if override_reason.is_none() {
-            e.add("override_reason", format!("the dose passes a hard limit ({}); give the override reason", rules_of(&review)));
-        }
-    }
+    require_dose_reasons(&mut e, &review, warning_reason.is_some(), override_reason.is_some(), is_medical_director);
     if !e.is_empty() {
         return Err(e.into());
     }

@@ -94,6 +94,15 @@ impl DosingRepo for SqliteTx {
             .collect()
     }
 
+    async fn lock_dosing_session(&mut self, id: DosingSessionId) -> StoreResult<()> {
+        let row = sqlx::query("SELECT 1 FROM dosing_sessions WHERE id = ?")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        row.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
     async fn insert_dose_order(&mut self, o: &DoseOrderRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO session_dose_orders (id, session_id, content, ordered_by, ordered_at) VALUES (?, ?, ?, ?, ?)",

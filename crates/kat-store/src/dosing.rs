@@ -147,6 +147,11 @@ pub trait DosingRepo {
     async fn sign_treatment_plan(&mut self, id: TreatmentPlanId, by: UserId, at: Timestamp) -> StoreResult<()>;
 
     async fn insert_dosing_session(&mut self, session: &DosingSessionRecord) -> StoreResult<()>;
+    /// Holds the session's row until the transaction ends, so that a check of what the
+    /// session has given still holds at the insert (two quick submits cannot both pass).
+    /// PostgreSQL: `SELECT … FOR UPDATE`; SQLite: its write transactions already run one
+    /// at a time (`BEGIN IMMEDIATE`). `NotFound` for an unknown session.
+    async fn lock_dosing_session(&mut self, id: DosingSessionId) -> StoreResult<()>;
     async fn dosing_session_by_id(&mut self, id: DosingSessionId) -> StoreResult<Option<DosingSessionRecord>>;
     /// A patient's sessions, oldest first.
     async fn dosing_sessions_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<DosingSessionRecord>>;

@@ -60,6 +60,46 @@ pub fn check_administration(ordered: Mg, given: Mg, next: Mg, device: bool) -> D
     DoseCheck::Ok
 }
 
+/// The administration steps a route allows (DOSE-GEN-002): esketamine is given device by
+/// device (DOSE-IN-001), IV racemic ketamine as a pumped infusion (DOSE-IV-001,
+/// DOSE-IV-004), every other route as a dose.
+pub fn allowed_steps(route: super::route::Route) -> &'static [&'static str] {
+    use super::route::Route;
+    match route {
+        Route::IntranasalEsketamine => &["device"],
+        Route::IvInfusion => &["infusion_start", "infusion_pause", "infusion_resume", "infusion_rate_change", "infusion_stop"],
+        _ => &["dose"],
+    }
+}
+
+/// The pump rate of the ordered infusion, mL/h: the ordered dose drawn from stock at
+/// `stock_mg_per_ml`, diluted with an equal volume (DOSE-IV-004), over `minutes`.
+pub fn ordered_rate_ml_per_h(ordered: Mg, stock_mg_per_ml: f64, minutes: u32) -> Option<f64> {
+    if stock_mg_per_ml <= 0.0 || minutes == 0 {
+        return None;
+    }
+    Some(ordered.value() / stock_mg_per_ml * 2.0 / (f64::from(minutes) / 60.0))
+}
+
+/// A pump rate faster than the ordered infusion is refused: rapid IV administration may
+/// cause respiratory depression or apnoea and a stronger pressor response (DOSE-IV-003).
+/// Slower is the nurse's call (a pause, a reduced rate for a raised BP).
+pub fn check_rate(rate_ml_per_h: f64, ordered_rate_ml_per_h: f64) -> DoseCheck {
+    // Pumps and screens show rates to 0.01 mL/h: the ordered rate rounded up to that
+    // step is the ordered rate as a nurse reads it.
+    let shown = (ordered_rate_ml_per_h * 100.0 - 1e-9).ceil() / 100.0;
+    if exceeds(rate_ml_per_h, shown) {
+        return DoseCheck::hard(
+            "DOSE-IV-003",
+            format!(
+                "{rate_ml_per_h} mL/h is faster than the ordered infusion ({:.2} mL/h); rapid IV ketamine may cause respiratory depression or apnoea.",
+                ordered_rate_ml_per_h
+            ),
+        );
+    }
+    DoseCheck::Ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +109,31 @@ mod tests {
 
     fn mg(v: u32) -> Mg {
         Mg::from_whole(v)
+    }
+
+    #[test]
+    fn each_route_has_its_own_steps() {
+        assert_eq!(allowed_steps(Route::IntranasalEsketamine), &["device"]);
+        assert!(allowed_steps(Route::IvInfusion).contains(&"infusion_resume") && !allowed_steps(Route::IvInfusion).contains(&"dose"));
+        for r in [Route::Intramuscular, Route::Subcutaneous, Route::SublingualOral, Route::IntranasalRacemic] {
+            assert_eq!(allowed_steps(r), &["dose"], "{r:?}");
+        }
+    }
+
+    #[test]
+    fn the_pump_may_run_slower_never_faster_than_ordered() {
+        // 40 mg from 50 mg/mL = 0.8 mL, diluted 1:1 to 1.6 mL, over 40 min = 2.4 mL/h.
+        let r = ordered_rate_ml_per_h(mg(40), 50.0, 40).unwrap();
+        assert!((r - 2.4).abs() < 1e-9);
+        assert_eq!(check_rate(2.4, r), DoseCheck::Ok);
+        assert_eq!(check_rate(1.0, r), DoseCheck::Ok);
+        assert!(matches!(check_rate(2.5, r), DoseCheck::HardLimit { rule, .. } if rule.as_str() == "DOSE-IV-003"));
+        // 36 mg over 40 min from 50 mg/mL: 2.16 mL/h; a rate shown as 2.17 for 2.1612 is allowed, 2.18 not.
+        assert_eq!(check_rate(2.17, 2.1612), DoseCheck::Ok);
+        assert!(matches!(check_rate(2.18, 2.1612), DoseCheck::HardLimit { .. }));
+        assert_eq!(check_rate(2.16, 2.16), DoseCheck::Ok);
+        assert_eq!(ordered_rate_ml_per_h(mg(40), 0.0, 40), None);
+        assert_eq!(ordered_rate_ml_per_h(mg(40), 50.0, 0), None);
     }
 
     #[test]

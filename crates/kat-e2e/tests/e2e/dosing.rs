@@ -121,7 +121,7 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     ] {
         set(&b, field, value).await;
     }
-    set(&b, "weight_measured_on", &today.to_string()).await;
+    b.wait_for_text("80 kg measured on").await;
     b.screenshot("4-gate-form").await;
     b.click("form[action$='/gate'] button[type=submit]").await;
     b.wait_for_text("Gate passed").await;

@@ -144,3 +144,87 @@ async fn esketamine_titration(db: Db) {
     app.stop().await;
 }
 on_both_databases!(esketamine_titration_follows_the_course, esketamine_titration);
+
+/// Administrations follow the route's steps, never run faster than the ordered
+/// infusion (DOSE-IV-003), wait for an alarm that says pause or stop to be acknowledged
+/// (§4.4), and end when an intervention stops the session (INT-005).
+async fn administration_guards(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.guard", Role::Prescriber).await;
+    let (_, _, nt) = staff_with_token(&app, "nurse.guard", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let sid = open_session(&app, &pt, &id, plan_id).await;
+    let s = format!("/api/v1/sessions/{sid}");
+    assert_eq!(post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await.status(), 200);
+    let admin = |kind: &str, rate: f64| {
+        let mut a = dose_event(kind);
+        a["rate_ml_per_h"] = json!(rate);
+        a
+    };
+    // IV takes infusion steps only; a pause before a start is refused.
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("dose", 2.4)).await, 422).await;
+    assert_eq!(problem_fields(&p), ["kind"], "{p}");
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 2.4)).await, 422).await;
+    assert!(p.to_string().contains("not been started"), "{p}");
+    // 40 mg over 40 min from 50 mg/mL diluted 1:1: 2.4 mL/h ordered; 2.41 is refused.
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_start", 2.41)).await, 422).await;
+    assert_eq!(problem_fields(&p), ["rate_ml_per_h"], "{p}");
+    assert!(p.to_string().contains("DOSE-IV-003"), "{p}");
+    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_start", 2.4)).await.status(), 201);
+    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 0.0)).await.status(), 201);
+    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_resume", 1.2)).await.status(), 201);
+    // A BP at 185/105 (ALM-002, intervene): no rate change until acknowledged.
+    let r = post(&app, &format!("{s}/vitals"), &nt, json!({"systolic": 185, "diastolic": 105, "heart_rate": 88, "spo2": 97})).await;
+    assert_eq!(r.status(), 201);
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 2.0)).await, 409).await;
+    assert!(p.to_string().contains("ALM-002"), "{p}");
+    let alarm = get(&app, &s, &pt).await["alarms"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(post(&app, &format!("/api/v1/session-alarms/{alarm}/acknowledge"), &nt, json!({"action": "Paused; 150/90 after 5 min"})).await.status(), 200);
+    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 2.0)).await.status(), 201);
+    // An intervention that stops the session ends its dosing; the stop itself is allowed.
+    let r = post(&app, &format!("{s}/interventions"), &nt, json!({"trigger_value": "severe distress", "action": "infusion stopped", "response": "settled", "session_stopped": "yes"})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_resume", 1.0)).await, 409).await;
+    assert!(p.to_string().contains("INT-005"), "{p}");
+    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_stop", 0.0)).await.status(), 201);
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 0.0)).await, 422).await;
+    assert!(p.to_string().contains("has been stopped"), "{p}");
+    app.stop().await;
+}
+on_both_databases!(administrations_follow_route_rate_alarms_and_stops, administration_guards);
+
+/// Esketamine is given device by device: a plain "dose" is refused, and an esketamine
+/// plan cannot be written per kg (DOSE-IN-001).
+async fn esketamine_steps(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.dev", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    let mut body = json!({
+        "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
+        "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
+        "reassessment": "End of induction", "maintenance": "Weekly", "dose_style": "per_kg", "dose_mg_per_kg": 0.8,
+        "weight_kg": 70, "weight_measured_on": today.to_string(), "kap_style": "psycholytic",
+        "esketamine_regimen": "with_oral_antidepressant", "first_session": today.to_string(), "interval_days": 3
+    });
+    let plans = format!("/api/v1/patients/{id}/treatment-plans");
+    let p = expect_problem(post(&app, &plans, &pt, body.clone()).await, 422).await;
+    assert!(problem_fields(&p).contains(&"dose_style".to_string()), "{p}");
+    body["dose_style"] = json!("fixed");
+    body["dose_mg"] = json!(56);
+    let plan: Value = post(&app, &plans, &pt, body).await.json().await.unwrap();
+    let plan_id = plan["id"].as_str().unwrap();
+    assert_eq!(post(&app, &format!("{plans}/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    let sid = open_session(&app, &pt, &id, plan_id).await;
+    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120)).await.status(), 200);
+    let mut dose = dose_event("dose");
+    dose["dose_mg"] = json!(56);
+    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &pt, dose).await, 422).await;
+    assert_eq!(problem_fields(&p), ["kind"], "{p}");
+    assert!(p.to_string().contains("device"), "{p}");
+    app.stop().await;
+}
+on_both_databases!(esketamine_is_given_device_by_device, esketamine_steps);

@@ -80,6 +80,9 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     };
     tx.insert_dosing_session(&session).await.unwrap();
     assert_eq!(tx.dosing_session_by_id(session.id).await.unwrap(), Some(session.clone()));
+    tx.lock_dosing_session(session.id).await.unwrap();
+    let unknown = tx.lock_dosing_session(DosingSessionId::from_uuid(Uuid::now_v7())).await.unwrap_err();
+    assert!(matches!(unknown, StoreError::NotFound), "{unknown:?}");
     let admin = AdministrationRecord {
         id: AdministrationId::from_uuid(Uuid::now_v7()),
         session_id: session.id,

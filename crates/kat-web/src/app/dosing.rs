@@ -37,7 +37,7 @@ use kat_core::role::Permission;
 use kat_store::dosing::dosing_constraints as c;
 use kat_core::monitoring::adverse::AdverseEventForm;
 use kat_store::dosing::{AdministrationRecord, AlarmRecord, DoseOrderRecord, DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord, VitalRecord};
-use kat_core::dosing::order::{PastDose, check_administration, esketamine_course};
+use kat_core::dosing::order::{PastDose, allowed_steps, check_administration, check_rate, esketamine_course, ordered_rate_ml_per_h};
 use kat_core::dosing::titration::{DoseAmount, Efficacy, Tolerability, TitrationSuggestion, suggest_next_dose};
 use kat_core::dosing::weight::DosingWeight as CoreDosingWeight;
 use kat_store::{Store, StoreError, Tx};
@@ -329,6 +329,10 @@ pub fn parse_plan(
         _ => None,
     };
     let dose_style = input.dose_style.trim().to_string();
+    if route.is_some_and(|r| r.is_esketamine()) && dose_style == "per_kg" {
+        // DOSE-IN-001: esketamine comes in 28 mg devices, never per kg.
+        e.add("dose_style", "esketamine is dosed in 28 mg devices: choose fixed (DOSE-IN-001)");
+    }
     let mg = match dose_style.as_str() {
         "per_kg" => match MgPerKg::parse(&input.dose_mg_per_kg) {
             Ok(per_kg) => match weight {
@@ -560,7 +564,8 @@ fn parse_weight_basis(raw: &str, policy: &WeightPolicy, e: &mut FieldErrors) -> 
 /// director's override with its reason (plans and session orders alike).
 fn require_dose_reasons(e: &mut FieldErrors, review: &DoseReview, has_warning_reason: bool, has_override_reason: bool, is_medical_director: bool) {
     let level = review.level();
-    if level >= CheckLevel::Warning && !has_warning_reason {
+    // Past a hard limit the override (with its reason) is what is asked, not a warning reason.
+    if level == CheckLevel::Warning && !has_warning_reason {
         e.add("warning_reason", format!("the dose check warns ({}); give the reason to proceed", rules_of(review)));
     }
     if level == CheckLevel::HardLimit {
@@ -1134,6 +1139,14 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, se
                 checklist.interactions.push(f);
             }
         }
+        // DAY-008: whether the dose is weight-based, and the weight's date, are the plan's
+        // (the weight the dose was computed from), not what the caller says.
+        let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
+        let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
+        checklist.dose_is_weight_based = plan.dose_style == "per_kg";
+        if checklist.dose_is_weight_based {
+            checklist.weight_measured_on = plan.dose.weight_measured_on.as_deref().and_then(parse_iso_date);
+        }
     }
     let decision = evaluate_gate(&checklist, ctx.now, ctx.today, &config.gate);
     let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
@@ -1198,8 +1211,10 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, se
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AdministrationInput {
-    /// `dose` (injection, oral, nasal racemic), `device` (one esketamine device),
-    /// `infusion_start`, `infusion_pause`, `infusion_rate_change`, `infusion_stop`.
+    /// What the route allows (`kat_core::dosing::order::allowed_steps`): `dose`
+    /// (injection, oral, nasal racemic), `device` (one esketamine device), or for IV
+    /// `infusion_start`, `infusion_pause`, `infusion_resume`, `infusion_rate_change`,
+    /// `infusion_stop`.
     pub kind: String,
     pub administered_by: String,
     pub monitored_by: String,
@@ -1212,8 +1227,6 @@ pub struct AdministrationInput {
     /// When it happened (RFC 3339); now when empty.
     pub at: String,
 }
-
-const ADMIN_KINDS: [&str; 6] = ["dose", "device", "infusion_start", "infusion_pause", "infusion_rate_change", "infusion_stop"];
 
 /// Records an administration. Refused before the gate is passed (here and by the store).
 pub async fn record_administration(
@@ -1233,14 +1246,10 @@ pub async fn record_administration(
     let route = parse_route(&s.route).ok_or_else(|| internal("stored route"))?;
     let mut e = FieldErrors::default();
     let kind = input.kind.trim();
-    if !ADMIN_KINDS.contains(&kind) {
-        e.add("kind", "one of dose, device, infusion_start, infusion_pause, infusion_rate_change, infusion_stop");
-    }
-    if kind == "device" && !route.is_esketamine() {
-        e.add("kind", "devices are for esketamine sessions");
-    }
-    if kind.starts_with("infusion") && route != Route::IvInfusion {
-        e.add("kind", "infusion events are for IV sessions");
+    // Each route its own steps: esketamine device by device, IV as an infusion.
+    let steps = allowed_steps(route);
+    if !steps.contains(&kind) {
+        e.add("kind", format!("{} sessions record: {}", route.label(), steps.join(", ")));
     }
     let at = match opt(&input.at) {
         None => ctx.now,
@@ -1253,7 +1262,8 @@ pub async fn record_administration(
         },
     };
     let starts_dose = matches!(kind, "dose" | "device" | "infusion_start");
-    if starts_dose || kind == "infusion_rate_change" {
+    let sets_rate = matches!(kind, "infusion_start" | "infusion_resume" | "infusion_rate_change");
+    if starts_dose || sets_rate {
         for (name, value) in [("administered_by", &input.administered_by), ("monitored_by", &input.monitored_by)] {
             if value.trim().is_empty() {
                 e.add(name, "is required (DOSE-GEN-002)");
@@ -1275,29 +1285,74 @@ pub async fn record_administration(
             e.add("dose_mg", err.0);
         }
     }
-    if matches!(kind, "infusion_start" | "infusion_rate_change") && input.rate_ml_per_h.trim().parse::<f64>().map_or(true, |r| !(r > 0.0 && r < 2000.0)) {
+    let rate = input.rate_ml_per_h.trim().parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0);
+    if sets_rate && rate.is_none() {
         e.add("rate_ml_per_h", "the pump rate in mL/h");
     }
     if !e.is_empty() {
         return Err(e.into());
     }
     let mut tx = store.begin().await?;
+    // The checks below read what the session has given; hold the session until the insert.
+    tx.lock_dosing_session(session).await?;
+    let previous = tx.administrations_for_session(session).await?;
+    let kinds: Vec<String> = previous.iter().filter_map(|a| serde_json::from_str::<AdministrationInput>(&a.content).ok().map(|i| i.kind)).collect();
+    if kind.starts_with("infusion_") && kind != "infusion_start" && !kinds.iter().any(|k| k == "infusion_start") {
+        return Err(FieldErrors::single("kind", "the infusion has not been started").into());
+    }
+    if kind.starts_with("infusion_") && kinds.iter().any(|k| k == "infusion_stop") {
+        return Err(FieldErrors::single("kind", "the infusion has been stopped").into());
+    }
+    if starts_dose || sets_rate {
+        // §4.4 (ALM-001, -002, -004, -005): an alarm that says pause or stop dosing holds
+        // further dosing until it is acknowledged with the action taken (INT-005).
+        if let Some(a) = tx
+            .alarms_for_session(session)
+            .await?
+            .iter()
+            .find(|a| a.acknowledged_at.is_none() && matches!(a.severity.as_str(), "intervene" | "emergency"))
+        {
+            return Err(AppError::Conflict(format!(
+                "an alarm ({}) asks to pause or stop dosing and is not acknowledged: acknowledge it with the action taken first",
+                a.rule
+            )));
+        }
+        // INT-005: an intervention that stopped the session ends its dosing.
+        let stopped = tx.session_events_for_session(session).await?.iter().any(|ev| {
+            ev.kind == "intervention" && serde_json::from_str::<serde_json::Value>(&ev.content).ok().and_then(|v| v["session_stopped"].as_bool()) == Some(true)
+        });
+        if stopped {
+            return Err(AppError::Conflict("an intervention stopped this session (INT-005): no further dosing".into()));
+        }
+    }
+    let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
+    let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
+    let ordered = tx.dose_orders_for_session(session).await?.last().map_or(Ok(plan.dose.mg), |o| {
+        serde_json::from_str::<DoseOrder>(&o.content).map(|o| o.mg).map_err(internal)
+    })?;
+    let ordered = Mg::new(ordered).map_err(|e| internal(e.0))?;
     if starts_dose {
         // Never more than ordered for this session (DOSE-GEN-002, DOSE-IN-001).
-        let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
-        let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
-        let ordered = tx.dose_orders_for_session(session).await?.last().map_or(Ok(plan.dose.mg), |o| {
-            serde_json::from_str::<DoseOrder>(&o.content).map(|o| o.mg).map_err(internal)
-        })?;
-        let given = given_mg(&tx.administrations_for_session(session).await?);
+        let given = Mg::new(given_mg(&previous)).map_err(|e| internal(e.0))?;
         let next = Mg::parse(&input.dose_mg).map_err(|err| AppError::from(FieldErrors::single("dose_mg", &err.0)))?;
-        let (ordered, given) = (Mg::new(ordered).map_err(|e| internal(e.0))?, Mg::new(given).map_err(|e| internal(e.0))?);
         if let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } = check_administration(ordered, given, next, kind == "device") {
             return Err(FieldErrors::single("dose_mg", format!("{}: {}", rule.as_str(), message)).into());
         }
     }
+    if let (true, Some(rate)) = (sets_rate, rate) {
+        // Never faster than the ordered infusion (DOSE-IV-003).
+        let ordered_rate = plan
+            .dose
+            .concentration_mg_per_ml
+            .zip(plan.dose.infusion_minutes)
+            .and_then(|(stock, minutes)| ordered_rate_ml_per_h(ordered, stock, minutes));
+        if let Some(limit) = ordered_rate
+            && let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } = check_rate(rate, limit)
+        {
+            return Err(FieldErrors::single("rate_ml_per_h", format!("{}: {}", rule.as_str(), message)).into());
+        }
+    }
     if kind == "device" {
-        let previous = tx.administrations_for_session(session).await?;
         let given: Vec<Timestamp> = previous
             .iter()
             .filter(|a| serde_json::from_str::<AdministrationInput>(&a.content).is_ok_and(|i| i.kind == "device"))

@@ -166,7 +166,20 @@ pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveV
         },
         next_check,
         next_check_overdue: overdue,
-        alarms: v.alarms.iter().rev().map(|a| alarm_view(a, tz)).collect(),
+        alarms: {
+            // Open before acknowledged, most severe first (emergency, intervene, notify),
+            // then newest first.
+            let rank = |s: &str| match s {
+                "emergency" => 0,
+                "intervene" => 1,
+                _ => 2,
+            };
+            let mut list: Vec<&kat_store::dosing::AlarmRecord> = v.alarms.iter().collect();
+            list.sort_by(|a, b| {
+                (a.acknowledged_at.is_some(), rank(&a.severity)).cmp(&(b.acknowledged_at.is_some(), rank(&b.severity))).then(b.raised_at.cmp(&a.raised_at))
+            });
+            list.into_iter().map(|a| alarm_view(a, tz)).collect()
+        },
         vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
         discharged: v.session.discharged_at.is_some(),
         gate_passed: matches!(v.session.gate_outcome.as_deref(), Some("proceed" | "override")),
@@ -196,6 +209,9 @@ struct SessionPage {
     errors: Vec<(String, String)>,
     /// Administration events this route allows (key, words).
     admin_kinds: Vec<(&'static str, &'static str)>,
+    /// The pump rate is asked for IV only, the concentration for racemic routes only.
+    is_iv: bool,
+    is_esketamine: bool,
     admin: AdministrationInput,
     ae: AdverseEventForm,
     /// The CADSS-6 form (construct labels only: instruments.md §1) and its typed values.
@@ -313,16 +329,23 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
         },
         form: typed.vitals,
         errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
-        admin_kinds: match v.route() {
-            Route::IvInfusion => vec![
-                ("infusion_start", "Start the infusion"),
-                ("infusion_pause", "Pause the infusion"),
-                ("infusion_rate_change", "Change the pump rate"),
-                ("infusion_stop", "Stop the infusion"),
-            ],
-            r if r.is_esketamine() => vec![("device", "One esketamine device (28 mg)")],
-            _ => vec![("dose", "Dose given")],
-        },
+        admin_kinds: kat_core::dosing::order::allowed_steps(v.route())
+            .iter()
+            .map(|k| {
+                let words = match *k {
+                    "infusion_start" => "Start the infusion",
+                    "infusion_pause" => "Pause the infusion",
+                    "infusion_resume" => "Resume the infusion",
+                    "infusion_rate_change" => "Change the pump rate",
+                    "infusion_stop" => "Stop the infusion",
+                    "device" => "One esketamine device (28 mg)",
+                    _ => "Dose given",
+                };
+                (*k, words)
+            })
+            .collect(),
+        is_iv: v.route() == Route::IvInfusion,
+        is_esketamine: v.route().is_esketamine(),
         admin: typed.admin,
         ae: typed.ae,
         cadss: {

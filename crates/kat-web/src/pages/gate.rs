@@ -309,6 +309,8 @@ struct GatePage {
     /// Today's rating-scale responses (OUT-002 pre-dose measures, DAY-006), and whether
     /// a suicide-risk screen (C-SSRS screener or PHQ-9) is among them.
     measures_today: Vec<super::measures::ResponseView>,
+    /// The plan's dosing weight and its date (the gate checks its age, DAY-008).
+    weight_used: String,
     screened_today: bool,
     can_read_measures: bool,
     patient_id: String,
@@ -360,6 +362,19 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
         findings: findings(&decision),
         interactions: interaction_views(&uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?),
         patient_id: v.session.patient_id.to_string(),
+        weight_used: {
+            let d = &v.plan.content.dose;
+            match (d.weight_kg, d.weight_measured_on.as_deref()) {
+                (Some(kg), Some(on)) if v.plan.content.dose_style == "per_kg" => {
+                    let age = match state.config.dosing.gate.weight_max_age_days {
+                        Some(days) => format!("re-weigh when older than {days} days (clinic policy)"),
+                        None => "the clinic has set no maximum age (dosing.gate.weight_max_age_days): check it is current".into(),
+                    };
+                    format!("{kg} kg measured on {on}, from the plan; {age}")
+                }
+                _ => "a fixed dose: no weight needed".into(),
+            }
+        },
         screened_today: today.iter().any(|r| {
             r.complete && matches!(r.response.instrument(), kat_core::instruments::Instrument::CssrsScreener | kat_core::instruments::Instrument::Phq9)
         }),

@@ -151,7 +151,8 @@ async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &Ti
             ("fixed", _) => case.dose.into(),
             _ => format!("{}", case.dose.parse::<f64>().unwrap_or(0.0) * 72.0),
         },
-        rate_ml_per_h: "2.2".into(),
+        // 36 mg from 50 mg/mL, diluted 1:1, over 40 min (DOSE-IV-004).
+        rate_ml_per_h: "2.16".into(),
         at: String::new(),
     };
     uc::record_administration(store, &dc, s.id, &admin).await.map_err(e("administer"))?;

@@ -10,6 +10,7 @@
 pub mod calc;
 pub mod limits;
 pub mod order;
+pub mod plan_schedule;
 pub mod protocol;
 pub mod route;
 pub mod rule;
@@ -26,6 +27,7 @@ pub use limits::{
     CheckLevel, DoseCheck, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
     EsketamineIndication, Setting, check_dose, check_next_device, next_device_earliest,
 };
+pub use plan_schedule::{NoFixedFrequency, plan_dates};
 pub use protocol::{DoseForm, Evidence, LIBRARY, Protocol, ProtocolId};
 pub use route::Route;
 pub use rule::RuleId;

@@ -5,7 +5,7 @@
 //! timeline; roles.
 
 use crate::dosing::{eligible_patient, get, iv_plan, manual, post};
-use crate::support::staff_with_token;
+use crate::support::{expect_problem, problem_fields, staff_with_token};
 use kat_core::role::Role;
 use kat_it::{Db, app_or_skip, on_both_databases};
 use serde_json::{Value, json};
@@ -236,3 +236,80 @@ async fn gate_shows_pre_dose_measures(db: Db) {
     app.stop().await;
 }
 on_both_databases!(gate_page_shows_the_pre_dose_measures, gate_shows_pre_dose_measures);
+
+/// The session dates generated from the protocol when no interval is given (issue: "the
+/// session schedule generated from the protocol, which staff can adjust"): Spravato for
+/// TRD twice weekly in weeks 1-4 (DOSE-IN-002), weekly in weeks 5-8 (DOSE-IN-003), then
+/// weekly from week 9 (DOSE-IN-004, the prescriber may space it to two weeks); a given
+/// interval or list of dates is the staff's adjustment; an individualised protocol needs
+/// the interval; a protocol's maximum is not silently exceeded.
+async fn schedule_from_protocol(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.sched", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plans = format!("/api/v1/patients/{id}/treatment-plans");
+    let trd = |interval: &str, schedule: &str| {
+        json!({
+            "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
+            "product": "Spravato 28 mg device", "course_sessions": 14, "endpoint": "Response at week 4",
+            "reassessment": "End of induction (DOSE-IN-005)", "maintenance": "Weekly or every 2 weeks from week 9",
+            "dose_style": "fixed", "kap_style": "psycholytic", "esketamine_regimen": "with_oral_antidepressant",
+            "dose_mg": 56, "first_session": "2026-03-10", "interval_days": interval, "schedule": schedule
+        })
+    };
+    let dates = |plan: &Value| -> Vec<String> { plan["content"]["schedule"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect() };
+
+    let r = post(&app, &plans, &pt, trd("", "")).await;
+    assert_eq!(r.status(), 201);
+    let plan: Value = r.json().await.unwrap();
+    assert_eq!(
+        dates(&plan),
+        [
+            // weeks 1-4: twice weekly (days 0 and 3 of each week)
+            "2026-03-10", "2026-03-13", "2026-03-17", "2026-03-20", "2026-03-24", "2026-03-27", "2026-03-31", "2026-04-03",
+            // weeks 5-8: weekly
+            "2026-04-07", "2026-04-14", "2026-04-21", "2026-04-28",
+            // week 9 onward: weekly
+            "2026-05-05", "2026-05-12",
+        ]
+    );
+
+    // The prescriber's fixed interval, and an explicit list, still replace it.
+    let plan: Value = post(&app, &plans, &pt, trd("7", "")).await.json().await.unwrap();
+    assert_eq!(dates(&plan)[..3], ["2026-03-10", "2026-03-17", "2026-03-24"]);
+    assert_eq!(dates(&plan).len(), 14);
+    let plan: Value = post(&app, &plans, &pt, trd("", "2026-03-12, 2026-03-10")).await.json().await.unwrap();
+    assert_eq!(dates(&plan), ["2026-03-10", "2026-03-12"]);
+    let p = expect_problem(post(&app, &plans, &pt, trd("often", "")).await, 422).await;
+    assert_eq!(problem_fields(&p), ["interval_days"], "{p:#}");
+
+    // Individualised (DOSE-INR-001's single dose, repeats by the prescriber's decision):
+    // no dates without the interval, named on `interval_days`; with it, planned.
+    let mut inr = trd("", "");
+    for (k, v) in [("route", "intranasal_racemic"), ("protocol", "intranasal_racemic_rct50mg"), ("product", "Ketamine HCl nasal spray 100 mg/mL"), ("dose_mg", "50")] {
+        inr[k] = json!(v);
+    }
+    inr["course_sessions"] = json!(3);
+    inr["esketamine_regimen"] = json!("");
+    let p = expect_problem(post(&app, &plans, &pt, inr.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), ["interval_days"], "{p:#}");
+    assert!(p.to_string().contains("this protocol has no fixed frequency; give the days between sessions"), "{p:#}");
+    inr["interval_days"] = json!("14");
+    let r = post(&app, &plans, &pt, inr).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+
+    // More sessions than the protocol plans (MDSI: 8 over 4 weeks, DOSE-IN-006): refused
+    // on `course_sessions` rather than cut short; with an interval, the prescriber's call.
+    let mut mdsi = trd("", "");
+    mdsi["protocol"] = json!("spravato_mdsi");
+    mdsi["dose_mg"] = json!(84);
+    mdsi["course_sessions"] = json!(10);
+    let p = expect_problem(post(&app, &plans, &pt, mdsi.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), ["course_sessions"], "{p:#}");
+    assert!(p.to_string().contains("at most 8 sessions"), "{p:#}");
+    mdsi["course_sessions"] = json!(8);
+    let plan: Value = post(&app, &plans, &pt, mdsi).await.json().await.unwrap();
+    assert_eq!(dates(&plan).last().unwrap(), "2026-04-03", "8 sessions twice weekly end in week 4");
+    app.stop().await;
+}
+on_both_databases!(plan_dates_generated_from_the_protocol_phases_unless_adjusted, schedule_from_protocol);

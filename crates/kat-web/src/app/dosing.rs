@@ -118,6 +118,10 @@ pub struct PlanInput {
     /// IV infusion minutes (DOSE-IV-001: 40).
     pub infusion_minutes: String,
     pub first_session: String,
+    /// Days between sessions, 1 to 90: the prescriber's fixed interval. Empty: the dates
+    /// come from the protocol's phases (n a week spread over each week: twice weekly on
+    /// days 0 and 3, three times on days 0, 2 and 4; capped at the protocol's maximum),
+    /// refused for a protocol without a fixed frequency (individualised).
     pub interval_days: String,
     /// Dates adjusted by staff, comma-separated; replaces the generated schedule.
     pub schedule: String,
@@ -381,7 +385,10 @@ pub fn parse_plan(
             e.add("concentration_mg_per_ml", "an IV infusion needs the stock concentration (DOSE-IV-004)");
         }
     }
-    let interval = input.interval_days.trim().parse::<i64>().ok().filter(|d| (1..=90).contains(d));
+    // Empty `interval_days`: the dates come from the protocol's phases; given, it is the
+    // prescriber's fixed interval instead; an explicit `schedule` replaces both.
+    let interval_given = opt(&input.interval_days);
+    let interval = interval_given.and_then(|raw| raw.parse::<i64>().ok()).filter(|d| (1..=90).contains(d));
     let schedule: Vec<String> = if let Some(raw) = opt(&input.schedule) {
         let mut dates = Vec::new();
         for part in raw.split([',', '\n', ' ']).filter(|p| !p.trim().is_empty()) {
@@ -396,21 +403,42 @@ pub fn parse_plan(
         dates.sort();
         dates.iter().map(|d| d.to_string()).collect()
     } else {
-        match (opt(&input.first_session).and_then(parse_iso_date), interval) {
-            (Some(first), Some(days)) if course_sessions > 0 => (0..course_sessions)
-                .filter_map(|i| first.checked_add(jiff::Span::new().days(days * i64::from(i))).ok())
-                .map(|d| d.to_string())
-                .collect(),
-            (None, _) => {
+        match (opt(&input.first_session).and_then(parse_iso_date), interval_given, interval) {
+            (None, _, _) => {
                 e.add("first_session", "the first session date (YYYY-MM-DD)");
                 Vec::new()
             }
-            _ => {
-                if interval.is_none() {
-                    e.add("interval_days", "days between sessions, 1 to 90");
-                }
+            (Some(first), Some(_), Some(days)) if course_sessions > 0 => (0..course_sessions)
+                .filter_map(|i| first.checked_add(jiff::Span::new().days(days * i64::from(i))).ok())
+                .map(|d| d.to_string())
+                .collect(),
+            (Some(_), Some(_), None) => {
+                e.add("interval_days", "days between sessions, 1 to 90; empty: from the protocol's phases");
                 Vec::new()
             }
+            // From the protocol's phases (a scheduling convention of the core); an
+            // unknown protocol or course length was reported above.
+            (Some(first), None, _) => match protocol {
+                Some(p) if course_sessions > 0 => match kat_core::dosing::plan_schedule::plan_dates(p, first, course_sessions) {
+                    Ok(dates) if dates.len() == course_sessions as usize => dates.iter().map(|d| d.to_string()).collect(),
+                    Ok(dates) => {
+                        e.add(
+                            "course_sessions",
+                            format!(
+                                "this protocol plans at most {} sessions; lower it, or give the days between sessions or the dates",
+                                dates.len()
+                            ),
+                        );
+                        Vec::new()
+                    }
+                    Err(err) => {
+                        e.add("interval_days", err.to_string());
+                        Vec::new()
+                    }
+                },
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
         }
     };
     if schedule.first().and_then(|d| parse_iso_date(d)).is_some_and(|d| d < today) {

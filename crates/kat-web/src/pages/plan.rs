@@ -179,7 +179,7 @@ fn fieldsets(f: &PlanInput, e: &FieldErrors, weight: &WeightPolicy) -> Vec<Field
             legend: "Schedule",
             fields: vec![
                 t("first_session", "First session", &f.first_session, e).kind("date"),
-                t("interval_days", "Days between sessions", &f.interval_days, e),
+                t("interval_days", "Days between sessions", &f.interval_days, e).hint("Empty: from the protocol's phases; a number: every that many days"),
                 t("schedule", "Adjusted dates", &f.schedule, e).hint("Optional, comma-separated; replaces the generated dates"),
             ],
         },

@@ -44,6 +44,21 @@ pub fn local_time(t: Timestamp, tz: &TimeZone) -> String {
     t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
 }
 
+/// Rewrites each RFC 3339 time in `text` (the core writes UTC times into its messages,
+/// for example "until 2026-03-10T15:40:00Z.") as the clinic's local time.
+pub fn localize_times(text: &str, tz: &TimeZone) -> String {
+    text.split(' ')
+        .map(|word| {
+            let core = word.trim_start_matches('(').trim_end_matches(['.', ',', ';', ':', ')']);
+            match core.parse::<Timestamp>() {
+                Ok(t) if core.contains('T') => word.replacen(core, &local_time(t, tz), 1),
+                _ => word.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `2026-11-22 09:15:07 EST`, for the audit log.
 pub fn local_time_precise(t: Timestamp, tz: &TimeZone) -> String {
     t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
@@ -201,5 +216,18 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
             r
         }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_times_in_messages_become_clinic_time() {
+        let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+        assert_eq!(
+            super::localize_times("Observe until 2026-03-10T15:40:11.27Z. Earliest dosing at (2026-03-10T20:00:00Z).", &tz),
+            "Observe until 2026-03-10 10:40. Earliest dosing at (2026-03-10 15:00)."
+        );
+        assert_eq!(super::localize_times("BP 150/90, no time here", &tz), "BP 150/90, no time here");
     }
 }

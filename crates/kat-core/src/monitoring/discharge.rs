@@ -203,6 +203,33 @@ impl Collector {
     }
 }
 
+/// The current value of each vital sign for discharge: from the readings taken since
+/// the end of dosing (`since`), the latest blood pressure, heart rate, SpO2 (with the
+/// oxygen it was read on), respiratory rate and MOAA/S, each from the latest reading
+/// that has it, so that a MOAA/S-only entry does not hide the blood pressure taken just
+/// before, and a pre-dose reading never counts as current. Also the blood pressure
+/// before the latest one (to see whether it is falling, MON-SPV-002).
+pub fn current_values(readings: &[Reading], since: Timestamp) -> (Option<Reading>, Option<BloodPressure>) {
+    let mut after: Vec<&Reading> = readings.iter().filter(|r| r.at >= since).collect();
+    after.sort_by_key(|r| r.at);
+    let Some(last) = after.last() else {
+        return (None, None);
+    };
+    let mut current = Reading::empty(last.at, last.source.clone());
+    let mut bps = after.iter().rev().filter_map(|r| r.blood_pressure);
+    current.blood_pressure = bps.next();
+    let previous_bp = bps.next();
+    current.heart_rate = after.iter().rev().find_map(|r| r.heart_rate);
+    if let Some(r) = after.iter().rev().find(|r| r.spo2.is_some()) {
+        current.spo2 = r.spo2;
+        current.on_supplemental_o2 = r.on_supplemental_o2;
+    }
+    current.respiratory_rate = after.iter().rev().find_map(|r| r.respiratory_rate);
+    current.moaas = after.iter().rev().find_map(|r| r.moaas);
+    current.signs = last.signs;
+    (Some(current), previous_bp)
+}
+
 /// Decides whether the patient may leave at `now` (§4.5).
 pub fn discharge_decision(
     input: &DischargeInput,
@@ -403,6 +430,31 @@ pub fn discharge_decision(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn current_values_take_each_vital_from_its_latest_reading_after_dosing() {
+        use super::super::vitals::{HeartRate, ReadingSource, SpO2};
+        let t = |m: i64| -> Timestamp { Timestamp::from_second(1_800_000_000 + m * 60).unwrap() };
+        let mut pre = Reading::empty(t(0), ReadingSource::Device { device_id: "m1".into() });
+        pre.blood_pressure = Some(BloodPressure::mmhg(120, 80).unwrap());
+        let mut full = Reading::empty(t(60), ReadingSource::Device { device_id: "m1".into() });
+        full.blood_pressure = Some(BloodPressure::mmhg(150, 90).unwrap());
+        full.heart_rate = Some(HeartRate::new(80).unwrap());
+        full.spo2 = Some(SpO2::new(97).unwrap());
+        full.on_supplemental_o2 = Some(false);
+        let mut bp = Reading::empty(t(70), ReadingSource::Device { device_id: "m1".into() });
+        bp.blood_pressure = Some(BloodPressure::mmhg(130, 84).unwrap());
+        let mut sedation = Reading::empty(t(75), ReadingSource::Device { device_id: "m1".into() });
+        sedation.moaas = Some(Moaas::new(5).unwrap());
+        let (cur, prev) = current_values(&[pre.clone(), sedation.clone(), full.clone(), bp.clone()], t(40));
+        let cur = cur.unwrap();
+        assert_eq!(cur.blood_pressure, Some(BloodPressure::mmhg(130, 84).unwrap()), "not hidden by the MOAA/S-only entry");
+        assert_eq!(prev, Some(BloodPressure::mmhg(150, 90).unwrap()));
+        assert_eq!((cur.heart_rate, cur.spo2, cur.on_supplemental_o2), (Some(HeartRate::new(80).unwrap()), Some(SpO2::new(97).unwrap()), Some(false)));
+        assert_eq!(cur.moaas, Some(Moaas::new(5).unwrap()));
+        // Only the pre-dose reading: nothing is current.
+        assert_eq!(current_values(&[pre], t(40)), (None, None));
+    }
+
     use super::*;
     use crate::monitoring::vitals::{ReadingSource, SpO2};
     use proptest::prelude::*;

@@ -20,7 +20,7 @@ pub use alarms::{
 };
 pub use discharge::{
     Criterion, DischargeDecision, DischargeInput, DischargePolicy, UnmetCriterion,
-    discharge_decision,
+    current_values, discharge_decision,
 };
 pub use gate::{
     BpGatePolicy, BpPolicyName, FastingPolicy, GateChecklist, GateDecision, GateFinding, GateItem,

@@ -259,6 +259,9 @@ async fn whole_iv_session(db: Db) {
         "clinician_judges_stable": true});
     let p = expect_problem(post(&app, &format!("{s}/discharge"), &nt, all_met.clone()).await, 422).await;
     assert!(p["errors"][0]["message"].as_str().unwrap().contains("DC-002"), "{p}");
+    // One error per unmet criterion, on the field that answers it.
+    assert_eq!(problem_fields(&p)[0], "observation", "{p}");
+    assert!(!problem_fields(&p).contains(&"override_reason".to_string()), "a refusal is not an override error: {p}");
     // A nurse cannot override; a prescriber can, with a reason.
     let mut over = all_met.clone();
     over["override_reason"] = json!("Transport leaving; stable, escort present");

@@ -29,7 +29,7 @@ use kat_core::ids::{
 use kat_core::monitoring::{
     Alarm, Baseline, BloodPressure, DischargeDecision, DischargeInput,
     GateChecklist, GateDecision, HeartRate, InteractionAction, InteractionFinding, Moaas, MonitoringSchedule, Reading, ReadingSource,
-    RespiratoryRate, ScheduledCheck, SessionTimes, SpO2, discharge_decision, evaluate_gate, interaction_findings,
+    RespiratoryRate, ScheduledCheck, SessionTimes, SpO2, current_values, discharge_decision, evaluate_gate, interaction_findings,
     evaluate_reading,
 };
 use kat_core::patient::parse_iso_date;
@@ -1835,6 +1835,24 @@ pub struct StoredDischarge {
     pub rems_ready_to_leave_minutes: Option<u32>,
 }
 
+/// The discharge form's field that answers a criterion (for the error's place).
+fn criterion_field(c: kat_core::monitoring::Criterion) -> &'static str {
+    use kat_core::monitoring::Criterion as C;
+    match c {
+        C::MinimumObservation => "observation",
+        C::AldreteScore => "aldrete_total",
+        C::Alertness => "moaas",
+        C::VitalsNearBaseline | C::Oxygenation => "vitals",
+        C::Dissociation => "dissociation_resolved",
+        C::Ambulation => "able_to_walk_safely",
+        C::Nausea => "active_nausea",
+        C::SuicidalCrisis => "suicidal_crisis",
+        C::Escort => "escort_present",
+        C::WrittenInstructions => "written_instructions_given",
+        C::ClinicalStability => "clinician_judges_stable",
+    }
+}
+
 /// Discharges the patient: refused until every §4.5 criterion holds (DC-001..004), or a
 /// prescriber overrides with a reason. An open alarm also refuses it.
 pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &DischargeInputForm) -> AppResult<StoredDischarge> {
@@ -1871,16 +1889,17 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, sess
     if !e.is_empty() {
         return Err(e.into());
     }
-    let readings: Vec<&Reading> = view.vitals.iter().map(|(_, r)| r).collect();
     let earlier: Vec<Reading> = view.vitals.iter().map(|(_, r)| r.clone()).collect();
-    let previous_bp = readings.iter().rev().filter_map(|r| r.blood_pressure).nth(1);
+    // Each vital's latest value since the end of dosing (a MOAA/S-only entry does not
+    // hide the blood pressure; a pre-dose reading is never current).
+    let (latest, previous_bp) = current_values(&earlier, times.dose_end);
     let di = DischargeInput {
         route: view.route(),
         times,
         aldrete_total: input.aldrete_total,
         pre_sedation_aldrete: input.pre_sedation_aldrete,
         moaas,
-        latest: readings.last().map(|r| (*r).clone()),
+        latest,
         previous_bp,
         baseline: baseline(&view.session, &earlier),
         dissociation_resolved: input.dissociation_resolved,
@@ -1895,22 +1914,21 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, sess
     let ready = decision.is_ready() && view.open_alarms().next().is_none();
     let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
     if !ready {
-        let mut why: Vec<String> = decision.unmet().iter().map(|u| format!("{} ({})", u.message, u.rule.as_str())).collect();
-        if view.open_alarms().next().is_some() {
-            why.push("an alarm is not acknowledged".into());
+        // One error per unmet criterion, on the field that answers it.
+        let mut why = FieldErrors::default();
+        for u in decision.unmet() {
+            why.add(criterion_field(u.criterion), format!("{} ({})", u.message, u.rule.as_str()));
+        }
+        if let Some(a) = view.open_alarms().next() {
+            why.add("alarms", format!("an alarm ({}) is not acknowledged", a.rule));
         }
         match &override_reason {
             Some(_) if ctx.allows(Permission::DischargeOverride) => {}
             Some(_) => {
-                let mut e = FieldErrors::default();
-                e.add("override_reason", "only a prescriber may override the discharge criteria");
-                return Err(e.into());
+                why.add("override_reason", "only a prescriber may override the discharge criteria");
+                return Err(why.into());
             }
-            None => {
-                let mut e = FieldErrors::default();
-                e.add("override_reason", format!("discharge refused: {}", why.join("; ")));
-                return Err(e.into());
-            }
+            None => return Err(why.into()),
         }
     }
     let stored = StoredDischarge {

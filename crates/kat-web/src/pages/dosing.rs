@@ -328,7 +328,7 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
             format!("{} mg ({source}); {} mg given so far", n(v.ordered_mg()), n(v.given_mg()))
         },
         form: typed.vitals,
-        errors: errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect(),
+        errors: errors.iter().map(|e| (e.field.clone(), crate::view::localize_times(&e.message, tz))).collect(),
         admin_kinds: kat_core::dosing::order::allowed_steps(v.route())
             .iter()
             .map(|k| {

@@ -244,7 +244,7 @@ pub struct FindingView {
 }
 
 /// The findings of a core decision (as JSON: `notes`, `reasons` or `findings`).
-fn findings(decision: &Value) -> Vec<FindingView> {
+fn findings(decision: &Value, tz: &jiff::tz::TimeZone) -> Vec<FindingView> {
     ["reasons", "findings", "notes"]
         .iter()
         .flat_map(|k| decision[*k].as_array().cloned().unwrap_or_default())
@@ -260,7 +260,7 @@ fn findings(decision: &Value) -> Vec<FindingView> {
                 severity,
                 label,
                 icon,
-                message: f["message"].as_str().unwrap_or_default().to_string(),
+                message: crate::view::localize_times(f["message"].as_str().unwrap_or_default(), tz),
             }
         })
         .collect()
@@ -359,7 +359,7 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
         recorded: v.session.gate_outcome.clone(),
         recorded_detail,
         decision: outcome_words(&decision).to_string(),
-        findings: findings(&decision),
+        findings: findings(&decision, &state.config.time_zone),
         interactions: interaction_views(&uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?),
         patient_id: v.session.patient_id.to_string(),
         weight_used: {

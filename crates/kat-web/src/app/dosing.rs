@@ -2287,7 +2287,12 @@ pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, config: &DosingCo
         recorded_by: by,
         recorded_at: ctx.now,
     };
-    tx.insert_session_event(&record).await?;
+    tx.insert_session_event(&record).await.map_err(|e| match e {
+        StoreError::Conflict { constraint } if constraint == c::SESSION_EVENTS_REMS_SUBMITTED_ONCE => {
+            AppError::Conflict("the REMS form is already marked submitted".into())
+        }
+        other => other.into(),
+    })?;
     tx.append_audit(&ctx.audit(AuditAction::Create, "rems_submitted", Some(record.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
         .await?;
     tx.commit().await?;

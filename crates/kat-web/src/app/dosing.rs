@@ -2007,7 +2007,7 @@ pub struct RemsForm {
     #[schema(value_type = Option<String>, format = Date)]
     pub birth_date: Option<Date>,
     /// The form's sex answer from the patient record: `Male`, `Female` or `Other`
-    /// (intersex or unknown).
+    /// (intersex); absent (and in `missing`) when the record says unknown.
     pub sex: Option<&'static str>,
     /// Whether the session is discharged (completion of monitoring).
     pub discharged: bool,
@@ -2167,10 +2167,12 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         patient_id: v.session.patient_id,
         patient: v.patient_label.clone(),
         birth_date: patient.birth_date,
-        sex: patient.sex.map(|s| match s {
-            SexAtBirth::Male => "Male",
-            SexAtBirth::Female => "Female",
-            SexAtBirth::Intersex | SexAtBirth::Unknown => "Other",
+        sex: patient.sex.and_then(|s| match s {
+            SexAtBirth::Male => Some("Male"),
+            SexAtBirth::Female => Some("Female"),
+            SexAtBirth::Intersex => Some("Other"),
+            // Not known is not an answer the form takes: `missing` names it.
+            SexAtBirth::Unknown => None,
         }),
         discharged: v.session.discharged_at.is_some(),
         treatment_date: first,
@@ -2201,7 +2203,7 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
     (form.dissociation, form.dissociation_ratings) = rems_dissociation(&cadss6_ratings(v), first);
     let mut missing = Vec::new();
     if form.birth_date.is_none() { missing.push("patient birth date"); }
-    if form.sex.is_none() { missing.push("patient sex"); }
+    if form.sex.is_none() { missing.push("patient sex (male, female or other; the patient record says unknown)"); }
     if let Err(why) = &patient.classes { missing.push(why); }
     if form.treatment_date.is_none() { missing.push("treatment date (no device recorded)"); }
     if form.lots.is_empty() { missing.push("lot number"); }

@@ -1993,8 +1993,9 @@ pub async fn record_intervention(store: &dyn Store, ctx: &Ctx, session: DosingSe
 // Spravato REMS Patient Monitoring Form (§4.1)
 // ---------------------------------------------------------------------------------------
 
-/// The REMS Patient Monitoring Form filled from the session record. `missing` names
-/// what the record lacks; the form is complete when it is empty.
+/// The REMS Patient Monitoring Form filled from the session record, the patient record
+/// and the intake. `missing` names what the record lacks; the form is complete when it
+/// is empty and the session is discharged.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RemsForm {
     #[schema(value_type = String, format = Uuid)]
@@ -2021,8 +2022,9 @@ pub struct RemsForm {
     pub first_treatment_enrolled: Option<bool>,
     pub concomitant: Vec<String>,
     /// DDI-010: current use of each medicine class the form asks about (yes/no), from the
-    /// interaction rules run on the patient's current intake; empty when the intake's
-    /// medications are not complete (then `missing` says so).
+    /// interaction classes of the current intake's medication list (read when the form
+    /// is); empty when that list is not answered or a drug's classes are not known (then
+    /// `missing` says so).
     pub concomitant_classes: Vec<RemsMedicineClass>,
     pub monitored_by: Vec<String>,
     pub dose_mg: u32,

@@ -152,7 +152,13 @@ impl DosingRepo for SqliteTx {
         .bind(us(e.recorded_at))
         .execute(&mut *self.tx)
         .await
-        .map_err(map_err)?;
+        .map_err(|e| match map_err(e) {
+            // SQLite names the columns of the partial unique index, not the index.
+            StoreError::Conflict { constraint } if constraint == "session_events.session_id" => {
+                StoreError::Conflict { constraint: c::SESSION_EVENTS_REMS_SUBMITTED_ONCE.into() }
+            }
+            other => other,
+        })?;
         Ok(())
     }
 

@@ -29,6 +29,8 @@ pub mod dosing_constraints {
     pub const DOSING_SESSIONS_STATE: &str = "dosing_sessions_state";
     /// A session's dose order came after dosing started, or after the discharge (0006).
     pub const SESSION_DOSE_ORDERS_BEFORE_DOSING: &str = "session_dose_orders_before_dosing";
+    /// A session's REMS form is marked submitted at most once (0007).
+    pub const SESSION_EVENTS_REMS_SUBMITTED_ONCE: &str = "session_events_rems_submitted_once";
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cli;
 mod dosing;
+mod dosing_rems_api;
 mod dosing_policy;
 mod health;
 mod pages;

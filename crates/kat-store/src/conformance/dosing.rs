@@ -186,6 +186,28 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     }
     let kinds: Vec<String> = tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["adverse_event", "intervention"]);
+    tx.commit().await.unwrap();
+    // The REMS form is marked submitted at most once per session (0007); other kinds repeat.
+    let rems = |minutes: i64| SessionEventRecord {
+        id: Uuid::now_v7(),
+        session_id: session.id,
+        kind: "rems_submitted".into(),
+        content: "{}".into(),
+        at: t0() + minutes.minutes(),
+        recorded_by: pres.id,
+        recorded_at: t0() + minutes.minutes(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_session_event(&rems(16)).await.unwrap();
+    tx.insert_session_event(&SessionEventRecord { id: Uuid::now_v7(), kind: "intervention".into(), ..rems(17) }).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let err = tx.insert_session_event(&rems(18)).await.unwrap_err();
+    assert!(err.is_conflict_on(c::SESSION_EVENTS_REMS_SUBMITTED_ONCE), "{err:?}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let kinds: Vec<String> = tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["adverse_event", "intervention", "rems_submitted", "intervention"]);
     assert_eq!(tx.dosing_sessions_by_route("iv_infusion").await.unwrap().len(), 1);
     assert!(tx.dosing_sessions_by_route("intranasal_esketamine").await.unwrap().is_empty());
 

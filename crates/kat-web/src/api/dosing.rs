@@ -583,3 +583,214 @@ pub struct Cadss6Dto {
     id: String,
     rating: uc::Cadss6Rating,
 }
+
+/// A REMS Patient Monitoring Form as JSON (MON-SPV-008).
+#[derive(Serialize, ToSchema)]
+pub struct RemsFormDto {
+    #[serde(flatten)]
+    form: uc::RemsForm,
+    /// Nothing missing and the session discharged: it may be marked submitted.
+    complete: bool,
+    /// The healthcare setting's name (`[clinic] name`).
+    setting_name: String,
+}
+
+impl RemsFormDto {
+    fn new(form: uc::RemsForm, state: &AppState) -> Self {
+        Self { complete: form.complete(), form, setting_name: state.config.clinic_name.clone() }
+    }
+}
+
+/// The Spravato REMS Patient Monitoring Form of an esketamine session, filled from the
+/// session record and the patient's record and intake; `missing` names what the record
+/// lacks and `to_fill_on_form` the fields kat does not hold.
+#[utoipa::path(
+    operation_id = "read_rems_form",
+    get,
+    path = "/api/v1/sessions/{id}/rems",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RemsFormDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session, or not an esketamine session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rems_form(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<RemsFormDto>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let form = uc::rems(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(RemsFormDto::new(form, &state)))
+}
+
+/// One entry of the REMS worklist.
+#[derive(Serialize, ToSchema)]
+pub struct RemsWorklistEntryDto {
+    #[schema(format = Uuid)]
+    session_id: String,
+    #[schema(format = Uuid)]
+    patient_id: String,
+    /// The first device's time.
+    #[schema(format = DateTime)]
+    treatment_date: Option<String>,
+    /// 7 days after the treatment date (MON-SPV-008).
+    #[schema(format = DateTime)]
+    due: Option<String>,
+    complete: bool,
+    #[schema(format = DateTime)]
+    submitted: Option<String>,
+    missing: Vec<&'static str>,
+}
+
+/// Every esketamine session's REMS form, oldest first: deadline, complete, submitted.
+#[utoipa::path(
+    operation_id = "list_rems_forms",
+    get,
+    path = "/api/v1/rems-forms",
+    tag = "dosing",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<RemsWorklistEntryDto>),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rems_forms(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<RemsWorklistEntryDto>>, ApiError> {
+    let forms = uc::rems_worklist(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(
+        forms
+            .iter()
+            .map(|f| RemsWorklistEntryDto {
+                session_id: f.session_id.to_string(),
+                patient_id: f.patient_id.to_string(),
+                treatment_date: f.treatment_date.map(|t| t.to_string()),
+                due: f.due.map(|t| t.to_string()),
+                complete: f.complete(),
+                submitted: f.submitted.map(|t| t.to_string()),
+                missing: f.missing.clone(),
+            })
+            .collect(),
+    ))
+}
+
+/// Mark a session's REMS form as submitted (once). Refused with 409 naming what is
+/// missing unless the session is discharged and the form is complete.
+#[utoipa::path(
+    operation_id = "mark_rems_form_submitted",
+    post,
+    path = "/api/v1/sessions/{id}/rems/submitted",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Marked submitted", body = RemsFormDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session, or not an esketamine session", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already submitted, or the form is not complete (the detail names what is missing)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rems_submitted(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<RemsFormDto>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let form = uc::mark_rems_submitted(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(RemsFormDto::new(form, &state)))
+}
+
+/// One interaction finding the gate would add (DAY-004).
+#[derive(Serialize, ToSchema)]
+pub struct InteractionDto {
+    /// The rule, for example `DDI-003` or `DAY-004`.
+    rule: String,
+    /// `monitor`, `override` (needs a prescriber) or `block`.
+    action: String,
+    message: String,
+}
+
+/// The interaction findings the pre-dose gate would add (DAY-004): the interaction rules
+/// (§1.4) rerun on the patient's current intake, and a finding when the intake changed
+/// since the eligibility decision.
+#[utoipa::path(
+    operation_id = "read_gate_interactions",
+    get,
+    path = "/api/v1/sessions/{id}/gate/interactions",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<InteractionDto>),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn gate_interactions(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<Vec<InteractionDto>>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let findings = uc::gate_interactions_read(state.store.as_ref(), &caller.ctx, sid).await.map_err(|e| caller.fail(e))?;
+    Ok(Json(
+        findings
+            .into_iter()
+            .map(|f| InteractionDto {
+                rule: f.rule,
+                action: serde_json::to_value(f.action).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                message: f.message,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DoseSuggestionParams {
+    /// How the previous dose was tolerated: `tolerated` or `poorly_tolerated`.
+    tolerability: Option<String>,
+    /// How well the previous dose worked: `adequate` or `inadequate`.
+    efficacy: Option<String>,
+}
+
+/// The previous dose and the titration suggestion.
+#[derive(Serialize, ToSchema)]
+pub struct DoseSuggestionDto {
+    /// The previous dose of the course on this route (date and mg), if any.
+    previous: Option<uc::PreviousDose>,
+    /// The core's titration suggestion (`action`, `dose`, `rule`, `rationale`), when there
+    /// is a previous dose and both `tolerability` and `efficacy` are given.
+    #[schema(value_type = Option<Object>)]
+    suggestion: Option<Value>,
+}
+
+/// The session's previous dose and the core's titration suggestion for how it went
+/// (DOSE-IV-010, DOSE-IN-002, DOSE-PO-002), before ordering the dose.
+#[utoipa::path(
+    operation_id = "read_dose_suggestion",
+    get,
+    path = "/api/v1/sessions/{id}/dose-suggestion",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id"), DoseSuggestionParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = DoseSuggestionDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`tolerability` or `efficacy` is not one of its values", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn dose_suggestion(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    query: Result<axum::extract::Query<DoseSuggestionParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<DoseSuggestionDto>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let axum::extract::Query(params) = query.map_err(|r| caller.fail(invalid("query", &r.body_text())))?;
+    let input = uc::DoseOrderInput {
+        tolerability: params.tolerability.unwrap_or_default(),
+        efficacy: params.efficacy.unwrap_or_default(),
+        ..Default::default()
+    };
+    let cx = uc::dose_suggestion(state.store.as_ref(), &caller.ctx, &state.config.dosing, &state.config.time_zone, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(DoseSuggestionDto { previous: cx.previous, suggestion: cx.suggestion.and_then(|s| serde_json::to_value(s).ok()) }))
+}

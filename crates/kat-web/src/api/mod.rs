@@ -90,6 +90,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dosing::intervention))
         .routes(routes!(dosing::dose_order))
         .routes(routes!(dosing::cadss6))
+        .routes(routes!(dosing::rems_form))
+        .routes(routes!(dosing::rems_forms))
+        .routes(routes!(dosing::rems_submitted))
+        .routes(routes!(dosing::gate_interactions))
+        .routes(routes!(dosing::dose_suggestion))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

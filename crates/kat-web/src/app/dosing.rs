@@ -813,11 +813,22 @@ pub async fn order_context(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, 
     }
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
-    let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
-    let past = past_doses(&mut tx, &s, tz).await?;
     let mut e = FieldErrors::default();
     let (tolerability, efficacy) = parse_judgement(&mut e, input);
+    order_context_in(&mut tx, config, tz, &s, tolerability, efficacy).await
+}
+
+async fn order_context_in(
+    tx: &mut Box<dyn Tx>,
+    config: &DosingConfig,
+    tz: &jiff::tz::TimeZone,
+    s: &DosingSessionRecord,
+    tolerability: Option<Tolerability>,
+    efficacy: Option<Efficacy>,
+) -> AppResult<OrderContext> {
+    let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
+    let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
+    let past = past_doses(tx, s, tz).await?;
     let last = past.last().copied();
     let suggestion = match (last, tolerability, efficacy) {
         (Some(prev), Some(t), Some(ef)) => suggestion_for(&plan, &prev, t, ef, &config.policy),
@@ -2083,18 +2094,39 @@ pub async fn record_intervention(store: &dyn Store, ctx: &Ctx, session: DosingSe
 // Spravato REMS Patient Monitoring Form (§4.1)
 // ---------------------------------------------------------------------------------------
 
-/// The REMS Patient Monitoring Form filled from the session record. `missing` names
-/// what the record lacks; the form is complete when it is empty.
-#[derive(Debug, Clone, Serialize)]
+/// The REMS Patient Monitoring Form filled from the session record, the patient record
+/// and the intake. `missing` names what the record lacks; the form is complete when it
+/// is empty and the session is discharged.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RemsForm {
+    #[schema(value_type = String, format = Uuid)]
     pub session_id: DosingSessionId,
+    #[schema(value_type = String, format = Uuid)]
+    pub patient_id: PatientId,
+    /// The patient's name and MRN.
     pub patient: String,
+    /// The patient's birth date (the form's MM/DD/YYYY), from the patient record.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub birth_date: Option<Date>,
+    /// The form's sex answer from the patient record: `Male`, `Female` or `Other`
+    /// (intersex); absent (and in `missing`) when the record says unknown.
+    pub sex: Option<&'static str>,
+    /// Whether the session is discharged (completion of monitoring).
+    pub discharged: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub treatment_date: Option<Timestamp>,
     /// Due 7 days after the treatment date.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub due: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub submitted: Option<Timestamp>,
     pub first_treatment_enrolled: Option<bool>,
     pub concomitant: Vec<String>,
+    /// DDI-010: current use of each medicine class the form asks about (yes/no), from the
+    /// interaction classes of the current intake's medication list (read when the form
+    /// is); empty when that list is not answered or a drug's classes are not known (then
+    /// `missing` says so).
+    pub concomitant_classes: Vec<RemsMedicineClass>,
     pub monitored_by: Vec<String>,
     pub dose_mg: u32,
     pub lots: Vec<String>,
@@ -2117,6 +2149,85 @@ pub struct RemsForm {
     /// The CADSS-6 ratings behind the answer (`CADSS-6 9/24 at 40 min`).
     pub dissociation_ratings: Vec<String>,
     pub missing: Vec<&'static str>,
+    /// Form fields that need clinic data kat does not hold: to be filled on the form.
+    pub to_fill_on_form: Vec<&'static str>,
+}
+
+impl RemsForm {
+    /// Complete: nothing missing and the session discharged, so it may be marked
+    /// submitted.
+    pub fn complete(&self) -> bool {
+        self.missing.is_empty() && self.discharged
+    }
+}
+
+/// One DDI-010 medicine class on the REMS form and whether the patient currently takes it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RemsMedicineClass {
+    /// `benzodiazepines`, `non_benzodiazepine_sedative_hypnotics`, `psychostimulants`,
+    /// `maois`, `opioids`, `other_sedatives`.
+    pub class: String,
+    pub current_use: bool,
+}
+
+/// The REMS form's fields that need clinic data kat does not hold yet (§4.1).
+pub const REMS_TO_FILL_ON_FORM: &[&str] = &[
+    "healthcare provider conducting monitoring: telephone",
+    "healthcare provider conducting monitoring: email",
+    "healthcare setting: address, city, state, ZIP",
+];
+
+/// The medicine classes the REMS form asks about, yes/no each (DDI-010: the 11/2021 form's
+/// four and the newer form's opioids and other sedatives), with the keys the DDI-010
+/// finding uses.
+const REMS_MEDICINE_CLASSES: &[(&str, kat_core::eligibility::medication::InteractionClass)] = {
+    use kat_core::eligibility::medication::InteractionClass as C;
+    &[
+        ("benzodiazepines", C::Benzodiazepine),
+        ("non_benzodiazepine_sedative_hypnotics", C::NonBenzodiazepineSedativeHypnotic),
+        ("psychostimulants", C::Psychostimulant),
+        ("maois", C::Maoi),
+        ("opioids", C::Opioid),
+        ("other_sedatives", C::OtherSedative),
+    ]
+};
+
+/// What the REMS form needs from the patient record and intake, read in the caller's
+/// transaction.
+#[derive(Debug, Clone)]
+pub struct RemsPatient {
+    pub birth_date: Option<Date>,
+    pub sex: Option<SexAtBirth>,
+    /// The DDI-010 classes from the current intake's medication list, or why they are
+    /// not known.
+    pub classes: Result<Vec<RemsMedicineClass>, &'static str>,
+}
+
+async fn rems_patient(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResult<RemsPatient> {
+    let p = tx.patient_by_id(patient).await?;
+    let birth = p.as_ref().map(|p| p.demographics.birth_date);
+    let mut out = RemsPatient {
+        birth_date: birth.map(|b| b.date()),
+        sex: p.as_ref().map(|p| p.demographics.sex_at_birth),
+        classes: Err("concomitant medicines (DDI-010): no intake"),
+    };
+    let Some(intake) = tx.latest_intake(patient).await? else {
+        return Ok(out);
+    };
+    out.classes = match intake.answers.parse(birth) {
+        Err(_) => Err("concomitant medicines (DDI-010): the current intake does not parse"),
+        Ok(parsed) => match parsed.medications {
+            None => Err("concomitant medicines (DDI-010): the intake's medication list is not answered"),
+            Some(meds) if meds.iter().any(|m| m.drug.classes().is_none()) => {
+                Err("concomitant medicines (DDI-010): a medication's interaction classes are not known")
+            }
+            Some(meds) => Ok(REMS_MEDICINE_CLASSES
+                .iter()
+                .map(|(key, class)| RemsMedicineClass { class: (*key).to_string(), current_use: meds.iter().any(|m| m.drug.has_class(*class)) })
+                .collect()),
+        },
+    };
+    Ok(out)
 }
 
 fn bp_text(r: &Reading) -> Option<String> {
@@ -2124,7 +2235,7 @@ fn bp_text(r: &Reading) -> Option<String> {
 }
 
 /// Fills the form from the session (esketamine sessions only).
-pub fn rems_form(v: &SessionView) -> RemsForm {
+pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
     let admins: Vec<AdministrationInput> = v.administrations.iter().filter_map(|a| serde_json::from_str(&a.content).ok()).collect();
     let devices: Vec<(&AdministrationInput, Timestamp)> =
         admins.iter().zip(v.administrations.iter().map(|a| a.at)).filter(|(i, _)| i.kind == "device").collect();
@@ -2156,12 +2267,23 @@ pub fn rems_form(v: &SessionView) -> RemsForm {
         .collect();
     let mut form = RemsForm {
         session_id: v.session.id,
+        patient_id: v.session.patient_id,
         patient: v.patient_label.clone(),
+        birth_date: patient.birth_date,
+        sex: patient.sex.and_then(|s| match s {
+            SexAtBirth::Male => Some("Male"),
+            SexAtBirth::Female => Some("Female"),
+            SexAtBirth::Intersex => Some("Other"),
+            // Not known is not an answer the form takes: `missing` names it.
+            SexAtBirth::Unknown => None,
+        }),
+        discharged: v.session.discharged_at.is_some(),
         treatment_date: first,
         due: first.map(|t| t + jiff::SignedDuration::from_hours(24 * 7)),
         submitted: v.events.iter().find(|e| e.kind == "rems_submitted").map(|e| e.at),
         first_treatment_enrolled: checklist.as_ref().and_then(|c| c.rems_patient_enrolled),
         concomitant: checklist.as_ref().map(|c| c.interactions.iter().map(|i| format!("{} ({})", i.message, i.rule)).collect()).unwrap_or_default(),
+        concomitant_classes: patient.classes.clone().unwrap_or_default(),
         monitored_by,
         dose_mg: 28 * u32::try_from(devices.len()).unwrap_or(0),
         lots,
@@ -2179,9 +2301,13 @@ pub fn rems_form(v: &SessionView) -> RemsForm {
         dissociation: None,
         dissociation_ratings: Vec::new(),
         missing: Vec::new(),
+        to_fill_on_form: REMS_TO_FILL_ON_FORM.to_vec(),
     };
     (form.dissociation, form.dissociation_ratings) = rems_dissociation(&cadss6_ratings(v), first);
     let mut missing = Vec::new();
+    if form.birth_date.is_none() { missing.push("patient birth date"); }
+    if form.sex.is_none() { missing.push("patient sex (male, female or other; the patient record says unknown)"); }
+    if let Err(why) = &patient.classes { missing.push(why); }
     if form.treatment_date.is_none() { missing.push("treatment date (no device recorded)"); }
     if form.lots.is_empty() { missing.push("lot number"); }
     if form.monitored_by.is_empty() { missing.push("healthcare provider conducting monitoring"); }
@@ -2199,11 +2325,20 @@ pub fn rems_form(v: &SessionView) -> RemsForm {
 
 /// One esketamine session's REMS form (audited read).
 pub async fn rems(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<RemsForm> {
-    let v = self::session(store, ctx, config, session).await?;
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRead, "rems_form", Some(session.to_string()), Some(s.patient_id), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    let v = load_view(&mut tx, config, s, ctx.now).await?;
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
-    Ok(rems_form(&v))
+    let patient = rems_patient(&mut tx, v.session.patient_id).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "rems_form", Some(session.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(rems_form(&v, &patient))
 }
 
 /// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
@@ -2214,24 +2349,103 @@ pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) 
     let mut out = Vec::new();
     for s in sessions {
         let v = load_view(&mut tx, config, s, ctx.now).await?;
+        let patient = rems_patient(&mut tx, v.session.patient_id).await?;
         tx.append_audit(&ctx.audit(AuditAction::List, "rems_form", Some(v.session.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
             .await?;
-        out.push(rems_form(&v));
+        out.push(rems_form(&v, &patient));
     }
     tx.commit().await?;
     Ok(out)
 }
 
-/// Marks the session's REMS form as submitted (once).
-pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<()> {
-    let (s, by) = session_for_write(store, ctx, session, "rems_form").await?;
+/// Marks the session's REMS form as submitted (MON-SPV-008), once, and only when the form
+/// is complete: the session discharged and nothing `missing`. Refused (409 naming what is
+/// missing) otherwise. The session and the form are read again inside the one
+/// transaction that records it, so a second submission finds the first.
+pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<RemsForm> {
+    let (_, by) = session_for_write(store, ctx, session, "rems_submitted").await?;
     let mut tx = store.begin().await?;
-    if tx.session_events_for_session(session).await?.iter().any(|e| e.kind == "rems_submitted") {
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    let v = load_view(&mut tx, config, s, ctx.now).await?;
+    if !v.route().is_esketamine() {
+        return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
+    }
+    let patient = rems_patient(&mut tx, v.session.patient_id).await?;
+    let mut form = rems_form(&v, &patient);
+    if form.submitted.is_some() {
         return Err(AppError::Conflict("the REMS form is already marked submitted".into()));
     }
+    let mut why: Vec<&str> = Vec::new();
+    if !form.discharged {
+        why.push("the session is not discharged");
+    }
+    why.extend(form.missing.iter().copied());
+    if !why.is_empty() {
+        return Err(AppError::Conflict(format!("the REMS form is not complete: {}", why.join("; "))));
+    }
+    let record = SessionEventRecord {
+        id: Uuid::now_v7(),
+        session_id: session,
+        kind: "rems_submitted".into(),
+        content: "{}".into(),
+        at: ctx.now,
+        recorded_by: by,
+        recorded_at: ctx.now,
+    };
+    tx.insert_session_event(&record).await.map_err(|e| match e {
+        StoreError::Conflict { constraint } if constraint == c::SESSION_EVENTS_REMS_SUBMITTED_ONCE => {
+            AppError::Conflict("the REMS form is already marked submitted".into())
+        }
+        other => other.into(),
+    })?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "rems_submitted", Some(record.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    form.submitted = Some(ctx.now);
+    Ok(form)
+}
+
+/// The gate's interaction findings for a session (DAY-004) as a read of its own, for the
+/// API: permission checked (a refusal is audited), one `read` audit entry.
+pub async fn gate_interactions_read(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<Vec<InteractionFinding>> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    save_event(store, ctx, &s, by, "rems_submitted", ctx.now, "{}".into()).await?;
-    Ok(())
+    require(store, ctx, Permission::DosingSessionRead, "gate_interactions", Some(session.to_string()), Some(s.patient_id), AuditAction::Read).await?;
+    let mut tx = store.begin().await?;
+    let findings = rerun_interactions(&mut tx, ctx, s.patient_id).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "gate_interactions", Some(session.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(findings)
+}
+
+/// The previous dose of the course and the core's titration suggestion for the given
+/// judgement of it, as a read of its own for the API: a bad `tolerability` or `efficacy`
+/// is refused by name (422), the read is audited.
+pub async fn dose_suggestion(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    tz: &jiff::tz::TimeZone,
+    session: DosingSessionId,
+    input: &DoseOrderInput,
+) -> AppResult<OrderContext> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, Permission::DosingSessionRead, "dose_suggestion", Some(session.to_string()), Some(s.patient_id), AuditAction::Read).await?;
+    let mut e = FieldErrors::default();
+    let (tolerability, efficacy) = parse_judgement(&mut e, input);
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let mut tx = store.begin().await?;
+    let cx = order_context_in(&mut tx, config, tz, &s, tolerability, efficacy).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "dose_suggestion", Some(session.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
+        .await?;
+    tx.commit().await?;
+    Ok(cx)
 }
 
 // ---------------------------------------------------------------------------------------

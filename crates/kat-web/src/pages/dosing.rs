@@ -495,6 +495,10 @@ pub struct RemsView {
     pub submitted: Option<String>,
     pub rows: Vec<(&'static str, String)>,
     pub missing: Vec<&'static str>,
+    /// Fields kat does not hold, left to be filled on the form.
+    pub to_fill: Vec<&'static str>,
+    /// Complete and discharged: may be marked submitted.
+    pub complete: bool,
 }
 
 fn yn(v: Option<bool>) -> String {
@@ -505,7 +509,7 @@ fn yn(v: Option<bool>) -> String {
     }
 }
 
-fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone) -> RemsView {
+fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone, clinic_name: &str) -> RemsView {
     let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "not recorded".into());
     let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join("; ") };
     RemsView {
@@ -516,9 +520,18 @@ fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone) -> RemsView {
         overdue: f.submitted.is_none() && f.due.is_some_and(|d| d < now),
         submitted: f.submitted.map(|t| local_time(t, tz)),
         rows: vec![
+            ("Patient birth date (MM/DD/YYYY)", f.birth_date.map(|d| d.strftime("%m/%d/%Y").to_string()).unwrap_or_else(|| "not recorded".into())),
+            ("Patient sex", f.sex.map(str::to_string).unwrap_or_else(|| "not recorded".into())),
             ("Patient enrolled in the REMS (first treatment)", yn(f.first_treatment_enrolled)),
-            ("Concomitant medicines that may cause sedation or BP change", list(&f.concomitant)),
+            ("Current use of benzodiazepines", class_yn(f, "benzodiazepines")),
+            ("Current use of non-benzodiazepine sedative hypnotics", class_yn(f, "non_benzodiazepine_sedative_hypnotics")),
+            ("Current use of psychostimulants", class_yn(f, "psychostimulants")),
+            ("Current use of MAOIs", class_yn(f, "maois")),
+            ("Current use of opioids", class_yn(f, "opioids")),
+            ("Current use of other drugs that may cause sedation", class_yn(f, "other_sedatives")),
+            ("Gate interaction findings (DAY-004)", list(&f.concomitant)),
             ("Healthcare provider conducting monitoring", list(&f.monitored_by)),
+            ("Healthcare setting", clinic_name.to_string()),
             ("Treatment date", f.treatment_date.map(|t| local_time(t, tz)).unwrap_or_else(|| "not recorded".into())),
             ("Dose administered", format!("{} mg", f.dose_mg)),
             ("Lot number", list(&f.lots)),
@@ -538,7 +551,13 @@ fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone) -> RemsView {
             ("Serious adverse events", list(&f.serious_adverse_events)),
         ],
         missing: f.missing.clone(),
+        to_fill: f.to_fill_on_form.clone(),
+        complete: f.complete(),
     }
+}
+
+fn class_yn(f: &uc::RemsForm, class: &str) -> String {
+    yn(f.concomitant_classes.iter().find(|c| c.class == class).map(|c| c.current_use))
 }
 
 #[derive(Template)]
@@ -560,19 +579,19 @@ pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Resul
     let tz = &state.config.time_zone;
     Ok(render(&RemsWorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "rems"),
-        forms: forms.iter().map(|f| rems_view(f, staff.ctx.now, tz)).collect(),
+        forms: forms.iter().map(|f| rems_view(f, staff.ctx.now, tz, &state.config.clinic_name)).collect(),
     }))
 }
 
 pub async fn rems_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let f = uc::rems(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
-    Ok(render(&RemsFormPage { layout: Layout::new(&state, Some(&staff.principal), "rems"), form: rems_view(&f, staff.ctx.now, &state.config.time_zone) }))
+    Ok(render(&RemsFormPage { layout: Layout::new(&state, Some(&staff.principal), "rems"), form: rems_view(&f, staff.ctx.now, &state.config.time_zone, &state.config.clinic_name) }))
 }
 
 pub async fn rems_submitted(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     Ok(Redirect::to("/rems").into_response())
 }
 

@@ -240,7 +240,10 @@ impl PlanForm {
         let baseline = match parse_iso_date(self.baseline.trim()) {
             Some(d) => Some(d),
             None => {
-                errors.add("baseline", if self.baseline.trim().is_empty() { "is required" } else { "must be a date YYYY-MM-DD" });
+                errors.add(
+                    "baseline",
+                    if self.baseline.trim().is_empty() { "is required" } else { "must be a date YYYY-MM-DD" },
+                );
                 None
             }
         };
@@ -365,14 +368,12 @@ pub fn due_measures(
         let date_of = |t: Timestamp| t.to_zoned(tz.clone()).date();
         let Some(k) = pts.iter().rposition(|(t, _, _)| date_of(*t) <= today) else { continue };
         let (due, kind, optional) = pts[k];
-        let mid = |a: Timestamp, b: Timestamp| {
-            Timestamp::from_second((a.as_second() + b.as_second()) / 2).unwrap_or(a)
-        };
+        let mid = |a: Timestamp, b: Timestamp| Timestamp::from_second((a.as_second() + b.as_second()) / 2).unwrap_or(a);
         let lo = if k > 0 { Some(mid(pts[k - 1].0, due)) } else { None };
         let hi = pts.get(k + 1).map(|n| mid(due, n.0));
-        let met = completed.iter().any(|(i, at)| {
-            *i == instrument && lo.is_none_or(|l| *at >= l) && hi.is_none_or(|h| *at < h)
-        });
+        let met = completed
+            .iter()
+            .any(|(i, at)| *i == instrument && lo.is_none_or(|l| *at >= l) && hi.is_none_or(|h| *at < h));
         if met {
             continue;
         }
@@ -474,13 +475,22 @@ mod tests {
 
     #[test]
     fn plan_form_checks_order() {
-        let f = PlanForm { baseline: "2026-03-01".into(), dose_dates: "2026-03-03, 2026-03-02".into(), ..Default::default() };
+        let f = PlanForm {
+            baseline: "2026-03-01".into(),
+            dose_dates: "2026-03-03, 2026-03-02".into(),
+            ..Default::default()
+        };
         assert!(f.parse().unwrap_err().for_field("dose_dates").is_some());
         let f = PlanForm { baseline: "".into(), ..Default::default() };
         assert!(f.parse().unwrap_err().for_field("baseline").is_some());
-        let ok = PlanForm { baseline: "2026-03-01".into(), dose_dates: "2026-03-02 2026-03-05".into(), end_of_induction: "2026-03-20".into(), include_pcl5: None }
-            .parse()
-            .unwrap();
+        let ok = PlanForm {
+            baseline: "2026-03-01".into(),
+            dose_dates: "2026-03-02 2026-03-05".into(),
+            end_of_induction: "2026-03-20".into(),
+            include_pcl5: None,
+        }
+        .parse()
+        .unwrap();
         assert_eq!(ok.dose_dates.len(), 2);
         assert_eq!(PlanForm::from_anchors(&ok).parse().unwrap(), ok);
     }
@@ -488,7 +498,8 @@ mod tests {
     #[test]
     fn baseline_is_due_then_overdue_then_met() {
         let tz = TimeZone::UTC;
-        let a = PlanAnchors { baseline: date(2026, 3, 2), dose_dates: vec![], end_of_induction: None, include_pcl5: false };
+        let a =
+            PlanAnchors { baseline: date(2026, 3, 2), dose_dates: vec![], end_of_induction: None, include_pcl5: false };
         let t = ScheduleTemplate::default();
         assert!(due_measures(&a, &t, &tz, &[], date(2026, 3, 1)).is_empty(), "not yet due");
         let today = due_measures(&a, &t, &tz, &[], date(2026, 3, 2));

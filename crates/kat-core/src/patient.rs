@@ -23,8 +23,7 @@ macro_rules! redacted_debug {
 /// Rejects control characters, which have no place in a name or a phone number and
 /// would corrupt exports.
 fn has_control(s: &str, allow_newlines: bool) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
+    s.chars().any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
 }
 
 fn bounded_text(raw: &str, max: usize, multiline: bool) -> Result<String, String> {
@@ -69,9 +68,8 @@ impl BirthDate {
         if raw.is_empty() {
             return Err("is required".into());
         }
-        let date = parse_iso_date(raw).ok_or_else(|| {
-            format!("`{raw}` is not a date; use YYYY-MM-DD, for example 1984-03-07")
-        })?;
+        let date = parse_iso_date(raw)
+            .ok_or_else(|| format!("`{raw}` is not a date; use YYYY-MM-DD, for example 1984-03-07"))?;
         if date > today {
             return Err("is in the future".into());
         }
@@ -131,12 +129,7 @@ pub enum SexAtBirth {
 }
 
 impl SexAtBirth {
-    pub const ALL: [SexAtBirth; 4] = [
-        SexAtBirth::Female,
-        SexAtBirth::Male,
-        SexAtBirth::Intersex,
-        SexAtBirth::Unknown,
-    ];
+    pub const ALL: [SexAtBirth; 4] = [SexAtBirth::Female, SexAtBirth::Male, SexAtBirth::Intersex, SexAtBirth::Unknown];
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw.trim().to_ascii_lowercase().as_str() {
@@ -145,9 +138,7 @@ impl SexAtBirth {
             "male" | "m" => Ok(Self::Male),
             "intersex" => Ok(Self::Intersex),
             "unknown" | "unk" => Ok(Self::Unknown),
-            other => Err(format!(
-                "`{other}` is not one of female, male, intersex, unknown"
-            )),
+            other => Err(format!("`{other}` is not one of female, male, intersex, unknown")),
         }
     }
 
@@ -180,10 +171,7 @@ redacted_debug!(Phone);
 impl Phone {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let text = raw.trim();
-        if !text
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.'))
-        {
+        if !text.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '.')) {
             return Err("may contain only digits, spaces and + - ( ) .".into());
         }
         let digits = text.chars().filter(char::is_ascii_digit).count();
@@ -263,11 +251,7 @@ impl Mrn {
     pub fn parse(raw: &str) -> Option<Self> {
         let upper = raw.trim().to_ascii_uppercase();
         let digits = upper.strip_prefix("KAT-")?;
-        if digits.len() >= 6 && digits.chars().all(|c| c.is_ascii_digit()) {
-            Some(Self(upper))
-        } else {
-            None
-        }
+        if digits.len() >= 6 && digits.chars().all(|c| c.is_ascii_digit()) { Some(Self(upper)) } else { None }
     }
 
     pub fn as_str(&self) -> &str {
@@ -385,45 +369,27 @@ impl DemographicsForm {
         let birth_date = errors.take("birth_date", BirthDate::parse(&self.birth_date, today));
         let sex_at_birth = errors.take("sex_at_birth", SexAtBirth::parse(&self.sex_at_birth));
         let gender_identity =
-            optional(&mut errors, "gender_identity", &self.gender_identity, |s| {
-                BoundedText::parse(s, 100, false)
-            });
+            optional(&mut errors, "gender_identity", &self.gender_identity, |s| BoundedText::parse(s, 100, false));
         let phone = optional(&mut errors, "phone", &self.phone, Phone::parse);
         let email = optional(&mut errors, "email", &self.email, Email::parse);
-        let address = optional(&mut errors, "address", &self.address, |s| {
-            BoundedText::parse(s, 500, true)
+        let address = optional(&mut errors, "address", &self.address, |s| BoundedText::parse(s, 500, true));
+        let contact_name = optional(&mut errors, "emergency_contact_name", &self.emergency_contact_name, |s| {
+            BoundedText::parse(s, 100, false)
         });
-        let contact_name = optional(
-            &mut errors,
-            "emergency_contact_name",
-            &self.emergency_contact_name,
-            |s| BoundedText::parse(s, 100, false),
-        );
-        let contact_relationship = optional(
-            &mut errors,
-            "emergency_contact_relationship",
-            &self.emergency_contact_relationship,
-            |s| BoundedText::parse(s, 60, false),
-        );
-        let contact_phone = optional(
-            &mut errors,
-            "emergency_contact_phone",
-            &self.emergency_contact_phone,
-            Phone::parse,
-        );
+        let contact_relationship =
+            optional(&mut errors, "emergency_contact_relationship", &self.emergency_contact_relationship, |s| {
+                BoundedText::parse(s, 60, false)
+            });
+        let contact_phone =
+            optional(&mut errors, "emergency_contact_phone", &self.emergency_contact_phone, Phone::parse);
         if contact_name.is_none()
             && !self.emergency_contact_phone.trim().is_empty()
             && errors.for_field("emergency_contact_name").is_none()
         {
-            errors.add(
-                "emergency_contact_name",
-                "is required when an emergency contact phone is given",
-            );
+            errors.add("emergency_contact_name", "is required when an emergency contact phone is given");
         }
         match (given_name, family_name, birth_date, sex_at_birth) {
-            (Some(given_name), Some(family_name), Some(birth_date), Some(sex_at_birth))
-                if errors.is_empty() =>
-            {
+            (Some(given_name), Some(family_name), Some(birth_date), Some(sex_at_birth)) if errors.is_empty() => {
                 Ok(Demographics {
                     given_name,
                     family_name,
@@ -451,11 +417,7 @@ fn optional<T>(
     raw: &str,
     parse: impl FnOnce(&str) -> Result<T, String>,
 ) -> Option<T> {
-    if raw.trim().is_empty() {
-        None
-    } else {
-        errors.take(field, parse(raw))
-    }
+    if raw.trim().is_empty() { None } else { errors.take(field, parse(raw)) }
 }
 
 impl From<&Demographics> for DemographicsForm {
@@ -602,23 +564,16 @@ mod tests {
 
     #[test]
     fn emergency_phone_needs_a_name() {
-        let f = DemographicsForm {
-            emergency_contact_phone: "+1 555 010 2000".into(),
-            ..form()
-        };
+        let f = DemographicsForm { emergency_contact_phone: "+1 555 010 2000".into(), ..form() };
         let errors = f.parse(today()).unwrap_err();
         assert!(errors.for_field("emergency_contact_name").is_some());
     }
 
     #[test]
     fn debug_of_demographics_hides_phi() {
-        let d = DemographicsForm {
-            email: "ada@example.org".into(),
-            phone: "+1 555 010 2000".into(),
-            ..form()
-        }
-        .parse(today())
-        .unwrap();
+        let d = DemographicsForm { email: "ada@example.org".into(), phone: "+1 555 010 2000".into(), ..form() }
+            .parse(today())
+            .unwrap();
         let shown = format!("{d:?} {:?}", form());
         for secret in ["Ada", "Quinn", "1984", "ada@example", "555"] {
             assert!(!shown.contains(secret), "{secret} leaked in {shown}");

@@ -101,13 +101,7 @@ impl Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Prescriber,
-        Role::Nurse,
-        Role::Therapist,
-        Role::FrontDesk,
-    ];
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Prescriber, Role::Nurse, Role::Therapist, Role::FrontDesk];
 
     /// Whether the role treats patients (prescriber, nurse, therapist).
     pub fn is_clinical(self) -> bool {
@@ -173,10 +167,7 @@ impl FromStr for Role {
     type Err = UnknownRole;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let normalised = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == normalised)
-            .ok_or_else(|| UnknownRole(s.to_string()))
+        Role::ALL.into_iter().find(|r| r.as_str() == normalised).ok_or_else(|| UnknownRole(s.to_string()))
     }
 }
 

@@ -24,10 +24,7 @@ impl Username {
         if !(2..=64).contains(&name.chars().count()) {
             return Err(UsernameError::Length);
         }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
-        {
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
             return Err(UsernameError::Characters);
         }
         Ok(Self(name))
@@ -135,10 +132,7 @@ mod tests {
 
     #[test]
     fn passwords_have_a_floor_and_hide_in_debug() {
-        assert_eq!(
-            Password::parse(&"x".repeat(MIN_PASSWORD_CHARS - 1)).unwrap_err(),
-            PasswordError::TooShort
-        );
+        assert_eq!(Password::parse(&"x".repeat(MIN_PASSWORD_CHARS - 1)).unwrap_err(), PasswordError::TooShort);
         let p = Password::parse("s3cret-enough").unwrap();
         assert!(!format!("{p:?}").contains("s3cret"));
     }

@@ -212,7 +212,11 @@ impl Browser {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("{what:?} did not appear on {} within {WAIT:?}; the page says:\n{}", self.url_string().await, self.body_text().await);
+                panic!(
+                    "{what:?} did not appear on {} within {WAIT:?}; the page says:\n{}",
+                    self.url_string().await,
+                    self.body_text().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -226,7 +230,11 @@ impl Browser {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("expected to reach {path}, still on {}; the page says:\n{}", self.url_string().await, self.body_text().await);
+                panic!(
+                    "expected to reach {path}, still on {}; the page says:\n{}",
+                    self.url_string().await,
+                    self.body_text().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

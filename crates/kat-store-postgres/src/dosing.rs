@@ -3,9 +3,7 @@
 use super::{PostgresTx, get, map_err, opt_ts as ot, ts as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
-use kat_core::ids::{
-    AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId,
-};
+use kat_core::ids::{AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId};
 use kat_store::dosing::dosing_constraints as c;
 use kat_store::dosing::*;
 use kat_store::{StoreError, StoreResult};
@@ -33,7 +31,9 @@ fn ouser(row: &PgRow, col: &str) -> StoreResult<Option<UserId>> {
 /// Trigger refusals carry the constraint name at the start of the message.
 fn map_dosing_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
-        for name in [c::DOSE_ADMINISTRATIONS_GATE_PASSED, c::TREATMENT_PLANS_LOCKED, c::SESSION_DOSE_ORDERS_BEFORE_DOSING] {
+        for name in
+            [c::DOSE_ADMINISTRATIONS_GATE_PASSED, c::TREATMENT_PLANS_LOCKED, c::SESSION_DOSE_ORDERS_BEFORE_DOSING]
+        {
             if db.message().starts_with(name) {
                 return StoreError::Conflict { constraint: name.into() };
             }
@@ -97,16 +97,17 @@ fn alarm_from_row(row: &PgRow) -> StoreResult<AlarmRecord> {
 
 #[async_trait]
 impl DosingRepo for PostgresTx {
-
     async fn dosing_sessions_by_route(&mut self, route: &str) -> StoreResult<Vec<DosingSessionRecord>> {
-        sqlx::query(sqlx::AssertSqlSafe(pg(&format!("SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = ? ORDER BY opened_at, id"))))
-            .bind(route)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(session_from_row)
-            .collect()
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
+            "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = ? ORDER BY opened_at, id"
+        ))))
+        .bind(route)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(session_from_row)
+        .collect()
     }
 
     async fn lock_dosing_session(&mut self, id: DosingSessionId) -> StoreResult<()> {
@@ -195,18 +196,20 @@ impl DosingRepo for PostgresTx {
             .collect()
     }
     async fn insert_treatment_plan(&mut self, p: &TreatmentPlanRecord) -> StoreResult<()> {
-        sqlx::query(sqlx::AssertSqlSafe(pg(&format!("INSERT INTO treatment_plans ({PLAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))))
-            .bind(p.id.as_uuid())
-            .bind(p.patient_id.as_uuid())
-            .bind(p.decision_id)
-            .bind(&p.content)
-            .bind(p.created_by.as_uuid())
-            .bind(us(p.created_at))
-            .bind(p.signed_by.map(|u| u.as_uuid()))
-            .bind(p.signed_at.map(us))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_dosing_err)?;
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
+            "INSERT INTO treatment_plans ({PLAN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))))
+        .bind(p.id.as_uuid())
+        .bind(p.patient_id.as_uuid())
+        .bind(p.decision_id)
+        .bind(&p.content)
+        .bind(p.created_by.as_uuid())
+        .bind(us(p.created_at))
+        .bind(p.signed_by.map(|u| u.as_uuid()))
+        .bind(p.signed_at.map(us))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_dosing_err)?;
         Ok(())
     }
 
@@ -221,24 +224,28 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn treatment_plans_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<TreatmentPlanRecord>> {
-        sqlx::query(sqlx::AssertSqlSafe(pg(&format!("SELECT {PLAN_COLUMNS} FROM treatment_plans WHERE patient_id = ? ORDER BY created_at, id"))))
-            .bind(patient.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(plan_from_row)
-            .collect()
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
+            "SELECT {PLAN_COLUMNS} FROM treatment_plans WHERE patient_id = ? ORDER BY created_at, id"
+        ))))
+        .bind(patient.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(plan_from_row)
+        .collect()
     }
 
     async fn sign_treatment_plan(&mut self, id: TreatmentPlanId, by: UserId, at: Timestamp) -> StoreResult<()> {
-        let done = sqlx::query(sqlx::AssertSqlSafe(pg("UPDATE treatment_plans SET signed_by = ?, signed_at = ? WHERE id = ? AND signed_at IS NULL")))
-            .bind(by.as_uuid())
-            .bind(us(at))
-            .bind(id.as_uuid())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_dosing_err)?;
+        let done = sqlx::query(sqlx::AssertSqlSafe(pg(
+            "UPDATE treatment_plans SET signed_by = ?, signed_at = ? WHERE id = ? AND signed_at IS NULL",
+        )))
+        .bind(by.as_uuid())
+        .bind(us(at))
+        .bind(id.as_uuid())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_dosing_err)?;
         if done.rows_affected() == 0 {
             return Err(match self.treatment_plan_by_id(id).await? {
                 None => StoreError::NotFound,
@@ -282,14 +289,16 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn dosing_sessions_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<DosingSessionRecord>> {
-        sqlx::query(sqlx::AssertSqlSafe(pg(&format!("SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE patient_id = ? ORDER BY opened_at, id"))))
-            .bind(patient.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(session_from_row)
-            .collect()
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
+            "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE patient_id = ? ORDER BY opened_at, id"
+        ))))
+        .bind(patient.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(session_from_row)
+        .collect()
     }
 
     async fn open_dosing_sessions(&mut self) -> StoreResult<Vec<DosingSessionRecord>> {
@@ -304,7 +313,14 @@ impl DosingRepo for PostgresTx {
         .collect()
     }
 
-    async fn record_gate(&mut self, id: DosingSessionId, outcome: &str, gate: &str, by: UserId, at: Timestamp) -> StoreResult<()> {
+    async fn record_gate(
+        &mut self,
+        id: DosingSessionId,
+        outcome: &str,
+        gate: &str,
+        by: UserId,
+        at: Timestamp,
+    ) -> StoreResult<()> {
         let done = sqlx::query(sqlx::AssertSqlSafe(pg(
             "UPDATE dosing_sessions SET gate_outcome = ?, gate = ?, gate_by = ?, gate_at = ? \
              WHERE id = ? AND discharged_at IS NULL AND (gate_outcome IS NULL OR gate_outcome = 'defer')",
@@ -323,7 +339,13 @@ impl DosingRepo for PostgresTx {
         Ok(())
     }
 
-    async fn record_discharge(&mut self, id: DosingSessionId, discharge: &str, by: UserId, at: Timestamp) -> StoreResult<()> {
+    async fn record_discharge(
+        &mut self,
+        id: DosingSessionId,
+        discharge: &str,
+        by: UserId,
+        at: Timestamp,
+    ) -> StoreResult<()> {
         let done = sqlx::query(sqlx::AssertSqlSafe(pg(
             "UPDATE dosing_sessions SET discharge = ?, discharged_by = ?, discharged_at = ? \
              WHERE id = ? AND discharged_at IS NULL",
@@ -342,19 +364,24 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn insert_administration(&mut self, a: &AdministrationRecord) -> StoreResult<()> {
-        sqlx::query(sqlx::AssertSqlSafe(pg("INSERT INTO dose_administrations (id, session_id, content, recorded_by, at) VALUES (?, ?, ?, ?, ?)")))
-            .bind(a.id.as_uuid())
-            .bind(a.session_id.as_uuid())
-            .bind(&a.content)
-            .bind(a.recorded_by.as_uuid())
-            .bind(us(a.at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_dosing_err)?;
+        sqlx::query(sqlx::AssertSqlSafe(pg(
+            "INSERT INTO dose_administrations (id, session_id, content, recorded_by, at) VALUES (?, ?, ?, ?, ?)",
+        )))
+        .bind(a.id.as_uuid())
+        .bind(a.session_id.as_uuid())
+        .bind(&a.content)
+        .bind(a.recorded_by.as_uuid())
+        .bind(us(a.at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_dosing_err)?;
         Ok(())
     }
 
-    async fn administrations_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<AdministrationRecord>> {
+    async fn administrations_for_session(
+        &mut self,
+        session: DosingSessionId,
+    ) -> StoreResult<Vec<AdministrationRecord>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(pg(
             "SELECT id, session_id, content, recorded_by, at FROM dose_administrations WHERE session_id = ? ORDER BY at, id",
         )))
@@ -415,26 +442,28 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn insert_alarm(&mut self, a: &AlarmRecord) -> StoreResult<()> {
-        sqlx::query(sqlx::AssertSqlSafe(pg(&format!("INSERT INTO session_alarms ({ALARM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))))
-            .bind(a.id.as_uuid())
-            .bind(a.session_id.as_uuid())
-            .bind(a.vital_id.as_uuid())
-            .bind(&a.rule)
-            .bind(&a.kind)
-            .bind(&a.severity)
-            .bind(&a.content)
-            .bind(us(a.raised_at))
-            .bind(a.acknowledged_by.map(|u| u.as_uuid()))
-            .bind(a.acknowledged_at.map(us))
-            .bind(&a.action_taken)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| match map_err(e) {
-                StoreError::Conflict { constraint } if constraint.starts_with("session_alarms.") => {
-                    StoreError::Conflict { constraint: c::SESSION_ALARMS_VITAL_KIND_UNIQUE.into() }
-                }
-                other => other,
-            })?;
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
+            "INSERT INTO session_alarms ({ALARM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))))
+        .bind(a.id.as_uuid())
+        .bind(a.session_id.as_uuid())
+        .bind(a.vital_id.as_uuid())
+        .bind(&a.rule)
+        .bind(&a.kind)
+        .bind(&a.severity)
+        .bind(&a.content)
+        .bind(us(a.raised_at))
+        .bind(a.acknowledged_by.map(|u| u.as_uuid()))
+        .bind(a.acknowledged_at.map(us))
+        .bind(&a.action_taken)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::Conflict { constraint } if constraint.starts_with("session_alarms.") => {
+                StoreError::Conflict { constraint: c::SESSION_ALARMS_VITAL_KIND_UNIQUE.into() }
+            }
+            other => other,
+        })?;
         Ok(())
     }
 
@@ -449,14 +478,16 @@ impl DosingRepo for PostgresTx {
     }
 
     async fn alarms_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<AlarmRecord>> {
-        sqlx::query(sqlx::AssertSqlSafe(pg(&format!("SELECT {ALARM_COLUMNS} FROM session_alarms WHERE session_id = ? ORDER BY raised_at, id"))))
-            .bind(session.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(alarm_from_row)
-            .collect()
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
+            "SELECT {ALARM_COLUMNS} FROM session_alarms WHERE session_id = ? ORDER BY raised_at, id"
+        ))))
+        .bind(session.as_uuid())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(alarm_from_row)
+        .collect()
     }
 
     async fn unacknowledged_alarms(&mut self) -> StoreResult<Vec<AlarmRecord>> {
@@ -471,7 +502,13 @@ impl DosingRepo for PostgresTx {
         .collect()
     }
 
-    async fn acknowledge_alarm(&mut self, id: SessionAlarmId, by: UserId, at: Timestamp, action: &str) -> StoreResult<()> {
+    async fn acknowledge_alarm(
+        &mut self,
+        id: SessionAlarmId,
+        by: UserId,
+        at: Timestamp,
+        action: &str,
+    ) -> StoreResult<()> {
         let done = sqlx::query(sqlx::AssertSqlSafe(pg(
             "UPDATE session_alarms SET acknowledged_by = ?, acknowledged_at = ?, action_taken = ? \
              WHERE id = ? AND acknowledged_at IS NULL",

@@ -21,9 +21,9 @@ use uuid::Uuid;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+mod dosing;
 mod intake;
 mod measures;
-mod dosing;
 mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -36,15 +36,8 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and applies pending migrations.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url).map_err(unavailable)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await.map_err(unavailable)?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
         Ok(Self { pool })
     }
 
@@ -61,11 +54,10 @@ impl Store for PostgresStore {
     }
 
     async fn migration_level(&self) -> StoreResult<i64> {
-        let level: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let level: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(level.unwrap_or(0))
     }
 
@@ -96,9 +88,7 @@ fn map_err(e: sqlx::Error) -> StoreError {
             "patients_mrn_seq_key" => constraints::PATIENTS_MRN_UNIQUE,
             other => other,
         };
-        return StoreError::Conflict {
-            constraint: constraint.to_string(),
-        };
+        return StoreError::Conflict { constraint: constraint.to_string() };
     }
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
@@ -110,12 +100,8 @@ fn us(t: Timestamp) -> jiff_sqlx::Timestamp {
     t.to_sqlx()
 }
 
-fn get<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(
-    row: &'r PgRow,
-    col: &str,
-) -> StoreResult<T> {
-    row.try_get(col)
-        .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+fn get<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(row: &'r PgRow, col: &str) -> StoreResult<T> {
+    row.try_get(col).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
 }
 
 fn ts(row: &PgRow, col: &str) -> StoreResult<Timestamp> {
@@ -238,23 +224,15 @@ impl UserRepo for PostgresTx {
             .transpose()
     }
 
-    async fn credentials_by_username(
-        &mut self,
-        username: &Username,
-    ) -> StoreResult<Option<UserCredentials>> {
+    async fn credentials_by_username(&mut self, username: &Username) -> StoreResult<Option<UserCredentials>> {
         let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(username.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        row.map(|r| {
-            Ok(UserCredentials {
-                user: user_from_row(&r)?,
-                password_hash: get(&r, "password_hash")?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(UserCredentials { user: user_from_row(&r)?, password_hash: get(&r, "password_hash")? }))
+            .transpose()
     }
 
     async fn list_users(&mut self) -> StoreResult<Vec<User>> {
@@ -269,12 +247,10 @@ impl UserRepo for PostgresTx {
     }
 
     async fn count_active_admins(&mut self) -> StoreResult<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active AND kind = 'staff'",
-        )
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(map_err)
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active AND kind = 'staff'")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)
     }
 
     async fn set_user_active(&mut self, id: UserId, active: bool) -> StoreResult<()> {
@@ -361,11 +337,7 @@ impl SessionRepo for PostgresTx {
         Ok(())
     }
 
-    async fn delete_stale_sessions(
-        &mut self,
-        idle_before: Timestamp,
-        created_before: Timestamp,
-    ) -> StoreResult<u64> {
+    async fn delete_stale_sessions(&mut self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
             .bind(us(idle_before))
             .bind(us(created_before))
@@ -421,14 +393,12 @@ impl TokenRepo for PostgresTx {
     }
 
     async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
-        )
-        .bind(us(at))
-        .bind(id.as_uuid())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+            .bind(us(at))
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -501,11 +471,7 @@ impl PatientRepo for PostgresTx {
             .transpose()
     }
 
-    async fn search_patients(
-        &mut self,
-        query: &PatientQuery,
-        limit: u32,
-    ) -> StoreResult<Vec<Patient>> {
+    async fn search_patients(&mut self, query: &PatientQuery, limit: u32) -> StoreResult<Vec<Patient>> {
         let mut qb: QueryBuilder<Postgres> =
             QueryBuilder::new(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE 1 = 1"));
         for term in &query.terms {
@@ -526,15 +492,8 @@ impl PatientRepo for PostgresTx {
                 }
             }
         }
-        qb.push(" ORDER BY lower(family_name), lower(given_name), mrn LIMIT ")
-            .push_bind(i64::from(limit));
-        qb.build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(patient_from_row)
-            .collect()
+        qb.push(" ORDER BY lower(family_name), lower(given_name), mrn LIMIT ").push_bind(i64::from(limit));
+        qb.build().fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(patient_from_row).collect()
     }
 
     async fn update_patient(
@@ -578,10 +537,7 @@ impl PatientRepo for PostgresTx {
     }
 
     async fn count_patients(&mut self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM patients")
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(map_err)
+        sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&mut *self.tx).await.map_err(map_err)
     }
 }
 
@@ -608,11 +564,7 @@ impl AuditRepo for PostgresTx {
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_err)?;
-        Ok(AuditEntry {
-            id,
-            seq,
-            entry: e.clone(),
-        })
+        Ok(AuditEntry { id, seq, entry: e.clone() })
     }
 
     async fn query_audit(&mut self, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
@@ -635,15 +587,8 @@ impl AuditRepo for PostgresTx {
         if let Some(before) = f.before_seq {
             qb.push(" AND seq < ").push_bind(before);
         }
-        qb.push(" ORDER BY seq DESC LIMIT ")
-            .push_bind(i64::from(f.limit.clamp(1, MAX_AUDIT_PAGE)));
-        qb.build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(audit_from_row)
-            .collect()
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(f.limit.clamp(1, MAX_AUDIT_PAGE)));
+        qb.build().fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(audit_from_row).collect()
     }
 }
 

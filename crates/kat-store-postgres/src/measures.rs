@@ -12,8 +12,7 @@ use sqlx::postgres::PgRow;
 
 const RESPONSE_COLUMNS: &str = "id, patient_id, instrument, answers, source, entered_by, link_id, \
     collected_at, recorded_at, total, band, complete, flags, scoring_policy";
-const LINK_COLUMNS: &str =
-    "id, patient_id, token_hash, instruments, created_by, created_at, expires_at, used_at";
+const LINK_COLUMNS: &str = "id, patient_id, token_hash, instruments, created_by, created_at, expires_at, used_at";
 const ALERT_COLUMNS: &str = "id, patient_id, response_id, kind, raised_at, acknowledged_by, \
     acknowledged_at, action, note";
 const PLAN_COLUMNS: &str =
@@ -218,9 +217,8 @@ impl MeasureRepo for PostgresTx {
     }
 
     async fn open_alerts(&mut self) -> StoreResult<Vec<SafetyAlert>> {
-        let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM safety_alerts WHERE acknowledged_at IS NULL ORDER BY raised_at, id"
-        );
+        let sql =
+            format!("SELECT {ALERT_COLUMNS} FROM safety_alerts WHERE acknowledged_at IS NULL ORDER BY raised_at, id");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(&mut *self.tx)
             .await
@@ -238,9 +236,8 @@ impl MeasureRepo for PostgresTx {
     }
 
     async fn alerts_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<SafetyAlert>> {
-        let sql = format!(
-            "SELECT {ALERT_COLUMNS} FROM safety_alerts WHERE patient_id = $1 ORDER BY raised_at DESC, id DESC"
-        );
+        let sql =
+            format!("SELECT {ALERT_COLUMNS} FROM safety_alerts WHERE patient_id = $1 ORDER BY raised_at DESC, id DESC");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(patient.as_uuid())
             .fetch_all(&mut *self.tx)

@@ -4,6 +4,7 @@ use super::{PostgresTx, get, map_err, opt_ts, ts, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff_sqlx::ToSqlx;
 use kat_core::ids::{PatientId, PlannedSessionId, ProcessNoteId, SafetyPlanId, TherapyNoteId, UserId};
 use kat_core::therapy::care_team::CareTeamMember;
 use kat_core::therapy::note::{Addendum, NoteContent, NoteStatus, TherapyNote};
@@ -13,7 +14,6 @@ use kat_core::therapy::schedule::PlannedSession;
 use kat_store::*;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder};
-use jiff_sqlx::ToSqlx;
 use uuid::Uuid;
 
 fn date(row: &PgRow, col: &str) -> StoreResult<Date> {
@@ -24,8 +24,7 @@ fn opt_date(row: &PgRow, col: &str) -> StoreResult<Option<Date>> {
     Ok(get::<Option<jiff_sqlx::Date>>(row, col)?.map(|d| d.to_jiff()))
 }
 
-const NOTE_COLUMNS: &str =
-    "id, patient_id, kind, author_id, planned_session_id, content, signed_by, signed_at, created_at, updated_at, version";
+const NOTE_COLUMNS: &str = "id, patient_id, kind, author_id, planned_session_id, content, signed_by, signed_at, created_at, updated_at, version";
 
 fn note_from_row(row: &PgRow) -> StoreResult<TherapyNote> {
     TherapyNoteRow {
@@ -44,7 +43,8 @@ fn note_from_row(row: &PgRow) -> StoreResult<TherapyNote> {
     .into_domain()
 }
 
-const SESSION_COLUMNS: &str = "id, patient_id, kind, due_date, window_end, sequence, dose, rule, completed_by_note, created_at";
+const SESSION_COLUMNS: &str =
+    "id, patient_id, kind, due_date, window_end, sequence, dose, rule, completed_by_note, created_at";
 
 fn session_from_row(row: &PgRow) -> StoreResult<PlannedSession> {
     PlannedSessionRow {
@@ -78,7 +78,9 @@ impl PostgresTx {
     async fn locked_or_stale(&mut self, id: TherapyNoteId) -> StoreError {
         match self.therapy_note_by_id(id).await {
             Ok(None) => StoreError::NotFound,
-            Ok(Some(n)) if n.is_signed() => StoreError::Conflict { constraint: therapy_constraints::THERAPY_NOTE_LOCKED.into() },
+            Ok(Some(n)) if n.is_signed() => {
+                StoreError::Conflict { constraint: therapy_constraints::THERAPY_NOTE_LOCKED.into() }
+            }
             Ok(Some(_)) => StoreError::StaleVersion,
             Err(e) => e,
         }
@@ -233,11 +235,12 @@ impl TherapyNoteRepo for PostgresTx {
 
 impl PostgresTx {
     async fn readers_of(&mut self, note: Uuid) -> StoreResult<Vec<UserId>> {
-        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM process_note_readers WHERE note_id = $1 ORDER BY user_id")
-            .bind(note)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let ids: Vec<Uuid> =
+            sqlx::query_scalar("SELECT user_id FROM process_note_readers WHERE note_id = $1 ORDER BY user_id")
+                .bind(note)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         Ok(ids.into_iter().map(UserId::from_uuid).collect())
     }
 
@@ -257,15 +260,17 @@ impl PostgresTx {
 #[async_trait]
 impl ProcessNoteRepo for PostgresTx {
     async fn insert_process_note(&mut self, n: &ProcessNote) -> StoreResult<()> {
-        sqlx::query("INSERT INTO process_notes (id, patient_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(n.id.as_uuid())
-            .bind(n.patient_id.as_uuid())
-            .bind(n.author.as_uuid())
-            .bind(&n.body)
-            .bind(us(n.created_at))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO process_notes (id, patient_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(n.id.as_uuid())
+        .bind(n.patient_id.as_uuid())
+        .bind(n.author.as_uuid())
+        .bind(&n.body)
+        .bind(us(n.created_at))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         for reader in &n.readers {
             sqlx::query("INSERT INTO process_note_readers (note_id, user_id) VALUES ($1, $2)")
                 .bind(n.id.as_uuid())
@@ -414,24 +419,27 @@ impl CareTeamRepo for PostgresTx {
             .await
             .map_err(map_err)?;
         for m in team {
-            sqlx::query("INSERT INTO care_team_members (patient_id, user_id, care_role, added_at) VALUES ($1, $2, $3, $4)")
-                .bind(patient.as_uuid())
-                .bind(m.user_id.as_uuid())
-                .bind(m.care_role.as_str())
-                .bind(us(at))
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
+            sqlx::query(
+                "INSERT INTO care_team_members (patient_id, user_id, care_role, added_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(patient.as_uuid())
+            .bind(m.user_id.as_uuid())
+            .bind(m.care_role.as_str())
+            .bind(us(at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
         }
         Ok(())
     }
 
     async fn care_team(&mut self, patient: PatientId) -> StoreResult<Vec<CareTeamMember>> {
-        let rows = sqlx::query("SELECT user_id, care_role FROM care_team_members WHERE patient_id = $1 ORDER BY user_id")
-            .bind(patient.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let rows =
+            sqlx::query("SELECT user_id, care_role FROM care_team_members WHERE patient_id = $1 ORDER BY user_id")
+                .bind(patient.as_uuid())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         let mut team = rows
             .iter()
             .map(|r| care_member(get(r, "user_id")?, &get::<String>(r, "care_role")?))
@@ -441,11 +449,12 @@ impl CareTeamRepo for PostgresTx {
     }
 
     async fn patients_of_member(&mut self, user: UserId) -> StoreResult<Vec<PatientId>> {
-        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT patient_id FROM care_team_members WHERE user_id = $1 ORDER BY patient_id")
-            .bind(user.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let ids: Vec<Uuid> =
+            sqlx::query_scalar("SELECT patient_id FROM care_team_members WHERE user_id = $1 ORDER BY patient_id")
+                .bind(user.as_uuid())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         Ok(ids.into_iter().map(PatientId::from_uuid).collect())
     }
 }
@@ -508,7 +517,11 @@ impl ScheduleRepo for PostgresTx {
         Ok(out)
     }
 
-    async fn pending_sessions_due_by(&mut self, by: Date, patients: Option<&[PatientId]>) -> StoreResult<Vec<PlannedSession>> {
+    async fn pending_sessions_due_by(
+        &mut self,
+        by: Date,
+        patients: Option<&[PatientId]>,
+    ) -> StoreResult<Vec<PlannedSession>> {
         if patients.is_some_and(|p| p.is_empty()) {
             return Ok(Vec::new());
         }
@@ -537,15 +550,19 @@ impl ScheduleRepo for PostgresTx {
     }
 
     async fn complete_planned_session(&mut self, id: PlannedSessionId, note: TherapyNoteId) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE planned_sessions SET completed_by_note = $1 WHERE id = $2 AND completed_by_note IS NULL")
-            .bind(note.as_uuid())
-            .bind(id.as_uuid())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let done = sqlx::query(
+            "UPDATE planned_sessions SET completed_by_note = $1 WHERE id = $2 AND completed_by_note IS NULL",
+        )
+        .bind(note.as_uuid())
+        .bind(id.as_uuid())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         if done.rows_affected() == 0 {
             return match self.planned_session_by_id(id).await? {
-                Some(_) => Err(StoreError::Conflict { constraint: therapy_constraints::PLANNED_SESSIONS_COMPLETED.into() }),
+                Some(_) => {
+                    Err(StoreError::Conflict { constraint: therapy_constraints::PLANNED_SESSIONS_COMPLETED.into() })
+                }
                 None => Err(StoreError::NotFound),
             };
         }

@@ -1,15 +1,15 @@
 //! The intake and eligibility repository on SQLite (`IntakeRepo`).
 
 use super::{SqliteTx, get, map_err, opt_ts_at as ot, ts_at as t, us};
+use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::eligibility::EligibilityPolicy;
 use kat_core::eligibility::answers::IntakeAnswers;
 use kat_core::ids::{PatientId, UserId};
 use kat_store::intake::*;
 use kat_store::{IntakeRepo, StoreError, StoreResult};
-use async_trait::async_trait;
-use uuid::Uuid;
 use sqlx::sqlite::SqliteRow;
+use uuid::Uuid;
 
 fn flag(r: &SqliteRow, col: &str) -> StoreResult<bool> {
     Ok(get::<i64>(r, col)? != 0)
@@ -34,11 +34,12 @@ impl IntakeRepo for SqliteTx {
         at: Timestamp,
         by: Option<UserId>,
     ) -> StoreResult<IntakeVersionRecord> {
-        let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM intake_versions WHERE patient_id = ?")
-            .bind(patient_id.as_uuid())
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let next: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) + 1 FROM intake_versions WHERE patient_id = ?")
+                .bind(patient_id.as_uuid())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         sqlx::query(
             "INSERT INTO intake_versions (patient_id, version, answers_json, complete, section, saved_at, saved_by) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -101,14 +102,16 @@ impl IntakeRepo for SqliteTx {
             .fetch_one(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        sqlx::query("INSERT INTO eligibility_policies (version, policy_json, created_at, created_by) VALUES (?, ?, ?, ?)")
-            .bind(next)
-            .bind(policy_to_json(policy))
-            .bind(bind_ts(at))
-            .bind(by.map(|u| u.as_uuid()))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(
+            "INSERT INTO eligibility_policies (version, policy_json, created_at, created_by) VALUES (?, ?, ?, ?)",
+        )
+        .bind(next)
+        .bind(policy_to_json(policy))
+        .bind(bind_ts(at))
+        .bind(by.map(|u| u.as_uuid()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         Ok(PolicyRecord { version: next, policy: policy.clone(), created_at: at, created_by: by })
     }
 
@@ -131,10 +134,12 @@ impl IntakeRepo for SqliteTx {
     }
 
     async fn policy_history(&mut self) -> StoreResult<Vec<PolicyRecord>> {
-        let rows = sqlx::query("SELECT version, policy_json, created_at, created_by FROM eligibility_policies ORDER BY version DESC")
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let rows = sqlx::query(
+            "SELECT version, policy_json, created_at, created_by FROM eligibility_policies ORDER BY version DESC",
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         rows.iter()
             .map(|r| {
                 Ok(PolicyRecord {

@@ -14,17 +14,15 @@ use kat_core::patient::{Demographics, Mrn, Patient, PatientQuery, SearchTerm, pa
 use kat_core::user::{User, Username};
 use kat_store::rows::{AuditRow, DemographicsColumns, PatientRow, UserRow, like_contains};
 use kat_store::*;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use uuid::Uuid;
 
+mod dosing;
 mod intake;
 mod measures;
-mod dosing;
 mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -56,19 +54,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self {
-            pool,
-            path: path.to_path_buf(),
-        })
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(unavailable)?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        Ok(Self { pool, path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -78,14 +66,8 @@ impl SqliteStore {
     /// Writes a consistent copy of the live database to `target` (`VACUUM INTO`), which
     /// must not exist yet. Safe while the server runs.
     pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
-        let target = target
-            .to_str()
-            .ok_or_else(|| StoreError::Unavailable("backup path is not valid UTF-8".into()))?;
-        sqlx::query("VACUUM INTO ?")
-            .bind(target)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let target = target.to_str().ok_or_else(|| StoreError::Unavailable("backup path is not valid UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await.map_err(map_err)?;
         Ok(())
     }
 
@@ -103,20 +85,15 @@ impl Store for SqliteStore {
     }
 
     async fn migration_level(&self) -> StoreResult<i64> {
-        let level: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let level: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)?;
         Ok(level.unwrap_or(0))
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         Ok(Box::new(SqliteTx { tx }))
     }
 
@@ -141,9 +118,7 @@ fn map_err(e: sqlx::Error) -> StoreError {
         if let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") {
             let constraint = match cols {
                 "users.username" => constraints::USERS_USERNAME_UNIQUE.to_string(),
-                "patients.mrn" | "patients.mrn_seq" => {
-                    constraints::PATIENTS_MRN_UNIQUE.to_string()
-                }
+                "patients.mrn" | "patients.mrn_seq" => constraints::PATIENTS_MRN_UNIQUE.to_string(),
                 "api_tokens.token_hash" => constraints::API_TOKENS_HASH_UNIQUE.to_string(),
                 "self_report_links.token_hash" => constraints::SELF_REPORT_LINKS_HASH_UNIQUE.to_string(),
                 "safety_alerts.response_id, safety_alerts.kind" => {
@@ -154,9 +129,7 @@ fn map_err(e: sqlx::Error) -> StoreError {
             return StoreError::Conflict { constraint };
         }
         if let Some(name) = db.constraint() {
-            return StoreError::Conflict {
-                constraint: name.to_string(),
-            };
+            return StoreError::Conflict { constraint: name.to_string() };
         }
     }
     match e {
@@ -187,12 +160,8 @@ fn opt_ts_at(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
     opt_ts(get(row, col)?)
 }
 
-fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(
-    row: &'r SqliteRow,
-    col: &str,
-) -> StoreResult<T> {
-    row.try_get(col)
-        .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(row: &'r SqliteRow, col: &str) -> StoreResult<T> {
+    row.try_get(col).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, kind, active";
@@ -309,23 +278,15 @@ impl UserRepo for SqliteTx {
             .transpose()
     }
 
-    async fn credentials_by_username(
-        &mut self,
-        username: &Username,
-    ) -> StoreResult<Option<UserCredentials>> {
+    async fn credentials_by_username(&mut self, username: &Username) -> StoreResult<Option<UserCredentials>> {
         let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(username.as_str())
             .fetch_optional(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        row.map(|r| {
-            Ok(UserCredentials {
-                user: user_from_row(&r)?,
-                password_hash: get(&r, "password_hash")?,
-            })
-        })
-        .transpose()
+        row.map(|r| Ok(UserCredentials { user: user_from_row(&r)?, password_hash: get(&r, "password_hash")? }))
+            .transpose()
     }
 
     async fn list_users(&mut self) -> StoreResult<Vec<User>> {
@@ -340,12 +301,10 @@ impl UserRepo for SqliteTx {
     }
 
     async fn count_active_admins(&mut self) -> StoreResult<i64> {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND kind = 'staff'",
-        )
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(map_err)
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1 AND kind = 'staff'")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)
     }
 
     async fn set_user_active(&mut self, id: UserId, active: bool) -> StoreResult<()> {
@@ -432,11 +391,7 @@ impl SessionRepo for SqliteTx {
         Ok(())
     }
 
-    async fn delete_stale_sessions(
-        &mut self,
-        idle_before: Timestamp,
-        created_before: Timestamp,
-    ) -> StoreResult<u64> {
+    async fn delete_stale_sessions(&mut self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?")
             .bind(us(idle_before))
             .bind(us(created_before))
@@ -492,14 +447,12 @@ impl TokenRepo for SqliteTx {
     }
 
     async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
-        )
-        .bind(us(at))
-        .bind(id.as_uuid())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(map_err)?;
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
+            .bind(us(at))
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -572,11 +525,7 @@ impl PatientRepo for SqliteTx {
             .transpose()
     }
 
-    async fn search_patients(
-        &mut self,
-        query: &PatientQuery,
-        limit: u32,
-    ) -> StoreResult<Vec<Patient>> {
+    async fn search_patients(&mut self, query: &PatientQuery, limit: u32) -> StoreResult<Vec<Patient>> {
         let mut qb: QueryBuilder<Sqlite> =
             QueryBuilder::new(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE 1 = 1"));
         for term in &query.terms {
@@ -597,15 +546,8 @@ impl PatientRepo for SqliteTx {
                 }
             }
         }
-        qb.push(" ORDER BY lower(family_name), lower(given_name), mrn LIMIT ")
-            .push_bind(i64::from(limit));
-        qb.build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(patient_from_row)
-            .collect()
+        qb.push(" ORDER BY lower(family_name), lower(given_name), mrn LIMIT ").push_bind(i64::from(limit));
+        qb.build().fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(patient_from_row).collect()
     }
 
     async fn update_patient(
@@ -649,10 +591,7 @@ impl PatientRepo for SqliteTx {
     }
 
     async fn count_patients(&mut self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM patients")
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(map_err)
+        sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&mut *self.tx).await.map_err(map_err)
     }
 }
 
@@ -679,11 +618,7 @@ impl AuditRepo for SqliteTx {
         .fetch_one(&mut *self.tx)
         .await
         .map_err(map_err)?;
-        Ok(AuditEntry {
-            id,
-            seq,
-            entry: e.clone(),
-        })
+        Ok(AuditEntry { id, seq, entry: e.clone() })
     }
 
     async fn query_audit(&mut self, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
@@ -706,15 +641,8 @@ impl AuditRepo for SqliteTx {
         if let Some(before) = f.before_seq {
             qb.push(" AND seq < ").push_bind(before);
         }
-        qb.push(" ORDER BY seq DESC LIMIT ")
-            .push_bind(i64::from(f.limit.clamp(1, MAX_AUDIT_PAGE)));
-        qb.build()
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(audit_from_row)
-            .collect()
+        qb.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(f.limit.clamp(1, MAX_AUDIT_PAGE)));
+        qb.build().fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(audit_from_row).collect()
     }
 }
 

@@ -23,12 +23,10 @@ fn date(row: &SqliteRow, col: &str) -> StoreResult<Date> {
 
 fn opt_date(row: &SqliteRow, col: &str) -> StoreResult<Option<Date>> {
     let s: Option<String> = get(row, col)?;
-    s.map(|s| parse_iso_date(&s).ok_or_else(|| StoreError::Corrupt(format!("column {col}: not a date"))))
-        .transpose()
+    s.map(|s| parse_iso_date(&s).ok_or_else(|| StoreError::Corrupt(format!("column {col}: not a date")))).transpose()
 }
 
-const NOTE_COLUMNS: &str =
-    "id, patient_id, kind, author_id, planned_session_id, content, signed_by, signed_at, created_at, updated_at, version";
+const NOTE_COLUMNS: &str = "id, patient_id, kind, author_id, planned_session_id, content, signed_by, signed_at, created_at, updated_at, version";
 
 fn note_from_row(row: &SqliteRow) -> StoreResult<TherapyNote> {
     TherapyNoteRow {
@@ -47,7 +45,8 @@ fn note_from_row(row: &SqliteRow) -> StoreResult<TherapyNote> {
     .into_domain()
 }
 
-const SESSION_COLUMNS: &str = "id, patient_id, kind, due_date, window_end, sequence, dose, rule, completed_by_note, created_at";
+const SESSION_COLUMNS: &str =
+    "id, patient_id, kind, due_date, window_end, sequence, dose, rule, completed_by_note, created_at";
 
 fn session_from_row(row: &SqliteRow) -> StoreResult<PlannedSession> {
     PlannedSessionRow {
@@ -81,7 +80,9 @@ impl SqliteTx {
     async fn locked_or_stale(&mut self, id: TherapyNoteId) -> StoreError {
         match self.therapy_note_by_id(id).await {
             Ok(None) => StoreError::NotFound,
-            Ok(Some(n)) if n.is_signed() => StoreError::Conflict { constraint: therapy_constraints::THERAPY_NOTE_LOCKED.into() },
+            Ok(Some(n)) if n.is_signed() => {
+                StoreError::Conflict { constraint: therapy_constraints::THERAPY_NOTE_LOCKED.into() }
+            }
             Ok(Some(_)) => StoreError::StaleVersion,
             Err(e) => e,
         }
@@ -236,11 +237,12 @@ impl TherapyNoteRepo for SqliteTx {
 
 impl SqliteTx {
     async fn readers_of(&mut self, note: Uuid) -> StoreResult<Vec<UserId>> {
-        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM process_note_readers WHERE note_id = ? ORDER BY user_id")
-            .bind(note)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let ids: Vec<Uuid> =
+            sqlx::query_scalar("SELECT user_id FROM process_note_readers WHERE note_id = ? ORDER BY user_id")
+                .bind(note)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         Ok(ids.into_iter().map(UserId::from_uuid).collect())
     }
 
@@ -430,11 +432,12 @@ impl CareTeamRepo for SqliteTx {
     }
 
     async fn care_team(&mut self, patient: PatientId) -> StoreResult<Vec<CareTeamMember>> {
-        let rows = sqlx::query("SELECT user_id, care_role FROM care_team_members WHERE patient_id = ? ORDER BY user_id")
-            .bind(patient.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let rows =
+            sqlx::query("SELECT user_id, care_role FROM care_team_members WHERE patient_id = ? ORDER BY user_id")
+                .bind(patient.as_uuid())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         let mut team = rows
             .iter()
             .map(|r| care_member(get(r, "user_id")?, &get::<String>(r, "care_role")?))
@@ -444,11 +447,12 @@ impl CareTeamRepo for SqliteTx {
     }
 
     async fn patients_of_member(&mut self, user: UserId) -> StoreResult<Vec<PatientId>> {
-        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT patient_id FROM care_team_members WHERE user_id = ? ORDER BY patient_id")
-            .bind(user.as_uuid())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let ids: Vec<Uuid> =
+            sqlx::query_scalar("SELECT patient_id FROM care_team_members WHERE user_id = ? ORDER BY patient_id")
+                .bind(user.as_uuid())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         Ok(ids.into_iter().map(PatientId::from_uuid).collect())
     }
 }
@@ -511,7 +515,11 @@ impl ScheduleRepo for SqliteTx {
         Ok(out)
     }
 
-    async fn pending_sessions_due_by(&mut self, by: Date, patients: Option<&[PatientId]>) -> StoreResult<Vec<PlannedSession>> {
+    async fn pending_sessions_due_by(
+        &mut self,
+        by: Date,
+        patients: Option<&[PatientId]>,
+    ) -> StoreResult<Vec<PlannedSession>> {
         if patients.is_some_and(|p| p.is_empty()) {
             return Ok(Vec::new());
         }
@@ -540,15 +548,18 @@ impl ScheduleRepo for SqliteTx {
     }
 
     async fn complete_planned_session(&mut self, id: PlannedSessionId, note: TherapyNoteId) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE planned_sessions SET completed_by_note = ? WHERE id = ? AND completed_by_note IS NULL")
-            .bind(note.as_uuid())
-            .bind(id.as_uuid())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let done =
+            sqlx::query("UPDATE planned_sessions SET completed_by_note = ? WHERE id = ? AND completed_by_note IS NULL")
+                .bind(note.as_uuid())
+                .bind(id.as_uuid())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         if done.rows_affected() == 0 {
             return match self.planned_session_by_id(id).await? {
-                Some(_) => Err(StoreError::Conflict { constraint: therapy_constraints::PLANNED_SESSIONS_COMPLETED.into() }),
+                Some(_) => {
+                    Err(StoreError::Conflict { constraint: therapy_constraints::PLANNED_SESSIONS_COMPLETED.into() })
+                }
                 None => Err(StoreError::NotFound),
             };
         }

@@ -5,9 +5,7 @@ use kat_store_sqlite::{OpenMode, SqliteStore};
 
 async fn fresh() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("kat.db"), OpenMode::CreateIfMissing)
-        .await
-        .unwrap();
+    let store = SqliteStore::open(&dir.path().join("kat.db"), OpenMode::CreateIfMissing).await.unwrap();
     (dir, store)
 }
 
@@ -57,9 +55,7 @@ async fn the_audit_log_refuses_update_and_delete() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display()))
-        .await
-        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display())).await.unwrap();
     let update = sqlx::query("UPDATE audit_log SET actor_label = 'x'").execute(&pool).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;

@@ -104,10 +104,7 @@ fn demographics(given: &str, family: &str, birth: &str) -> Demographics {
 fn audit(action: AuditAction, at: Timestamp, user: Option<UserId>, patient: Option<PatientId>) -> NewAuditEntry {
     NewAuditEntry {
         at,
-        actor: AuditActor {
-            user_id: user,
-            label: "tester".into(),
-        },
+        actor: AuditActor { user_id: user, label: "tester".into() },
         action,
         resource_type: "patient".into(),
         resource_id: patient.map(|p| p.to_string()),
@@ -127,20 +124,10 @@ pub async fn users_round_trip(store: &dyn Store) {
     let mut tx = store.begin().await.unwrap();
     assert_eq!(tx.user_by_id(admin.id).await.unwrap(), Some(admin.clone()));
     assert_eq!(tx.user_by_id(UserId::from_uuid(Uuid::now_v7())).await.unwrap(), None);
-    let creds = tx
-        .credentials_by_username(&Username::parse("nurse.kim").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let creds = tx.credentials_by_username(&Username::parse("nurse.kim").unwrap()).await.unwrap().unwrap();
     assert_eq!(creds.user, nurse);
     assert!(creds.password_hash.unwrap().starts_with("$argon2id$"));
-    let names: Vec<String> = tx
-        .list_users()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|u| u.username.to_string())
-        .collect();
+    let names: Vec<String> = tx.list_users().await.unwrap().into_iter().map(|u| u.username.to_string()).collect();
     assert_eq!(names, vec!["admin.one", "nurse.kim"]);
     assert_eq!(tx.count_active_admins().await.unwrap(), 1);
 }
@@ -149,10 +136,7 @@ pub async fn duplicate_usernames_conflict_by_name(store: &dyn Store) {
     let mut tx = store.begin().await.unwrap();
     tx.insert_user(&new_user("dup", Role::Nurse)).await.unwrap();
     let err = tx.insert_user(&new_user("dup", Role::Admin)).await.unwrap_err();
-    assert!(
-        err.is_conflict_on(constraints::USERS_USERNAME_UNIQUE),
-        "unexpected error {err:?}"
-    );
+    assert!(err.is_conflict_on(constraints::USERS_USERNAME_UNIQUE), "unexpected error {err:?}");
 }
 
 pub async fn user_activation_and_password(store: &dyn Store) {
@@ -162,11 +146,7 @@ pub async fn user_activation_and_password(store: &dyn Store) {
     assert_eq!(tx.count_active_admins().await.unwrap(), 0);
     assert!(!tx.user_by_id(admin.id).await.unwrap().unwrap().active);
     tx.set_password_hash(admin.id, "$argon2id$new").await.unwrap();
-    let creds = tx
-        .credentials_by_username(&admin.username)
-        .await
-        .unwrap()
-        .unwrap();
+    let creds = tx.credentials_by_username(&admin.username).await.unwrap().unwrap();
     assert_eq!(creds.password_hash.as_deref(), Some("$argon2id$new"));
     let missing = UserId::from_uuid(Uuid::now_v7());
     assert!(matches!(tx.set_user_active(missing, true).await, Err(StoreError::NotFound)));
@@ -190,22 +170,13 @@ pub async fn sessions_touch_and_expire(store: &dyn Store) {
     assert_eq!(old.created_at, t0());
 
     // Idle cut-off exactly at last_seen keeps the session (strictly before is stale).
-    let removed = tx
-        .delete_stale_sessions(t0() + 5.minutes(), t0() - 1.hour())
-        .await
-        .unwrap();
+    let removed = tx.delete_stale_sessions(t0() + 5.minutes(), t0() - 1.hour()).await.unwrap();
     assert_eq!(removed, 0);
-    let removed = tx
-        .delete_stale_sessions(t0() + 5.minutes() + 1.microsecond(), t0() - 1.hour())
-        .await
-        .unwrap();
+    let removed = tx.delete_stale_sessions(t0() + 5.minutes() + 1.microsecond(), t0() - 1.hour()).await.unwrap();
     assert_eq!(removed, 1);
     assert!(tx.session_by_hash("old").await.unwrap().is_none());
     // Absolute lifetime: created before the cut-off is removed even if recently seen.
-    let removed = tx
-        .delete_stale_sessions(t0(), t0() + 10.minutes() + 1.microsecond())
-        .await
-        .unwrap();
+    let removed = tx.delete_stale_sessions(t0(), t0() + 10.minutes() + 1.microsecond()).await.unwrap();
     assert_eq!(removed, 1);
     tx.insert_session(&session("third", t0())).await.unwrap();
     tx.delete_session("third").await.unwrap();
@@ -234,16 +205,10 @@ pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
     assert_eq!(stored.revoked_at, Some(t0() + 2.minutes()), "first revocation time is kept");
     assert_eq!(stored.last_used_at, Some(t0() + 1.minute()));
     assert_eq!(tx.list_tokens().await.unwrap().len(), 1);
-    assert!(matches!(
-        tx.revoke_token(TokenId::from_uuid(Uuid::now_v7()), t0()).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(tx.revoke_token(TokenId::from_uuid(Uuid::now_v7()), t0()).await, Err(StoreError::NotFound)));
     // A failed statement spoils the transaction (PostgreSQL aborts it), so the
     // conflict is the last thing this transaction does.
-    let dup = ApiTokenRecord {
-        id: TokenId::from_uuid(Uuid::now_v7()),
-        ..token.clone()
-    };
+    let dup = ApiTokenRecord { id: TokenId::from_uuid(Uuid::now_v7()), ..token.clone() };
     assert!(tx.insert_token(&dup).await.unwrap_err().is_conflict_on(constraints::API_TOKENS_HASH_UNIQUE));
 }
 
@@ -276,9 +241,7 @@ pub async fn patient_search_by_name_date_and_mrn(store: &dyn Store) {
         ("Zoe", "Adams", "1984-03-07"),
         ("Ben", "Ross", "1990-12-31"),
     ] {
-        tx.insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics(g, f, b), t0())
-            .await
-            .unwrap();
+        tx.insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics(g, f, b), t0()).await.unwrap();
     }
     let names = |ps: Vec<kat_core::patient::Patient>| -> Vec<String> {
         ps.iter().map(|p| p.demographics.sort_name()).collect()
@@ -319,19 +282,13 @@ pub async fn patient_update_checks_the_version(store: &dyn Store) {
     let mut changed = demographics("Ada", "Quinn-Lee", "1984-03-07");
     changed.email = None;
     changed.emergency_contact = Default::default();
-    let updated = tx
-        .update_patient(p.id, 1, &changed, t0() + 1.hour())
-        .await
-        .unwrap();
+    let updated = tx.update_patient(p.id, 1, &changed, t0() + 1.hour()).await.unwrap();
     assert_eq!(updated.version, 2);
     assert_eq!(updated.demographics, changed);
     assert_eq!(updated.updated_at, t0() + 1.hour());
     assert_eq!(updated.created_at, t0());
     assert_eq!(updated.mrn, p.mrn);
-    assert!(matches!(
-        tx.update_patient(p.id, 1, &changed, t0()).await,
-        Err(StoreError::StaleVersion)
-    ));
+    assert!(matches!(tx.update_patient(p.id, 1, &changed, t0()).await, Err(StoreError::StaleVersion)));
     assert!(matches!(
         tx.update_patient(PatientId::from_uuid(Uuid::now_v7()), 1, &changed, t0()).await,
         Err(StoreError::NotFound)
@@ -343,14 +300,8 @@ pub async fn audit_entries_append_and_filter(store: &dyn Store) {
     let user = tx.insert_user(&new_user("auditor", Role::Admin)).await.unwrap();
     let other = tx.insert_user(&new_user("other", Role::Nurse)).await.unwrap();
     let patient = PatientId::from_uuid(Uuid::now_v7());
-    let e1 = tx
-        .append_audit(&audit(AuditAction::Create, t0(), Some(user.id), Some(patient)))
-        .await
-        .unwrap();
-    let e2 = tx
-        .append_audit(&audit(AuditAction::Read, t0() + 1.hour(), Some(other.id), Some(patient)))
-        .await
-        .unwrap();
+    let e1 = tx.append_audit(&audit(AuditAction::Create, t0(), Some(user.id), Some(patient))).await.unwrap();
+    let e2 = tx.append_audit(&audit(AuditAction::Read, t0() + 1.hour(), Some(other.id), Some(patient))).await.unwrap();
     let mut denied = audit(AuditAction::Read, t0() + 2.hours(), None, None);
     denied.outcome = AuditOutcome::Denied;
     let e3 = tx.append_audit(&denied).await.unwrap();
@@ -358,20 +309,13 @@ pub async fn audit_entries_append_and_filter(store: &dyn Store) {
     assert!(e1.seq < e2.seq && e2.seq < e3.seq);
 
     let mut tx = store.begin().await.unwrap();
-    let all = tx
-        .query_audit(&AuditFilter { limit: 100, ..Default::default() })
-        .await
-        .unwrap();
+    let all = tx.query_audit(&AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(all, vec![e3.clone(), e2.clone(), e1.clone()], "newest first, stored whole");
-    let by_user = tx
-        .query_audit(&AuditFilter { user_id: Some(user.id), limit: 100, ..Default::default() })
-        .await
-        .unwrap();
+    let by_user =
+        tx.query_audit(&AuditFilter { user_id: Some(user.id), limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(by_user, vec![e1.clone()]);
-    let by_patient = tx
-        .query_audit(&AuditFilter { patient_id: Some(patient), limit: 100, ..Default::default() })
-        .await
-        .unwrap();
+    let by_patient =
+        tx.query_audit(&AuditFilter { patient_id: Some(patient), limit: 100, ..Default::default() }).await.unwrap();
     assert_eq!(by_patient, vec![e2.clone(), e1.clone()]);
     // `from` is inclusive, `to` exclusive.
     let window = tx
@@ -384,10 +328,7 @@ pub async fn audit_entries_append_and_filter(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(window, vec![e2.clone()]);
-    let page = tx
-        .query_audit(&AuditFilter { limit: 1, before_seq: Some(e3.seq), ..Default::default() })
-        .await
-        .unwrap();
+    let page = tx.query_audit(&AuditFilter { limit: 1, before_seq: Some(e3.seq), ..Default::default() }).await.unwrap();
     assert_eq!(page, vec![e2]);
 }
 
@@ -404,11 +345,7 @@ pub async fn dropped_transaction_rolls_back(store: &dyn Store) {
     let mut tx = store.begin().await.unwrap();
     assert!(tx.list_users().await.unwrap().is_empty());
     assert_eq!(tx.count_patients().await.unwrap(), 0);
-    assert!(tx
-        .query_audit(&AuditFilter { limit: 10, ..Default::default() })
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(tx.query_audit(&AuditFilter { limit: 10, ..Default::default() }).await.unwrap().is_empty());
     // The next patient still gets the first MRN.
     let p = tx
         .insert_patient(PatientId::from_uuid(Uuid::now_v7()), &demographics("Ada", "Quinn", "1984-03-07"), t0())
@@ -475,7 +412,10 @@ pub async fn intake_versions_evaluations_decisions_and_flags(store: &dyn Store) 
     assert_eq!(current.version, 2);
     assert_eq!(current.policy, changed);
     let history = tx.policy_history().await.unwrap();
-    assert_eq!(history.iter().map(|p| (p.version, p.created_by)).collect::<Vec<_>>(), vec![(2, Some(md.id)), (1, None)]);
+    assert_eq!(
+        history.iter().map(|p| (p.version, p.created_by)).collect::<Vec<_>>(),
+        vec![(2, Some(md.id)), (1, None)]
+    );
     assert_eq!(history[0].policy, changed);
 
     let eval = EvaluationRecord {
@@ -525,10 +465,7 @@ pub async fn intake_versions_evaluations_decisions_and_flags(store: &dyn Store) 
     assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 1);
     assert_eq!(tx.open_same_day_flags().await.unwrap()[0].id, flag.id);
     tx.dispose_same_day_flag(flag.id, "seen; safe to continue", md.id, t0()).await.unwrap();
-    assert!(matches!(
-        tx.dispose_same_day_flag(flag.id, "again", md.id, t0()).await,
-        Err(StoreError::StaleVersion)
-    ));
+    assert!(matches!(tx.dispose_same_day_flag(flag.id, "again", md.id, t0()).await, Err(StoreError::StaleVersion)));
     assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 0);
     tx.commit().await.unwrap();
 }

@@ -10,9 +10,7 @@
 use crate::StoreResult;
 use async_trait::async_trait;
 use jiff::Timestamp;
-use kat_core::ids::{
-    AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId,
-};
+use kat_core::ids::{AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId};
 use uuid::Uuid;
 
 /// Constraint names of the dosing schema (0005), the same in both adapters.
@@ -172,14 +170,21 @@ pub trait DosingRepo {
         at: Timestamp,
     ) -> StoreResult<()>;
     /// Records the discharge of an open session; otherwise `Conflict { DOSING_SESSIONS_STATE }`.
-    async fn record_discharge(&mut self, id: DosingSessionId, discharge: &str, by: UserId, at: Timestamp) -> StoreResult<()>;
+    async fn record_discharge(
+        &mut self,
+        id: DosingSessionId,
+        discharge: &str,
+        by: UserId,
+        at: Timestamp,
+    ) -> StoreResult<()>;
 
     /// Adds an administration event; refused with
     /// `Conflict { DOSE_ADMINISTRATIONS_GATE_PASSED }` unless the gate is passed and the
     /// session is not discharged.
     async fn insert_administration(&mut self, a: &AdministrationRecord) -> StoreResult<()>;
     /// A session's administrations, oldest first.
-    async fn administrations_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<AdministrationRecord>>;
+    async fn administrations_for_session(&mut self, session: DosingSessionId)
+    -> StoreResult<Vec<AdministrationRecord>>;
 
     async fn insert_vital(&mut self, v: &VitalRecord) -> StoreResult<()>;
     /// A session's readings, by time taken.
@@ -193,5 +198,11 @@ pub trait DosingRepo {
     /// Every unacknowledged alarm, oldest first.
     async fn unacknowledged_alarms(&mut self) -> StoreResult<Vec<AlarmRecord>>;
     /// Acknowledges with the action taken; twice is `Conflict { SESSION_ALARMS_ACKNOWLEDGED }`.
-    async fn acknowledge_alarm(&mut self, id: SessionAlarmId, by: UserId, at: Timestamp, action: &str) -> StoreResult<()>;
+    async fn acknowledge_alarm(
+        &mut self,
+        id: SessionAlarmId,
+        by: UserId,
+        at: Timestamp,
+        action: &str,
+    ) -> StoreResult<()>;
 }

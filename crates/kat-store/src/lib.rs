@@ -24,11 +24,11 @@ pub use records::*;
 pub use therapy::*;
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use kat_core::audit::{AuditEntry, AuditFilter, NewAuditEntry};
 use kat_core::ids::{PatientId, TokenId, UserId};
 use kat_core::patient::{Demographics, Patient, PatientQuery};
 use kat_core::user::{User, Username};
-use jiff::Timestamp;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +90,16 @@ pub trait Store: Send + Sync + 'static {
 /// drop it and report the error; do not go on using it.
 #[async_trait]
 pub trait Tx:
-    UserRepo + SessionRepo + TokenRepo + PatientRepo + AuditRepo + MetaRepo + IntakeRepo + MeasureRepo + TherapyStore + DosingRepo
+    UserRepo
+    + SessionRepo
+    + TokenRepo
+    + PatientRepo
+    + AuditRepo
+    + MetaRepo
+    + IntakeRepo
+    + MeasureRepo
+    + TherapyStore
+    + DosingRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -101,10 +110,7 @@ pub trait UserRepo {
     async fn insert_user(&mut self, user: &NewUser) -> StoreResult<User>;
     async fn user_by_id(&mut self, id: UserId) -> StoreResult<Option<User>>;
     /// The account with its password hash, for login.
-    async fn credentials_by_username(
-        &mut self,
-        username: &Username,
-    ) -> StoreResult<Option<UserCredentials>>;
+    async fn credentials_by_username(&mut self, username: &Username) -> StoreResult<Option<UserCredentials>>;
     async fn list_users(&mut self) -> StoreResult<Vec<User>>;
     async fn count_active_admins(&mut self) -> StoreResult<i64>;
     async fn set_user_active(&mut self, id: UserId, active: bool) -> StoreResult<()>;
@@ -118,11 +124,7 @@ pub trait SessionRepo {
     async fn touch_session(&mut self, id_hash: &str, at: Timestamp) -> StoreResult<()>;
     async fn delete_session(&mut self, id_hash: &str) -> StoreResult<()>;
     /// Removes sessions last seen before `idle_before` or created before `created_before`.
-    async fn delete_stale_sessions(
-        &mut self,
-        idle_before: Timestamp,
-        created_before: Timestamp,
-    ) -> StoreResult<u64>;
+    async fn delete_stale_sessions(&mut self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -146,8 +148,7 @@ pub trait PatientRepo {
     ) -> StoreResult<Patient>;
     async fn patient_by_id(&mut self, id: PatientId) -> StoreResult<Option<Patient>>;
     /// Patients matching every term, ordered by family then given name; `limit` at most.
-    async fn search_patients(&mut self, query: &PatientQuery, limit: u32)
-    -> StoreResult<Vec<Patient>>;
+    async fn search_patients(&mut self, query: &PatientQuery, limit: u32) -> StoreResult<Vec<Patient>>;
     /// Replaces the demographics if the stored version is still `expected_version`.
     async fn update_patient(
         &mut self,

@@ -142,19 +142,13 @@ fn corrupt(what: &str) -> StoreError {
 
 /// `[1,0,null]`
 pub fn answers_to_json(answers: &[Option<u8>]) -> String {
-    let parts: Vec<String> = answers
-        .iter()
-        .map(|a| a.map(|v| v.to_string()).unwrap_or_else(|| "null".into()))
-        .collect();
+    let parts: Vec<String> =
+        answers.iter().map(|a| a.map(|v| v.to_string()).unwrap_or_else(|| "null".into())).collect();
     format!("[{}]", parts.join(","))
 }
 
 pub fn answers_from_json(text: &str) -> StoreResult<Vec<Option<u8>>> {
-    let inner = text
-        .trim()
-        .strip_prefix('[')
-        .and_then(|t| t.strip_suffix(']'))
-        .ok_or_else(|| corrupt("answers"))?;
+    let inner = text.trim().strip_prefix('[').and_then(|t| t.strip_suffix(']')).ok_or_else(|| corrupt("answers"))?;
     if inner.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -168,10 +162,7 @@ pub fn answers_from_json(text: &str) -> StoreResult<Vec<Option<u8>>> {
 }
 
 pub fn instrument_from_str(s: &str) -> StoreResult<Instrument> {
-    Instrument::ALL
-        .into_iter()
-        .find(|i| i.as_str() == s)
-        .ok_or_else(|| corrupt("instrument"))
+    Instrument::ALL.into_iter().find(|i| i.as_str() == s).ok_or_else(|| corrupt("instrument"))
 }
 
 pub fn join_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
@@ -218,10 +209,7 @@ impl ResponseRow {
             link_id: self.link_id.map(LinkId::from_uuid),
             collected_at: self.collected_at,
             recorded_at: self.recorded_at,
-            total: self
-                .total
-                .map(|t| u8::try_from(t).map_err(|_| corrupt("total")))
-                .transpose()?,
+            total: self.total.map(|t| u8::try_from(t).map_err(|_| corrupt("total"))).transpose()?,
             band: self.band,
             complete: self.complete,
             flags: split_names(&self.flags).map(str::to_string).collect(),
@@ -278,10 +266,7 @@ impl AlertRow {
             raised_at: self.raised_at,
             acknowledged_by: self.acknowledged_by.map(UserId::from_uuid),
             acknowledged_at: self.acknowledged_at,
-            action: self
-                .action
-                .map(|a| AlertAction::parse(&a).ok_or_else(|| corrupt("alert action")))
-                .transpose()?,
+            action: self.action.map(|a| AlertAction::parse(&a).ok_or_else(|| corrupt("alert action"))).transpose()?,
             note: self.note,
         })
     }

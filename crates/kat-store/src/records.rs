@@ -38,9 +38,7 @@ pub struct UserCredentials {
 
 impl fmt::Debug for UserCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserCredentials")
-            .field("user", &self.user)
-            .finish_non_exhaustive()
+        f.debug_struct("UserCredentials").field("user", &self.user).finish_non_exhaustive()
     }
 }
 

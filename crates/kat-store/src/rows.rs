@@ -9,8 +9,7 @@ use jiff::civil::Date;
 use kat_core::audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome, NewAuditEntry};
 use kat_core::ids::{AuditId, PatientId, UserId};
 use kat_core::patient::{
-    BirthDate, BoundedText, Demographics, Email, EmergencyContact, Mrn, Patient, PersonName, Phone,
-    SexAtBirth,
+    BirthDate, BoundedText, Demographics, Email, EmergencyContact, Mrn, Patient, PersonName, Phone, SexAtBirth,
 };
 use kat_core::role::Role;
 use kat_core::user::{AccountKind, User, Username};
@@ -64,8 +63,7 @@ pub struct PatientRow {
 impl PatientRow {
     pub fn into_domain(self) -> Result<Patient, StoreError> {
         let text = |v: Option<String>, max: usize, multiline: bool, what: &str| {
-            v.map(|s| BoundedText::parse(&s, max, multiline).map_err(|_| corrupt(what)))
-                .transpose()
+            v.map(|s| BoundedText::parse(&s, max, multiline).map_err(|_| corrupt(what))).transpose()
         };
         let phone = |v: Option<String>| v.map(|s| Phone::parse(&s).map_err(|_| corrupt("phone"))).transpose();
         Ok(Patient {
@@ -73,17 +71,12 @@ impl PatientRow {
             mrn: Mrn::parse(&self.mrn).ok_or_else(|| corrupt("MRN"))?,
             demographics: Demographics {
                 given_name: PersonName::parse(&self.given_name).map_err(|_| corrupt("given name"))?,
-                family_name: PersonName::parse(&self.family_name)
-                    .map_err(|_| corrupt("family name"))?,
+                family_name: PersonName::parse(&self.family_name).map_err(|_| corrupt("family name"))?,
                 birth_date: BirthDate::from_stored(self.birth_date),
-                sex_at_birth: SexAtBirth::parse(&self.sex_at_birth)
-                    .map_err(|_| corrupt("sex at birth"))?,
+                sex_at_birth: SexAtBirth::parse(&self.sex_at_birth).map_err(|_| corrupt("sex at birth"))?,
                 gender_identity: text(self.gender_identity, 100, false, "gender identity")?,
                 phone: phone(self.phone)?,
-                email: self
-                    .email
-                    .map(|s| Email::parse(&s).map_err(|_| corrupt("email")))
-                    .transpose()?,
+                email: self.email.map(|s| Email::parse(&s).map_err(|_| corrupt("email"))).transpose()?,
                 address: text(self.address, 500, true, "address")?,
                 emergency_contact: EmergencyContact {
                     name: text(self.emergency_contact_name, 100, false, "emergency contact")?,
@@ -159,17 +152,13 @@ impl AuditRow {
             seq: self.seq,
             entry: NewAuditEntry {
                 at: self.at,
-                actor: AuditActor {
-                    user_id: self.actor_user_id.map(UserId::from_uuid),
-                    label: self.actor_label,
-                },
+                actor: AuditActor { user_id: self.actor_user_id.map(UserId::from_uuid), label: self.actor_label },
                 action: AuditAction::parse(&self.action).ok_or_else(|| corrupt("audit action"))?,
                 resource_type: self.resource_type,
                 resource_id: self.resource_id,
                 patient_id: self.patient_id.map(PatientId::from_uuid),
                 remote_addr: self.remote_addr,
-                outcome: AuditOutcome::parse(&self.outcome)
-                    .ok_or_else(|| corrupt("audit outcome"))?,
+                outcome: AuditOutcome::parse(&self.outcome).ok_or_else(|| corrupt("audit outcome"))?,
                 request_id: self.request_id,
             },
         })

@@ -104,7 +104,11 @@ pub trait ScheduleRepo {
     async fn planned_sessions_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<PlannedSession>>;
     /// Pending sessions due on or before `by`, of these patients (or of every patient
     /// when `patients` is `None`), by due date.
-    async fn pending_sessions_due_by(&mut self, by: Date, patients: Option<&[PatientId]>) -> StoreResult<Vec<PlannedSession>>;
+    async fn pending_sessions_due_by(
+        &mut self,
+        by: Date,
+        patients: Option<&[PatientId]>,
+    ) -> StoreResult<Vec<PlannedSession>>;
     /// Records the note that completed a pending session; a completed session is
     /// `Conflict { PLANNED_SESSIONS_COMPLETED }`.
     async fn complete_planned_session(&mut self, id: PlannedSessionId, note: TherapyNoteId) -> StoreResult<()>;

@@ -37,10 +37,7 @@ pub struct Problem {
 }
 
 fn field_problems(errors: &FieldErrors) -> Vec<FieldProblem> {
-    errors
-        .iter()
-        .map(|e| FieldProblem { field: e.field.clone(), message: e.message.clone() })
-        .collect()
+    errors.iter().map(|e| FieldProblem { field: e.field.clone(), message: e.message.clone() }).collect()
 }
 
 /// An error from an API route.
@@ -61,7 +58,13 @@ impl From<FieldErrors> for ApiError {
     }
 }
 
-pub fn problem(status: StatusCode, title: &str, detail: Option<String>, errors: Vec<FieldProblem>, request_id: Option<String>) -> Response {
+pub fn problem(
+    status: StatusCode,
+    title: &str,
+    detail: Option<String>,
+    errors: Vec<FieldProblem>,
+    request_id: Option<String>,
+) -> Response {
     let body = Problem {
         type_: "about:blank".into(),
         title: title.into(),
@@ -71,9 +74,7 @@ pub fn problem(status: StatusCode, title: &str, detail: Option<String>, errors: 
         errors,
     };
     let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     response
 }
 
@@ -96,18 +97,15 @@ impl IntoResponse for ApiError {
                     vec![],
                     rid,
                 );
-                r.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"kat\""));
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"kat\""));
                 r
             }
-            AppError::Forbidden => problem(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
-                Some("your role does not allow this".into()),
-                vec![],
-                rid,
-            ),
-            AppError::NotFound(what) => problem(StatusCode::NOT_FOUND, "Not found", Some(format!("{what} not found")), vec![], rid),
+            AppError::Forbidden => {
+                problem(StatusCode::FORBIDDEN, "Forbidden", Some("your role does not allow this".into()), vec![], rid)
+            }
+            AppError::NotFound(what) => {
+                problem(StatusCode::NOT_FOUND, "Not found", Some(format!("{what} not found")), vec![], rid)
+            }
             AppError::Conflict(detail) => problem(StatusCode::CONFLICT, "Conflict", Some(detail), vec![], rid),
             other => {
                 tracing::error!(request_id = rid.as_deref().unwrap_or("-"), error = %other, "internal error");

@@ -2,6 +2,7 @@
 //! under `/api/v1` with its OpenAPI description, sign-in, CSRF protection and security
 //! headers. Only this crate knows HTTP; the use cases live in [`app`].
 
+mod api;
 pub mod app;
 pub mod clock;
 pub mod config;
@@ -9,7 +10,6 @@ mod error;
 pub mod live;
 mod middleware;
 mod pages;
-mod api;
 mod view;
 
 use axum::Router;
@@ -19,8 +19,8 @@ use config::WebConfig;
 use kat_store::Store;
 use std::sync::Arc;
 use tower_http::csrf::CsrfLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use api::openapi_document;
 
@@ -36,12 +36,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            store,
-            config: Arc::new(config),
-            clock,
-            live: live::LiveHub::new(),
-        }
+        Self { store, config: Arc::new(config), clock, live: live::LiveHub::new() }
     }
 }
 
@@ -53,9 +48,7 @@ pub fn router(state: AppState) -> Router {
     let (api_router, _) = api::router().split_for_parts();
     let mut csrf = CsrfLayer::new().with_rejection_response(error::csrf_rejection);
     for origin in &state.config.trusted_origins {
-        csrf = csrf
-            .add_trusted_origin(origin)
-            .unwrap_or_else(|e| panic!("trusted origin {origin} is invalid: {e:?}"));
+        csrf = csrf.add_trusted_origin(origin).unwrap_or_else(|e| panic!("trusted origin {origin} is invalid: {e:?}"));
     }
     Router::new()
         .merge(pages::router())

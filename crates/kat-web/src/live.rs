@@ -205,10 +205,18 @@ where
 async fn signed_in(state: &AppState, secret: Option<&str>, now: jiff::Timestamp) -> Option<Ctx> {
     let secret = secret?;
     let anon = Ctx::new(Actor::Anonymous, "live".into(), None, now, &state.config.time_zone);
-    let resolved =
-        auth::resolve_session(state.store.as_ref(), &anon, secret, state.config.idle_timeout, state.config.absolute_timeout).await;
+    let resolved = auth::resolve_session(
+        state.store.as_ref(),
+        &anon,
+        secret,
+        state.config.idle_timeout,
+        state.config.absolute_timeout,
+    )
+    .await;
     match resolved {
-        Ok(Resolved::User(user, _)) => Some(Ctx::new(Actor::User(user), "live".into(), None, now, &state.config.time_zone)),
+        Ok(Resolved::User(user, _)) => {
+            Some(Ctx::new(Actor::User(user), "live".into(), None, now, &state.config.time_zone))
+        }
         _ => None,
     }
 }

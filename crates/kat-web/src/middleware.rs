@@ -46,16 +46,9 @@ fn request_meta(req: &Request) -> RequestMeta {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| ci.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let tls = req.uri().scheme_str() == Some("https")
-        || req
-            .headers()
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+        || req.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
     RequestMeta { remote_addr, request_id, tls }
 }
 
@@ -97,7 +90,8 @@ pub fn session_cookie(state: &AppState, meta: &RequestMeta, secret: Option<&str>
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let meta = request_meta(&req);
     let now = state.clock.now();
-    let ctx = Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), now, &state.config.time_zone);
+    let ctx =
+        Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), now, &state.config.time_zone);
     let mut expired = false;
     let resolved = if let Some(token) = bearer(req.headers()) {
         auth::resolve_token(state.store.as_ref(), now, &token).await
@@ -130,9 +124,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     req.extensions_mut().insert(meta.clone());
     let mut response = next.run(req).await;
     if expired {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, session_cookie(&state, &meta, None));
+        response.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &meta, None));
     }
     response
 }
@@ -167,11 +159,7 @@ pub async fn trace(req: Request, next: Next) -> Response {
     // The path holds only opaque ids; the query string (which may hold a searched
     // name) is left out on purpose.
     let path = req.uri().path().to_string();
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let response = next.run(req).await;
     tracing::info!(
         %method,

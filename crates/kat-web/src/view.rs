@@ -192,14 +192,10 @@ fn static_asset(path: &str) -> Option<StaticFile> {
             bytes: include_bytes!("../static/htmx-2.0.11.min.js"),
             content_type: "text/javascript; charset=utf-8",
         },
-        "kat.css" => StaticFile {
-            bytes: include_bytes!("../static/kat.css"),
-            content_type: "text/css; charset=utf-8",
-        },
-        "kat.js" => StaticFile {
-            bytes: include_bytes!("../static/kat.js"),
-            content_type: "text/javascript; charset=utf-8",
-        },
+        "kat.css" => StaticFile { bytes: include_bytes!("../static/kat.css"), content_type: "text/css; charset=utf-8" },
+        "kat.js" => {
+            StaticFile { bytes: include_bytes!("../static/kat.js"), content_type: "text/javascript; charset=utf-8" }
+        }
         _ => return None,
     })
 }
@@ -209,10 +205,8 @@ pub async fn static_file(Path(path): Path<String>) -> Response {
     match static_asset(&path) {
         Some(file) => {
             let mut r = file.bytes.into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
             r
         }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
@@ -225,7 +219,10 @@ mod tests {
     fn utc_times_in_messages_become_clinic_time() {
         let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
         assert_eq!(
-            super::localize_times("Observe until 2026-03-10T15:40:11.27Z. Earliest dosing at (2026-03-10T20:00:00Z).", &tz),
+            super::localize_times(
+                "Observe until 2026-03-10T15:40:11.27Z. Earliest dosing at (2026-03-10T20:00:00Z).",
+                &tz
+            ),
             "Observe until 2026-03-10 10:40. Earliest dosing at (2026-03-10 15:00)."
         );
         assert_eq!(super::localize_times("BP 150/90, no time here", &tz), "BP 150/90, no time here");

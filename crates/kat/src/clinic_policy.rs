@@ -9,10 +9,10 @@
 use crate::settings::parse_duration;
 use anyhow::{Result, bail};
 use jiff::SignedDuration;
+use kat_core::instruments::ScoringPolicy;
 use kat_core::instruments::outcome::{OutcomePolicy, RelapsePolicy};
 use kat_core::instruments::pcl5::Pcl5Cutoff;
 use kat_core::instruments::schedule::ScheduleTemplate;
-use kat_core::instruments::ScoringPolicy;
 use kat_core::therapy::schedule::{SessionOrdering, TherapyPolicy};
 use kat_web::app::therapy::TherapyConfig;
 use serde::{Deserialize, Serialize};
@@ -91,16 +91,25 @@ impl OutcomeSettings {
             .map_err(|e| anyhow::anyhow!("{P}.pcl5_cutoff: {e} (instruments.md §4.3)"))?;
         let pcl5_item16_review_at = optional(&format!("{P}.pcl5_item16_review_at"), self.pcl5_item16_review_at, 4)?;
         if !(1..=21).contains(&self.gad7_remission_below) {
-            bail!("{P}.gad7_remission_below: {} is not a GAD-7 total from 1 to 21 (RESP-007)", self.gad7_remission_below);
+            bail!(
+                "{P}.gad7_remission_below: {} is not a GAD-7 total from 1 to 21 (RESP-007)",
+                self.gad7_remission_below
+            );
         }
         if ![10, 12].contains(&self.madrs_remission_at_most) {
             bail!("{P}.madrs_remission_at_most: {} is not 10 or 12 (RESP-002)", self.madrs_remission_at_most);
         }
         if self.qids_remission_at_most > 27 {
-            bail!("{P}.qids_remission_at_most: {} is above the QIDS-SR16 maximum 27 (RESP-004)", self.qids_remission_at_most);
+            bail!(
+                "{P}.qids_remission_at_most: {} is above the QIDS-SR16 maximum 27 (RESP-004)",
+                self.qids_remission_at_most
+            );
         }
         if ![5, 10].contains(&self.pcl5_response_drop) {
-            bail!("{P}.pcl5_response_drop: {} is not 10 (clinically meaningful) or 5 (reliable) (RESP-006)", self.pcl5_response_drop);
+            bail!(
+                "{P}.pcl5_response_drop: {} is not 10 (clinically meaningful) or 5 (reliable) (RESP-006)",
+                self.pcl5_response_drop
+            );
         }
         let madrs_mcid = optional(&format!("{P}.madrs_mcid"), self.madrs_mcid, 60)?;
         let relapse = RelapsePolicy {
@@ -162,7 +171,10 @@ impl ScheduleSettings {
             bail!("{S}.follow_up_weeks: {w:?} must be increasing weeks from 1 to 104 (OUT-002)");
         }
         if self.maintenance_every_months > 24 {
-            bail!("{S}.maintenance_every_months: {} is more than 24 months (0 turns it off)", self.maintenance_every_months);
+            bail!(
+                "{S}.maintenance_every_months: {} is more than 24 months (0 turns it off)",
+                self.maintenance_every_months
+            );
         }
         let post_dose_offset = parse_duration(&format!("{S}.post_dose_offset"), &self.post_dose_offset)?;
         let after_first_dose_offset = match self.after_first_dose_offset.trim() {
@@ -221,15 +233,21 @@ impl TherapySettings {
         const T: &str = "therapy";
         let prep = &self.preparation_offsets_days;
         if prep.is_empty() || prep.len() > MAX_SESSIONS || prep.iter().any(|d| *d >= 0 || *d < -365) {
-            bail!("{T}.preparation_offsets_days: {prep:?} must list 1 to {MAX_SESSIONS} days before the first dose (negative, at most 365) (PSY-002)");
+            bail!(
+                "{T}.preparation_offsets_days: {prep:?} must list 1 to {MAX_SESSIONS} days before the first dose (negative, at most 365) (PSY-002)"
+            );
         }
         let integ = &self.integration_offsets_days;
         if integ.is_empty() || integ.len() > MAX_SESSIONS || integ.iter().any(|d| *d < 0 || *d > 365) {
-            bail!("{T}.integration_offsets_days: {integ:?} must list 1 to {MAX_SESSIONS} days after each dose (0 to 365) (PSY-002)");
+            bail!(
+                "{T}.integration_offsets_days: {integ:?} must list 1 to {MAX_SESSIONS} days after each dose (0 to 365) (PSY-002)"
+            );
         }
         let (from, to) = (self.reassessment_from_days, self.reassessment_to_days);
         if from < 1 || to < from || to > 365 {
-            bail!("{T}.reassessment_from_days / reassessment_to_days: {from}–{to} is not a window of 1 to 365 days after the last dose (DOSE-IV-008)");
+            bail!(
+                "{T}.reassessment_from_days / reassessment_to_days: {from}–{to} is not a window of 1 to 365 days after the last dose (DOSE-IV-008)"
+            );
         }
         let modality_ordering = match self.modality_offset_hours.trim() {
             "" => None,
@@ -243,7 +261,8 @@ impl TherapySettings {
                 Some(SessionOrdering { offset_hours })
             }
         };
-        let plan_link_ttl: SignedDuration = parse_duration(&format!("{T}.safety_plan_link_ttl"), &self.safety_plan_link_ttl)?;
+        let plan_link_ttl: SignedDuration =
+            parse_duration(&format!("{T}.safety_plan_link_ttl"), &self.safety_plan_link_ttl)?;
         let policy = TherapyPolicy {
             preparation_offsets_days: prep.clone(),
             integration_offsets_days: integ.clone(),
@@ -365,6 +384,13 @@ mod tests {
         assert!(bad(|s| s.reassessment_from_days = 0).contains("therapy.reassessment_from_days"));
         assert!(bad(|s| s.modality_offset_hours = "soon".into()).contains("therapy.modality_offset_hours"));
         assert!(bad(|s| s.safety_plan_link_ttl = "0s".into()).contains("therapy.safety_plan_link_ttl"));
-        assert_eq!(TherapySettings { modality_offset_hours: "-48".into(), ..Default::default() }.parse().unwrap().policy.modality_ordering, Some(SessionOrdering { offset_hours: -48 }));
+        assert_eq!(
+            TherapySettings { modality_offset_hours: "-48".into(), ..Default::default() }
+                .parse()
+                .unwrap()
+                .policy
+                .modality_ordering,
+            Some(SessionOrdering { offset_hours: -48 })
+        );
     }
 }

@@ -114,7 +114,13 @@ async fn open_existing(settings: &Settings) -> Result<Arc<dyn Store>> {
     storage::open(&location, Create::WhenSafe { init: false }).await
 }
 
-pub async fn user_add(settings: &Settings, name: &str, role: &str, display_name: Option<&str>, input: &mut dyn BufRead) -> Result<()> {
+pub async fn user_add(
+    settings: &Settings,
+    name: &str,
+    role: &str,
+    display_name: Option<&str>,
+    input: &mut dyn BufRead,
+) -> Result<()> {
     let password = read_password_line(input)?;
     let store = open_existing(settings).await?;
     let ctx = cli_ctx(settings).await?;
@@ -193,7 +199,13 @@ pub async fn token_create(settings: &Settings, name: &str, role: Option<&str>, l
             let u = users::create(
                 store.as_ref(),
                 &ctx,
-                &users::NewAccount { username: name, display_name: "", role, kind: AccountKind::ApiClient, password: None },
+                &users::NewAccount {
+                    username: name,
+                    display_name: "",
+                    role,
+                    kind: AccountKind::ApiClient,
+                    password: None,
+                },
             )
             .await
             .map_err(app_err)?;
@@ -201,9 +213,8 @@ pub async fn token_create(settings: &Settings, name: &str, role: Option<&str>, l
             u
         }
     };
-    let (record, secret) = auth::create_token(store.as_ref(), &ctx, &user, label.unwrap_or(name))
-        .await
-        .map_err(app_err)?;
+    let (record, secret) =
+        auth::create_token(store.as_ref(), &ctx, &user, label.unwrap_or(name)).await.map_err(app_err)?;
     store.close().await;
     eprintln!("token {} for {} ({}); it is shown only now:", record.id, user.username, user.role);
     println!("{secret}");

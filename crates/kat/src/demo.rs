@@ -4,17 +4,17 @@
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::patient::DemographicsForm;
 use kat_core::user::AccountKind;
 use kat_store::Store;
-use kat_core::eligibility::answers::example_complete_answers;
 use kat_web::app::{Actor, Ctx, intake, patients, users};
 use std::collections::BTreeMap;
 
-#[path = "demo/demo_measures.rs"]
-mod demo_measures;
 #[path = "demo/demo_dosing.rs"]
 mod demo_dosing;
+#[path = "demo/demo_measures.rs"]
+mod demo_measures;
 
 /// Demo logins: (username, role, display name, password).
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
@@ -28,20 +28,152 @@ pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
 /// (given, family, birth date, sex at birth, gender identity, phone, e-mail, address,
 /// emergency contact name, relationship, phone). 555-01xx numbers are reserved for
 /// fiction.
-type DemoPatient = (&'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str, &'static str);
+type DemoPatient = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 const DEMO_PATIENTS: [DemoPatient; 12] = [
-    ("Avery", "Lindqvist", "1986-04-12", "female", "woman", "+1 555 010 0101", "avery.lindqvist@example.org", "12 Birch Lane\nSpringfield", "Jonas Lindqvist", "spouse", "+1 555 010 0102"),
-    ("Marcus", "Okafor", "1979-11-30", "male", "", "+1 555 010 0111", "m.okafor@example.org", "88 Harbor St\nSpringfield", "Ada Okafor", "sister", "+1 555 010 0112"),
-    ("Rosa", "Delgado", "1992-07-08", "female", "", "+1 555 010 0121", "", "4 Orchard Ct\nShelbyville", "Luis Delgado", "father", "+1 555 010 0122"),
-    ("Sam", "Whitfield", "2001-02-19", "female", "non-binary", "+1 555 010 0131", "sam.w@example.org", "", "Jo Whitfield", "parent", "+1 555 010 0132"),
+    (
+        "Avery",
+        "Lindqvist",
+        "1986-04-12",
+        "female",
+        "woman",
+        "+1 555 010 0101",
+        "avery.lindqvist@example.org",
+        "12 Birch Lane\nSpringfield",
+        "Jonas Lindqvist",
+        "spouse",
+        "+1 555 010 0102",
+    ),
+    (
+        "Marcus",
+        "Okafor",
+        "1979-11-30",
+        "male",
+        "",
+        "+1 555 010 0111",
+        "m.okafor@example.org",
+        "88 Harbor St\nSpringfield",
+        "Ada Okafor",
+        "sister",
+        "+1 555 010 0112",
+    ),
+    (
+        "Rosa",
+        "Delgado",
+        "1992-07-08",
+        "female",
+        "",
+        "+1 555 010 0121",
+        "",
+        "4 Orchard Ct\nShelbyville",
+        "Luis Delgado",
+        "father",
+        "+1 555 010 0122",
+    ),
+    (
+        "Sam",
+        "Whitfield",
+        "2001-02-19",
+        "female",
+        "non-binary",
+        "+1 555 010 0131",
+        "sam.w@example.org",
+        "",
+        "Jo Whitfield",
+        "parent",
+        "+1 555 010 0132",
+    ),
     ("Elliot", "Brandt", "1968-09-03", "male", "man", "+1 555 010 0141", "", "230 Elm Ave\nSpringfield", "", "", ""),
-    ("Hana", "Sato", "1995-12-24", "female", "", "+1 555 010 0151", "hana.sato@example.org", "17 Maple Rd\nCapital City", "Kenji Sato", "brother", "+1 555 010 0152"),
-    ("Jordan", "Reyes", "1983-05-15", "male", "", "", "jordan.reyes@example.org", "", "Maria Reyes", "mother", "+1 555 010 0162"),
-    ("Priya", "Natarajan", "1975-03-27", "female", "", "+1 555 010 0171", "", "9 Lakeview Dr\nOgdenville", "Arjun Natarajan", "husband", "+1 555 010 0172"),
+    (
+        "Hana",
+        "Sato",
+        "1995-12-24",
+        "female",
+        "",
+        "+1 555 010 0151",
+        "hana.sato@example.org",
+        "17 Maple Rd\nCapital City",
+        "Kenji Sato",
+        "brother",
+        "+1 555 010 0152",
+    ),
+    (
+        "Jordan",
+        "Reyes",
+        "1983-05-15",
+        "male",
+        "",
+        "",
+        "jordan.reyes@example.org",
+        "",
+        "Maria Reyes",
+        "mother",
+        "+1 555 010 0162",
+    ),
+    (
+        "Priya",
+        "Natarajan",
+        "1975-03-27",
+        "female",
+        "",
+        "+1 555 010 0171",
+        "",
+        "9 Lakeview Dr\nOgdenville",
+        "Arjun Natarajan",
+        "husband",
+        "+1 555 010 0172",
+    ),
     ("Theo", "Marchetti", "1999-08-01", "male", "", "+1 555 010 0181", "theo.m@example.org", "", "", "", ""),
-    ("Grace", "Mwangi", "1958-01-09", "female", "", "+1 555 010 0191", "", "61 Cedar St\nSpringfield", "Wanjiru Mwangi", "daughter", "+1 555 010 0192"),
-    ("Noah", "Fischer", "1990-10-10", "intersex", "man", "+1 555 010 0199", "noah.fischer@example.org", "", "Lena Fischer", "partner", "+1 555 010 0198"),
-    ("Isla", "McAllister", "1988-06-21", "female", "", "+1 555 010 0189", "", "3 Thistle Way\nNorth Haverbrook", "Callum McAllister", "partner", "+1 555 010 0188"),
+    (
+        "Grace",
+        "Mwangi",
+        "1958-01-09",
+        "female",
+        "",
+        "+1 555 010 0191",
+        "",
+        "61 Cedar St\nSpringfield",
+        "Wanjiru Mwangi",
+        "daughter",
+        "+1 555 010 0192",
+    ),
+    (
+        "Noah",
+        "Fischer",
+        "1990-10-10",
+        "intersex",
+        "man",
+        "+1 555 010 0199",
+        "noah.fischer@example.org",
+        "",
+        "Lena Fischer",
+        "partner",
+        "+1 555 010 0198",
+    ),
+    (
+        "Isla",
+        "McAllister",
+        "1988-06-21",
+        "female",
+        "",
+        "+1 555 010 0189",
+        "",
+        "3 Thistle Way\nNorth Haverbrook",
+        "Callum McAllister",
+        "partner",
+        "+1 555 010 0188",
+    ),
 ];
 
 /// Fills an empty database with the demo clinic and marks it as a demo.
@@ -52,14 +184,21 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
         let account = users::create(
             store,
             &ctx,
-            &users::NewAccount { username, display_name: name, role, kind: AccountKind::Staff, password: Some(password) },
+            &users::NewAccount {
+                username,
+                display_name: name,
+                role,
+                kind: AccountKind::Staff,
+                password: Some(password),
+            },
         )
         .await
         .map_err(|e| anyhow::anyhow!("demo account {username}: {e}"))?;
         accounts.push(account);
     }
     let nurse = accounts.iter().find(|u| u.role == kat_core::role::Role::Nurse).cloned();
-    let prescriber = users::find(store, "prescriber").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("demo prescriber")?;
+    let prescriber =
+        users::find(store, "prescriber").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("demo prescriber")?;
     intake::set_medical_director(store, &ctx, prescriber.id, true)
         .await
         .map_err(|e| anyhow::anyhow!("demo medical director: {e}"))?;

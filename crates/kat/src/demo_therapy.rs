@@ -18,7 +18,13 @@ use kat_web::app::{Actor, AppError, Ctx, therapy};
 /// finished (reassessment due), one starting, one planned.
 const COURSES: [&[i64]; 4] = [&[-10, -8, -3, 2], &[-30, -28, -26, -24, -22, -17], &[-1, 1, 3], &[5, 7, 9]];
 
-pub async fn seed_programs(store: &dyn Store, now: Timestamp, tz: &TimeZone, accounts: &[User], patients: &[PatientId]) -> Result<(), AppError> {
+pub async fn seed_programs(
+    store: &dyn Store,
+    now: Timestamp,
+    tz: &TimeZone,
+    accounts: &[User],
+    patients: &[PatientId],
+) -> Result<(), AppError> {
     let by_role = |r: Role| accounts.iter().find(|u| u.role == r).cloned().expect("demo account of each role");
     let therapist = by_role(Role::Therapist);
     let prescriber = by_role(Role::Prescriber);
@@ -35,13 +41,11 @@ pub async fn seed_programs(store: &dyn Store, now: Timestamp, tz: &TimeZone, acc
         ];
         therapy::set_care_team(store, &cli, *patient, &team).await?;
         let doses: Vec<String> = course.iter().map(|d| today.saturating_add(d.days()).to_string()).collect();
-        let program = therapy::plan_program(store, &priya, *patient, &doses.join(","), &TherapyPolicy::default()).await?;
+        let program =
+            therapy::plan_program(store, &priya, *patient, &doses.join(","), &TherapyPolicy::default()).await?;
         // Record (and sign) every therapy session already past, except the last one,
         // which stays a draft for the worklist.
-        let past: Vec<_> = program
-            .iter()
-            .filter(|s| s.due < today && s.kind.note_kind().is_some())
-            .collect();
+        let past: Vec<_> = program.iter().filter(|s| s.due < today && s.kind.note_kind().is_some()).collect();
         for (n, s) in past.iter().enumerate() {
             let kind = s.kind.note_kind().expect("filtered");
             let form = demo_note(kind, &s.due.to_string(), i + n);
@@ -56,7 +60,10 @@ pub async fn seed_programs(store: &dyn Store, now: Timestamp, tz: &TimeZone, acc
                     &theo,
                     *patient,
                     note.id,
-                    &AddendumForm { reason: "Late entry".into(), body: "Patient phoned the next day: sleeping better, journaling daily.".into() },
+                    &AddendumForm {
+                        reason: "Late entry".into(),
+                        body: "Patient phoned the next day: sleeping better, journaling daily.".into(),
+                    },
                 )
                 .await?;
             }
@@ -90,7 +97,6 @@ pub async fn seed_programs(store: &dyn Store, now: Timestamp, tz: &TimeZone, acc
     }
     Ok(())
 }
-
 
 fn demo_note(kind: NoteKind, date: &str, seed: usize) -> NoteForm {
     let themes = ["grief, connection", "self-compassion, work", "anger, boundaries", "hope, body"];

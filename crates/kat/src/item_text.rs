@@ -35,9 +35,7 @@ pub fn parse_cssrs(raw: &str) -> Result<ItemTextOverrides> {
     let table: toml::Table = toml::from_str(raw).map_err(|e| anyhow!("not valid TOML: {e}"))?;
     let mut overrides = ItemTextOverrides::new();
     for (key, value) in &table {
-        let text = value
-            .as_str()
-            .ok_or_else(|| anyhow!("`{key}`: must be a text (a quoted string)"))?;
+        let text = value.as_str().ok_or_else(|| anyhow!("`{key}`: must be a text (a quoted string)"))?;
         let set = if key == "stem" {
             overrides.set_stem(Instrument::CssrsScreener, text)
         } else {
@@ -59,7 +57,8 @@ mod tests {
 
     #[test]
     fn items_and_stem_replace_the_construct_labels() {
-        let o = parse_cssrs("stem = \"Licensed stem\"\n\"1\" = \"Licensed one\"\n\"6b\" = \"  Licensed six b \"\n").unwrap();
+        let o = parse_cssrs("stem = \"Licensed stem\"\n\"1\" = \"Licensed one\"\n\"6b\" = \"  Licensed six b \"\n")
+            .unwrap();
         assert_eq!(text_of(&o, "1"), "Licensed one");
         assert_eq!(text_of(&o, "6b"), "Licensed six b");
         assert_eq!(o.stem(Instrument::CssrsScreener), Some("Licensed stem"));

@@ -5,8 +5,8 @@
 pub mod clinic_policy;
 pub mod commands;
 pub mod demo;
-pub mod item_text;
 mod demo_therapy;
+pub mod item_text;
 pub mod score;
 pub mod server;
 pub mod settings;

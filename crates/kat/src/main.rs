@@ -161,12 +161,7 @@ enum ConfigCommand {
 }
 
 fn settings(config: &Option<PathBuf>, bind: Option<String>, db: DbArgs) -> Result<Settings> {
-    Settings::load(&Overrides {
-        config: config.clone(),
-        bind,
-        data_dir: db.data_dir,
-        database_url: db.database_url,
-    })
+    Settings::load(&Overrides { config: config.clone(), bind, data_dir: db.data_dir, database_url: db.database_url })
 }
 
 fn init_logging(settings: &Settings) {
@@ -208,14 +203,21 @@ async fn main() -> Result<()> {
                 Ok(())
             }
             UserCommand::List { db } => commands::user_list(&settings(&cli.config, None, db)?).await,
-            UserCommand::Disable { name, db } => commands::user_set_active(&settings(&cli.config, None, db)?, &name, false).await,
-            UserCommand::Enable { name, db } => commands::user_set_active(&settings(&cli.config, None, db)?, &name, true).await,
+            UserCommand::Disable { name, db } => {
+                commands::user_set_active(&settings(&cli.config, None, db)?, &name, false).await
+            }
+            UserCommand::Enable { name, db } => {
+                commands::user_set_active(&settings(&cli.config, None, db)?, &name, true).await
+            }
         },
         Command::Token { command } => match command {
             TokenCommand::Create { name, role, label, db } => {
-                commands::token_create(&settings(&cli.config, None, db)?, &name, role.as_deref(), label.as_deref()).await
+                commands::token_create(&settings(&cli.config, None, db)?, &name, role.as_deref(), label.as_deref())
+                    .await
             }
-            TokenCommand::Revoke { id_or_name, db } => commands::token_revoke(&settings(&cli.config, None, db)?, &id_or_name).await,
+            TokenCommand::Revoke { id_or_name, db } => {
+                commands::token_revoke(&settings(&cli.config, None, db)?, &id_or_name).await
+            }
             TokenCommand::List { db } => commands::token_list(&settings(&cli.config, None, db)?).await,
         },
         Command::Backup { to, db } => commands::backup(&settings(&cli.config, None, db)?, &to).await,

@@ -45,7 +45,9 @@ pub fn score_csv(instrument: Instrument, pcl5_cutoff: u8, input: impl Read, outp
         let name = format!("q{}", i + 1);
         match column(&name) {
             Some(c) => item_cols.push(Some(c)),
-            None if item.required => bail!("the header has no column `{name}` ({} item {})", def.abbreviation, item.label),
+            None if item.required => {
+                bail!("the header has no column `{name}` ({} item {})", def.abbreviation, item.label)
+            }
             None => item_cols.push(None),
         }
     }
@@ -65,10 +67,8 @@ pub fn score_csv(instrument: Instrument, pcl5_cutoff: u8, input: impl Read, outp
         let record = record.with_context(|| format!("reading CSV row {}", n + 2))?;
         summary.rows += 1;
         let id = id_col.and_then(|c| record.get(c)).unwrap_or("").to_string();
-        let raw: Vec<Option<&str>> = item_cols
-            .iter()
-            .map(|c| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty()))
-            .collect();
+        let raw: Vec<Option<&str>> =
+            item_cols.iter().map(|c| c.and_then(|c| record.get(c)).filter(|v| !v.is_empty())).collect();
         let mut row = vec![id];
         match Response::parse(instrument, &raw) {
             Ok(response) => {

@@ -2,10 +2,10 @@
 //! database.
 
 use anyhow::{Context, Result};
+use kat_store::Store;
 use kat_web::clock::{Clock, SystemClock};
 use kat_web::config::WebConfig;
 use kat_web::{AppState, router};
-use kat_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +28,12 @@ impl Running {
 }
 
 /// Starts serving on an already-bound listener.
-pub fn start(listener: TcpListener, store: Arc<dyn Store>, config: WebConfig, clock: Arc<dyn Clock>) -> Result<Running> {
+pub fn start(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    config: WebConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Running> {
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config, clock);
     spawn_session_sweeper(state.clone());

@@ -114,29 +114,19 @@ impl Default for Settings {
 
 impl Default for ClinicSettings {
     fn default() -> Self {
-        Self {
-            name: "kat clinic".into(),
-            time_zone: "UTC".into(),
-        }
+        Self { name: "kat clinic".into(), time_zone: "UTC".into() }
     }
 }
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        Self {
-            idle_timeout: "15m".into(),
-            absolute_timeout: "12h".into(),
-            cookie_secure: "auto".into(),
-        }
+        Self { idle_timeout: "15m".into(), absolute_timeout: "12h".into(), cookie_secure: "auto".into() }
     }
 }
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self {
-            format: "text".into(),
-            level: "info".into(),
-        }
+        Self { format: "text".into(), level: "info".into() }
     }
 }
 
@@ -162,18 +152,13 @@ impl Settings {
             }
             None => {
                 builder = builder.add_source(
-                    config::File::from(Path::new("kat.toml"))
-                        .format(config::FileFormat::Toml)
-                        .required(false),
+                    config::File::from(Path::new("kat.toml")).format(config::FileFormat::Toml).required(false),
                 );
             }
         }
         builder = with_env(builder, std::env::vars()).context("reading KAT_ environment variables")?;
-        let mut settings: Settings = builder
-            .build()
-            .context("reading configuration")?
-            .try_deserialize()
-            .context("configuration is invalid")?;
+        let mut settings: Settings =
+            builder.build().context("reading configuration")?.try_deserialize().context("configuration is invalid")?;
         if let Some(b) = &overrides.bind {
             settings.bind = b.clone();
         }
@@ -198,7 +183,8 @@ impl Settings {
             "never" => CookieSecure::Never,
             other => bail!("session.cookie_secure: `{other}` is not auto, always or never"),
         };
-        let self_report_link_ttl = parse_duration("measures.self_report_link_ttl", &self.measures.self_report_link_ttl)?;
+        let self_report_link_ttl =
+            parse_duration("measures.self_report_link_ttl", &self.measures.self_report_link_ttl)?;
         if self.measures.crisis_text.trim().is_empty() {
             bail!("measures.crisis_text: must not be empty (SUI-003: patients must see crisis resources)");
         }
@@ -264,7 +250,8 @@ pub fn env_overrides(vars: impl Iterator<Item = (String, String)>) -> Vec<(Strin
     let known = known_env_keys();
     let mut out: Vec<(String, EnvValue)> = vars
         .filter_map(|(name, value)| {
-            let (key, is_list) = known.iter().find(|(env, _, _)| *env == name.to_ascii_uppercase()).map(|(_, k, l)| (k.clone(), *l))?;
+            let (key, is_list) =
+                known.iter().find(|(env, _, _)| *env == name.to_ascii_uppercase()).map(|(_, k, l)| (k.clone(), *l))?;
             let value = if is_list {
                 EnvValue::List(value.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
             } else {
@@ -303,10 +290,8 @@ fn known_env_keys() -> Vec<(String, String, bool)> {
 
 /// A positive duration such as `15m`, `90s`, `12h` or `PT15M`.
 pub fn parse_duration(field: &str, raw: &str) -> Result<SignedDuration> {
-    let d: SignedDuration = raw
-        .trim()
-        .parse()
-        .with_context(|| format!("{field}: `{raw}` is not a duration like 15m, 90s or 12h"))?;
+    let d: SignedDuration =
+        raw.trim().parse().with_context(|| format!("{field}: `{raw}` is not a duration like 15m, 90s or 12h"))?;
     if d <= SignedDuration::ZERO {
         bail!("{field}: must be longer than zero");
     }
@@ -340,10 +325,7 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(
-            redact_url("postgres://kat:s3cret@db:5432/kat"),
-            "postgres://kat:[redacted]@db:5432/kat"
-        );
+        assert_eq!(redact_url("postgres://kat:s3cret@db:5432/kat"), "postgres://kat:[redacted]@db:5432/kat");
         assert_eq!(redact_url("postgres://kat@db/kat"), "postgres://kat@db/kat");
         assert_eq!(redact_url(""), "");
     }
@@ -356,7 +338,10 @@ mod tests {
         assert_eq!(parsed.session.idle_timeout, defaults.session.idle_timeout);
         assert_eq!(parsed.measures.self_report_link_ttl, defaults.measures.self_report_link_ttl);
         assert_eq!(parsed.measures.crisis_text, defaults.measures.crisis_text);
-        assert_eq!(toml::Value::try_from(&parsed.measures).unwrap(), toml::Value::try_from(&defaults.measures).unwrap());
+        assert_eq!(
+            toml::Value::try_from(&parsed.measures).unwrap(),
+            toml::Value::try_from(&defaults.measures).unwrap()
+        );
         assert_eq!(toml::Value::try_from(&parsed.therapy).unwrap(), toml::Value::try_from(&defaults.therapy).unwrap());
         assert_eq!(toml::Value::try_from(&parsed.dosing).unwrap(), toml::Value::try_from(&defaults.dosing).unwrap());
         // Every dosing key is written out in the example (a key left out would also
@@ -442,7 +427,14 @@ mod tests {
         let mut s = Settings::default();
         s.dosing.alarms.spo2_below = 95;
         let printed = s.redacted_toml().unwrap();
-        for section in ["[dosing]", "[dosing.weight]", "[dosing.gate]", "[dosing.alarms]", "[dosing.discharge]", "[dosing.monitoring]"] {
+        for section in [
+            "[dosing]",
+            "[dosing.weight]",
+            "[dosing.gate]",
+            "[dosing.alarms]",
+            "[dosing.discharge]",
+            "[dosing.monitoring]",
+        ] {
             assert!(printed.contains(section), "{section} in:\n{printed}");
         }
         let back: Settings = toml::from_str(&printed).unwrap();
@@ -469,8 +461,12 @@ mod tests {
         assert!(s.web_config(false).unwrap_err().to_string().contains("dosing.discharge.esketamine_minutes"));
 
         // Nested keys take KAT_ variables like every other key; numbers arrive as text.
-        let vars = [("KAT_DOSING__ALARMS__SPO2_BELOW", "94"), ("KAT_DOSING__IV_HARD_ABOVE_MG_PER_KG", "0.9"), ("KAT_DOSING__GATE__BP_POLICY", "ic_os_hold")]
-            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let vars = [
+            ("KAT_DOSING__ALARMS__SPO2_BELOW", "94"),
+            ("KAT_DOSING__IV_HARD_ABOVE_MG_PER_KG", "0.9"),
+            ("KAT_DOSING__GATE__BP_POLICY", "ic_os_hold"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
         let mut builder = config::Config::builder();
         builder = with_env(builder, vars.into_iter()).unwrap();
         let s: Settings = builder.build().unwrap().try_deserialize().unwrap();

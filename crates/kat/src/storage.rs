@@ -78,10 +78,8 @@ pub fn may_create(db: &Path, create: Create) -> Result<bool> {
             dir.display()
         );
     }
-    let has_other_files = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .next()
-        .is_some();
+    let has_other_files =
+        std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?.next().is_some();
     if has_other_files {
         bail!(
             "{} holds files but no kat.db. Refusing to create an empty clinic next to them: \
@@ -110,9 +108,8 @@ pub async fn open(location: &Location, create: Create) -> Result<Arc<dyn Store>>
             Ok(Arc::new(store))
         }
         Location::Postgres(url) => {
-            let store = PostgresStore::connect(url)
-                .await
-                .with_context(|| format!("connecting to {}", location.describe()))?;
+            let store =
+                PostgresStore::connect(url).await.with_context(|| format!("connecting to {}", location.describe()))?;
             Ok(Arc::new(store))
         }
     }

@@ -125,10 +125,7 @@ pub fn calculate(
         Dilution::EqualVolume(_) => (drug_volume, Ml::new(drug_volume.value() * 2.0)?),
         Dilution::ToTotalVolume { total, .. } => {
             if total.value() < drug_volume.value() {
-                return Err(CalcError::TotalBelowDrugVolume {
-                    total,
-                    drug: drug_volume,
-                });
+                return Err(CalcError::TotalBelowDrugVolume { total, drug: drug_volume });
             }
             (Ml::new(total.value() - drug_volume.value())?, total)
         }
@@ -137,10 +134,9 @@ pub fn calculate(
     let infusion = match infusion {
         None => None,
         Some(d) if d.get() == 0 => return Err(CalcError::ZeroDuration),
-        Some(duration) => Some(InfusionSettings {
-            duration,
-            rate: MlPerHour::new(total_volume.value() / duration.as_hours())?,
-        }),
+        Some(duration) => {
+            Some(InfusionSettings { duration, rate: MlPerHour::new(total_volume.value() / duration.as_hours())? })
+        }
     };
     Ok(DoseCalculation {
         order,
@@ -199,10 +195,7 @@ mod tests {
         let calc = calculate(
             DoseOrder::Fixed(Mg::new(50.0).unwrap()),
             Some(weight(100.0)),
-            Preparation {
-                stock: MgPerMl::new(100.0).unwrap(),
-                dilution: Dilution::EqualVolume(Diluent::SterileWater),
-            },
+            Preparation { stock: MgPerMl::new(100.0).unwrap(), dilution: Dilution::EqualVolume(Diluent::SterileWater) },
             Some(Minutes::new(40)),
         )
         .unwrap();
@@ -215,46 +208,22 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_compute() {
-        let prep = Preparation {
-            stock: MgPerMl::new(10.0).unwrap(),
-            dilution: Dilution::Undiluted,
-        };
+        let prep = Preparation { stock: MgPerMl::new(10.0).unwrap(), dilution: Dilution::Undiluted };
         assert_eq!(
-            calculate(
-                DoseOrder::PerKg(MgPerKg::new(0.5).unwrap()),
-                None,
-                prep,
-                None
-            ),
+            calculate(DoseOrder::PerKg(MgPerKg::new(0.5).unwrap()), None, prep, None),
             Err(CalcError::WeightRequired)
         );
+        assert_eq!(calculate(DoseOrder::Fixed(Mg::new(0.0).unwrap()), None, prep, None), Err(CalcError::ZeroDose));
         assert_eq!(
-            calculate(DoseOrder::Fixed(Mg::new(0.0).unwrap()), None, prep, None),
-            Err(CalcError::ZeroDose)
-        );
-        assert_eq!(
-            calculate(
-                DoseOrder::Fixed(Mg::new(10.0).unwrap()),
-                None,
-                prep,
-                Some(Minutes::new(0))
-            ),
+            calculate(DoseOrder::Fixed(Mg::new(10.0).unwrap()), None, prep, Some(Minutes::new(0))),
             Err(CalcError::ZeroDuration)
         );
         let small_bag = Preparation {
             stock: MgPerMl::new(10.0).unwrap(),
-            dilution: Dilution::ToTotalVolume {
-                diluent: Diluent::Dextrose5,
-                total: Ml::new(4.0).unwrap(),
-            },
+            dilution: Dilution::ToTotalVolume { diluent: Diluent::Dextrose5, total: Ml::new(4.0).unwrap() },
         };
         assert!(matches!(
-            calculate(
-                DoseOrder::Fixed(Mg::new(50.0).unwrap()),
-                None,
-                small_bag,
-                None
-            ),
+            calculate(DoseOrder::Fixed(Mg::new(50.0).unwrap()), None, small_bag, None),
             Err(CalcError::TotalBelowDrugVolume { .. })
         ));
     }

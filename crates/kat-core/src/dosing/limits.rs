@@ -37,17 +37,11 @@ impl DoseCheck {
     }
 
     fn warning(rule: &'static str, message: impl Into<String>) -> Self {
-        DoseCheck::Warning {
-            rule: RuleId::spec(rule),
-            message: message.into(),
-        }
+        DoseCheck::Warning { rule: RuleId::spec(rule), message: message.into() }
     }
 
     pub(crate) fn hard(rule: &'static str, message: impl Into<String>) -> Self {
-        DoseCheck::HardLimit {
-            rule: RuleId::spec(rule),
-            message: message.into(),
-        }
+        DoseCheck::HardLimit { rule: RuleId::spec(rule), message: message.into() }
     }
 }
 
@@ -92,9 +86,7 @@ impl DoseReview {
 
     /// Whether any finding cites `rule`.
     pub fn cites(&self, rule: &str) -> bool {
-        self.findings
-            .iter()
-            .any(|f| f.rule().is_some_and(|r| r.as_str() == rule))
+        self.findings.iter().any(|f| f.rule().is_some_and(|r| r.as_str() == rule))
     }
 }
 
@@ -245,10 +237,7 @@ impl DoseRequest {
 pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
     let mut review = DoseReview::default();
     if request.dose.value() <= 0.0 {
-        review.push(DoseCheck::hard(
-            "DOSE-GEN-002",
-            "The dose is zero; record a dose in mg.",
-        ));
+        review.push(DoseCheck::hard("DOSE-GEN-002", "The dose is zero; record a dose in mg."));
         return review;
     }
     let per_kg = request.per_kg();
@@ -268,9 +257,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                 if at_least(v, IM_ANAESTHETIC_MIN.value()) {
                     review.push(DoseCheck::hard(
                         "DOSE-IM-004",
-                        format!(
-                            "{v:.4} mg/kg IM is in the anaesthetic induction range (6.5-13 mg/kg)."
-                        ),
+                        format!("{v:.4} mg/kg IM is in the anaesthetic induction range (6.5-13 mg/kg)."),
                     ));
                 } else if let Some(limit) = policy.im_warn_above
                     && exceeds(v, limit.value())
@@ -278,10 +265,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                     // DOSE-IM-001: 0.25 and 0.5 mg/kg are the studied IM doses.
                     review.push(DoseCheck::warning(
                         "DOSE-IM-001",
-                        format!(
-                            "{v:.4} mg/kg IM is above the clinic limit of {} mg/kg.",
-                            limit.value()
-                        ),
+                        format!("{v:.4} mg/kg IM is above the clinic limit of {} mg/kg.", limit.value()),
                     ));
                 }
             }
@@ -293,10 +277,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                 {
                     review.push(DoseCheck::hard(
                         "DOSE-SC-001",
-                        format!(
-                            "{v:.4} mg/kg SC is above the clinic maximum of {} mg/kg.",
-                            limit.value()
-                        ),
+                        format!("{v:.4} mg/kg SC is above the clinic maximum of {} mg/kg.", limit.value()),
                     ));
                 } else if let Some(limit) = policy.sc_warn_above
                     && exceeds(v, limit.value())
@@ -304,7 +285,10 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                     // DOSE-SC-001: KADS used 0.5–0.9 mg/kg.
                     review.push(DoseCheck::warning(
                         "DOSE-SC-001",
-                        format!("{v:.4} mg/kg SC is above the studied 0.5-0.9 mg/kg range (clinic limit {} mg/kg).", limit.value()),
+                        format!(
+                            "{v:.4} mg/kg SC is above the studied 0.5-0.9 mg/kg range (clinic limit {} mg/kg).",
+                            limit.value()
+                        ),
                     ));
                 }
             }
@@ -322,10 +306,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
             {
                 review.push(DoseCheck::warning(
                     "DOSE-PO-001",
-                    format!(
-                        "{v:.4} mg/kg is above published oral doses (clinic limit {} mg/kg).",
-                        limit.value()
-                    ),
+                    format!("{v:.4} mg/kg is above published oral doses (clinic limit {} mg/kg).", limit.value()),
                 ));
             }
             if let Some(limit) = policy.po_warn_above_mg
@@ -371,21 +352,13 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
     review
 }
 
-fn check_iv(
-    request: &DoseRequest,
-    per_kg: Option<f64>,
-    policy: &DosingPolicy,
-    review: &mut DoseReview,
-) {
+fn check_iv(request: &DoseRequest, per_kg: Option<f64>, policy: &DosingPolicy, review: &mut DoseReview) {
     if let Some(v) = per_kg {
         // DOSE-IV-002 [U]: warn above 0.75 mg/kg, hard stop above 1.0 mg/kg.
         if exceeds(v, policy.iv_hard_above.value()) {
             review.push(DoseCheck::hard(
                 "DOSE-IV-002",
-                format!(
-                    "{v:.4} mg/kg IV is above the hard limit of {} mg/kg.",
-                    policy.iv_hard_above.value()
-                ),
+                format!("{v:.4} mg/kg IV is above the hard limit of {} mg/kg.", policy.iv_hard_above.value()),
             ));
         } else if exceeds(v, policy.iv_warn_above.value()) {
             review.push(DoseCheck::warning(
@@ -414,10 +387,9 @@ fn check_iv(
         }
     }
     match request.preparation {
-        None => review.push(DoseCheck::hard(
-            "DOSE-IV-004",
-            "An IV dose needs its stock strength and dilution recorded.",
-        )),
+        None => {
+            review.push(DoseCheck::hard("DOSE-IV-004", "An IV dose needs its stock strength and dilution recorded."))
+        }
         Some(prep) => {
             // DOSE-IV-004 [V]: 100 mg/mL must not be given IV undiluted; dilute with at
             // least an equal volume. A bag made up to less than twice the drug volume is
@@ -455,10 +427,7 @@ fn check_esketamine(request: &DoseRequest, policy: &DosingPolicy) -> Vec<DoseChe
     // DOSE-IN-001 / DOSE-IN-008 [V]: whole 28 mg devices, at most 3 (84 mg).
     let devices = dose / ESKETAMINE_DEVICE.value();
     if (devices - devices.round()).abs() > 1e-9 {
-        out.push(DoseCheck::hard(
-            "DOSE-IN-001",
-            format!("{dose} mg is not a whole number of 28 mg devices."),
-        ));
+        out.push(DoseCheck::hard("DOSE-IN-001", format!("{dose} mg is not a whole number of 28 mg devices.")));
         return out;
     }
     if exceeds(dose, ESKETAMINE_MAX.value()) {
@@ -476,12 +445,8 @@ fn check_esketamine(request: &DoseRequest, policy: &DosingPolicy) -> Vec<DoseChe
         return out;
     };
     let first = course.previous_doses.is_empty();
-    let had_56 = course
-        .previous_doses
-        .iter()
-        .any(|d| at_least(d.value(), 56.0));
-    let geriatric =
-        policy.esketamine_geriatric_start_28mg && course.age_years.is_some_and(|a| a >= 65);
+    let had_56 = course.previous_doses.iter().any(|d| at_least(d.value(), 56.0));
+    let geriatric = policy.esketamine_geriatric_start_28mg && course.age_years.is_some_and(|a| a >= 65);
     let whole = devices.round() as u32;
     match course.indication {
         EsketamineIndication::Trd => match (whole, first) {
@@ -536,10 +501,7 @@ fn check_esketamine(request: &DoseRequest, policy: &DosingPolicy) -> Vec<DoseChe
     {
         out.push(DoseCheck::warning(
             "DOSE-IN-008",
-            format!(
-                "Changing from {} mg to {dose} mg is more than one 28 mg step.",
-                last.value()
-            ),
+            format!("Changing from {} mg to {dose} mg is more than one 28 mg step.", last.value()),
         ));
     }
     out
@@ -553,10 +515,7 @@ pub fn check_next_device(planned_dose: Mg, given: &[Timestamp], now: Timestamp) 
     if given.len() >= planned {
         return DoseCheck::hard(
             "DOSE-IN-001",
-            format!(
-                "All {planned} device(s) of the planned {} mg dose have been given.",
-                planned_dose.value()
-            ),
+            format!("All {planned} device(s) of the planned {} mg dose have been given.", planned_dose.value()),
         );
     }
     match given.last() {
@@ -565,9 +524,7 @@ pub fn check_next_device(planned_dose: Mg, given: &[Timestamp], now: Timestamp) 
             if now < ready {
                 DoseCheck::hard(
                     "DOSE-IN-001",
-                    format!(
-                        "Wait 5 minutes between devices; the next device may be given at {ready}."
-                    ),
+                    format!("Wait 5 minutes between devices; the next device may be given at {ready}."),
                 )
             } else {
                 DoseCheck::Ok
@@ -600,10 +557,7 @@ mod tests {
     fn bag() -> Preparation {
         Preparation {
             stock: MgPerMl::new(50.0).unwrap(),
-            dilution: Dilution::ToTotalVolume {
-                diluent: Diluent::SodiumChloride0_9,
-                total: Ml::new(100.0).unwrap(),
-            },
+            dilution: Dilution::ToTotalVolume { diluent: Diluent::SodiumChloride0_9, total: Ml::new(100.0).unwrap() },
         }
     }
 
@@ -654,18 +608,9 @@ mod tests {
             iv_hard_above: MgPerKg::new(0.8).unwrap(),
             ..DosingPolicy::default()
         };
-        assert_eq!(
-            check_dose(&iv(60.0, 100.0), &policy).level(),
-            CheckLevel::Ok
-        );
-        assert_eq!(
-            check_dose(&iv(60.01, 100.0), &policy).level(),
-            CheckLevel::Warning
-        );
-        assert_eq!(
-            check_dose(&iv(80.01, 100.0), &policy).level(),
-            CheckLevel::HardLimit
-        );
+        assert_eq!(check_dose(&iv(60.0, 100.0), &policy).level(), CheckLevel::Ok);
+        assert_eq!(check_dose(&iv(60.01, 100.0), &policy).level(), CheckLevel::Warning);
+        assert_eq!(check_dose(&iv(80.01, 100.0), &policy).level(), CheckLevel::HardLimit);
     }
 
     #[test]
@@ -683,10 +628,7 @@ mod tests {
         assert_eq!(level(&r), CheckLevel::Ok);
         // DOSE-IV-004: 100 mg/mL undiluted is blocked; equal volume is enough.
         let mut r = iv(50.0, 100.0);
-        r.preparation = Some(Preparation {
-            stock: MgPerMl::new(100.0).unwrap(),
-            dilution: Dilution::Undiluted,
-        });
+        r.preparation = Some(Preparation { stock: MgPerMl::new(100.0).unwrap(), dilution: Dilution::Undiluted });
         assert!(check_dose(&r, &DosingPolicy::default()).cites("DOSE-IV-004"));
         r.preparation = Some(Preparation {
             stock: MgPerMl::new(100.0).unwrap(),
@@ -696,25 +638,16 @@ mod tests {
         // Made up to exactly twice the drug volume (0.5 mL → 1.0 mL) is equal volume.
         r.preparation = Some(Preparation {
             stock: MgPerMl::new(100.0).unwrap(),
-            dilution: Dilution::ToTotalVolume {
-                diluent: Diluent::SterileWater,
-                total: Ml::new(1.0).unwrap(),
-            },
+            dilution: Dilution::ToTotalVolume { diluent: Diluent::SterileWater, total: Ml::new(1.0).unwrap() },
         });
         assert_eq!(level(&r), CheckLevel::Ok);
         r.preparation = Some(Preparation {
             stock: MgPerMl::new(100.0).unwrap(),
-            dilution: Dilution::ToTotalVolume {
-                diluent: Diluent::SterileWater,
-                total: Ml::new(0.99).unwrap(),
-            },
+            dilution: Dilution::ToTotalVolume { diluent: Diluent::SterileWater, total: Ml::new(0.99).unwrap() },
         });
         assert!(check_dose(&r, &DosingPolicy::default()).cites("DOSE-IV-004"));
         // 50 mg/mL may be given undiluted under the label rule.
-        r.preparation = Some(Preparation {
-            stock: MgPerMl::new(50.0).unwrap(),
-            dilution: Dilution::Undiluted,
-        });
+        r.preparation = Some(Preparation { stock: MgPerMl::new(50.0).unwrap(), dilution: Dilution::Undiluted });
         assert_eq!(level(&r), CheckLevel::Ok);
     }
 
@@ -737,55 +670,25 @@ mod tests {
         assert_eq!(level(&im(649.99)), CheckLevel::Warning);
         assert_eq!(level(&im(650.0)), CheckLevel::HardLimit);
         assert!(check_dose(&im(650.0), &DosingPolicy::default()).cites("DOSE-IM-004"));
-        assert_eq!(
-            check_dose(&im(1300.0), &DosingPolicy::default())
-                .findings
-                .len(),
-            1
-        );
+        assert_eq!(check_dose(&im(1300.0), &DosingPolicy::default()).findings.len(), 1);
         // The anaesthetic block is not policy: turning the warning off leaves it.
-        let policy = DosingPolicy {
-            im_warn_above: None,
-            ..DosingPolicy::default()
-        };
+        let policy = DosingPolicy { im_warn_above: None, ..DosingPolicy::default() };
         assert_eq!(check_dose(&im(300.0), &policy).level(), CheckLevel::Ok);
-        assert_eq!(
-            check_dose(&im(650.0), &policy).level(),
-            CheckLevel::HardLimit
-        );
+        assert_eq!(check_dose(&im(650.0), &policy).level(), CheckLevel::HardLimit);
     }
 
     #[test]
     fn sc_and_oral_limits() {
-        let sc = |mg: f64| DoseRequest {
-            route: Route::Subcutaneous,
-            ..im(mg)
-        };
+        let sc = |mg: f64| DoseRequest { route: Route::Subcutaneous, ..im(mg) };
         assert_eq!(level(&sc(90.0)), CheckLevel::Ok);
         assert_eq!(level(&sc(90.01)), CheckLevel::Warning);
-        let po = |mg: f64, setting| DoseRequest {
-            route: Route::SublingualOral,
-            weight: None,
-            setting,
-            ..im(mg)
-        };
+        let po = |mg: f64, setting| DoseRequest { route: Route::SublingualOral, weight: None, setting, ..im(mg) };
         assert_eq!(level(&po(300.0, Setting::InClinic)), CheckLevel::Ok);
         assert_eq!(level(&po(300.01, Setting::InClinic)), CheckLevel::Warning);
         assert_eq!(level(&po(50.0, Setting::AtHome)), CheckLevel::HardLimit);
-        let home_ok = DosingPolicy {
-            allow_at_home_sublingual_oral: true,
-            ..DosingPolicy::default()
-        };
-        assert_eq!(
-            check_dose(&po(50.0, Setting::AtHome), &home_ok).level(),
-            CheckLevel::Ok
-        );
-        let inr = DoseRequest {
-            route: Route::IntranasalRacemic,
-            weight: None,
-            setting: Setting::AtHome,
-            ..im(50.0)
-        };
+        let home_ok = DosingPolicy { allow_at_home_sublingual_oral: true, ..DosingPolicy::default() };
+        assert_eq!(check_dose(&po(50.0, Setting::AtHome), &home_ok).level(), CheckLevel::Ok);
+        let inr = DoseRequest { route: Route::IntranasalRacemic, weight: None, setting: Setting::AtHome, ..im(50.0) };
         assert!(check_dose(&inr, &DosingPolicy::default()).cites("DOSE-INR-001"));
     }
 
@@ -839,10 +742,7 @@ mod tests {
     #[test]
     fn esketamine_geriatric_and_mdsi_duration() {
         use EsketamineIndication::*;
-        let geri = DosingPolicy {
-            esketamine_geriatric_start_28mg: true,
-            ..DosingPolicy::default()
-        };
+        let geri = DosingPolicy { esketamine_geriatric_start_28mg: true, ..DosingPolicy::default() };
         let mut r = spravato(28, Trd, &[]);
         r.esketamine.as_mut().unwrap().age_years = Some(65);
         assert_eq!(check_dose(&r, &geri).level(), CheckLevel::Ok);
@@ -861,19 +761,10 @@ mod tests {
         let t = |s: i64| t0 + jiff::SignedDuration::from_secs(s);
         let dose = Mg::from_whole(84);
         assert_eq!(check_next_device(dose, &[], t0), DoseCheck::Ok);
-        assert!(matches!(
-            check_next_device(dose, &[t0], t(299)),
-            DoseCheck::HardLimit { .. }
-        ));
+        assert!(matches!(check_next_device(dose, &[t0], t(299)), DoseCheck::HardLimit { .. }));
         assert_eq!(check_next_device(dose, &[t0], t(300)), DoseCheck::Ok);
-        assert_eq!(
-            check_next_device(dose, &[t0, t(300)], t(600)),
-            DoseCheck::Ok
-        );
-        assert!(matches!(
-            check_next_device(dose, &[t0, t(300), t(600)], t(900)),
-            DoseCheck::HardLimit { .. }
-        ));
+        assert_eq!(check_next_device(dose, &[t0, t(300)], t(600)), DoseCheck::Ok);
+        assert!(matches!(check_next_device(dose, &[t0, t(300), t(600)], t(900)), DoseCheck::HardLimit { .. }));
         assert_eq!(next_device_earliest(t0), t(300));
     }
 }

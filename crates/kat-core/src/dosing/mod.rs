@@ -19,22 +19,15 @@ pub mod titration;
 pub mod units;
 pub mod weight;
 
-pub use calc::{
-    CalcError, Diluent, Dilution, DoseCalculation, DoseOrder, InfusionSettings, Preparation,
-    calculate,
-};
+pub use calc::{CalcError, Diluent, Dilution, DoseCalculation, DoseOrder, InfusionSettings, Preparation, calculate};
 pub use limits::{
-    CheckLevel, DoseCheck, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
-    EsketamineIndication, Setting, check_dose, check_next_device, next_device_earliest,
+    CheckLevel, DoseCheck, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse, EsketamineIndication, Setting,
+    check_dose, check_next_device, next_device_earliest,
 };
 pub use plan_schedule::{NoFixedFrequency, plan_dates};
 pub use protocol::{DoseForm, Evidence, LIBRARY, Protocol, ProtocolId};
 pub use route::Route;
 pub use rule::RuleId;
-pub use titration::{
-    DoseAmount, Efficacy, TitrationAction, TitrationSuggestion, Tolerability, suggest_next_dose,
-};
+pub use titration::{DoseAmount, Efficacy, TitrationAction, TitrationSuggestion, Tolerability, suggest_next_dose};
 pub use units::{Kg, Mg, MgPerKg, MgPerMl, Minutes, Ml, MlPerHour, Ucum, UnitError};
-pub use weight::{
-    Bmi, DosingWeight, HeightCm, WeightBasis, WeightMeasurement, WeightPolicy, dosing_weight,
-};
+pub use weight::{Bmi, DosingWeight, HeightCm, WeightBasis, WeightMeasurement, WeightPolicy, dosing_weight};

@@ -22,7 +22,12 @@ pub struct PastDose {
 /// The esketamine course so far, from the earlier sessions that gave a dose (oldest
 /// first): their doses, and whole days since the first of them (0 when this is the
 /// first dose).
-pub fn esketamine_course(indication: EsketamineIndication, past: &[PastDose], today: Date, age_years: Option<u16>) -> EsketamineCourse {
+pub fn esketamine_course(
+    indication: EsketamineIndication,
+    past: &[PastDose],
+    today: Date,
+    age_years: Option<u16>,
+) -> EsketamineCourse {
     let mut past: Vec<PastDose> = past.iter().copied().filter(|p| p.given.value() > 0.0).collect();
     past.sort_by_key(|p| p.on);
     let days_since_first_dose = past
@@ -30,7 +35,12 @@ pub fn esketamine_course(indication: EsketamineIndication, past: &[PastDose], to
         .and_then(|first| today.since(first.on).ok())
         .map(|span| u32::try_from(span.get_days()).unwrap_or(0))
         .unwrap_or(0);
-    EsketamineCourse { indication, previous_doses: past.iter().map(|p| p.given).collect(), days_since_first_dose, age_years }
+    EsketamineCourse {
+        indication,
+        previous_doses: past.iter().map(|p| p.given).collect(),
+        days_since_first_dose,
+        age_years,
+    }
 }
 
 /// One esketamine device (DOSE-IN-001).
@@ -67,7 +77,9 @@ pub fn allowed_steps(route: super::route::Route) -> &'static [&'static str] {
     use super::route::Route;
     match route {
         Route::IntranasalEsketamine => &["device"],
-        Route::IvInfusion => &["infusion_start", "infusion_pause", "infusion_resume", "infusion_rate_change", "infusion_stop"],
+        Route::IvInfusion => {
+            &["infusion_start", "infusion_pause", "infusion_resume", "infusion_rate_change", "infusion_stop"]
+        }
         _ => &["dose"],
     }
 }
@@ -103,7 +115,7 @@ pub fn check_rate(rate_ml_per_h: f64, ordered_rate_ml_per_h: f64) -> DoseCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dosing::limits::{DoseRequest, DosingPolicy, Setting, check_dose, CheckLevel};
+    use crate::dosing::limits::{CheckLevel, DoseRequest, DosingPolicy, Setting, check_dose};
     use crate::dosing::route::Route;
     use jiff::civil::date;
 
@@ -114,7 +126,10 @@ mod tests {
     #[test]
     fn each_route_has_its_own_steps() {
         assert_eq!(allowed_steps(Route::IntranasalEsketamine), &["device"]);
-        assert!(allowed_steps(Route::IvInfusion).contains(&"infusion_resume") && !allowed_steps(Route::IvInfusion).contains(&"dose"));
+        assert!(
+            allowed_steps(Route::IvInfusion).contains(&"infusion_resume")
+                && !allowed_steps(Route::IvInfusion).contains(&"dose")
+        );
         for r in [Route::Intramuscular, Route::Subcutaneous, Route::SublingualOral, Route::IntranasalRacemic] {
             assert_eq!(allowed_steps(r), &["dose"], "{r:?}");
         }
@@ -141,16 +156,27 @@ mod tests {
         assert_eq!(check_administration(mg(40), mg(0), mg(40), false), DoseCheck::Ok);
         assert_eq!(check_administration(mg(40), mg(20), mg(20), false), DoseCheck::Ok);
         let over = check_administration(mg(40), mg(20), mg(21), false);
-        assert!(matches!(&over, DoseCheck::HardLimit { rule, message } if rule.as_str() == "DOSE-GEN-002" && message.contains("41 mg")), "{over:?}");
+        assert!(
+            matches!(&over, DoseCheck::HardLimit { rule, message } if rule.as_str() == "DOSE-GEN-002" && message.contains("41 mg")),
+            "{over:?}"
+        );
         // Rounding noise is not an overdose.
-        assert_eq!(check_administration(Mg::new(36.0).unwrap(), Mg::new(0.1 + 0.2).unwrap(), Mg::new(35.7).unwrap(), false), DoseCheck::Ok);
+        assert_eq!(
+            check_administration(Mg::new(36.0).unwrap(), Mg::new(0.1 + 0.2).unwrap(), Mg::new(35.7).unwrap(), false),
+            DoseCheck::Ok
+        );
     }
 
     #[test]
     fn esketamine_devices_are_28_mg_and_stop_at_the_order() {
         assert_eq!(check_administration(mg(56), mg(28), mg(28), true), DoseCheck::Ok);
-        assert!(matches!(check_administration(mg(56), mg(56), mg(28), true), DoseCheck::HardLimit { .. }), "a third device on a 56 mg order");
-        assert!(matches!(check_administration(mg(56), mg(0), mg(56), true), DoseCheck::HardLimit { rule, .. } if rule.as_str() == "DOSE-IN-001"));
+        assert!(
+            matches!(check_administration(mg(56), mg(56), mg(28), true), DoseCheck::HardLimit { .. }),
+            "a third device on a 56 mg order"
+        );
+        assert!(
+            matches!(check_administration(mg(56), mg(0), mg(56), true), DoseCheck::HardLimit { rule, .. } if rule.as_str() == "DOSE-IN-001")
+        );
     }
 
     #[test]

@@ -51,21 +51,11 @@ fn week_days(n: u8) -> impl Iterator<Item = i64> {
 
 /// The session dates of `protocol` from `first`, at most `sessions` of them (and at
 /// most the protocol's `max_sessions`), by walking its phases (see the module doc).
-pub fn plan_dates(
-    protocol: &Protocol,
-    first: Date,
-    sessions: u32,
-) -> Result<Vec<Date>, NoFixedFrequency> {
-    let cap = protocol
-        .max_sessions
-        .map_or(sessions, |max| sessions.min(u32::from(max)));
+pub fn plan_dates(protocol: &Protocol, first: Date, sessions: u32) -> Result<Vec<Date>, NoFixedFrequency> {
+    let cap = protocol.max_sessions.map_or(sessions, |max| sessions.min(u32::from(max)));
     let want = usize::try_from(cap).unwrap_or(usize::MAX);
     if protocol.phases.is_empty() {
-        return if want == 0 {
-            Ok(Vec::new())
-        } else {
-            Err(NoFixedFrequency)
-        };
+        return if want == 0 { Ok(Vec::new()) } else { Err(NoFixedFrequency) };
     }
     let mut out: Vec<Date> = Vec::new();
     // Offsets in days from `first`; a date is kept only after the previous one, so
@@ -142,11 +132,7 @@ mod tests {
 
     fn offsets(p: ProtocolId, n: u32) -> Vec<i32> {
         let first = date(2026, 3, 10);
-        plan_dates(protocol(p), first, n)
-            .unwrap()
-            .iter()
-            .map(|d| d.since(first).unwrap().get_days())
-            .collect()
+        plan_dates(protocol(p), first, n).unwrap().iter().map(|d| d.since(first).unwrap().get_days()).collect()
     }
 
     #[test]
@@ -155,16 +141,8 @@ mod tests {
         // weekly; DOSE-IN-004: week 9 on, weekly (the prescriber may space to 2 weeks).
         let d = offsets(ProtocolId::SpravatoTrd, 20);
         assert_eq!(&d[..8], &[0, 3, 7, 10, 14, 17, 21, 24], "induction");
-        assert_eq!(
-            &d[8..12],
-            &[28, 35, 42, 49],
-            "maintenance: week 5 starts on day 28"
-        );
-        assert_eq!(
-            &d[12..],
-            &[56, 63, 70, 77, 84, 91, 98, 105],
-            "continuation from week 9 (day 56)"
-        );
+        assert_eq!(&d[8..12], &[28, 35, 42, 49], "maintenance: week 5 starts on day 28");
+        assert_eq!(&d[12..], &[56, 63, 70, 77, 84, 91, 98, 105], "continuation from week 9 (day 56)");
         // The boundaries: the last induction session is in week 4, the first weekly one
         // in week 5; the last maintenance in week 8, continuation from week 9.
         assert_eq!((d[7] / 7 + 1, d[8] / 7 + 1), (4, 5));
@@ -180,18 +158,11 @@ mod tests {
     #[test]
     fn per_week_spacing_three_a_week() {
         // Murrough 2013: 3x/week over 12 days, up to 6 (DOSE-IV-006).
-        assert_eq!(
-            offsets(ProtocolId::IvMurrough2013, 6),
-            vec![0, 2, 4, 7, 9, 11]
-        );
+        assert_eq!(offsets(ProtocolId::IvMurrough2013, 6), vec![0, 2, 4, 7, 9, 11]);
         assert_eq!(week_days(1).collect::<Vec<_>>(), vec![0]);
         assert_eq!(week_days(2).collect::<Vec<_>>(), vec![0, 3]);
         assert_eq!(week_days(4).collect::<Vec<_>>(), vec![0, 1, 3, 5]);
-        assert_eq!(
-            week_days(9).collect::<Vec<_>>(),
-            (0..7).collect::<Vec<_>>(),
-            "more than 7 a week: daily"
-        );
+        assert_eq!(week_days(9).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>(), "more than 7 a week: daily");
     }
 
     #[test]
@@ -211,29 +182,16 @@ mod tests {
 
     #[test]
     fn every_days_uses_the_shortest_interval_and_continues() {
-        assert_eq!(
-            offsets(ProtocolId::OralAlShirawi2017Titration, 5),
-            vec![0, 3, 6, 9, 12]
-        );
+        assert_eq!(offsets(ProtocolId::OralAlShirawi2017Titration, 5), vec![0, 3, 6, 9, 12]);
         assert_eq!(offsets(ProtocolId::SublingualLara2013, 4), vec![0, 2, 4, 6]);
     }
 
     #[test]
     fn individualised_or_phaseless_needs_the_prescribers_interval() {
         let first = date(2026, 3, 10);
-        assert_eq!(
-            plan_dates(protocol(ProtocolId::IntranasalRacemicRct50mg), first, 3),
-            Err(NoFixedFrequency)
-        );
-        assert_eq!(
-            plan_dates(protocol(ProtocolId::ImChilukuri2014High), first, 3),
-            Err(NoFixedFrequency)
-        );
-        assert!(
-            NoFixedFrequency
-                .to_string()
-                .contains("give the days between sessions")
-        );
+        assert_eq!(plan_dates(protocol(ProtocolId::IntranasalRacemicRct50mg), first, 3), Err(NoFixedFrequency));
+        assert_eq!(plan_dates(protocol(ProtocolId::ImChilukuri2014High), first, 3), Err(NoFixedFrequency));
+        assert!(NoFixedFrequency.to_string().contains("give the days between sessions"));
     }
 
     #[test]
@@ -246,12 +204,7 @@ mod tests {
                     assert_eq!(dates[0], first, "{:?}", p.id);
                     assert!(dates.windows(2).all(|w| w[0] < w[1]), "{:?}", p.id);
                     if let Some(max) = p.max_sessions {
-                        assert_eq!(
-                            dates.len(),
-                            usize::from(max),
-                            "{:?}: its phases hold max_sessions",
-                            p.id
-                        );
+                        assert_eq!(dates.len(), usize::from(max), "{:?}: its phases hold max_sessions", p.id);
                     }
                 }
                 Err(NoFixedFrequency) => assert!(p.max_sessions.is_none(), "{:?}", p.id),

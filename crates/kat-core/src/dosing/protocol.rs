@@ -52,10 +52,7 @@ pub enum ProtocolId {
 pub enum DoseForm {
     /// A weight-based dose: the starting dose and, where the protocol allows flexing,
     /// the published range.
-    PerKg {
-        start: MgPerKg,
-        range: Option<(MgPerKg, MgPerKg)>,
-    },
+    PerKg { start: MgPerKg, range: Option<(MgPerKg, MgPerKg)> },
     /// A fixed dose, with the published titration step if there is one.
     Fixed { start: Mg, step: Option<Mg> },
     /// Esketamine in 28 mg devices (DOSE-IN-001): the first-session dose and the doses
@@ -109,20 +106,12 @@ pub struct Protocol {
 }
 
 const IV_40_MIN: Option<Minutes> = Some(Minutes::new(40));
-const IV_STANDARD: DoseForm = DoseForm::PerKg {
-    start: MgPerKg::constant(0.5),
-    range: None,
-};
+const IV_STANDARD: DoseForm = DoseForm::PerKg { start: MgPerKg::constant(0.5), range: None };
 const R_IV_001: RuleId = RuleId::spec("DOSE-IV-001");
 const R_IV_006: RuleId = RuleId::spec("DOSE-IV-006");
 
 const fn per_week(label: &'static str, from: u16, to: u16, n: u8) -> Phase {
-    Phase {
-        label,
-        from_week: from,
-        to_week: Some(to),
-        frequency: Frequency::PerWeek(n),
-    }
+    Phase { label, from_week: from, to_week: Some(to), frequency: Frequency::PerWeek(n) }
 }
 
 /// Every seeded protocol, in display order.
@@ -134,12 +123,7 @@ pub const LIBRARY: &[Protocol] = &[
         dose: IV_STANDARD,
         infusion: IV_40_MIN,
         max_sessions: Some(1),
-        phases: &[Phase {
-            label: "single infusion",
-            from_week: 1,
-            to_week: Some(1),
-            frequency: Frequency::Single,
-        }],
+        phases: &[Phase { label: "single infusion", from_week: 1, to_week: Some(1), frequency: Frequency::Single }],
         rules: &[R_IV_001, RuleId::spec("DOSE-IV-003")],
         evidence: Evidence::V,
         note: "Standard dose; studied range 0.1-0.75 mg/kg, a few trials to 1.0 mg/kg (DOSE-IV-002).",
@@ -152,12 +136,7 @@ pub const LIBRARY: &[Protocol] = &[
         infusion: IV_40_MIN,
         max_sessions: Some(6),
         phases: &[per_week("induction", 1, 2, 3)],
-        rules: &[
-            R_IV_001,
-            R_IV_006,
-            RuleId::spec("DOSE-IV-007"),
-            RuleId::spec("DOSE-IV-008"),
-        ],
+        rules: &[R_IV_001, R_IV_006, RuleId::spec("DOSE-IV-007"), RuleId::spec("DOSE-IV-008")],
         evidence: Evidence::V,
         note: "Response 70.8%. Follow up within 2-3 weeks of the last dose (median relapse 18 days).",
     },
@@ -240,10 +219,7 @@ pub const LIBRARY: &[Protocol] = &[
         id: ProtocolId::ImChilukuri2014High,
         name: "IM racemic ketamine 0.5 mg/kg (Chilukuri 2014)",
         route: Route::Intramuscular,
-        dose: DoseForm::PerKg {
-            start: MgPerKg::constant(0.5),
-            range: None,
-        },
+        dose: DoseForm::PerKg { start: MgPerKg::constant(0.5), range: None },
         infusion: None,
         max_sessions: None,
         phases: &[],
@@ -255,10 +231,7 @@ pub const LIBRARY: &[Protocol] = &[
         id: ProtocolId::ImChilukuri2014Low,
         name: "IM racemic ketamine 0.25 mg/kg (Chilukuri 2014)",
         route: Route::Intramuscular,
-        dose: DoseForm::PerKg {
-            start: MgPerKg::constant(0.25),
-            range: None,
-        },
+        dose: DoseForm::PerKg { start: MgPerKg::constant(0.25), range: None },
         infusion: None,
         max_sessions: None,
         phases: &[],
@@ -294,12 +267,7 @@ pub const LIBRARY: &[Protocol] = &[
         phases: &[
             per_week("induction", 1, 4, 2),
             per_week("maintenance", 5, 8, 1),
-            Phase {
-                label: "continuation",
-                from_week: 9,
-                to_week: None,
-                frequency: Frequency::WeeklyOrEveryTwoWeeks,
-            },
+            Phase { label: "continuation", from_week: 9, to_week: None, frequency: Frequency::WeeklyOrEveryTwoWeeks },
         ],
         rules: &[
             RuleId::spec("DOSE-IN-002"),
@@ -329,10 +297,7 @@ pub const LIBRARY: &[Protocol] = &[
         id: ProtocolId::OralAlShirawi2017Titration,
         name: "Oral titration: 50 mg every 3 days, +25 mg every 3 days (Al Shirawi 2017)",
         route: Route::SublingualOral,
-        dose: DoseForm::Fixed {
-            start: Mg::from_whole(50),
-            step: Some(Mg::from_whole(25)),
-        },
+        dose: DoseForm::Fixed { start: Mg::from_whole(50), step: Some(Mg::from_whole(25)) },
         infusion: None,
         max_sessions: None,
         phases: &[Phase {
@@ -349,10 +314,7 @@ pub const LIBRARY: &[Protocol] = &[
         id: ProtocolId::SublingualLara2013,
         name: "Very-low-dose sublingual 10 mg every 2-3 days or weekly (Lara 2013)",
         route: Route::SublingualOral,
-        dose: DoseForm::Fixed {
-            start: Mg::from_whole(10),
-            step: None,
-        },
+        dose: DoseForm::Fixed { start: Mg::from_whole(10), step: None },
         infusion: None,
         max_sessions: None,
         phases: &[Phase {
@@ -388,10 +350,7 @@ pub const LIBRARY: &[Protocol] = &[
         id: ProtocolId::IntranasalRacemicRct50mg,
         name: "Intranasal racemic 50 mg single dose, in clinic (published RCT dose; unconfirmed)",
         route: Route::IntranasalRacemic,
-        dose: DoseForm::Fixed {
-            start: Mg::from_whole(50),
-            step: None,
-        },
+        dose: DoseForm::Fixed { start: Mg::from_whole(50), step: None },
         infusion: None,
         max_sessions: None,
         phases: &[Phase {
@@ -410,10 +369,7 @@ pub const LIBRARY: &[Protocol] = &[
 
 /// The seeded protocol with this id.
 pub fn protocol(id: ProtocolId) -> &'static Protocol {
-    LIBRARY
-        .iter()
-        .find(|p| p.id == id)
-        .expect("every ProtocolId has a LIBRARY entry (checked by a test)")
+    LIBRARY.iter().find(|p| p.id == id).expect("every ProtocolId has a LIBRARY entry (checked by a test)")
 }
 
 /// Seeded protocols for one route.
@@ -479,14 +435,10 @@ mod tests {
     #[test]
     fn spravato_trd_starts_at_56_and_mdsi_at_84() {
         let trd = protocol(ProtocolId::SpravatoTrd);
-        assert!(
-            matches!(trd.dose, DoseForm::EsketamineDevices { first, .. } if first.value() == 56.0)
-        );
+        assert!(matches!(trd.dose, DoseForm::EsketamineDevices { first, .. } if first.value() == 56.0));
         assert_eq!(trd.phases.len(), 3);
         let mdsi = protocol(ProtocolId::SpravatoMdsi);
-        assert!(
-            matches!(mdsi.dose, DoseForm::EsketamineDevices { first, .. } if first.value() == 84.0)
-        );
+        assert!(matches!(mdsi.dose, DoseForm::EsketamineDevices { first, .. } if first.value() == 84.0));
         assert_eq!(for_route(Route::IntranasalEsketamine).count(), 2);
     }
 

@@ -44,10 +44,7 @@ impl Route {
     /// racemic doses may be fixed or weight-based (DOSE-PO-001), so the prescription
     /// decides; this answers for the route's usual form only.
     pub fn usually_weight_based(self) -> bool {
-        matches!(
-            self,
-            Route::IvInfusion | Route::Intramuscular | Route::Subcutaneous
-        )
+        matches!(self, Route::IvInfusion | Route::Intramuscular | Route::Subcutaneous)
     }
 
     pub fn label(self) -> &'static str {

@@ -41,10 +41,8 @@ fn days_apart(a: Date, b: Date) -> i64 {
 /// The plan's doses after applying `deferrals` in the order they happened; sorted by
 /// current date, doses without a date last.
 pub fn effective_schedule(planned: &[Date], deferrals: &[Deferral]) -> Vec<ScheduledDose> {
-    let mut doses: Vec<ScheduledDose> = planned
-        .iter()
-        .map(|&d| ScheduledDose { planned: d, current: Some(d), deferrals: 0 })
-        .collect();
+    let mut doses: Vec<ScheduledDose> =
+        planned.iter().map(|&d| ScheduledDose { planned: d, current: Some(d), deferrals: 0 }).collect();
     for d in deferrals {
         let nearest = doses
             .iter_mut()

@@ -66,12 +66,7 @@ fn suggestion(
     rule: &'static str,
     why: impl Into<String>,
 ) -> TitrationSuggestion {
-    TitrationSuggestion {
-        action,
-        dose,
-        rule: RuleId::spec(rule),
-        rationale: why.into(),
-    }
+    TitrationSuggestion { action, dose, rule: RuleId::spec(rule), rationale: why.into() }
 }
 
 /// Suggests the next dose (clinical.md §2).
@@ -91,27 +86,15 @@ pub fn suggest_next_dose(
 ) -> TitrationSuggestion {
     use TitrationAction::*;
     if tolerability == Tolerability::Tolerated && efficacy == Efficacy::Adequate {
-        return suggestion(
-            Keep,
-            previous,
-            "DOSE-GEN-001",
-            "Effective and tolerated: keep the minimum effective dose.",
-        );
+        return suggestion(Keep, previous, "DOSE-GEN-001", "Effective and tolerated: keep the minimum effective dose.");
     }
     let up = tolerability == Tolerability::Tolerated;
     match (protocol.dose, previous) {
         (DoseForm::EsketamineDevices { later, .. }, DoseAmount::Mg(prev)) => {
-            let rule = if protocol.rules.iter().any(|r| r.as_str() == "DOSE-IN-006") {
-                "DOSE-IN-006"
-            } else {
-                "DOSE-IN-002"
-            };
+            let rule =
+                if protocol.rules.iter().any(|r| r.as_str() == "DOSE-IN-006") { "DOSE-IN-006" } else { "DOSE-IN-002" };
             let step = 28.0;
-            let target = if up {
-                prev.value() + step
-            } else {
-                prev.value() - step
-            };
+            let target = if up { prev.value() + step } else { prev.value() - step };
             if later.iter().any(|d| d.value() == target) {
                 let action = if up { Increase } else { Decrease };
                 suggestion(
@@ -129,19 +112,11 @@ pub fn suggest_next_dose(
                     ClinicianChoice,
                     previous,
                     rule,
-                    format!(
-                        "{target} mg is not a labelled dose for this indication; the prescriber decides."
-                    ),
+                    format!("{target} mg is not a labelled dose for this indication; the prescriber decides."),
                 )
             }
         }
-        (
-            DoseForm::Fixed {
-                start,
-                step: Some(step),
-            },
-            DoseAmount::Mg(prev),
-        ) => {
+        (DoseForm::Fixed { start, step: Some(step) }, DoseAmount::Mg(prev)) => {
             if up {
                 let next = prev.value() + step.value();
                 if let Some(limit) = policy.po_warn_above_mg
@@ -152,28 +127,18 @@ pub fn suggest_next_dose(
                         ClinicianChoice,
                         previous,
                         "DOSE-PO-001",
-                        format!(
-                            "{next} mg would exceed the clinic's oral limit of {} mg.",
-                            limit.value()
-                        ),
+                        format!("{next} mg would exceed the clinic's oral limit of {} mg.", limit.value()),
                     );
                 }
                 suggestion(
                     Increase,
                     DoseAmount::Mg(Mg::new(next).expect("sum of valid doses")),
                     "DOSE-PO-002",
-                    format!(
-                        "Increase by {} mg for inadequate response with good tolerability.",
-                        step.value()
-                    ),
+                    format!("Increase by {} mg for inadequate response with good tolerability.", step.value()),
                 )
             } else {
                 let next = (prev.value() - step.value()).max(start.value());
-                let action = if next < prev.value() {
-                    Decrease
-                } else {
-                    ClinicianChoice
-                };
+                let action = if next < prev.value() { Decrease } else { ClinicianChoice };
                 suggestion(
                     action,
                     DoseAmount::Mg(Mg::new(next).expect("non-negative")),
@@ -183,11 +148,7 @@ pub fn suggest_next_dose(
             }
         }
         (DoseForm::PerKg { range, .. }, DoseAmount::PerKg(prev)) => {
-            let rule = protocol
-                .rules
-                .first()
-                .map(|r| r.as_str())
-                .unwrap_or("DOSE-IV-010");
+            let rule = protocol.rules.first().map(|r| r.as_str()).unwrap_or("DOSE-IV-010");
             let rule: &'static str = match rule {
                 "DOSE-SC-001" => "DOSE-SC-001",
                 _ => "DOSE-IV-010",
@@ -200,14 +161,8 @@ pub fn suggest_next_dose(
                     "No per-kg titration step is configured (the spec gives none); the prescriber chooses the next dose.",
                 );
             };
-            let target = if up {
-                prev.value() + step.value()
-            } else {
-                prev.value() - step.value()
-            };
-            let (lo, hi) = range
-                .map(|(l, h)| (l.value(), h.value()))
-                .unwrap_or((0.0, f64::INFINITY));
+            let target = if up { prev.value() + step.value() } else { prev.value() - step.value() };
+            let (lo, hi) = range.map(|(l, h)| (l.value(), h.value())).unwrap_or((0.0, f64::INFINITY));
             let warn = match protocol.route {
                 Route::IvInfusion => Some(policy.iv_warn_above.value()),
                 Route::Intramuscular => policy.im_warn_above.map(MgPerKg::value),
@@ -234,11 +189,7 @@ pub fn suggest_next_dose(
                 format!(
                     "One clinic step of {} mg/kg {}.",
                     step.value(),
-                    if up {
-                        "up for inadequate response"
-                    } else {
-                        "down for tolerability"
-                    }
+                    if up { "up for inadequate response" } else { "down for tolerability" }
                 ),
             )
         }
@@ -361,25 +312,10 @@ mod tests {
     fn per_kg_titration_needs_a_configured_step_and_stays_in_range() {
         let iv = protocol(ProtocolId::IvSingleStandard);
         let prev = DoseAmount::PerKg(MgPerKg::new(0.5).unwrap());
-        let none = suggest_next_dose(
-            iv,
-            prev,
-            Tolerability::Tolerated,
-            Efficacy::Inadequate,
-            &p(),
-        );
+        let none = suggest_next_dose(iv, prev, Tolerability::Tolerated, Efficacy::Inadequate, &p());
         assert_eq!(none.action, TitrationAction::ClinicianChoice);
-        let policy = DosingPolicy {
-            titration_step_per_kg: Some(MgPerKg::new(0.25).unwrap()),
-            ..p()
-        };
-        let up = suggest_next_dose(
-            iv,
-            prev,
-            Tolerability::Tolerated,
-            Efficacy::Inadequate,
-            &policy,
-        );
+        let policy = DosingPolicy { titration_step_per_kg: Some(MgPerKg::new(0.25).unwrap()), ..p() };
+        let up = suggest_next_dose(iv, prev, Tolerability::Tolerated, Efficacy::Inadequate, &policy);
         assert_eq!(up.dose, DoseAmount::PerKg(MgPerKg::new(0.75).unwrap()));
         // 0.75 + 0.25 = 1.0 would cross the 0.75 warning limit: no automatic increase.
         let capped = suggest_next_dose(
@@ -398,11 +334,7 @@ mod tests {
             Efficacy::Inadequate,
             &policy,
         );
-        assert_eq!(
-            sc_up.action,
-            TitrationAction::ClinicianChoice,
-            "1.0 is above the KADS 0.9 mg/kg top"
-        );
+        assert_eq!(sc_up.action, TitrationAction::ClinicianChoice, "1.0 is above the KADS 0.9 mg/kg top");
         assert_eq!(sc_up.rule, "DOSE-SC-001");
     }
 }

@@ -53,9 +53,7 @@ fn parse_number(raw: &str, unit: &str) -> Result<f64, UnitError> {
     if text.is_empty() {
         return Err(UnitError("is required".into()));
     }
-    let number: f64 = text
-        .parse()
-        .map_err(|_| UnitError(format!("`{text}` is not a number of {unit}")))?;
+    let number: f64 = text.parse().map_err(|_| UnitError(format!("`{text}` is not a number of {unit}")))?;
     Ok(number)
 }
 
@@ -197,9 +195,7 @@ impl Minutes {
         if text.is_empty() {
             return Err(UnitError("is required".into()));
         }
-        text.parse::<u32>()
-            .map(Self)
-            .map_err(|_| UnitError(format!("`{text}` is not a whole number of minutes")))
+        text.parse::<u32>().map(Self).map_err(|_| UnitError(format!("`{text}` is not a whole number of minutes")))
     }
 
     pub const fn get(self) -> u32 {
@@ -229,8 +225,7 @@ impl fmt::Display for Minutes {
 
 /// Adds minutes to a timestamp without panicking at the end of representable time.
 pub fn add_minutes(at: jiff::Timestamp, minutes: Minutes) -> jiff::Timestamp {
-    at.checked_add(minutes.as_duration())
-        .unwrap_or(jiff::Timestamp::MAX)
+    at.checked_add(minutes.as_duration()).unwrap_or(jiff::Timestamp::MAX)
 }
 
 #[cfg(test)]

@@ -68,9 +68,7 @@ impl HeightCm {
 
     pub fn parse(raw: &str) -> Result<Self, UnitError> {
         let text = raw.trim();
-        let cm: f64 = text
-            .parse()
-            .map_err(|_| UnitError(format!("`{text}` is not a number of cm")))?;
+        let cm: f64 = text.parse().map_err(|_| UnitError(format!("`{text}` is not a number of cm")))?;
         Self::new(cm)
     }
 
@@ -185,12 +183,7 @@ pub struct WeightPolicy {
 
 impl Default for WeightPolicy {
     fn default() -> Self {
-        Self {
-            obese_basis: WeightBasis::Actual,
-            obesity_bmi_above: 30.0,
-            ideal_formula: None,
-            adjusted_factor: None,
-        }
+        Self { obese_basis: WeightBasis::Actual, obesity_bmi_above: 30.0, ideal_formula: None, adjusted_factor: None }
     }
 }
 
@@ -198,17 +191,11 @@ impl Default for WeightPolicy {
 /// supply or configure, rather than silently falling back to another weight.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WeightError {
-    #[error(
-        "DOSE-IV-005: the clinic doses obese patients on {0:?} weight, so a height is needed to compute BMI"
-    )]
+    #[error("DOSE-IV-005: the clinic doses obese patients on {0:?} weight, so a height is needed to compute BMI")]
     HeightNeeded(WeightBasis),
-    #[error(
-        "DOSE-IV-005: {0:?} weight needs an ideal-weight formula in the clinic policy, and none is configured"
-    )]
+    #[error("DOSE-IV-005: {0:?} weight needs an ideal-weight formula in the clinic policy, and none is configured")]
     NoIdealFormula(WeightBasis),
-    #[error(
-        "DOSE-IV-005: adjusted weight needs an adjustment factor in the clinic policy, and none is configured"
-    )]
+    #[error("DOSE-IV-005: adjusted weight needs an adjustment factor in the clinic policy, and none is configured")]
     NoAdjustedFactor,
     #[error("DOSE-IV-005: the ideal-weight formula needs sex at birth recorded as male or female")]
     SexNeeded,
@@ -232,12 +219,7 @@ pub struct DosingWeight {
 impl DosingWeight {
     /// Actual body weight, which needs no policy: the basis every cited trial used.
     pub fn actual(measured: WeightMeasurement) -> Self {
-        Self {
-            kg: measured.weight,
-            basis: WeightBasis::Actual,
-            measured,
-            bmi: None,
-        }
+        Self { kg: measured.weight, basis: WeightBasis::Actual, measured, bmi: None }
     }
 
     pub const RULE: RuleId = RuleId::spec("DOSE-IV-005");
@@ -255,10 +237,7 @@ pub fn dosing_weight(
     policy: &WeightPolicy,
 ) -> Result<DosingWeight, WeightError> {
     let bmi_value = height.map(|h| Bmi::compute(measured.weight, h).get());
-    let mut result = DosingWeight {
-        bmi: bmi_value,
-        ..DosingWeight::actual(measured)
-    };
+    let mut result = DosingWeight { bmi: bmi_value, ..DosingWeight::actual(measured) };
     if policy.obese_basis == WeightBasis::Actual {
         return Ok(result);
     }
@@ -268,18 +247,14 @@ pub fn dosing_weight(
     if bmi_value <= policy.obesity_bmi_above {
         return Ok(result);
     }
-    let formula = policy
-        .ideal_formula
-        .ok_or(WeightError::NoIdealFormula(policy.obese_basis))?;
+    let formula = policy.ideal_formula.ok_or(WeightError::NoIdealFormula(policy.obese_basis))?;
     let ideal = formula.ideal(height, sex).ok_or(WeightError::SexNeeded)?;
     let actual = measured.weight.value();
     let chosen = match policy.obese_basis {
         WeightBasis::Actual => actual,
         WeightBasis::Ideal => ideal,
         WeightBasis::Adjusted => {
-            let factor = policy
-                .adjusted_factor
-                .ok_or(WeightError::NoAdjustedFactor)?;
+            let factor = policy.adjusted_factor.ok_or(WeightError::NoAdjustedFactor)?;
             ideal + factor * (actual - ideal)
         }
     };
@@ -296,21 +271,12 @@ mod tests {
     use super::*;
 
     fn measured(kg: f64) -> WeightMeasurement {
-        WeightMeasurement {
-            weight: Kg::new(kg).unwrap(),
-            measured_on: Date::constant(2026, 1, 10),
-        }
+        WeightMeasurement { weight: Kg::new(kg).unwrap(), measured_on: Date::constant(2026, 1, 10) }
     }
 
     #[test]
     fn default_policy_uses_actual_weight_and_keeps_the_date() {
-        let w = dosing_weight(
-            measured(130.0),
-            None,
-            SexAtBirth::Female,
-            &WeightPolicy::default(),
-        )
-        .unwrap();
+        let w = dosing_weight(measured(130.0), None, SexAtBirth::Female, &WeightPolicy::default()).unwrap();
         assert_eq!(w.basis, WeightBasis::Actual);
         assert_eq!(w.kg.value(), 130.0);
         assert_eq!(w.measured.measured_on, Date::constant(2026, 1, 10));
@@ -318,10 +284,7 @@ mod tests {
 
     #[test]
     fn ideal_basis_without_formula_is_an_error_not_a_silent_fallback() {
-        let policy = WeightPolicy {
-            obese_basis: WeightBasis::Ideal,
-            ..WeightPolicy::default()
-        };
+        let policy = WeightPolicy { obese_basis: WeightBasis::Ideal, ..WeightPolicy::default() };
         let h = HeightCm::new(170.0).unwrap();
         assert_eq!(
             dosing_weight(measured(130.0), Some(h), SexAtBirth::Male, &policy),
@@ -347,11 +310,7 @@ mod tests {
         let above = dosing_weight(measured(120.1), Some(h), SexAtBirth::Male, &policy).unwrap();
         assert_eq!(above.basis, WeightBasis::Ideal);
         // Devine at 200 cm male: 50 + 2.3/2.54 × 47.6 ≈ 93.1 kg.
-        assert!(
-            (above.kg.value() - 93.10).abs() < 0.01,
-            "{}",
-            above.kg.value()
-        );
+        assert!((above.kg.value() - 93.10).abs() < 0.01, "{}", above.kg.value());
     }
 
     #[test]
@@ -366,18 +325,12 @@ mod tests {
         let w = dosing_weight(measured(100.0), Some(h), SexAtBirth::Female, &policy).unwrap();
         assert_eq!(w.basis, WeightBasis::Adjusted);
         assert!((w.kg.value() - 72.75).abs() < 1e-9);
-        let no_factor = WeightPolicy {
-            adjusted_factor: None,
-            ..policy
-        };
+        let no_factor = WeightPolicy { adjusted_factor: None, ..policy };
         assert_eq!(
             dosing_weight(measured(100.0), Some(h), SexAtBirth::Female, &no_factor),
             Err(WeightError::NoAdjustedFactor)
         );
-        assert_eq!(
-            dosing_weight(measured(100.0), Some(h), SexAtBirth::Unknown, &policy),
-            Err(WeightError::SexNeeded)
-        );
+        assert_eq!(dosing_weight(measured(100.0), Some(h), SexAtBirth::Unknown, &policy), Err(WeightError::SexNeeded));
     }
 
     #[test]

@@ -175,11 +175,8 @@ const BRAIN: &[(&str, &str)] = &[
 ];
 const TEST: &[(&str, &str)] = &[("negative", "Negative"), ("positive", "Positive")];
 const INTERVIEW: &[(&str, &str)] = &[("mini", "MINI"), ("scid", "SCID"), ("clinical_interview", "Clinical interview")];
-const INVESTIGATIONS: &[(&str, &str)] = &[
-    ("not_indicated", "Not indicated"),
-    ("pending", "Indicated, pending"),
-    ("completed", "Completed (enter date)"),
-];
+const INVESTIGATIONS: &[(&str, &str)] =
+    &[("not_indicated", "Not indicated"), ("pending", "Indicated, pending"), ("completed", "Completed (enter date)")];
 const URINARY: &[(&str, &str)] = &[("no_symptoms", "No symptoms"), ("symptoms", "Symptoms")];
 /// Interaction classes to choose by hand for a drug kat does not know (clinical.md §1.4).
 pub const CLASSES: &[(&str, &str)] = &[
@@ -248,8 +245,16 @@ pub const SECTIONS: &[Section] = &[
         rules: "IND-001–IND-011",
         questions: &[
             q("indication_trd", "Treatment-resistant depression (IND-001a, IND-005) · SNOMED 370143000", Kind::Check),
-            q("indication_mdsi", "MDD with acute suicidal ideation or behaviour (IND-001b) · SNOMED 370143000", Kind::Check),
-            q("indication_bipolar", "Bipolar depression, depressive phase (IND-011) · no SNOMED code in the spec", Kind::Check),
+            q(
+                "indication_mdsi",
+                "MDD with acute suicidal ideation or behaviour (IND-001b) · SNOMED 370143000",
+                Kind::Check,
+            ),
+            q(
+                "indication_bipolar",
+                "Bipolar depression, depressive phase (IND-011) · no SNOMED code in the spec",
+                Kind::Check,
+            ),
             q("indication_ptsd", "PTSD (IND-008) · SNOMED 47505003", Kind::Check),
             q("indication_cptsd", "Complex PTSD (IND-008) · no SNOMED code in the spec", Kind::Check),
             q("indication_gad", "Generalized anxiety disorder (IND-009) · SNOMED 21897009", Kind::Check),
@@ -323,7 +328,12 @@ pub const SECTIONS: &[Section] = &[
             q("arteriovenous_malformation", "Arteriovenous malformation (CI-002)", YN),
             q("intracerebral_haemorrhage", "History of intracerebral haemorrhage (CI-003)", YN),
             q("ketamine_hypersensitivity", "Hypersensitivity to ketamine, esketamine or an excipient (CI-004)", YN),
-            qh("bp_icp_hazard", "A rise in BP or intracranial pressure would be a serious hazard (CI-005)", YN, "Clinician's attestation"),
+            qh(
+                "bp_icp_hazard",
+                "A rise in BP or intracranial pressure would be a serious hazard (CI-005)",
+                YN,
+                "Clinician's attestation",
+            ),
             q("hypertension", "Hypertension (CI-006, RCI-004)", Kind::Choice(HYPERTENSION)),
             q("prior_cva", "Prior cerebrovascular insult (CI-006)", YN),
             q("severe_coronary", "Severe coronary or myocardial disease (CI-006)", YN),
@@ -636,12 +646,8 @@ impl Parser<'_> {
             Indication::AnxietyDisorder(AnxietyKind::Other),
             Indication::AlcoholUseDisorder,
         ];
-        let mut list: Vec<Indication> = INDICATIONS
-            .iter()
-            .zip(kinds)
-            .filter(|((name, _, _), _)| self.check(name))
-            .map(|(_, i)| i)
-            .collect();
+        let mut list: Vec<Indication> =
+            INDICATIONS.iter().zip(kinds).filter(|((name, _, _), _)| self.check(name)).map(|(_, i)| i).collect();
         if let Some(other) = self.text("indication_other") {
             list.push(Indication::Other(other));
         }
@@ -684,7 +690,7 @@ impl Parser<'_> {
             };
             let in_current_episode = self.yes_no(&n("current_episode"));
             let adequate = self.yes_no(&n("adequate"));
-            let row_used = [ "dose_mg", "weeks", "response", "improvement", "current_episode", "adequate"]
+            let row_used = ["dose_mg", "weeks", "response", "improvement", "current_episode", "adequate"]
                 .iter()
                 .any(|c| self.raw(&n(c)).is_some());
             match drug {
@@ -755,10 +761,18 @@ impl Parser<'_> {
             let n = |c: &str| format!("sub{i}_{c}");
             let substance = self.choice(&n("substance"), &substances);
             let last_date = self.date(&n("last_use"));
-            let last_use = if self.check(&n("ongoing")) { Some(LastOccurrence::Ongoing) } else { last_date.map(LastOccurrence::On) };
+            let last_use = if self.check(&n("ongoing")) {
+                Some(LastOccurrence::Ongoing)
+            } else {
+                last_date.map(LastOccurrence::On)
+            };
             let uses_past_year = self.unit(&n("uses_past_year"), Occasions::parse);
             let met_date = self.date(&n("disorder_last_met"));
-            let met = if self.check(&n("disorder_ongoing")) { Some(LastOccurrence::Ongoing) } else { met_date.map(LastOccurrence::On) };
+            let met = if self.check(&n("disorder_ongoing")) {
+                Some(LastOccurrence::Ongoing)
+            } else {
+                met_date.map(LastOccurrence::On)
+            };
             let use_disorder = match self.raw(&n("disorder")) {
                 None => None,
                 Some("never") => Some(UseDisorder::Never),
@@ -775,9 +789,10 @@ impl Parser<'_> {
                     None
                 }
             };
-            let row_used = ["last_use", "ongoing", "uses_past_year", "disorder", "disorder_last_met", "disorder_ongoing"]
-                .iter()
-                .any(|c| self.raw(&n(c)).is_some());
+            let row_used =
+                ["last_use", "ongoing", "uses_past_year", "disorder", "disorder_last_met", "disorder_ongoing"]
+                    .iter()
+                    .any(|c| self.raw(&n(c)).is_some());
             match substance {
                 Some(substance) => rows.push(SubstanceUse { substance, last_use, uses_past_year, use_disorder }),
                 None if row_used && self.raw(&n("substance")).is_none() => {
@@ -923,7 +938,9 @@ impl Parser<'_> {
                 },
             };
             let Some(name) = name else {
-                if (self.raw(&n("dose_mg")).is_some() || self.raw(&n("class")).is_some()) && self.raw(&n("name")).is_none() {
+                if (self.raw(&n("dose_mg")).is_some() || self.raw(&n("class")).is_some())
+                    && self.raw(&n("name")).is_none()
+                {
                     self.errors.add(n("name"), "is required for a medication row that has other answers");
                 }
                 continue;
@@ -978,7 +995,11 @@ impl Parser<'_> {
             Some("not_indicated") => Some(Investigations::NotIndicated),
             Some("pending") => Some(Investigations::IndicatedPending),
             Some("completed") => {
-                self.require(ecg_date.is_some() || self.raw("ecg_labs_date").is_some(), "ecg_labs_date", "is required when ECG and labs are completed");
+                self.require(
+                    ecg_date.is_some() || self.raw("ecg_labs_date").is_some(),
+                    "ecg_labs_date",
+                    "is required when ECG and labs are completed",
+                );
                 ecg_date.map(|on| Investigations::Completed { on })
             }
             Some(_) => {
@@ -993,14 +1014,18 @@ impl Parser<'_> {
             self.errors.add(missing, "is required with the other drug-screen answer");
         }
         Workup {
-            psychiatric_evaluation: eval_on.zip(method).map(|(done_on, method)| PsychiatricEvaluation { done_on, method }),
+            psychiatric_evaluation: eval_on
+                .zip(method)
+                .map(|(done_on, method)| PsychiatricEvaluation { done_on, method }),
             physical_examination_on: self.date("physical_exam_date"),
             prior_anaesthesia_reaction: self.yes_no("anaesthesia_reaction"),
             ecg_and_labs: ecg,
             substance_use_suspected: self.yes_no("substance_suspected"),
-            urine_drug_screen: uds_on
-                .zip(uds_result)
-                .map(|(taken_on, result)| DrugScreen { taken_on, result, detail: None }),
+            urine_drug_screen: uds_on.zip(uds_result).map(|(taken_on, result)| DrugScreen {
+                taken_on,
+                result,
+                detail: None,
+            }),
             baseline_scales: BaselineScales {
                 depression: self.date("scale_depression"),
                 anxiety: self.date("scale_anxiety"),
@@ -1019,15 +1044,22 @@ impl Parser<'_> {
     fn consent(&mut self) -> Option<InformedConsent> {
         let signed_on = self.date("consent_date");
         let version = self.unit("consent_version", ConsentVersion::parse);
-        let points: Vec<ConsentPoint> =
-            CONSENT_POINTS.iter().filter(|(n, _)| self.check(n)).map(|(_, p)| *p).collect();
+        let points: Vec<ConsentPoint> = CONSENT_POINTS.iter().filter(|(n, _)| self.check(n)).map(|(_, p)| *p).collect();
         let capacity = self.yes_no("capacity");
         let any = signed_on.is_some() || version.is_some() || !points.is_empty() || capacity.is_some();
         if !any {
             return None;
         }
-        self.require(signed_on.is_some() || self.raw("consent_date").is_some(), "consent_date", "is required once consent is recorded");
-        self.require(version.is_some() || self.raw("consent_version").is_some(), "consent_version", "is required once consent is recorded");
+        self.require(
+            signed_on.is_some() || self.raw("consent_date").is_some(),
+            "consent_date",
+            "is required once consent is recorded",
+        );
+        self.require(
+            version.is_some() || self.raw("consent_version").is_some(),
+            "consent_version",
+            "is required once consent is recorded",
+        );
         Some(InformedConsent {
             signed_on: signed_on?,
             form_version: version?,
@@ -1064,33 +1096,92 @@ pub fn example_complete_answers(assessed_on: Date) -> IntakeAnswers {
 }
 
 const EXAMPLE: &[(&str, &str)] = &[
-    ("indication_trd", "on"), ("intended_product", "racemic_ketamine"),
-    ("presenting_symptoms", "low mood\nanhedonia"), ("goals", "to enjoy gardening again"),
-    ("trial1_drug", "sertraline"), ("trial1_dose_mg", "100"), ("trial1_weeks", "8"),
-    ("trial1_response", "improvement"), ("trial1_improvement", "20"), ("trial1_current_episode", "yes"), ("trial1_adequate", "yes"),
-    ("trial2_drug", "venlafaxine"), ("trial2_dose_mg", "150"), ("trial2_weeks", "8"),
-    ("trial2_response", "no_adequate_response"), ("trial2_current_episode", "yes"), ("trial2_adequate", "yes"),
-    ("schizophrenia", "no"), ("psychosis_current", "no"), ("psychosis_past", "no"), ("psychosis_relative", "no"),
-    ("mania", "never"), ("bipolar_disorder", "no"), ("intoxicated", "no"), ("personality_disorder", "none"),
-    ("neurocognitive", "no"), ("ideation", "wish_to_be_dead"), ("behaviour", "never"), ("substances_none", "on"),
-    ("aneurysmal_vascular_disease", "no"), ("arteriovenous_malformation", "no"), ("intracerebral_haemorrhage", "no"),
-    ("ketamine_hypersensitivity", "no"), ("bp_icp_hazard", "no"), ("hypertension", "none"), ("prior_cva", "no"),
-    ("severe_coronary", "no"), ("arrhythmia", "no"), ("cardiovascular", "none"), ("cerebrovascular", "none"),
-    ("raised_icp", "no"), ("glaucoma", "no"), ("open_globe", "no"), ("thyroid", "none"), ("hepatic", "none"),
-    ("bladder", "no"), ("brain_injury", "none"), ("childbearing_potential", "no"), ("lactating", "no"),
+    ("indication_trd", "on"),
+    ("intended_product", "racemic_ketamine"),
+    ("presenting_symptoms", "low mood\nanhedonia"),
+    ("goals", "to enjoy gardening again"),
+    ("trial1_drug", "sertraline"),
+    ("trial1_dose_mg", "100"),
+    ("trial1_weeks", "8"),
+    ("trial1_response", "improvement"),
+    ("trial1_improvement", "20"),
+    ("trial1_current_episode", "yes"),
+    ("trial1_adequate", "yes"),
+    ("trial2_drug", "venlafaxine"),
+    ("trial2_dose_mg", "150"),
+    ("trial2_weeks", "8"),
+    ("trial2_response", "no_adequate_response"),
+    ("trial2_current_episode", "yes"),
+    ("trial2_adequate", "yes"),
+    ("schizophrenia", "no"),
+    ("psychosis_current", "no"),
+    ("psychosis_past", "no"),
+    ("psychosis_relative", "no"),
+    ("mania", "never"),
+    ("bipolar_disorder", "no"),
+    ("intoxicated", "no"),
+    ("personality_disorder", "none"),
+    ("neurocognitive", "no"),
+    ("ideation", "wish_to_be_dead"),
+    ("behaviour", "never"),
+    ("substances_none", "on"),
+    ("aneurysmal_vascular_disease", "no"),
+    ("arteriovenous_malformation", "no"),
+    ("intracerebral_haemorrhage", "no"),
+    ("ketamine_hypersensitivity", "no"),
+    ("bp_icp_hazard", "no"),
+    ("hypertension", "none"),
+    ("prior_cva", "no"),
+    ("severe_coronary", "no"),
+    ("arrhythmia", "no"),
+    ("cardiovascular", "none"),
+    ("cerebrovascular", "none"),
+    ("raised_icp", "no"),
+    ("glaucoma", "no"),
+    ("open_globe", "no"),
+    ("thyroid", "none"),
+    ("hepatic", "none"),
+    ("bladder", "no"),
+    ("brain_injury", "none"),
+    ("childbearing_potential", "no"),
+    ("lactating", "no"),
     ("allergies_none", "on"),
-    ("med1_name", "sertraline"), ("med1_dose_mg", "100"),
-    ("bp", "122/78"), ("heart_rate", "72"), ("spo2", "98"), ("respiratory_rate", "14"), ("weight_kg", "70"), ("height_cm", "175"),
-    ("psych_eval_date", "DATE"), ("psych_eval_method", "mini"), ("physical_exam_date", "DATE"),
-    ("anaesthesia_reaction", "no"), ("ecg_labs", "not_indicated"), ("substance_suspected", "no"),
-    ("scale_depression", "DATE"), ("scale_anxiety", "DATE"), ("scale_suicidality", "DATE"),
-    ("scale_dissociation", "DATE"), ("urinary_screen", "no_symptoms"),
-    ("consent_date", "DATE"), ("consent_version", "KAT-consent-v3"),
-    ("consent_off_label_status", "on"), ("consent_dissociation", "on"), ("consent_sedation", "on"),
-    ("consent_blood_pressure_rise", "on"), ("consent_nausea", "on"), ("consent_abuse_potential", "on"),
-    ("consent_bladder_toxicity", "on"), ("consent_cognitive_effects", "on"), ("consent_driving", "on"),
-    ("consent_alternatives", "on"), ("capacity", "yes"),
-    ("escort_name", "partner"), ("escort_phone", "+1 555 010 0000"), ("escort_onsite", "yes"), ("no_driving_ack", "yes"),
+    ("med1_name", "sertraline"),
+    ("med1_dose_mg", "100"),
+    ("bp", "122/78"),
+    ("heart_rate", "72"),
+    ("spo2", "98"),
+    ("respiratory_rate", "14"),
+    ("weight_kg", "70"),
+    ("height_cm", "175"),
+    ("psych_eval_date", "DATE"),
+    ("psych_eval_method", "mini"),
+    ("physical_exam_date", "DATE"),
+    ("anaesthesia_reaction", "no"),
+    ("ecg_labs", "not_indicated"),
+    ("substance_suspected", "no"),
+    ("scale_depression", "DATE"),
+    ("scale_anxiety", "DATE"),
+    ("scale_suicidality", "DATE"),
+    ("scale_dissociation", "DATE"),
+    ("urinary_screen", "no_symptoms"),
+    ("consent_date", "DATE"),
+    ("consent_version", "KAT-consent-v3"),
+    ("consent_off_label_status", "on"),
+    ("consent_dissociation", "on"),
+    ("consent_sedation", "on"),
+    ("consent_blood_pressure_rise", "on"),
+    ("consent_nausea", "on"),
+    ("consent_abuse_potential", "on"),
+    ("consent_bladder_toxicity", "on"),
+    ("consent_cognitive_effects", "on"),
+    ("consent_driving", "on"),
+    ("consent_alternatives", "on"),
+    ("capacity", "yes"),
+    ("escort_name", "partner"),
+    ("escort_phone", "+1 555 010 0000"),
+    ("escort_onsite", "yes"),
+    ("no_driving_ack", "yes"),
 ];
 
 #[cfg(test)]
@@ -1102,7 +1193,6 @@ mod tests {
     fn healthy_answers() -> IntakeAnswers {
         example_complete_answers(date(2026, 4, 20))
     }
-
 
     fn born() -> Option<BirthDate> {
         Some(BirthDate::from_stored(date(1985, 6, 15)))

@@ -45,10 +45,7 @@ impl ClinicalText {
         if text.chars().count() > Self::MAX_CHARS {
             return Err(format!("must be at most {} characters", Self::MAX_CHARS));
         }
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
+        if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             return Err("contains control characters".into());
         }
         Ok(Self(text.to_string()))
@@ -141,9 +138,7 @@ impl Indication {
                 Some(SnomedCode::MAJOR_DEPRESSIVE_DISORDER)
             }
             Self::Ptsd => Some(SnomedCode::PTSD),
-            Self::AnxietyDisorder(AnxietyKind::Generalized) => {
-                Some(SnomedCode::GENERALIZED_ANXIETY_DISORDER)
-            }
+            Self::AnxietyDisorder(AnxietyKind::Generalized) => Some(SnomedCode::GENERALIZED_ANXIETY_DISORDER),
             Self::ComplexPtsd
             | Self::BipolarDepression
             | Self::AnxietyDisorder(AnxietyKind::Other)
@@ -162,9 +157,7 @@ impl Indication {
             Self::BipolarDepression => "bipolar depression".into(),
             Self::Ptsd => "posttraumatic stress disorder".into(),
             Self::ComplexPtsd => "complex posttraumatic stress disorder".into(),
-            Self::AnxietyDisorder(AnxietyKind::Generalized) => {
-                "generalized anxiety disorder".into()
-            }
+            Self::AnxietyDisorder(AnxietyKind::Generalized) => "generalized anxiety disorder".into(),
             Self::AnxietyDisorder(AnxietyKind::Other) => "anxiety disorder".into(),
             Self::AlcoholUseDisorder => "alcohol use disorder".into(),
             Self::Other(text) => format!("other: {}", text.as_str()),
@@ -173,10 +166,7 @@ impl Indication {
 
     /// A depressive indication (the diagnoses with the strongest evidence, IND-007).
     pub fn is_unipolar_depressive(&self) -> bool {
-        matches!(
-            self,
-            Self::TreatmentResistantDepression | Self::MddWithSuicidalIdeation
-        )
+        matches!(self, Self::TreatmentResistantDepression | Self::MddWithSuicidalIdeation)
     }
 }
 
@@ -848,10 +838,7 @@ mod tests {
     #[test]
     fn debug_of_intake_records_is_redacted() {
         let text = ClinicalText::parse("feel like myself again").unwrap();
-        let referral = Referral {
-            goals: Some(vec![text.clone()]),
-            ..Referral::default()
-        };
+        let referral = Referral { goals: Some(vec![text.clone()]), ..Referral::default() };
         let shown = format!("{text:?} {referral:?} {:?}", Intake::default());
         assert!(!shown.contains("myself"), "{shown}");
     }
@@ -866,15 +853,9 @@ mod tests {
 
     #[test]
     fn snomed_codes_come_from_instruments_md() {
-        assert_eq!(
-            Indication::TreatmentResistantDepression.snomed(),
-            Some(SnomedCode("370143000"))
-        );
+        assert_eq!(Indication::TreatmentResistantDepression.snomed(), Some(SnomedCode("370143000")));
         assert_eq!(Indication::Ptsd.snomed(), Some(SnomedCode("47505003")));
-        assert_eq!(
-            Indication::AnxietyDisorder(AnxietyKind::Generalized).snomed(),
-            Some(SnomedCode("21897009"))
-        );
+        assert_eq!(Indication::AnxietyDisorder(AnxietyKind::Generalized).snomed(), Some(SnomedCode("21897009")));
         assert_eq!(Indication::BipolarDepression.snomed(), None);
         assert_eq!(Indication::ComplexPtsd.snomed(), None);
         assert_eq!(Indication::AlcoholUseDisorder.snomed(), None);

@@ -84,10 +84,7 @@ impl InteractionClass {
     pub fn is_cns_depressant(self) -> bool {
         matches!(
             self,
-            Self::Benzodiazepine
-                | Self::Opioid
-                | Self::NonBenzodiazepineSedativeHypnotic
-                | Self::OtherSedative
+            Self::Benzodiazepine | Self::Opioid | Self::NonBenzodiazepineSedativeHypnotic | Self::OtherSedative
         )
     }
 }
@@ -300,10 +297,7 @@ impl BenzodiazepineEquivalents {
     }
 
     pub fn factor(&self, drug: KnownDrug) -> Option<f64> {
-        self.factors
-            .iter()
-            .find(|(d, _)| *d == drug)
-            .map(|(_, f)| *f)
+        self.factors.iter().find(|(d, _)| *d == drug).map(|(_, f)| *f)
     }
 
     pub fn factors(&self) -> &[(KnownDrug, f64)] {
@@ -326,9 +320,7 @@ impl From<BenzodiazepineEquivalents> for Vec<(KnownDrug, f64)> {
 
 impl Default for BenzodiazepineEquivalents {
     fn default() -> Self {
-        Self {
-            factors: vec![(KnownDrug::Diazepam, 1.0)],
-        }
+        Self { factors: vec![(KnownDrug::Diazepam, 1.0)] }
     }
 }
 
@@ -342,18 +334,11 @@ pub enum DiazepamEquivalent {
     Computed { mg_per_day: f64 },
     /// At least one benzodiazepine lacks a dose (`missing_dose`) or a configured factor
     /// (`no_factor`); `partial_mg_per_day` sums the rest and is a lower bound.
-    Uncomputable {
-        partial_mg_per_day: f64,
-        missing_dose: Vec<String>,
-        no_factor: Vec<String>,
-    },
+    Uncomputable { partial_mg_per_day: f64, missing_dose: Vec<String>, no_factor: Vec<String> },
 }
 
 /// Sums the daily diazepam-equivalent over every benzodiazepine in `medications`.
-pub fn diazepam_equivalent(
-    medications: &[Medication],
-    table: &BenzodiazepineEquivalents,
-) -> DiazepamEquivalent {
+pub fn diazepam_equivalent(medications: &[Medication], table: &BenzodiazepineEquivalents) -> DiazepamEquivalent {
     let mut total = 0.0;
     let mut any = false;
     let mut missing_dose = Vec::new();
@@ -384,11 +369,7 @@ pub fn diazepam_equivalent(
     } else if missing_dose.is_empty() && no_factor.is_empty() {
         DiazepamEquivalent::Computed { mg_per_day: total }
     } else {
-        DiazepamEquivalent::Uncomputable {
-            partial_mg_per_day: total,
-            missing_dose,
-            no_factor,
-        }
+        DiazepamEquivalent::Uncomputable { partial_mg_per_day: total, missing_dose, no_factor }
     }
 }
 
@@ -397,10 +378,7 @@ mod tests {
     use super::*;
 
     fn med(drug: KnownDrug, mg: Option<f64>) -> Medication {
-        Medication {
-            drug: Drug::Known(drug),
-            total_daily_dose: mg.map(|m| Mg::new(m).unwrap()),
-        }
+        Medication { drug: Drug::Known(drug), total_daily_dose: mg.map(|m| Mg::new(m).unwrap()) }
     }
 
     #[test]
@@ -417,13 +395,7 @@ mod tests {
     fn default_table_converts_only_diazepam() {
         let table = BenzodiazepineEquivalents::default();
         assert_eq!(
-            diazepam_equivalent(
-                &[
-                    med(KnownDrug::Diazepam, Some(5.0)),
-                    med(KnownDrug::Diazepam, Some(4.0))
-                ],
-                &table
-            ),
+            diazepam_equivalent(&[med(KnownDrug::Diazepam, Some(5.0)), med(KnownDrug::Diazepam, Some(4.0))], &table),
             DiazepamEquivalent::Computed { mg_per_day: 9.0 }
         );
         match diazepam_equivalent(&[med(KnownDrug::Lorazepam, Some(1.0))], &table) {
@@ -441,19 +413,10 @@ mod tests {
     #[test]
     fn configured_factor_is_used_and_missing_dose_is_reported() {
         // Test factor only; kat ships no factors beyond diazepam.
-        let table = BenzodiazepineEquivalents::new(vec![
-            (KnownDrug::Diazepam, 1.0),
-            (KnownDrug::Lorazepam, 10.0),
-        ])
-        .unwrap();
+        let table =
+            BenzodiazepineEquivalents::new(vec![(KnownDrug::Diazepam, 1.0), (KnownDrug::Lorazepam, 10.0)]).unwrap();
         assert_eq!(
-            diazepam_equivalent(
-                &[
-                    med(KnownDrug::Lorazepam, Some(0.5)),
-                    med(KnownDrug::Diazepam, Some(2.0))
-                ],
-                &table
-            ),
+            diazepam_equivalent(&[med(KnownDrug::Lorazepam, Some(0.5)), med(KnownDrug::Diazepam, Some(2.0))], &table),
             DiazepamEquivalent::Computed { mg_per_day: 7.0 }
         );
         match diazepam_equivalent(&[med(KnownDrug::Lorazepam, None)], &table) {
@@ -470,11 +433,7 @@ mod tests {
         assert!(BenzodiazepineEquivalents::new(vec![(KnownDrug::Lorazepam, 0.0)]).is_err());
         assert!(BenzodiazepineEquivalents::new(vec![(KnownDrug::Lorazepam, f64::NAN)]).is_err());
         assert!(
-            BenzodiazepineEquivalents::new(vec![
-                (KnownDrug::Lorazepam, 1.0),
-                (KnownDrug::Lorazepam, 2.0)
-            ])
-            .is_err()
+            BenzodiazepineEquivalents::new(vec![(KnownDrug::Lorazepam, 1.0), (KnownDrug::Lorazepam, 2.0)]).is_err()
         );
     }
 }

@@ -42,12 +42,12 @@ pub use intake::Intake;
 pub use policy::{EligibilityPolicy, PolicyAction, PolicyVersion};
 pub use rules::{Coverage, RULES, Rule, TrdAssessment, TrdStatus, assess_trd};
 
+use crate::dosing::Bmi;
 use jiff::civil::Date;
 use medication::{DiazepamEquivalent, diazepam_equivalent};
 use rules::{RuleInput, RuleOutput};
 use serde::Serialize;
 use std::fmt;
-use crate::dosing::Bmi;
 
 /// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -124,11 +124,7 @@ pub struct SameDayReview {
 
 impl fmt::Debug for SameDayReview {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "SameDayReview({} reasons, [redacted])",
-            self.reasons.len()
-        )
+        write!(f, "SameDayReview({} reasons, [redacted])", self.reasons.len())
     }
 }
 
@@ -168,11 +164,7 @@ impl Evaluation {
 
 /// Screens `intake` against clinical.md §1 under `policy` on `today`.
 pub fn evaluate(intake: &Intake, policy: &EligibilityPolicy, today: Date) -> Evaluation {
-    let input = RuleInput {
-        intake,
-        policy,
-        today,
-    };
+    let input = RuleInput { intake, policy, today };
     let mut out = RuleOutput::default();
     for rule in RULES {
         if let Coverage::Evaluated { function, .. } = rule.coverage {
@@ -182,10 +174,7 @@ pub fn evaluate(intake: &Intake, policy: &EligibilityPolicy, today: Date) -> Eva
     let missing: Vec<MissingField> = out
         .missing
         .into_iter()
-        .map(|(field, rules)| MissingField {
-            field,
-            rule_ids: rules.into_iter().collect(),
-        })
+        .map(|(field, rules)| MissingField { field, rule_ids: rules.into_iter().collect() })
         .collect();
     let highest = out.findings.iter().map(|f| f.level).max();
     let status = if highest == Some(Level::HardStop) {
@@ -197,19 +186,14 @@ pub fn evaluate(intake: &Intake, policy: &EligibilityPolicy, today: Date) -> Eva
     } else {
         Status::Eligible
     };
-    let same_day_review = (!out.same_day.is_empty()).then(|| SameDayReview {
-        reasons: out.same_day,
-        rule_ids: vec!["RCI-011", "SUI-003"],
-    });
+    let same_day_review = (!out.same_day.is_empty())
+        .then(|| SameDayReview { reasons: out.same_day, rule_ids: vec!["RCI-011", "SUI-003"] });
     Evaluation {
         status,
         findings: out.findings,
         missing,
         same_day_review,
-        treatment_resistance: intake
-            .prior_antidepressant_trials
-            .as_deref()
-            .map(|t| assess_trd(t, policy)),
+        treatment_resistance: intake.prior_antidepressant_trials.as_deref().map(|t| assess_trd(t, policy)),
         diazepam_equivalent: intake
             .medications
             .as_deref()

@@ -12,8 +12,8 @@
 use super::intake::Substance;
 use super::medication::BenzodiazepineEquivalents;
 use super::units::{MmseScore, entry};
-use crate::monitoring::vitals::{BloodPressure, Diastolic, HeartRate, Systolic};
 use crate::field::FieldErrors;
+use crate::monitoring::vitals::{BloodPressure, Diastolic, HeartRate, Systolic};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -95,12 +95,7 @@ impl BpThreshold {
 
 impl fmt::Display for BpThreshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "≥{} systolic or ≥{} diastolic",
-            self.systolic.get(),
-            self.diastolic.get()
-        )
+        write!(f, "≥{} systolic or ≥{} diastolic", self.systolic.get(), self.diastolic.get())
     }
 }
 
@@ -136,10 +131,7 @@ pub struct HeartRateLimits {
 
 impl Default for HeartRateLimits {
     fn default() -> Self {
-        Self {
-            low: HeartRate::new(50).expect("in range"),
-            high: HeartRate::new(110).expect("in range"),
-        }
+        Self { low: HeartRate::new(50).expect("in range"), high: HeartRate::new(110).expect("in range") }
     }
 }
 
@@ -189,14 +181,8 @@ impl Default for SubstancePolicy {
                 max_uses_past_year: 1,
                 action: PolicyAction::PrescriberReview,
             }),
-            severe_disorder_within: Some(WindowPreset {
-                months: 6,
-                action: PolicyAction::PrescriberReview,
-            }),
-            any_disorder_within: Some(WindowPreset {
-                months: 1,
-                action: PolicyAction::PrescriberReview,
-            }),
+            severe_disorder_within: Some(WindowPreset { months: 6, action: PolicyAction::PrescriberReview }),
+            any_disorder_within: Some(WindowPreset { months: 1, action: PolicyAction::PrescriberReview }),
             lifetime_ketamine_use_disorder: Some(PolicyAction::PrescriberReview),
             abstinence_required: None,
         }
@@ -205,10 +191,7 @@ impl Default for SubstancePolicy {
 
 impl SubstancePolicy {
     /// The Psyon \[P\] preset: active addiction excluded unless abstinent ≥ 1 year.
-    pub const PSYON_ABSTINENCE: WindowPreset = WindowPreset {
-        months: 12,
-        action: PolicyAction::Exclude,
-    };
+    pub const PSYON_ABSTINENCE: WindowPreset = WindowPreset { months: 12, action: PolicyAction::Exclude };
 }
 
 /// The RCI-010 trial preset: patients aged `min_age`–`max_age` need MMSE ≥ `min_mmse`.
@@ -372,37 +355,23 @@ impl EligibilityPolicy {
             errors.add("heart_rate", "the low limit must be below the high limit");
         }
         if self.minimum_age_years < 18 {
-            errors.add(
-                "minimum_age_years",
-                "must be at least 18 (IND-001 indications are for adults)",
-            );
+            errors.add("minimum_age_years", "must be at least 18 (IND-001 indications are for adults)");
         }
         if let Some(max) = self.maximum_age_years
             && max < self.minimum_age_years
         {
             errors.add("maximum_age_years", "must not be below the minimum age");
         }
-        if !(self.benzodiazepine_cap_diazepam_mg.is_finite()
-            && self.benzodiazepine_cap_diazepam_mg > 0.0)
-        {
+        if !(self.benzodiazepine_cap_diazepam_mg.is_finite() && self.benzodiazepine_cap_diazepam_mg > 0.0) {
             errors.add("benzodiazepine_cap_diazepam_mg", "must be a number above 0");
         }
         if self.recent_suicidal_behaviour_months == 0 {
             errors.add("recent_suicidal_behaviour_months", "must be at least 1");
         }
         let windows = [
-            (
-                "substance.severe_disorder_within",
-                self.substance.severe_disorder_within,
-            ),
-            (
-                "substance.any_disorder_within",
-                self.substance.any_disorder_within,
-            ),
-            (
-                "substance.abstinence_required",
-                self.substance.abstinence_required,
-            ),
+            ("substance.severe_disorder_within", self.substance.severe_disorder_within),
+            ("substance.any_disorder_within", self.substance.any_disorder_within),
+            ("substance.abstinence_required", self.substance.abstinence_required),
         ];
         for (field, window) in windows {
             if window.is_some_and(|w| w.months == 0) {
@@ -447,14 +416,7 @@ mod tests {
         assert_eq!(p.recent_suicidal_behaviour_months, 3);
         assert_eq!(p.substance.severe_disorder_within.unwrap().months, 6);
         assert_eq!(p.substance.any_disorder_within.unwrap().months, 1);
-        assert_eq!(
-            p.substance
-                .frequent_use
-                .as_ref()
-                .unwrap()
-                .max_uses_past_year,
-            1
-        );
+        assert_eq!(p.substance.frequent_use.as_ref().unwrap().max_uses_past_year, 1);
         assert_eq!(SubstancePolicy::PSYON_ABSTINENCE.months, 12);
         assert_eq!(p.current_psychosis, PolicyAction::Exclude);
         assert_eq!(p.past_psychosis, PolicyAction::PrescriberReview);
@@ -462,10 +424,7 @@ mod tests {
         assert_eq!(p.adequate_trial_min_weeks, None);
         assert_eq!(p.maximum_age_years, None);
         let preset = CognitiveScreenRule::trial_preset();
-        assert_eq!(
-            (preset.min_age, preset.max_age, preset.min_mmse.get()),
-            (60, 65, 25)
-        );
+        assert_eq!((preset.min_age, preset.max_age, preset.min_mmse.get()), (60, 65, 25));
     }
 
     #[test]
@@ -475,10 +434,7 @@ mod tests {
         p.heart_rate.low = HeartRate::new(120).unwrap();
         p.minimum_age_years = 16;
         p.benzodiazepine_cap_diazepam_mg = f64::NAN;
-        p.substance.any_disorder_within = Some(WindowPreset {
-            months: 0,
-            action: PolicyAction::Inform,
-        });
+        p.substance.any_disorder_within = Some(WindowPreset { months: 0, action: PolicyAction::Inform });
         let errors = p.validate().unwrap_err();
         for field in [
             "bp_tiers",

@@ -8,9 +8,9 @@
 use super::intake::*;
 use super::medication::{DiazepamEquivalent, InteractionClass, Medication, diazepam_equivalent};
 use super::policy::{EligibilityPolicy, PolicyAction};
+use super::{Datum, Finding, Level};
 use crate::dosing::units::trim_decimal;
 use crate::monitoring::vitals::BloodPressure;
-use super::{Datum, Finding, Level};
 use jiff::civil::Date;
 use jiff::{Span, ToSpan};
 use serde::Serialize;
@@ -34,12 +34,7 @@ pub struct RuleOutput {
 
 impl RuleOutput {
     /// The value, or records `field` as missing for `rule`.
-    fn need<'v, T>(
-        &mut self,
-        rule: &'static str,
-        field: &'static str,
-        v: &'v Option<T>,
-    ) -> Option<&'v T> {
+    fn need<'v, T>(&mut self, rule: &'static str, field: &'static str, v: &'v Option<T>) -> Option<&'v T> {
         if v.is_none() {
             self.missing_field(rule, field);
         }
@@ -63,11 +58,7 @@ pub type RuleFn = fn(&RuleInput<'_>, &mut RuleOutput);
 pub enum Coverage {
     /// Evaluated from intake data by `function` (named `name`); `limits` says which part
     /// of the rule, if any, is left to another stage.
-    Evaluated {
-        function: RuleFn,
-        name: &'static str,
-        limits: Option<&'static str>,
-    },
+    Evaluated { function: RuleFn, name: &'static str, limits: Option<&'static str> },
     /// Not decidable from intake data, and why.
     NotFromIntake { reason: &'static str },
 }
@@ -75,15 +66,10 @@ pub enum Coverage {
 impl fmt::Debug for Coverage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Coverage::Evaluated { name, limits, .. } => f
-                .debug_struct("Evaluated")
-                .field("name", name)
-                .field("limits", limits)
-                .finish(),
-            Coverage::NotFromIntake { reason } => f
-                .debug_struct("NotFromIntake")
-                .field("reason", reason)
-                .finish(),
+            Coverage::Evaluated { name, limits, .. } => {
+                f.debug_struct("Evaluated").field("name", name).field("limits", limits).finish()
+            }
+            Coverage::NotFromIntake { reason } => f.debug_struct("NotFromIntake").field("reason", reason).finish(),
         }
     }
 }
@@ -122,18 +108,10 @@ pub struct Rule {
 
 macro_rules! eval {
     ($f:ident) => {
-        Coverage::Evaluated {
-            function: $f,
-            name: stringify!($f),
-            limits: None,
-        }
+        Coverage::Evaluated { function: $f, name: stringify!($f), limits: None }
     };
     ($f:ident, $limits:literal) => {
-        Coverage::Evaluated {
-            function: $f,
-            name: stringify!($f),
-            limits: Some($limits),
-        }
+        Coverage::Evaluated { function: $f, name: stringify!($f), limits: Some($limits) }
     };
 }
 
@@ -173,11 +151,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "IND-005",
         title: "TRD: no adequate response (<50 %) to ≥2 adequate trials in the current episode",
-        sources: &[
-            "FAVA-2020",
-            "RPA-2024 (PMC11193313)",
-            "Toronto Ketamine Clinic [P]",
-        ],
+        sources: &["FAVA-2020", "RPA-2024 (PMC11193313)", "Toronto Ketamine Clinic [P]"],
         tag: "[V]",
         coverage: eval!(ind_005),
     },
@@ -279,12 +253,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "RCI-001",
         title: "Psychosis: current, past, first-degree relative",
-        sources: &[
-            "SPV-PI §5.2",
-            "ELEKT-D",
-            "Toronto Ketamine Clinic [P]",
-            "Psyon [P]",
-        ],
+        sources: &["SPV-PI §5.2", "ELEKT-D", "Toronto Ketamine Clinic [P]", "Psyon [P]"],
         tag: "[V]/[P]",
         coverage: eval!(rci_001),
     },
@@ -298,13 +267,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "RCI-003",
         title: "Substance use disorder and research presets",
-        sources: &[
-            "SPV-PI §5.3",
-            "PMC10812090",
-            "NCT04560660",
-            "SURE-ECT NCT05137938",
-            "Psyon [P]",
-        ],
+        sources: &["SPV-PI §5.3", "PMC10812090", "NCT04560660", "SURE-ECT NCT05137938", "Psyon [P]"],
         tag: "mixed",
         coverage: eval!(rci_003, "day-of intoxication screening is DAY-003"),
     },
@@ -313,10 +276,7 @@ pub static RULES: &[Rule] = &[
         title: "Uncontrolled hypertension / unstable cardiovascular disease (baseline BP tiers of BP-006, HR of BP-007)",
         sources: &["PMC10812090 Table 1", "SPV-PI §5.6"],
         tag: "[V]",
-        coverage: eval!(
-            rci_004,
-            "the day-of BP gate (§3.2) is evaluated before each dose, not here"
-        ),
+        coverage: eval!(rci_004, "the day-of BP gate (§3.2) is evaluated before each dose, not here"),
     },
     Rule {
         id: "RCI-005",
@@ -401,10 +361,7 @@ pub static RULES: &[Rule] = &[
         title: "Benzodiazepine daily diazepam-equivalent above the cap reduces efficacy",
         sources: &["ANDR-2020", "FEENEY-2023", "AND-2017-DDI"],
         tag: "[V]",
-        coverage: eval!(
-            ddi_004,
-            "holding a dose before a session is a day-of policy"
-        ),
+        coverage: eval!(ddi_004, "holding a dose before a session is a day-of policy"),
     },
     Rule {
         id: "DDI-005",
@@ -437,12 +394,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "DDI-009",
         title: "Alcohol and recreational drugs near a session (clinic windows)",
-        sources: &[
-            "midwestheartsandminds",
-            "nulifemedutah",
-            "isha.health",
-            "nervanamedical",
-        ],
+        sources: &["midwestheartsandminds", "nulifemedutah", "isha.health", "nervanamedical"],
         tag: "[P]",
         coverage: Coverage::NotFromIntake {
             reason: "concerns use in the hours around each session: patient counselling and the day-of screen (DAY-003), with the window as day-of policy",
@@ -482,10 +434,7 @@ pub static RULES: &[Rule] = &[
         title: "Baseline rating scales",
         sources: &["PMC6727003", "ELEKT-D", "industrialpsychiatry SOP"],
         tag: "[V]",
-        coverage: eval!(
-            pre_004,
-            "scores are held by the instruments module; intake records completion dates"
-        ),
+        coverage: eval!(pre_004, "scores are held by the instruments module; intake records completion dates"),
     },
     Rule {
         id: "PRE-005",
@@ -504,11 +453,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "PRE-007",
         title: "Written informed consent with capacity",
-        sources: &[
-            "Toronto Ketamine Clinic [P]",
-            "Brain Health USA consent [P]",
-            "SPV-REMS",
-        ],
+        sources: &["Toronto Ketamine Clinic [P]", "Brain Health USA consent [P]", "SPV-REMS"],
         tag: "[V]/[P]",
         coverage: eval!(pre_007),
     },
@@ -557,17 +502,11 @@ fn yes_no(b: bool) -> String {
 }
 
 fn months_before(today: Date, months: u16) -> Date {
-    today
-        .checked_sub(Span::new().months(i64::from(months)))
-        .unwrap_or(Date::MIN)
+    today.checked_sub(Span::new().months(i64::from(months))).unwrap_or(Date::MIN)
 }
 
 fn sources_of(id: &str) -> &'static [&'static str] {
-    RULES
-        .iter()
-        .find(|r| r.id == id)
-        .map(|r| r.sources)
-        .unwrap_or(&[])
+    RULES.iter().find(|r| r.id == id).map(|r| r.sources).unwrap_or(&[])
 }
 
 fn finding(rule: &'static str, level: Level, message: impl Into<String>) -> Finding {
@@ -583,10 +522,7 @@ fn finding(rule: &'static str, level: Level, message: impl Into<String>) -> Find
 
 impl Finding {
     fn with(mut self, label: &'static str, value: impl fmt::Display) -> Self {
-        self.data.push(Datum {
-            label,
-            value: value.to_string(),
-        });
+        self.data.push(Datum { label, value: value.to_string() });
         self
     }
 
@@ -609,38 +545,17 @@ fn hard_stop_if_yes(
     }
 }
 
-fn indications<'a>(
-    input: &'a RuleInput<'_>,
-    rule: &'static str,
-    out: &mut RuleOutput,
-) -> Option<&'a Indications> {
-    out.need(
-        rule,
-        "referral.indications",
-        &input.intake.referral.indications,
-    )
+fn indications<'a>(input: &'a RuleInput<'_>, rule: &'static str, out: &mut RuleOutput) -> Option<&'a Indications> {
+    out.need(rule, "referral.indications", &input.intake.referral.indications)
 }
 
-fn product(
-    input: &RuleInput<'_>,
-    rule: &'static str,
-    out: &mut RuleOutput,
-) -> Option<IntendedProduct> {
-    out.need(
-        rule,
-        "referral.intended_product",
-        &input.intake.referral.intended_product,
-    )
-    .copied()
+fn product(input: &RuleInput<'_>, rule: &'static str, out: &mut RuleOutput) -> Option<IntendedProduct> {
+    out.need(rule, "referral.intended_product", &input.intake.referral.intended_product).copied()
 }
 
 /// The medication list, recording it (and any drug whose classes were not chosen) as
 /// missing for `rule`.
-fn medications<'a>(
-    input: &'a RuleInput<'_>,
-    rule: &'static str,
-    out: &mut RuleOutput,
-) -> Option<&'a [Medication]> {
+fn medications<'a>(input: &'a RuleInput<'_>, rule: &'static str, out: &mut RuleOutput) -> Option<&'a [Medication]> {
     let meds = out.need(rule, "medications", &input.intake.medications)?;
     if meds.iter().any(|m| m.drug.classes().is_none()) {
         out.missing_field(rule, "medications.interaction_classes");
@@ -653,10 +568,7 @@ fn with_class(meds: &[Medication], class: InteractionClass) -> Vec<&Medication> 
 }
 
 fn names(meds: &[&Medication]) -> String {
-    meds.iter()
-        .map(|m| m.drug.name())
-        .collect::<Vec<_>>()
-        .join(", ")
+    meds.iter().map(|m| m.drug.name()).collect::<Vec<_>>().join(", ")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -739,11 +651,7 @@ pub fn assess_trd(trials: &[AntidepressantTrial], policy: &EligibilityPolicy) ->
         status,
         adequate_failed_trials: definite,
         undetermined_trials: possible,
-        missing_fields: if status == TrdStatus::Undetermined {
-            missing.into_iter().collect()
-        } else {
-            Vec::new()
-        },
+        missing_fields: if status == TrdStatus::Undetermined { missing.into_iter().collect() } else { Vec::new() },
     }
 }
 
@@ -759,24 +667,16 @@ fn ind_001(input: &RuleInput<'_>, out: &mut RuleOutput) {
         let age = birth.age_on(input.today);
         if age < i16::from(policy.minimum_age_years) {
             out.push(
-                finding(
-                    R,
-                    Level::HardStop,
-                    "Below the clinic's minimum age: the indications are for adults.",
-                )
-                .with("age_years", age)
-                .with("minimum_age_years", policy.minimum_age_years),
+                finding(R, Level::HardStop, "Below the clinic's minimum age: the indications are for adults.")
+                    .with("age_years", age)
+                    .with("minimum_age_years", policy.minimum_age_years),
             );
         }
         if age < 18 && product == Some(IntendedProduct::Esketamine) {
             out.push(
-                finding(
-                    R,
-                    Level::HardStop,
-                    "Spravato is not approved in patients under 18.",
-                )
-                .related("SUI-004")
-                .with("age_years", age),
+                finding(R, Level::HardStop, "Spravato is not approved in patients under 18.")
+                    .related("SUI-004")
+                    .with("age_years", age),
             );
         }
         if let Some(max) = policy.maximum_age_years
@@ -798,11 +698,7 @@ fn ind_001(input: &RuleInput<'_>, out: &mut RuleOutput) {
     let trd_claimed = ind.contains(|i| *i == Indication::TreatmentResistantDepression);
     let mdsi = ind.contains(|i| *i == Indication::MddWithSuicidalIdeation);
     if trd_claimed
-        && let Some(trials) = out.need(
-            R,
-            "prior_antidepressant_trials",
-            &input.intake.prior_antidepressant_trials,
-        )
+        && let Some(trials) = out.need(R, "prior_antidepressant_trials", &input.intake.prior_antidepressant_trials)
     {
         let trd = assess_trd(trials, policy);
         match trd.status {
@@ -856,11 +752,7 @@ fn ind_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
 
 fn ind_005(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "IND-005";
-    let Some(trials) = out.need(
-        R,
-        "prior_antidepressant_trials",
-        &input.intake.prior_antidepressant_trials,
-    ) else {
+    let Some(trials) = out.need(R, "prior_antidepressant_trials", &input.intake.prior_antidepressant_trials) else {
         return;
     };
     let Some(ind) = indications(input, R, out) else {
@@ -899,11 +791,7 @@ fn ind_007(input: &RuleInput<'_>, out: &mut RuleOutput) {
             );
         }
     }
-    if !ind
-        .as_slice()
-        .iter()
-        .any(Indication::is_unipolar_depressive)
-    {
+    if !ind.as_slice().iter().any(Indication::is_unipolar_depressive) {
         out.push(finding(R, Level::Information, "The strongest evidence is for major depressive episodes without psychotic features; data for other diagnoses are limited, and data beyond about 1 month of treatment are very limited."));
     }
 }
@@ -956,18 +844,10 @@ fn ind_010(input: &RuleInput<'_>, out: &mut RuleOutput) {
 fn ind_011(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "IND-011";
     let psych = &input.intake.psychiatric;
-    let indicated =
-        indications(input, R, out).map(|i| i.contains(|i| *i == Indication::BipolarDepression));
-    let diagnosis = out
-        .need(R, "psychiatric.bipolar_disorder", &psych.bipolar_disorder)
-        .copied();
-    let past_mania = out
-        .need(
-            R,
-            "psychiatric.mania_or_hypomania",
-            &psych.mania_or_hypomania,
-        )
-        .map(|m| *m != ManiaHistory::Never);
+    let indicated = indications(input, R, out).map(|i| i.contains(|i| *i == Indication::BipolarDepression));
+    let diagnosis = out.need(R, "psychiatric.bipolar_disorder", &psych.bipolar_disorder).copied();
+    let past_mania =
+        out.need(R, "psychiatric.mania_or_hypomania", &psych.mania_or_hypomania).map(|m| *m != ManiaHistory::Never);
     if indicated == Some(true) || diagnosis == Some(true) || past_mania == Some(true) {
         let lvl = level(input.policy.bipolar_depression);
         out.push(
@@ -1021,10 +901,7 @@ fn ci_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
     hard_stop_if_yes(
         "CI-004",
         "allergies.ketamine_or_esketamine_hypersensitivity",
-        &input
-            .intake
-            .allergies
-            .ketamine_or_esketamine_hypersensitivity,
+        &input.intake.allergies.ketamine_or_esketamine_hypersensitivity,
         "Hypersensitivity to ketamine, esketamine or an excipient: absolute contraindication.",
         out,
     );
@@ -1054,11 +931,8 @@ fn ci_006(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "CI-006";
     let lvl = level(input.policy.non_us_label_contraindications);
     let m = &input.intake.medical;
-    if let Some(bp) = out.need(
-        R,
-        "vitals.blood_pressure",
-        &input.intake.vitals.blood_pressure,
-    ) && (bp.systolic() > CI_006_SYSTOLIC_ABOVE || bp.diastolic() > CI_006_DIASTOLIC_ABOVE)
+    if let Some(bp) = out.need(R, "vitals.blood_pressure", &input.intake.vitals.blood_pressure)
+        && (bp.systolic() > CI_006_SYSTOLIC_ABOVE || bp.diastolic() > CI_006_DIASTOLIC_ABOVE)
     {
         out.push(
             finding(R, lvl, "Resting blood pressure above 180/100 mmHg (poorly controlled or untreated hypertension): contraindicated on the Swiss label. Defer and refer for BP control.")
@@ -1086,35 +960,24 @@ fn ci_006(input: &RuleInput<'_>, out: &mut RuleOutput) {
     if let Some(ThyroidStatus::HyperthyroidismUntreatedOrInsufficientlyTreated) =
         out.need(R, "medical.thyroid", &m.thyroid)
     {
-        out.push(finding(R, lvl, "Untreated or insufficiently treated hyperthyroidism: contraindicated on the Swiss label.").with("medical.thyroid", "hyperthyroidism, untreated or insufficiently treated"));
-    }
-    if let Some(BrainInjury::AcuteCerebralTrauma) =
-        out.need(R, "medical.brain_injury", &m.brain_injury)
-    {
         out.push(
-            finding(
-                R,
-                lvl,
-                "Recent cerebral trauma: contraindicated on the UK label.",
-            )
-            .with("medical.brain_injury", "acute cerebral trauma"),
+            finding(R, lvl, "Untreated or insufficiently treated hyperthyroidism: contraindicated on the Swiss label.")
+                .with("medical.thyroid", "hyperthyroidism, untreated or insufficiently treated"),
+        );
+    }
+    if let Some(BrainInjury::AcuteCerebralTrauma) = out.need(R, "medical.brain_injury", &m.brain_injury) {
+        out.push(
+            finding(R, lvl, "Recent cerebral trauma: contraindicated on the UK label.")
+                .with("medical.brain_injury", "acute cerebral trauma"),
         );
     }
     let repro = &input.intake.reproductive;
     if repro.childbearing_potential != Some(false)
-        && let Some(true) = out.need(
-            R,
-            "reproductive.pre_eclampsia_or_eclampsia",
-            &repro.pre_eclampsia_or_eclampsia,
-        )
+        && let Some(true) = out.need(R, "reproductive.pre_eclampsia_or_eclampsia", &repro.pre_eclampsia_or_eclampsia)
     {
         out.push(
-            finding(
-                R,
-                lvl,
-                "Pre-eclampsia or eclampsia: contraindicated on the Swiss and UK labels.",
-            )
-            .with("reproductive.pre_eclampsia_or_eclampsia", "yes"),
+            finding(R, lvl, "Pre-eclampsia or eclampsia: contraindicated on the Swiss and UK labels.")
+                .with("reproductive.pre_eclampsia_or_eclampsia", "yes"),
         );
     }
 }
@@ -1166,18 +1029,12 @@ fn rci_001(input: &RuleInput<'_>, out: &mut RuleOutput) {
 
 fn rci_002(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "RCI-002";
-    if let Some(ManiaHistory::Current) = out.need(
-        R,
-        "psychiatric.mania_or_hypomania",
-        &input.intake.psychiatric.mania_or_hypomania,
-    ) {
+    if let Some(ManiaHistory::Current) =
+        out.need(R, "psychiatric.mania_or_hypomania", &input.intake.psychiatric.mania_or_hypomania)
+    {
         out.push(
-            finding(
-                R,
-                level(input.policy.active_mania),
-                "Active mania or hypomania.",
-            )
-            .with("psychiatric.mania_or_hypomania", "current"),
+            finding(R, level(input.policy.active_mania), "Active mania or hypomania.")
+                .with("psychiatric.mania_or_hypomania", "current"),
         );
     }
 }
@@ -1187,18 +1044,10 @@ fn rci_003(input: &RuleInput<'_>, out: &mut RuleOutput) {
     let p = &input.intake.psychiatric;
     let sp = &input.policy.substance;
     let today = input.today;
-    if let Some(true) = out.need(
-        R,
-        "psychiatric.intoxicated_or_in_withdrawal",
-        &p.intoxicated_or_in_withdrawal,
-    ) {
+    if let Some(true) = out.need(R, "psychiatric.intoxicated_or_in_withdrawal", &p.intoxicated_or_in_withdrawal) {
         out.push(
-            finding(
-                R,
-                level(sp.intoxication_or_withdrawal),
-                "Acute intoxication or withdrawal at assessment.",
-            )
-            .with("psychiatric.intoxicated_or_in_withdrawal", "yes"),
+            finding(R, level(sp.intoxication_or_withdrawal), "Acute intoxication or withdrawal at assessment.")
+                .with("psychiatric.intoxicated_or_in_withdrawal", "yes"),
         );
     }
     let Some(uses) = out.need(R, "psychiatric.substance_use", &p.substance_use) else {
@@ -1211,14 +1060,9 @@ fn rci_003(input: &RuleInput<'_>, out: &mut RuleOutput) {
         if let Some(preset) = &sp.frequent_use
             && preset.substances.contains(&u.substance)
         {
-            let not_in_past_year =
-                matches!(u.last_use, Some(LastOccurrence::On(d)) if d < year_ago);
+            let not_in_past_year = matches!(u.last_use, Some(LastOccurrence::On(d)) if d < year_ago);
             if !not_in_past_year
-                && let Some(n) = out.need(
-                    R,
-                    "psychiatric.substance_use.uses_past_year",
-                    &u.uses_past_year,
-                )
+                && let Some(n) = out.need(R, "psychiatric.substance_use.uses_past_year", &u.uses_past_year)
                 && n.get() > preset.max_uses_past_year
             {
                 out.push(
@@ -1229,15 +1073,10 @@ fn rci_003(input: &RuleInput<'_>, out: &mut RuleOutput) {
                 );
             }
         }
-        let Some(disorder) = out.need(R, "psychiatric.substance_use.use_disorder", &u.use_disorder)
-        else {
+        let Some(disorder) = out.need(R, "psychiatric.substance_use.use_disorder", &u.use_disorder) else {
             continue;
         };
-        let UseDisorder::Ever {
-            severity,
-            criteria_last_met,
-        } = *disorder
-        else {
+        let UseDisorder::Ever { severity, criteria_last_met } = *disorder else {
             continue;
         };
         out.push(
@@ -1247,83 +1086,50 @@ fn rci_003(input: &RuleInput<'_>, out: &mut RuleOutput) {
                 "History of a substance use disorder: consider carefully and monitor for abuse.",
             )
             .with("substance", substance)
-            .with(
-                "severity",
-                severity.map_or("unanswered".into(), |s| format!("{s:?}").to_lowercase()),
-            )
-            .with(
-                "criteria_last_met",
-                criteria_last_met.map_or("unanswered".into(), |d| d.to_string()),
-            ),
+            .with("severity", severity.map_or("unanswered".into(), |s| format!("{s:?}").to_lowercase()))
+            .with("criteria_last_met", criteria_last_met.map_or("unanswered".into(), |d| d.to_string())),
         );
         if let Some(preset) = sp.severe_disorder_within {
-            let severe = out
-                .need(
-                    R,
-                    "psychiatric.substance_use.use_disorder.severity",
-                    &severity,
-                )
-                .copied();
+            let severe = out.need(R, "psychiatric.substance_use.use_disorder.severity", &severity).copied();
             if severe == Some(SudSeverity::Severe)
-                && let Some(last) = out.need(
-                    R,
-                    "psychiatric.substance_use.use_disorder.criteria_last_met",
-                    &criteria_last_met,
-                )
+                && let Some(last) =
+                    out.need(R, "psychiatric.substance_use.use_disorder.criteria_last_met", &criteria_last_met)
                 && last.on_or_after(months_before(today, preset.months))
             {
                 out.push(
-                    finding(
-                        R,
-                        level(preset.action),
-                        "Severe substance use disorder within the configured window.",
-                    )
-                    .with("substance", substance)
-                    .with("criteria_last_met", last)
-                    .with("window_months", preset.months),
+                    finding(R, level(preset.action), "Severe substance use disorder within the configured window.")
+                        .with("substance", substance)
+                        .with("criteria_last_met", last)
+                        .with("window_months", preset.months),
                 );
             }
         }
         if let Some(preset) = sp.any_disorder_within
-            && let Some(last) = out.need(
-                R,
-                "psychiatric.substance_use.use_disorder.criteria_last_met",
-                &criteria_last_met,
-            )
+            && let Some(last) =
+                out.need(R, "psychiatric.substance_use.use_disorder.criteria_last_met", &criteria_last_met)
             && last.on_or_after(months_before(today, preset.months))
         {
             out.push(
-                finding(
-                    R,
-                    level(preset.action),
-                    "Substance use disorder within the configured window.",
-                )
-                .with("substance", substance)
-                .with("criteria_last_met", last)
-                .with("window_months", preset.months),
+                finding(R, level(preset.action), "Substance use disorder within the configured window.")
+                    .with("substance", substance)
+                    .with("criteria_last_met", last)
+                    .with("window_months", preset.months),
             );
         }
         if u.substance == Substance::Ketamine
             && let Some(action) = sp.lifetime_ketamine_use_disorder
         {
-            out.push(
-                finding(R, level(action), "Lifetime ketamine use disorder.")
-                    .with("substance", substance),
-            );
+            out.push(finding(R, level(action), "Lifetime ketamine use disorder.").with("substance", substance));
         }
         if let Some(preset) = sp.abstinence_required
             && let Some(last) = out.need(R, "psychiatric.substance_use.last_use", &u.last_use)
             && last.on_or_after(months_before(today, preset.months))
         {
             out.push(
-                finding(
-                    R,
-                    level(preset.action),
-                    "Substance use disorder without the required period of abstinence.",
-                )
-                .with("substance", substance)
-                .with("last_use", last)
-                .with("required_abstinence_months", preset.months),
+                finding(R, level(preset.action), "Substance use disorder without the required period of abstinence.")
+                    .with("substance", substance)
+                    .with("last_use", last)
+                    .with("required_abstinence_months", preset.months),
             );
         }
     }
@@ -1335,17 +1141,21 @@ fn rci_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
     let policy = input.policy;
     match out.need(R, "medical.hypertension", &m.hypertension) {
         Some(Hypertension::PoorlyControlled) | Some(Hypertension::Untreated) => out.push(
-            finding(R, Level::PrescriberReview, "Uncontrolled or untreated hypertension: known hypertensives must be controlled before treatment.")
-                .with("medical.hypertension", format!("{:?}", m.hypertension.unwrap()).to_lowercase()),
+            finding(
+                R,
+                Level::PrescriberReview,
+                "Uncontrolled or untreated hypertension: known hypertensives must be controlled before treatment.",
+            )
+            .with("medical.hypertension", format!("{:?}", m.hypertension.unwrap()).to_lowercase()),
         ),
-        Some(Hypertension::Controlled) => out.push(finding(R, Level::Information, "Treated, controlled hypertension: not exclusionary; expect a transient BP rise during dosing.")),
+        Some(Hypertension::Controlled) => out.push(finding(
+            R,
+            Level::Information,
+            "Treated, controlled hypertension: not exclusionary; expect a transient BP rise during dosing.",
+        )),
         _ => {}
     }
-    if let Some(true) = out.need(
-        R,
-        "medical.significant_arrhythmia",
-        &m.significant_arrhythmia,
-    ) {
+    if let Some(true) = out.need(R, "medical.significant_arrhythmia", &m.significant_arrhythmia) {
         out.push(
             finding(
                 R,
@@ -1356,29 +1166,31 @@ fn rci_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
         );
     }
     let conditions: [(&'static str, &Option<Stability>, &str); 2] = [
-        (
-            "medical.cardiovascular_disease",
-            &m.cardiovascular_disease,
-            "cardiovascular",
-        ),
-        (
-            "medical.cerebrovascular_disease",
-            &m.cerebrovascular_disease,
-            "cerebrovascular",
-        ),
+        ("medical.cardiovascular_disease", &m.cardiovascular_disease, "cardiovascular"),
+        ("medical.cerebrovascular_disease", &m.cerebrovascular_disease, "cerebrovascular"),
     ];
     for (field, value, kind) in conditions {
         match out.need(R, field, value) {
-            Some(Stability::Unstable) => out.push(finding(R, Level::PrescriberReview, format!("Unstable {kind} disease: assess carefully before prescribing (research exclusion).")).with(field, "unstable")),
-            Some(Stability::Stable) => out.push(finding(R, Level::PrescriberReview, format!("Stable {kind} disease: assess carefully before prescribing (Spravato label).")).with(field, "stable")),
+            Some(Stability::Unstable) => out.push(
+                finding(
+                    R,
+                    Level::PrescriberReview,
+                    format!("Unstable {kind} disease: assess carefully before prescribing (research exclusion)."),
+                )
+                .with(field, "unstable"),
+            ),
+            Some(Stability::Stable) => out.push(
+                finding(
+                    R,
+                    Level::PrescriberReview,
+                    format!("Stable {kind} disease: assess carefully before prescribing (Spravato label)."),
+                )
+                .with(field, "stable"),
+            ),
             _ => {}
         }
     }
-    if let Some(bp) = out.need(
-        R,
-        "vitals.blood_pressure",
-        &input.intake.vitals.blood_pressure,
-    ) {
+    if let Some(bp) = out.need(R, "vitals.blood_pressure", &input.intake.vitals.blood_pressure) {
         let tiers = &policy.bp_tiers;
         let tier = if tiers.hard_defer.reached_by(*bp) {
             Some((
@@ -1421,10 +1233,7 @@ fn rci_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
                 )
                 .related("BP-007")
                 .with("heart_rate", hr)
-                .with(
-                    "allowed",
-                    format!("{}–{} /min", limits.low.get(), limits.high.get()),
-                ),
+                .with("allowed", format!("{}–{} /min", limits.low.get(), limits.high.get())),
             );
         }
     }
@@ -1444,11 +1253,7 @@ fn rci_005(input: &RuleInput<'_>, out: &mut RuleOutput) {
             &m.glaucoma_or_raised_intraocular_pressure,
             "Glaucoma or raised intraocular pressure: prescriber review.",
         ),
-        (
-            "medical.open_globe_injury",
-            &m.open_globe_injury,
-            "Open globe injury: prescriber review.",
-        ),
+        ("medical.open_globe_injury", &m.open_globe_injury, "Open globe injury: prescriber review."),
     ];
     for (field, value, message) in items {
         if let Some(true) = out.need(R, field, value) {
@@ -1476,20 +1281,15 @@ fn rci_006(input: &RuleInput<'_>, out: &mut RuleOutput) {
 
 fn rci_007(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "RCI-007";
-    let Some(HepaticDisease::Present { child_pugh }) = out
-        .need(R, "medical.hepatic", &input.intake.medical.hepatic)
-        .copied()
+    let Some(HepaticDisease::Present { child_pugh }) =
+        out.need(R, "medical.hepatic", &input.intake.medical.hepatic).copied()
     else {
         return;
     };
     let product = input.intake.referral.intended_product;
     let esketamine_possible = product != Some(IntendedProduct::RacemicKetamine);
-    let class = if esketamine_possible {
-        out.need(R, "medical.hepatic.child_pugh", &child_pugh)
-            .copied()
-    } else {
-        child_pugh
-    };
+    let class =
+        if esketamine_possible { out.need(R, "medical.hepatic.child_pugh", &child_pugh).copied() } else { child_pugh };
     let message = match class {
         Some(ChildPugh::C) if esketamine_possible => {
             "Hepatic disease, Child-Pugh C: Spravato not recommended; ketamine risks drug-induced liver injury with repeated use."
@@ -1497,28 +1297,20 @@ fn rci_007(input: &RuleInput<'_>, out: &mut RuleOutput) {
         Some(ChildPugh::B) if esketamine_possible => {
             "Hepatic disease, Child-Pugh B: Spravato may need longer monitoring; ketamine risks drug-induced liver injury with repeated use."
         }
-        _ => {
-            "Hepatic disease: ketamine risks drug-induced liver injury with repeated or prolonged use."
-        }
+        _ => "Hepatic disease: ketamine risks drug-induced liver injury with repeated or prolonged use.",
     };
-    out.push(finding(R, Level::PrescriberReview, message).with(
-        "child_pugh",
-        class.map_or("unclassified".into(), |c| format!("{c:?}")),
-    ));
+    out.push(
+        finding(R, Level::PrescriberReview, message)
+            .with("child_pugh", class.map_or("unclassified".into(), |c| format!("{c:?}"))),
+    );
 }
 
 fn rci_008(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "RCI-008";
     let r = &input.intake.reproductive;
     let policy = input.policy;
-    if let Some(true) = out.need(
-        R,
-        "reproductive.childbearing_potential",
-        &r.childbearing_potential,
-    ) {
-        let positive_test = r
-            .pregnancy_test
-            .is_some_and(|t| t.result == TestResult::Positive);
+    if let Some(true) = out.need(R, "reproductive.childbearing_potential", &r.childbearing_potential) {
+        let positive_test = r.pregnancy_test.is_some_and(|t| t.result == TestResult::Positive);
         let pregnant = out.need(R, "reproductive.pregnant", &r.pregnant).copied();
         if pregnant == Some(true) || positive_test {
             out.push(
@@ -1527,29 +1319,15 @@ fn rci_008(input: &RuleInput<'_>, out: &mut RuleOutput) {
                     level(policy.pregnancy),
                     "Pregnancy: ketamine/esketamine may cause fetal harm and is not recommended.",
                 )
-                .with(
-                    "reproductive.pregnant",
-                    pregnant.map_or("unanswered".into(), yes_no),
-                )
-                .with(
-                    "pregnancy_test",
-                    if positive_test {
-                        "positive"
-                    } else {
-                        "not positive"
-                    },
-                ),
+                .with("reproductive.pregnant", pregnant.map_or("unanswered".into(), yes_no))
+                .with("pregnancy_test", if positive_test { "positive" } else { "not positive" }),
             );
         }
     }
     if let Some(true) = out.need(R, "reproductive.lactating", &r.lactating) {
         out.push(
-            finding(
-                R,
-                level(policy.lactation),
-                "Breastfeeding is not recommended during treatment.",
-            )
-            .with("reproductive.lactating", "yes"),
+            finding(R, level(policy.lactation), "Breastfeeding is not recommended during treatment.")
+                .with("reproductive.lactating", "yes"),
         );
     }
 }
@@ -1562,13 +1340,18 @@ fn rci_009(input: &RuleInput<'_>, out: &mut RuleOutput) {
         "medical.lower_urinary_tract_or_bladder_disease",
         &input.intake.medical.lower_urinary_tract_or_bladder_disease,
     ) {
-        out.push(finding(R, action, "Lower urinary tract or bladder disease: some trials exclude; ketamine can cause bladder toxicity.").with("medical.lower_urinary_tract_or_bladder_disease", "yes"));
+        out.push(
+            finding(
+                R,
+                action,
+                "Lower urinary tract or bladder disease: some trials exclude; ketamine can cause bladder toxicity.",
+            )
+            .with("medical.lower_urinary_tract_or_bladder_disease", "yes"),
+        );
     }
-    if let Some(UrinaryScreen::Symptoms) = out.need(
-        R,
-        "workup.urinary_symptom_screen",
-        &input.intake.workup.urinary_symptom_screen,
-    ) {
+    if let Some(UrinaryScreen::Symptoms) =
+        out.need(R, "workup.urinary_symptom_screen", &input.intake.workup.urinary_symptom_screen)
+    {
         out.push(finding(R, action, "Existing urinary symptoms at baseline: record as the baseline for bladder-toxicity monitoring (AE-010).").with("workup.urinary_symptom_screen", "symptoms"));
     }
 }
@@ -1576,32 +1359,18 @@ fn rci_009(input: &RuleInput<'_>, out: &mut RuleOutput) {
 fn rci_010(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "RCI-010";
     let action = level(input.policy.neurocognitive_disorder);
-    if let Some(true) = out.need(
-        R,
-        "psychiatric.neurocognitive_disorder",
-        &input.intake.psychiatric.neurocognitive_disorder,
-    ) {
+    if let Some(true) =
+        out.need(R, "psychiatric.neurocognitive_disorder", &input.intake.psychiatric.neurocognitive_disorder)
+    {
         out.push(
-            finding(
-                R,
-                action,
-                "Neurocognitive disorder (dementia): excluded by some programs.",
-            )
-            .with("psychiatric.neurocognitive_disorder", "yes"),
+            finding(R, action, "Neurocognitive disorder (dementia): excluded by some programs.")
+                .with("psychiatric.neurocognitive_disorder", "yes"),
         );
     }
-    if let Some(BrainInjury::Symptomatic) = out.need(
-        R,
-        "medical.brain_injury",
-        &input.intake.medical.brain_injury,
-    ) {
+    if let Some(BrainInjury::Symptomatic) = out.need(R, "medical.brain_injury", &input.intake.medical.brain_injury) {
         out.push(
-            finding(
-                R,
-                action,
-                "Symptomatic traumatic brain injury: excluded by some programs.",
-            )
-            .with("medical.brain_injury", "symptomatic"),
+            finding(R, action, "Symptomatic traumatic brain injury: excluded by some programs.")
+                .with("medical.brain_injury", "symptomatic"),
         );
     }
     if let Some(rule) = input.policy.cognitive_screen
@@ -1614,14 +1383,10 @@ fn rci_010(input: &RuleInput<'_>, out: &mut RuleOutput) {
             && *mmse < rule.min_mmse
         {
             out.push(
-                finding(
-                    R,
-                    level(rule.action),
-                    "MMSE below the configured minimum for this age band.",
-                )
-                .with("age_years", age)
-                .with("mmse", mmse)
-                .with("minimum_mmse", rule.min_mmse),
+                finding(R, level(rule.action), "MMSE below the configured minimum for this age band.")
+                    .with("age_years", age)
+                    .with("mmse", mmse)
+                    .with("minimum_mmse", rule.min_mmse),
             );
         }
     }
@@ -1638,29 +1403,21 @@ fn rci_011(input: &RuleInput<'_>, out: &mut RuleOutput) {
         if ideation.has_intent() {
             reasons.push(match ideation {
                 SuicidalIdeation::ActiveWithPlanAndIntent => {
-                    "active suicidal ideation with a specific plan and intent in the past month"
-                        .into()
+                    "active suicidal ideation with a specific plan and intent in the past month".into()
                 }
                 _ => "active suicidal ideation with some intent to act in the past month".into(),
             });
         } else if *ideation == SuicidalIdeation::ActiveWithMethod {
-            moderate.push(
-                "active suicidal ideation with a method, without intent, in the past month".into(),
-            );
+            moderate.push("active suicidal ideation with a method, without intent, in the past month".into());
         }
     }
-    if let Some(SuicidalBehaviour::Ever { most_recent }) =
-        out.need(R, "suicidality.behaviour", &s.behaviour)
+    if let Some(SuicidalBehaviour::Ever { most_recent }) = out.need(R, "suicidality.behaviour", &s.behaviour)
         && let Some(date) = out.need(R, "suicidality.behaviour.most_recent", most_recent)
     {
         if *date >= since {
-            reasons.push(format!(
-                "suicidal behaviour on {date}, within the past {window} months"
-            ));
+            reasons.push(format!("suicidal behaviour on {date}, within the past {window} months"));
         } else {
-            moderate.push(format!(
-                "suicidal behaviour on {date}, more than {window} months ago"
-            ));
+            moderate.push(format!("suicidal behaviour on {date}, more than {window} months ago"));
         }
     }
     if !reasons.is_empty() {
@@ -1673,7 +1430,12 @@ fn rci_011(input: &RuleInput<'_>, out: &mut RuleOutput) {
         out.same_day.extend(reasons);
     }
     if !moderate.is_empty() {
-        let mut f = finding(R, Level::Information, "Moderate suicide risk on screening: behavioural-health consultation; consider safety precautions.").related("SUI-001");
+        let mut f = finding(
+            R,
+            Level::Information,
+            "Moderate suicide risk on screening: behavioural-health consultation; consider safety precautions.",
+        )
+        .related("SUI-001");
         for reason in &moderate {
             f = f.with("moderate_risk_answer", reason);
         }
@@ -1696,18 +1458,19 @@ fn rci_011(input: &RuleInput<'_>, out: &mut RuleOutput) {
 
 fn rci_012(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "RCI-012";
-    if let Some(PersonalityDisorder::Present {
-        severe_interfering_with_cooperation,
-    }) = out.need(
-        R,
-        "psychiatric.personality_disorder",
-        &input.intake.psychiatric.personality_disorder,
-    ) && let Some(true) = out.need(
-        R,
-        "psychiatric.personality_disorder.severe_interfering_with_cooperation",
-        severe_interfering_with_cooperation,
-    ) {
-        out.push(finding(R, level(input.policy.severe_personality_disorder), "Severe personality disorder interfering with cooperation: excluded by some KAP programs."));
+    if let Some(PersonalityDisorder::Present { severe_interfering_with_cooperation }) =
+        out.need(R, "psychiatric.personality_disorder", &input.intake.psychiatric.personality_disorder)
+        && let Some(true) = out.need(
+            R,
+            "psychiatric.personality_disorder.severe_interfering_with_cooperation",
+            severe_interfering_with_cooperation,
+        )
+    {
+        out.push(finding(
+            R,
+            level(input.policy.severe_personality_disorder),
+            "Severe personality disorder interfering with cooperation: excluded by some KAP programs.",
+        ));
     }
 }
 
@@ -1735,18 +1498,10 @@ fn class_finding(
 fn ddi_001(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "DDI-001";
     if let Some(meds) = medications(input, R, out) {
-        let found: Vec<&Medication> = meds
-            .iter()
-            .filter(|m| {
-                m.drug
-                    .classes()
-                    .is_some_and(|c| c.iter().any(|c| c.is_cns_depressant()))
-            })
-            .collect();
+        let found: Vec<&Medication> =
+            meds.iter().filter(|m| m.drug.classes().is_some_and(|c| c.iter().any(|c| c.is_cns_depressant()))).collect();
         if !found.is_empty() {
-            let opioid = found
-                .iter()
-                .any(|m| m.drug.has_class(InteractionClass::Opioid));
+            let opioid = found.iter().any(|m| m.drug.has_class(InteractionClass::Opioid));
             let message = if opioid {
                 "CNS depressants with ketamine may cause profound sedation, respiratory depression, coma or death; opioids may prolong recovery. Monitor sedation closely."
             } else {
@@ -1755,13 +1510,17 @@ fn ddi_001(input: &RuleInput<'_>, out: &mut RuleOutput) {
             out.push(finding(R, Level::Information, message).with("medications", names(&found)));
         }
     }
-    if let Some(uses) = out.need(
-        R,
-        "psychiatric.substance_use",
-        &input.intake.psychiatric.substance_use,
-    ) && uses.iter().any(|u| u.substance == Substance::Alcohol)
+    if let Some(uses) = out.need(R, "psychiatric.substance_use", &input.intake.psychiatric.substance_use)
+        && uses.iter().any(|u| u.substance == Substance::Alcohol)
     {
-        out.push(finding(R, Level::Information, "Alcohol use recorded: alcohol is a CNS depressant; counsel avoidance around sessions.").related("DDI-009"));
+        out.push(
+            finding(
+                R,
+                Level::Information,
+                "Alcohol use recorded: alcohol is a CNS depressant; counsel avoidance around sessions.",
+            )
+            .related("DDI-009"),
+        );
     }
 }
 
@@ -1811,18 +1570,10 @@ fn ddi_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
                 )
             };
             out.push(
-                f.with(
-                    "diazepam_equivalent",
-                    format!("{} mg/day", trim_decimal(mg_per_day)),
-                )
-                .with("cap", cap_text),
+                f.with("diazepam_equivalent", format!("{} mg/day", trim_decimal(mg_per_day))).with("cap", cap_text),
             );
         }
-        DiazepamEquivalent::Uncomputable {
-            partial_mg_per_day,
-            missing_dose,
-            no_factor,
-        } => {
+        DiazepamEquivalent::Uncomputable { partial_mg_per_day, missing_dose, no_factor } => {
             if !missing_dose.is_empty() {
                 out.missing_field(R, "medications.total_daily_dose");
             }
@@ -1909,20 +1660,13 @@ fn ddi_010(input: &RuleInput<'_>, out: &mut RuleOutput) {
     };
     let has = |class| yes_no(!with_class(meds, class).is_empty());
     out.push(
-        finding(
-            R,
-            Level::Information,
-            "Spravato REMS Patient Monitoring Form: current use of these classes.",
-        )
-        .with("benzodiazepines", has(InteractionClass::Benzodiazepine))
-        .with(
-            "non_benzodiazepine_sedative_hypnotics",
-            has(InteractionClass::NonBenzodiazepineSedativeHypnotic),
-        )
-        .with("psychostimulants", has(InteractionClass::Psychostimulant))
-        .with("maois", has(InteractionClass::Maoi))
-        .with("opioids", has(InteractionClass::Opioid))
-        .with("other_sedatives", has(InteractionClass::OtherSedative)),
+        finding(R, Level::Information, "Spravato REMS Patient Monitoring Form: current use of these classes.")
+            .with("benzodiazepines", has(InteractionClass::Benzodiazepine))
+            .with("non_benzodiazepine_sedative_hypnotics", has(InteractionClass::NonBenzodiazepineSedativeHypnotic))
+            .with("psychostimulants", has(InteractionClass::Psychostimulant))
+            .with("maois", has(InteractionClass::Maoi))
+            .with("opioids", has(InteractionClass::Opioid))
+            .with("other_sedatives", has(InteractionClass::OtherSedative)),
     );
 }
 
@@ -1933,38 +1677,18 @@ fn ddi_010(input: &RuleInput<'_>, out: &mut RuleOutput) {
 fn pre_001(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "PRE-001";
     let i = input.intake;
-    out.need(
-        R,
-        "workup.psychiatric_evaluation",
-        &i.workup.psychiatric_evaluation,
-    );
+    out.need(R, "workup.psychiatric_evaluation", &i.workup.psychiatric_evaluation);
     indications(input, R, out);
-    out.need(
-        R,
-        "referral.presenting_symptoms",
-        &i.referral.presenting_symptoms,
-    );
+    out.need(R, "referral.presenting_symptoms", &i.referral.presenting_symptoms);
     out.need(R, "referral.goals", &i.referral.goals);
-    if let Some(trials) = out.need(
-        R,
-        "prior_antidepressant_trials",
-        &i.prior_antidepressant_trials,
-    ) {
+    if let Some(trials) = out.need(R, "prior_antidepressant_trials", &i.prior_antidepressant_trials) {
         // Each trial is stored with drug, dose, duration and response (IND-005).
         for t in trials {
             out.need(R, "prior_antidepressant_trials.daily_dose", &t.daily_dose);
             out.need(R, "prior_antidepressant_trials.duration", &t.duration);
             out.need(R, "prior_antidepressant_trials.response", &t.response);
-            out.need(
-                R,
-                "prior_antidepressant_trials.in_current_episode",
-                &t.in_current_episode,
-            );
-            out.need(
-                R,
-                "prior_antidepressant_trials.adequate_dose_and_duration",
-                &t.adequate_dose_and_duration,
-            );
+            out.need(R, "prior_antidepressant_trials.in_current_episode", &t.in_current_episode);
+            out.need(R, "prior_antidepressant_trials.adequate_dose_and_duration", &t.adequate_dose_and_duration);
         }
     }
 }
@@ -1972,30 +1696,16 @@ fn pre_001(input: &RuleInput<'_>, out: &mut RuleOutput) {
 fn pre_002(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "PRE-002";
     let w = &input.intake.workup;
-    out.need(
-        R,
-        "workup.physical_examination_on",
-        &w.physical_examination_on,
-    );
+    out.need(R, "workup.physical_examination_on", &w.physical_examination_on);
     medications(input, R, out);
     out.need(R, "allergies.other", &input.intake.allergies.other);
-    if let Some(true) = out.need(
-        R,
-        "workup.prior_anaesthesia_reaction",
-        &w.prior_anaesthesia_reaction,
-    ) {
+    if let Some(true) = out.need(R, "workup.prior_anaesthesia_reaction", &w.prior_anaesthesia_reaction) {
         out.push(
-            finding(
-                R,
-                Level::PrescriberReview,
-                "Prior adverse reaction to anaesthesia: prescriber review.",
-            )
-            .with("workup.prior_anaesthesia_reaction", "yes"),
+            finding(R, Level::PrescriberReview, "Prior adverse reaction to anaesthesia: prescriber review.")
+                .with("workup.prior_anaesthesia_reaction", "yes"),
         );
     }
-    if let Some(Investigations::IndicatedPending) =
-        out.need(R, "workup.ecg_and_labs", &w.ecg_and_labs)
-    {
+    if let Some(Investigations::IndicatedPending) = out.need(R, "workup.ecg_and_labs", &w.ecg_and_labs) {
         out.missing_field(R, "workup.ecg_and_labs.result");
     }
 }
@@ -2029,20 +1739,18 @@ fn pre_004(input: &RuleInput<'_>, out: &mut RuleOutput) {
 fn pre_005(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "PRE-005";
     let w = &input.intake.workup;
-    let suspected = out
-        .need(
-            R,
-            "workup.substance_use_suspected",
-            &w.substance_use_suspected,
-        )
-        .copied();
+    let suspected = out.need(R, "workup.substance_use_suspected", &w.substance_use_suspected).copied();
     match (&w.urine_drug_screen, suspected) {
         (Some(uds), _) if uds.result == TestResult::Positive => out.push(
             finding(R, Level::PrescriberReview, "Positive urine drug screen.")
                 .with("taken_on", uds.taken_on)
                 .with("detail", uds.detail.as_ref().map_or("-", |d| d.as_str())),
         ),
-        (None, Some(true)) => out.push(finding(R, Level::PrescriberReview, "Substance use is suspected but no urine drug screen is recorded (recommended at baseline).")),
+        (None, Some(true)) => out.push(finding(
+            R,
+            Level::PrescriberReview,
+            "Substance use is suspected but no urine drug screen is recorded (recommended at baseline).",
+        )),
         _ => {}
     }
 }
@@ -2050,28 +1758,18 @@ fn pre_005(input: &RuleInput<'_>, out: &mut RuleOutput) {
 fn pre_006(input: &RuleInput<'_>, out: &mut RuleOutput) {
     const R: &str = "PRE-006";
     let r = &input.intake.reproductive;
-    if let Some(true) = out.need(
-        R,
-        "reproductive.childbearing_potential",
-        &r.childbearing_potential,
-    ) && let Some(test) = out.need(R, "reproductive.pregnancy_test", &r.pregnancy_test)
+    if let Some(true) = out.need(R, "reproductive.childbearing_potential", &r.childbearing_potential)
+        && let Some(test) = out.need(R, "reproductive.pregnancy_test", &r.pregnancy_test)
         && test.result == TestResult::Negative
         && let Some(max_days) = input.policy.pregnancy_test_max_age_days
     {
-        let oldest = input
-            .today
-            .checked_sub(i64::from(max_days).days())
-            .unwrap_or(Date::MIN);
+        let oldest = input.today.checked_sub(i64::from(max_days).days()).unwrap_or(Date::MIN);
         if test.taken_on < oldest {
             out.missing_field(R, "reproductive.pregnancy_test.current");
             out.push(
-                finding(
-                    R,
-                    Level::Information,
-                    "The pregnancy test is older than the configured maximum; repeat it.",
-                )
-                .with("taken_on", test.taken_on)
-                .with("max_age_days", max_days),
+                finding(R, Level::Information, "The pregnancy test is older than the configured maximum; repeat it.")
+                    .with("taken_on", test.taken_on)
+                    .with("max_age_days", max_days),
             );
         }
     }
@@ -2084,12 +1782,8 @@ fn pre_007(input: &RuleInput<'_>, out: &mut RuleOutput) {
     };
     if let Some(false) = out.need(R, "consent.capacity_confirmed", &consent.capacity_confirmed) {
         out.push(
-            finding(
-                R,
-                Level::HardStop,
-                "The patient lacks capacity to consent: treatment cannot proceed.",
-            )
-            .with("consent.capacity_confirmed", "no"),
+            finding(R, Level::HardStop, "The patient lacks capacity to consent: treatment cannot proceed.")
+                .with("consent.capacity_confirmed", "no"),
         );
     }
     let esketamine = input.intake.referral.intended_product == Some(IntendedProduct::Esketamine);
@@ -2102,24 +1796,16 @@ fn pre_007(input: &RuleInput<'_>, out: &mut RuleOutput) {
     if !missing.is_empty() {
         out.missing_field(R, "consent.points_covered");
         out.push(
-            finding(
-                R,
-                Level::Information,
-                "Informed consent does not yet cover every required point.",
-            )
-            .with("not_covered", missing.join(", "))
-            .with("form_version", consent.form_version.as_str()),
+            finding(R, Level::Information, "Informed consent does not yet cover every required point.")
+                .with("not_covered", missing.join(", "))
+                .with("form_version", consent.form_version.as_str()),
         );
     }
     if consent.signed_on > input.today {
         out.missing_field(R, "consent.signed_on");
         out.push(
-            finding(
-                R,
-                Level::Information,
-                "The consent date is in the future; correct it.",
-            )
-            .with("signed_on", consent.signed_on),
+            finding(R, Level::Information, "The consent date is in the future; correct it.")
+                .with("signed_on", consent.signed_on),
         );
     }
 }
@@ -2134,7 +1820,11 @@ fn pre_008(input: &RuleInput<'_>, out: &mut RuleOutput) {
                 out.missing_field(R, "rems_patient_enrolled");
             }
         }
-        Some(IntendedProduct::Undecided) => out.push(finding(R, Level::Information, "If Spravato is chosen, the patient must be enrolled in the SPRAVATO REMS before the first treatment.")),
+        Some(IntendedProduct::Undecided) => out.push(finding(
+            R,
+            Level::Information,
+            "If Spravato is chosen, the patient must be enrolled in the SPRAVATO REMS before the first treatment.",
+        )),
         _ => {}
     }
 }
@@ -2145,18 +1835,11 @@ fn pre_009(input: &RuleInput<'_>, out: &mut RuleOutput) {
         return;
     };
     out.need(R, "transport.escort_name", &plan.escort_name);
-    if let Some(false) = out.need(
-        R,
-        "transport.escort_stays_onsite",
-        &plan.escort_stays_onsite,
-    ) {
+    if let Some(false) = out.need(R, "transport.escort_stays_onsite", &plan.escort_stays_onsite) {
         out.need(R, "transport.escort_phone", &plan.escort_phone);
     }
-    if out.need(
-        R,
-        "transport.no_driving_until_next_day_acknowledged",
-        &plan.no_driving_until_next_day_acknowledged,
-    ) == Some(&false)
+    if out.need(R, "transport.no_driving_until_next_day_acknowledged", &plan.no_driving_until_next_day_acknowledged)
+        == Some(&false)
     {
         out.missing_field(R, "transport.no_driving_until_next_day_acknowledged");
         out.push(finding(R, Level::Information, "The patient has not agreed not to drive until the next day after restful sleep; treatment cannot be scheduled until they do."));

@@ -25,9 +25,7 @@ use crate::dosing::units::UnitError;
 #[cfg(doc)]
 use crate::dosing::{Bmi, HeightCm, Kg, Mg};
 #[cfg(doc)]
-use crate::monitoring::vitals::{
-    BloodPressure, Diastolic, HeartRate, RespiratoryRate, SpO2, Systolic,
-};
+use crate::monitoring::vitals::{BloodPressure, Diastolic, HeartRate, RespiratoryRate, SpO2, Systolic};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -155,11 +153,7 @@ pub mod entry {
 
         /// `value` when it is inside, else the message naming the range.
         pub fn check(self, value: u16) -> Result<u16, UnitError> {
-            if self.contains(value) {
-                Ok(value)
-            } else {
-                Err(out_of_range(self.min, self.max, self.unit))
-            }
+            if self.contains(value) { Ok(value) } else { Err(out_of_range(self.min, self.max, self.unit)) }
         }
 
         /// Parses an intake answer into the shared type `T` (a vital sign).
@@ -218,9 +212,9 @@ pub mod entry {
         if text.is_empty() {
             return Err(required());
         }
-        let (s, d) = text.split_once('/').ok_or_else(|| {
-            UnitError(format!("`{text}` is not a blood pressure; write it as 120/80"))
-        })?;
+        let (s, d) = text
+            .split_once('/')
+            .ok_or_else(|| UnitError(format!("`{text}` is not a blood pressure; write it as 120/80")))?;
         BloodPressure::new(SYSTOLIC.parse(s)?, DIASTOLIC.parse(d)?)
     }
 }
@@ -231,9 +225,7 @@ mod tests {
     use super::*;
     use crate::dosing::{Bmi, HeightCm, Kg, Mg, Ucum};
     use crate::eligibility::policy::{BpThreshold, BpTiers, EligibilityPolicy, HeartRateLimits};
-    use crate::monitoring::vitals::{
-        BloodPressure, Diastolic, HeartRate, RespiratoryRate, SpO2, Systolic,
-    };
+    use crate::monitoring::vitals::{BloodPressure, Diastolic, HeartRate, RespiratoryRate, SpO2, Systolic};
 
     #[test]
     fn whole_units_reject_out_of_range_and_fractions() {
@@ -275,9 +267,17 @@ mod tests {
         let whole: [(WholeRange, Parse, &str); 5] = [
             (entry::SYSTOLIC, |r| entry::SYSTOLIC.parse::<Systolic>(r).map(drop), "must be between 30 and 300 mmHg"),
             (entry::DIASTOLIC, |r| entry::DIASTOLIC.parse::<Diastolic>(r).map(drop), "must be between 10 and 250 mmHg"),
-            (entry::HEART_RATE, |r| entry::HEART_RATE.parse::<HeartRate>(r).map(drop), "must be between 10 and 300 /min"),
+            (
+                entry::HEART_RATE,
+                |r| entry::HEART_RATE.parse::<HeartRate>(r).map(drop),
+                "must be between 10 and 300 /min",
+            ),
             (entry::SPO2, |r| entry::SPO2.parse::<SpO2>(r).map(drop), "must be between 1 and 100 %"),
-            (entry::RESPIRATORY_RATE, |r| entry::RESPIRATORY_RATE.parse::<RespiratoryRate>(r).map(drop), "must be between 1 and 80 /min"),
+            (
+                entry::RESPIRATORY_RATE,
+                |r| entry::RESPIRATORY_RATE.parse::<RespiratoryRate>(r).map(drop),
+                "must be between 1 and 80 /min",
+            ),
         ];
         for (range, parse, message) in whole {
             assert!(parse(&range.min.to_string()).is_ok(), "{message}: min");
@@ -295,7 +295,12 @@ mod tests {
         let decimal: [(DecimalRange, Parse, f64, &str); 3] = [
             (entry::WEIGHT, |r| entry::WEIGHT.parse::<Kg>(r).map(drop), 0.1, "must be between 0.5 and 650 kg"),
             (entry::HEIGHT, |r| entry::HEIGHT.parse::<HeightCm>(r).map(drop), 0.1, "must be between 30 and 275 cm"),
-            (entry::DAILY_DOSE, |r| entry::DAILY_DOSE.parse::<Mg>(r).map(drop), 0.001, "must be between 0.001 and 100000 mg"),
+            (
+                entry::DAILY_DOSE,
+                |r| entry::DAILY_DOSE.parse::<Mg>(r).map(drop),
+                0.001,
+                "must be between 0.001 and 100000 mg",
+            ),
         ];
         for (range, parse, step, message) in decimal {
             assert!(parse(&range.min.to_string()).is_ok(), "{message}: min");
@@ -396,7 +401,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&entry::DAILY_DOSE.parse::<Mg>("100").unwrap()).unwrap(), "100.0");
         assert_eq!(serde_json::to_string(&entry::HEART_RATE.parse::<HeartRate>("72").unwrap()).unwrap(), "72");
         assert_eq!(serde_json::to_string(&entry::SPO2.parse::<SpO2>("98").unwrap()).unwrap(), "98");
-        assert_eq!(serde_json::to_string(&entry::RESPIRATORY_RATE.parse::<RespiratoryRate>("14").unwrap()).unwrap(), "14");
+        assert_eq!(
+            serde_json::to_string(&entry::RESPIRATORY_RATE.parse::<RespiratoryRate>("14").unwrap()).unwrap(),
+            "14"
+        );
         let bmi = Bmi::compute(Kg::new(80.0).unwrap(), HeightCm::new(200.0).unwrap());
         assert_eq!(serde_json::to_string(&bmi).unwrap(), "20.0");
 

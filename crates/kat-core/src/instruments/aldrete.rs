@@ -20,11 +20,7 @@ pub struct AldretePointsError(pub String);
 
 impl AldretePoints {
     pub fn new(v: u8) -> Result<Self, AldretePointsError> {
-        if v <= 2 {
-            Ok(Self(v))
-        } else {
-            Err(AldretePointsError(v.to_string()))
-        }
+        if v <= 2 { Ok(Self(v)) } else { Err(AldretePointsError(v.to_string())) }
     }
 
     pub fn parse(raw: &str) -> Result<Self, AldretePointsError> {
@@ -100,9 +96,7 @@ impl AldreteScore {
             AldreteDischargeRule::TotalAtLeast8FullRespirationAndSpo2 => {
                 total >= 8 && self.respiration.0 == 2 && self.oxygen_saturation.0 == 2
             }
-            AldreteDischargeRule::TotalAtLeast8NoZero => {
-                total >= 8 && self.points().iter().all(|(_, p)| p.0 > 0)
-            }
+            AldreteDischargeRule::TotalAtLeast8NoZero => total >= 8 && self.points().iter().all(|(_, p)| p.0 > 0),
         };
         AldreteDischarge { ready, total, rule }
     }
@@ -136,9 +130,7 @@ impl AldreteDischargeRule {
             AldreteDischargeRule::TotalAtLeast8FullRespirationAndSpo2 => {
                 "modified Aldrete total ≥ 8 with 2 points in respiration and in SpO₂"
             }
-            AldreteDischargeRule::TotalAtLeast8NoZero => {
-                "modified Aldrete total ≥ 8 with no criterion scored 0"
-            }
+            AldreteDischargeRule::TotalAtLeast8NoZero => "modified Aldrete total ≥ 8 with no criterion scored 0",
         }
     }
 }
@@ -164,25 +156,12 @@ pub(super) fn score(response: &Response) -> AldreteResult {
     assert_eq!(response.instrument(), Instrument::ModifiedAldrete);
     let p = |i: usize| response.answer(i).map(AldretePoints);
     let score = match (p(0), p(1), p(2), p(3), p(4)) {
-        (
-            Some(activity),
-            Some(respiration),
-            Some(circulation),
-            Some(consciousness),
-            Some(oxygen_saturation),
-        ) => Some(AldreteScore {
-            activity,
-            respiration,
-            circulation,
-            consciousness,
-            oxygen_saturation,
-        }),
+        (Some(activity), Some(respiration), Some(circulation), Some(consciousness), Some(oxygen_saturation)) => {
+            Some(AldreteScore { activity, respiration, circulation, consciousness, oxygen_saturation })
+        }
         _ => None,
     };
-    AldreteResult {
-        completeness: response.completeness(),
-        score,
-    }
+    AldreteResult { completeness: response.completeness(), score }
 }
 
 #[cfg(test)]
@@ -216,10 +195,7 @@ mod tests {
     fn variant_8_with_full_respiration_and_spo2() {
         let rule = AldreteDischargeRule::TotalAtLeast8FullRespirationAndSpo2;
         assert!(s([2, 2, 1, 1, 2]).discharge(rule).ready);
-        assert!(
-            !s([2, 1, 2, 2, 1]).discharge(rule).ready,
-            "respiration and SpO₂ must be 2"
-        );
+        assert!(!s([2, 1, 2, 2, 1]).discharge(rule).ready, "respiration and SpO₂ must be 2");
         assert!(!s([2, 2, 2, 1, 1]).discharge(rule).ready, "SpO₂ must be 2");
         assert!(!s([1, 2, 1, 1, 2]).discharge(rule).ready, "7 is not enough");
     }
@@ -228,10 +204,7 @@ mod tests {
     fn variant_8_with_no_zero() {
         let rule = AldreteDischargeRule::TotalAtLeast8NoZero;
         assert!(s([2, 2, 2, 1, 1]).discharge(rule).ready);
-        assert!(
-            !s([0, 2, 2, 2, 2]).discharge(rule).ready,
-            "a zero fails even at 8"
-        );
+        assert!(!s([0, 2, 2, 2, 2]).discharge(rule).ready, "a zero fails even at 8");
         assert!(!s([1, 2, 2, 1, 1]).discharge(rule).ready);
     }
 
@@ -245,24 +218,13 @@ mod tests {
 
     #[test]
     fn response_pipeline_requires_all_criteria() {
-        let r = resp(
-            Instrument::ModifiedAldrete,
-            &[Some(2), Some(2), Some(2), Some(2), Some(1)],
-        );
+        let r = resp(Instrument::ModifiedAldrete, &[Some(2), Some(2), Some(2), Some(2), Some(1)]);
         let out = score(&r);
         assert_eq!(out.score.map(|a| a.total()), Some(9));
         assert_eq!(r.total(), Some(9));
-        let r = resp(
-            Instrument::ModifiedAldrete,
-            &[Some(2), None, Some(2), Some(2), Some(2)],
-        );
+        let r = resp(Instrument::ModifiedAldrete, &[Some(2), None, Some(2), Some(2), Some(2)]);
         let out = score(&r);
         assert_eq!(out.score, None);
-        assert_eq!(
-            out.completeness,
-            Completeness::Incomplete {
-                missing: vec!["respiration"]
-            }
-        );
+        assert_eq!(out.completeness, Completeness::Incomplete { missing: vec!["respiration"] });
     }
 }

@@ -15,14 +15,8 @@ pub struct CadssScore {
 
 /// Scores a CADSS-23 or CADSS-6 response. Reached only through [`Response::score`], which dispatches by instrument.
 pub(super) fn score(response: &Response) -> CadssScore {
-    assert!(matches!(
-        response.instrument(),
-        Instrument::Cadss23 | Instrument::Cadss6
-    ));
-    CadssScore {
-        completeness: response.completeness(),
-        total: response.total(),
-    }
+    assert!(matches!(response.instrument(), Instrument::Cadss23 | Instrument::Cadss6));
+    CadssScore { completeness: response.completeness(), total: response.total() }
 }
 
 /// The CADSS-23 items (1-based) that make up the CADSS-6 (Rodrigues 2021; §6.2).
@@ -35,10 +29,7 @@ pub fn cadss6_from_cadss23(response: &Response) -> Option<Response> {
     if response.instrument() != Instrument::Cadss23 {
         return None;
     }
-    let values: Vec<Option<u8>> = CADSS6_ITEMS_OF_CADSS23
-        .iter()
-        .map(|&n| response.answer(n - 1))
-        .collect();
+    let values: Vec<Option<u8>> = CADSS6_ITEMS_OF_CADSS23.iter().map(|&n| response.answer(n - 1)).collect();
     // Both forms share the 0–4 range, so the values are valid by construction.
     Response::from_values(Instrument::Cadss6, &values).ok()
 }
@@ -72,17 +63,13 @@ mod tests {
         v[2] = None;
         let s = score(&resp(Instrument::Cadss6, &v));
         assert_eq!(s.total, None);
-        assert_eq!(
-            s.completeness,
-            Completeness::Incomplete { missing: vec!["6"] }
-        );
+        assert_eq!(s.completeness, Completeness::Incomplete { missing: vec!["6"] });
     }
 
     #[test]
     fn cadss6_takes_items_1_2_6_7_15_22() {
-        let values: Vec<Option<u8>> = (1..=23u8)
-            .map(|n| Some(u8::from(CADSS6_ITEMS_OF_CADSS23.contains(&usize::from(n)))))
-            .collect();
+        let values: Vec<Option<u8>> =
+            (1..=23u8).map(|n| Some(u8::from(CADSS6_ITEMS_OF_CADSS23.contains(&usize::from(n))))).collect();
         let full = resp(Instrument::Cadss23, &values);
         let short = cadss6_from_cadss23(&full).unwrap();
         assert!(cadss6_from_cadss23(&short).is_none());

@@ -235,10 +235,7 @@ pub struct ItemTextOverrides {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OverrideError {
     #[error("{instrument} has no item {label}")]
-    UnknownItem {
-        instrument: Instrument,
-        label: String,
-    },
+    UnknownItem { instrument: Instrument, label: String },
     #[error("override text must not be empty")]
     Empty,
 }
@@ -250,26 +247,15 @@ impl ItemTextOverrides {
 
     /// Sets the text for one item; refuses items the instrument does not have, so a
     /// typo in a licence file cannot silently leave the construct label in place.
-    pub fn set_item(
-        &mut self,
-        instrument: Instrument,
-        label: &str,
-        text: &str,
-    ) -> Result<(), OverrideError> {
+    pub fn set_item(&mut self, instrument: Instrument, label: &str, text: &str) -> Result<(), OverrideError> {
         if instrument.def().index_of(label).is_none() {
-            return Err(OverrideError::UnknownItem {
-                instrument,
-                label: label.to_string(),
-            });
+            return Err(OverrideError::UnknownItem { instrument, label: label.to_string() });
         }
         let text = text.trim();
         if text.is_empty() {
             return Err(OverrideError::Empty);
         }
-        self.items
-            .entry(instrument)
-            .or_default()
-            .insert(label.to_string(), text.to_string());
+        self.items.entry(instrument).or_default().insert(label.to_string(), text.to_string());
         Ok(())
     }
 
@@ -285,19 +271,12 @@ impl ItemTextOverrides {
 
     /// The text to display for an item: the loaded override, else the shipped text.
     pub fn item_text<'a>(&'a self, instrument: Instrument, item: &'static ItemDef) -> &'a str {
-        self.items
-            .get(&instrument)
-            .and_then(|m| m.get(item.label))
-            .map(String::as_str)
-            .unwrap_or(item.text.as_str())
+        self.items.get(&instrument).and_then(|m| m.get(item.label)).map(String::as_str).unwrap_or(item.text.as_str())
     }
 
     /// The stem to display: the loaded override, else the shipped stem, if any.
     pub fn stem(&self, instrument: Instrument) -> Option<&str> {
-        self.stems
-            .get(&instrument)
-            .map(String::as_str)
-            .or(instrument.def().stem)
+        self.stems.get(&instrument).map(String::as_str).or(instrument.def().stem)
     }
 }
 
@@ -307,149 +286,53 @@ impl ItemTextOverrides {
 
 /// PHQ-9 / GAD-7 frequency answers, LOINC LL358-3 (instruments.md §2.2, §3.2).
 const FREQUENCY_0_3: &[AnswerOption] = &[
-    AnswerOption {
-        value: 0,
-        display: "Not at all",
-        loinc_answers: &["LA6568-5"],
-    },
-    AnswerOption {
-        value: 1,
-        display: "Several days",
-        loinc_answers: &["LA6569-3"],
-    },
-    AnswerOption {
-        value: 2,
-        display: "More than half the days",
-        loinc_answers: &["LA6570-1"],
-    },
-    AnswerOption {
-        value: 3,
-        display: "Nearly every day",
-        loinc_answers: &["LA6571-9"],
-    },
+    AnswerOption { value: 0, display: "Not at all", loinc_answers: &["LA6568-5"] },
+    AnswerOption { value: 1, display: "Several days", loinc_answers: &["LA6569-3"] },
+    AnswerOption { value: 2, display: "More than half the days", loinc_answers: &["LA6570-1"] },
+    AnswerOption { value: 3, display: "Nearly every day", loinc_answers: &["LA6571-9"] },
 ];
 
 /// GAD-7 item 2 (68509-9): the LHC-Forms export uses "More days than not" (LA18938-3)
 /// for value 2; accept both codes (instruments.md §3.2 pitfall).
 const FREQUENCY_0_3_GAD7_ITEM2: &[AnswerOption] = &[
-    AnswerOption {
-        value: 0,
-        display: "Not at all",
-        loinc_answers: &["LA6568-5"],
-    },
-    AnswerOption {
-        value: 1,
-        display: "Several days",
-        loinc_answers: &["LA6569-3"],
-    },
-    AnswerOption {
-        value: 2,
-        display: "More than half the days",
-        loinc_answers: &["LA6570-1", "LA18938-3"],
-    },
-    AnswerOption {
-        value: 3,
-        display: "Nearly every day",
-        loinc_answers: &["LA6571-9"],
-    },
+    AnswerOption { value: 0, display: "Not at all", loinc_answers: &["LA6568-5"] },
+    AnswerOption { value: 1, display: "Several days", loinc_answers: &["LA6569-3"] },
+    AnswerOption { value: 2, display: "More than half the days", loinc_answers: &["LA6570-1", "LA18938-3"] },
+    AnswerOption { value: 3, display: "Nearly every day", loinc_answers: &["LA6571-9"] },
 ];
 
 /// PHQ-9 item 10 / GAD-7 difficulty item (not scored). The LOINC codes are those of
 /// 69722-7 (PHQ-9); note the codes are not in value order in LOINC.
 const DIFFICULTY_0_3: &[AnswerOption] = &[
-    AnswerOption {
-        value: 0,
-        display: "Not difficult at all",
-        loinc_answers: &["LA6572-7"],
-    },
-    AnswerOption {
-        value: 1,
-        display: "Somewhat difficult",
-        loinc_answers: &["LA6573-5"],
-    },
-    AnswerOption {
-        value: 2,
-        display: "Very difficult",
-        loinc_answers: &["LA6575-0"],
-    },
-    AnswerOption {
-        value: 3,
-        display: "Extremely difficult",
-        loinc_answers: &["LA6574-3"],
-    },
+    AnswerOption { value: 0, display: "Not difficult at all", loinc_answers: &["LA6572-7"] },
+    AnswerOption { value: 1, display: "Somewhat difficult", loinc_answers: &["LA6573-5"] },
+    AnswerOption { value: 2, display: "Very difficult", loinc_answers: &["LA6575-0"] },
+    AnswerOption { value: 3, display: "Extremely difficult", loinc_answers: &["LA6574-3"] },
 ];
 
 /// PCL-5 answers (instruments.md §4.2). LOINC answer codes not confirmed.
 const PCL5_0_4: &[AnswerOption] = &[
-    AnswerOption {
-        value: 0,
-        display: "Not at all",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 1,
-        display: "A little bit",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 2,
-        display: "Moderately",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 3,
-        display: "Quite a bit",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 4,
-        display: "Extremely",
-        loinc_answers: &[],
-    },
+    AnswerOption { value: 0, display: "Not at all", loinc_answers: &[] },
+    AnswerOption { value: 1, display: "A little bit", loinc_answers: &[] },
+    AnswerOption { value: 2, display: "Moderately", loinc_answers: &[] },
+    AnswerOption { value: 3, display: "Quite a bit", loinc_answers: &[] },
+    AnswerOption { value: 4, display: "Extremely", loinc_answers: &[] },
 ];
 
 /// C-SSRS Yes/No (LOINC LA33-6 / LA32-8, instruments.md §5.1).
 const YES_NO: &[AnswerOption] = &[
-    AnswerOption {
-        value: 0,
-        display: "No",
-        loinc_answers: &["LA32-8"],
-    },
-    AnswerOption {
-        value: 1,
-        display: "Yes",
-        loinc_answers: &["LA33-6"],
-    },
+    AnswerOption { value: 0, display: "No", loinc_answers: &["LA32-8"] },
+    AnswerOption { value: 1, display: "Yes", loinc_answers: &["LA33-6"] },
 ];
 
 /// CADSS anchors: ⚠️ not confirmed (instruments.md §6.1 "commonly 0 = not at all …
 /// 4 = extremely"), so only the end points carry a label.
 const CADSS_0_4: &[AnswerOption] = &[
-    AnswerOption {
-        value: 0,
-        display: "0 (not at all)",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 1,
-        display: "1",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 2,
-        display: "2",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 3,
-        display: "3",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 4,
-        display: "4 (extremely)",
-        loinc_answers: &[],
-    },
+    AnswerOption { value: 0, display: "0 (not at all)", loinc_answers: &[] },
+    AnswerOption { value: 1, display: "1", loinc_answers: &[] },
+    AnswerOption { value: 2, display: "2", loinc_answers: &[] },
+    AnswerOption { value: 3, display: "3", loinc_answers: &[] },
+    AnswerOption { value: 4, display: "4 (extremely)", loinc_answers: &[] },
 ];
 
 const PFIZER_COPYRIGHT: &str = "Copyright © Pfizer Inc. All rights reserved. Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, with an educational grant from Pfizer Inc. No permission required to reproduce, translate, display or distribute. LOINC codes are available at no cost under the license at http://loinc.org/license.";
@@ -471,17 +354,9 @@ const fn freq(label: &'static str, loinc: &'static str, text: &'static str) -> I
 }
 
 const PHQ9_ITEMS: &[ItemDef] = &[
-    freq(
-        "1",
-        "44250-9",
-        "Little interest or pleasure in doing things",
-    ),
+    freq("1", "44250-9", "Little interest or pleasure in doing things"),
     freq("2", "44255-8", "Feeling down, depressed, or hopeless"),
-    freq(
-        "3",
-        "44259-0",
-        "Trouble falling or staying asleep, or sleeping too much",
-    ),
+    freq("3", "44259-0", "Trouble falling or staying asleep, or sleeping too much"),
     freq("4", "44254-1", "Feeling tired or having little energy"),
     freq("5", "44251-7", "Poor appetite or overeating"),
     freq(
@@ -489,21 +364,13 @@ const PHQ9_ITEMS: &[ItemDef] = &[
         "44258-2",
         "Feeling bad about yourself — or that you are a failure or have let yourself or your family down",
     ),
-    freq(
-        "7",
-        "44252-5",
-        "Trouble concentrating on things, such as reading the newspaper or watching television",
-    ),
+    freq("7", "44252-5", "Trouble concentrating on things, such as reading the newspaper or watching television"),
     freq(
         "8",
         "44253-3",
         "Moving or speaking so slowly that other people could have noticed? Or the opposite — being so fidgety or restless that you have been moving around a lot more than usual",
     ),
-    freq(
-        "9",
-        "44260-8",
-        "Thoughts that you would be better off dead or of hurting yourself in some way",
-    ),
+    freq("9", "44260-8", "Thoughts that you would be better off dead or of hurting yourself in some way"),
     ItemDef {
         label: "10",
         loinc: Some("69722-7"),
@@ -523,9 +390,7 @@ pub static PHQ9: InstrumentDef = InstrumentDef {
     abbreviation: "PHQ-9",
     respondent: Respondent::Patient,
     recall: "last 2 weeks",
-    stem: Some(
-        "Over the last 2 weeks, how often have you been bothered by any of the following problems?",
-    ),
+    stem: Some("Over the last 2 weeks, how often have you been bothered by any of the following problems?"),
     items: PHQ9_ITEMS,
     loinc_panel: Some("44249-1"),
     loinc_total: Some("44261-6"),
@@ -541,23 +406,12 @@ pub static PHQ9: InstrumentDef = InstrumentDef {
 
 const GAD7_ITEMS: &[ItemDef] = &[
     freq("1", "69725-0", "Feeling nervous, anxious, or on edge"),
-    ItemDef {
-        options: FREQUENCY_0_3_GAD7_ITEM2,
-        ..freq("2", "68509-9", "Not being able to stop or control worrying")
-    },
+    ItemDef { options: FREQUENCY_0_3_GAD7_ITEM2, ..freq("2", "68509-9", "Not being able to stop or control worrying") },
     freq("3", "69733-4", "Worrying too much about different things"),
     freq("4", "69734-2", "Trouble relaxing"),
-    freq(
-        "5",
-        "69735-9",
-        "Being so restless that it is hard to sit still",
-    ),
+    freq("5", "69735-9", "Being so restless that it is hard to sit still"),
     freq("6", "69689-8", "Becoming easily annoyed or irritable"),
-    freq(
-        "7",
-        "69736-7",
-        "Feeling afraid, as if something awful might happen",
-    ),
+    freq("7", "69736-7", "Feeling afraid, as if something awful might happen"),
     ItemDef {
         label: "8",
         // ⚠️ LOINC code for the GAD-7 difficulty item not confirmed (instruments.md §14).
@@ -578,9 +432,7 @@ pub static GAD7: InstrumentDef = InstrumentDef {
     abbreviation: "GAD-7",
     respondent: Respondent::Patient,
     recall: "last 2 weeks",
-    stem: Some(
-        "Over the last 2 weeks, how often have you been bothered by the following problems?",
-    ),
+    stem: Some("Over the last 2 weeks, how often have you been bothered by the following problems?"),
     items: GAD7_ITEMS,
     loinc_panel: Some("69737-5"),
     loinc_total: Some("70274-6"),
@@ -608,67 +460,37 @@ const fn pcl(label: &'static str, text: &'static str) -> ItemDef {
 }
 
 const PCL5_ITEMS: &[ItemDef] = &[
-    pcl(
-        "1",
-        "Repeated, disturbing, and unwanted memories of the stressful experience?",
-    ),
-    pcl(
-        "2",
-        "Repeated, disturbing dreams of the stressful experience?",
-    ),
+    pcl("1", "Repeated, disturbing, and unwanted memories of the stressful experience?"),
+    pcl("2", "Repeated, disturbing dreams of the stressful experience?"),
     pcl(
         "3",
         "Suddenly feeling or acting as if the stressful experience were actually happening again (as if you were actually back there reliving it)?",
     ),
-    pcl(
-        "4",
-        "Feeling very upset when something reminded you of the stressful experience?",
-    ),
+    pcl("4", "Feeling very upset when something reminded you of the stressful experience?"),
     pcl(
         "5",
         "Having strong physical reactions when something reminded you of the stressful experience (for example, heart pounding, trouble breathing, sweating)?",
     ),
-    pcl(
-        "6",
-        "Avoiding memories, thoughts, or feelings related to the stressful experience?",
-    ),
+    pcl("6", "Avoiding memories, thoughts, or feelings related to the stressful experience?"),
     pcl(
         "7",
         "Avoiding external reminders of the stressful experience (for example, people, places, conversations, activities, objects, or situations)?",
     ),
-    pcl(
-        "8",
-        "Trouble remembering important parts of the stressful experience?",
-    ),
+    pcl("8", "Trouble remembering important parts of the stressful experience?"),
     pcl(
         "9",
         "Having strong negative beliefs about yourself, other people, or the world (for example, having thoughts such as: I am bad, there is something seriously wrong with me, no one can be trusted, the world is completely dangerous)?",
     ),
-    pcl(
-        "10",
-        "Blaming yourself or someone else for the stressful experience or what happened after it?",
-    ),
-    pcl(
-        "11",
-        "Having strong negative feelings such as fear, horror, anger, guilt, or shame?",
-    ),
-    pcl(
-        "12",
-        "Loss of interest in activities that you used to enjoy?",
-    ),
+    pcl("10", "Blaming yourself or someone else for the stressful experience or what happened after it?"),
+    pcl("11", "Having strong negative feelings such as fear, horror, anger, guilt, or shame?"),
+    pcl("12", "Loss of interest in activities that you used to enjoy?"),
     pcl("13", "Feeling distant or cut off from other people?"),
     pcl(
         "14",
         "Trouble experiencing positive feelings (for example, being unable to feel happiness or have loving feelings for people close to you)?",
     ),
-    pcl(
-        "15",
-        "Irritable behavior, angry outbursts, or acting aggressively?",
-    ),
-    pcl(
-        "16",
-        "Taking too many risks or doing things that could cause you harm?",
-    ),
+    pcl("15", "Irritable behavior, angry outbursts, or acting aggressively?"),
+    pcl("16", "Taking too many risks or doing things that could cause you harm?"),
     pcl("17", "Being \"superalert\" or watchful or on guard?"),
     // ⚠️ one copy has "jumpy, or easily startled"; check against the VA PDF (§4.1).
     pcl("18", "Feeling jumpy or easily startled?"),
@@ -696,12 +518,7 @@ pub static PCL5: InstrumentDef = InstrumentDef {
 // C-SSRS screener (instruments.md §5): construct labels only, never item wording.
 // ---------------------------------------------------------------------------------
 
-const fn yes_no(
-    label: &'static str,
-    loinc: &'static str,
-    construct: &'static str,
-    required: bool,
-) -> ItemDef {
+const fn yes_no(label: &'static str, loinc: &'static str, construct: &'static str, required: bool) -> ItemDef {
     ItemDef {
         label,
         loinc: Some(loinc),
@@ -715,42 +532,17 @@ const fn yes_no(
 
 const CSSRS_ITEMS: &[ItemDef] = &[
     yes_no("1", "93246-7", "Wish to be dead", true),
-    yes_no(
-        "2",
-        "93247-5",
-        "Non-specific active suicidal thoughts",
-        true,
-    ),
-    yes_no(
-        "3",
-        "93248-3",
-        "Active suicidal ideation with any methods (not plan) without intent to act",
-        false,
-    ),
-    yes_no(
-        "4",
-        "93249-1",
-        "Active suicidal ideation with some intent to act, without specific plan",
-        false,
-    ),
-    yes_no(
-        "5",
-        "93250-9",
-        "Active suicidal ideation with specific plan and intent",
-        false,
-    ),
+    yes_no("2", "93247-5", "Non-specific active suicidal thoughts", true),
+    yes_no("3", "93248-3", "Active suicidal ideation with any methods (not plan) without intent to act", false),
+    yes_no("4", "93249-1", "Active suicidal ideation with some intent to act, without specific plan", false),
+    yes_no("5", "93250-9", "Active suicidal ideation with specific plan and intent", false),
     yes_no(
         "6",
         "93267-3",
         "Suicidal behaviour (any act, start of an act, or preparation to end one's life; lifetime)",
         true,
     ),
-    yes_no(
-        "6b",
-        "93269-9",
-        "Suicidal behaviour within the past 3 months",
-        false,
-    ),
+    yes_no("6b", "93269-9", "Suicidal behaviour within the past 3 months", false),
 ];
 
 pub static CSSRS_SCREENER: InstrumentDef = InstrumentDef {
@@ -864,36 +656,16 @@ pub static CADSS6: InstrumentDef = InstrumentDef {
 // ---------------------------------------------------------------------------------
 
 const MOAAS_OPTIONS: &[AnswerOption] = &[
-    AnswerOption {
-        value: 0,
-        display: "No response after a painful trapezius squeeze",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 1,
-        display: "Responds only after a painful trapezius squeeze",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 2,
-        display: "Responds only after mild prodding or shaking",
-        loinc_answers: &[],
-    },
+    AnswerOption { value: 0, display: "No response after a painful trapezius squeeze", loinc_answers: &[] },
+    AnswerOption { value: 1, display: "Responds only after a painful trapezius squeeze", loinc_answers: &[] },
+    AnswerOption { value: 2, display: "Responds only after mild prodding or shaking", loinc_answers: &[] },
     AnswerOption {
         value: 3,
         display: "Responds only after name is called loudly and/or repeatedly",
         loinc_answers: &[],
     },
-    AnswerOption {
-        value: 4,
-        display: "Lethargic response to name spoken in a normal tone",
-        loinc_answers: &[],
-    },
-    AnswerOption {
-        value: 5,
-        display: "Responds readily to name spoken in a normal tone (alert)",
-        loinc_answers: &[],
-    },
+    AnswerOption { value: 4, display: "Lethargic response to name spoken in a normal tone", loinc_answers: &[] },
+    AnswerOption { value: 5, display: "Responds readily to name spoken in a normal tone (alert)", loinc_answers: &[] },
 ];
 
 const MOAAS_ITEMS: &[ItemDef] = &[ItemDef {
@@ -926,11 +698,7 @@ pub static MOAAS: InstrumentDef = InstrumentDef {
 // Modified Aldrete (instruments.md §10): paraphrased anchors.
 // ---------------------------------------------------------------------------------
 
-const fn aldrete(
-    label: &'static str,
-    criterion: &'static str,
-    options: &'static [AnswerOption],
-) -> ItemDef {
+const fn aldrete(label: &'static str, criterion: &'static str, options: &'static [AnswerOption]) -> ItemDef {
     ItemDef {
         label,
         loinc: None,
@@ -943,11 +711,7 @@ const fn aldrete(
 }
 
 const fn opt(value: u8, display: &'static str) -> AnswerOption {
-    AnswerOption {
-        value,
-        display,
-        loinc_answers: &[],
-    }
+    AnswerOption { value, display, loinc_answers: &[] }
 }
 
 const ALDRETE_ITEMS: &[ItemDef] = &[
@@ -963,29 +727,17 @@ const ALDRETE_ITEMS: &[ItemDef] = &[
     aldrete(
         "respiration",
         "Respiration",
-        &[
-            opt(0, "Apnoeic"),
-            opt(1, "Dyspnoea or limited breathing"),
-            opt(2, "Breathes deeply and coughs freely"),
-        ],
+        &[opt(0, "Apnoeic"), opt(1, "Dyspnoea or limited breathing"), opt(2, "Breathes deeply and coughs freely")],
     ),
     aldrete(
         "circulation",
         "Circulation (blood pressure vs pre-anaesthetic level)",
-        &[
-            opt(0, "Differs by 50% or more"),
-            opt(1, "Differs by 20–49%"),
-            opt(2, "Within ±20%"),
-        ],
+        &[opt(0, "Differs by 50% or more"), opt(1, "Differs by 20–49%"), opt(2, "Within ±20%")],
     ),
     aldrete(
         "consciousness",
         "Consciousness",
-        &[
-            opt(0, "Not responding"),
-            opt(1, "Arousable on calling"),
-            opt(2, "Fully awake"),
-        ],
+        &[opt(0, "Not responding"), opt(1, "Arousable on calling"), opt(2, "Fully awake")],
     ),
     aldrete(
         "oxygen_saturation",
@@ -1037,10 +789,7 @@ mod tests {
             for (_, item) in def.scored_items() {
                 assert_eq!(item.answer.max(), max, "{instrument} item {}", item.label);
             }
-            let summed_max: u32 = def
-                .scored_items()
-                .map(|(_, i)| u32::from(i.answer.max()))
-                .sum();
+            let summed_max: u32 = def.scored_items().map(|(_, i)| u32::from(i.answer.max())).sum();
             assert_eq!(Some((0u8, summed_max as u8)), range, "{instrument}");
             assert_eq!(def.total_range, range);
         }
@@ -1060,20 +809,12 @@ mod tests {
 
     #[test]
     fn licensed_instruments_ship_no_verbatim_text() {
-        for instrument in [
-            Instrument::CssrsScreener,
-            Instrument::Cadss23,
-            Instrument::Cadss6,
-        ] {
+        for instrument in [Instrument::CssrsScreener, Instrument::Cadss23, Instrument::Cadss6] {
             let def = instrument.def();
             assert_eq!(def.text_licence, TextLicence::ConstructLabelsOnly);
             assert!(def.stem.is_none());
             for item in def.items {
-                assert!(
-                    matches!(item.text, ItemText::ConstructLabel(_)),
-                    "{instrument} item {}",
-                    item.label
-                );
+                assert!(matches!(item.text, ItemText::ConstructLabel(_)), "{instrument} item {}", item.label);
             }
         }
     }
@@ -1089,35 +830,20 @@ mod tests {
         assert_eq!(PCL5.loinc_total, Some("101698-9"));
         assert_eq!(CSSRS_SCREENER.loinc_panel, Some("93373-9"));
         assert_eq!(CSSRS_SCREENER.loinc_total, Some("93374-7"));
-        assert!(
-            GAD7.items[1].options[2]
-                .loinc_answers
-                .contains(&"LA18938-3")
-        );
+        assert!(GAD7.items[1].options[2].loinc_answers.contains(&"LA18938-3"));
     }
 
     #[test]
     fn overrides_replace_labels_and_reject_unknown_items() {
         let mut o = ItemTextOverrides::new();
         let item = &CSSRS_SCREENER.items[6];
-        assert_eq!(
-            o.item_text(Instrument::CssrsScreener, item),
-            item.text.as_str()
-        );
-        o.set_item(Instrument::CssrsScreener, "6b", "Licensed wording")
-            .unwrap();
-        assert_eq!(
-            o.item_text(Instrument::CssrsScreener, item),
-            "Licensed wording"
-        );
+        assert_eq!(o.item_text(Instrument::CssrsScreener, item), item.text.as_str());
+        o.set_item(Instrument::CssrsScreener, "6b", "Licensed wording").unwrap();
+        assert_eq!(o.item_text(Instrument::CssrsScreener, item), "Licensed wording");
         assert!(o.set_item(Instrument::CssrsScreener, "7", "x").is_err());
-        assert_eq!(
-            o.set_item(Instrument::CssrsScreener, "1", "  "),
-            Err(OverrideError::Empty)
-        );
+        assert_eq!(o.set_item(Instrument::CssrsScreener, "1", "  "), Err(OverrideError::Empty));
         assert_eq!(o.stem(Instrument::CssrsScreener), None);
-        o.set_stem(Instrument::CssrsScreener, "Licensed stem")
-            .unwrap();
+        o.set_stem(Instrument::CssrsScreener, "Licensed stem").unwrap();
         assert_eq!(o.stem(Instrument::CssrsScreener), Some("Licensed stem"));
         assert_eq!(o.stem(Instrument::Phq9), PHQ9.stem);
     }

@@ -113,11 +113,7 @@ pub(super) fn missing_items(answers: &[Option<u8>]) -> Vec<&'static str> {
         required.push(Q6B);
     }
     required.sort_unstable();
-    required
-        .into_iter()
-        .filter(|&i| answers.get(i).copied().flatten().is_none())
-        .map(|i| LABELS[i])
-        .collect()
+    required.into_iter().filter(|&i| answers.get(i).copied().flatten().is_none()).map(|i| LABELS[i]).collect()
 }
 
 /// The level established by the "Yes" answers given (instruments.md §5.2 table).
@@ -145,11 +141,7 @@ pub(super) fn score(response: &Response) -> CssrsScore {
     let answers = response.answers();
     let completeness = response.completeness();
     let at_least = level_from_yes(answers);
-    let risk_level = if completeness.is_complete() || at_least == CssrsRiskLevel::High {
-        Some(at_least)
-    } else {
-        None
-    };
+    let risk_level = if completeness.is_complete() || at_least == CssrsRiskLevel::High { Some(at_least) } else { None };
     let mut flags = Vec::new();
     if at_least == CssrsRiskLevel::High {
         // SUI-003: any positive high-risk screen → same-day clinician assessment.
@@ -158,12 +150,7 @@ pub(super) fn score(response: &Response) -> CssrsScore {
         // Every C-SSRS item is a safety item (§13.2): the level is unknown, ask again.
         flags.push(Flag::SafetyItemMissing);
     }
-    CssrsScore {
-        completeness,
-        risk_level,
-        at_least,
-        flags,
-    }
+    CssrsScore { completeness, risk_level, at_least, flags }
 }
 
 #[cfg(test)]
@@ -182,25 +169,13 @@ mod tests {
     #[test]
     fn risk_levels_follow_the_triage_table() {
         use CssrsRiskLevel::*;
-        assert_eq!(
-            level(["no", "no", "", "", "", "no", ""]),
-            Some(NoRiskIdentified)
-        );
+        assert_eq!(level(["no", "no", "", "", "", "no", ""]), Some(NoRiskIdentified));
         assert_eq!(level(["yes", "no", "", "", "", "no", ""]), Some(Low));
         assert_eq!(level(["no", "yes", "no", "no", "no", "no", ""]), Some(Low));
-        assert_eq!(
-            level(["yes", "yes", "yes", "no", "no", "no", ""]),
-            Some(Moderate)
-        );
+        assert_eq!(level(["yes", "yes", "yes", "no", "no", "no", ""]), Some(Moderate));
         assert_eq!(level(["no", "no", "", "", "", "yes", "no"]), Some(Moderate));
-        assert_eq!(
-            level(["yes", "yes", "no", "yes", "no", "no", ""]),
-            Some(High)
-        );
-        assert_eq!(
-            level(["yes", "yes", "no", "no", "yes", "no", ""]),
-            Some(High)
-        );
+        assert_eq!(level(["yes", "yes", "no", "yes", "no", "no", ""]), Some(High));
+        assert_eq!(level(["yes", "yes", "no", "no", "yes", "no", ""]), Some(High));
         assert_eq!(level(["no", "no", "", "", "", "yes", "yes"]), Some(High));
     }
 
@@ -217,10 +192,7 @@ mod tests {
     fn q3_to_q5_answered_when_q2_is_no_is_rejected() {
         let e = parse(["yes", "no", "no", "yes", "", "no", ""]).unwrap_err();
         assert_eq!(e.len(), 2);
-        assert_eq!(
-            e.for_item("4").unwrap().reason,
-            ResponseErrorReason::AnsweredWhenSkipped { gate: "2" }
-        );
+        assert_eq!(e.for_item("4").unwrap().reason, ResponseErrorReason::AnsweredWhenSkipped { gate: "2" });
         assert!(e.for_item("3").is_some());
     }
 
@@ -234,11 +206,8 @@ mod tests {
     fn non_yes_no_answers_are_rejected() {
         let e = parse(["maybe", "no", "", "", "", "no", ""]).unwrap_err();
         assert_eq!(e.first().reason, ResponseErrorReason::NotYesNo);
-        let e = Response::from_values(
-            Instrument::CssrsScreener,
-            &[Some(2), Some(0), None, None, None, Some(0), None],
-        )
-        .unwrap_err();
+        let e = Response::from_values(Instrument::CssrsScreener, &[Some(2), Some(0), None, None, None, Some(0), None])
+            .unwrap_err();
         assert_eq!(e.first().reason, ResponseErrorReason::NotYesNo);
     }
 
@@ -248,12 +217,7 @@ mod tests {
         assert!(r.completeness().is_complete());
         // Q2 = Yes opens Q3–Q5.
         let r = parse(["no", "yes", "", "", "", "no", ""]).unwrap();
-        assert_eq!(
-            r.completeness(),
-            Completeness::Incomplete {
-                missing: vec!["3", "4", "5"]
-            }
-        );
+        assert_eq!(r.completeness(), Completeness::Incomplete { missing: vec!["3", "4", "5"] });
         let s = score(&r);
         assert_eq!(s.risk_level, None);
         assert_eq!(s.at_least, CssrsRiskLevel::Low);
@@ -261,12 +225,7 @@ mod tests {
         // Q6 = Yes opens Q6b; without it the level is unknown but at least moderate.
         let r = parse(["no", "no", "", "", "", "yes", ""]).unwrap();
         let s = score(&r);
-        assert_eq!(
-            s.completeness,
-            Completeness::Incomplete {
-                missing: vec!["6b"]
-            }
-        );
+        assert_eq!(s.completeness, Completeness::Incomplete { missing: vec!["6b"] });
         assert_eq!(s.risk_level, None);
         assert_eq!(s.at_least, CssrsRiskLevel::Moderate);
     }
@@ -274,12 +233,7 @@ mod tests {
     #[test]
     fn unanswered_gate_keeps_the_screen_incomplete() {
         let r = parse(["no", "", "", "", "", "", ""]).unwrap();
-        assert_eq!(
-            r.completeness(),
-            Completeness::Incomplete {
-                missing: vec!["2", "3", "4", "5", "6", "6b"]
-            }
-        );
+        assert_eq!(r.completeness(), Completeness::Incomplete { missing: vec!["2", "3", "4", "5", "6", "6b"] });
         assert_eq!(score(&r).risk_level, None);
     }
 

@@ -16,9 +16,7 @@ pub struct MoaasPolicy {
 
 impl Default for MoaasPolicy {
     fn default() -> Self {
-        Self {
-            urgent_at_or_below: 2,
-        }
+        Self { urgent_at_or_below: 2 }
     }
 }
 
@@ -70,9 +68,7 @@ pub(super) fn score(response: &Response) -> MoaasScore {
     MoaasScore {
         completeness: response.completeness(),
         // The response only holds answers inside the item's 0–5 range (catalogue).
-        value: response
-            .answer(0)
-            .map(|a| Moaas::new(u16::from(a)).expect("a MOAA/S answer is 0-5")),
+        value: response.answer(0).map(|a| Moaas::new(u16::from(a)).expect("a MOAA/S answer is 0-5")),
     }
 }
 
@@ -132,12 +128,8 @@ mod tests {
 
     #[test]
     fn urgent_threshold_is_configurable() {
-        let p = MoaasPolicy {
-            urgent_at_or_below: 3,
-        };
+        let p = MoaasPolicy { urgent_at_or_below: 3 };
         assert!(MoaasAssessment::assess(m(3), Some(m(5)), &p).urgent_escalation);
-        assert!(
-            !MoaasAssessment::assess(m(3), Some(m(5)), &MoaasPolicy::default()).urgent_escalation
-        );
+        assert!(!MoaasAssessment::assess(m(3), Some(m(5)), &MoaasPolicy::default()).urgent_escalation);
     }
 }

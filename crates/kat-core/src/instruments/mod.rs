@@ -33,13 +33,11 @@ pub mod response;
 pub mod schedule;
 
 pub use aldrete::{
-    AldreteCriterion, AldreteDischarge, AldreteDischargeRule, AldretePoints, AldreteResult,
-    AldreteScore,
+    AldreteCriterion, AldreteDischarge, AldreteDischargeRule, AldretePoints, AldreteResult, AldreteScore,
 };
 pub use cadss::{CadssScore, cadss_dissociation_present};
 pub use catalog::{
-    AnswerKind, AnswerOption, Instrument, InstrumentDef, ItemDef, ItemText, ItemTextOverrides,
-    TextLicence,
+    AnswerKind, AnswerOption, Instrument, InstrumentDef, ItemDef, ItemText, ItemTextOverrides, TextLicence,
 };
 pub use cssrs::{CssrsRiskLevel, CssrsScore};
 pub use moaas::{MoaasAssessment, MoaasPolicy, MoaasScore};
@@ -47,8 +45,7 @@ pub use outcome::{OutcomePolicy, OutcomeScale};
 pub use pcl5::{Pcl5Cluster, Pcl5Cutoff, Pcl5CutoffStatus, Pcl5Score};
 pub use phq::{Gad7Score, Gad7Severity, Phq9Score, Phq9Severity, Phq9Syndrome};
 pub use response::{
-    Completeness, Flag, Response, ResponseError, ResponseErrorReason, ResponseErrors, Score,
-    ScoringPolicy,
+    Completeness, Flag, Response, ResponseError, ResponseErrorReason, ResponseErrors, Score, ScoringPolicy,
 };
 
 #[cfg(test)]
@@ -73,12 +70,7 @@ mod proptests {
     /// items answered too, so they are shown not to count).
     fn complete() -> impl Strategy<Value = (Instrument, Vec<u8>)> {
         proptest::sample::select(SUMMED.to_vec()).prop_flat_map(|instrument| {
-            let ranges: Vec<_> = instrument
-                .def()
-                .items
-                .iter()
-                .map(|i| i.answer.min()..=i.answer.max())
-                .collect();
+            let ranges: Vec<_> = instrument.def().items.iter().map(|i| i.answer.min()..=i.answer.max()).collect();
             (Just(instrument), ranges)
         })
     }

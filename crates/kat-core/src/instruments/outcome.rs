@@ -54,22 +54,14 @@ impl OutcomeScale {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OutcomeError {
     #[error("{scale:?} total {total} is above the maximum {max}")]
-    TotalOutOfRange {
-        scale: OutcomeScale,
-        total: u8,
-        max: u8,
-    },
+    TotalOutOfRange { scale: OutcomeScale, total: u8, max: u8 },
     #[error("assessments must be in strictly increasing time order")]
     AssessmentsOutOfOrder,
 }
 
 fn check(scale: OutcomeScale, total: u8) -> Result<u8, OutcomeError> {
     if total > scale.max_total() {
-        Err(OutcomeError::TotalOutOfRange {
-            scale,
-            total,
-            max: scale.max_total(),
-        })
+        Err(OutcomeError::TotalOutOfRange { scale, total, max: scale.max_total() })
     } else {
         Ok(total)
     }
@@ -118,12 +110,7 @@ pub struct Definition {
 impl Definition {
     /// A one-line description for the UI, e.g. "RESP-003: total < 5 \[V\]".
     pub fn describe(&self) -> String {
-        format!(
-            "{}: {} {}",
-            self.rule,
-            self.threshold.describe(),
-            self.evidence
-        )
+        format!("{}: {} {}", self.rule, self.threshold.describe(), self.evidence)
     }
 }
 
@@ -231,12 +218,7 @@ pub fn change(scale: OutcomeScale, baseline: u8, current: u8) -> Result<Change, 
     check(scale, current)?;
     let points = i16::from(current) - i16::from(baseline);
     let percent = (baseline > 0).then(|| f64::from(points) * 100.0 / f64::from(baseline));
-    Ok(Change {
-        baseline,
-        current,
-        points,
-        percent,
-    })
+    Ok(Change { baseline, current, points, percent })
 }
 
 /// The response definition for a scale.
@@ -270,9 +252,7 @@ fn meets(threshold: Threshold, baseline: u8, current: u8) -> bool {
     let (b, c) = (u32::from(baseline), u32::from(current));
     match threshold {
         // (b − c) / b ≥ p / 100, without division; impossible from a baseline of 0.
-        Threshold::ReductionPercentAtLeast(p) => {
-            b > 0 && c <= b && (b - c) * 100 >= u32::from(p) * b
-        }
+        Threshold::ReductionPercentAtLeast(p) => b > 0 && c <= b && (b - c) * 100 >= u32::from(p) * b,
         Threshold::DropAtLeast(n) => c + u32::from(n) <= b,
         Threshold::TotalBelow(n) => c < u32::from(n),
         Threshold::TotalAtMost(n) => c <= u32::from(n),
@@ -290,10 +270,7 @@ pub fn response(
     check(scale, baseline)?;
     check(scale, current)?;
     let definition = response_definition(scale, policy);
-    Ok(OutcomeStatus {
-        met: meets(definition.threshold, baseline, current),
-        definition,
-    })
+    Ok(OutcomeStatus { met: meets(definition.threshold, baseline, current), definition })
 }
 
 /// The remission definition for a scale, or `None` where the spec defines none (PCL-5:
@@ -340,12 +317,8 @@ pub fn remission(
     policy: &OutcomePolicy,
 ) -> Result<Option<OutcomeStatus>, OutcomeError> {
     check(scale, current)?;
-    Ok(
-        remission_definition(scale, policy).map(|definition| OutcomeStatus {
-            met: meets(definition.threshold, 0, current),
-            definition,
-        }),
-    )
+    Ok(remission_definition(scale, policy)
+        .map(|definition| OutcomeStatus { met: meets(definition.threshold, 0, current), definition }))
 }
 
 /// Sustained remission (RESP-005 \[V\]): the most recent two visits, in time order, are
@@ -362,16 +335,10 @@ pub fn sustained_remission(
         return Ok(None);
     };
     let met = totals.len() >= SUSTAINED_REMISSION_VISITS
-        && totals[totals.len() - SUSTAINED_REMISSION_VISITS..]
-            .iter()
-            .all(|&t| meets(def.threshold, 0, t));
+        && totals[totals.len() - SUSTAINED_REMISSION_VISITS..].iter().all(|&t| meets(def.threshold, 0, t));
     Ok(Some(OutcomeStatus {
         met,
-        definition: Definition {
-            rule: "RESP-005",
-            source: "ASPIRE post hoc (BMC Psychiatry 2023)",
-            ..def
-        },
+        definition: Definition { rule: "RESP-005", source: "ASPIRE post hoc (BMC Psychiatry 2023)", ..def },
     }))
 }
 
@@ -379,39 +346,13 @@ pub fn sustained_remission(
 /// PHQ-9 5 (Löwe 2004), GAD-7 4 (Toussaint 2020), PCL-5 10 (NCPTSD; RESP-006).
 pub fn mcid_definition(scale: OutcomeScale, policy: &OutcomePolicy) -> Option<Definition> {
     let (n, rule, evidence, source) = match scale {
-        OutcomeScale::Phq9 => (
-            5,
-            "instruments.md §2.4",
-            "[V]",
-            "Löwe B et al., Med Care 2004",
-        ),
-        OutcomeScale::Gad7 => (
-            4,
-            "instruments.md §3.4",
-            "[V]",
-            "Toussaint A et al., J Affect Disord 2020",
-        ),
-        OutcomeScale::Pcl5 => (
-            10,
-            "RESP-006",
-            "[V]",
-            "NCPTSD (clinically meaningful improvement)",
-        ),
-        OutcomeScale::Madrs => (
-            policy.madrs_mcid?,
-            "instruments.md §8",
-            "[P]",
-            "clinic policy",
-        ),
+        OutcomeScale::Phq9 => (5, "instruments.md §2.4", "[V]", "Löwe B et al., Med Care 2004"),
+        OutcomeScale::Gad7 => (4, "instruments.md §3.4", "[V]", "Toussaint A et al., J Affect Disord 2020"),
+        OutcomeScale::Pcl5 => (10, "RESP-006", "[V]", "NCPTSD (clinically meaningful improvement)"),
+        OutcomeScale::Madrs => (policy.madrs_mcid?, "instruments.md §8", "[P]", "clinic policy"),
         OutcomeScale::QidsSr16 => return None,
     };
-    Some(Definition {
-        rule,
-        scale,
-        threshold: Threshold::DropAtLeast(n),
-        evidence,
-        source,
-    })
+    Some(Definition { rule, scale, threshold: Threshold::DropAtLeast(n), evidence, source })
 }
 
 /// Reliable improvement, where the spec gives one: PCL-5 5 (RESP-006), GAD-7 RCI 6
@@ -419,27 +360,11 @@ pub fn mcid_definition(scale: OutcomeScale, policy: &OutcomePolicy) -> Option<De
 pub fn reliable_change_definition(scale: OutcomeScale) -> Option<Definition> {
     let (n, rule, evidence, source) = match scale {
         OutcomeScale::Pcl5 => (5, "RESP-006", "[V]", "NCPTSD (reliable change)"),
-        OutcomeScale::Gad7 => (
-            6,
-            "instruments.md §3.4",
-            "[V2]",
-            "Bischoff T et al. 2020 (RCI)",
-        ),
-        OutcomeScale::Phq9 => (
-            6,
-            "instruments.md §2.4",
-            "[V2]",
-            "NHS Talking Therapies (IAPT) manual",
-        ),
+        OutcomeScale::Gad7 => (6, "instruments.md §3.4", "[V2]", "Bischoff T et al. 2020 (RCI)"),
+        OutcomeScale::Phq9 => (6, "instruments.md §2.4", "[V2]", "NHS Talking Therapies (IAPT) manual"),
         OutcomeScale::Madrs | OutcomeScale::QidsSr16 => return None,
     };
-    Some(Definition {
-        rule,
-        scale,
-        threshold: Threshold::DropAtLeast(n),
-        evidence,
-        source,
-    })
+    Some(Definition { rule, scale, threshold: Threshold::DropAtLeast(n), evidence, source })
 }
 
 /// Whether the improvement from baseline reaches the minimal important change.
@@ -452,29 +377,17 @@ pub fn minimal_important_change(
 ) -> Result<Option<OutcomeStatus>, OutcomeError> {
     check(scale, baseline)?;
     check(scale, current)?;
-    Ok(
-        mcid_definition(scale, policy).map(|definition| OutcomeStatus {
-            met: meets(definition.threshold, baseline, current),
-            definition,
-        }),
-    )
+    Ok(mcid_definition(scale, policy)
+        .map(|definition| OutcomeStatus { met: meets(definition.threshold, baseline, current), definition }))
 }
 
 /// Whether the improvement from baseline is a reliable change (see
 /// [`reliable_change_definition`]).
-pub fn reliable_change(
-    scale: OutcomeScale,
-    baseline: u8,
-    current: u8,
-) -> Result<Option<OutcomeStatus>, OutcomeError> {
+pub fn reliable_change(scale: OutcomeScale, baseline: u8, current: u8) -> Result<Option<OutcomeStatus>, OutcomeError> {
     check(scale, baseline)?;
     check(scale, current)?;
-    Ok(
-        reliable_change_definition(scale).map(|definition| OutcomeStatus {
-            met: meets(definition.threshold, baseline, current),
-            definition,
-        }),
-    )
+    Ok(reliable_change_definition(scale)
+        .map(|definition| OutcomeStatus { met: meets(definition.threshold, baseline, current), definition }))
 }
 
 /// One scored assessment in a series.
@@ -582,25 +495,15 @@ pub fn relapse(
         moderate_at_least: moderate,
         confirm_min_days_apart: policy.relapse.confirm_min_days_apart,
     };
-    let Some(k) = later
-        .iter()
-        .position(|a| meets(response_def.threshold, baseline, a.total))
-    else {
-        return Ok(RelapseAssessment {
-            status: RelapseStatus::NoPriorResponse,
-            response_at: None,
-            definition,
-        });
+    let Some(k) = later.iter().position(|a| meets(response_def.threshold, baseline, a.total)) else {
+        return Ok(RelapseAssessment { status: RelapseStatus::NoPriorResponse, response_at: None, definition });
     };
     let response_at = later[k].at;
-    let relapsing =
-        |t: u8| !meets(response_def.threshold, baseline, t) || moderate.is_some_and(|m| t >= m);
+    let relapsing = |t: u8| !meets(response_def.threshold, baseline, t) || moderate.is_some_and(|m| t >= m);
     let min_gap = SignedDuration::from_hours(24 * i64::from(policy.relapse.confirm_min_days_apart));
     let after = &later[k + 1..];
     let by_scores = after.windows(2).find_map(|w| {
-        (relapsing(w[0].total)
-            && relapsing(w[1].total)
-            && w[1].at.duration_since(w[0].at) >= min_gap)
+        (relapsing(w[0].total) && relapsing(w[1].total) && w[1].at.duration_since(w[0].at) >= min_gap)
             .then_some((w[1].at, RelapseTrigger::ConfirmedScores { first: w[0].at }))
     });
     let by_event = events
@@ -617,22 +520,13 @@ pub fn relapse(
         None => match after.last() {
             Some(last) if relapsing(last.total) => {
                 // The start of the current run of relapsing assessments.
-                let since = after
-                    .iter()
-                    .rev()
-                    .take_while(|a| relapsing(a.total))
-                    .last()
-                    .map_or(last.at, |a| a.at);
+                let since = after.iter().rev().take_while(|a| relapsing(a.total)).last().map_or(last.at, |a| a.at);
                 RelapseStatus::Unconfirmed { since }
             }
             _ => RelapseStatus::NoRelapse,
         },
     };
-    Ok(RelapseAssessment {
-        status,
-        response_at: Some(response_at),
-        definition,
-    })
+    Ok(RelapseAssessment { status, response_at: Some(response_at), definition })
 }
 
 #[cfg(test)]
@@ -665,10 +559,7 @@ mod tests {
         assert!(!r(0, 0).met, "no reduction possible from 0");
         assert!(!r(10, 12).met);
         assert_eq!(r(20, 10).definition.rule, "RESP-001");
-        assert_eq!(
-            r(20, 10).definition.threshold,
-            Threshold::ReductionPercentAtLeast(50)
-        );
+        assert_eq!(r(20, 10).definition.threshold, Threshold::ReductionPercentAtLeast(50));
         let g = response(OutcomeScale::Gad7, 14, 7, &p()).unwrap();
         assert!(g.met);
         assert_eq!(g.definition.rule, "RESP-007");
@@ -682,10 +573,7 @@ mod tests {
         assert!(r(50, 40).met);
         assert!(!r(50, 41).met);
         assert_eq!(r(50, 40).definition.rule, "RESP-006");
-        let lenient = OutcomePolicy {
-            pcl5_response_drop: 5,
-            ..p()
-        };
+        let lenient = OutcomePolicy { pcl5_response_drop: 5, ..p() };
         assert!(response(OutcomeScale::Pcl5, 50, 45, &lenient).unwrap().met);
     }
 
@@ -703,16 +591,10 @@ mod tests {
         // RESP-002: MADRS ≤ 10 by default, ≤ 12 configurable.
         assert!(rem(OutcomeScale::Madrs, 10, &p()).met);
         assert!(!rem(OutcomeScale::Madrs, 11, &p()).met);
-        let twelve = OutcomePolicy {
-            madrs_remission_at_most: 12,
-            ..p()
-        };
+        let twelve = OutcomePolicy { madrs_remission_at_most: 12, ..p() };
         assert!(rem(OutcomeScale::Madrs, 12, &twelve).met);
         assert!(!rem(OutcomeScale::Madrs, 13, &twelve).met);
-        assert_eq!(
-            rem(OutcomeScale::Madrs, 12, &twelve).definition.threshold,
-            Threshold::TotalAtMost(12)
-        );
+        assert_eq!(rem(OutcomeScale::Madrs, 12, &twelve).definition.threshold, Threshold::TotalAtMost(12));
         // RESP-004: QIDS ≤ 5.
         assert!(rem(OutcomeScale::QidsSr16, 5, &p()).met);
         assert!(!rem(OutcomeScale::QidsSr16, 6, &p()).met);
@@ -723,11 +605,7 @@ mod tests {
 
     #[test]
     fn sustained_remission_needs_the_last_two_visits() {
-        let s = |t: &[u8]| {
-            sustained_remission(OutcomeScale::Phq9, t, &p())
-                .unwrap()
-                .unwrap()
-        };
+        let s = |t: &[u8]| sustained_remission(OutcomeScale::Phq9, t, &p()).unwrap().unwrap();
         assert!(s(&[12, 4, 3]).met);
         assert!(!s(&[4, 3, 5]).met);
         assert!(!s(&[4]).met);
@@ -736,32 +614,16 @@ mod tests {
 
     #[test]
     fn mcid_and_reliable_change_boundaries() {
-        let m = |s, b, c| {
-            minimal_important_change(s, b, c, &p())
-                .unwrap()
-                .unwrap()
-                .met
-        };
+        let m = |s, b, c| minimal_important_change(s, b, c, &p()).unwrap().unwrap().met;
         assert!(m(OutcomeScale::Phq9, 15, 10));
         assert!(!m(OutcomeScale::Phq9, 15, 11));
         assert!(m(OutcomeScale::Gad7, 12, 8));
         assert!(!m(OutcomeScale::Gad7, 12, 9));
         assert!(m(OutcomeScale::Pcl5, 40, 30));
         assert!(!m(OutcomeScale::Pcl5, 40, 31));
-        assert_eq!(
-            minimal_important_change(OutcomeScale::Madrs, 30, 20, &p()).unwrap(),
-            None
-        );
-        let pol = OutcomePolicy {
-            madrs_mcid: Some(4),
-            ..p()
-        };
-        assert!(
-            minimal_important_change(OutcomeScale::Madrs, 30, 26, &pol)
-                .unwrap()
-                .unwrap()
-                .met
-        );
+        assert_eq!(minimal_important_change(OutcomeScale::Madrs, 30, 20, &p()).unwrap(), None);
+        let pol = OutcomePolicy { madrs_mcid: Some(4), ..p() };
+        assert!(minimal_important_change(OutcomeScale::Madrs, 30, 26, &pol).unwrap().unwrap().met);
         let r = |s, b, c| reliable_change(s, b, c).unwrap().unwrap().met;
         assert!(r(OutcomeScale::Pcl5, 40, 35));
         assert!(!r(OutcomeScale::Pcl5, 40, 36));
@@ -774,21 +636,12 @@ mod tests {
     }
 
     fn series(v: &[(i64, u8)]) -> Vec<DatedTotal> {
-        v.iter()
-            .map(|&(d, total)| DatedTotal { at: day(d), total })
-            .collect()
+        v.iter().map(|&(d, total)| DatedTotal { at: day(d), total }).collect()
     }
 
     #[test]
     fn relapse_needs_prior_response() {
-        let r = relapse(
-            OutcomeScale::Phq9,
-            20,
-            &series(&[(7, 15), (14, 16), (21, 18)]),
-            &[],
-            &p(),
-        )
-        .unwrap();
+        let r = relapse(OutcomeScale::Phq9, 20, &series(&[(7, 15), (14, 16), (21, 18)]), &[], &p()).unwrap();
         assert_eq!(r.status, RelapseStatus::NoPriorResponse);
         assert_eq!(r.response_at, None);
     }
@@ -796,58 +649,24 @@ mod tests {
     #[test]
     fn relapse_confirmed_by_two_assessments_at_least_5_days_apart() {
         // Baseline 20; response at 10 (day 7); then 11 (lost response) on days 14, 19.
-        let r = relapse(
-            OutcomeScale::Phq9,
-            20,
-            &series(&[(7, 10), (14, 11), (19, 11)]),
-            &[],
-            &p(),
-        )
-        .unwrap();
+        let r = relapse(OutcomeScale::Phq9, 20, &series(&[(7, 10), (14, 11), (19, 11)]), &[], &p()).unwrap();
         assert_eq!(r.response_at, Some(day(7)));
         assert_eq!(
             r.status,
-            RelapseStatus::Relapse {
-                at: day(19),
-                trigger: RelapseTrigger::ConfirmedScores { first: day(14) }
-            }
+            RelapseStatus::Relapse { at: day(19), trigger: RelapseTrigger::ConfirmedScores { first: day(14) } }
         );
         assert_eq!(r.definition.rule, "REL-003");
         // Only 4 days apart: not confirmed yet.
-        let r = relapse(
-            OutcomeScale::Phq9,
-            20,
-            &series(&[(7, 10), (14, 11), (18, 11)]),
-            &[],
-            &p(),
-        )
-        .unwrap();
+        let r = relapse(OutcomeScale::Phq9, 20, &series(&[(7, 10), (14, 11), (18, 11)]), &[], &p()).unwrap();
         assert_eq!(r.status, RelapseStatus::Unconfirmed { since: day(14) });
         // Baseline 18: exactly 9 (still a 50% reduction, below moderate) is not relapse.
-        let r = relapse(
-            OutcomeScale::Phq9,
-            18,
-            &series(&[(7, 8), (14, 9), (21, 9)]),
-            &[],
-            &p(),
-        )
-        .unwrap();
+        let r = relapse(OutcomeScale::Phq9, 18, &series(&[(7, 8), (14, 9), (21, 9)]), &[], &p()).unwrap();
         assert_eq!(r.status, RelapseStatus::NoRelapse);
         // Baseline 16: 9 is loss of response (< 50% reduction) though below moderate.
-        let r = relapse(
-            OutcomeScale::Phq9,
-            16,
-            &series(&[(7, 8), (14, 9), (21, 9)]),
-            &[],
-            &p(),
-        )
-        .unwrap();
+        let r = relapse(OutcomeScale::Phq9, 16, &series(&[(7, 8), (14, 9), (21, 9)]), &[], &p()).unwrap();
         assert_eq!(
             r.status,
-            RelapseStatus::Relapse {
-                at: day(21),
-                trigger: RelapseTrigger::ConfirmedScores { first: day(14) }
-            }
+            RelapseStatus::Relapse { at: day(21), trigger: RelapseTrigger::ConfirmedScores { first: day(14) } }
         );
     }
 
@@ -858,10 +677,7 @@ mod tests {
         let r = relapse(OutcomeScale::Phq9, 27, &s, &[], &p()).unwrap();
         assert!(matches!(r.status, RelapseStatus::Relapse { .. }));
         let no_moderate = OutcomePolicy {
-            relapse: RelapsePolicy {
-                phq9_moderate_at_least: None,
-                ..RelapsePolicy::default()
-            },
+            relapse: RelapsePolicy { phq9_moderate_at_least: None, ..RelapsePolicy::default() },
             ..p()
         };
         let r = relapse(OutcomeScale::Phq9, 27, &s, &[], &no_moderate).unwrap();
@@ -878,25 +694,17 @@ mod tests {
     #[test]
     fn relapse_by_event_after_response() {
         let s = series(&[(7, 10), (14, 9)]);
-        let ev = [RelapseEvent {
-            at: day(10),
-            kind: RelapseEventKind::SuicideAttempt,
-        }];
+        let ev = [RelapseEvent { at: day(10), kind: RelapseEventKind::SuicideAttempt }];
         let r = relapse(OutcomeScale::Phq9, 20, &s, &ev, &p()).unwrap();
         assert_eq!(
             r.status,
             RelapseStatus::Relapse {
                 at: day(10),
-                trigger: RelapseTrigger::Event {
-                    event: RelapseEventKind::SuicideAttempt
-                }
+                trigger: RelapseTrigger::Event { event: RelapseEventKind::SuicideAttempt }
             }
         );
         // An event before the response is not a relapse (there was nothing to lose).
-        let ev = [RelapseEvent {
-            at: day(3),
-            kind: RelapseEventKind::PsychiatricHospitalization,
-        }];
+        let ev = [RelapseEvent { at: day(3), kind: RelapseEventKind::PsychiatricHospitalization }];
         let r = relapse(OutcomeScale::Phq9, 20, &s, &ev, &p()).unwrap();
         assert_eq!(r.status, RelapseStatus::NoRelapse);
     }
@@ -904,10 +712,7 @@ mod tests {
     #[test]
     fn relapse_rejects_unordered_series() {
         let s = series(&[(14, 10), (7, 9)]);
-        assert_eq!(
-            relapse(OutcomeScale::Phq9, 20, &s, &[], &p()),
-            Err(OutcomeError::AssessmentsOutOfOrder)
-        );
+        assert_eq!(relapse(OutcomeScale::Phq9, 20, &s, &[], &p()), Err(OutcomeError::AssessmentsOutOfOrder));
     }
 
     #[test]

@@ -20,12 +20,7 @@ pub enum Pcl5Cluster {
 }
 
 impl Pcl5Cluster {
-    pub const ALL: [Pcl5Cluster; 4] = [
-        Pcl5Cluster::B,
-        Pcl5Cluster::C,
-        Pcl5Cluster::D,
-        Pcl5Cluster::E,
-    ];
+    pub const ALL: [Pcl5Cluster; 4] = [Pcl5Cluster::B, Pcl5Cluster::C, Pcl5Cluster::D, Pcl5Cluster::E];
 
     /// 0-based item indices of the cluster.
     pub fn items(self) -> std::ops::Range<usize> {
@@ -67,11 +62,7 @@ impl Pcl5Cutoff {
     pub const MAX: u8 = 33;
 
     pub fn new(value: u8) -> Result<Self, Pcl5CutoffError> {
-        if (Self::MIN..=Self::MAX).contains(&value) {
-            Ok(Self(value))
-        } else {
-            Err(Pcl5CutoffError(value))
-        }
+        if (Self::MIN..=Self::MAX).contains(&value) { Ok(Self(value)) } else { Err(Pcl5CutoffError(value)) }
     }
 
     pub fn value(self) -> u8 {
@@ -166,16 +157,10 @@ pub(super) fn score(response: &Response, policy: &ScoringPolicy) -> Pcl5Score {
             }
         })
     });
-    let provisional_diagnosis =
-        total.map(|_| clusters.iter().all(|c| c.is_some_and(|c| c.criterion_met)));
+    let provisional_diagnosis = total.map(|_| clusters.iter().all(|c| c.is_some_and(|c| c.criterion_met)));
     let cutoff = policy.pcl5_cutoff;
-    let cutoff_status = total.map(|t| {
-        if t >= cutoff.value() {
-            Pcl5CutoffStatus::ProbablePtsd
-        } else {
-            Pcl5CutoffStatus::BelowCutoff
-        }
-    });
+    let cutoff_status =
+        total.map(|t| if t >= cutoff.value() { Pcl5CutoffStatus::ProbablePtsd } else { Pcl5CutoffStatus::BelowCutoff });
     let mut flags = Vec::new();
     // instruments.md §4.4: item 16 (risk-taking / self-harm) as a local review prompt;
     // the PCL-5 has no suicide item, so this never replaces a C-SSRS screen.
@@ -184,15 +169,7 @@ pub(super) fn score(response: &Response, policy: &ScoringPolicy) -> Pcl5Score {
     {
         flags.push(Flag::RiskBehaviourReview);
     }
-    Pcl5Score {
-        completeness,
-        total,
-        clusters,
-        provisional_diagnosis,
-        cutoff,
-        cutoff_status,
-        flags,
-    }
+    Pcl5Score { completeness, total, clusters, provisional_diagnosis, cutoff, cutoff_status, flags }
 }
 
 #[cfg(test)]
@@ -235,26 +212,17 @@ mod tests {
     fn cut_off_is_configurable_within_31_to_33() {
         assert!(Pcl5Cutoff::new(30).is_err());
         assert!(Pcl5Cutoff::new(34).is_err());
-        let policy = ScoringPolicy {
-            pcl5_cutoff: Pcl5Cutoff::new(31).unwrap(),
-            ..Default::default()
-        };
+        let policy = ScoringPolicy { pcl5_cutoff: Pcl5Cutoff::new(31).unwrap(), ..Default::default() };
         let mut v = [0u8; 20];
         v[..7].copy_from_slice(&[4, 4, 4, 4, 4, 4, 4]);
         v[7] = 2; // total 30
-        assert_eq!(
-            score(&pcl(v), &policy).cutoff_status,
-            Some(Pcl5CutoffStatus::BelowCutoff)
-        );
+        assert_eq!(score(&pcl(v), &policy).cutoff_status, Some(Pcl5CutoffStatus::BelowCutoff));
         v[7] = 3; // total 31
         let s = score(&pcl(v), &policy);
         assert_eq!(s.cutoff_status, Some(Pcl5CutoffStatus::ProbablePtsd));
         assert_eq!(s.cutoff.value(), 31);
         // Same total under the default cut-off (33) is below it.
-        assert_eq!(
-            score(&pcl(v), &ScoringPolicy::default()).cutoff_status,
-            Some(Pcl5CutoffStatus::BelowCutoff)
-        );
+        assert_eq!(score(&pcl(v), &ScoringPolicy::default()).cutoff_status, Some(Pcl5CutoffStatus::BelowCutoff));
         assert_eq!(Pcl5Cutoff::try_from(40u8), Err(Pcl5CutoffError(40)));
     }
 
@@ -274,12 +242,7 @@ mod tests {
         for i in [0, 5, 7, 8, 14, 15] {
             let mut w = v;
             w[i] = 1;
-            assert_eq!(
-                score(&pcl(w), &ScoringPolicy::default()).provisional_diagnosis,
-                Some(false),
-                "item {}",
-                i + 1
-            );
+            assert_eq!(score(&pcl(w), &ScoringPolicy::default()).provisional_diagnosis, Some(false), "item {}", i + 1);
         }
     }
 
@@ -309,12 +272,7 @@ mod tests {
         assert_eq!(s.total, None);
         assert_eq!(s.cutoff_status, None);
         assert_eq!(s.provisional_diagnosis, None);
-        assert_eq!(
-            s.completeness,
-            Completeness::Incomplete {
-                missing: vec!["20"]
-            }
-        );
+        assert_eq!(s.completeness, Completeness::Incomplete { missing: vec!["20"] });
         // Complete clusters still report; the one with the gap does not.
         assert!(s.clusters[0].is_some());
         assert!(s.clusters[3].is_none());
@@ -326,14 +284,8 @@ mod tests {
         v[15] = 2;
         assert!(score(&pcl(v), &ScoringPolicy::default()).flags.is_empty());
         v[15] = 3;
-        assert_eq!(
-            score(&pcl(v), &ScoringPolicy::default()).flags,
-            vec![Flag::RiskBehaviourReview]
-        );
-        let off = ScoringPolicy {
-            pcl5_item16_review_at: None,
-            ..Default::default()
-        };
+        assert_eq!(score(&pcl(v), &ScoringPolicy::default()).flags, vec![Flag::RiskBehaviourReview]);
+        let off = ScoringPolicy { pcl5_item16_review_at: None, ..Default::default() };
         assert!(score(&pcl(v), &off).flags.is_empty());
     }
 }

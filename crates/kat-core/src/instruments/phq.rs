@@ -263,22 +263,12 @@ mod tests {
         assert_eq!(s.flags, vec![Flag::SuicidalIdeation]);
         assert_eq!(s.total, None);
         assert_eq!(s.severity, None);
-        assert_eq!(
-            s.completeness,
-            Completeness::Incomplete { missing: vec!["1"] }
-        );
+        assert_eq!(s.completeness, Completeness::Incomplete { missing: vec!["1"] });
     }
 
     #[test]
     fn phq9_item9_zero_raises_no_flag() {
-        let s = score_phq9(&resp(
-            Instrument::Phq9,
-            &[Some(3); 8]
-                .iter()
-                .copied()
-                .chain([Some(0)])
-                .collect::<Vec<_>>(),
-        ));
+        let s = score_phq9(&resp(Instrument::Phq9, &[Some(3); 8].iter().copied().chain([Some(0)]).collect::<Vec<_>>()));
         assert!(s.flags.is_empty());
         assert_eq!(s.item9, Some(0));
         assert_eq!(s.total, Some(24));
@@ -290,17 +280,11 @@ mod tests {
         v[8] = None;
         let s = score_phq9(&resp(Instrument::Phq9, &v));
         assert_eq!(s.item9, None);
-        assert_eq!(
-            s.total, None,
-            "a missing safety item must not yield a total"
-        );
+        assert_eq!(s.total, None, "a missing safety item must not yield a total");
         assert_eq!(s.severity, None);
         assert_eq!(s.provisional_syndrome, None);
         assert_eq!(s.flags, vec![Flag::SafetyItemMissing]);
-        assert_eq!(
-            s.completeness,
-            Completeness::Incomplete { missing: vec!["9"] }
-        );
+        assert_eq!(s.completeness, Completeness::Incomplete { missing: vec!["9"] });
     }
 
     #[test]
@@ -325,10 +309,7 @@ mod tests {
         assert_eq!(s.total, None);
         assert_eq!(s.severity, None);
         assert_eq!(s.screen_positive, None);
-        assert_eq!(
-            s.completeness,
-            Completeness::Incomplete { missing: vec!["7"] }
-        );
+        assert_eq!(s.completeness, Completeness::Incomplete { missing: vec!["7"] });
     }
 
     #[test]
@@ -341,10 +322,7 @@ mod tests {
         );
         // Same count but neither item 1 nor 2 positive → none.
         let v = [1, 1, 2, 2, 2, 2, 2, 0, 0].map(Some);
-        assert_eq!(
-            score_phq9(&resp(Instrument::Phq9, &v)).provisional_syndrome,
-            Some(Phq9Syndrome::None)
-        );
+        assert_eq!(score_phq9(&resp(Instrument::Phq9, &v)).provisional_syndrome, Some(Phq9Syndrome::None));
         // Item 2 plus item 9 at 1 (counts when present at all) → other (2 positive).
         let v = [0, 3, 1, 1, 1, 1, 1, 1, 1].map(Some);
         assert_eq!(
@@ -353,10 +331,7 @@ mod tests {
         );
         // Only item 1 positive → none (needs at least 2).
         let v = [3, 1, 1, 1, 1, 1, 1, 1, 0].map(Some);
-        assert_eq!(
-            score_phq9(&resp(Instrument::Phq9, &v)).provisional_syndrome,
-            Some(Phq9Syndrome::None)
-        );
+        assert_eq!(score_phq9(&resp(Instrument::Phq9, &v)).provisional_syndrome, Some(Phq9Syndrome::None));
         // 4 positive → other; 5th positive → major.
         let v = [2, 2, 2, 2, 1, 0, 0, 0, 0].map(Some);
         assert_eq!(

@@ -38,10 +38,7 @@ impl fmt::Display for ResponseErrorReason {
             }
             ResponseErrorReason::NotYesNo => f.write_str("must be yes or no"),
             ResponseErrorReason::AnsweredWhenSkipped { gate } => {
-                write!(
-                    f,
-                    "must be left blank because the answer to item {gate} skips it"
-                )
+                write!(f, "must be left blank because the answer to item {gate} skips it")
             }
             ResponseErrorReason::WrongItemCount { min, max, got } => {
                 write!(f, "expected {min} to {max} answers, got {got}")
@@ -171,10 +168,7 @@ pub struct ScoringPolicy {
 
 impl Default for ScoringPolicy {
     fn default() -> Self {
-        Self {
-            pcl5_cutoff: pcl5::Pcl5Cutoff::default(),
-            pcl5_item16_review_at: Some(3),
-        }
+        Self { pcl5_cutoff: pcl5::Pcl5Cutoff::default(), pcl5_item16_review_at: Some(3) }
     }
 }
 
@@ -298,11 +292,7 @@ impl Response {
                 instrument,
                 item: None,
                 value: None,
-                reason: ResponseErrorReason::WrongItemCount {
-                    min: min_len,
-                    max: def.items.len(),
-                    got: raw.len(),
-                },
+                reason: ResponseErrorReason::WrongItemCount { min: min_len, max: def.items.len(), got: raw.len() },
             }]));
         }
         let mut answers = vec![None; def.items.len()];
@@ -320,19 +310,12 @@ impl Response {
                 }),
             }
         }
-        if errors.is_empty() {
-            Self::from_values(instrument, &answers)
-        } else {
-            Err(ResponseErrors(errors))
-        }
+        if errors.is_empty() { Self::from_values(instrument, &answers) } else { Err(ResponseErrors(errors)) }
     }
 
     /// Builds a response from numeric values (e.g. from storage or an API that already
     /// sends integers), with the same checks as [`Response::parse`].
-    pub fn from_values(
-        instrument: Instrument,
-        values: &[Option<u8>],
-    ) -> Result<Self, ResponseErrors> {
+    pub fn from_values(instrument: Instrument, values: &[Option<u8>]) -> Result<Self, ResponseErrors> {
         let def = instrument.def();
         let min_len = min_answers(def);
         if values.len() < min_len || values.len() > def.items.len() {
@@ -340,11 +323,7 @@ impl Response {
                 instrument,
                 item: None,
                 value: None,
-                reason: ResponseErrorReason::WrongItemCount {
-                    min: min_len,
-                    max: def.items.len(),
-                    got: values.len(),
-                },
+                reason: ResponseErrorReason::WrongItemCount { min: min_len, max: def.items.len(), got: values.len() },
             }]));
         }
         let mut errors = Vec::new();
@@ -371,14 +350,7 @@ impl Response {
         if instrument == Instrument::CssrsScreener {
             errors.extend(cssrs::skip_logic_errors(&answers));
         }
-        if errors.is_empty() {
-            Ok(Self {
-                instrument,
-                answers,
-            })
-        } else {
-            Err(ResponseErrors(errors))
-        }
+        if errors.is_empty() { Ok(Self { instrument, answers }) } else { Err(ResponseErrors(errors)) }
     }
 
     pub fn instrument(&self) -> Instrument {
@@ -392,10 +364,7 @@ impl Response {
 
     /// The answer to the item with this form label ("9", "6b").
     pub fn answer_by_label(&self, label: &str) -> Option<u8> {
-        self.instrument
-            .def()
-            .index_of(label)
-            .and_then(|i| self.answer(i))
+        self.instrument.def().index_of(label).and_then(|i| self.answer(i))
     }
 
     /// All answers in item order.
@@ -418,11 +387,7 @@ impl Response {
                 .map(|(item, _)| item.label)
                 .collect()
         };
-        if missing.is_empty() {
-            Completeness::Complete
-        } else {
-            Completeness::Incomplete { missing }
-        }
+        if missing.is_empty() { Completeness::Complete } else { Completeness::Incomplete { missing } }
     }
 
     /// The sum of the scored items, only when the response is complete (§13.2: "totals
@@ -433,10 +398,7 @@ impl Response {
         }
         let def = self.instrument.def();
         def.total_range?;
-        let sum: u32 = def
-            .scored_items()
-            .map(|(i, _)| u32::from(self.answers[i].unwrap_or(0)))
-            .sum();
+        let sum: u32 = def.scored_items().map(|(i, _)| u32::from(self.answers[i].unwrap_or(0))).sum();
         Some(sum as u8)
     }
 
@@ -457,12 +419,8 @@ impl Response {
 
 /// Trailing items that are neither scored nor required may be omitted.
 fn min_answers(def: &InstrumentDef) -> usize {
-    let trailing_optional = def
-        .items
-        .iter()
-        .rev()
-        .take_while(|i| !i.scored && !i.required && i.answer != AnswerKind::YesNo)
-        .count();
+    let trailing_optional =
+        def.items.iter().rev().take_while(|i| !i.scored && !i.required && i.answer != AnswerKind::YesNo).count();
     def.items.len() - trailing_optional
 }
 
@@ -477,17 +435,7 @@ pub(crate) mod tests {
 
     #[test]
     fn parse_accepts_whole_numbers_in_range() {
-        let raw = [
-            Some("0"),
-            Some("1"),
-            Some("2"),
-            Some("3"),
-            Some(" 3 "),
-            Some("0"),
-            Some("1"),
-            Some("2"),
-            Some("3"),
-        ];
+        let raw = [Some("0"), Some("1"), Some("2"), Some("3"), Some(" 3 "), Some("0"), Some("1"), Some("2"), Some("3")];
         let r = Response::parse(Instrument::Phq9, &raw).unwrap();
         assert_eq!(r.answer(4), Some(3));
         assert_eq!(r.answers().len(), 10, "item 10 is padded as unanswered");
@@ -500,10 +448,7 @@ pub(crate) mod tests {
         for (bad, reason) in [
             ("4", ResponseErrorReason::OutOfRange { min: 0, max: 3 }),
             ("300", ResponseErrorReason::OutOfRange { min: 0, max: 3 }),
-            (
-                "99999999999999999999",
-                ResponseErrorReason::OutOfRange { min: 0, max: 3 },
-            ),
+            ("99999999999999999999", ResponseErrorReason::OutOfRange { min: 0, max: 3 }),
             ("-1", ResponseErrorReason::NotAnInteger),
             ("1.5", ResponseErrorReason::NotAnInteger),
             ("1.0", ResponseErrorReason::NotAnInteger),
@@ -524,17 +469,7 @@ pub(crate) mod tests {
 
     #[test]
     fn parse_reports_every_bad_item() {
-        let raw = [
-            Some("x"),
-            Some("0"),
-            Some("5"),
-            Some("0"),
-            Some("0"),
-            Some("0"),
-            Some("0"),
-            Some("0"),
-            Some("0"),
-        ];
+        let raw = [Some("x"), Some("0"), Some("5"), Some("0"), Some("0"), Some("0"), Some("0"), Some("0"), Some("0")];
         let errs = Response::parse(Instrument::Phq9, &raw).unwrap_err();
         assert_eq!(errs.len(), 2);
         assert!(errs.for_item("1").is_some());
@@ -546,14 +481,7 @@ pub(crate) mod tests {
     #[test]
     fn parse_rejects_wrong_item_counts() {
         let e = Response::parse(Instrument::Phq9, &[Some("0"); 8]).unwrap_err();
-        assert_eq!(
-            e.first().reason,
-            ResponseErrorReason::WrongItemCount {
-                min: 9,
-                max: 10,
-                got: 8
-            }
-        );
+        assert_eq!(e.first().reason, ResponseErrorReason::WrongItemCount { min: 9, max: 10, got: 8 });
         assert!(Response::parse(Instrument::Phq9, &[Some("0"); 11]).is_err());
         assert!(Response::parse(Instrument::Phq9, &[Some("0"); 10]).is_ok());
         // C-SSRS has no omittable trailing items: Q6b is Yes/No and gated, not optional.
@@ -567,10 +495,7 @@ pub(crate) mod tests {
         let r = Response::parse(Instrument::Phq9, &raw).unwrap();
         assert_eq!(r.answer(8), None);
         assert_eq!(r.total(), None);
-        assert_eq!(
-            r.completeness(),
-            Completeness::Incomplete { missing: vec!["9"] }
-        );
+        assert_eq!(r.completeness(), Completeness::Incomplete { missing: vec!["9"] });
     }
 
     #[test]
@@ -579,10 +504,7 @@ pub(crate) mod tests {
         v[3] = Some(5);
         let e = Response::from_values(Instrument::Pcl5, &v).unwrap_err();
         assert_eq!(e.first().item, Some("4"));
-        assert_eq!(
-            e.first().reason,
-            ResponseErrorReason::OutOfRange { min: 0, max: 4 }
-        );
+        assert_eq!(e.first().reason, ResponseErrorReason::OutOfRange { min: 0, max: 4 });
     }
 
     #[test]

@@ -193,13 +193,7 @@ impl ScheduleAnchors {
                 return Err(ScheduleError::MaintenanceEndBeforeInduction);
             }
         }
-        Ok(Self {
-            baseline,
-            doses,
-            end_of_induction,
-            maintenance_until,
-            time_zone,
-        })
+        Ok(Self { baseline, doses, end_of_induction, maintenance_until, time_zone })
     }
 }
 
@@ -214,23 +208,13 @@ pub fn measurement_schedule(
     anchors: &ScheduleAnchors,
     template: &ScheduleTemplate,
 ) -> Result<Vec<TimePoint>, ScheduleError> {
-    let add =
-        |t: Timestamp, d: SignedDuration| t.checked_add(d).map_err(|_| ScheduleError::Overflow);
+    let add = |t: Timestamp, d: SignedDuration| t.checked_add(d).map_err(|_| ScheduleError::Overflow);
     let mut points = Vec::new();
     // Each point is sorted by an ordering time: its due time, or for a before-discharge
     // point the latest in-session point of its dose (discharge comes after those).
     let mut push = |order_at: Timestamp, kind, due, measures: &Vec<Measure>, optional, rules| {
         if !measures.is_empty() {
-            points.push((
-                order_at,
-                TimePoint {
-                    kind,
-                    due,
-                    measures: measures.clone(),
-                    optional,
-                    rules,
-                },
-            ));
+            points.push((order_at, TimePoint { kind, due, measures: measures.clone(), optional, rules }));
         }
     };
     push(
@@ -243,26 +227,12 @@ pub fn measurement_schedule(
     );
     for (i, &dose_at) in anchors.doses.iter().enumerate() {
         let dose = u16::try_from(i + 1).map_err(|_| ScheduleError::Overflow)?;
-        push(
-            dose_at,
-            TimePointKind::PreDose { dose },
-            Due::At(dose_at),
-            &template.pre_dose,
-            false,
-            OUT_002_SUI_001,
-        );
+        push(dose_at, TimePointKind::PreDose { dose }, Due::At(dose_at), &template.pre_dose, false, OUT_002_SUI_001);
         let mut session_last = dose_at;
         if let Some(offset) = template.post_dose_offset {
             let at = add(dose_at, offset)?;
             session_last = session_last.max(at);
-            push(
-                at,
-                TimePointKind::PostDosePeak { dose },
-                Due::At(at),
-                &template.post_dose,
-                false,
-                OUT_002_POST_DOSE,
-            );
+            push(at, TimePointKind::PostDosePeak { dose }, Due::At(at), &template.post_dose, false, OUT_002_POST_DOSE);
         }
         push(
             session_last,
@@ -273,8 +243,7 @@ pub fn measurement_schedule(
             OUT_002_DISCHARGE,
         );
     }
-    if let (Some(&first), Some(offset)) = (anchors.doses.first(), template.after_first_dose_offset)
-    {
+    if let (Some(&first), Some(offset)) = (anchors.doses.first(), template.after_first_dose_offset) {
         let at = add(first, offset)?;
         push(
             at,
@@ -286,35 +255,17 @@ pub fn measurement_schedule(
         );
     }
     if let Some(end) = anchors.end_of_induction {
-        push(
-            end,
-            TimePointKind::EndOfInduction,
-            Due::At(end),
-            &template.full_battery,
-            false,
-            OUT_002_EOI,
-        );
+        push(end, TimePointKind::EndOfInduction, Due::At(end), &template.full_battery, false, OUT_002_EOI);
         let zoned = end.to_zoned(anchors.time_zone.clone());
         let mut last = end;
         for &weeks in &template.follow_up_weeks {
             // Calendar weeks in the clinic's zone, so the local time of day holds
             // across daylight-saving changes.
-            let at = zoned
-                .checked_add(i64::from(weeks).weeks())
-                .map_err(|_| ScheduleError::Overflow)?
-                .timestamp();
+            let at = zoned.checked_add(i64::from(weeks).weeks()).map_err(|_| ScheduleError::Overflow)?.timestamp();
             last = last.max(at);
-            push(
-                at,
-                TimePointKind::FollowUp { weeks },
-                Due::At(at),
-                &template.follow_up,
-                false,
-                OUT_002_SUI_001,
-            );
+            push(at, TimePointKind::FollowUp { weeks }, Due::At(at), &template.follow_up, false, OUT_002_SUI_001);
         }
-        if let (Some(every), Some(until)) =
-            (template.maintenance_every_months, anchors.maintenance_until)
+        if let (Some(every), Some(until)) = (template.maintenance_every_months, anchors.maintenance_until)
             && every > 0
         {
             let start = last.to_zoned(anchors.time_zone.clone());
@@ -362,11 +313,8 @@ mod tests {
 
     #[test]
     fn default_template_produces_out_002_points() {
-        let pts = measurement_schedule(
-            &anchors(Some("2026-02-09T15:00:00Z"), None),
-            &ScheduleTemplate::default(),
-        )
-        .unwrap();
+        let pts =
+            measurement_schedule(&anchors(Some("2026-02-09T15:00:00Z"), None), &ScheduleTemplate::default()).unwrap();
         let kinds: Vec<TimePointKind> = pts.iter().map(|p| p.kind).collect();
         use TimePointKind::*;
         assert_eq!(
@@ -389,30 +337,13 @@ mod tests {
             ]
         );
         let due = |k| pts.iter().find(|p| p.kind == k).unwrap().due;
-        assert_eq!(
-            due(PostDosePeak { dose: 1 }),
-            Due::At(t("2026-01-12T15:40:00Z"))
-        );
+        assert_eq!(due(PostDosePeak { dose: 1 }), Due::At(t("2026-01-12T15:40:00Z")));
         assert_eq!(due(AfterFirstDose), Due::At(t("2026-01-13T15:00:00Z")));
-        assert_eq!(
-            due(BeforeDischarge { dose: 2 }),
-            Due::BeforeDischargeOf(t("2026-01-15T15:00:00Z"))
-        );
-        assert_eq!(
-            due(FollowUp { weeks: 12 }),
-            Due::At(t("2026-05-04T15:00:00Z"))
-        );
-        assert!(
-            pts.iter()
-                .find(|p| p.kind == AfterFirstDose)
-                .unwrap()
-                .optional
-        );
+        assert_eq!(due(BeforeDischarge { dose: 2 }), Due::BeforeDischargeOf(t("2026-01-15T15:00:00Z")));
+        assert_eq!(due(FollowUp { weeks: 12 }), Due::At(t("2026-05-04T15:00:00Z")));
+        assert!(pts.iter().find(|p| p.kind == AfterFirstDose).unwrap().optional);
         let pre = pts.iter().find(|p| p.kind == PreDose { dose: 2 }).unwrap();
-        assert!(
-            pre.measures
-                .contains(&Measure::Instrument(Instrument::CssrsScreener))
-        );
+        assert!(pre.measures.contains(&Measure::Instrument(Instrument::CssrsScreener)));
         assert!(pre.measures.contains(&Measure::BloodPressure));
         assert!(ScheduleTemplate::default().violates_sui_001().is_empty());
     }
@@ -420,10 +351,7 @@ mod tests {
     #[test]
     fn no_end_of_induction_means_no_follow_ups() {
         let pts = measurement_schedule(&anchors(None, None), &ScheduleTemplate::default()).unwrap();
-        assert!(pts.iter().all(|p| !matches!(
-            p.kind,
-            TimePointKind::FollowUp { .. } | TimePointKind::EndOfInduction
-        )));
+        assert!(pts.iter().all(|p| !matches!(p.kind, TimePointKind::FollowUp { .. } | TimePointKind::EndOfInduction)));
     }
 
     #[test]
@@ -433,10 +361,7 @@ mod tests {
             &ScheduleTemplate::default(),
         )
         .unwrap();
-        let m: Vec<&TimePoint> = pts
-            .iter()
-            .filter(|p| matches!(p.kind, TimePointKind::Maintenance { .. }))
-            .collect();
+        let m: Vec<&TimePoint> = pts.iter().filter(|p| matches!(p.kind, TimePointKind::Maintenance { .. })).collect();
         // Week 12 is 2026-05-04; monthly → 06-04, 07-04 (inclusive bound).
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].due, Due::At(t("2026-06-04T15:00:00Z")));
@@ -457,10 +382,7 @@ mod tests {
         )
         .unwrap();
         let pts = measurement_schedule(&a, &ScheduleTemplate::default()).unwrap();
-        let two = pts
-            .iter()
-            .find(|p| p.kind == TimePointKind::FollowUp { weeks: 2 })
-            .unwrap();
+        let two = pts.iter().find(|p| p.kind == TimePointKind::FollowUp { weeks: 2 }).unwrap();
         assert_eq!(two.due, Due::At(t("2026-03-13T14:00:00Z")));
     }
 
@@ -472,23 +394,11 @@ mod tests {
             post_dose_offset: None,
             ..ScheduleTemplate::default()
         };
-        let pts =
-            measurement_schedule(&anchors(Some("2026-02-09T15:00:00Z"), None), &template).unwrap();
-        assert_eq!(
-            pts.iter()
-                .filter(|p| matches!(p.kind, TimePointKind::FollowUp { .. }))
-                .count(),
-            1
-        );
+        let pts = measurement_schedule(&anchors(Some("2026-02-09T15:00:00Z"), None), &template).unwrap();
+        assert_eq!(pts.iter().filter(|p| matches!(p.kind, TimePointKind::FollowUp { .. })).count(), 1);
         assert!(!pts.iter().any(|p| p.kind == TimePointKind::AfterFirstDose));
-        assert!(
-            !pts.iter()
-                .any(|p| matches!(p.kind, TimePointKind::PostDosePeak { .. }))
-        );
-        let bad = ScheduleTemplate {
-            pre_dose: vec![Measure::BloodPressure],
-            ..ScheduleTemplate::default()
-        };
+        assert!(!pts.iter().any(|p| matches!(p.kind, TimePointKind::PostDosePeak { .. })));
+        let bad = ScheduleTemplate { pre_dose: vec![Measure::BloodPressure], ..ScheduleTemplate::default() };
         assert_eq!(bad.violates_sui_001(), vec!["pre_dose"]);
     }
 

@@ -156,7 +156,9 @@ impl AdverseEventForm {
         }
         let catalogue = match self.catalogue.trim() {
             "" => None,
-            c if c.strip_prefix("AE-").and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (1..=19).contains(&n)) => Some(c.to_string()),
+            c if c.strip_prefix("AE-").and_then(|n| n.parse::<u8>().ok()).is_some_and(|n| (1..=19).contains(&n)) => {
+                Some(c.to_string())
+            }
             _ => {
                 e.add("catalogue", "AE-001 to AE-019, or empty");
                 None
@@ -170,7 +172,8 @@ impl AdverseEventForm {
             }
         };
         let onset = time(&mut e, "onset", &self.onset, now);
-        let resolved = if self.resolved.trim().is_empty() { None } else { time(&mut e, "resolved", &self.resolved, now) };
+        let resolved =
+            if self.resolved.trim().is_empty() { None } else { time(&mut e, "resolved", &self.resolved, now) };
         if let (Some(o), Some(r)) = (onset, resolved)
             && r < o
         {

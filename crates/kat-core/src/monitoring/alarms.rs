@@ -124,14 +124,8 @@ impl Default for AlarmPolicy {
         Self {
             spo2_below: 92,
             spo2_emergency_below: 90,
-            bp_notify: BpLimit {
-                systolic_at_least: 160,
-                diastolic_at_least: 100,
-            },
-            bp_intervene: BpLimit {
-                systolic_at_least: 180,
-                diastolic_at_least: 110,
-            },
+            bp_notify: BpLimit { systolic_at_least: 160, diastolic_at_least: 100 },
+            bp_intervene: BpLimit { systolic_at_least: 180, diastolic_at_least: 110 },
             bp_systolic_rise_notify_above: None,
             hr_above: 120,
             hr_below: 50,
@@ -163,9 +157,7 @@ impl AlarmPolicy {
         if self.hr_below >= self.hr_above {
             return err("the low HR threshold must be below the high one");
         }
-        if self.moaas_intervene_at_or_below > self.moaas_observe_at_or_below
-            || self.moaas_observe_at_or_below > 5
-        {
+        if self.moaas_intervene_at_or_below > self.moaas_observe_at_or_below || self.moaas_observe_at_or_below > 5 {
             return err("MOAA/S thresholds must satisfy intervene <= observe <= 5");
         }
         Ok(())
@@ -195,11 +187,7 @@ fn alarm(kind: AlarmKind, value: AlarmValue, at: Timestamp, s: Spec) -> Alarm {
 
 /// Evaluates one reading against the policy and returns at most one alarm per
 /// [`AlarmKind`], each the most severe tier that applies.
-pub fn evaluate_reading(
-    reading: &Reading,
-    baseline: &Baseline,
-    policy: &AlarmPolicy,
-) -> Vec<Alarm> {
+pub fn evaluate_reading(reading: &Reading, baseline: &Baseline, policy: &AlarmPolicy) -> Vec<Alarm> {
     let at = reading.at;
     let mut out = Vec::new();
 
@@ -207,10 +195,7 @@ pub fn evaluate_reading(
     // When the O2 status is not recorded, a value below 90% is treated as "despite O2".
     if let Some(spo2) = reading.spo2 {
         let v = spo2.get();
-        let value = AlarmValue::SpO2 {
-            spo2,
-            on_supplemental_o2: reading.on_supplemental_o2,
-        };
+        let value = AlarmValue::SpO2 { spo2, on_supplemental_o2: reading.on_supplemental_o2 };
         let room_air = reading.on_supplemental_o2 == Some(false);
         if v < u16::from(policy.spo2_emergency_below) && !room_air {
             out.push(alarm(AlarmKind::Oxygenation, value, at, Spec {
@@ -221,13 +206,18 @@ pub fn evaluate_reading(
                 recheck: None,
             }));
         } else if v < u16::from(policy.spo2_below) {
-            out.push(alarm(AlarmKind::Oxygenation, value, at, Spec {
-                rule: "ALM-001",
-                severity: Severity::Intervene,
-                action: "Low SpO2: stimulate the patient, reposition the airway, give oxygen, pause the infusion.",
-                intervention: Some("INT-004"),
-                recheck: None,
-            }));
+            out.push(alarm(
+                AlarmKind::Oxygenation,
+                value,
+                at,
+                Spec {
+                    rule: "ALM-001",
+                    severity: Severity::Intervene,
+                    action: "Low SpO2: stimulate the patient, reposition the airway, give oxygen, pause the infusion.",
+                    intervention: Some("INT-004"),
+                    recheck: None,
+                },
+            ));
         }
     }
 
@@ -413,12 +403,7 @@ mod tests {
     }
 
     fn reading() -> Reading {
-        Reading::empty(
-            t0(),
-            ReadingSource::Device {
-                device_id: "mon-1".into(),
-            },
-        )
+        Reading::empty(t0(), ReadingSource::Device { device_id: "mon-1".into() })
     }
 
     fn eval(r: &Reading) -> Vec<Alarm> {
@@ -437,10 +422,7 @@ mod tests {
         assert!(spo2(92, Some(false)).is_empty());
         let a = spo2(91, Some(false));
         assert_eq!(a.len(), 1);
-        assert_eq!(
-            (a[0].rule.as_str(), a[0].severity),
-            ("ALM-001", Severity::Intervene)
-        );
+        assert_eq!((a[0].rule.as_str(), a[0].severity), ("ALM-001", Severity::Intervene));
         assert_eq!(spo2(90, Some(true))[0].severity, Severity::Intervene);
         assert_eq!(spo2(89, Some(true))[0].severity, Severity::Emergency);
         // On room air the first action is to give oxygen.
@@ -474,10 +456,7 @@ mod tests {
     fn end_organ_symptoms_are_an_emergency_at_any_bp() {
         let mut r = reading();
         r.blood_pressure = Some(BloodPressure::mmhg(130, 80).unwrap());
-        r.signs = ClinicalSigns {
-            end_organ_symptoms: true,
-            ..ClinicalSigns::default()
-        };
+        r.signs = ClinicalSigns { end_organ_symptoms: true, ..ClinicalSigns::default() };
         let a = eval(&r);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].severity, Severity::Emergency);
@@ -526,14 +505,8 @@ mod tests {
         r.signs.severe_distress_or_emergence = true;
         let a = eval(&r);
         assert_eq!((a.len(), a[0].rule.as_str()), (1, "ALM-006"));
-        let policy = AlarmPolicy {
-            bp_systolic_rise_notify_above: Some(30),
-            ..AlarmPolicy::default()
-        };
-        let base = Baseline {
-            blood_pressure: Some(BloodPressure::mmhg(110, 70).unwrap()),
-            ..Baseline::default()
-        };
+        let policy = AlarmPolicy { bp_systolic_rise_notify_above: Some(30), ..AlarmPolicy::default() };
+        let base = Baseline { blood_pressure: Some(BloodPressure::mmhg(110, 70).unwrap()), ..Baseline::default() };
         let mut r = reading();
         r.blood_pressure = Some(BloodPressure::mmhg(140, 80).unwrap());
         assert!(evaluate_reading(&r, &base, &policy).is_empty());
@@ -544,22 +517,8 @@ mod tests {
     #[test]
     fn policy_validation() {
         assert!(AlarmPolicy::default().validate().is_ok());
-        assert!(
-            AlarmPolicy {
-                spo2_emergency_below: 93,
-                ..AlarmPolicy::default()
-            }
-            .validate()
-            .is_err()
-        );
-        assert!(
-            AlarmPolicy {
-                hr_below: 130,
-                ..AlarmPolicy::default()
-            }
-            .validate()
-            .is_err()
-        );
+        assert!(AlarmPolicy { spo2_emergency_below: 93, ..AlarmPolicy::default() }.validate().is_err());
+        assert!(AlarmPolicy { hr_below: 130, ..AlarmPolicy::default() }.validate().is_err());
     }
 
     fn arb_reading() -> impl Strategy<Value = Reading> {
@@ -573,12 +532,7 @@ mod tests {
             any::<[bool; 4]>(),
         )
             .prop_map(|(bp, hr, spo2, o2, rr, m, signs)| {
-                let mut r = Reading::empty(
-                    t0(),
-                    ReadingSource::Device {
-                        device_id: "x".into(),
-                    },
-                );
+                let mut r = Reading::empty(t0(), ReadingSource::Device { device_id: "x".into() });
                 r.blood_pressure = bp.and_then(|(s, d)| BloodPressure::mmhg(s, d).ok());
                 r.heart_rate = hr.map(|v| HeartRate::new(v).unwrap());
                 r.spo2 = spo2.map(|v| SpO2::new(v).unwrap());
@@ -602,19 +556,13 @@ mod tests {
         if r.spo2.is_some_and(|v| v.get() < 92) {
             k.push(AlarmKind::Oxygenation);
         }
-        if r.signs.end_organ_symptoms
-            || r.blood_pressure
-                .is_some_and(|b| b.systolic() >= 160 || b.diastolic() >= 100)
-        {
+        if r.signs.end_organ_symptoms || r.blood_pressure.is_some_and(|b| b.systolic() >= 160 || b.diastolic() >= 100) {
             k.push(AlarmKind::BloodPressure);
         }
-        if r.signs.symptomatic_arrhythmia
-            || r.heart_rate.is_some_and(|h| h.get() > 120 || h.get() < 50)
-        {
+        if r.signs.symptomatic_arrhythmia || r.heart_rate.is_some_and(|h| h.get() > 120 || h.get() < 50) {
             k.push(AlarmKind::HeartRate);
         }
-        if r.signs.apnoea_or_airway_obstruction || r.respiratory_rate.is_some_and(|v| v.get() < 10)
-        {
+        if r.signs.apnoea_or_airway_obstruction || r.respiratory_rate.is_some_and(|v| v.get() < 10) {
             k.push(AlarmKind::Respiration);
         }
         if r.moaas.is_some_and(|m| m.get() <= 3) {

@@ -142,13 +142,8 @@ pub struct UnmetCriterion {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum DischargeDecision {
-    Ready {
-        earliest: Timestamp,
-    },
-    NotReady {
-        earliest: Timestamp,
-        unmet: Vec<UnmetCriterion>,
-    },
+    Ready { earliest: Timestamp },
+    NotReady { earliest: Timestamp, unmet: Vec<UnmetCriterion> },
 }
 
 impl DischargeDecision {
@@ -168,12 +163,7 @@ struct Collector(Vec<UnmetCriterion>);
 
 impl Collector {
     fn unmet(&mut self, criterion: Criterion, rule: &'static str, message: impl Into<String>) {
-        self.0.push(UnmetCriterion {
-            criterion,
-            rule: RuleId::spec(rule),
-            unanswered: false,
-            message: message.into(),
-        });
+        self.0.push(UnmetCriterion { criterion, rule: RuleId::spec(rule), unanswered: false, message: message.into() });
     }
 
     fn missing(&mut self, criterion: Criterion, rule: &'static str, what: &str) {
@@ -231,11 +221,7 @@ pub fn current_values(readings: &[Reading], since: Timestamp) -> (Option<Reading
 }
 
 /// Decides whether the patient may leave at `now` (§4.5).
-pub fn discharge_decision(
-    input: &DischargeInput,
-    now: Timestamp,
-    policy: &DischargePolicy,
-) -> DischargeDecision {
+pub fn discharge_decision(input: &DischargeInput, now: Timestamp, policy: &DischargePolicy) -> DischargeDecision {
     let min = policy.min_observation(input.route);
     let earliest = add_minutes(input.times.dose_end, min);
     let esk = input.route.is_esketamine();
@@ -244,26 +230,21 @@ pub fn discharge_decision(
 
     // DC-001 / DC-002: minimum observation after the end of dosing.
     if now < earliest {
-        c.unmet(Criterion::MinimumObservation, obs_rule,
-            format!("Minimum observation of {min} after the end of dosing is not complete until {earliest}."));
+        c.unmet(
+            Criterion::MinimumObservation,
+            obs_rule,
+            format!("Minimum observation of {min} after the end of dosing is not complete until {earliest}."),
+        );
     }
 
     // DC-003: modified Aldrete ≥ 9, or back to the pre-sedation score.
     match input.aldrete_total {
-        None => c.missing(
-            Criterion::AldreteScore,
-            "DC-003",
-            "The modified Aldrete score",
-        ),
-        Some(total) if total > 10 => c.unmet(
-            Criterion::AldreteScore,
-            "DC-003",
-            format!("{total} is not a modified Aldrete total (0-10)."),
-        ),
+        None => c.missing(Criterion::AldreteScore, "DC-003", "The modified Aldrete score"),
+        Some(total) if total > 10 => {
+            c.unmet(Criterion::AldreteScore, "DC-003", format!("{total} is not a modified Aldrete total (0-10)."))
+        }
         Some(total) => {
-            let back_to_pre = input
-                .pre_sedation_aldrete
-                .is_some_and(|pre| pre <= 10 && total >= pre);
+            let back_to_pre = input.pre_sedation_aldrete.is_some_and(|pre| pre <= 10 && total >= pre);
             if total < policy.aldrete_min && !back_to_pre {
                 c.unmet(
                     Criterion::AldreteScore,
@@ -280,11 +261,9 @@ pub fn discharge_decision(
     // DC-004: MOAA/S back to 5 (MON-SPV-001: until sedation resolves).
     match input.moaas {
         None => c.missing(Criterion::Alertness, "DC-004", "MOAA/S"),
-        Some(m) if m.get() < 5 => c.unmet(
-            Criterion::Alertness,
-            "DC-004",
-            format!("MOAA/S is {}, not back to 5.", m.get()),
-        ),
+        Some(m) if m.get() < 5 => {
+            c.unmet(Criterion::Alertness, "DC-004", format!("MOAA/S is {}, not back to 5.", m.get()))
+        }
         Some(_) => {}
     }
 
@@ -293,25 +272,13 @@ pub fn discharge_decision(
     let latest_bp = input.latest.as_ref().and_then(|r| r.blood_pressure);
     let vitals_rule = if esk { "MON-SPV-002" } else { "DC-004" };
     match (latest_bp, input.baseline.blood_pressure) {
-        (None, _) => c.missing(
-            Criterion::VitalsNearBaseline,
-            vitals_rule,
-            "A current blood pressure",
-        ),
-        (_, None) => c.missing(
-            Criterion::VitalsNearBaseline,
-            vitals_rule,
-            "The pre-dose baseline blood pressure",
-        ),
+        (None, _) => c.missing(Criterion::VitalsNearBaseline, vitals_rule, "A current blood pressure"),
+        (_, None) => c.missing(Criterion::VitalsNearBaseline, vitals_rule, "The pre-dose baseline blood pressure"),
         (Some(bp), Some(base)) => {
             let tol = policy.bp_tolerance_mmhg;
             let near = bp.systolic().abs_diff(base.systolic()) <= tol
-                && (!policy.bp_tolerance_includes_diastolic
-                    || bp.diastolic().abs_diff(base.diastolic()) <= tol);
-            let falling = esk
-                && input
-                    .previous_bp
-                    .is_some_and(|prev| bp.systolic() < prev.systolic());
+                && (!policy.bp_tolerance_includes_diastolic || bp.diastolic().abs_diff(base.diastolic()) <= tol);
+            let falling = esk && input.previous_bp.is_some_and(|prev| bp.systolic() < prev.systolic());
             if !near && !falling {
                 c.unmet(
                     Criterion::VitalsNearBaseline,
@@ -330,26 +297,15 @@ pub fn discharge_decision(
             (Some(hr), Some(base)) if hr.get().abs_diff(base.get()) > tol => c.unmet(
                 Criterion::VitalsNearBaseline,
                 "DC-004",
-                format!(
-                    "HR {} is not within {tol}/min of the baseline {}.",
-                    hr.get(),
-                    base.get()
-                ),
+                format!("HR {} is not within {tol}/min of the baseline {}.", hr.get(), base.get()),
             ),
             (Some(_), Some(_)) => {}
-            _ => c.missing(
-                Criterion::VitalsNearBaseline,
-                "DC-004",
-                "Current and baseline heart rate",
-            ),
+            _ => c.missing(Criterion::VitalsNearBaseline, "DC-004", "Current and baseline heart rate"),
         }
     }
 
     // DC-003: SpO2 > 92% on room air, or back to baseline.
-    let latest_spo2 = input
-        .latest
-        .as_ref()
-        .and_then(|r| r.spo2.map(|s| (s, r.on_supplemental_o2)));
+    let latest_spo2 = input.latest.as_ref().and_then(|r| r.spo2.map(|s| (s, r.on_supplemental_o2)));
     match latest_spo2 {
         None => c.missing(Criterion::Oxygenation, "DC-003", "A current SpO2"),
         Some((s, o2)) => {
@@ -359,10 +315,7 @@ pub fn discharge_decision(
                 c.unmet(
                     Criterion::Oxygenation,
                     "DC-003",
-                    format!(
-                        "SpO2 {s} is not above {}% on room air nor back to baseline.",
-                        policy.spo2_room_air_above
-                    ),
+                    format!("SpO2 {s} is not above {}% on room air nor back to baseline.", policy.spo2_room_air_above),
                 );
             }
         }
@@ -384,14 +337,7 @@ pub fn discharge_decision(
         "Ability to walk safely",
         "The patient cannot yet walk safely.",
     );
-    c.flag(
-        input.active_nausea,
-        false,
-        Criterion::Nausea,
-        "DC-004",
-        "Nausea",
-        "The patient has active nausea.",
-    );
+    c.flag(input.active_nausea, false, Criterion::Nausea, "DC-004", "Nausea", "The patient has active nausea.");
     c.flag(
         input.suicidal_crisis,
         false,
@@ -421,10 +367,7 @@ pub fn discharge_decision(
     if c.0.is_empty() {
         DischargeDecision::Ready { earliest }
     } else {
-        DischargeDecision::NotReady {
-            earliest,
-            unmet: c.0,
-        }
+        DischargeDecision::NotReady { earliest, unmet: c.0 }
     }
 }
 
@@ -447,9 +390,16 @@ mod tests {
         sedation.moaas = Some(Moaas::new(5).unwrap());
         let (cur, prev) = current_values(&[pre.clone(), sedation.clone(), full.clone(), bp.clone()], t(40));
         let cur = cur.unwrap();
-        assert_eq!(cur.blood_pressure, Some(BloodPressure::mmhg(130, 84).unwrap()), "not hidden by the MOAA/S-only entry");
+        assert_eq!(
+            cur.blood_pressure,
+            Some(BloodPressure::mmhg(130, 84).unwrap()),
+            "not hidden by the MOAA/S-only entry"
+        );
         assert_eq!(prev, Some(BloodPressure::mmhg(150, 90).unwrap()));
-        assert_eq!((cur.heart_rate, cur.spo2, cur.on_supplemental_o2), (Some(HeartRate::new(80).unwrap()), Some(SpO2::new(97).unwrap()), Some(false)));
+        assert_eq!(
+            (cur.heart_rate, cur.spo2, cur.on_supplemental_o2),
+            (Some(HeartRate::new(80).unwrap()), Some(SpO2::new(97).unwrap()), Some(false))
+        );
         assert_eq!(cur.moaas, Some(Moaas::new(5).unwrap()));
         // Only the pre-dose reading: nothing is current.
         assert_eq!(current_values(&[pre], t(40)), (None, None));
@@ -465,21 +415,13 @@ mod tests {
     }
 
     fn ready_input(route: Route) -> DischargeInput {
-        let mut latest = Reading::empty(
-            t(100),
-            ReadingSource::Device {
-                device_id: "m".into(),
-            },
-        );
+        let mut latest = Reading::empty(t(100), ReadingSource::Device { device_id: "m".into() });
         latest.blood_pressure = Some(BloodPressure::mmhg(128, 82).unwrap());
         latest.spo2 = Some(SpO2::new(97).unwrap());
         latest.on_supplemental_o2 = Some(false);
         DischargeInput {
             route,
-            times: SessionTimes {
-                dose_start: t(0),
-                dose_end: t(10),
-            },
+            times: SessionTimes { dose_start: t(0), dose_end: t(10) },
             aldrete_total: Some(10),
             pre_sedation_aldrete: Some(10),
             moaas: Some(Moaas::new(5).unwrap()),
@@ -501,10 +443,7 @@ mod tests {
     }
 
     fn unmet(d: &DischargeDecision) -> Vec<(Criterion, String)> {
-        d.unmet()
-            .iter()
-            .map(|u| (u.criterion, u.rule.to_string()))
-            .collect()
+        d.unmet().iter().map(|u| (u.criterion, u.rule.to_string())).collect()
     }
 
     #[test]
@@ -513,17 +452,11 @@ mod tests {
         let input = ready_input(Route::IntranasalEsketamine);
         // Last device at 10 min: earliest discharge at 130 min.
         let before = discharge_decision(&input, t(129), &p);
-        assert_eq!(
-            unmet(&before),
-            vec![(Criterion::MinimumObservation, "DC-001".to_string())]
-        );
+        assert_eq!(unmet(&before), vec![(Criterion::MinimumObservation, "DC-001".to_string())]);
         let at = discharge_decision(&input, t(130), &p);
         assert!(at.is_ready(), "{at:?}");
         // A policy cannot shorten the label's 2 hours.
-        let short = DischargePolicy {
-            esketamine_min: Minutes::new(30),
-            ..p
-        };
+        let short = DischargePolicy { esketamine_min: Minutes::new(30), ..p };
         assert!(!discharge_decision(&input, t(129), &short).is_ready());
     }
 
@@ -533,12 +466,7 @@ mod tests {
         let input = ready_input(Route::IvInfusion);
         assert!(!discharge_decision(&input, t(69), &p).is_ready());
         assert!(discharge_decision(&input, t(70), &p).is_ready());
-        assert_eq!(
-            discharge_decision(&input, t(69), &p).unmet()[0]
-                .rule
-                .as_str(),
-            "DC-002"
-        );
+        assert_eq!(discharge_decision(&input, t(69), &p).unmet()[0].rule.as_str(), "DC-002");
     }
 
     #[test]
@@ -557,11 +485,7 @@ mod tests {
         assert!(got.contains(&(Criterion::Nausea, "DC-004".into())));
         assert!(got.contains(&(Criterion::Escort, "DC-004".into())));
         assert_eq!(got.len(), 4);
-        assert!(
-            d.unmet()
-                .iter()
-                .any(|u| u.criterion == Criterion::Escort && u.unanswered)
-        );
+        assert!(d.unmet().iter().any(|u| u.criterion == Criterion::Escort && u.unanswered));
     }
 
     #[test]
@@ -582,26 +506,17 @@ mod tests {
         let p = DischargePolicy::default();
         let mut i = ready_input(Route::IvInfusion);
         i.latest.as_mut().unwrap().blood_pressure = Some(BloodPressure::mmhg(140, 90).unwrap());
-        assert!(
-            discharge_decision(&i, t(200), &p).is_ready(),
-            "140 is within 20 of 120"
-        );
+        assert!(discharge_decision(&i, t(200), &p).is_ready(), "140 is within 20 of 120");
         i.latest.as_mut().unwrap().blood_pressure = Some(BloodPressure::mmhg(141, 90).unwrap());
         assert!(!discharge_decision(&i, t(200), &p).is_ready());
         i.previous_bp = Some(BloodPressure::mmhg(150, 95).unwrap());
-        assert!(
-            !discharge_decision(&i, t(200), &p).is_ready(),
-            "falling BP is a Spravato rule only"
-        );
+        assert!(!discharge_decision(&i, t(200), &p).is_ready(), "falling BP is a Spravato rule only");
         i.route = Route::IntranasalEsketamine;
         assert!(discharge_decision(&i, t(200), &p).is_ready());
         // SpO2 exactly 92% on room air is not above 92% and below the 98% baseline.
         let mut j = ready_input(Route::IvInfusion);
         j.latest.as_mut().unwrap().spo2 = Some(SpO2::new(92).unwrap());
-        assert_eq!(
-            unmet(&discharge_decision(&j, t(200), &p)),
-            vec![(Criterion::Oxygenation, "DC-003".into())]
-        );
+        assert_eq!(unmet(&discharge_decision(&j, t(200), &p)), vec![(Criterion::Oxygenation, "DC-003".into())]);
         j.latest.as_mut().unwrap().spo2 = Some(SpO2::new(93).unwrap());
         assert!(discharge_decision(&j, t(200), &p).is_ready());
         j.latest.as_mut().unwrap().on_supplemental_o2 = Some(true);

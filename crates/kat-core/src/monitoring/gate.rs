@@ -199,7 +199,8 @@ pub struct InteractionFinding {
 /// neither is repeated here.
 pub fn interaction_findings(screen: &[crate::eligibility::Finding]) -> Vec<InteractionFinding> {
     use crate::eligibility::Level;
-    const GATE_RULES: [&str; 8] = ["DDI-001", "DDI-002", "DDI-003", "DDI-004", "DDI-005", "DDI-006", "DDI-007", "DDI-008"];
+    const GATE_RULES: [&str; 8] =
+        ["DDI-001", "DDI-002", "DDI-003", "DDI-004", "DDI-005", "DDI-006", "DDI-007", "DDI-008"];
     const MONITOR: [&str; 4] = ["DDI-001", "DDI-002", "DDI-003", "DDI-007"];
     screen
         .iter()
@@ -212,7 +213,8 @@ pub fn interaction_findings(screen: &[crate::eligibility::Finding]) -> Vec<Inter
                 Level::Information => InteractionAction::Inform,
             };
             let data: Vec<String> = f.data.iter().map(|d| format!("{}: {}", d.label, d.value)).collect();
-            let message = if data.is_empty() { f.message.clone() } else { format!("{} ({})", f.message, data.join("; ")) };
+            let message =
+                if data.is_empty() { f.message.clone() } else { format!("{} ({})", f.message, data.join("; ")) };
             InteractionFinding { rule: f.rule_id.to_string(), action, message }
         })
         .collect()
@@ -400,13 +402,7 @@ pub struct BpGatePolicy {
 }
 
 fn tier(rule: &'static str, s: Bound, d: Bound, level: GateLevel, action: &str) -> BpTier {
-    BpTier {
-        rule: RuleId::spec(rule),
-        systolic: s,
-        diastolic: d,
-        level,
-        action: action.into(),
-    }
+    BpTier { rule: RuleId::spec(rule), systolic: s, diastolic: d, level, action: action.into() }
 }
 
 impl BpGatePolicy {
@@ -443,21 +439,11 @@ impl BpGatePolicy {
                 Attest,
                 "CTCAE grade 3 hypertension band: physician review.",
             )],
-            BpPolicyName::IcOsHold => vec![tier(
-                "BP-005",
-                AtLeast(180),
-                AtLeast(110),
-                Defer,
-                "At or above the hold threshold: defer.",
-            )],
+            BpPolicyName::IcOsHold => {
+                vec![tier("BP-005", AtLeast(180), AtLeast(110), Defer, "At or above the hold threshold: defer.")]
+            }
             BpPolicyName::ThreeTier | BpPolicyName::Custom => vec![
-                tier(
-                    "BP-006",
-                    AtLeast(180),
-                    AtLeast(110),
-                    Defer,
-                    "Hard defer at 180/110 or above.",
-                ),
+                tier("BP-006", AtLeast(180), AtLeast(110), Defer, "Hard defer at 180/110 or above."),
                 tier(
                     "BP-006",
                     AtLeast(160),
@@ -465,26 +451,14 @@ impl BpGatePolicy {
                     Override,
                     "Defer unless the prescriber overrides with a documented reason.",
                 ),
-                tier(
-                    "BP-006",
-                    AtLeast(140),
-                    AtLeast(90),
-                    Attest,
-                    "Caution: prescriber attestation needed.",
-                ),
+                tier("BP-006", AtLeast(140), AtLeast(90), Attest, "Caution: prescriber attestation needed."),
             ],
         };
-        Self {
-            name,
-            tiers,
-            recheck_min_rest: Some(Minutes::new(5)),
-        }
+        Self { name, tiers, recheck_min_rest: Some(Minutes::new(5)) }
     }
 
     fn tier_for(&self, bp: BloodPressure) -> Option<&BpTier> {
-        self.tiers
-            .iter()
-            .find(|t| t.systolic.crossed(bp.systolic()) || t.diastolic.crossed(bp.diastolic()))
+        self.tiers.iter().find(|t| t.systolic.crossed(bp.systolic()) || t.diastolic.crossed(bp.diastolic()))
     }
 }
 
@@ -507,11 +481,7 @@ pub struct HrGatePolicy {
 
 impl Default for HrGatePolicy {
     fn default() -> Self {
-        Self {
-            above: 110,
-            below: 50,
-            level: GateLevel::Override,
-        }
+        Self { above: 110, below: 50, level: GateLevel::Override }
     }
 }
 
@@ -564,22 +534,10 @@ struct Findings(Vec<GateFinding>);
 
 impl Findings {
     fn add(&mut self, rule: RuleId, item: GateItem, level: GateLevel, message: impl Into<String>) {
-        self.0.push(GateFinding {
-            rule,
-            item,
-            level,
-            unanswered: false,
-            message: message.into(),
-        });
+        self.0.push(GateFinding { rule, item, level, unanswered: false, message: message.into() });
     }
 
-    fn fail(
-        &mut self,
-        rule: &'static str,
-        item: GateItem,
-        level: GateLevel,
-        message: impl Into<String>,
-    ) {
+    fn fail(&mut self, rule: &'static str, item: GateItem, level: GateLevel, message: impl Into<String>) {
         self.add(RuleId::spec(rule), item, level, message);
     }
 
@@ -617,23 +575,14 @@ fn minutes_since(earlier: Timestamp, now: Timestamp) -> i64 {
 
 /// Runs the pre-dose gate at `now` (the clinic's current time) on `today` (the clinic's
 /// civil date, for the weight age).
-pub fn evaluate_gate(
-    c: &GateChecklist,
-    now: Timestamp,
-    today: Date,
-    policy: &GatePolicy,
-) -> GateDecision {
+pub fn evaluate_gate(c: &GateChecklist, now: Timestamp, today: Date, policy: &GatePolicy) -> GateDecision {
     use GateItem as I;
     use GateLevel::*;
     let mut f = Findings(Vec::new());
     let esk = c.route.is_esketamine();
 
     // NPO-001..004: last solid and clear-liquid times against the route's thresholds.
-    let fasting = if esk {
-        &policy.fasting_esketamine
-    } else {
-        &policy.fasting_racemic
-    };
+    let fasting = if esk { &policy.fasting_esketamine } else { &policy.fasting_racemic };
     let npo = fasting.rule.clone();
     match c.last_solid {
         None => f.missing("NPO-004", I::SolidIntake, "Time of the last solid intake"),
@@ -656,11 +605,7 @@ pub fn evaluate_gate(
         }
     }
     match c.last_clear_liquid {
-        None => f.missing(
-            "NPO-004",
-            I::ClearLiquidIntake,
-            "Time of the last clear liquid",
-        ),
+        None => f.missing("NPO-004", I::ClearLiquidIntake, "Time of the last clear liquid"),
         Some(at) => {
             let need = fasting.clear_liquid_min;
             if minutes_since(at, now) < i64::from(need.get()) {
@@ -668,10 +613,7 @@ pub fn evaluate_gate(
                     npo.clone(),
                     I::ClearLiquidIntake,
                     fasting.violation,
-                    format!(
-                        "Last liquid less than {need} ago; earliest dosing at {}.",
-                        add_minutes(at, need)
-                    ),
+                    format!("Last liquid less than {need} ago; earliest dosing at {}.", add_minutes(at, need)),
                 );
             }
         }
@@ -706,17 +648,28 @@ pub fn evaluate_gate(
                 }
                 None => {
                     if let (Some(ft), Some(_)) = (first_tier, valid_recheck) {
-                        f.add(ft.rule.clone(), I::BloodPressure, Info,
-                            format!("First BP {first} was elevated; the recheck after rest, {decisive}, is within limits."));
+                        f.add(
+                            ft.rule.clone(),
+                            I::BloodPressure,
+                            Info,
+                            format!(
+                                "First BP {first} was elevated; the recheck after rest, {decisive}, is within limits."
+                            ),
+                        );
                     }
                 }
             }
         }
     }
     // BP-006: symptoms of hypertensive urgency or emergency → hard defer.
-    f.yes_no(c.hypertensive_symptoms.map(|v| !v), "BP-006", I::HypertensiveSymptoms,
+    f.yes_no(
+        c.hypertensive_symptoms.map(|v| !v),
+        "BP-006",
+        I::HypertensiveSymptoms,
         "Symptoms of hypertensive urgency (chest pain, dyspnoea, severe headache, visual change, neuro deficit)",
-        Defer, "Symptoms of hypertensive urgency or emergency: hard defer and assess.");
+        Defer,
+        "Symptoms of hypertensive urgency or emergency: hard defer and assess.",
+    );
 
     // BP-007: HR >110 or <50, or a newly detected irregular rhythm.
     match c.heart_rate {
@@ -772,11 +725,7 @@ pub fn evaluate_gate(
         "Intoxicated or in withdrawal: defer.",
     );
     match c.substance_use {
-        None => f.missing(
-            "DDI-009",
-            I::RecentSubstanceUse,
-            "Recent alcohol or recreational drug use",
-        ),
+        None => f.missing("DDI-009", I::RecentSubstanceUse, "Recent alcohol or recreational drug use"),
         Some(SubstanceUse::LastUsedAt(at))
             if minutes_since(at, now) < i64::from(policy.substance_window_hours) * 60 =>
         {
@@ -795,11 +744,7 @@ pub fn evaluate_gate(
 
     // DAY-005 / RCI-008: pregnancy status for patients of childbearing potential.
     match c.childbearing_potential {
-        None => f.missing(
-            "DAY-005",
-            I::ChildbearingPotential,
-            "Childbearing potential",
-        ),
+        None => f.missing("DAY-005", I::ChildbearingPotential, "Childbearing potential"),
         Some(false) => {}
         Some(true) => {
             match c.pregnancy {
@@ -846,12 +791,7 @@ pub fn evaluate_gate(
             InteractionAction::Override => Override,
             InteractionAction::Block => Defer,
         };
-        f.add(
-            RuleId::owned(i.rule.clone()),
-            I::Interaction,
-            level,
-            i.message.clone(),
-        );
+        f.add(RuleId::owned(i.rule.clone()), I::Interaction, level, i.message.clone());
     }
 
     // DAY-006 (RCI-001/002): new psychotic or manic symptoms → defer and escalate.
@@ -887,8 +827,12 @@ pub fn evaluate_gate(
                 if let Some(max) = policy.weight_max_age_days
                     && age > i64::from(max)
                 {
-                    f.fail("DAY-008", I::Weight, Defer,
-                        format!("The weight is {age} days old (clinic limit {max}): re-weigh before dosing."));
+                    f.fail(
+                        "DAY-008",
+                        I::Weight,
+                        Defer,
+                        format!("The weight is {age} days old (clinic limit {max}): re-weigh before dosing."),
+                    );
                 }
             }
         }
@@ -930,11 +874,7 @@ pub fn evaluate_gate(
         );
         // DOSE-IN-010 / DAY-007: nasal steroid or decongestant at least 1 h before.
         match c.nasal_medication {
-            None => f.missing(
-                "DAY-007",
-                I::NasalMedication,
-                "Nasal corticosteroid or decongestant today",
-            ),
+            None => f.missing("DAY-007", I::NasalMedication, "Nasal corticosteroid or decongestant today"),
             Some(NasalMedication::LastUsedAt(at))
                 if minutes_since(at, now) < i64::from(policy.nasal_medication_gap.get()) =>
             {
@@ -968,17 +908,11 @@ fn decide(mut findings: Vec<GateFinding>) -> GateDecision {
     findings.sort_by_key(|f| std::cmp::Reverse(f.level));
     let worst = findings.first().map(|f| f.level).unwrap_or(GateLevel::Info);
     match worst {
-        GateLevel::Defer => GateDecision::Defer {
-            reasons: findings
-                .into_iter()
-                .filter(|f| f.level > GateLevel::Info)
-                .collect(),
-        },
+        GateLevel::Defer => {
+            GateDecision::Defer { reasons: findings.into_iter().filter(|f| f.level > GateLevel::Info).collect() }
+        }
         GateLevel::Override | GateLevel::Attest => GateDecision::NeedsOverride {
-            findings: findings
-                .into_iter()
-                .filter(|f| f.level > GateLevel::Info)
-                .collect(),
+            findings: findings.into_iter().filter(|f| f.level > GateLevel::Info).collect(),
         },
         GateLevel::Info => GateDecision::Proceed { notes: findings },
     }
@@ -1016,7 +950,10 @@ mod tests {
             assert!(t.message.contains("theophylline"), "the drug is named: {}", t.message);
             // DDI-005 lamotrigine: information only.
             let f = screen_with(&[("med2_name", "lamotrigine")]);
-            assert_eq!(f.iter().map(|f| (f.rule.as_str(), f.action)).collect::<Vec<_>>(), vec![("DDI-005", InteractionAction::Inform)]);
+            assert_eq!(
+                f.iter().map(|f| (f.rule.as_str(), f.action)).collect::<Vec<_>>(),
+                vec![("DDI-005", InteractionAction::Inform)]
+            );
             // DDI-001 a CNS depressant (a benzodiazepine): monitor closely.
             let f = screen_with(&[("med2_name", "alprazolam"), ("med2_dose_mg", "1")]);
             assert!(f.iter().any(|f| f.rule == "DDI-001" && f.action == InteractionAction::Monitor), "{f:?}");
@@ -1026,8 +963,14 @@ mod tests {
         fn a_blocking_interaction_makes_the_gate_defer() {
             let mut c = GateChecklist::unanswered(Route::IvInfusion, true);
             c.interactions = screen_with(&[("med2_name", "theophylline")]);
-            let d = evaluate_gate(&c, "2026-03-10T14:00:00Z".parse().unwrap(), date(2026, 3, 10), &GatePolicy::default());
-            assert!(d.findings().iter().any(|f| f.item == GateItem::Interaction && f.level == GateLevel::Defer && f.rule.as_str() == "DDI-007"), "{d:?}");
+            let d =
+                evaluate_gate(&c, "2026-03-10T14:00:00Z".parse().unwrap(), date(2026, 3, 10), &GatePolicy::default());
+            assert!(
+                d.findings().iter().any(|f| f.item == GateItem::Interaction
+                    && f.level == GateLevel::Defer
+                    && f.rule.as_str() == "DDI-007"),
+                "{d:?}"
+            );
         }
     }
 
@@ -1054,10 +997,7 @@ mod tests {
     fn passing(route: Route) -> GateChecklist {
         let esk = route.is_esketamine();
         GateChecklist {
-            last_solid: Some(super::SolidIntake {
-                at: ago(600),
-                kind: MealKind::FattyOrMeat,
-            }),
+            last_solid: Some(super::SolidIntake { at: ago(600), kind: MealKind::FattyOrMeat }),
             last_clear_liquid: Some(ago(180)),
             blood_pressure: Some(bp(120, 80)),
             hypertensive_symptoms: Some(false),
@@ -1094,26 +1034,15 @@ mod tests {
     #[test]
     fn fully_answered_passing_checklists_proceed() {
         for route in Route::ALL {
-            assert!(
-                gate(&passing(route)).is_proceed(),
-                "{route:?}: {:?}",
-                gate(&passing(route))
-            );
+            assert!(gate(&passing(route)).is_proceed(), "{route:?}: {:?}", gate(&passing(route)));
         }
     }
 
     #[test]
     fn an_empty_checklist_defers_with_rule_ids_on_every_finding() {
-        let d = gate(&GateChecklist::unanswered(
-            Route::IntranasalEsketamine,
-            false,
-        ));
+        let d = gate(&GateChecklist::unanswered(Route::IntranasalEsketamine, false));
         assert!(matches!(d, GateDecision::Defer { .. }));
-        assert!(
-            d.findings()
-                .iter()
-                .all(|f| f.unanswered && !f.rule.as_str().is_empty())
-        );
+        assert!(d.findings().iter().all(|f| f.unanswered && !f.rule.as_str().is_empty()));
         assert!(rules(&d).contains(&"PRE-008".to_string()));
     }
 
@@ -1139,40 +1068,25 @@ mod tests {
     fn bp_recheck_after_rest_replaces_the_first_reading() {
         let mut c = passing(Route::IvInfusion);
         c.blood_pressure = Some(bp(165, 95));
-        c.bp_recheck = Some(BpRecheck {
-            bp: bp(150, 88),
-            rested: Minutes::new(5),
-        });
+        c.bp_recheck = Some(BpRecheck { bp: bp(150, 88), rested: Minutes::new(5) });
         let d = gate(&c);
         assert!(matches!(d, GateDecision::NeedsOverride { .. }), "{d:?}");
         assert_eq!(d.findings()[0].level, GateLevel::Attest);
         // Too little rest: the recheck does not count.
-        c.bp_recheck = Some(BpRecheck {
-            bp: bp(150, 88),
-            rested: Minutes::new(4),
-        });
+        c.bp_recheck = Some(BpRecheck { bp: bp(150, 88), rested: Minutes::new(4) });
         assert!(matches!(gate(&c), GateDecision::Defer { .. }));
         // Recheck still ≥160/100: defer unless overridden.
-        c.bp_recheck = Some(BpRecheck {
-            bp: bp(168, 96),
-            rested: Minutes::new(10),
-        });
+        c.bp_recheck = Some(BpRecheck { bp: bp(168, 96), rested: Minutes::new(10) });
         let d = gate(&c);
         assert!(matches!(d, GateDecision::NeedsOverride { .. }));
         assert_eq!(d.findings()[0].level, GateLevel::Override);
         // Recheck ≥180/110: hard defer.
-        c.bp_recheck = Some(BpRecheck {
-            bp: bp(182, 100),
-            rested: Minutes::new(10),
-        });
+        c.bp_recheck = Some(BpRecheck { bp: bp(182, 100), rested: Minutes::new(10) });
         let d = gate(&c);
         assert!(matches!(d, GateDecision::Defer { .. }));
         assert_eq!(d.findings()[0].rule.as_str(), "BP-006");
         // Normal on recheck: proceed, with a note.
-        c.bp_recheck = Some(BpRecheck {
-            bp: bp(130, 85),
-            rested: Minutes::new(5),
-        });
+        c.bp_recheck = Some(BpRecheck { bp: bp(130, 85), rested: Minutes::new(5) });
         let d = gate(&c);
         assert!(d.is_proceed());
         assert_eq!(d.findings().len(), 1);
@@ -1183,44 +1097,25 @@ mod tests {
         let decide = |name, s, d| {
             let mut c = passing(Route::IntranasalEsketamine);
             c.blood_pressure = Some(bp(s, d));
-            let policy = GatePolicy {
-                bp: BpGatePolicy::preset(name),
-                ..GatePolicy::default()
-            };
+            let policy = GatePolicy { bp: BpGatePolicy::preset(name), ..GatePolicy::default() };
             evaluate_gate(&c, now(), today(), &policy)
         };
         use BpPolicyName::*;
         // BP-001 uses "> 140": 140 itself passes, 141 needs attestation.
         assert!(decide(SpravatoLabel, 140, 90).is_proceed());
-        assert!(matches!(
-            decide(SpravatoLabel, 141, 80),
-            GateDecision::NeedsOverride { .. }
-        ));
+        assert!(matches!(decide(SpravatoLabel, 141, 80), GateDecision::NeedsOverride { .. }));
         // BP-002: the same numbers mean no treatment that day (after the rest recheck).
         let d = decide(SingleClinicNoTreatmentAbove140, 141, 80);
         assert!(matches!(d, GateDecision::Defer { .. }));
         // BP-003: >180/100 at rest.
         assert!(decide(SwissLabel, 180, 100).is_proceed());
-        assert!(matches!(
-            decide(SwissLabel, 181, 90),
-            GateDecision::Defer { .. }
-        ));
+        assert!(matches!(decide(SwissLabel, 181, 90), GateDecision::Defer { .. }));
         // BP-004: ≥160/100 is a review tier only.
-        assert!(matches!(
-            decide(CtcaeGrade3, 160, 80),
-            GateDecision::NeedsOverride { .. }
-        ));
+        assert!(matches!(decide(CtcaeGrade3, 160, 80), GateDecision::NeedsOverride { .. }));
         // BP-005: ≥180 and/or ≥110.
         assert!(decide(IcOsHold, 179, 109).is_proceed());
-        assert!(matches!(
-            decide(IcOsHold, 150, 110),
-            GateDecision::Defer { .. }
-        ));
-        assert_eq!(
-            decide(IcOsHold, 150, 110).findings()[0].rule.as_str(),
-            "BP-006",
-            "recheck first"
-        );
+        assert!(matches!(decide(IcOsHold, 150, 110), GateDecision::Defer { .. }));
+        assert_eq!(decide(IcOsHold, 150, 110).findings()[0].rule.as_str(), "BP-006", "recheck first");
     }
 
     #[test]
@@ -1239,33 +1134,18 @@ mod tests {
     #[test]
     fn fasting_boundaries_per_route() {
         let mut c = passing(Route::IntranasalEsketamine);
-        c.last_solid = Some(super::SolidIntake {
-            at: ago(120),
-            kind: MealKind::Light,
-        });
+        c.last_solid = Some(super::SolidIntake { at: ago(120), kind: MealKind::Light });
         c.last_clear_liquid = Some(ago(30));
         assert!(gate(&c).is_proceed(), "NPO-001: exactly 2 h and 30 min");
         c.last_clear_liquid = Some(ago(29));
         assert_eq!(rules(&gate(&c)), vec!["NPO-001"]);
         let mut r = passing(Route::IvInfusion);
-        r.last_solid = Some(super::SolidIntake {
-            at: ago(360),
-            kind: MealKind::Light,
-        });
+        r.last_solid = Some(super::SolidIntake { at: ago(360), kind: MealKind::Light });
         assert!(gate(&r).is_proceed());
-        r.last_solid = Some(super::SolidIntake {
-            at: ago(360),
-            kind: MealKind::FattyOrMeat,
-        });
+        r.last_solid = Some(super::SolidIntake { at: ago(360), kind: MealKind::FattyOrMeat });
         assert_eq!(rules(&gate(&r)), vec!["NPO-002"]);
-        let policy = GatePolicy {
-            fasting_racemic: FastingPolicy::clinic_4h_food_2h_drink(),
-            ..GatePolicy::default()
-        };
-        r.last_solid = Some(super::SolidIntake {
-            at: ago(240),
-            kind: MealKind::FattyOrMeat,
-        });
+        let policy = GatePolicy { fasting_racemic: FastingPolicy::clinic_4h_food_2h_drink(), ..GatePolicy::default() };
+        r.last_solid = Some(super::SolidIntake { at: ago(240), kind: MealKind::FattyOrMeat });
         assert!(evaluate_gate(&r, now(), today(), &policy).is_proceed());
     }
 
@@ -1284,70 +1164,26 @@ mod tests {
             assert!(rules(&d).iter().any(|r| r == rule), "{rule}: {d:?}");
         };
         check(&|c| c.escort_confirmed = Some(false), "defer", "DAY-002");
-        check(
-            &|c| c.intoxicated_or_in_withdrawal = Some(true),
-            "defer",
-            "DAY-003",
-        );
-        check(
-            &|c| c.substance_use = Some(SubstanceUse::LastUsedAt(ago(23 * 60))),
-            "override",
-            "DDI-009",
-        );
-        check(
-            &|c| c.pregnancy = Some(PregnancyStatus::Pregnant),
-            "defer",
-            "RCI-008",
-        );
-        check(
-            &|c| c.pregnancy = Some(PregnancyStatus::Unsure),
-            "defer",
-            "DAY-005",
-        );
+        check(&|c| c.intoxicated_or_in_withdrawal = Some(true), "defer", "DAY-003");
+        check(&|c| c.substance_use = Some(SubstanceUse::LastUsedAt(ago(23 * 60))), "override", "DDI-009");
+        check(&|c| c.pregnancy = Some(PregnancyStatus::Pregnant), "defer", "RCI-008");
+        check(&|c| c.pregnancy = Some(PregnancyStatus::Unsure), "defer", "DAY-005");
         check(&|c| c.pregnancy = None, "defer", "DAY-005");
+        check(&|c| c.new_psychotic_or_manic_symptoms = Some(true), "defer", "DAY-006");
+        check(&|c| c.suicide_screen = Some(super::SuicideScreen::PositiveNotHighRisk), "override", "SUI-001");
         check(
-            &|c| c.new_psychotic_or_manic_symptoms = Some(true),
-            "defer",
-            "DAY-006",
-        );
-        check(
-            &|c| c.suicide_screen = Some(super::SuicideScreen::PositiveNotHighRisk),
-            "override",
-            "SUI-001",
-        );
-        check(
-            &|c| {
-                c.suicide_screen = Some(super::SuicideScreen::HighRisk {
-                    safe_as_outpatient: None,
-                })
-            },
+            &|c| c.suicide_screen = Some(super::SuicideScreen::HighRisk { safe_as_outpatient: None }),
             "defer",
             "SUI-003",
         );
         check(
-            &|c| {
-                c.suicide_screen = Some(super::SuicideScreen::HighRisk {
-                    safe_as_outpatient: Some(true),
-                })
-            },
+            &|c| c.suicide_screen = Some(super::SuicideScreen::HighRisk { safe_as_outpatient: Some(true) }),
             "override",
             "SUI-003",
         );
-        check(
-            &|c| c.rems_patient_enrolled = Some(false),
-            "defer",
-            "PRE-008",
-        );
-        check(
-            &|c| c.pulse_oximeter_available = Some(false),
-            "defer",
-            "DAY-001",
-        );
-        check(
-            &|c| c.nasal_medication = Some(NasalMedication::LastUsedAt(ago(59))),
-            "defer",
-            "DOSE-IN-010",
-        );
+        check(&|c| c.rems_patient_enrolled = Some(false), "defer", "PRE-008");
+        check(&|c| c.pulse_oximeter_available = Some(false), "defer", "DAY-001");
+        check(&|c| c.nasal_medication = Some(NasalMedication::LastUsedAt(ago(59))), "defer", "DOSE-IN-010");
         check(&|c| c.nasal_congestion = Some(true), "proceed", "DAY-007");
         check(&|c| c.hypertensive_symptoms = Some(true), "defer", "BP-006");
         check(
@@ -1385,10 +1221,7 @@ mod tests {
         );
         let mut c = passing(Route::IntranasalEsketamine);
         c.nasal_medication = Some(NasalMedication::LastUsedAt(ago(60)));
-        assert!(
-            gate(&c).is_proceed(),
-            "exactly 60 minutes is enough (DOSE-IN-010)"
-        );
+        assert!(gate(&c).is_proceed(), "exactly 60 minutes is enough (DOSE-IN-010)");
     }
 
     #[test]
@@ -1399,17 +1232,11 @@ mod tests {
         c.substance_use = Some(SubstanceUse::LastUsedAt(ago(24 * 60 - 1)));
         assert!(!gate(&c).is_proceed());
         let mut w = passing(Route::IvInfusion);
-        let policy = GatePolicy {
-            weight_max_age_days: Some(28),
-            ..GatePolicy::default()
-        };
+        let policy = GatePolicy { weight_max_age_days: Some(28), ..GatePolicy::default() };
         w.weight_measured_on = Some(Date::constant(2026, 2, 1)); // 28 days before
         assert!(evaluate_gate(&w, now(), today(), &policy).is_proceed());
         w.weight_measured_on = Some(Date::constant(2026, 1, 31)); // 29 days
-        assert_eq!(
-            rules(&evaluate_gate(&w, now(), today(), &policy)),
-            vec!["DAY-008"]
-        );
+        assert_eq!(rules(&evaluate_gate(&w, now(), today(), &policy)), vec!["DAY-008"]);
         w.weight_measured_on = None;
         assert!(!gate(&w).is_proceed());
     }
@@ -1447,9 +1274,7 @@ mod tests {
 
     fn applies(name: &str, route: Route) -> bool {
         match name {
-            "rems" | "certified" | "prescriber" | "oximeter" | "nasal" | "congestion" => {
-                route.is_esketamine()
-            }
+            "rems" | "certified" | "prescriber" | "oximeter" | "nasal" | "congestion" => route.is_esketamine(),
             "weight" => route.usually_weight_based(),
             _ => true,
         }

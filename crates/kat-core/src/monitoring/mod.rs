@@ -15,20 +15,16 @@ pub mod schedule;
 pub mod vitals;
 
 pub use crate::dosing::rule::RuleId;
-pub use alarms::{
-    Alarm, AlarmKind, AlarmPolicy, AlarmValue, InterventionEvent, Severity, evaluate_reading,
-};
+pub use alarms::{Alarm, AlarmKind, AlarmPolicy, AlarmValue, InterventionEvent, Severity, evaluate_reading};
 pub use discharge::{
-    Criterion, DischargeDecision, DischargeInput, DischargePolicy, UnmetCriterion,
-    current_values, discharge_decision,
+    Criterion, DischargeDecision, DischargeInput, DischargePolicy, UnmetCriterion, current_values, discharge_decision,
 };
 pub use gate::{
-    BpGatePolicy, BpPolicyName, FastingPolicy, GateChecklist, GateDecision, GateFinding, GateItem,
-    GateLevel, GatePolicy, HrGatePolicy, InteractionAction, InteractionFinding, evaluate_gate,
-    interaction_findings,
+    BpGatePolicy, BpPolicyName, FastingPolicy, GateChecklist, GateDecision, GateFinding, GateItem, GateLevel,
+    GatePolicy, HrGatePolicy, InteractionAction, InteractionFinding, evaluate_gate, interaction_findings,
 };
 pub use schedule::{CheckKind, MonitoringSchedule, SchedulePolicy, ScheduledCheck, SessionTimes};
 pub use vitals::{
-    Baseline, BloodPressure, ClinicalSigns, Diastolic, HeartRate, Moaas, Reading, ReadingSource,
-    RespiratoryRate, SpO2, Systolic,
+    Baseline, BloodPressure, ClinicalSigns, Diastolic, HeartRate, Moaas, Reading, ReadingSource, RespiratoryRate, SpO2,
+    Systolic,
 };

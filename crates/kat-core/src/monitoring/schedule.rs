@@ -97,23 +97,14 @@ pub struct MonitoringSchedule {
     pub continuous: BTreeSet<CheckKind>,
 }
 
-const VITALS: [CheckKind; 4] = [
-    CheckKind::BloodPressure,
-    CheckKind::HeartRate,
-    CheckKind::SpO2,
-    CheckKind::RespiratoryRate,
-];
+const VITALS: [CheckKind; 4] =
+    [CheckKind::BloodPressure, CheckKind::HeartRate, CheckKind::SpO2, CheckKind::RespiratoryRate];
 
 impl MonitoringSchedule {
     /// The schedule for a session. `discharge_after` is the route's minimum observation
     /// (see [`super::discharge::DischargePolicy::min_observation`]); the discharge
     /// assessment is scheduled then.
-    pub fn for_session(
-        route: Route,
-        times: SessionTimes,
-        discharge_after: Minutes,
-        policy: &SchedulePolicy,
-    ) -> Self {
+    pub fn for_session(route: Route, times: SessionTimes, discharge_after: Minutes, policy: &SchedulePolicy) -> Self {
         let mut map: BTreeMap<Timestamp, (BTreeSet<CheckKind>, BTreeSet<RuleId>)> = BTreeMap::new();
         let mut add = |at: Timestamp, checks: &[CheckKind], rule: &'static str| {
             let e = map.entry(at).or_default();
@@ -137,11 +128,7 @@ impl MonitoringSchedule {
             // MON-SPV-002: BP before dosing, at about 40 min after dosing, and before the
             // session ends; MON-SPV-003: pulse oximetry every session.
             add(times.dose_start, &VITALS, "MON-SPV-002");
-            add(
-                after_end(policy.peak_assessment_at),
-                &[CheckKind::BloodPressure, CheckKind::SpO2],
-                "MON-SPV-002",
-            );
+            add(after_end(policy.peak_assessment_at), &[CheckKind::BloodPressure, CheckKind::SpO2], "MON-SPV-002");
             // MON-SPV-004: sedation peaks at 30–45 min; MON-SPV-005/006 scales.
             add(after_end(policy.peak_assessment_at), &peak, "MON-SPV-004");
             add(after_end(discharge_after), &discharge, "MON-SPV-001");
@@ -168,11 +155,7 @@ impl MonitoringSchedule {
             }
             // MON-KET-005/006: sedation and dissociation at the peak (about 40 min from
             // the start of dosing, MON-KET-004) and before discharge.
-            add(
-                add_minutes(times.dose_start, policy.peak_assessment_at),
-                &peak,
-                "MON-KET-005",
-            );
+            add(add_minutes(times.dose_start, policy.peak_assessment_at), &peak, "MON-KET-005");
             add(after_end(discharge_after), &discharge, "DC-002");
             repeat = Some(Repeat {
                 from: intensive_end,
@@ -181,15 +164,8 @@ impl MonitoringSchedule {
                 rule: RuleId::spec("MON-KET-003"),
             });
         }
-        let points = map
-            .into_iter()
-            .map(|(at, (checks, rules))| ScheduledCheck { at, checks, rules })
-            .collect();
-        Self {
-            points,
-            repeat,
-            continuous,
-        }
+        let points = map.into_iter().map(|(at, (checks, rules))| ScheduledCheck { at, checks, rules }).collect();
+        Self { points, repeat, continuous }
     }
 
     /// The fixed time points, in order.
@@ -212,11 +188,7 @@ impl MonitoringSchedule {
                 let n = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
                 add_minutes(r.from, Minutes::new(r.every.get().saturating_mul(n)))
             };
-            ScheduledCheck {
-                at,
-                checks: r.checks.clone(),
-                rules: [r.rule.clone()].into(),
-            }
+            ScheduledCheck { at, checks: r.checks.clone(), rules: [r.rule.clone()].into() }
         });
         match (fixed, repeating) {
             (None, r) => r,
@@ -235,9 +207,7 @@ impl MonitoringSchedule {
     /// what is overdue. `None` when nothing is overdue.
     pub fn overdue(&self, last_done: Option<Timestamp>, now: Timestamp) -> Option<ScheduledCheck> {
         let after = match last_done {
-            Some(t) => t
-                .checked_add(jiff::SignedDuration::from_secs(1))
-                .unwrap_or(t),
+            Some(t) => t.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(t),
             None => Timestamp::MIN,
         };
         self.next_check_due(after).filter(|c| c.at <= now)
@@ -256,10 +226,7 @@ mod tests {
     fn iv() -> MonitoringSchedule {
         MonitoringSchedule::for_session(
             Route::IvInfusion,
-            SessionTimes {
-                dose_start: t(0),
-                dose_end: t(40),
-            },
+            SessionTimes { dose_start: t(0), dose_end: t(40) },
             Minutes::new(60),
             &SchedulePolicy::default(),
         )
@@ -273,10 +240,7 @@ mod tests {
         assert_eq!(s.next_check_due(t(10)).unwrap().at, t(10));
         assert_eq!(s.next_check_due(t(31)).unwrap().at, t(40));
         let at40 = s.next_check_due(t(40)).unwrap();
-        assert!(
-            at40.checks.contains(&CheckKind::Sedation),
-            "peak assessment at 40 min"
-        );
+        assert!(at40.checks.contains(&CheckKind::Sedation), "peak assessment at 40 min");
         assert_eq!(s.next_check_due(t(41)).unwrap().at, t(55));
         assert_eq!(s.next_check_due(t(56)).unwrap().at, t(70));
         // Discharge assessment 60 min after the end of the infusion (DC-002).
@@ -293,10 +257,7 @@ mod tests {
     fn im_is_intensive_for_40_minutes_after_the_dose() {
         let s = MonitoringSchedule::for_session(
             Route::Intramuscular,
-            SessionTimes {
-                dose_start: t(0),
-                dose_end: t(0),
-            },
+            SessionTimes { dose_start: t(0), dose_end: t(0) },
             Minutes::new(60),
             &SchedulePolicy::default(),
         );
@@ -308,39 +269,21 @@ mod tests {
     fn spravato_bp_before_at_40_and_before_discharge() {
         let s = MonitoringSchedule::for_session(
             Route::IntranasalEsketamine,
-            SessionTimes {
-                dose_start: t(0),
-                dose_end: t(10),
-            },
+            SessionTimes { dose_start: t(0), dose_end: t(10) },
             Minutes::new(120),
             &SchedulePolicy::default(),
         );
         let at = |m| s.next_check_due(t(m)).map(|c| c.at);
         assert_eq!(at(0), Some(t(0)));
         assert_eq!(at(1), Some(t(50)));
-        assert!(
-            s.next_check_due(t(50))
-                .unwrap()
-                .checks
-                .contains(&CheckKind::BloodPressure)
-        );
+        assert!(s.next_check_due(t(50)).unwrap().checks.contains(&CheckKind::BloodPressure));
         assert_eq!(at(51), Some(t(130)));
-        assert_eq!(
-            at(131),
-            None,
-            "no interval configured after the discharge assessment"
-        );
+        assert_eq!(at(131), None, "no interval configured after the discharge assessment");
         let with_followup = MonitoringSchedule::for_session(
             Route::IntranasalEsketamine,
-            SessionTimes {
-                dose_start: t(0),
-                dose_end: t(10),
-            },
+            SessionTimes { dose_start: t(0), dose_end: t(10) },
             Minutes::new(120),
-            &SchedulePolicy {
-                spravato_followup_every: Some(Minutes::new(30)),
-                ..SchedulePolicy::default()
-            },
+            &SchedulePolicy { spravato_followup_every: Some(Minutes::new(30)), ..SchedulePolicy::default() },
         );
         assert_eq!(with_followup.next_check_due(t(51)).unwrap().at, t(80));
     }

@@ -16,8 +16,7 @@ fn parse_whole(raw: &str, what: &str) -> Result<u16, UnitError> {
     if text.is_empty() {
         return Err(UnitError("is required".into()));
     }
-    text.parse::<u16>()
-        .map_err(|_| UnitError(format!("`{text}` is not a whole number for {what}")))
+    text.parse::<u16>().map_err(|_| UnitError(format!("`{text}` is not a whole number for {what}")))
 }
 
 macro_rules! whole_vital {
@@ -155,16 +154,9 @@ impl BloodPressure {
 
     pub fn new(systolic: Systolic, diastolic: Diastolic) -> Result<Self, UnitError> {
         if diastolic.get() >= systolic.get() {
-            return Err(UnitError(format!(
-                "diastolic {} must be below systolic {}",
-                diastolic.get(),
-                systolic.get()
-            )));
+            return Err(UnitError(format!("diastolic {} must be below systolic {}", diastolic.get(), systolic.get())));
         }
-        Ok(Self {
-            systolic,
-            diastolic,
-        })
+        Ok(Self { systolic, diastolic })
     }
 
     /// Builds a pair from whole numbers, for tests and device feeds.
@@ -175,11 +167,9 @@ impl BloodPressure {
     /// Parses `120/80`.
     pub fn parse(raw: &str) -> Result<Self, UnitError> {
         let text = raw.trim();
-        let (s, d) = text.split_once('/').ok_or_else(|| {
-            UnitError(format!(
-                "`{text}` is not a blood pressure; write it as 120/80"
-            ))
-        })?;
+        let (s, d) = text
+            .split_once('/')
+            .ok_or_else(|| UnitError(format!("`{text}` is not a blood pressure; write it as 120/80")))?;
         Self::new(Systolic::parse(s)?, Diastolic::parse(d)?)
     }
 

@@ -22,10 +22,7 @@ pub(crate) fn optional_text(raw: &str, max: usize) -> Result<Option<String>, Str
     if text.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err("contains control characters".into());
     }
     Ok(Some(text.replace("\r\n", "\n")))

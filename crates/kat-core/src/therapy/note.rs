@@ -26,7 +26,8 @@ pub enum NoteKind {
 }
 
 impl NoteKind {
-    pub const ALL: [NoteKind; 4] = [NoteKind::Preparation, NoteKind::DosingSession, NoteKind::Integration, NoteKind::FollowUp];
+    pub const ALL: [NoteKind; 4] =
+        [NoteKind::Preparation, NoteKind::DosingSession, NoteKind::Integration, NoteKind::FollowUp];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -324,7 +325,8 @@ impl NoteForm {
         if modality == Some(Modality::Other) && modality_other.is_none() {
             e.add("modality_other", "is required when the modality is Other");
         }
-        let dosing_session_ref = text(&mut e, "dosing_session_ref", &self.dosing_session_ref, Some(Section::DosingSession));
+        let dosing_session_ref =
+            text(&mut e, "dosing_session_ref", &self.dosing_session_ref, Some(Section::DosingSession));
         if dosing_session_ref.as_ref().is_some_and(|r| r.chars().count() > 100) {
             e.add("dosing_session_ref", "must be at most 100 characters");
         }
@@ -401,7 +403,17 @@ impl NoteForm {
 
 impl NoteContent {
     fn is_blank(&self) -> bool {
-        let NoteContent { session_date: _, modality: _, modality_other: _, dosing_session_ref: _, consent_reviewed, intention_tags, themes, risk_check, .. } = self;
+        let NoteContent {
+            session_date: _,
+            modality: _,
+            modality_other: _,
+            dosing_session_ref: _,
+            consent_reviewed,
+            intention_tags,
+            themes,
+            risk_check,
+            ..
+        } = self;
         let texts = [
             &self.intentions,
             &self.fears_concerns,
@@ -417,7 +429,11 @@ impl NoteContent {
             &self.goal_progress,
             &self.narrative,
         ];
-        !consent_reviewed && intention_tags.is_empty() && themes.is_empty() && risk_check.is_none() && texts.iter().all(|t| t.is_none())
+        !consent_reviewed
+            && intention_tags.is_empty()
+            && themes.is_empty()
+            && risk_check.is_none()
+            && texts.iter().all(|t| t.is_none())
     }
 
     /// The content back as form text, for editing a draft.
@@ -454,7 +470,10 @@ impl NoteContent {
 pub enum NoteStatus {
     Draft,
     /// Locked: the content can never change again.
-    Signed { by: UserId, at: Timestamp },
+    Signed {
+        by: UserId,
+        at: Timestamp,
+    },
 }
 
 /// A therapy note.
@@ -649,7 +668,12 @@ mod tests {
         assert!(form.parse(NoteKind::FollowUp, today()).is_err());
         let blank = NoteForm { session_date: "2026-05-10".into(), ..Default::default() };
         assert!(blank.parse(NoteKind::Integration, today()).unwrap_err().for_field("narrative").is_some());
-        let other = NoteForm { session_date: "2026-05-10".into(), narrative: "x".into(), modality: "other".into(), ..Default::default() };
+        let other = NoteForm {
+            session_date: "2026-05-10".into(),
+            narrative: "x".into(),
+            modality: "other".into(),
+            ..Default::default()
+        };
         assert!(other.parse(NoteKind::Integration, today()).unwrap_err().for_field("modality_other").is_some());
     }
 

@@ -40,7 +40,12 @@ impl ProcessNote {
 
 /// Parses a process note's body and its named readers. Every reader must be an active
 /// therapist other than the author; `staff` is the clinic's account list.
-pub fn parse_process_note(body: &str, readers: &[String], author: UserId, staff: &[User]) -> Result<(String, Vec<UserId>), FieldErrors> {
+pub fn parse_process_note(
+    body: &str,
+    readers: &[String],
+    author: UserId,
+    staff: &[User],
+) -> Result<(String, Vec<UserId>), FieldErrors> {
     let mut e = FieldErrors::new();
     let body = e.take("body", optional_text(body, super::note::MAX_TEXT)).flatten();
     if body.is_none() && e.for_field("body").is_none() {
@@ -96,9 +101,11 @@ mod tests {
 
     #[test]
     fn readers_must_be_therapists() {
-        let staff = [user(1, "theo", Role::Therapist), user(2, "tara", Role::Therapist), user(3, "pat", Role::Prescriber)];
+        let staff =
+            [user(1, "theo", Role::Therapist), user(2, "tara", Role::Therapist), user(3, "pat", Role::Prescriber)];
         let author = staff[0].id;
-        let (_, readers) = parse_process_note("x", &["tara".into(), "theo".into(), staff[1].id.to_string()], author, &staff).unwrap();
+        let (_, readers) =
+            parse_process_note("x", &["tara".into(), "theo".into(), staff[1].id.to_string()], author, &staff).unwrap();
         assert_eq!(readers, vec![staff[1].id]);
         let e = parse_process_note("", &["pat".into()], author, &staff).unwrap_err();
         assert!(e.for_field("readers").is_some() && e.for_field("body").is_some());

@@ -323,7 +323,10 @@ mod tests {
         };
         let p = generate_program(&policy, &[date(2026, 6, 15)]).unwrap();
         let prep: Vec<_> = p.iter().filter(|s| s.kind == SessionKind::Preparation).collect();
-        assert_eq!(prep.iter().map(|s| s.due).collect::<Vec<_>>(), vec![date(2026, 6, 1), date(2026, 6, 8), date(2026, 6, 14)]);
+        assert_eq!(
+            prep.iter().map(|s| s.due).collect::<Vec<_>>(),
+            vec![date(2026, 6, 1), date(2026, 6, 8), date(2026, 6, 14)]
+        );
         assert_eq!(prep.iter().map(|s| s.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
         let integ: Vec<_> = p.iter().filter(|s| s.kind == SessionKind::Integration).map(|s| s.due).collect();
         assert_eq!(integ, vec![date(2026, 6, 15), date(2026, 6, 16)], "0 = later the same day");
@@ -334,8 +337,17 @@ mod tests {
 
     #[test]
     fn ordering_offsets_under_a_day_stay_on_the_dose_day() {
-        for (hours, expected) in [(-2, date(2026, 6, 15)), (-23, date(2026, 6, 15)), (-24, date(2026, 6, 14)), (4, date(2026, 6, 15)), (26, date(2026, 6, 16))] {
-            let policy = TherapyPolicy { modality_ordering: Some(SessionOrdering { offset_hours: hours }), ..Default::default() };
+        for (hours, expected) in [
+            (-2, date(2026, 6, 15)),
+            (-23, date(2026, 6, 15)),
+            (-24, date(2026, 6, 14)),
+            (4, date(2026, 6, 15)),
+            (26, date(2026, 6, 16)),
+        ] {
+            let policy = TherapyPolicy {
+                modality_ordering: Some(SessionOrdering { offset_hours: hours }),
+                ..Default::default()
+            };
             let p = generate_program(&policy, &[date(2026, 6, 15)]).unwrap();
             assert_eq!(p.iter().find(|s| s.kind == SessionKind::ModalityTherapy).unwrap().due, expected, "{hours} h");
         }
@@ -354,7 +366,10 @@ mod tests {
 
     #[test]
     fn dose_dates_parse_sorted_and_distinct() {
-        assert_eq!(parse_dose_dates("2026-06-05, 2026-06-01\n2026-06-03").unwrap(), vec![date(2026, 6, 1), date(2026, 6, 3), date(2026, 6, 5)]);
+        assert_eq!(
+            parse_dose_dates("2026-06-05, 2026-06-01\n2026-06-03").unwrap(),
+            vec![date(2026, 6, 1), date(2026, 6, 3), date(2026, 6, 5)]
+        );
         assert!(parse_dose_dates("2026-06-01, 2026-06-01").is_err());
         assert!(parse_dose_dates("tomorrow").is_err());
         assert!(parse_dose_dates("  ").is_err());

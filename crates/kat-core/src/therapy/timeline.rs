@@ -127,7 +127,10 @@ mod tests {
 
     #[test]
     fn orders_across_sources_and_filters_by_kind() {
-        let a = vec![e(date(2026, 6, 2), Some(time(9, 0, 0, 0)), TimelineKind::Note, "n2"), e(date(2026, 6, 1), None, TimelineKind::Note, "n1")];
+        let a = vec![
+            e(date(2026, 6, 2), Some(time(9, 0, 0, 0)), TimelineKind::Note, "n2"),
+            e(date(2026, 6, 1), None, TimelineKind::Note, "n1"),
+        ];
         let b = vec![
             e(date(2026, 6, 2), None, TimelineKind::PlannedSession, "s"),
             e(date(2026, 5, 1), Some(time(8, 0, 0, 0)), TimelineKind::Registration, "r"),

@@ -117,8 +117,15 @@ mod tests {
         let items = build_worklist(today, &s, &[]);
         let kinds: Vec<_> = items.iter().map(|i| i.kind).collect();
         assert_eq!(kinds, vec![WorkItemKind::Overdue, WorkItemKind::FollowUpDue, WorkItemKind::Today]);
-        let doses = [session(SessionKind::Dosing, date(2026, 6, 19), None, false), session(SessionKind::Dosing, today, None, false)];
+        let doses = [
+            session(SessionKind::Dosing, date(2026, 6, 19), None, false),
+            session(SessionKind::Dosing, today, None, false),
+        ];
         let items = build_worklist(today, &doses, &[]);
-        assert_eq!(items.iter().map(|i| i.kind).collect::<Vec<_>>(), vec![WorkItemKind::Today], "past doses are not overdue work");
+        assert_eq!(
+            items.iter().map(|i| i.kind).collect::<Vec<_>>(),
+            vec![WorkItemKind::Today],
+            "past doses are not overdue work"
+        );
     }
 }

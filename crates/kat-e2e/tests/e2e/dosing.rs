@@ -51,13 +51,35 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     app.add_staff("nurse.e2e", Role::Nurse).await;
     let post = reqwest::Method::POST;
     // Registration, intake and eligibility (their own browser tests exist) over the API.
-    let p = call(&app, post.clone(), "/api/v1/patients", &pt, json!({"given_name": "Jordan", "family_name": "Example", "birth_date": "1985-02-02", "sex_at_birth": "male"})).await;
+    let p = call(
+        &app,
+        post.clone(),
+        "/api/v1/patients",
+        &pt,
+        json!({"given_name": "Jordan", "family_name": "Example", "birth_date": "1985-02-02", "sex_at_birth": "male"}),
+    )
+    .await;
     let id = p["id"].as_str().unwrap().to_string();
     let today = start.to_zoned(TimeZone::UTC).date();
-    let answers: Map<String, Value> = example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
-    call(&app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), &pt, json!({"answers": answers, "complete": true})).await;
+    let answers: Map<String, Value> =
+        example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    call(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/patients/{id}/intake"),
+        &pt,
+        json!({"answers": answers, "complete": true}),
+    )
+    .await;
     let e = call(&app, reqwest::Method::GET, &format!("/api/v1/patients/{id}/eligibility"), &pt, json!(null)).await;
-    call(&app, post.clone(), &format!("/api/v1/patients/{id}/eligibility/decision"), &pt, json!({"evaluation_id": e["evaluation_id"], "decision": "accept"})).await;
+    call(
+        &app,
+        post.clone(),
+        &format!("/api/v1/patients/{id}/eligibility/decision"),
+        &pt,
+        json!({"evaluation_id": e["evaluation_id"], "decision": "accept"}),
+    )
+    .await;
 
     // The prescriber drafts the plan on its page: the dose and pump rate show; signs it.
     let b = Browser::start("dosing_iv_session").await;
@@ -144,7 +166,14 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
 
     // A device posts a high BP over the API: the open screen shows the alarm, no reload.
     b.js("window.katNoReload = true; return true;").await;
-    call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/vitals"), &nt, json!({"systolic": 186, "diastolic": 104, "heart_rate": 92, "spo2": 97, "device_id": "monitor-1"})).await;
+    call(
+        &app,
+        post.clone(),
+        &format!("/api/v1/sessions/{sid}/vitals"),
+        &nt,
+        json!({"systolic": 186, "diastolic": 104, "heart_rate": 92, "spo2": 97, "device_id": "monitor-1"}),
+    )
+    .await;
     b.wait_for_text("Intervene now").await;
     b.wait_for_text("Recommended: Pause or stop the infusion").await;
     assert_eq!(b.js("return window.katNoReload === true;").await, Value::Bool(true), "the page was not reloaded");
@@ -177,12 +206,20 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
 
     // The infusion ends; after 60 minutes of observation with normal vitals, discharge.
     app.advance(SignedDuration::from_mins(40));
-    call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/administrations"), &nt, json!({"kind": "infusion_stop"})).await;
+    call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/administrations"), &nt, json!({"kind": "infusion_stop"}))
+        .await;
     app.advance(SignedDuration::from_mins(61));
     call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/vitals"), &nt, json!({"systolic": 126, "diastolic": 80, "heart_rate": 74, "spo2": 98, "on_supplemental_o2": "no", "respiratory_rate": 14, "moaas": 5})).await;
-    call(&app, post.clone(), &format!("/api/v1/sessions/{sid}/discharge"), &nt, json!({"aldrete_total": 10, "moaas": 5,
+    call(
+        &app,
+        post.clone(),
+        &format!("/api/v1/sessions/{sid}/discharge"),
+        &nt,
+        json!({"aldrete_total": 10, "moaas": 5,
         "dissociation_resolved": true, "able_to_walk_safely": true, "active_nausea": false, "suicidal_crisis": false,
-        "escort_present": true, "written_instructions_given": true, "clinician_judges_stable": true})).await;
+        "escort_present": true, "written_instructions_given": true, "clinician_judges_stable": true}),
+    )
+    .await;
     b.login(&app, "nurse.e2e").await;
     b.goto(&app.url(&format!("/sessions/{sid}"))).await;
     b.wait_for_text("Discharged").await;
@@ -223,15 +260,42 @@ async fn esketamine_session_yields_a_complete_rems_form() {
     // A new esketamine session, set up over the API up to the second device.
     let pt = app.token("pres.rems", Role::Prescriber).await;
     let post = reqwest::Method::POST;
-    let p = call(&app, post.clone(), "/api/v1/patients", &pt, json!({"given_name": "Robin", "family_name": "Sample", "birth_date": "1979-06-06", "sex_at_birth": "female"})).await;
+    let p = call(
+        &app,
+        post.clone(),
+        "/api/v1/patients",
+        &pt,
+        json!({"given_name": "Robin", "family_name": "Sample", "birth_date": "1979-06-06", "sex_at_birth": "female"}),
+    )
+    .await;
     let id = p["id"].as_str().unwrap().to_string();
     let today = app.now().to_zoned(TimeZone::UTC).date();
-    let answers: Map<String, Value> = example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
-    call(&app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), &pt, json!({"answers": answers, "complete": true})).await;
+    let answers: Map<String, Value> =
+        example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    call(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/patients/{id}/intake"),
+        &pt,
+        json!({"answers": answers, "complete": true}),
+    )
+    .await;
     let e = call(&app, reqwest::Method::GET, &format!("/api/v1/patients/{id}/eligibility"), &pt, json!(null)).await;
-    let reasons: Map<String, Value> = e["findings"].as_array().unwrap().iter().filter(|f| f["level"] == "prescriber_review")
-        .map(|f| (f["rule"].as_str().unwrap().to_string(), json!("reviewed"))).collect();
-    call(&app, post.clone(), &format!("/api/v1/patients/{id}/eligibility/decision"), &pt, json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons})).await;
+    let reasons: Map<String, Value> = e["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "prescriber_review")
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), json!("reviewed")))
+        .collect();
+    call(
+        &app,
+        post.clone(),
+        &format!("/api/v1/patients/{id}/eligibility/decision"),
+        &pt,
+        json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons}),
+    )
+    .await;
     let plan = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd",
         "product": "Spravato 28 mg device", "course_sessions": 8, "endpoint": "Response at week 4",
@@ -239,7 +303,9 @@ async fn esketamine_session_yields_a_complete_rems_form() {
         "dose_style": "fixed", "kap_style": "psycholytic", "esketamine_regimen": "with_oral_antidepressant", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
     let plan_id = plan["id"].as_str().unwrap();
     call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await;
-    let s = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await;
+    let s =
+        call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({}))
+            .await;
     let sid = s["id"].as_str().unwrap().to_string();
     let api = format!("/api/v1/sessions/{sid}");
     let now = app.now();
@@ -259,7 +325,14 @@ async fn esketamine_session_yields_a_complete_rems_form() {
     app.advance(SignedDuration::from_mins(5));
     call(&app, post.clone(), &format!("{api}/administrations"), &pt, device).await;
     app.advance(SignedDuration::from_mins(35));
-    call(&app, post.clone(), &format!("{api}/vitals"), &pt, json!({"systolic": 138, "diastolic": 86, "heart_rate": 80, "spo2": 97})).await;
+    call(
+        &app,
+        post.clone(),
+        &format!("{api}/vitals"),
+        &pt,
+        json!({"systolic": 138, "diastolic": 86, "heart_rate": 80, "spo2": 97}),
+    )
+    .await;
 
     // 40 minutes after the first device, on the page: the MOAA/S alone, then the CADSS-6.
     b.login(&app, "nurse.rems").await;
@@ -267,7 +340,10 @@ async fn esketamine_session_yields_a_complete_rems_form() {
     b.wait_for_text("Dissociation: CADSS-6").await;
     b.click("#sed_moaas option[value='4']").await;
     b.click("form[action$='/moaas'] button[type=submit]").await;
-    until(|| async { call(&app, reqwest::Method::GET, &api, &pt, json!(null)).await["vitals"].as_array().unwrap().len() == 2 }).await;
+    until(|| async {
+        call(&app, reqwest::Method::GET, &api, &pt, json!(null)).await["vitals"].as_array().unwrap().len() == 2
+    })
+    .await;
     b.wait_for_text("No CADSS-6 rated yet").await;
     b.click("#cadss_time_point option[value='peak_40']").await;
     for (item, value) in [("1", "2"), ("2", "1"), ("6", "1"), ("7", "2"), ("15", "1")] {
@@ -277,7 +353,10 @@ async fn esketamine_session_yields_a_complete_rems_form() {
     b.wait_for_text("CADSS item 22 is not answered").await;
     b.js("document.getElementById('item_22-error').scrollIntoView({block: 'center'})").await;
     b.screenshot("4-cadss6-item-missing").await;
-    assert!(b.find("input[name='item_15'][value='1']").await.prop("checked").await.unwrap().is_some_and(|c| c == "true"), "the typed answers are kept");
+    assert!(
+        b.find("input[name='item_15'][value='1']").await.prop("checked").await.unwrap().is_some_and(|c| c == "true"),
+        "the typed answers are kept"
+    );
     b.click("input[name='item_22'][value='0']").await;
     b.click("form[action$='/cadss6'] button[type=submit]").await;
     until(|| async { !b.body_text().await.contains("No CADSS-6 rated yet") }).await;
@@ -316,20 +395,43 @@ async fn prescriber_titrates_the_next_esketamine_dose() {
     let pt = app.token("pres.api", Role::Prescriber).await;
     app.add_staff("pres.titrate", Role::Prescriber).await;
     let post = reqwest::Method::POST;
-    let p = call(&app, post.clone(), "/api/v1/patients", &pt, json!({"given_name": "Robin", "family_name": "Example", "birth_date": "1979-05-05", "sex_at_birth": "female"})).await;
+    let p = call(
+        &app,
+        post.clone(),
+        "/api/v1/patients",
+        &pt,
+        json!({"given_name": "Robin", "family_name": "Example", "birth_date": "1979-05-05", "sex_at_birth": "female"}),
+    )
+    .await;
     let id = p["id"].as_str().unwrap().to_string();
     let today = start.to_zoned(TimeZone::UTC).date();
-    let answers: Map<String, Value> = example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
-    call(&app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), &pt, json!({"answers": answers, "complete": true})).await;
+    let answers: Map<String, Value> =
+        example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    call(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/patients/{id}/intake"),
+        &pt,
+        json!({"answers": answers, "complete": true}),
+    )
+    .await;
     let e = call(&app, reqwest::Method::GET, &format!("/api/v1/patients/{id}/eligibility"), &pt, json!(null)).await;
-    call(&app, post.clone(), &format!("/api/v1/patients/{id}/eligibility/decision"), &pt, json!({"evaluation_id": e["evaluation_id"], "decision": "accept"})).await;
+    call(
+        &app,
+        post.clone(),
+        &format!("/api/v1/patients/{id}/eligibility/decision"),
+        &pt,
+        json!({"evaluation_id": e["evaluation_id"], "decision": "accept"}),
+    )
+    .await;
     let plan = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans"), &pt, json!({
         "indication": "TRD", "route": "intranasal_esketamine", "protocol": "spravato_trd", "product": "Spravato 28 mg device",
         "course_sessions": 8, "endpoint": "Response at week 4", "reassessment": "End of induction", "maintenance": "Weekly",
         "dose_style": "fixed", "kap_style": "psycholytic", "esketamine_regimen": "with_oral_antidepressant", "dose_mg": 56, "first_session": today.to_string(), "interval_days": 3})).await;
     let plan_id = plan["id"].as_str().unwrap().to_string();
     call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await;
-    let gate = |now: jiff::Timestamp| json!({"checklist": {
+    let gate = |now: jiff::Timestamp| {
+        json!({"checklist": {
         "route": "intranasal_esketamine", "dose_is_weight_based": false,
         "last_solid": {"at": (now - SignedDuration::from_hours(10)).to_string(), "kind": "fatty_or_meat"},
         "last_clear_liquid": (now - SignedDuration::from_hours(3)).to_string(),
@@ -338,8 +440,11 @@ async fn prescriber_titrates_the_next_esketamine_dose() {
         "intoxicated_or_in_withdrawal": false, "substance_use": "none_within_window", "childbearing_potential": false,
         "medication_changes_reviewed": true, "new_psychotic_or_manic_symptoms": false, "suicide_screen": "negative",
         "rems_patient_enrolled": true, "rems_setting_certified": true, "prescriber_onsite": true, "pulse_oximeter_available": true,
-        "nasal_medication": "none_today", "nasal_congestion": false}});
-    let s1 = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await;
+        "nasal_medication": "none_today", "nasal_congestion": false}})
+    };
+    let s1 =
+        call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({}))
+            .await;
     let s1 = s1["id"].as_str().unwrap().to_string();
     call(&app, post.clone(), &format!("/api/v1/sessions/{s1}/gate"), &pt, gate(app.now())).await;
     let dev = json!({"kind": "device", "administered_by": "patient (supervised)", "monitored_by": "Dr P",
@@ -348,9 +453,18 @@ async fn prescriber_titrates_the_next_esketamine_dose() {
         call(&app, post.clone(), &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await;
         app.advance(SignedDuration::from_mins(6));
     }
-    call(&app, post.clone(), &format!("/api/v1/sessions/{s1}/discharge"), &pt, json!({"override_reason": "test: observed elsewhere"})).await;
+    call(
+        &app,
+        post.clone(),
+        &format!("/api/v1/sessions/{s1}/discharge"),
+        &pt,
+        json!({"override_reason": "test: observed elsewhere"}),
+    )
+    .await;
     app.advance(SignedDuration::from_hours(72));
-    let s2 = call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await;
+    let s2 =
+        call(&app, post.clone(), &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({}))
+            .await;
     let s2 = s2["id"].as_str().unwrap().to_string();
 
     let b = Browser::start("dosing_titration").await;

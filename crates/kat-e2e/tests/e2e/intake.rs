@@ -8,7 +8,11 @@ use serde_json::{Map, Value, json};
 use std::time::Duration;
 
 async fn wait_for(c: &Client, css: &str) {
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
 async fn fill(c: &Client, id: &str, text: &str) {
@@ -95,7 +99,12 @@ async fn prescriber_fills_intake_sees_findings_and_signs() {
 
     // Accepting without a reason is refused, naming the finding.
     c.find(Locator::Css("input[name=decision][value=accept]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("form[action$='/eligibility/decision'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action$='/eligibility/decision'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, ".field-error").await;
     let src = c.source().await.unwrap();
     assert!(src.contains("a written reason is required to accept despite RCI-001"));
@@ -104,7 +113,12 @@ async fn prescriber_fills_intake_sees_findings_and_signs() {
     for r in reasons {
         r.send_keys("Reviewed with the patient; benefit outweighs risk; monitor closely.").await.unwrap();
     }
-    c.find(Locator::Css("form[action$='/eligibility/decision'] button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action$='/eligibility/decision'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, ".notice.ok").await;
     let src = c.source().await.unwrap();
     assert!(src.contains("Signed:"), "decision signed");

@@ -5,11 +5,13 @@ use kat_core::role::Role;
 use kat_e2e::{Browser, Options, e2e_or_skip};
 
 async fn assert_no_horizontal_scroll(b: &Browser, what: &str) {
-    let dims = b
-        .js("return [document.documentElement.scrollWidth, window.innerWidth, document.body.scrollWidth];")
-        .await;
+    let dims =
+        b.js("return [document.documentElement.scrollWidth, window.innerWidth, document.body.scrollWidth];").await;
     let (scroll, inner) = (dims[0].as_i64().unwrap(), dims[1].as_i64().unwrap());
-    assert!(scroll <= inner, "{what} scrolls sideways at phone width: scrollWidth {scroll} > innerWidth {inner} ({dims})");
+    assert!(
+        scroll <= inner,
+        "{what} scrolls sideways at phone width: scrollWidth {scroll} > innerWidth {inner} ({dims})"
+    );
 }
 
 #[tokio::test]
@@ -54,7 +56,8 @@ async fn csp_lets_htmx_run() {
     for path in ["/patients/new", "/patients?q=lovelace", "/"] {
         b.goto(&app.url(path)).await;
         b.find("main h1").await;
-        let styled = b.js("return Array.from(document.querySelectorAll('[style]')).map(e => e.outerHTML.slice(0, 120));").await;
+        let styled =
+            b.js("return Array.from(document.querySelectorAll('[style]')).map(e => e.outerHTML.slice(0, 120));").await;
         assert_eq!(styled, serde_json::json!([]), "{path} has style attributes, which the CSP blocks");
     }
     b.goto(&app.url("/patients")).await;

@@ -4,11 +4,11 @@
 //! Screenshots land in `target/e2e-screenshots/<test>-<step>.png`.
 
 mod api;
+mod dosing;
+mod intake;
 mod layout;
+mod measures;
 mod patients;
 mod sign_in;
 mod support;
-mod intake;
-mod measures;
 mod therapy;
-mod dosing;

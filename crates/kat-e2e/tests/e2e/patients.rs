@@ -26,10 +26,18 @@ async fn search_and_open(b: &Browser, app: &TestApp, patient_path: &str) {
         if caption.contains("“lovel”") && url.query() == Some("q=lovel") {
             break;
         }
-        assert!(Instant::now() < deadline, "the live results for \"lovel\" never came (address {url}):\n{}", b.body_text().await);
+        assert!(
+            Instant::now() < deadline,
+            "the live results for \"lovel\" never came (address {url}):\n{}",
+            b.body_text().await
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(b.js("return window.__samePage === true;").await, serde_json::json!(true), "the page reloaded: not a live search");
+    assert_eq!(
+        b.js("return window.__samePage === true;").await,
+        serde_json::json!(true),
+        "the page reloaded: not a live search"
+    );
     assert_eq!(b.path().await, "/patients");
     let link = b.find(&row).await;
     assert_eq!(link.text().await.unwrap(), "Lovelace, Ada");

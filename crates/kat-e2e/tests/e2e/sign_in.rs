@@ -34,7 +34,10 @@ async fn login_and_logout() {
     b.wait_for_path("/login").await;
     let notice = b.text(".notice.ok").await;
     assert!(notice.contains("signed out"), "sign-out notice: {notice:?}");
-    assert!(b.client.find(fantoccini::Locator::Css("header .who")).await.is_err(), "no user in the header after sign-out");
+    assert!(
+        b.client.find(fantoccini::Locator::Css("header .who")).await.is_err(),
+        "no user in the header after sign-out"
+    );
     b.screenshot("signed-out").await;
 
     // The session is gone: the dashboard asks for a sign-in again.
@@ -62,7 +65,11 @@ async fn failed_login() {
     for field in ["#username", "#password"] {
         let el = b.find(field).await;
         assert_eq!(el.attr("aria-invalid").await.unwrap().as_deref(), Some("true"), "{field} aria-invalid");
-        assert_eq!(el.attr("aria-describedby").await.unwrap().as_deref(), Some("login-error"), "{field} described by the error");
+        assert_eq!(
+            el.attr("aria-describedby").await.unwrap().as_deref(),
+            Some("login-error"),
+            "{field} described by the error"
+        );
     }
     // The username is kept, the password is not.
     assert_eq!(b.find("#username").await.prop("value").await.unwrap().as_deref(), Some("nina"));

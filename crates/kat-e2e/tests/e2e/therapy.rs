@@ -25,7 +25,9 @@ async fn therapist_writes_signs_and_addends_notes_from_the_worklist() {
         ..Default::default()
     };
     let patient = patients::register(app.store.as_ref(), &cli, &form).await.unwrap();
-    therapy::set_care_team(app.store.as_ref(), &cli, patient.id, &[(CareRole::Therapist, theo.id.to_string())]).await.unwrap();
+    therapy::set_care_team(app.store.as_ref(), &cli, patient.id, &[(CareRole::Therapist, theo.id.to_string())])
+        .await
+        .unwrap();
     // One dose yesterday: preparation was due the day before (overdue), integration today.
     let dose = cli.today.saturating_add((-1).days()).to_string();
     therapy::plan_program(app.store.as_ref(), &cli, patient.id, &dose, &TherapyPolicy::default()).await.unwrap();

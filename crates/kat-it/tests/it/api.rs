@@ -9,7 +9,9 @@ async fn create_read_search_patch(db: Db) {
     let created = http
         .post(app.url("/api/v1/patients"))
         .bearer_auth(&token)
-        .json(&json!({"given_name": "Ada", "family_name": "Quinn", "birth_date": "1984-03-07", "sex_at_birth": "female"}))
+        .json(
+            &json!({"given_name": "Ada", "family_name": "Quinn", "birth_date": "1984-03-07", "sex_at_birth": "female"}),
+        )
         .send()
         .await
         .unwrap();
@@ -17,9 +19,18 @@ async fn create_read_search_patch(db: Db) {
     let p: Value = created.json().await.unwrap();
     assert_eq!(p["mrn"], "KAT-000001");
     let id = p["id"].as_str().unwrap().to_string();
-    let read: Value = http.get(app.url(&format!("/api/v1/patients/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let read: Value = http
+        .get(app.url(&format!("/api/v1/patients/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read["given_name"], "Ada");
-    let found: Value = http.get(app.url("/api/v1/patients?q=quin")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let found: Value =
+        http.get(app.url("/api/v1/patients?q=quin")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(found.as_array().unwrap().len(), 1);
     let patched = http
         .patch(app.url(&format!("/api/v1/patients/{id}")))
@@ -40,13 +51,7 @@ use crate::support::{ada, create_patient, expect_problem, patient_count, problem
 use kat_it::TestApp;
 
 async fn post_patient(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(app.url("/api/v1/patients"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
+    reqwest::Client::new().post(app.url("/api/v1/patients")).bearer_auth(token).json(body).send().await.unwrap()
 }
 
 async fn create_assigns_sequential_mrns_and_location(db: Db) {
@@ -62,12 +67,18 @@ async fn create_assigns_sequential_mrns_and_location(db: Db) {
     assert_eq!(first["mrn"], "KAT-000001");
     assert_eq!(first["version"], 1);
     assert_eq!(first["phone"], Value::Null);
-    let second = create_patient(&app, &token, &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "m"})).await;
+    let second = create_patient(
+        &app,
+        &token,
+        &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "m"}),
+    )
+    .await;
     assert_eq!(second["mrn"], "KAT-000002");
     assert_eq!(second["sex_at_birth"], "male");
     assert_ne!(second["id"], first["id"]);
     // The Location resolves to the same patient.
-    let read: Value = reqwest::Client::new().get(app.url(&loc)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let read: Value =
+        reqwest::Client::new().get(app.url(&loc)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(read["mrn"], "KAT-000001");
     app.stop().await;
 }
@@ -80,7 +91,9 @@ async fn invalid_input_names_every_field_and_saves_nothing(db: Db) {
     assert_eq!(patient_count(&app, &token).await, 1);
 
     // Three bad fields → three entries, each naming its field.
-    let r = post_patient(&app, &token, &json!({"family_name": "Quinn", "birth_date": "1984-13-01", "sex_at_birth": "x"})).await;
+    let r =
+        post_patient(&app, &token, &json!({"family_name": "Quinn", "birth_date": "1984-13-01", "sex_at_birth": "x"}))
+            .await;
     let p = expect_problem(r, 422).await;
     let mut fields = problem_fields(&p);
     fields.sort();
@@ -95,7 +108,12 @@ async fn invalid_input_names_every_field_and_saves_nothing(db: Db) {
     let mut fields = problem_fields(&p);
     fields.sort();
     assert_eq!(fields, ["favourite_colour", "phone"], "{p}");
-    let msg = |f: &str| p["errors"].as_array().unwrap().iter().find(|e| e["field"] == f).unwrap()["message"].as_str().unwrap().to_string();
+    let msg = |f: &str| {
+        p["errors"].as_array().unwrap().iter().find(|e| e["field"] == f).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     assert!(msg("favourite_colour").contains("not a known field"));
     assert!(msg("phone").contains("string"));
 
@@ -116,18 +134,31 @@ async fn invalid_input_names_every_field_and_saves_nothing(db: Db) {
 
     // Nothing was half-saved: still one patient, and the next MRN is the next number.
     assert_eq!(patient_count(&app, &token).await, 1);
-    let next = create_patient(&app, &token, &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "male"})).await;
+    let next = create_patient(
+        &app,
+        &token,
+        &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "male"}),
+    )
+    .await;
     assert_eq!(next["mrn"], "KAT-000002");
     app.stop().await;
 }
-on_both_databases!(invalid_input_names_every_field_and_saves_nothing, invalid_input_names_every_field_and_saves_nothing);
+on_both_databases!(
+    invalid_input_names_every_field_and_saves_nothing,
+    invalid_input_names_every_field_and_saves_nothing
+);
 
 async fn read_by_id_or_404(db: Db) {
     let app = app_or_skip!(db);
     let (_, _, token) = staff_with_token(&app, "nurse", Role::Nurse).await;
     let p = create_patient(&app, &token, &ada()).await;
     let http = reqwest::Client::new();
-    let ok = http.get(app.url(&format!("/api/v1/patients/{}", p["id"].as_str().unwrap()))).bearer_auth(&token).send().await.unwrap();
+    let ok = http
+        .get(app.url(&format!("/api/v1/patients/{}", p["id"].as_str().unwrap())))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     let body: Value = ok.json().await.unwrap();
     assert_eq!(body, p);
@@ -140,7 +171,13 @@ async fn read_by_id_or_404(db: Db) {
 on_both_databases!(read_by_id_or_404, read_by_id_or_404);
 
 async fn search_ids(app: &TestApp, token: &str, q: &str) -> Vec<Value> {
-    let r = reqwest::Client::new().get(app.url("/api/v1/patients")).query(&[("q", q)]).bearer_auth(token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/patients"))
+        .query(&[("q", q)])
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     r.json::<Vec<Value>>().await.unwrap().into_iter().map(|p| p["id"].clone()).collect()
 }
@@ -149,7 +186,12 @@ async fn search_by_name_dob_and_mrn(db: Db) {
     let app = app_or_skip!(db);
     let (_, _, token) = staff_with_token(&app, "desk", Role::FrontDesk).await;
     let ada = create_patient(&app, &token, &ada()).await;
-    let bo = create_patient(&app, &token, &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "male"})).await;
+    let bo = create_patient(
+        &app,
+        &token,
+        &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "male"}),
+    )
+    .await;
     assert_eq!(search_ids(&app, &token, "qui").await, [ada["id"].clone()]);
     assert_eq!(search_ids(&app, &token, "ADA").await, [ada["id"].clone()]);
     assert_eq!(search_ids(&app, &token, "1990-01-02").await, [bo["id"].clone()]);

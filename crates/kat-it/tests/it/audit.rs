@@ -12,7 +12,12 @@ async fn patient_activity_is_audited(db: Db) {
     let (_, _, admin) = staff_with_token(&app, "boss", Role::Admin).await;
     let (desk, _, token) = staff_with_token(&app, "desk", Role::FrontDesk).await;
     let p = create_patient(&app, &token, &ada()).await;
-    let other = create_patient(&app, &token, &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "male"})).await;
+    let other = create_patient(
+        &app,
+        &token,
+        &json!({"given_name": "Bo", "family_name": "Ng", "birth_date": "1990-01-02", "sex_at_birth": "male"}),
+    )
+    .await;
     let id = p["id"].as_str().unwrap();
     let http = reqwest::Client::new();
     let r = http.get(app.url(&format!("/api/v1/patients/{id}"))).bearer_auth(&token).send().await.unwrap();
@@ -64,7 +69,12 @@ async fn audit_filters_by_user_and_clinic_days(db: Db) {
     let p = create_patient(&app, &desk_token, &ada()).await; // on the 10th, by desk
     let id = p["id"].as_str().unwrap();
     app.advance(SignedDuration::from_mins(2)); // now the 11th
-    let r = reqwest::Client::new().get(app.url(&format!("/api/v1/patients/{id}"))).bearer_auth(&nurse_token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{id}")))
+        .bearer_auth(&nurse_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     let patient_actions = |entries: Vec<Value>| -> Vec<String> {
@@ -82,7 +92,10 @@ async fn audit_filters_by_user_and_clinic_days(db: Db) {
     // `to` is inclusive of its whole day; `from` starts at midnight.
     assert_eq!(patient_actions(audit(&app, &admin, "?to=2026-03-10").await), ["desk:create"]);
     assert_eq!(patient_actions(audit(&app, &admin, "?from=2026-03-11").await), ["nina:read"]);
-    assert_eq!(patient_actions(audit(&app, &admin, "?from=2026-03-10&to=2026-03-11").await), ["nina:read", "desk:create"]);
+    assert_eq!(
+        patient_actions(audit(&app, &admin, "?from=2026-03-10&to=2026-03-11").await),
+        ["nina:read", "desk:create"]
+    );
     assert_eq!(patient_actions(audit(&app, &admin, "?from=2026-03-10&to=2026-03-10").await), ["desk:create"]);
     assert!(audit(&app, &admin, "?to=2026-03-09").await.is_empty());
     assert!(audit(&app, &admin, "?from=2026-03-12").await.is_empty());
@@ -105,11 +118,17 @@ async fn audit_filters_by_user_and_clinic_days(db: Db) {
         ("?to=10/03/2026", "to"),
         ("?from=2026-03-11&to=2026-03-10", "to"),
     ] {
-        let r = reqwest::Client::new().get(app.url(&format!("/api/v1/audit{query}"))).bearer_auth(&admin).send().await.unwrap();
+        let r = reqwest::Client::new()
+            .get(app.url(&format!("/api/v1/audit{query}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
         let p = expect_problem(r, 422).await;
         assert_eq!(problem_fields(&p), [field], "{query}: {p}");
     }
-    let r = reqwest::Client::new().get(app.url("/api/v1/audit?user=x&from=nope")).bearer_auth(&admin).send().await.unwrap();
+    let r =
+        reqwest::Client::new().get(app.url("/api/v1/audit?user=x&from=nope")).bearer_auth(&admin).send().await.unwrap();
     let p = expect_problem(r, 422).await;
     assert_eq!(problem_fields(&p), ["user", "from"], "{p}");
     app.stop().await;
@@ -121,10 +140,8 @@ async fn the_database_refuses_to_change_the_audit_log(db: Db) {
     let (_, _, admin) = staff_with_token(&app, "boss", Role::Admin).await;
     let before = audit(&app, &admin, "").await;
     assert!(!before.is_empty());
-    let statements = [
-        "UPDATE audit_log SET outcome = 'allowed', actor_label = 'someone else'",
-        "DELETE FROM audit_log",
-    ];
+    let statements =
+        ["UPDATE audit_log SET outcome = 'allowed', actor_label = 'someone else'", "DELETE FROM audit_log"];
     match db {
         Db::Sqlite => {
             use sqlx::Connection;

@@ -31,7 +31,12 @@ async fn unauthenticated_calls_get_401(db: Db) {
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
     // A malformed Authorization header.
-    let r = reqwest::Client::new().get(app.url("/api/v1/patients")).header("authorization", "Basic Zm9vOmJhcg==").send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/patients"))
+        .header("authorization", "Basic Zm9vOmJhcg==")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 
     // A revoked token stops working at once.
@@ -56,12 +61,9 @@ on_both_databases!(unauthenticated_calls_get_401, unauthenticated_calls_get_401)
 async fn only_admins_read_the_audit_log_and_denials_are_audited(db: Db) {
     let app = app_or_skip!(db);
     let (_, _, admin) = staff_with_token(&app, "boss", Role::Admin).await;
-    for (name, role) in [
-        ("desk", Role::FrontDesk),
-        ("nurse", Role::Nurse),
-        ("doc", Role::Prescriber),
-        ("therapist", Role::Therapist),
-    ] {
+    for (name, role) in
+        [("desk", Role::FrontDesk), ("nurse", Role::Nurse), ("doc", Role::Prescriber), ("therapist", Role::Therapist)]
+    {
         let (user, _, token) = staff_with_token(&app, name, role).await;
         let r = reqwest::Client::new().get(app.url("/api/v1/audit")).bearer_auth(&token).send().await.unwrap();
         let p = expect_problem(r, 403).await;
@@ -80,10 +82,15 @@ async fn only_admins_read_the_audit_log_and_denials_are_audited(db: Db) {
     let entries = audit(&app, &admin, "").await;
     assert!(!entries.is_empty());
     let entries = audit(&app, &admin, "").await;
-    assert!(entries.iter().any(|e| e["actor"] == "boss" && e["resource_type"] == "audit_log" && e["outcome"] == "allowed"));
+    assert!(
+        entries.iter().any(|e| e["actor"] == "boss" && e["resource_type"] == "audit_log" && e["outcome"] == "allowed")
+    );
     // Newest first.
     let seqs: Vec<i64> = entries.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
     app.stop().await;
 }
-on_both_databases!(only_admins_read_the_audit_log_and_denials_are_audited, only_admins_read_the_audit_log_and_denials_are_audited);
+on_both_databases!(
+    only_admins_read_the_audit_log_and_denials_are_audited,
+    only_admins_read_the_audit_log_and_denials_are_audited
+);

@@ -28,12 +28,18 @@ async fn user_add_reads_the_password_and_enforces_its_length() {
     let err = commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new("")).await.unwrap_err();
     assert!(format!("{err:#}").contains("no password"), "{err:#}");
     // A bad role is named.
-    let err = commands::user_add(&settings, "ada", "wizard", None, &mut Cursor::new("a-long-enough-passphrase\n")).await.unwrap_err();
+    let err = commands::user_add(&settings, "ada", "wizard", None, &mut Cursor::new("a-long-enough-passphrase\n"))
+        .await
+        .unwrap_err();
     assert!(format!("{err:#}").contains("role"), "{err:#}");
 
     // A good one (the newline is not part of the password).
-    commands::user_add(&settings, "Ada", "admin", Some("Ada Admin"), &mut Cursor::new("a-long-enough-passphrase\r\n")).await.unwrap();
-    let err = commands::user_add(&settings, "ada", "nurse", None, &mut Cursor::new("another-long-passphrase\n")).await.unwrap_err();
+    commands::user_add(&settings, "Ada", "admin", Some("Ada Admin"), &mut Cursor::new("a-long-enough-passphrase\r\n"))
+        .await
+        .unwrap();
+    let err = commands::user_add(&settings, "ada", "nurse", None, &mut Cursor::new("another-long-passphrase\n"))
+        .await
+        .unwrap_err();
     assert!(format!("{err:#}").contains("already taken"), "{err:#}");
 
     let store = open(&settings).await;
@@ -91,7 +97,9 @@ async fn backup_writes_a_database_that_opens_and_never_overwrites() {
     commands::backup(&settings, &target).await.unwrap();
     assert!(target.exists());
     // The copy opens as a kat database and holds the account.
-    let copy = kat_store_sqlite::SqliteStore::open(&target, kat_store_sqlite::OpenMode::MustExist).await.expect("backup opens");
+    let copy = kat_store_sqlite::SqliteStore::open(&target, kat_store_sqlite::OpenMode::MustExist)
+        .await
+        .expect("backup opens");
     assert!(kat_web::app::users::find(&copy, "ada").await.unwrap().is_some());
     kat_store::Store::close(&copy).await;
 

@@ -16,9 +16,14 @@ async fn course_page(db: Db) {
     app.add_staff("nurse.course", Role::Nurse).await;
     app.add_staff("desk.course", Role::FrontDesk).await;
     let id = eligible_patient(&app, &pt).await;
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap().to_string();
-    let dates: Vec<String> = plan["content"]["schedule"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
+    let dates: Vec<String> =
+        plan["content"]["schedule"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect();
     assert_eq!(dates[0], "2026-03-10", "the first dose is today (the test clock)");
 
     let web = app.client();
@@ -29,7 +34,10 @@ async fn course_page(db: Db) {
     assert!(html.contains("Draft: not signed") && !html.contains(&start), "{html}");
     let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
     assert_eq!(r.status(), 409);
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
 
     // Signed: every planned date shows, today marked; the nurse starts the session.
     let html = web.get(app.url(&format!("/patients/{id}/dosing"))).send().await.unwrap().text().await.unwrap();
@@ -46,13 +54,27 @@ async fn course_page(db: Db) {
     let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("already in progress"));
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.status(), 409);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.status(),
+        409
+    );
     assert!(web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap().contains(&sid));
 
     // Deferred at the gate with a new date: today's dose moves there; the session leaves
     // the floor board; a new session may start.
-    let form = [("systolic", "190"), ("diastolic", "110"), ("defer_reason", "BP 190/110 at rest"), ("reschedule_to", "2026-03-11")];
-    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let form = [
+        ("systolic", "190"),
+        ("diastolic", "110"),
+        ("defer_reason", "BP 190/110 at rest"),
+        ("reschedule_to", "2026-03-11"),
+    ];
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/gate")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], format!("/patients/{id}/dosing").as_str());
     let html = web.get(app.url(&format!("/patients/{id}/dosing"))).send().await.unwrap().text().await.unwrap();
@@ -60,15 +82,23 @@ async fn course_page(db: Db) {
     assert!(html.contains("BP 190/110 at rest; new date 2026-03-11"), "{html}");
     assert!(!html.contains("(today)"), "today's dose moved away: {html}");
     assert!(!web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap().contains(&sid));
-    assert_eq!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await[0]["content"]["schedule"][0], "2026-03-10", "the signed plan is unchanged");
+    assert_eq!(
+        get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await[0]["content"]["schedule"][0],
+        "2026-03-10",
+        "the signed plan is unchanged"
+    );
     let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
     assert_eq!(r.status(), 303);
 
     // The timeline shows the plan (drafted, signed) and both sessions, the first deferred;
     // filtered by kind.
     let tl = get(&app, &format!("/api/v1/patients/{id}/timeline?kind=treatment_plan,dosing_session"), &pt).await;
-    let titles: Vec<(String, String)> =
-        tl.as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap().to_string(), e["title"].as_str().unwrap().to_string())).collect();
+    let titles: Vec<(String, String)> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap().to_string(), e["title"].as_str().unwrap().to_string()))
+        .collect();
     assert_eq!(titles.iter().filter(|(k, _)| k == "treatment_plan").count(), 2, "{tl:#}");
     let sessions: Vec<&Value> = tl.as_array().unwrap().iter().filter(|e| e["kind"] == "dosing_session").collect();
     assert_eq!(sessions.len(), 2, "{tl:#}");
@@ -93,23 +123,42 @@ async fn chart_marks_dose_days(db: Db) {
     app.add_staff("nurse.chart", Role::Nurse).await;
     let phq9 = |answers: [u8; 9]| json!({"instrument": "phq9", "answers": answers});
     let id = eligible_patient(&app, &pt).await;
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, phq9([2, 2, 2, 2, 2, 2, 2, 1, 0])).await.status(), 201);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, phq9([2, 2, 2, 2, 2, 2, 2, 1, 0])).await.status(),
+        201
+    );
     app.advance(jiff::SignedDuration::from_hours(1));
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
     // A session deferred at the gate is not a dose; one through the gate is.
     let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
     let s: Value = post(&app, &open, &pt, json!({})).await.json().await.unwrap();
     let mut defer = crate::dosing::passing_gate(&app, "iv_infusion", 120);
     defer["defer_reason"] = json!("patient unwell today");
-    assert_eq!(post(&app, &format!("/api/v1/sessions/{}/gate", s["id"].as_str().unwrap()), &pt, defer).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/sessions/{}/gate", s["id"].as_str().unwrap()), &pt, defer).await.status(),
+        200
+    );
     app.advance(jiff::SignedDuration::from_hours(1));
     let s: Value = post(&app, &open, &pt, json!({})).await.json().await.unwrap();
     let gate = crate::dosing::passing_gate(&app, "iv_infusion", 120);
-    assert_eq!(post(&app, &format!("/api/v1/sessions/{}/gate", s["id"].as_str().unwrap()), &pt, gate).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/sessions/{}/gate", s["id"].as_str().unwrap()), &pt, gate).await.status(),
+        200
+    );
     app.advance(jiff::SignedDuration::from_hours(24));
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, phq9([1, 1, 1, 1, 1, 1, 1, 0, 0])).await.status(), 201);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, phq9([1, 1, 1, 1, 1, 1, 1, 0, 0])).await.status(),
+        201
+    );
     let web = app.client();
     app.login(&web, "nurse.chart").await;
     let html = web.get(app.url(&format!("/patients/{id}"))).send().await.unwrap().text().await.unwrap();
@@ -157,10 +206,21 @@ async fn gate_reruns_interactions(db: Db) {
     let (_, _, pt) = staff_with_token(&app, "pres.ddi", Role::Prescriber).await;
     app.add_staff("nurse.ddi", Role::Nurse).await;
     let id = eligible_patient(&app, &pt).await;
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
-    let s: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
+    let s: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let sid = s["id"].as_str().unwrap().to_string();
     let web = app.client();
     app.login(&web, "nurse.ddi").await;
@@ -195,8 +255,12 @@ async fn gate_reruns_interactions(db: Db) {
     assert_eq!(r.status(), 200);
     let stored: Value = r.json().await.unwrap();
     assert_eq!(stored["outcome"], "defer");
-    let rules: Vec<&str> = stored["checklist"]["interactions"].as_array().unwrap().iter().map(|i| i["rule"].as_str().unwrap()).collect();
-    assert!(rules.contains(&"DDI-007") && rules.contains(&"DAY-004"), "the stored checklist keeps the rerun findings: {stored:#}");
+    let rules: Vec<&str> =
+        stored["checklist"]["interactions"].as_array().unwrap().iter().map(|i| i["rule"].as_str().unwrap()).collect();
+    assert!(
+        rules.contains(&"DDI-007") && rules.contains(&"DAY-004"),
+        "the stored checklist keeps the rerun findings: {stored:#}"
+    );
     assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"], "defer");
     app.stop().await;
 }
@@ -209,23 +273,47 @@ async fn gate_shows_pre_dose_measures(db: Db) {
     let (_, _, pt) = staff_with_token(&app, "pres.pre", Role::Prescriber).await;
     let nurse = app.add_staff("nurse.pre", Role::Nurse).await;
     let id = eligible_patient(&app, &pt).await;
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
-    let s: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
+    let s: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let sid = s["id"].as_str().unwrap();
     let web = app.client();
     app.login(&web, "nurse.pre").await;
     let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("None recorded today.") && html.contains("No suicide-risk screen"), "{html}");
-    let r = post(&app, &format!("/api/v1/patients/{id}/responses"), &pt, json!({"instrument": "phq9", "answers": [2, 2, 2, 2, 2, 1, 1, 1, 1]})).await;
+    let r = post(
+        &app,
+        &format!("/api/v1/patients/{id}/responses"),
+        &pt,
+        json!({"instrument": "phq9", "answers": [2, 2, 2, 2, 2, 1, 1, 1, 1]}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
     let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("PHQ-9: 14") && html.contains("Item 9 above 0"), "{html}");
     assert!(!html.contains("No suicide-risk screen"), "{html}");
     let mut tx = app.store.begin().await.unwrap();
     let read = tx
-        .query_audit(&kat_core::audit::AuditFilter { user_id: Some(nurse.id), patient_id: None, from: None, to: None, before_seq: None, limit: 100 })
+        .query_audit(&kat_core::audit::AuditFilter {
+            user_id: Some(nurse.id),
+            patient_id: None,
+            from: None,
+            to: None,
+            before_seq: None,
+            limit: 100,
+        })
         .await
         .unwrap()
         .iter()
@@ -257,7 +345,9 @@ async fn schedule_from_protocol(db: Db) {
             "dose_mg": 56, "first_session": "2026-03-10", "interval_days": interval, "schedule": schedule
         })
     };
-    let dates = |plan: &Value| -> Vec<String> { plan["content"]["schedule"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect() };
+    let dates = |plan: &Value| -> Vec<String> {
+        plan["content"]["schedule"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_string()).collect()
+    };
 
     let r = post(&app, &plans, &pt, trd("", "")).await;
     assert_eq!(r.status(), 201);
@@ -266,11 +356,22 @@ async fn schedule_from_protocol(db: Db) {
         dates(&plan),
         [
             // weeks 1-4: twice weekly (days 0 and 3 of each week)
-            "2026-03-10", "2026-03-13", "2026-03-17", "2026-03-20", "2026-03-24", "2026-03-27", "2026-03-31", "2026-04-03",
+            "2026-03-10",
+            "2026-03-13",
+            "2026-03-17",
+            "2026-03-20",
+            "2026-03-24",
+            "2026-03-27",
+            "2026-03-31",
+            "2026-04-03",
             // weeks 5-8: weekly
-            "2026-04-07", "2026-04-14", "2026-04-21", "2026-04-28",
+            "2026-04-07",
+            "2026-04-14",
+            "2026-04-21",
+            "2026-04-28",
             // week 9 onward: weekly
-            "2026-05-05", "2026-05-12",
+            "2026-05-05",
+            "2026-05-12",
         ]
     );
 
@@ -286,7 +387,12 @@ async fn schedule_from_protocol(db: Db) {
     // Individualised (DOSE-INR-001's single dose, repeats by the prescriber's decision):
     // no dates without the interval, named on `interval_days`; with it, planned.
     let mut inr = trd("", "");
-    for (k, v) in [("route", "intranasal_racemic"), ("protocol", "intranasal_racemic_rct50mg"), ("product", "Ketamine HCl nasal spray 100 mg/mL"), ("dose_mg", "50")] {
+    for (k, v) in [
+        ("route", "intranasal_racemic"),
+        ("protocol", "intranasal_racemic_rct50mg"),
+        ("product", "Ketamine HCl nasal spray 100 mg/mL"),
+        ("dose_mg", "50"),
+    ] {
         inr[k] = json!(v);
     }
     inr["course_sessions"] = json!(3);

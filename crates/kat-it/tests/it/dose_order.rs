@@ -14,7 +14,11 @@ use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
 use serde_json::{Value, json};
 
 async fn open_session(app: &TestApp, pt: &str, id: &str, plan_id: &str) -> String {
-    let s: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), pt, json!({})).await.json().await.unwrap();
+    let s: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), pt, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     s["id"].as_str().unwrap().to_string()
 }
 
@@ -23,9 +27,16 @@ async fn iv_order(db: Db) {
     let (_, _, pt) = staff_with_token(&app, "pres.order", Role::Prescriber).await;
     let (_, _, nt) = staff_with_token(&app, "nurse.order", Role::Nurse).await;
     let id = eligible_patient(&app, &pt).await;
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
     let sid = open_session(&app, &pt, &id, plan_id).await;
     let order = format!("/api/v1/sessions/{sid}/dose-order");
 
@@ -37,7 +48,8 @@ async fn iv_order(db: Db) {
     assert_eq!(problem_fields(&p), ["dose"], "{p}");
     assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["ordered_mg"], 40.0);
     // 0.6 mg/kg × 80 kg with a reason: 48 mg in force.
-    let r = post(&app, &order, &pt, json!({"dose": "0.6", "reason": "Partial response at 0.5 mg/kg, well tolerated"})).await;
+    let r = post(&app, &order, &pt, json!({"dose": "0.6", "reason": "Partial response at 0.5 mg/kg, well tolerated"}))
+        .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let o: Value = r.json().await.unwrap();
     assert_eq!((o["mg"].as_f64(), o["mg_per_kg"].as_f64(), o["plan_mg"].as_f64()), (Some(48.0), Some(0.6), Some(40.0)));
@@ -46,10 +58,15 @@ async fn iv_order(db: Db) {
     assert_eq!(problem_fields(&p), ["warning_reason"], "{p}");
 
     // Administrations: beyond the dose in force is refused, at the boundary allowed.
-    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/sessions/{sid}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await.status(),
+        200
+    );
     let mut start = dose_event("infusion_start");
     start["dose_mg"] = json!(48.5);
-    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &nt, start.clone()).await, 422).await;
+    let p =
+        expect_problem(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &nt, start.clone()).await, 422)
+            .await;
     assert_eq!(problem_fields(&p), ["dose_mg"], "{p}");
     assert!(p.to_string().contains("DOSE-GEN-002") && p.to_string().contains("48 mg ordered"), "{p}");
     start["dose_mg"] = json!(48);
@@ -80,7 +97,10 @@ async fn esketamine_titration(db: Db) {
     let plans = format!("/api/v1/patients/{id}/treatment-plans");
     let mut missing = body.clone();
     missing["esketamine_regimen"] = json!("");
-    assert_eq!(problem_fields(&expect_problem(post(&app, &plans, &pt, missing).await, 422).await), ["esketamine_regimen"]);
+    assert_eq!(
+        problem_fields(&expect_problem(post(&app, &plans, &pt, missing).await, 422).await),
+        ["esketamine_regimen"]
+    );
     let mut mdsi_alone = body.clone();
     mdsi_alone["protocol"] = json!("spravato_mdsi");
     mdsi_alone["dose_mg"] = json!(84);
@@ -91,23 +111,42 @@ async fn esketamine_titration(db: Db) {
     let plan: Value = post(&app, &plans, &pt, body).await.json().await.unwrap();
     assert_eq!(plan["content"]["esketamine_regimen"], "monotherapy", "{plan:#}");
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
 
     // Day 1: 84 mg is beyond the label (DOSE-IN-002): only a medical director may override.
     let s1 = open_session(&app, &pt, &id, plan_id).await;
-    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{s1}/dose-order"), &pt, json!({"dose": "84", "reason": "x"})).await, 422).await;
+    let p = expect_problem(
+        post(&app, &format!("/api/v1/sessions/{s1}/dose-order"), &pt, json!({"dose": "84", "reason": "x"})).await,
+        422,
+    )
+    .await;
     assert!(problem_fields(&p).contains(&"override_reason".to_string()), "{p}");
     // The plan's 56 mg: two devices, and a third is refused.
-    assert_eq!(post(&app, &format!("/api/v1/sessions/{s1}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120)).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/sessions/{s1}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120))
+            .await
+            .status(),
+        200
+    );
     let dev = json!({"kind": "device", "administered_by": "patient (supervised)", "monitored_by": "Dr P",
         "product": "Spravato 28 mg", "lot": "SPV1", "expiry": "2099-01-01", "dose_mg": 28});
     for _ in 0..2 {
         assert_eq!(post(&app, &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await.status(), 201);
         app.advance(SignedDuration::from_mins(6));
     }
-    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await, 422).await;
+    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await, 422)
+        .await;
     assert!(p.to_string().contains("56 mg ordered"), "a third device on 56 mg: {p}");
-    let r = post(&app, &format!("/api/v1/sessions/{s1}/discharge"), &pt, json!({"override_reason": "test: observation elsewhere"})).await;
+    let r = post(
+        &app,
+        &format!("/api/v1/sessions/{s1}/discharge"),
+        &pt,
+        json!({"override_reason": "test: observation elsewhere"}),
+    )
+    .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
     // Three days later: the page shows the previous dose and suggests 84 mg after an
@@ -119,15 +158,39 @@ async fn esketamine_titration(db: Db) {
     let html = web.get(app.url(&format!("/sessions/{s2}/dose"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&format!("56 mg on {today}")), "{html}");
     let form = [("action", "suggest"), ("tolerability", "tolerated"), ("efficacy", "inadequate")];
-    let r = web.post(app.url(&format!("/sessions/{s2}/dose"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{s2}/dose")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("increase: 84 mg (DOSE-IN-002)") && html.contains("value=\"84\""), "{html}");
     // Without the judgement of the previous dose, no order.
-    let r = web.post(app.url(&format!("/sessions/{s2}/dose"))).header("origin", &app.base_url).form(&[("dose", "84"), ("reason", "x")]).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{s2}/dose")))
+        .header("origin", &app.base_url)
+        .form(&[("dose", "84"), ("reason", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("tolerability-error"));
-    let order = [("action", "order"), ("tolerability", "tolerated"), ("efficacy", "inadequate"), ("dose", "84"), ("reason", "Inadequate response at 56 mg")];
-    let r = web.post(app.url(&format!("/sessions/{s2}/dose"))).header("origin", &app.base_url).form(&order).send().await.unwrap();
+    let order = [
+        ("action", "order"),
+        ("tolerability", "tolerated"),
+        ("efficacy", "inadequate"),
+        ("dose", "84"),
+        ("reason", "Inadequate response at 56 mg"),
+    ];
+    let r = web
+        .post(app.url(&format!("/sessions/{s2}/dose")))
+        .header("origin", &app.base_url)
+        .form(&order)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let view = get(&app, &format!("/api/v1/sessions/{s2}"), &pt).await;
     assert_eq!(view["ordered_mg"], 84.0);
@@ -136,7 +199,12 @@ async fn esketamine_titration(db: Db) {
     let html = web.get(app.url(&format!("/sessions/{s2}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("84 mg (ordered for this session); 0 mg given so far"), "{html}");
     // Three devices now fit the order.
-    assert_eq!(post(&app, &format!("/api/v1/sessions/{s2}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120)).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/sessions/{s2}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120))
+            .await
+            .status(),
+        200
+    );
     for _ in 0..3 {
         assert_eq!(post(&app, &format!("/api/v1/sessions/{s2}/administrations"), &pt, dev.clone()).await.status(), 201);
         app.advance(SignedDuration::from_mins(6));
@@ -153,9 +221,16 @@ async fn administration_guards(db: Db) {
     let (_, _, pt) = staff_with_token(&app, "pres.guard", Role::Prescriber).await;
     let (_, _, nt) = staff_with_token(&app, "nurse.guard", Role::Nurse).await;
     let id = eligible_patient(&app, &pt).await;
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
     let sid = open_session(&app, &pt, &id, plan_id).await;
     let s = format!("/api/v1/sessions/{sid}");
     assert_eq!(post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await.status(), 200);
@@ -167,30 +242,55 @@ async fn administration_guards(db: Db) {
     // IV takes infusion steps only; a pause before a start is refused.
     let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("dose", 2.4)).await, 422).await;
     assert_eq!(problem_fields(&p), ["kind"], "{p}");
-    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 2.4)).await, 422).await;
+    let p =
+        expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 2.4)).await, 422).await;
     assert!(p.to_string().contains("not been started"), "{p}");
     // 40 mg over 40 min from 50 mg/mL diluted 1:1: 2.4 mL/h ordered; 2.41 is refused.
-    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_start", 2.41)).await, 422).await;
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_start", 2.41)).await, 422)
+        .await;
     assert_eq!(problem_fields(&p), ["rate_ml_per_h"], "{p}");
     assert!(p.to_string().contains("DOSE-IV-003"), "{p}");
     assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_start", 2.4)).await.status(), 201);
     assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 0.0)).await.status(), 201);
     assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_resume", 1.2)).await.status(), 201);
     // A BP at 185/105 (ALM-002, intervene): no rate change until acknowledged.
-    let r = post(&app, &format!("{s}/vitals"), &nt, json!({"systolic": 185, "diastolic": 105, "heart_rate": 88, "spo2": 97})).await;
+    let r = post(
+        &app,
+        &format!("{s}/vitals"),
+        &nt,
+        json!({"systolic": 185, "diastolic": 105, "heart_rate": 88, "spo2": 97}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
-    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 2.0)).await, 409).await;
+    let p =
+        expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 2.0)).await, 409)
+            .await;
     assert!(p.to_string().contains("ALM-002"), "{p}");
     let alarm = get(&app, &s, &pt).await["alarms"][0]["id"].as_str().unwrap().to_string();
-    assert_eq!(post(&app, &format!("/api/v1/session-alarms/{alarm}/acknowledge"), &nt, json!({"action": "Paused; 150/90 after 5 min"})).await.status(), 200);
-    assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 2.0)).await.status(), 201);
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/v1/session-alarms/{alarm}/acknowledge"),
+            &nt,
+            json!({"action": "Paused; 150/90 after 5 min"})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 2.0)).await.status(),
+        201
+    );
     // An intervention that stops the session ends its dosing; the stop itself is allowed.
     let r = post(&app, &format!("{s}/interventions"), &nt, json!({"trigger_value": "severe distress", "action": "infusion stopped", "response": "settled", "session_stopped": "yes"})).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_resume", 1.0)).await, 409).await;
+    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_resume", 1.0)).await, 409)
+        .await;
     assert!(p.to_string().contains("INT-005"), "{p}");
     assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_stop", 0.0)).await.status(), 201);
-    let p = expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 0.0)).await, 422).await;
+    let p =
+        expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 0.0)).await, 422).await;
     assert!(p.to_string().contains("has been stopped"), "{p}");
     app.stop().await;
 }
@@ -219,7 +319,12 @@ async fn esketamine_steps(db: Db) {
     let plan_id = plan["id"].as_str().unwrap();
     assert_eq!(post(&app, &format!("{plans}/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
     let sid = open_session(&app, &pt, &id, plan_id).await;
-    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120)).await.status(), 200);
+    assert_eq!(
+        post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, passing_gate(&app, "intranasal_esketamine", 120))
+            .await
+            .status(),
+        200
+    );
     let mut dose = dose_event("dose");
     dose["dose_mg"] = json!(56);
     let p = expect_problem(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &pt, dose).await, 422).await;

@@ -4,7 +4,7 @@
 //! alarm exactly once and it stays until acknowledged; discharge refused before the
 //! minimum observation time without a prescriber override; roles and audit.
 
-use crate::support::{create_patient, ada, expect_problem, problem_fields, staff_with_token};
+use crate::support::{ada, create_patient, expect_problem, problem_fields, staff_with_token};
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use kat_core::audit::AuditFilter;
@@ -19,7 +19,13 @@ pub(crate) fn manual() -> Options {
     Options { manual_clock: Some("2026-03-10T14:00:00Z".parse().unwrap()), ..Options::default() }
 }
 
-pub(crate) async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
+pub(crate) async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut r = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token);
     if let Some(b) = body {
         r = r.json(&b);
@@ -44,7 +50,14 @@ pub(crate) async fn eligible_patient(app: &TestApp, prescriber: &str) -> String 
     let today = app.now().to_zoned(TimeZone::UTC).date();
     let a = example_complete_answers(today);
     let answers: Map<String, Value> = a.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
-    let r = send(app, reqwest::Method::PUT, &format!("/api/v1/patients/{id}/intake"), prescriber, Some(json!({"answers": answers, "complete": true}))).await;
+    let r = send(
+        app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/patients/{id}/intake"),
+        prescriber,
+        Some(json!({"answers": answers, "complete": true})),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let e = get(app, &format!("/api/v1/patients/{id}/eligibility"), prescriber).await;
     let reasons: Map<String, Value> = e["findings"]
@@ -54,7 +67,13 @@ pub(crate) async fn eligible_patient(app: &TestApp, prescriber: &str) -> String 
         .filter(|f| f["level"] == "prescriber_review")
         .map(|f| (f["rule"].as_str().unwrap().to_string(), json!("reviewed")))
         .collect();
-    let r = post(app, &format!("/api/v1/patients/{id}/eligibility/decision"), prescriber, json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons})).await;
+    let r = post(
+        app,
+        &format!("/api/v1/patients/{id}/eligibility/decision"),
+        prescriber,
+        json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons}),
+    )
+    .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     id
 }
@@ -203,7 +222,8 @@ async fn whole_iv_session(db: Db) {
     drop(tx);
 
     // A raised pre-dose BP (150/80, BP-006 caution tier) needs a prescriber's override.
-    let p = expect_problem(post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 150)).await, 422).await;
+    let p =
+        expect_problem(post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 150)).await, 422).await;
     assert!(problem_fields(&p).contains(&"override_reason".to_string()), "{p}");
     let r = post(&app, &format!("{s}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -220,7 +240,13 @@ async fn whole_iv_session(db: Db) {
 
     // Vitals from a device: 182/95 raises ALM-002 exactly once.
     app.advance(SignedDuration::from_mins(10));
-    let r = post(&app, &format!("{s}/vitals"), &nt, json!({"systolic": 182, "diastolic": 95, "heart_rate": 88, "spo2": 97, "device_id": "monitor-3"})).await;
+    let r = post(
+        &app,
+        &format!("{s}/vitals"),
+        &nt,
+        json!({"systolic": 182, "diastolic": 95, "heart_rate": 88, "spo2": 97, "device_id": "monitor-3"}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
     let v: Value = r.json().await.unwrap();
     let alarms = v["alarms"].as_array().unwrap();
@@ -229,11 +255,19 @@ async fn whole_iv_session(db: Db) {
     assert!(!alarms[0]["action"].as_str().unwrap().is_empty());
     let alarm_id = alarms[0]["id"].as_str().unwrap().to_string();
     // A normal reading raises nothing; the alarm stays.
-    let r = post(&app, &format!("{s}/vitals"), &nt, json!({"systolic": 130, "diastolic": 80, "heart_rate": 80, "spo2": 98})).await;
+    let r = post(
+        &app,
+        &format!("{s}/vitals"),
+        &nt,
+        json!({"systolic": 130, "diastolic": 80, "heart_rate": 80, "spo2": 98}),
+    )
+    .await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["alarms"].as_array().unwrap().len(), 0);
     // Invalid values: per-field errors.
-    let p = expect_problem(post(&app, &format!("{s}/vitals"), &nt, json!({"spo2": 140, "heart_rate": "fast"})).await, 422).await;
+    let p =
+        expect_problem(post(&app, &format!("{s}/vitals"), &nt, json!({"spo2": 140, "heart_rate": "fast"})).await, 422)
+            .await;
     assert_eq!(problem_fields(&p), vec!["heart_rate", "spo2"]);
 
     let view = get(&app, &s, &tt).await;
@@ -279,11 +313,26 @@ async fn whole_iv_session(db: Db) {
     // Every step is audited against the patient, refusals included.
     let mut tx = app.store.begin().await.unwrap();
     let entries = tx
-        .query_audit(&AuditFilter { user_id: None, patient_id: Some(id.parse::<PatientId>().unwrap()), from: None, to: None, before_seq: None, limit: 1000 })
+        .query_audit(&AuditFilter {
+            user_id: None,
+            patient_id: Some(id.parse::<PatientId>().unwrap()),
+            from: None,
+            to: None,
+            before_seq: None,
+            limit: 1000,
+        })
         .await
         .unwrap();
     let kinds: Vec<&str> = entries.iter().map(|e| e.entry.resource_type.as_str()).collect();
-    for k in ["treatment_plan", "dosing_session", "dosing_session_gate", "dose_administration", "session_vitals", "session_alarm", "dosing_session_discharge"] {
+    for k in [
+        "treatment_plan",
+        "dosing_session",
+        "dosing_session_gate",
+        "dose_administration",
+        "session_vitals",
+        "session_alarm",
+        "dosing_session_discharge",
+    ] {
         assert!(kinds.contains(&k), "{k} audited: {kinds:?}");
     }
     assert!(entries.iter().any(|e| e.entry.outcome == kat_core::audit::AuditOutcome::Denied));
@@ -306,8 +355,16 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let plan: Value = r.json().await.unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
-    let session: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
+    let session: Value =
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
     let s = format!("/api/v1/sessions/{}", session["id"].as_str().unwrap());
     // 150/80 needs an override; the prescriber gives one.
     let mut g = passing_gate(&app, "intranasal_esketamine", 150);
@@ -327,7 +384,10 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert_eq!(post(&app, &format!("{s}/administrations"), &pt, dev).await.status(), 201);
     // BP 40 minutes after the first device (for the REMS form).
     app.advance(SignedDuration::from_mins(35));
-    assert_eq!(post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 138, "diastolic": 86, "moaas": 5})).await.status(), 201);
+    assert_eq!(
+        post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 138, "diastolic": 86, "moaas": 5})).await.status(),
+        201
+    );
     // Without a CADSS-6 after the first device the form's dissociation answer is missing.
     let ctx = crate::support::cli_ctx(&app);
     let sid_typed: DosingSessionId = session["id"].as_str().unwrap().parse().unwrap();
@@ -337,12 +397,21 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     // Rated at the peak (MON-KET-005): 3 above the pre-dose 0, so Yes.
     let r = post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 1, "item_2": 1, "item_6": 0, "item_7": 1, "item_15": 0, "item_22": 0})).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let form = kat_web::app::dosing::rems(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default(), sid_typed).await.unwrap();
+    let form =
+        kat_web::app::dosing::rems(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default(), sid_typed)
+            .await
+            .unwrap();
     assert_eq!(form.dissociation, Some(true));
     assert!(form.sedation_rated);
     // Discharge before 2 h (DC-001) needs the prescriber's override, which is recorded.
     app.advance(SignedDuration::from_mins(5));
-    let r = post(&app, &format!("{s}/discharge"), &pt, json!({"override_reason": "Transferred to ED for unrelated injury", "rems_ready_to_leave_minutes": 90})).await;
+    let r = post(
+        &app,
+        &format!("{s}/discharge"),
+        &pt,
+        json!({"override_reason": "Transferred to ED for unrelated injury", "rems_ready_to_leave_minutes": 90}),
+    )
+    .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let d: Value = r.json().await.unwrap();
     assert_eq!(d["ready"], false);
@@ -360,11 +429,21 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert!(!html.contains("The session record lacks"), "complete: {html}");
     let list = web.get(app.url("/rems")).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("Complete") && list.contains("2026-03-17"), "{list}");
-    let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/rems/submitted")))
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let list = web.get(app.url("/rems")).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("Submitted"), "{list}");
-    let r = web.post(app.url(&format!("/sessions/{sid}/rems/submitted"))).header("origin", &app.base_url).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/rems/submitted")))
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     // After discharge a CADSS-6 may still be documented, but only for a time before it.
     let items = json!({"time_point": "before_discharge", "item_1": 0, "item_2": 0, "item_6": 0, "item_7": 0, "item_15": 0, "item_22": 0});
@@ -376,19 +455,39 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert_eq!(post(&app, &format!("{s}/cadss6"), &pt, late).await.status(), 201);
     app.stop().await;
 }
-on_both_databases!(esketamine_gate_override_device_spacing_and_discharge_override, prescriber_override_and_esketamine_devices);
+on_both_databases!(
+    esketamine_gate_override_device_spacing_and_discharge_override,
+    prescriber_override_and_esketamine_devices
+);
 
 /// A signed IV plan, an open session with its gate passed and the infusion started;
 /// returns the session id.
 pub(crate) async fn running_iv_session(app: &TestApp, pt: &str) -> String {
     let id = eligible_patient(app, pt).await;
-    let plan: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans"), pt, iv_plan(app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans"), pt, iv_plan(app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), pt, json!({})).await.status(), 200);
-    let session: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), pt, json!({})).await.json().await.unwrap();
+    assert_eq!(
+        post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), pt, json!({})).await.status(),
+        200
+    );
+    let session: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), pt, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let sid = session["id"].as_str().unwrap().to_string();
-    assert_eq!(post(app, &format!("/api/v1/sessions/{sid}/gate"), pt, passing_gate(app, "iv_infusion", 120)).await.status(), 200);
-    assert_eq!(post(app, &format!("/api/v1/sessions/{sid}/administrations"), pt, dose_event("infusion_start")).await.status(), 201);
+    assert_eq!(
+        post(app, &format!("/api/v1/sessions/{sid}/gate"), pt, passing_gate(app, "iv_infusion", 120)).await.status(),
+        200
+    );
+    assert_eq!(
+        post(app, &format!("/api/v1/sessions/{sid}/administrations"), pt, dose_event("infusion_start")).await.status(),
+        201
+    );
     sid
 }
 
@@ -418,7 +517,10 @@ async fn session_and_floor_pages(db: Db) {
         .unwrap();
     assert_eq!(r.status(), 303);
     let live = web.get(app.url(&format!("/sessions/{sid}/live"))).send().await.unwrap().text().await.unwrap();
-    assert!(live.contains("sev-intervene") && live.contains("ALM-002") && live.contains("Pause or stop the infusion"), "{live}");
+    assert!(
+        live.contains("sev-intervene") && live.contains("ALM-002") && live.contains("Pause or stop the infusion"),
+        "{live}"
+    );
     // A bad value re-renders the form with the message and saves nothing.
     let r = web
         .post(app.url(&format!("/sessions/{sid}/vitals")))
@@ -475,12 +577,25 @@ async fn demo_dosing(db: Db) {
         }
     }
     routes.sort();
-    assert_eq!(routes, ["intramuscular", "intranasal_esketamine", "intranasal_racemic", "iv_infusion", "subcutaneous", "sublingual_oral"]);
+    assert_eq!(
+        routes,
+        [
+            "intramuscular",
+            "intranasal_esketamine",
+            "intranasal_racemic",
+            "iv_infusion",
+            "subcutaneous",
+            "sublingual_oral"
+        ]
+    );
     // Every route of the core has a completed demo session.
     assert_eq!(routes.len(), kat_core::dosing::Route::ALL.len());
     drop(tx);
     // The demo esketamine session yields a complete REMS form.
-    let forms = kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default()).await.unwrap();
+    let forms =
+        kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default())
+            .await
+            .unwrap();
     assert_eq!(forms.len(), 1);
     assert!(forms[0].missing.is_empty(), "{:?}", forms[0].missing);
     assert_eq!(forms[0].dose_mg, 56);
@@ -495,10 +610,13 @@ async fn adverse_events_and_interventions(db: Db) {
     let sid = running_iv_session(&app, &pt).await;
     let s = format!("/api/v1/sessions/{sid}");
     app.advance(SignedDuration::from_mins(12));
-    let v: Value = post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 190, "diastolic": 112})).await.json().await.unwrap();
+    let v: Value =
+        post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 190, "diastolic": 112})).await.json().await.unwrap();
     let alarm = v["alarms"][0]["id"].as_str().unwrap().to_string();
     // INT-005: the intervention names its trigger, action, drug, response.
-    let p = expect_problem(post(&app, &format!("{s}/interventions"), &pt, json!({"drug_name": "labetalol"})).await, 422).await;
+    let p =
+        expect_problem(post(&app, &format!("{s}/interventions"), &pt, json!({"drug_name": "labetalol"})).await, 422)
+            .await;
     assert_eq!(problem_fields(&p), vec!["trigger_value", "action", "response", "drug_name"], "{p}");
     let r = post(&app, &format!("{s}/interventions"), &pt, json!({"alarm_id": alarm, "action": "Infusion stopped",
         "drug_name": "labetalol", "drug_dose_mg": 10, "drug_route": "IV", "response": "BP 150/90 after 10 min", "session_stopped": "yes"})).await;
@@ -507,8 +625,15 @@ async fn adverse_events_and_interventions(db: Db) {
     assert_eq!(i["event"]["trigger_rule"], "ALM-002");
     assert_eq!(i["event"]["session_stopped"], true);
     // §5: CTCAE term and grade with the rest.
-    let p = expect_problem(post(&app, &format!("{s}/adverse-events"), &pt, json!({"term": "Hypertension", "grade": 7})).await, 422).await;
-    assert!(problem_fields(&p).contains(&"grade".to_string()) && problem_fields(&p).contains(&"relatedness".to_string()), "{p}");
+    let p = expect_problem(
+        post(&app, &format!("{s}/adverse-events"), &pt, json!({"term": "Hypertension", "grade": 7})).await,
+        422,
+    )
+    .await;
+    assert!(
+        problem_fields(&p).contains(&"grade".to_string()) && problem_fields(&p).contains(&"relatedness".to_string()),
+        "{p}"
+    );
     let onset = (app.now() - SignedDuration::from_mins(2)).to_string();
     let r = post(&app, &format!("{s}/adverse-events"), &pt, json!({"term": "Hypertension", "catalogue": "AE-007", "grade": 2,
         "onset": onset, "relatedness": "probable", "action_taken": "Infusion stopped; labetalol 10 mg IV", "outcome": "recovering"})).await;
@@ -528,27 +653,58 @@ async fn discharge_from_the_page(db: Db) {
     let sid = running_iv_session(&app, &pt).await;
     let web = app.client();
     app.login(&web, "nurse.dc").await;
-    let form = [("aldrete_total", "10"), ("moaas", "5"), ("dissociation_resolved", "on"), ("able_to_walk_safely", "on"),
-        ("no_active_nausea", "on"), ("no_suicidal_crisis", "on"), ("escort_present", "on"), ("written_instructions_given", "on"),
-        ("clinician_judges_stable", "on")];
+    let form = [
+        ("aldrete_total", "10"),
+        ("moaas", "5"),
+        ("dissociation_resolved", "on"),
+        ("able_to_walk_safely", "on"),
+        ("no_active_nausea", "on"),
+        ("no_suicidal_crisis", "on"),
+        ("escort_present", "on"),
+        ("written_instructions_given", "on"),
+        ("clinician_judges_stable", "on"),
+    ];
     // The infusion is still running: refused, the page says why.
-    let r = web.post(app.url(&format!("/sessions/{sid}/discharge"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/discharge")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("infusion stop is not recorded"));
     app.advance(SignedDuration::from_mins(40));
-    assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &pt, json!({"kind": "infusion_stop"})).await.status(), 201);
+    assert_eq!(
+        post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &pt, json!({"kind": "infusion_stop"}))
+            .await
+            .status(),
+        201
+    );
     // Before 60 minutes of observation (DC-002): refused with the rule named. (The clock
     // jump ended the idle page session: sign in again.)
     let web = app.client();
     app.login(&web, "nurse.dc").await;
-    let r = web.post(app.url(&format!("/sessions/{sid}/discharge"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/discharge")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("DC-002"));
     app.advance(SignedDuration::from_mins(61));
     assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/vitals"), &pt, json!({"systolic": 122, "diastolic": 78, "heart_rate": 70, "spo2": 98, "on_supplemental_o2": "no", "respiratory_rate": 14, "moaas": 5})).await.status(), 201);
     let web = app.client();
     app.login(&web, "nurse.dc").await;
-    let r = web.post(app.url(&format!("/sessions/{sid}/discharge"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/discharge")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Discharged"), "{html}");
@@ -586,7 +742,13 @@ async fn treatment_plan_page(db: Db) {
     bad.retain(|(k, _)| k != "indication");
     bad.push(("weight_kg".into(), "eighty".into()));
     bad.retain(|(k, v)| k != "weight_kg" || v == "eighty");
-    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan"))).header("origin", &app.base_url).form(&bad).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/patients/{id}/treatment-plan")))
+        .header("origin", &app.base_url)
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("indication-error") && html.contains("weight_kg-error"), "{html}");
@@ -594,25 +756,45 @@ async fn treatment_plan_page(db: Db) {
     assert!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await.as_array().unwrap().is_empty());
 
     // Valid: the draft shows its computed dose and session dates.
-    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan"))).header("origin", &app.base_url).form(&plan_form(&app, "0.5")).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/patients/{id}/treatment-plan")))
+        .header("origin", &app.base_url)
+        .form(&plan_form(&app, "0.5"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let html = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("40 mg") && html.contains("0.5 mg/kg") && html.contains("Draft: not signed"), "{html}");
     assert!(html.contains("Pump rate") && html.contains("Session dates"), "{html}");
     let plans = get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await;
     let plan_id = plans[0]["id"].as_str().unwrap().to_string();
-    assert!(html.contains(&plans[0]["content"]["schedule"][1].as_str().unwrap().to_string()), "the generated dates show");
+    assert!(
+        html.contains(&plans[0]["content"]["schedule"][1].as_str().unwrap().to_string()),
+        "the generated dates show"
+    );
 
     // A nurse sees the plan but may not sign it.
     let nurse = app.client();
     app.login(&nurse, "nurse.plan").await;
-    let html = nurse.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
+    let html =
+        nurse.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("40 mg") && !html.contains("/sign\""), "{html}");
-    let r = nurse.post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign"))).header("origin", &app.base_url).send().await.unwrap();
+    let r = nurse
+        .post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign")))
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 
     // The prescriber signs.
-    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign"))).header("origin", &app.base_url).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/patients/{id}/treatment-plan/{plan_id}/sign")))
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let html = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Signed "), "{html}");
@@ -626,10 +808,22 @@ async fn gate_page(db: Db) {
     let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
     app.add_staff("nurse.gate", Role::Nurse).await;
     let id = eligible_patient(&app, &pt).await;
-    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5")).await.json().await.unwrap();
+    let plan: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt, iv_plan(&app, "0.5"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let plan_id = plan["id"].as_str().unwrap();
-    assert_eq!(post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(), 200);
-    let session: Value = post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.json().await.unwrap();
+    assert_eq!(
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), &pt, json!({})).await.status(),
+        200
+    );
+    let session: Value =
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({}))
+            .await
+            .json()
+            .await
+            .unwrap();
     let sid = session["id"].as_str().unwrap().to_string();
     let web = app.client();
     app.login(&web, "nurse.gate").await;
@@ -642,7 +836,13 @@ async fn gate_page(db: Db) {
     assert!(!html.contains("rems_patient_enrolled"), "the REMS items are for esketamine only");
 
     // A bad value: 422 naming the field, the typed value kept, nothing saved.
-    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&[("systolic", "high"), ("diastolic", "80")]).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/gate")))
+        .header("origin", &app.base_url)
+        .form(&[("systolic", "high"), ("diastolic", "80")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("systolic-error") && html.contains("value=\"high\""), "{html}");
@@ -654,7 +854,13 @@ async fn gate_page(db: Db) {
     let local = |d: SignedDuration| (now - d).to_zoned(TimeZone::UTC).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
     let today = now.to_zoned(TimeZone::UTC).date().to_string();
     let high = [("systolic", "190"), ("diastolic", "110")];
-    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&high).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/gate")))
+        .header("origin", &app.base_url)
+        .form(&high)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("BP-") && html.contains("sev-") && html.contains("defer_reason"), "{html}");
@@ -663,7 +869,13 @@ async fn gate_page(db: Db) {
     let mut deferral: Vec<(&str, String)> = high.iter().map(|(k, v)| (*k, v.to_string())).collect();
     deferral.push(("defer_reason", "BP 190/110; GP review of antihypertensives".into()));
     deferral.push(("reschedule_to", "2026-03-17".into()));
-    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&deferral).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/gate")))
+        .header("origin", &app.base_url)
+        .form(&deferral)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Deferred") && html.contains("GP review") && html.contains("2026-03-17"), "{html}");
@@ -691,7 +903,13 @@ async fn gate_page(db: Db) {
         ("suicide_screen", "negative".into()),
         ("weight_measured_on", today),
     ];
-    let r = web.post(app.url(&format!("/sessions/{sid}/gate"))).header("origin", &app.base_url).form(&pass).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/gate")))
+        .header("origin", &app.base_url)
+        .form(&pass)
+        .send()
+        .await
+        .unwrap();
     let status = r.status();
     assert_eq!(status, 303, "{}", r.text().await.unwrap());
     assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["session"]["gate_outcome"], "proceed");
@@ -711,33 +929,78 @@ async fn administration_and_adverse_event_forms(db: Db) {
     let web = app.client();
     app.login(&web, "nurse.adm").await;
     let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains(&format!("/sessions/{sid}/administrations")) && html.contains("infusion_pause") && !html.contains("value=\"device\""), "{html}");
+    assert!(
+        html.contains(&format!("/sessions/{sid}/administrations"))
+            && html.contains("infusion_pause")
+            && !html.contains("value=\"device\""),
+        "{html}"
+    );
     assert!(!html.contains("style="));
     let at = |path: &str| app.url(&format!("/sessions/{sid}/{path}"));
     // A rate change without the rate: 422 naming the field, the typed values kept.
-    let r = web.post(at("administrations")).header("origin", &app.base_url)
-        .form(&[("kind", "infusion_rate_change"), ("administered_by", "RN Nurse"), ("monitored_by", "RN Nurse")]).send().await.unwrap();
+    let r = web
+        .post(at("administrations"))
+        .header("origin", &app.base_url)
+        .form(&[("kind", "infusion_rate_change"), ("administered_by", "RN Nurse"), ("monitored_by", "RN Nurse")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("rate_ml_per_h-error") && html.contains("value=\"RN Nurse\""), "{html}");
-    assert_eq!(get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["administrations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await["administrations"].as_array().unwrap().len(),
+        1
+    );
     for kind in ["infusion_pause", "infusion_stop"] {
-        let r = web.post(at("administrations")).header("origin", &app.base_url).form(&[("kind", kind)]).send().await.unwrap();
+        let r = web
+            .post(at("administrations"))
+            .header("origin", &app.base_url)
+            .form(&[("kind", kind)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 303, "{kind}");
     }
     let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
-    let kinds: Vec<&str> = view["administrations"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        view["administrations"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["infusion_start", "infusion_pause", "infusion_stop"]);
 
     // Adverse event: missing grade and relatedness are named; then recorded.
-    let r = web.post(at("adverse-events")).header("origin", &app.base_url).form(&[("term", "Nausea")]).send().await.unwrap();
+    let r = web
+        .post(at("adverse-events"))
+        .header("origin", &app.base_url)
+        .form(&[("term", "Nausea")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains("grade-error") && html.contains("relatedness-error") && html.contains("value=\"Nausea\""), "{html}");
-    let onset = (app.now() - SignedDuration::from_mins(5)).to_zoned(TimeZone::UTC).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
-    let r = web.post(at("adverse-events")).header("origin", &app.base_url)
-        .form(&[("term", "Nausea"), ("catalogue", "AE-003"), ("grade", "1"), ("onset", &onset), ("relatedness", "probable"),
-            ("action_taken", "Ondansetron 4 mg"), ("outcome", "recovering")]).send().await.unwrap();
+    assert!(
+        html.contains("grade-error") && html.contains("relatedness-error") && html.contains("value=\"Nausea\""),
+        "{html}"
+    );
+    let onset = (app.now() - SignedDuration::from_mins(5))
+        .to_zoned(TimeZone::UTC)
+        .datetime()
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
+    let r = web
+        .post(at("adverse-events"))
+        .header("origin", &app.base_url)
+        .form(&[
+            ("term", "Nausea"),
+            ("catalogue", "AE-003"),
+            ("grade", "1"),
+            ("onset", &onset),
+            ("relatedness", "probable"),
+            ("action_taken", "Ondansetron 4 mg"),
+            ("outcome", "recovering"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
     assert_eq!(view["events"][0]["kind"], "adverse_event", "{view}");
@@ -747,7 +1010,11 @@ on_both_databases!(administration_and_adverse_event_forms_on_the_session_page, a
 
 /// The CADSS-6 items 1, 2, 6, 7, 15 and 22 in that order, as form fields.
 fn cadss6_items(values: [&'static str; 6]) -> Vec<(&'static str, &'static str)> {
-    ["item_1", "item_2", "item_6", "item_7", "item_15", "item_22"].into_iter().zip(values).filter(|(_, v)| !v.is_empty()).collect()
+    ["item_1", "item_2", "item_6", "item_7", "item_15", "item_22"]
+        .into_iter()
+        .zip(values)
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
 }
 
 async fn cadss6_by_api_and_page(db: Db) {
@@ -760,10 +1027,30 @@ async fn cadss6_by_api_and_page(db: Db) {
     app.advance(SignedDuration::from_mins(40));
 
     // Incomplete over the API: every missing item named, nothing saved, never scored.
-    let p = expect_problem(post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 2, "item_2": 1, "item_6": 3, "item_7": 0})).await, 422).await;
+    let p = expect_problem(
+        post(
+            &app,
+            &format!("{s}/cadss6"),
+            &pt,
+            json!({"time_point": "peak_40", "item_1": 2, "item_2": 1, "item_6": 3, "item_7": 0}),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert_eq!(problem_fields(&p), vec!["item_15", "item_22"], "{p}");
     assert!(p.to_string().contains("CADSS item 15"), "{p}");
-    let p = expect_problem(post(&app, &format!("{s}/cadss6"), &pt, json!({"item_1": 5, "item_2": 1, "item_6": 3, "item_7": 0, "item_15": 4, "item_22": 1})).await, 422).await;
+    let p = expect_problem(
+        post(
+            &app,
+            &format!("{s}/cadss6"),
+            &pt,
+            json!({"item_1": 5, "item_2": 1, "item_6": 3, "item_7": 0, "item_15": 4, "item_22": 1}),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert_eq!(problem_fields(&p), vec!["time_point", "item_1"], "{p}");
     assert!(get(&app, &s, &pt).await["cadss6"].as_array().unwrap().is_empty());
     // Only those who run the session rate it.
@@ -781,23 +1068,43 @@ async fn cadss6_by_api_and_page(db: Db) {
     let web = app.client();
     app.login(&web, "nurse.cadss").await;
     let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains(&format!("/sessions/{sid}/cadss6")) && html.contains("name=\"item_22\"") && html.contains("CADSS item 15"), "{html}");
+    assert!(
+        html.contains(&format!("/sessions/{sid}/cadss6"))
+            && html.contains("name=\"item_22\"")
+            && html.contains("CADSS item 15"),
+        "{html}"
+    );
     assert!(html.contains("Construct labels only") && html.contains("Bremner"), "{html}");
     assert!(html.contains("Peak, about 40 min") && html.contains("<td>11</td>"), "the API rating is listed: {html}");
     // Incomplete on the page: 422, item 22 named next to its fieldset, typed answers kept.
     let mut form = cadss6_items(["0", "1", "1", "0", "2", ""]);
     form.push(("time_point", "before_discharge"));
-    let r = web.post(app.url(&format!("/sessions/{sid}/cadss6"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/cadss6")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"item_22-error\"") && html.contains("CADSS item 22 is not answered"), "{html}");
-    assert!(html.contains("aria-describedby=\"item_22-error\"") && html.contains("value=\"before_discharge\" selected"), "{html}");
+    assert!(
+        html.contains("aria-describedby=\"item_22-error\"") && html.contains("value=\"before_discharge\" selected"),
+        "{html}"
+    );
     assert!(!html.contains("item_15-error"));
     assert_eq!(get(&app, &s, &pt).await["cadss6"].as_array().unwrap().len(), 1, "nothing saved");
     // Complete on the page: saved, listed with the nurse's name.
     let mut form = cadss6_items(["0", "1", "1", "0", "2", "0"]);
     form.push(("time_point", "before_discharge"));
-    let r = web.post(app.url(&format!("/sessions/{sid}/cadss6"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/cadss6")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let view = get(&app, &s, &pt).await;
     let totals: Vec<u64> = view["cadss6"].as_array().unwrap().iter().map(|r| r["total"].as_u64().unwrap()).collect();
@@ -810,7 +1117,14 @@ async fn cadss6_by_api_and_page(db: Db) {
     let patient = view["session"]["patient_id"].as_str().unwrap().parse::<PatientId>().unwrap();
     let mut tx = app.store.begin().await.unwrap();
     let entries = tx
-        .query_audit(&AuditFilter { user_id: None, patient_id: Some(patient), from: None, to: None, before_seq: None, limit: 1000 })
+        .query_audit(&AuditFilter {
+            user_id: None,
+            patient_id: Some(patient),
+            from: None,
+            to: None,
+            before_seq: None,
+            limit: 1000,
+        })
         .await
         .unwrap();
     let cadss: Vec<_> = entries.iter().filter(|e| e.entry.resource_type == "cadss6").map(|e| e.entry.outcome).collect();
@@ -864,7 +1178,8 @@ async fn intervention_from_the_page(db: Db) {
     let sid = running_iv_session(&app, &pt).await;
     let s = format!("/api/v1/sessions/{sid}");
     app.advance(SignedDuration::from_mins(12));
-    let v: Value = post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 190, "diastolic": 112})).await.json().await.unwrap();
+    let v: Value =
+        post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 190, "diastolic": 112})).await.json().await.unwrap();
     let alarm = v["alarms"][0]["id"].as_str().unwrap().to_string();
     let web = app.client();
     app.login(&web, "nurse.int").await;
@@ -875,20 +1190,48 @@ async fn intervention_from_the_page(db: Db) {
     assert!(html.contains(&format!("<option value=\"{alarm}\" selected>")), "{html}");
     assert!(html.contains("<label for=\"int_action\">"));
     // The action missing: 422 with the field named, what was typed kept, nothing saved.
-    let r = web.post(app.url(&format!("/sessions/{sid}/interventions"))).header("origin", &app.base_url)
-        .form(&[("alarm_id", alarm.as_str()), ("response", "BP 150/90 after 10 min"), ("session_stopped", "yes")]).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/interventions")))
+        .header("origin", &app.base_url)
+        .form(&[("alarm_id", alarm.as_str()), ("response", "BP 150/90 after 10 min"), ("session_stopped", "yes")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains("id=\"int_action-error\"") && html.contains("aria-describedby=\"int_action-error\""), "{html}");
-    assert!(html.contains("value=\"BP 150/90 after 10 min\"") && html.contains("<option value=\"yes\" selected>"), "{html}");
+    assert!(
+        html.contains("id=\"int_action-error\"") && html.contains("aria-describedby=\"int_action-error\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"BP 150/90 after 10 min\"") && html.contains("<option value=\"yes\" selected>"),
+        "{html}"
+    );
     assert!(get(&app, &s, &pt).await["events"].as_array().unwrap().is_empty());
     // Valid: listed on the page with the alarm's rule.
-    let r = web.post(app.url(&format!("/sessions/{sid}/interventions"))).header("origin", &app.base_url)
-        .form(&[("alarm_id", alarm.as_str()), ("action", "Infusion stopped"), ("drug_name", "labetalol"), ("drug_dose_mg", "10"),
-            ("drug_route", "IV"), ("response", "BP 150/90 after 10 min"), ("session_stopped", "yes")]).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/interventions")))
+        .header("origin", &app.base_url)
+        .form(&[
+            ("alarm_id", alarm.as_str()),
+            ("action", "Infusion stopped"),
+            ("drug_name", "labetalol"),
+            ("drug_dose_mg", "10"),
+            ("drug_route", "IV"),
+            ("response", "BP 150/90 after 10 min"),
+            ("session_stopped", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let html = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("<td>Infusion stopped</td>") && html.contains("<td>BP 190/112 (ALM-002)</td>") && html.contains("labetalol 10 mg IV"), "{html}");
+    assert!(
+        html.contains("<td>Infusion stopped</td>")
+            && html.contains("<td>BP 190/112 (ALM-002)</td>")
+            && html.contains("labetalol 10 mg IV"),
+        "{html}"
+    );
     let view = get(&app, &s, &pt).await;
     assert_eq!(view["events"][0]["kind"], "intervention");
     assert_eq!(view["events"][0]["event"]["session_stopped"], true);

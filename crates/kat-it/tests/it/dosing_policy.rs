@@ -6,10 +6,10 @@
 
 use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, plan_form, post};
 use crate::support::{expect_problem, problem_fields, staff_with_token};
-use kat_core::dosing::weight::IdealWeightFormula;
-use kat_core::dosing::{MgPerKg, WeightPolicy};
 use jiff::SignedDuration;
 use kat_core::dosing::Minutes;
+use kat_core::dosing::weight::IdealWeightFormula;
+use kat_core::dosing::{MgPerKg, WeightPolicy};
 use kat_core::monitoring::{AlarmPolicy, BpGatePolicy, BpPolicyName, DischargePolicy, GatePolicy};
 use kat_core::role::Role;
 use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
@@ -178,7 +178,10 @@ async fn weight_basis(db: Db) {
     for basis in ["ideal", "adjusted"] {
         let p = expect_problem(post(&app, &plans, &pt, weighted_plan(&app, basis, "170")).await, 422).await;
         assert_eq!(problem_fields(&p), vec!["weight_basis"], "{p}");
-        assert!(p["errors"][0]["message"].as_str().unwrap().contains("has not configured an ideal-weight formula"), "{p}");
+        assert!(
+            p["errors"][0]["message"].as_str().unwrap().contains("has not configured an ideal-weight formula"),
+            "{p}"
+        );
     }
     let p = expect_problem(post(&app, &plans, &pt, weighted_plan(&app, "lean", "170")).await, 422).await;
     assert_eq!(problem_fields(&p), vec!["weight_basis"], "{p}");
@@ -191,7 +194,13 @@ async fn weight_basis(db: Db) {
     assert!(html.contains("has not configured an ideal-weight formula"), "{html}");
     let mut form = plan_form(&app, "0.5");
     form.push(("weight_basis".into(), "ideal".into()));
-    let r = web.post(app.url(&format!("/patients/{id}/treatment-plan"))).header("origin", &app.base_url).form(&form).send().await.unwrap();
+    let r = web
+        .post(app.url(&format!("/patients/{id}/treatment-plan")))
+        .header("origin", &app.base_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("weight_basis-error") && html.contains("has not configured"), "{html}");
@@ -237,14 +246,21 @@ async fn weight_basis(db: Db) {
     lean["weight_kg"] = json!(80); // BMI 20
     let plan: Value = post(&app, &plans, &pt, lean).await.json().await.unwrap();
     let d = &plan["content"]["dose"];
-    assert_eq!((d["weight_basis"].as_str(), d["weight_basis_chosen"].as_str(), d["mg"].as_f64()), (Some("actual"), Some("ideal"), Some(40.0)), "{d}");
+    assert_eq!(
+        (d["weight_basis"].as_str(), d["weight_basis_chosen"].as_str(), d["mg"].as_f64()),
+        (Some("actual"), Some("ideal"), Some(40.0)),
+        "{d}"
+    );
 
     // The form now offers ideal (not adjusted), and the plan shows the basis and date.
     let web = app.client();
     app.login(&web, "pres.web").await;
     let html = web.get(app.url(&format!("/patients/{id}/treatment-plan"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("value=\"ideal\"") && !html.contains("value=\"adjusted\""), "{html}");
-    assert!(html.contains("61.44 kg, ideal weight (measured 110 kg), measured on ") && html.contains("BMI 38.1"), "{html}");
+    assert!(
+        html.contains("61.44 kg, ideal weight (measured 110 kg), measured on ") && html.contains("BMI 38.1"),
+        "{html}"
+    );
     assert!(html.contains(&today));
     app.stop().await;
 }

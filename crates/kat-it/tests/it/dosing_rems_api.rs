@@ -26,7 +26,10 @@ async fn esketamine_plan(app: &TestApp, pt: &str) -> (String, String) {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let plan: Value = r.json().await.unwrap();
     let plan_id = plan["id"].as_str().unwrap().to_string();
-    assert_eq!(post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), pt, json!({})).await.status(), 200);
+    assert_eq!(
+        post(app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sign"), pt, json!({})).await.status(),
+        200
+    );
     (id, plan_id)
 }
 
@@ -49,7 +52,10 @@ async fn dose_and_monitor(app: &TestApp, pt: &str, sid: &str) {
     app.advance(SignedDuration::from_mins(5));
     assert_eq!(post(app, &format!("{s}/administrations"), pt, dev).await.status(), 201);
     app.advance(SignedDuration::from_mins(35));
-    assert_eq!(post(app, &format!("{s}/vitals"), pt, json!({"systolic": 138, "diastolic": 86, "moaas": 5})).await.status(), 201);
+    assert_eq!(
+        post(app, &format!("{s}/vitals"), pt, json!({"systolic": 138, "diastolic": 86, "moaas": 5})).await.status(),
+        201
+    );
     let r = post(app, &format!("{s}/cadss6"), pt, json!({"time_point": "peak_40", "item_1": 1, "item_2": 0, "item_6": 0, "item_7": 0, "item_15": 0, "item_22": 0})).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
@@ -57,10 +63,20 @@ async fn dose_and_monitor(app: &TestApp, pt: &str, sid: &str) {
 async fn audited(app: &TestApp, patient: &str) -> Vec<String> {
     let mut tx = app.store.begin().await.unwrap();
     let entries = tx
-        .query_audit(&AuditFilter { user_id: None, patient_id: Some(patient.parse::<PatientId>().unwrap()), from: None, to: None, before_seq: None, limit: 1000 })
+        .query_audit(&AuditFilter {
+            user_id: None,
+            patient_id: Some(patient.parse::<PatientId>().unwrap()),
+            from: None,
+            to: None,
+            before_seq: None,
+            limit: 1000,
+        })
         .await
         .unwrap();
-    entries.iter().map(|e| format!("{:?}:{}:{:?}", e.entry.action, e.entry.resource_type, e.entry.outcome).to_lowercase()).collect()
+    entries
+        .iter()
+        .map(|e| format!("{:?}:{}:{:?}", e.entry.action, e.entry.resource_type, e.entry.outcome).to_lowercase())
+        .collect()
 }
 
 async fn rems_submitted_events(app: &TestApp, sid: &str) -> usize {
@@ -85,13 +101,18 @@ async fn rems_api(db: Db) {
         assert!(["monitor", "override", "block"].contains(&f["action"].as_str().unwrap()), "{f}");
     }
     expect_problem(send(&app, reqwest::Method::GET, &format!("{s}/gate/interactions"), &desk, None).await, 403).await;
-    expect_problem(send(&app, reqwest::Method::GET, &format!("{s}/gate/interactions"), "not-a-token", None).await, 401).await;
+    expect_problem(send(&app, reqwest::Method::GET, &format!("{s}/gate/interactions"), "not-a-token", None).await, 401)
+        .await;
 
     // The first session has no previous dose, so no suggestion; a bad judgement is named.
     let d = get(&app, &format!("{s}/dose-suggestion?tolerability=tolerated&efficacy=inadequate"), &pt).await;
     assert_eq!(d["previous"], Value::Null, "{d}");
     assert_eq!(d["suggestion"], Value::Null, "{d}");
-    let p = expect_problem(send(&app, reqwest::Method::GET, &format!("{s}/dose-suggestion?tolerability=fine"), &pt, None).await, 422).await;
+    let p = expect_problem(
+        send(&app, reqwest::Method::GET, &format!("{s}/dose-suggestion?tolerability=fine"), &pt, None).await,
+        422,
+    )
+    .await;
     assert_eq!(problem_fields(&p), vec!["tolerability"], "{p}");
     expect_problem(send(&app, reqwest::Method::GET, &format!("{s}/dose-suggestion"), &desk, None).await, 403).await;
 
@@ -104,10 +125,28 @@ async fn rems_api(db: Db) {
     assert_eq!(form["dose_mg"], 56);
     assert_eq!(form["birth_date"], "1984-03-07", "{form}");
     assert_eq!(form["sex"], "Female", "{form}");
-    let classes: Vec<&str> = form["concomitant_classes"].as_array().unwrap().iter().map(|c| c["class"].as_str().unwrap()).collect();
-    assert_eq!(classes, ["benzodiazepines", "non_benzodiazepine_sedative_hypnotics", "psychostimulants", "maois", "opioids", "other_sedatives"], "{form}");
-    assert!(form["to_fill_on_form"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().contains("telephone")), "{form}");
-    assert!(form["missing"].as_array().unwrap().iter().any(|m| m.as_str().unwrap().contains("not discharged")), "{form}");
+    let classes: Vec<&str> =
+        form["concomitant_classes"].as_array().unwrap().iter().map(|c| c["class"].as_str().unwrap()).collect();
+    assert_eq!(
+        classes,
+        [
+            "benzodiazepines",
+            "non_benzodiazepine_sedative_hypnotics",
+            "psychostimulants",
+            "maois",
+            "opioids",
+            "other_sedatives"
+        ],
+        "{form}"
+    );
+    assert!(
+        form["to_fill_on_form"].as_array().unwrap().iter().any(|t| t.as_str().unwrap().contains("telephone")),
+        "{form}"
+    );
+    assert!(
+        form["missing"].as_array().unwrap().iter().any(|m| m.as_str().unwrap().contains("not discharged")),
+        "{form}"
+    );
     let p = expect_problem(post(&app, &format!("{s}/rems/submitted"), &pt, json!({})).await, 409).await;
     let detail = p["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("not discharged") && detail.contains("ready to leave"), "{p}");
@@ -126,11 +165,17 @@ async fn rems_api(db: Db) {
     // mark it; the nurse's team marks it once, a second time is refused.
     app.advance(SignedDuration::from_mins(90));
     assert_eq!(post(&app, &format!("{s}/vitals"), &pt, json!({"systolic": 128, "diastolic": 80, "heart_rate": 70, "spo2": 98, "on_supplemental_o2": "no", "respiratory_rate": 14, "moaas": 5})).await.status(), 201);
-    let r = post(&app, &format!("{s}/discharge"), &pt, json!({
-        "aldrete_total": 10, "moaas": 5, "dissociation_resolved": true, "able_to_walk_safely": true,
-        "active_nausea": false, "suicidal_crisis": false, "escort_present": true,
-        "written_instructions_given": true, "clinician_judges_stable": true, "rems_ready_to_leave_minutes": 90
-    })).await;
+    let r = post(
+        &app,
+        &format!("{s}/discharge"),
+        &pt,
+        json!({
+            "aldrete_total": 10, "moaas": 5, "dissociation_resolved": true, "able_to_walk_safely": true,
+            "active_nausea": false, "suicidal_crisis": false, "escort_present": true,
+            "written_instructions_given": true, "clinician_judges_stable": true, "rems_ready_to_leave_minutes": 90
+        }),
+    )
+    .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let form = get(&app, &format!("{s}/rems"), &pt).await;
     assert_eq!(form["missing"], json!([]), "{form}");
@@ -157,7 +202,9 @@ async fn rems_api(db: Db) {
     // (DOSE-IN-002).
     app.advance(SignedDuration::from_hours(72));
     let sid2 = open_session(&app, &pt, &patient, &plan).await;
-    let d = get(&app, &format!("/api/v1/sessions/{sid2}/dose-suggestion?tolerability=tolerated&efficacy=inadequate"), &pt).await;
+    let d =
+        get(&app, &format!("/api/v1/sessions/{sid2}/dose-suggestion?tolerability=tolerated&efficacy=inadequate"), &pt)
+            .await;
     assert_eq!(d["previous"]["mg"], 56.0, "{d}");
     assert!(d["suggestion"]["rule"].is_string(), "{d}");
     let d = get(&app, &format!("/api/v1/sessions/{sid2}/dose-suggestion"), &pt).await;
@@ -167,8 +214,15 @@ async fn rems_api(db: Db) {
     // Every read is audited, and each refusal.
     let kinds = audited(&app, &patient).await;
     for k in [
-        "read:rems_form:allowed", "list:rems_form:allowed", "create:rems_submitted:allowed", "read:gate_interactions:allowed",
-        "read:dose_suggestion:allowed", "create:rems_submitted:denied", "read:gate_interactions:denied", "read:dose_suggestion:denied", "read:rems_form:denied",
+        "read:rems_form:allowed",
+        "list:rems_form:allowed",
+        "create:rems_submitted:allowed",
+        "read:gate_interactions:allowed",
+        "read:dose_suggestion:allowed",
+        "create:rems_submitted:denied",
+        "read:gate_interactions:denied",
+        "read:dose_suggestion:denied",
+        "read:rems_form:denied",
     ] {
         assert!(kinds.iter().any(|x| x == k), "{k} audited: {kinds:?}");
     }

@@ -12,7 +12,13 @@ async fn health_names_the_database(db: Db) {
     let h: Value = r.json().await.unwrap();
     assert_eq!(h["status"], "ok");
     assert_eq!(h["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(h["database"], match db { Db::Sqlite => "sqlite", Db::Postgres => "postgres" });
+    assert_eq!(
+        h["database"],
+        match db {
+            Db::Sqlite => "sqlite",
+            Db::Postgres => "postgres",
+        }
+    );
     assert!(h["migration_level"].as_i64().unwrap() >= 1, "{h}");
     app.stop().await;
 }
@@ -47,7 +53,10 @@ async fn every_response_has_security_headers(db: Db) {
         ("api 401", http.get(app.url("/api/v1/patients"))),
         ("api 403", http.get(app.url("/api/v1/audit")).bearer_auth(&token)),
         ("api 422", http.post(app.url("/api/v1/patients")).bearer_auth(&token).json(&serde_json::json!({}))),
-        ("failed login", anon.post(app.url("/login")).header("origin", &app.base_url).form(&[("username", "x"), ("password", "y")])),
+        (
+            "failed login",
+            anon.post(app.url("/login")).header("origin", &app.base_url).form(&[("username", "x"), ("password", "y")]),
+        ),
         ("csrf 403", anon.post(app.url("/logout")).header("origin", "https://evil.example")),
     ];
     for (what, req) in cases {

@@ -124,7 +124,9 @@ async fn audit_for(app: &TestApp, patient: &str) -> Vec<(String, String, String)
         .unwrap();
     entries
         .into_iter()
-        .map(|e| (e.entry.action.as_str().to_string(), e.entry.resource_type.clone(), e.entry.outcome.as_str().to_string()))
+        .map(|e| {
+            (e.entry.action.as_str().to_string(), e.entry.resource_type.clone(), e.entry.outcome.as_str().to_string())
+        })
         .collect()
 }
 
@@ -158,15 +160,20 @@ async fn versions_reruns_and_stale_decisions(db: Db) {
     let p: Value = r.json().await.unwrap();
     assert!(problem_fields(&p).contains(&"reasons.RCI-001".to_string()), "{p}");
 
-    let reasons: Map<String, Value> = review_rules.iter().map(|r| (r.clone(), json!("single brief episode 2009, stable since"))).collect();
-    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "reasons": reasons})).await;
+    let reasons: Map<String, Value> =
+        review_rules.iter().map(|r| (r.clone(), json!("single brief episode 2009, stable since"))).collect();
+    let r =
+        decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "reasons": reasons})).await;
     assert_eq!(r.status(), 201);
     let e = eligibility(&app, &token, &id).await;
     assert_eq!(e["decision"]["decision"], "accept");
     assert_eq!(e["decision"]["stale"], false);
 
     // Signing an evaluation that is no longer the latest is a conflict.
-    assert_eq!(put_intake(&app, &token, &id, answers(&app, &[("psychosis_past", "yes"), ("heart_rate", "75")])).await.status(), 200);
+    assert_eq!(
+        put_intake(&app, &token, &id, answers(&app, &[("psychosis_past", "yes"), ("heart_rate", "75")])).await.status(),
+        200
+    );
     let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "decline"})).await;
     assert_eq!(r.status(), 409);
 
@@ -184,7 +191,8 @@ async fn versions_reruns_and_stale_decisions(db: Db) {
 
     // Sign again: fresh.
     let evaluation = e["evaluation_id"].as_str().unwrap().to_string();
-    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "reasons": reasons})).await;
+    let r =
+        decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "reasons": reasons})).await;
     assert_eq!(r.status(), 201);
     assert_eq!(eligibility(&app, &token, &id).await["decision"]["stale"], false);
 
@@ -205,8 +213,17 @@ async fn versions_reruns_and_stale_decisions(db: Db) {
     assert_eq!(r.status(), 422);
 
     let audit = audit_for(&app, &id).await;
-    for (action, resource) in [("update", "intake"), ("create", "eligibility_evaluation"), ("create", "eligibility_decision"), ("update", "eligibility_decision"), ("read", "intake")] {
-        assert!(audit.iter().any(|(a, r, o)| a == action && r == resource && o == "allowed"), "{action} {resource}: {audit:?}");
+    for (action, resource) in [
+        ("update", "intake"),
+        ("create", "eligibility_evaluation"),
+        ("create", "eligibility_decision"),
+        ("update", "eligibility_decision"),
+        ("read", "intake"),
+    ] {
+        assert!(
+            audit.iter().any(|(a, r, o)| a == action && r == resource && o == "allowed"),
+            "{action} {resource}: {audit:?}"
+        );
     }
     app.stop().await;
 }
@@ -273,7 +290,11 @@ async fn policy_page_is_a_form(db: Db) {
     assert_eq!(saved.version, 2);
     assert_eq!(saved.policy.bp_tiers.defer.systolic.get(), 165);
     assert_eq!(saved.policy.bipolar_depression, kat_core::eligibility::PolicyAction::Exclude);
-    assert_eq!(saved.policy.substance, kat_core::eligibility::EligibilityPolicy::default().substance, "untouched fields kept");
+    assert_eq!(
+        saved.policy.substance,
+        kat_core::eligibility::EligibilityPolicy::default().substance,
+        "untouched fields kept"
+    );
     let html = admin.get(app.url("/admin/policy?saved=1")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Saved as a new policy version"));
     assert!(html.contains("<td>v2</td>") && html.contains("<td>v1</td>"), "past versions listed");
@@ -298,7 +319,9 @@ async fn hard_stop_needs_a_medical_director_override(db: Db) {
     let evaluation = e["evaluation_id"].as_str().unwrap().to_string();
 
     // A prescriber who is not medical director cannot accept, even with a reason.
-    let r = decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "override_reason": "x"})).await;
+    let r =
+        decide(&app, &token, &id, json!({"evaluation_id": evaluation, "decision": "accept", "override_reason": "x"}))
+            .await;
     assert_eq!(r.status(), 422);
     assert!(problem_fields(&r.json().await.unwrap()).contains(&"override_reason".to_string()));
     // The medical director needs a reason.
@@ -338,7 +361,12 @@ async fn roles_and_denials(db: Db) {
     let r = decide(&app, &nurse, &id, json!({"evaluation_id": e["evaluation_id"], "decision": "accept"})).await;
     assert_eq!(r.status(), 403);
     // Front desk may not read or write the intake.
-    let r = reqwest::Client::new().get(app.url(&format!("/api/v1/patients/{id}/intake"))).bearer_auth(&desk).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{id}/intake")))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(put_intake(&app, &desk, &id, answers(&app, &[])).await.status(), 403);
     let audit = audit_for(&app, &id).await;
@@ -369,7 +397,8 @@ async fn same_day_review_banner_until_disposition(db: Db) {
     let e = eligibility(&app, &token, &id).await;
     assert_eq!(e["same_day_review"], true);
     // A second save does not open a second flag.
-    put_intake(&app, &token, &id, answers(&app, &[("ideation", "active_with_plan_and_intent"), ("heart_rate", "80")])).await;
+    put_intake(&app, &token, &id, answers(&app, &[("ideation", "active_with_plan_and_intent"), ("heart_rate", "80")]))
+        .await;
     {
         let mut tx = app.store.begin().await.unwrap();
         assert_eq!(tx.count_open_same_day_flags().await.unwrap(), 1);
@@ -443,7 +472,14 @@ async fn form_sections_save_drafts_and_show_errors(db: Db) {
         .unwrap();
     assert_eq!(r.status(), 303);
     assert!(r.headers()["location"].to_str().unwrap().contains("section=workup"));
-    let page = nurse.get(app.url(&format!("/patients/{id}/intake?section=vitals"))).send().await.unwrap().text().await.unwrap();
+    let page = nurse
+        .get(app.url(&format!("/patients/{id}/intake?section=vitals")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("22.9 kg/m²"), "BMI computed");
     let e = eligibility(&app, &token, &id).await;
     assert_eq!(e["status"], "incomplete");
@@ -491,19 +527,42 @@ async fn history_page_and_medication_classes(db: Db) {
     assert!(empty.text().await.unwrap().contains("Nothing saved yet"));
     for (section, fields) in [
         ("vitals", vec![("bp", "122/78"), ("action", "draft")]),
-        ("medications", vec![("med1_name", "lorazepam"), ("med1_dose_mg", "1"), ("med2_name", "sertraline"), ("med3_name", "herbal tea"), ("action", "draft")]),
+        (
+            "medications",
+            vec![
+                ("med1_name", "lorazepam"),
+                ("med1_dose_mg", "1"),
+                ("med2_name", "sertraline"),
+                ("med3_name", "herbal tea"),
+                ("action", "draft"),
+            ],
+        ),
     ] {
-        let r = nurse.post(app.url(&format!("/patients/{id}/intake/{section}"))).header("origin", &app.base_url).form(&fields).send().await.unwrap();
+        let r = nurse
+            .post(app.url(&format!("/patients/{id}/intake/{section}")))
+            .header("origin", &app.base_url)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 303, "{section}");
     }
-    let form = nurse.get(app.url(&format!("/patients/{id}/intake?section=medications"))).send().await.unwrap().text().await.unwrap();
+    let form = nurse
+        .get(app.url(&format!("/patients/{id}/intake?section=medications")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(form.contains(&format!("href=\"/patients/{id}/intake/history\"")), "linked from the intake page");
     assert!(form.contains("Interaction class applied"));
     assert!(form.contains("<td class=\"computed-class\">benzodiazepine</td>"), "lorazepam");
     assert!(form.contains("<td class=\"computed-class\">oral antidepressant"), "sertraline");
     assert!(form.contains("<td class=\"computed-class\">not known to kat: choose its class</td>"));
     assert!(!form.contains("style="));
-    let html = nurse.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap().text().await.unwrap();
+    let html =
+        nurse.get(app.url(&format!("/patients/{id}/intake/history"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("<td>2</td>") && html.contains("<td>1</td>"), "{html}");
     assert!(html.contains("Current medications") && html.contains("Baseline vitals"));
     assert!(html.contains("<td>nurse</td>"));

@@ -73,12 +73,21 @@ impl Events {
 async fn session_reads_by(app: &TestApp, user: kat_core::ids::UserId) -> usize {
     let mut tx = app.store.begin().await.unwrap();
     let entries = tx
-        .query_audit(&AuditFilter { user_id: Some(user), patient_id: None, from: None, to: None, before_seq: None, limit: 1000 })
+        .query_audit(&AuditFilter {
+            user_id: Some(user),
+            patient_id: None,
+            from: None,
+            to: None,
+            before_seq: None,
+            limit: 1000,
+        })
         .await
         .unwrap();
     entries
         .iter()
-        .filter(|e| e.entry.resource_type == "dosing_session" && matches!(e.entry.action, AuditAction::Read | AuditAction::List))
+        .filter(|e| {
+            e.entry.resource_type == "dosing_session" && matches!(e.entry.action, AuditAction::Read | AuditAction::List)
+        })
         .count()
 }
 
@@ -91,7 +100,12 @@ async fn streams_update_without_reload(db: Db) {
     app.login(&web, "nurse.live").await;
 
     let page = web.get(app.url(&format!("/sessions/{sid}"))).send().await.unwrap().text().await.unwrap();
-    let shown = page.split("data-live-version=\"").nth(1).and_then(|v| v.split('"').next()).expect("the page's live version").to_string();
+    let shown = page
+        .split("data-live-version=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .expect("the page's live version")
+        .to_string();
     let mut screen = Events::open(&web, app.url(&format!("/sessions/{sid}/stream"))).await;
     let first = screen.update_containing("Vitals").await;
     assert!(first.contains("No readings yet"), "{first}");
@@ -102,7 +116,13 @@ async fn streams_update_without_reload(db: Db) {
     assert_eq!(reads_after_opening, 3, "one audited read for the page and one per stream opened");
 
     // A reading posted over the API (a machine feed's route) reaches both screens.
-    let r = post(&app, &format!("/api/v1/sessions/{sid}/vitals"), &pt, json!({"systolic": 185, "diastolic": 100, "heart_rate": 90, "spo2": 97})).await;
+    let r = post(
+        &app,
+        &format!("/api/v1/sessions/{sid}/vitals"),
+        &pt,
+        json!({"systolic": 185, "diastolic": 100, "heart_rate": 90, "spo2": 97}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
     let html = screen.update_containing("185/100").await;
     assert_ne!(screen.last_id, shown, "a change is a new version");
@@ -110,10 +130,20 @@ async fn streams_update_without_reload(db: Db) {
     board.update_containing("ALM-002").await;
 
     // A second reading: updates again, and the updates were not audited as new reads.
-    let r = post(&app, &format!("/api/v1/sessions/{sid}/vitals"), &pt, json!({"systolic": 150, "diastolic": 90, "heart_rate": 88, "spo2": 98})).await;
+    let r = post(
+        &app,
+        &format!("/api/v1/sessions/{sid}/vitals"),
+        &pt,
+        json!({"systolic": 150, "diastolic": 90, "heart_rate": 88, "spo2": 98}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
     screen.update_containing("150/90").await;
-    assert_eq!(session_reads_by(&app, nurse.id).await, reads_after_opening, "updates of an open stream are not new audited reads");
+    assert_eq!(
+        session_reads_by(&app, nurse.id).await,
+        reads_after_opening,
+        "updates of an open stream are not new audited reads"
+    );
 
     // A write that fails (bad value) publishes nothing new worth showing; a refused
     // role cannot open the stream at all.

@@ -13,7 +13,9 @@ async fn new_patient(app: &TestApp, token: &str) -> String {
     let r: Value = reqwest::Client::new()
         .post(app.url("/api/v1/patients"))
         .bearer_auth(token)
-        .json(&json!({"given_name": "Ada", "family_name": "Quinn", "birth_date": "1984-03-07", "sex_at_birth": "female"}))
+        .json(
+            &json!({"given_name": "Ada", "family_name": "Quinn", "birth_date": "1984-03-07", "sex_at_birth": "female"}),
+        )
         .send()
         .await
         .unwrap()
@@ -25,7 +27,8 @@ async fn new_patient(app: &TestApp, token: &str) -> String {
 
 async fn audit_of(app: &TestApp, patient: &str) -> Vec<(AuditAction, String, AuditOutcome)> {
     let mut tx = app.store.begin().await.unwrap();
-    let filter = AuditFilter { patient_id: Some(patient.parse::<PatientId>().unwrap()), limit: 500, ..Default::default() };
+    let filter =
+        AuditFilter { patient_id: Some(patient.parse::<PatientId>().unwrap()), limit: 500, ..Default::default() };
     tx.query_audit(&filter)
         .await
         .unwrap()
@@ -43,7 +46,13 @@ async fn api_scores_alerts_and_roles(db: Db) {
     let url = app.url(&format!("/api/v1/patients/{id}/responses"));
 
     // Complete PHQ-9 with item 9 = 1: scored, one alert.
-    let r = http.post(&url).bearer_auth(&nurse).json(&json!({"instrument": "phq9", "answers": [2,2,2,2,2,1,1,1,1]})).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth(&nurse)
+        .json(&json!({"instrument": "phq9", "answers": [2,2,2,2,2,1,1,1,1]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["total"], 14);
@@ -53,7 +62,13 @@ async fn api_scores_alerts_and_roles(db: Db) {
     assert_eq!(body["alerts"].as_array().unwrap().len(), 1, "raised exactly once");
 
     // Item 9 missing: incomplete, no total, flagged, never counted as 0 and no alert.
-    let r = http.post(&url).bearer_auth(&nurse).json(&json!({"instrument": "phq9", "answers": [0,0,0,0,0,0,0,0,null]})).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth(&nurse)
+        .json(&json!({"instrument": "phq9", "answers": [0,0,0,0,0,0,0,0,null]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["complete"], false);
@@ -63,7 +78,13 @@ async fn api_scores_alerts_and_roles(db: Db) {
     assert!(body.get("alerts").is_none());
 
     // Out of range: 422 problem+json naming the item.
-    let r = http.post(&url).bearer_auth(&nurse).json(&json!({"instrument": "phq9", "answers": [4,0,0,0,0,0,0,0,0]})).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .bearer_auth(&nurse)
+        .json(&json!({"instrument": "phq9", "answers": [4,0,0,0,0,0,0,0,0]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let p: Value = r.json().await.unwrap();
@@ -72,7 +93,13 @@ async fn api_scores_alerts_and_roles(db: Db) {
     // The front desk may send a link but not read answers.
     let r = http.get(&url).bearer_auth(&desk).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    let r = http.post(app.url(&format!("/api/v1/patients/{id}/self-report-links"))).bearer_auth(&desk).json(&json!({"instruments": ["phq9", "gad7"]})).send().await.unwrap();
+    let r = http
+        .post(app.url(&format!("/api/v1/patients/{id}/self-report-links")))
+        .bearer_auth(&desk)
+        .json(&json!({"instruments": ["phq9", "gad7"]}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let link: Value = r.json().await.unwrap();
     assert_eq!(link["token"].as_str().unwrap().len(), 64, "256-bit token");
@@ -81,7 +108,8 @@ async fn api_scores_alerts_and_roles(db: Db) {
     assert_eq!(list.as_array().unwrap().len(), 2);
 
     // The alert stays open until acknowledged with an action.
-    let alerts: Value = http.get(app.url("/api/v1/alerts")).bearer_auth(&nurse).send().await.unwrap().json().await.unwrap();
+    let alerts: Value =
+        http.get(app.url("/api/v1/alerts")).bearer_auth(&nurse).send().await.unwrap().json().await.unwrap();
     assert_eq!(alerts.as_array().unwrap().len(), 1);
     let alert_id = alerts[0]["id"].as_str().unwrap().to_string();
     let ack = app.url(&format!("/api/v1/alerts/{alert_id}/acknowledge"));
@@ -91,13 +119,21 @@ async fn api_scores_alerts_and_roles(db: Db) {
     assert_eq!(p["errors"][0]["field"], "action");
     let r = http.post(&ack).bearer_auth(&nurse).json(&json!({"action": "other"})).send().await.unwrap();
     assert_eq!(r.status(), 422, "other needs a note");
-    let r = http.post(&ack).bearer_auth(&nurse).json(&json!({"action": "safety_plan_reviewed", "note": "spoke by phone"})).send().await.unwrap();
+    let r = http
+        .post(&ack)
+        .bearer_auth(&nurse)
+        .json(&json!({"action": "safety_plan_reviewed", "note": "spoke by phone"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let a: Value = r.json().await.unwrap();
     assert_eq!(a["action"], "safety_plan_reviewed");
-    let r = http.post(&ack).bearer_auth(&nurse).json(&json!({"action": "other", "note": "again"})).send().await.unwrap();
+    let r =
+        http.post(&ack).bearer_auth(&nurse).json(&json!({"action": "other", "note": "again"})).send().await.unwrap();
     assert_eq!(r.status(), 409);
-    let alerts: Value = http.get(app.url("/api/v1/alerts")).bearer_auth(&nurse).send().await.unwrap().json().await.unwrap();
+    let alerts: Value =
+        http.get(app.url("/api/v1/alerts")).bearer_auth(&nurse).send().await.unwrap().json().await.unwrap();
     assert!(alerts.as_array().unwrap().is_empty());
 
     let audit = audit_of(&app, &id).await;

@@ -29,11 +29,8 @@ async fn cross_site_posts_are_refused(db: Db) {
     let (_, _, token) = staff_with_token(&app, "api", Role::FrontDesk).await;
     let client = signed_in(&app, "desk", Role::FrontDesk).await;
 
-    let attacks: [(&str, &str); 3] = [
-        ("sec-fetch-site", "cross-site"),
-        ("origin", "https://evil.example"),
-        ("sec-fetch-site", "same-site"),
-    ];
+    let attacks: [(&str, &str); 3] =
+        [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example"), ("sec-fetch-site", "same-site")];
     for (name, value) in attacks {
         let r = client.post(app.url("/patients")).header(name, value).form(&valid_form()).send().await.unwrap();
         assert_eq!(r.status(), 403, "{name}: {value}");
@@ -87,7 +84,8 @@ async fn cross_site_posts_are_refused(db: Db) {
     assert_eq!(patient_count(&app, &token).await, 2);
 
     // An API client with a bearer token and no Origin passes.
-    let r = reqwest::Client::new().post(app.url("/api/v1/patients")).bearer_auth(&token).json(&ada()).send().await.unwrap();
+    let r =
+        reqwest::Client::new().post(app.url("/api/v1/patients")).bearer_auth(&token).json(&ada()).send().await.unwrap();
     assert_eq!(r.status(), 201);
     // But a browser-driven cross-site API write does not.
     let r = reqwest::Client::new()
@@ -143,7 +141,15 @@ async fn register_form_shows_errors_or_redirects(db: Db) {
     let r = client.post(app.url("/patients")).header("origin", &app.base_url).form(&valid_form()).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let to = location(&r);
-    let list: Vec<Value> = reqwest::Client::new().get(app.url("/api/v1/patients")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let list: Vec<Value> = reqwest::Client::new()
+        .get(app.url("/api/v1/patients"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(to, format!("/patients/{}?saved=1", list[0]["id"].as_str().unwrap()));
     let shown = client.get(app.url(&to)).send().await.unwrap();
@@ -183,12 +189,26 @@ async fn edit_form_detects_concurrent_edits(db: Db) {
     edit.push(("version", "1"));
     edit.retain(|(k, _)| *k != "family_name");
     edit.push(("family_name", "Quinn-Stale"));
-    let r = client.post(app.url(&format!("/patients/{id}"))).header("origin", &app.base_url).form(&edit).send().await.unwrap();
+    let r = client
+        .post(app.url(&format!("/patients/{id}")))
+        .header("origin", &app.base_url)
+        .form(&edit)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     let page = r.text().await.unwrap();
     assert!(page.contains("changed by someone else since you opened it"), "{page}");
     assert!(page.contains("value=\"Quinn-Stale\""), "the typed values are kept: {page}");
-    let now: Value = reqwest::Client::new().get(app.url(&format!("/api/v1/patients/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let now: Value = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(now["family_name"], "Quinn");
     assert_eq!(now["phone"], "+1 555 010 0000");
     assert_eq!(now["version"], 2);
@@ -201,17 +221,43 @@ async fn edit_form_detects_concurrent_edits(db: Db) {
         ("sex_at_birth", "female"),
         ("version", "2"),
     ];
-    let r = client.post(app.url(&format!("/patients/{id}"))).header("origin", &app.base_url).form(&edit).send().await.unwrap();
+    let r = client
+        .post(app.url(&format!("/patients/{id}")))
+        .header("origin", &app.base_url)
+        .form(&edit)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), format!("/patients/{id}?saved=1"));
-    let now: Value = reqwest::Client::new().get(app.url(&format!("/api/v1/patients/{id}"))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let now: Value = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(now["family_name"], "Quinn-Fresh");
     assert_eq!(now["phone"], Value::Null, "a field left empty in the form is cleared");
     assert_eq!(now["version"], 3);
 
     // An invalid edit re-renders with 422 and saves nothing.
-    let bad = [("given_name", "Ada"), ("family_name", ""), ("birth_date", "1984-03-07"), ("sex_at_birth", "female"), ("version", "3")];
-    let r = client.post(app.url(&format!("/patients/{id}"))).header("origin", &app.base_url).form(&bad).send().await.unwrap();
+    let bad = [
+        ("given_name", "Ada"),
+        ("family_name", ""),
+        ("birth_date", "1984-03-07"),
+        ("sex_at_birth", "female"),
+        ("version", "3"),
+    ];
+    let r = client
+        .post(app.url(&format!("/patients/{id}")))
+        .header("origin", &app.base_url)
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("Family name is required"));
     app.stop().await;
@@ -243,7 +289,10 @@ async fn every_page_requires_sign_in_and_admin_pages_an_admin(db: Db) {
     let posts = [
         ("/patients".to_string(), valid_form()),
         (format!("/patients/{id}"), valid_form()),
-        ("/admin/users".to_string(), vec![("username", "intruder"), ("role", "admin"), ("password", "long-enough-password")]),
+        (
+            "/admin/users".to_string(),
+            vec![("username", "intruder"), ("role", "admin"), ("password", "long-enough-password")],
+        ),
         (format!("/admin/users/{}/active", uuid::Uuid::now_v7()), vec![("active", "false")]),
         (format!("/admin/tokens/{}/revoke", uuid::Uuid::now_v7()), vec![]),
     ];
@@ -286,4 +335,7 @@ async fn every_page_requires_sign_in_and_admin_pages_an_admin(db: Db) {
     assert_eq!(nurse.get(app.url("/no-such-page")).send().await.unwrap().status(), 404);
     app.stop().await;
 }
-on_both_databases!(every_page_requires_sign_in_and_admin_pages_an_admin, every_page_requires_sign_in_and_admin_pages_an_admin);
+on_both_databases!(
+    every_page_requires_sign_in_and_admin_pages_an_admin,
+    every_page_requires_sign_in_and_admin_pages_an_admin
+);

@@ -8,19 +8,21 @@ use kat_web::config::WebConfig;
 
 /// A GET with an explicit cookie (no cookie jar), not following redirects.
 async fn get_with_cookie(app: &TestApp, path: &str, session: &str) -> reqwest::Response {
-    app.client()
-        .get(app.url(path))
-        .header("cookie", format!("kat_session={session}"))
-        .send()
-        .await
-        .unwrap()
+    app.client().get(app.url(path)).header("cookie", format!("kat_session={session}")).send().await.unwrap()
 }
 
-async fn login_as(app: &TestApp, client: &reqwest::Client, username: &str, password: &str, proto: Option<&str>) -> reqwest::Response {
-    let mut req = client
-        .post(app.url("/login"))
-        .header("origin", &app.base_url)
-        .form(&[("username", username), ("password", password), ("next", "/patients")]);
+async fn login_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    username: &str,
+    password: &str,
+    proto: Option<&str>,
+) -> reqwest::Response {
+    let mut req = client.post(app.url("/login")).header("origin", &app.base_url).form(&[
+        ("username", username),
+        ("password", password),
+        ("next", "/patients"),
+    ]);
     if let Some(p) = proto {
         req = req.header("x-forwarded-proto", p);
     }
@@ -84,7 +86,8 @@ async fn login_sets_a_fresh_hardened_cookie(db: Db) {
     let (second, header) = session_set_cookie(&r).expect("session cookie");
     assert!(header.contains("; Secure"), "{header}");
     assert_ne!(first, second);
-    let logins = audit(&app, &admin, "").await.into_iter().filter(|e| e["action"] == "login" && e["actor"] == "nina").count();
+    let logins =
+        audit(&app, &admin, "").await.into_iter().filter(|e| e["action"] == "login" && e["actor"] == "nina").count();
     assert_eq!(logins, 2);
 
     // An open redirect is refused.
@@ -185,7 +188,8 @@ async fn idle_sessions_expire(db: Db) {
     let login_page = app.client().get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
     assert!(login_page.contains("15 minutes without activity"), "{login_page}");
 
-    let expired: Vec<_> = audit(&app, &admin, "").await.into_iter().filter(|e| e["action"] == "session_expired").collect();
+    let expired: Vec<_> =
+        audit(&app, &admin, "").await.into_iter().filter(|e| e["action"] == "session_expired").collect();
     assert_eq!(expired.len(), 1, "{expired:#?}");
     assert_eq!(expired[0]["actor"], "nina");
     assert_eq!(expired[0]["remote_addr"], "127.0.0.1");

@@ -26,25 +26,15 @@ pub fn ada() -> Value {
 
 /// Registers a patient over the API; returns the created document.
 pub async fn create_patient(app: &TestApp, token: &str, body: &Value) -> Value {
-    let r = reqwest::Client::new()
-        .post(app.url("/api/v1/patients"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+    let r =
+        reqwest::Client::new().post(app.url("/api/v1/patients")).bearer_auth(token).json(body).send().await.unwrap();
     assert_eq!(r.status(), 201, "create patient");
     r.json().await.unwrap()
 }
 
 /// How many patients an empty search lists (the registry is small in tests).
 pub async fn patient_count(app: &TestApp, token: &str) -> usize {
-    let r = reqwest::Client::new()
-        .get(app.url("/api/v1/patients?q="))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let r = reqwest::Client::new().get(app.url("/api/v1/patients?q=")).bearer_auth(token).send().await.unwrap();
     assert_eq!(r.status(), 200);
     r.json::<Vec<Value>>().await.unwrap().len()
 }
@@ -72,10 +62,7 @@ pub fn problem_fields(problem: &Value) -> Vec<String> {
 /// Asserts a 422 problem+json response and returns its body.
 pub async fn expect_problem(r: reqwest::Response, status: u16) -> Value {
     assert_eq!(r.status(), status);
-    assert_eq!(
-        r.headers().get("content-type").and_then(|v| v.to_str().ok()),
-        Some("application/problem+json")
-    );
+    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["status"], status);
     body
@@ -95,9 +82,5 @@ pub fn session_set_cookie(r: &reqwest::Response) -> Option<(String, String)> {
 }
 
 pub fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }

@@ -1,7 +1,7 @@
 //! Therapy notes, their lock and addenda, process-note visibility for every role, the
 //! program, the timeline, the worklist and their audit entries, on both databases.
 
-use crate::support::{audit, create_patient, ada, cli_ctx};
+use crate::support::{ada, audit, cli_ctx, create_patient};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use kat_core::role::Role;
@@ -13,7 +13,13 @@ fn options() -> Options {
     Options { manual_clock: Some("2026-06-10T12:00:00Z".parse::<Timestamp>().unwrap()), ..Default::default() }
 }
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
     let mut r = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token);
     if let Some(b) = body {
         r = r.json(&b);
@@ -69,7 +75,8 @@ async fn signed_note_is_locked_and_takes_addenda(db: Db) {
     let (app, t, p) = (&c.app, &c.therapist, &c.patient);
     let base = format!("/api/v1/patients/{p}/therapy-notes");
     // Per-field problems, nothing saved.
-    let bad = post(app, &base, t, json!({"kind": "integration", "session_date": "2026-06-11", "intentions": "x"})).await;
+    let bad =
+        post(app, &base, t, json!({"kind": "integration", "session_date": "2026-06-11", "intentions": "x"})).await;
     let problem = json_ok(bad, 422).await;
     let fields = crate::support::problem_fields(&problem);
     assert!(fields.contains(&"session_date".to_string()) && fields.contains(&"intentions".to_string()), "{fields:?}");
@@ -78,27 +85,66 @@ async fn signed_note_is_locked_and_takes_addenda(db: Db) {
     let id = note["id"].as_str().unwrap();
     assert_eq!(note["status"], "draft");
     let path = format!("{base}/{id}");
-    let saved = json_ok(send(app, reqwest::Method::PUT, &path, t, Some(json!({"version": 1, "session_date": "2026-06-10", "themes": "grief", "insights": "Less alone now"}))).await, 200).await;
+    let saved = json_ok(
+        send(
+            app,
+            reqwest::Method::PUT,
+            &path,
+            t,
+            Some(json!({"version": 1, "session_date": "2026-06-10", "themes": "grief", "insights": "Less alone now"})),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(saved["version"], 2);
     // An addendum needs a signed note.
     json_ok(post(app, &format!("{path}/addenda"), t, json!({"reason": "r", "body": "b"})).await, 409).await;
     // Signing an integration note needs the SUI-001 risk check.
     let incomplete = json_ok(post(app, &format!("{path}/sign"), t, json!({})).await, 422).await;
     assert_eq!(crate::support::problem_fields(&incomplete), vec!["risk_check"]);
-    json_ok(send(app, reqwest::Method::PUT, &path, t, Some(json!({"session_date": "2026-06-10", "insights": "Less alone now", "risk_check": "no_current_risk"}))).await, 200).await;
+    json_ok(
+        send(
+            app,
+            reqwest::Method::PUT,
+            &path,
+            t,
+            Some(json!({"session_date": "2026-06-10", "insights": "Less alone now", "risk_check": "no_current_risk"})),
+        )
+        .await,
+        200,
+    )
+    .await;
     // Another therapist may not sign or edit someone else's draft.
     let tara = app.token("tara", Role::Therapist).await;
     json_ok(post(app, &format!("{path}/sign"), &tara, json!({})).await, 403).await;
     let signed = json_ok(post(app, &format!("{path}/sign"), t, json!({})).await, 200).await;
     assert_eq!(signed["status"], "signed");
     // Locked: editing or re-signing is a conflict, for the author too; content unchanged.
-    let refused = json_ok(send(app, reqwest::Method::PUT, &path, t, Some(json!({"session_date": "2026-06-10", "insights": "changed", "risk_check": "no_current_risk"}))).await, 409).await;
+    let refused = json_ok(
+        send(
+            app,
+            reqwest::Method::PUT,
+            &path,
+            t,
+            Some(json!({"session_date": "2026-06-10", "insights": "changed", "risk_check": "no_current_risk"})),
+        )
+        .await,
+        409,
+    )
+    .await;
     assert!(refused["detail"].as_str().unwrap().contains("addendum"), "{refused}");
     json_ok(post(app, &format!("{path}/sign"), t, json!({})).await, 409).await;
     // Addenda: reason required; then author and time recorded.
-    let missing = json_ok(post(app, &format!("{path}/addenda"), t, json!({"reason": " ", "body": "x"})).await, 422).await;
+    let missing =
+        json_ok(post(app, &format!("{path}/addenda"), t, json!({"reason": " ", "body": "x"})).await, 422).await;
     assert_eq!(crate::support::problem_fields(&missing), vec!["reason"]);
-    let a = json_ok(post(app, &format!("{path}/addenda"), &tara, json!({"reason": "Late entry", "body": "Patient called back."})).await, 201).await;
+    let a = json_ok(
+        post(app, &format!("{path}/addenda"), &tara, json!({"reason": "Late entry", "body": "Patient called back."}))
+            .await,
+        201,
+    )
+    .await;
     assert_eq!(a["reason"], "Late entry");
     let read = json_ok(get(app, &path, t).await, 200).await;
     assert_eq!(read["content"]["insights"], "Less alone now");
@@ -142,7 +188,11 @@ async fn process_notes_are_for_the_author_and_named_therapists_only(db: Db) {
     json_ok(post(app, &base, &prescriber, json!({"body": "x"})).await, 403).await;
     let bad = json_ok(post(app, &base, &c.therapist, json!({"body": "x", "readers": ["priya"]})).await, 422).await;
     assert_eq!(crate::support::problem_fields(&bad), vec!["readers"]);
-    let note = json_ok(post(app, &base, &c.therapist, json!({"body": "My countertransference today", "readers": ["tara"]})).await, 201).await;
+    let note = json_ok(
+        post(app, &base, &c.therapist, json!({"body": "My countertransference today", "readers": ["tara"]})).await,
+        201,
+    )
+    .await;
     let path = format!("{base}/{}", note["id"].as_str().unwrap());
 
     for (who, token, allowed) in [
@@ -163,27 +213,65 @@ async fn process_notes_are_for_the_author_and_named_therapists_only(db: Db) {
     // Every refusal is audited: olga, priya and noor pass the role check and fail the
     // author's rule; admin and front desk fail the role check.
     let entries = audit(app, &c.admin, &format!("?patient={p}")).await;
-    let denied = entries.iter().filter(|e| e["resource_type"] == "process_note" && e["action"] == "read" && e["outcome"] == "denied").count();
+    let denied = entries
+        .iter()
+        .filter(|e| e["resource_type"] == "process_note" && e["action"] == "read" && e["outcome"] == "denied")
+        .count();
     assert_eq!(denied, 5, "one denial per refused reader");
-    let reads = entries.iter().filter(|e| e["resource_type"] == "process_note" && e["action"] == "read" && e["outcome"] == "allowed").count();
+    let reads = entries
+        .iter()
+        .filter(|e| e["resource_type"] == "process_note" && e["action"] == "read" && e["outcome"] == "allowed")
+        .count();
     assert_eq!(reads, 2);
     // Process notes are not on the timeline.
     let tl = json_ok(get(app, &format!("/api/v1/patients/{p}/timeline"), &c.therapist).await, 200).await;
     assert!(tl.as_array().unwrap().iter().all(|e| e["kind"] != "process_note"));
     c.app.stop().await;
 }
-on_both_databases!(process_notes_are_for_the_author_and_named_therapists_only, process_notes_are_for_the_author_and_named_therapists_only);
+on_both_databases!(
+    process_notes_are_for_the_author_and_named_therapists_only,
+    process_notes_are_for_the_author_and_named_therapists_only
+);
 
 async fn program_timeline_and_worklist(db: Db) {
     let c = clinic_or_skip!(db);
     let (app, t, p) = (&c.app, &c.therapist, &c.patient);
     let prescriber = app.token("priya", Role::Prescriber).await;
     // The care team: admins and prescribers assign it; roles must match.
-    json_ok(send(app, reqwest::Method::PUT, &format!("/api/v1/patients/{p}/care-team"), t, Some(json!([{"care_role": "therapist", "user": "theo"}]))).await, 403).await;
-    let bad = json_ok(send(app, reqwest::Method::PUT, &format!("/api/v1/patients/{p}/care-team"), &c.admin, Some(json!([{"care_role": "therapist", "user": "priya"}]))).await, 422).await;
+    json_ok(
+        send(
+            app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/patients/{p}/care-team"),
+            t,
+            Some(json!([{"care_role": "therapist", "user": "theo"}])),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let bad = json_ok(
+        send(
+            app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/patients/{p}/care-team"),
+            &c.admin,
+            Some(json!([{"care_role": "therapist", "user": "priya"}])),
+        )
+        .await,
+        422,
+    )
+    .await;
     assert_eq!(crate::support::problem_fields(&bad), vec!["therapists"]);
     let team = json_ok(
-        send(app, reqwest::Method::PUT, &format!("/api/v1/patients/{p}/care-team"), &c.admin, Some(json!([{"care_role": "therapist", "user": "theo"}, {"care_role": "prescriber", "user": "priya"}]))).await,
+        send(
+            app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/patients/{p}/care-team"),
+            &c.admin,
+            Some(json!([{"care_role": "therapist", "user": "theo"}, {"care_role": "prescriber", "user": "priya"}])),
+        )
+        .await,
         200,
     )
     .await;
@@ -191,8 +279,23 @@ async fn program_timeline_and_worklist(db: Db) {
 
     // Doses on 06-03, 06-05 and 06-10 (today): defaults give preparation by 06-02,
     // integration the day after each dose, reassessment 06-24..07-01 (DOSE-IV-008).
-    let program = json_ok(post(app, &format!("/api/v1/patients/{p}/program"), &prescriber, json!({"dose_dates": ["2026-06-10", "2026-06-03", "2026-06-05"]})).await, 200).await;
-    let kinds: Vec<(String, String)> = program.as_array().unwrap().iter().map(|s| (s["kind"].as_str().unwrap().into(), s["due"].as_str().unwrap().into())).collect();
+    let program = json_ok(
+        post(
+            app,
+            &format!("/api/v1/patients/{p}/program"),
+            &prescriber,
+            json!({"dose_dates": ["2026-06-10", "2026-06-03", "2026-06-05"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let kinds: Vec<(String, String)> = program
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].as_str().unwrap().into(), s["due"].as_str().unwrap().into()))
+        .collect();
     let expected = [
         ("preparation", "2026-06-02"),
         ("dosing", "2026-06-03"),
@@ -205,13 +308,21 @@ async fn program_timeline_and_worklist(db: Db) {
     ];
     assert_eq!(kinds, expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
     assert_eq!(program[7]["window_end"], "2026-07-01");
-    let bad = json_ok(post(app, &format!("/api/v1/patients/{p}/program"), &prescriber, json!({"dose_dates": ["soon"]})).await, 422).await;
+    let bad = json_ok(
+        post(app, &format!("/api/v1/patients/{p}/program"), &prescriber, json!({"dose_dates": ["soon"]})).await,
+        422,
+    )
+    .await;
     assert_eq!(crate::support::problem_fields(&bad), vec!["dose_dates"]);
 
     // Worklist today: overdue preparation and integrations, today's dose.
     let wl = json_ok(get(app, "/api/v1/worklist", t).await, 200).await;
     let kinds: Vec<&str> = wl.as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, vec!["overdue", "overdue", "overdue", "today"], "preparation and two integrations overdue; today's dose");
+    assert_eq!(
+        kinds,
+        vec!["overdue", "overdue", "overdue", "today"],
+        "preparation and two integrations overdue; today's dose"
+    );
     // Someone not on the care team sees nothing; the front desk sees the clinic's sessions.
     let stranger = app.token("olga", Role::Therapist).await;
     assert!(json_ok(get(app, "/api/v1/worklist", &stranger).await, 200).await.as_array().unwrap().is_empty());
@@ -224,16 +335,34 @@ async fn program_timeline_and_worklist(db: Db) {
     let note = json_ok(post(app, &format!("/api/v1/patients/{p}/therapy-notes"), t, json!({"kind": "preparation", "planned_session": prep, "session_date": "2026-06-02", "intentions": "Reconnect", "consent_reviewed": true})).await, 201).await;
     let wl = json_ok(get(app, "/api/v1/worklist", t).await, 200).await;
     assert_eq!(wl.as_array().unwrap().iter().filter(|i| i["kind"] == "unsigned_note").count(), 1);
-    json_ok(post(app, &format!("/api/v1/patients/{p}/therapy-notes/{}/sign", note["id"].as_str().unwrap()), t, json!({})).await, 200).await;
+    json_ok(
+        post(app, &format!("/api/v1/patients/{p}/therapy-notes/{}/sign", note["id"].as_str().unwrap()), t, json!({}))
+            .await,
+        200,
+    )
+    .await;
     let wl = json_ok(get(app, "/api/v1/worklist", t).await, 200).await;
     assert_eq!(wl.as_array().unwrap().len(), 3, "the preparation is done and the note signed");
 
     // A safety plan, then the timeline in order, filterable, each entry linking to its record.
-    json_ok(post(app, &format!("/api/v1/patients/{p}/safety-plan"), t, json!({"warning_signs": ["Not sleeping"], "professionals": ["988"]})).await, 201).await;
+    json_ok(
+        post(
+            app,
+            &format!("/api/v1/patients/{p}/safety-plan"),
+            t,
+            json!({"warning_signs": ["Not sleeping"], "professionals": ["988"]}),
+        )
+        .await,
+        201,
+    )
+    .await;
     let tl = json_ok(get(app, &format!("/api/v1/patients/{p}/timeline"), t).await, 200).await;
     let entries = tl.as_array().unwrap();
     assert!(entries.iter().any(|e| e["kind"] == "registration" && e["href"] == format!("/patients/{p}")));
-    let dates: Vec<(Date, String)> = entries.iter().map(|e| (e["date"].as_str().unwrap().parse().unwrap(), e["time"].as_str().unwrap_or("").to_string())).collect();
+    let dates: Vec<(Date, String)> = entries
+        .iter()
+        .map(|e| (e["date"].as_str().unwrap().parse().unwrap(), e["time"].as_str().unwrap_or("").to_string()))
+        .collect();
     assert!(dates.windows(2).all(|w| w[0] <= w[1]), "chronological: {dates:?}");
     assert!(entries.iter().any(|e| e["kind"] == "note" && e["href"].as_str().unwrap().contains("/notes/")));
     assert!(entries.iter().any(|e| e["kind"] == "safety_plan"));
@@ -243,7 +372,9 @@ async fn program_timeline_and_worklist(db: Db) {
     json_ok(get(app, &format!("/api/v1/patients/{p}/timeline"), &desk).await, 403).await;
 
     let entries = audit(app, &c.admin, &format!("?patient={p}")).await;
-    for resource in ["care_team", "planned_sessions", "patient_timeline", "worklist", "safety_plan", "therapy_note_signature"] {
+    for resource in
+        ["care_team", "planned_sessions", "patient_timeline", "worklist", "safety_plan", "therapy_note_signature"]
+    {
         assert!(entries.iter().any(|e| e["resource_type"] == resource), "{resource} audited");
     }
     let _ = cli_ctx(app);
@@ -257,12 +388,35 @@ async fn safety_plan_link_is_single_use_and_expires(db: Db) {
     let client = app.client();
     app.login(&client, "theo").await;
     // No plan yet: a link cannot be made.
-    let r = client.post(app.url(&format!("/patients/{p}/safety-plan/link"))).header("origin", &app.base_url).send().await.unwrap();
+    let r = client
+        .post(app.url(&format!("/patients/{p}/safety-plan/link")))
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
-    json_ok(post(app, &format!("/api/v1/patients/{p}/safety-plan"), t, json!({"warning_signs": ["Not sleeping"], "professionals": ["988 Suicide & Crisis Lifeline"]})).await, 201).await;
-    let page = client.post(app.url(&format!("/patients/{p}/safety-plan/link"))).header("origin", &app.base_url).send().await.unwrap().text().await.unwrap();
+    json_ok(
+        post(
+            app,
+            &format!("/api/v1/patients/{p}/safety-plan"),
+            t,
+            json!({"warning_signs": ["Not sleeping"], "professionals": ["988 Suicide & Crisis Lifeline"]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let page = client
+        .post(app.url(&format!("/patients/{p}/safety-plan/link")))
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let start = page.find("/s/").expect("the link is shown once");
-    let link: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '/' ).collect();
+    let link: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '/').collect();
     let anonymous = reqwest::Client::new();
     let first = anonymous.get(app.url(&link)).send().await.unwrap();
     assert_eq!(first.status(), 200);
@@ -271,7 +425,15 @@ async fn safety_plan_link_is_single_use_and_expires(db: Db) {
     assert_eq!(again.status(), 410);
     assert!(again.text().await.unwrap().contains("already been used"));
     // A second link expires after the configured time (24 h by default).
-    let page = client.post(app.url(&format!("/patients/{p}/safety-plan/link"))).header("origin", &app.base_url).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .post(app.url(&format!("/patients/{p}/safety-plan/link")))
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let start = page.find("/s/").unwrap();
     let link: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '/').collect();
     app.advance(jiff::SignedDuration::from_hours(24));
@@ -280,8 +442,15 @@ async fn safety_plan_link_is_single_use_and_expires(db: Db) {
     assert!(late.text().await.unwrap().contains("expired"));
     assert_eq!(anonymous.get(app.url("/s/0000")).send().await.unwrap().status(), 404);
     let entries = audit(app, &c.admin, &format!("?patient={p}")).await;
-    assert!(entries.iter().any(|e| e["resource_type"] == "safety_plan_link" && e["action"] == "read" && e["outcome"] == "allowed"));
-    assert_eq!(entries.iter().filter(|e| e["resource_type"] == "safety_plan_link" && e["outcome"] == "denied").count(), 2);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["resource_type"] == "safety_plan_link" && e["action"] == "read" && e["outcome"] == "allowed")
+    );
+    assert_eq!(
+        entries.iter().filter(|e| e["resource_type"] == "safety_plan_link" && e["outcome"] == "denied").count(),
+        2
+    );
     let _ = 1.day();
     c.app.stop().await;
 }
@@ -309,8 +478,17 @@ async fn demo_patients_have_full_programs(db: Db) {
     assert!(with_notes >= 2, "demo timelines show notes");
     assert_eq!(kinds.len(), kat_core::therapy::timeline::TimelineKind::ALL.len(), "every kind appears: {kinds:?}");
     let (items, _) = kat_web::app::therapy::worklist(app.store.as_ref(), &ctx).await.unwrap();
-    assert!(items.iter().any(|i| i.kind == kat_core::therapy::worklist::WorkItemKind::UnsignedNote), "the demo therapist has a draft to finish");
-    let pn = kat_web::app::therapy::visible_process_notes(app.store.as_ref(), &ctx, found.iter().find(|p| p.demographics.given_name.as_str() == "Avery").unwrap().id).await.unwrap();
+    assert!(
+        items.iter().any(|i| i.kind == kat_core::therapy::worklist::WorkItemKind::UnsignedNote),
+        "the demo therapist has a draft to finish"
+    );
+    let pn = kat_web::app::therapy::visible_process_notes(
+        app.store.as_ref(),
+        &ctx,
+        found.iter().find(|p| p.demographics.given_name.as_str() == "Avery").unwrap().id,
+    )
+    .await
+    .unwrap();
     assert_eq!(pn.len(), 1);
     app.stop().await;
 }
@@ -334,8 +512,17 @@ async fn therapy_policy_from_the_configuration(db: Db) {
     let prescriber = app.token("priya", Role::Prescriber).await;
     let desk = app.token("desk", Role::FrontDesk).await;
     let p = create_patient(&app, &desk, &ada()).await["id"].as_str().unwrap().to_string();
-    let program = json_ok(post(&app, &format!("/api/v1/patients/{p}/program"), &prescriber, json!({"dose_dates": ["2026-06-20"]})).await, 200).await;
-    let kinds: Vec<(String, String)> = program.as_array().unwrap().iter().map(|s| (s["kind"].as_str().unwrap().into(), s["due"].as_str().unwrap().into())).collect();
+    let program = json_ok(
+        post(&app, &format!("/api/v1/patients/{p}/program"), &prescriber, json!({"dose_dates": ["2026-06-20"]})).await,
+        200,
+    )
+    .await;
+    let kinds: Vec<(String, String)> = program
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].as_str().unwrap().into(), s["due"].as_str().unwrap().into()))
+        .collect();
     let count = |k: &str| kinds.iter().filter(|(kind, _)| kind == k).count();
     assert_eq!(count("preparation"), 3, "{kinds:?}");
     assert!(kinds.contains(&("preparation".into(), "2026-06-06".into())), "{kinds:?}");

@@ -2,8 +2,8 @@
 //! eligibility screen, rating-scale responses and safety alerts, in time order, each
 //! shown only to roles that may read that part.
 
-use jiff::{SignedDuration, Timestamp};
 use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
 use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::role::Role;
 use kat_it::{Db, Options, app_or_skip, on_both_databases};
@@ -19,7 +19,9 @@ async fn timeline_gathers_the_whole_record(db: Db) {
     let p: Value = http
         .post(app.url("/api/v1/patients"))
         .bearer_auth(&desk)
-        .json(&json!({"given_name": "Tess", "family_name": "Line", "birth_date": "1980-01-01", "sex_at_birth": "female"}))
+        .json(
+            &json!({"given_name": "Tess", "family_name": "Line", "birth_date": "1980-01-01", "sex_at_birth": "female"}),
+        )
         .send()
         .await
         .unwrap()
@@ -30,10 +32,8 @@ async fn timeline_gathers_the_whole_record(db: Db) {
 
     app.advance(SignedDuration::from_hours(1));
     let today = app.now().to_zoned(TimeZone::UTC).date();
-    let answers: Map<String, Value> = example_complete_answers(today)
-        .iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-        .collect();
+    let answers: Map<String, Value> =
+        example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
     let r = http
         .put(app.url(&format!("/api/v1/patients/{id}/intake")))
         .bearer_auth(&nurse)

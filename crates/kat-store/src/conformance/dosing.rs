@@ -167,7 +167,10 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     let err = tx.acknowledge_alarm(alarm.id, pres.id, t0(), "again").await.unwrap_err();
     assert!(err.is_conflict_on(c::SESSION_ALARMS_ACKNOWLEDGED), "{err:?}");
     let acked = tx.alarm_by_id(alarm.id).await.unwrap().unwrap();
-    assert_eq!((acked.acknowledged_by, acked.acknowledged_at, acked.action_taken.as_deref()), (Some(pres.id), Some(t0() + 12.minutes()), Some("paused")));
+    assert_eq!(
+        (acked.acknowledged_by, acked.acknowledged_at, acked.action_taken.as_deref()),
+        (Some(pres.id), Some(t0() + 12.minutes()), Some("paused"))
+    );
     assert!(tx.unacknowledged_alarms().await.unwrap().is_empty());
 
     // Session events (adverse events, interventions, REMS submitted), by time.
@@ -184,7 +187,8 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         .await
         .unwrap();
     }
-    let kinds: Vec<String> = tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> =
+        tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["adverse_event", "intervention"]);
     tx.commit().await.unwrap();
     // The REMS form is marked submitted at most once per session (0007); other kinds repeat.
@@ -199,14 +203,17 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     };
     let mut tx = store.begin().await.unwrap();
     tx.insert_session_event(&rems(16)).await.unwrap();
-    tx.insert_session_event(&SessionEventRecord { id: Uuid::now_v7(), kind: "intervention".into(), ..rems(17) }).await.unwrap();
+    tx.insert_session_event(&SessionEventRecord { id: Uuid::now_v7(), kind: "intervention".into(), ..rems(17) })
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     let err = tx.insert_session_event(&rems(18)).await.unwrap_err();
     assert!(err.is_conflict_on(c::SESSION_EVENTS_REMS_SUBMITTED_ONCE), "{err:?}");
     drop(tx);
     let mut tx = store.begin().await.unwrap();
-    let kinds: Vec<String> = tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> =
+        tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ["adverse_event", "intervention", "rems_submitted", "intervention"]);
     assert_eq!(tx.dosing_sessions_by_route("iv_infusion").await.unwrap().len(), 1);
     assert!(tx.dosing_sessions_by_route("intranasal_esketamine").await.unwrap().is_empty());

@@ -29,7 +29,12 @@ fn draft(patient: PatientId, author: UserId, text: &str) -> TherapyNote {
         kind: NoteKind::Integration,
         author,
         planned_session: None,
-        content: NoteContent { session_date: Some(date(2026, 3, 1)), narrative: Some(text.into()), themes: vec!["loss".into()], ..Default::default() },
+        content: NoteContent {
+            session_date: Some(date(2026, 3, 1)),
+            narrative: Some(text.into()),
+            themes: vec!["loss".into()],
+            ..Default::default()
+        },
         status: NoteStatus::Draft,
         created_at: t0(),
         updated_at: t0(),
@@ -90,7 +95,12 @@ pub async fn process_notes_keep_their_readers(store: &dyn Store) {
         created_at: t0(),
     };
     tx.insert_process_note(&note).await.unwrap();
-    let alone = ProcessNote { id: ProcessNoteId::from_uuid(Uuid::now_v7()), readers: vec![], created_at: t0() + 1.second(), ..note.clone() };
+    let alone = ProcessNote {
+        id: ProcessNoteId::from_uuid(Uuid::now_v7()),
+        readers: vec![],
+        created_at: t0() + 1.second(),
+        ..note.clone()
+    };
     tx.insert_process_note(&alone).await.unwrap();
     assert_eq!(tx.process_note_by_id(note.id).await.unwrap(), Some(note.clone()));
     assert_eq!(tx.process_notes_for_patient(patient).await.unwrap(), vec![note, alone]);
@@ -165,7 +175,10 @@ pub async fn care_team_and_planned_sessions(store: &dyn Store) {
     tx.replace_pending_sessions(patient, &sessions).await.unwrap();
     assert_eq!(tx.planned_sessions_for_patient(patient).await.unwrap(), sessions);
     let due = tx.pending_sessions_due_by(date(2026, 3, 11), Some(&[patient])).await.unwrap();
-    assert_eq!(due.iter().map(|s| s.kind).collect::<Vec<_>>(), vec![SessionKind::Preparation, SessionKind::Dosing, SessionKind::Integration]);
+    assert_eq!(
+        due.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        vec![SessionKind::Preparation, SessionKind::Dosing, SessionKind::Integration]
+    );
     assert_eq!(tx.pending_sessions_due_by(date(2026, 3, 11), None).await.unwrap(), due);
     assert!(tx.pending_sessions_due_by(date(2026, 3, 11), Some(&[])).await.unwrap().is_empty());
 

@@ -102,8 +102,6 @@ pub async fn list(
         p.limit.unwrap_or(100),
     )
     .map_err(|e| caller.fail(AppError::Invalid(e)))?;
-    let entries = audit_log::query(state.store.as_ref(), &caller.ctx, &filter)
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let entries = audit_log::query(state.store.as_ref(), &caller.ctx, &filter).await.map_err(|e| caller.fail(e))?;
     Ok(Json(entries.iter().map(AuditEntryDto::from).collect()))
 }

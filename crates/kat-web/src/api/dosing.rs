@@ -177,8 +177,10 @@ impl From<&uc::SessionView> for SessionDetailDto {
             events: v
                 .events
                 .iter()
-                .map(|e| serde_json::json!({"id": e.id.to_string(), "kind": e.kind, "at": e.at.to_string(),
-                    "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)}))
+                .map(|e| {
+                    serde_json::json!({"id": e.id.to_string(), "kind": e.kind, "at": e.at.to_string(),
+                    "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)})
+                })
                 .collect(),
             cadss6: uc::cadss6_ratings(v),
             orders: v.orders.clone(),
@@ -233,7 +235,9 @@ pub async fn create_plan(
 ) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let input: uc::PlanInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, &input).await.map_err(|e| caller.fail(e))?;
+    let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(PlanDto::from(&plan))).into_response())
 }
 
@@ -251,7 +255,11 @@ pub async fn create_plan(
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list_plans(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<Vec<PlanDto>>, ApiError> {
+pub async fn list_plans(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<PlanDto>>, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plans = uc::plans(state.store.as_ref(), &caller.ctx, patient).await.map_err(|e| caller.fail(e))?;
     Ok(Json(plans.iter().map(PlanDto::from).collect()))
@@ -272,7 +280,11 @@ pub async fn list_plans(State(state): State<AppState>, caller: Caller, Path(raw)
         (status = 409, description = "Already signed, or the eligibility decision is no longer current", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn sign_plan(State(state): State<AppState>, caller: Caller, Path((raw, plan)): Path<(String, String)>) -> Result<Json<PlanDto>, ApiError> {
+pub async fn sign_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, plan)): Path<(String, String)>,
+) -> Result<Json<PlanDto>, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
     let plan = uc::sign_plan(state.store.as_ref(), &caller.ctx, patient, plan).await.map_err(|e| caller.fail(e))?;
@@ -294,7 +306,11 @@ pub async fn sign_plan(State(state): State<AppState>, caller: Caller, Path((raw,
         (status = 409, description = "The plan is not signed", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn open_session(State(state): State<AppState>, caller: Caller, Path((raw, plan)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn open_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, plan)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
     let s = uc::open_session(state.store.as_ref(), &caller.ctx, patient, plan).await.map_err(|e| caller.fail(e))?;
@@ -316,9 +332,14 @@ pub async fn open_session(State(state): State<AppState>, caller: Caller, Path((r
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn read_session(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<SessionDetailDto>, ApiError> {
+pub async fn read_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<SessionDetailDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let v = uc::session(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
+    let v =
+        uc::session(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(SessionDetailDto::from(&v)))
 }
 
@@ -340,10 +361,17 @@ pub async fn read_session(State(state): State<AppState>, caller: Caller, Path(ra
         (status = 422, description = "The gate needs an override or a deferral reason", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn gate(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn gate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::GateInput = body(raw_body, false).map_err(|e| caller.fail(e))?;
-    let g = uc::record_gate(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let g = uc::record_gate(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(serde_json::to_value(&g).unwrap_or(Value::Null)))
 }
 
@@ -364,10 +392,16 @@ pub async fn gate(State(state): State<AppState>, caller: Caller, Path(raw): Path
         (status = 422, description = "A field is invalid (or the 5-minute device rest, DOSE-IN-001)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn administer(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn administer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::AdministrationInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let a = uc::record_administration(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let a =
+        uc::record_administration(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
     let content: Value = serde_json::from_str(&a.content).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": a.id.to_string(), "administration": content})))
         .into_response())
@@ -390,10 +424,17 @@ pub async fn administer(State(state): State<AppState>, caller: Caller, Path(raw)
         (status = 422, description = "A value is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn vitals(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn vitals(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::VitalsInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok((
         StatusCode::CREATED,
         Json(VitalsDto { id: saved.vital.id.to_string(), alarms: saved.alarms.iter().map(AlarmDto::from).collect() }),
@@ -418,7 +459,12 @@ pub async fn vitals(State(state): State<AppState>, caller: Caller, Path(raw): Pa
         (status = 422, description = "The action taken is required", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<AlarmDto>, ApiError> {
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<AlarmDto>, ApiError> {
     let aid: SessionAlarmId = id(&caller, &raw, "alarm")?;
     let v: Value = body(raw_body, false).map_err(|e| caller.fail(e))?;
     let action = v.get("action").and_then(Value::as_str).unwrap_or_default();
@@ -444,10 +490,17 @@ pub async fn acknowledge(State(state): State<AppState>, caller: Caller, Path(raw
         (status = 422, description = "Criteria unmet and no (allowed) override", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn discharge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::DischargeInputForm = body(raw_body, false).map_err(|e| caller.fail(e))?;
-    let d = uc::discharge(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let d = uc::discharge(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(serde_json::to_value(&d).unwrap_or(Value::Null)))
 }
 
@@ -465,7 +518,8 @@ pub async fn discharge(State(state): State<AppState>, caller: Caller, Path(raw):
     )
 )]
 pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<SessionDetailDto>>, ApiError> {
-    let list = uc::floor_board(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
+    let list =
+        uc::floor_board(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
     Ok(Json(list.iter().map(SessionDetailDto::from).collect()))
 }
 
@@ -487,10 +541,16 @@ pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn adverse_event(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn adverse_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let form: kat_core::monitoring::adverse::AdverseEventForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let r = uc::record_adverse_event(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
+    let r =
+        uc::record_adverse_event(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
     let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
 }
@@ -515,12 +575,18 @@ pub async fn adverse_event(State(state): State<AppState>, caller: Caller, Path(r
         (status = 422, description = "A field is invalid, or a warning or hard limit needs its reason", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn dose_order(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn dose_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::DoseOrderInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let order = uc::order_dose(state.store.as_ref(), &caller.ctx, &state.config.dosing, &state.config.time_zone, sid, &input)
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let order =
+        uc::order_dose(state.store.as_ref(), &caller.ctx, &state.config.dosing, &state.config.time_zone, sid, &input)
+            .await
+            .map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(order)).into_response())
 }
 
@@ -541,7 +607,12 @@ pub async fn dose_order(State(state): State<AppState>, caller: Caller, Path(raw)
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn intervention(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn intervention(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let form: uc::InterventionForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
     let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
@@ -570,10 +641,17 @@ pub async fn intervention(State(state): State<AppState>, caller: Caller, Path(ra
         (status = 422, description = "A field is invalid or an item is missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn cadss6(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>, raw_body: Result<Json<Value>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn cadss6(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::Cadss6Input = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let (r, rating) = uc::record_cadss6(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input).await.map_err(|e| caller.fail(e))?;
+    let (r, rating) = uc::record_cadss6(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(Cadss6Dto { id: r.id.to_string(), rating })).into_response())
 }
 
@@ -618,9 +696,14 @@ impl RemsFormDto {
         (status = 404, description = "No such session, or not an esketamine session", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn rems_form(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<RemsFormDto>, ApiError> {
+pub async fn rems_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<RemsFormDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let form = uc::rems(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
+    let form =
+        uc::rems(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(RemsFormDto::new(form, &state)))
 }
 
@@ -656,8 +739,12 @@ pub struct RemsWorklistEntryDto {
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn rems_forms(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<RemsWorklistEntryDto>>, ApiError> {
-    let forms = uc::rems_worklist(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
+pub async fn rems_forms(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<RemsWorklistEntryDto>>, ApiError> {
+    let forms =
+        uc::rems_worklist(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
     Ok(Json(
         forms
             .iter()
@@ -691,9 +778,15 @@ pub async fn rems_forms(State(state): State<AppState>, caller: Caller) -> Result
         (status = 409, description = "Already submitted, or the form is not complete (the detail names what is missing)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn rems_submitted(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<RemsFormDto>, ApiError> {
+pub async fn rems_submitted(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<RemsFormDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let form = uc::mark_rems_submitted(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid).await.map_err(|e| caller.fail(e))?;
+    let form = uc::mark_rems_submitted(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(RemsFormDto::new(form, &state)))
 }
 
@@ -724,15 +817,23 @@ pub struct InteractionDto {
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn gate_interactions(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<Vec<InteractionDto>>, ApiError> {
+pub async fn gate_interactions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<InteractionDto>>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let findings = uc::gate_interactions_read(state.store.as_ref(), &caller.ctx, sid).await.map_err(|e| caller.fail(e))?;
+    let findings =
+        uc::gate_interactions_read(state.store.as_ref(), &caller.ctx, sid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(
         findings
             .into_iter()
             .map(|f| InteractionDto {
                 rule: f.rule,
-                action: serde_json::to_value(f.action).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                action: serde_json::to_value(f.action)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
                 message: f.message,
             })
             .collect(),
@@ -789,8 +890,18 @@ pub async fn dose_suggestion(
         efficacy: params.efficacy.unwrap_or_default(),
         ..Default::default()
     };
-    let cx = uc::dose_suggestion(state.store.as_ref(), &caller.ctx, &state.config.dosing, &state.config.time_zone, sid, &input)
-        .await
-        .map_err(|e| caller.fail(e))?;
-    Ok(Json(DoseSuggestionDto { previous: cx.previous, suggestion: cx.suggestion.and_then(|s| serde_json::to_value(s).ok()) }))
+    let cx = uc::dose_suggestion(
+        state.store.as_ref(),
+        &caller.ctx,
+        &state.config.dosing,
+        &state.config.time_zone,
+        sid,
+        &input,
+    )
+    .await
+    .map_err(|e| caller.fail(e))?;
+    Ok(Json(DoseSuggestionDto {
+        previous: cx.previous,
+        suggestion: cx.suggestion.and_then(|s| serde_json::to_value(s).ok()),
+    }))
 }

@@ -138,7 +138,11 @@ fn intake_dto(st: &IntakeState) -> IntakeDto {
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<IntakeDto>, ApiError> {
+pub async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<IntakeDto>, ApiError> {
     let id = patient_id(&id).map_err(|e| caller.fail(e))?;
     let st = intake::state(state.store.as_ref(), &caller.ctx, id).await.map_err(|e| caller.fail(e))?;
     Ok(Json(intake_dto(&st)))
@@ -179,7 +183,10 @@ fn eligibility_dto(st: &IntakeState) -> EligibilityDto {
     let (status, findings, missing, same_day) = match &st.evaluation {
         Some((e, s)) => (
             e.status.clone(),
-            s.findings.iter().map(|f| FindingDto { rule: f.rule_id.clone(), level: f.level.clone(), message: f.message.clone() }).collect(),
+            s.findings
+                .iter()
+                .map(|f| FindingDto { rule: f.rule_id.clone(), level: f.level.clone(), message: f.message.clone() })
+                .collect(),
             s.missing.iter().map(|m| MissingDto { field: m.field.clone(), rules: m.rule_ids.clone() }).collect(),
             s.same_day_review.is_some(),
         ),
@@ -218,7 +225,11 @@ fn eligibility_dto(st: &IntakeState) -> EligibilityDto {
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn eligibility(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<EligibilityDto>, ApiError> {
+pub async fn eligibility(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<EligibilityDto>, ApiError> {
     let id = patient_id(&id).map_err(|e| caller.fail(e))?;
     let st = intake::state(state.store.as_ref(), &caller.ctx, id).await.map_err(|e| caller.fail(e))?;
     Ok(Json(eligibility_dto(&st)))

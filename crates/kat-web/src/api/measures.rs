@@ -235,9 +235,17 @@ pub async fn record(
         return Err(caller.fail(AppError::Invalid(errors)));
     }
     let (inst, answers) = (inst.expect("checked"), answers.expect("checked"));
-    let r = uc::record_response(state.store.as_ref(), &caller.ctx, &state.config.measures, id, inst, &answers, collected_at)
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let r = uc::record_response(
+        state.store.as_ref(),
+        &caller.ctx,
+        &state.config.measures,
+        id,
+        inst,
+        &answers,
+        collected_at,
+    )
+    .await
+    .map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(ResponseDto::new(&r.record, &r.alerts))).into_response())
 }
 
@@ -256,7 +264,11 @@ pub async fn record(
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn list(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Json<Vec<ResponseDto>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<ResponseDto>>, ApiError> {
     let id = patient(&caller, &raw)?;
     let found = uc::list_responses(state.store.as_ref(), &caller.ctx, id, None).await.map_err(|e| caller.fail(e))?;
     Ok(Json(found.iter().map(|r| ResponseDto::new(r, &[])).collect()))

@@ -145,11 +145,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let meta = parts
-            .extensions
-            .get::<RequestMeta>()
-            .cloned()
-            .expect("authenticate middleware runs first");
+        let meta = parts.extensions.get::<RequestMeta>().cloned().expect("authenticate middleware runs first");
         let Some(principal) = parts.extensions.get::<Principal>().cloned() else {
             return Err(ApiError { error: AppError::Unauthenticated, request_id: meta.request_id });
         };

@@ -125,7 +125,11 @@ fn json_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, V
 
 /// Copies the known string fields of `map` into `form`, naming every field that is
 /// unknown or of the wrong type. `null` empties a field.
-fn apply_fields(map: &Map<String, Value>, form: &mut DemographicsForm, allowed_extra: &[&str]) -> Result<(), FieldErrors> {
+fn apply_fields(
+    map: &Map<String, Value>,
+    form: &mut DemographicsForm,
+    allowed_extra: &[&str],
+) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
     for (key, value) in map {
         if allowed_extra.contains(&key.as_str()) {
@@ -175,9 +179,7 @@ pub async fn create(
     let map = json_object(body).map_err(|e| caller.fail(e))?;
     let mut form = DemographicsForm::default();
     apply_fields(&map, &mut form, &[]).map_err(|e| caller.fail(e.into()))?;
-    let p = patients::register(state.store.as_ref(), &caller.ctx, &form)
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let p = patients::register(state.store.as_ref(), &caller.ctx, &form).await.map_err(|e| caller.fail(e))?;
     Ok(created(&p))
 }
 
@@ -209,20 +211,15 @@ pub async fn search(
     caller: Caller,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<Vec<PatientDto>>, ApiError> {
-    let found = patients::search(
-        state.store.as_ref(),
-        &caller.ctx,
-        &params.q,
-        params.limit.unwrap_or(patients::SEARCH_LIMIT),
-    )
-    .await
-    .map_err(|e| caller.fail(e))?;
+    let found =
+        patients::search(state.store.as_ref(), &caller.ctx, &params.q, params.limit.unwrap_or(patients::SEARCH_LIMIT))
+            .await
+            .map_err(|e| caller.fail(e))?;
     Ok(Json(found.iter().map(PatientDto::from).collect()))
 }
 
 fn parse_id(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {
-    raw.parse()
-        .map_err(|_| caller.fail(AppError::NotFound("patient")))
+    raw.parse().map_err(|_| caller.fail(AppError::NotFound("patient")))
 }
 
 /// Read one patient.
@@ -245,9 +242,7 @@ pub async fn read(
     Path(raw): Path<String>,
 ) -> Result<Json<PatientDto>, ApiError> {
     let id = parse_id(&caller, &raw)?;
-    let p = patients::get(state.store.as_ref(), &caller.ctx, id)
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let p = patients::get(state.store.as_ref(), &caller.ctx, id).await.map_err(|e| caller.fail(e))?;
     Ok(Json(PatientDto::from(&p)))
 }
 
@@ -276,16 +271,16 @@ pub async fn patch(
 ) -> Result<Json<PatientDto>, ApiError> {
     let id = parse_id(&caller, &raw)?;
     let map = json_object(body).map_err(|e| caller.fail(e))?;
-    let version = match map.get("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_i64().ok_or_else(|| {
-            caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number")))
-        })?),
-    };
-    let p = patients::update(state.store.as_ref(), &caller.ctx, id, version, |form| {
-        apply_fields(&map, form, &["version"])
-    })
-    .await
-    .map_err(|e| caller.fail(e))?;
+    let version =
+        match map.get("version") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_i64().ok_or_else(|| {
+                caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number")))
+            })?),
+        };
+    let p =
+        patients::update(state.store.as_ref(), &caller.ctx, id, version, |form| apply_fields(&map, form, &["version"]))
+            .await
+            .map_err(|e| caller.fail(e))?;
     Ok(Json(PatientDto::from(&p)))
 }

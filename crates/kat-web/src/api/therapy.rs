@@ -107,7 +107,13 @@ pub struct AddendumDto {
 
 impl From<&Addendum> for AddendumDto {
     fn from(a: &Addendum) -> Self {
-        Self { id: a.id.to_string(), author_id: a.author.to_string(), at: a.at.to_string(), reason: a.reason.clone(), body: a.body.clone() }
+        Self {
+            id: a.id.to_string(),
+            author_id: a.author.to_string(),
+            at: a.at.to_string(),
+            reason: a.reason.clone(),
+            body: a.body.clone(),
+        }
     }
 }
 
@@ -158,9 +164,14 @@ type ApiResult<T> = Result<T, ApiError>;
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 200, body = Vec<NoteDto>),
         (status = 403, description = "The role may not read therapy notes", body = Problem, content_type = "application/problem+json")))]
-pub async fn list_notes(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<NoteDto>>> {
+pub async fn list_notes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Vec<NoteDto>>> {
     let pid = patient_id(&caller, &raw)?;
-    let (notes, addenda) = therapy::list_notes(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
+    let (notes, addenda) =
+        therapy::list_notes(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(notes.iter().map(|n| note_dto(n, &addenda)).collect()))
 }
 
@@ -183,7 +194,10 @@ pub async fn create_note(
     let kind = errors.take("kind", NoteKind::parse(map.get("kind").and_then(Value::as_str).unwrap_or("")));
     let session = match map.get("planned_session") {
         None | Some(Value::Null) => None,
-        Some(v) => errors.take("planned_session", v.as_str().unwrap_or("").parse::<PlannedSessionId>().map_err(|_| "is not a session id")),
+        Some(v) => errors.take(
+            "planned_session",
+            v.as_str().unwrap_or("").parse::<PlannedSessionId>().map_err(|_| "is not a session id"),
+        ),
     };
     let form = note_form(&map, &["kind", "planned_session"]);
     let form = match form {
@@ -211,10 +225,15 @@ pub async fn create_note(
     security(("bearer" = [])),
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 200, body = NoteDto), (status = 404, description = "No such note", body = Problem, content_type = "application/problem+json")))]
-pub async fn read_note(State(state): State<AppState>, caller: Caller, Path((raw, raw_note)): Path<(String, String)>) -> ApiResult<Json<NoteDto>> {
+pub async fn read_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_note)): Path<(String, String)>,
+) -> ApiResult<Json<NoteDto>> {
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
-    let (note, addenda) = therapy::get_note(state.store.as_ref(), &caller.ctx, pid, nid).await.map_err(|e| caller.fail(e))?;
+    let (note, addenda) =
+        therapy::get_note(state.store.as_ref(), &caller.ctx, pid, nid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(note_dto(&note, &addenda)))
 }
 
@@ -237,10 +256,13 @@ pub async fn update_note(
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
     let map = body_object(body).map_err(|e| caller.fail(e))?;
-    let version = match map.get("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_i64().ok_or_else(|| caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number"))))?),
-    };
+    let version =
+        match map.get("version") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_i64().ok_or_else(|| {
+                caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number")))
+            })?),
+        };
     let form = note_form(&map, &["version", "kind"]).map_err(|e| caller.fail(e.into()))?;
     let note = therapy::update_note(state.store.as_ref(), &caller.ctx, pid, nid, version, &form)
         .await
@@ -257,7 +279,11 @@ pub async fn update_note(
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already signed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Incomplete (e.g. the SUI-001 risk check)", body = Problem, content_type = "application/problem+json")))]
-pub async fn sign_note(State(state): State<AppState>, caller: Caller, Path((raw, raw_note)): Path<(String, String)>) -> ApiResult<Json<NoteDto>> {
+pub async fn sign_note(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((raw, raw_note)): Path<(String, String)>,
+) -> ApiResult<Json<NoteDto>> {
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
     let note = therapy::sign_note(state.store.as_ref(), &caller.ctx, pid, nid).await.map_err(|e| caller.fail(e))?;
@@ -288,9 +314,15 @@ pub async fn add_addendum(
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
     let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
-    let a = therapy::add_addendum(state.store.as_ref(), &caller.ctx, pid, nid, &AddendumForm { reason: input.reason, body: input.body })
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let a = therapy::add_addendum(
+        state.store.as_ref(),
+        &caller.ctx,
+        pid,
+        nid,
+        &AddendumForm { reason: input.reason, body: input.body },
+    )
+    .await
+    .map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(AddendumDto::from(&a))).into_response())
 }
 
@@ -332,9 +364,14 @@ pub struct ProcessNoteInput {
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 200, body = Vec<ProcessNoteDto>)))]
-pub async fn list_process_notes(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<ProcessNoteDto>>> {
+pub async fn list_process_notes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Vec<ProcessNoteDto>>> {
     let pid = patient_id(&caller, &raw)?;
-    let notes = therapy::visible_process_notes(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
+    let notes =
+        therapy::visible_process_notes(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(notes.iter().map(ProcessNoteDto::from).collect()))
 }
 
@@ -404,7 +441,13 @@ impl From<&SafetyPlan> for SafetyPlanDto {
             "professionals": lines(&f.professionals),
             "safe_environment": lines(&f.safe_environment),
         });
-        Self { id: p.id.to_string(), version: p.version, content, author_id: p.author.to_string(), created_at: p.created_at.to_string() }
+        Self {
+            id: p.id.to_string(),
+            version: p.version,
+            content,
+            author_id: p.author.to_string(),
+            created_at: p.created_at.to_string(),
+        }
     }
 }
 
@@ -413,7 +456,11 @@ impl From<&SafetyPlan> for SafetyPlanDto {
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 200, body = Vec<SafetyPlanDto>)))]
-pub async fn safety_plans(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<SafetyPlanDto>>> {
+pub async fn safety_plans(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Vec<SafetyPlanDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let plans = therapy::safety_plans(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(plans.iter().map(SafetyPlanDto::from).collect()))
@@ -493,12 +540,20 @@ pub struct CareTeamMemberDto {
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 200, body = Vec<CareTeamMemberDto>)))]
-pub async fn care_team(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<CareTeamMemberDto>>> {
+pub async fn care_team(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Vec<CareTeamMemberDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let team = therapy::care_team(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(
         team.iter()
-            .map(|(m, u)| CareTeamMemberDto { care_role: m.care_role.as_str().into(), user: u.id.to_string(), display_name: u.display_name.clone() })
+            .map(|(m, u)| CareTeamMemberDto {
+                care_role: m.care_role.as_str().into(),
+                user: u.id.to_string(),
+                display_name: u.display_name.clone(),
+            })
             .collect(),
     ))
 }
@@ -572,7 +627,11 @@ impl From<&PlannedSession> for PlannedSessionDto {
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 200, body = Vec<PlannedSessionDto>)))]
-pub async fn program(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
+pub async fn program(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let s = therapy::program(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(s.iter().map(PlannedSessionDto::from).collect()))
@@ -600,9 +659,15 @@ pub async fn plan_program(
 ) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
-    let s = therapy::plan_program(state.store.as_ref(), &caller.ctx, pid, &input.dose_dates.join(","), &state.config.therapy.policy)
-        .await
-        .map_err(|e| caller.fail(e))?;
+    let s = therapy::plan_program(
+        state.store.as_ref(),
+        &caller.ctx,
+        pid,
+        &input.dose_dates.join(","),
+        &state.config.therapy.policy,
+    )
+    .await
+    .map_err(|e| caller.fail(e))?;
     Ok(Json(s.iter().map(PlannedSessionDto::from).collect()))
 }
 
@@ -655,7 +720,9 @@ pub async fn timeline(
     let pid = patient_id(&caller, &raw)?;
     let mut kinds = Vec::new();
     for k in params.kind.as_deref().unwrap_or("").split(',').map(str::trim).filter(|k| !k.is_empty()) {
-        kinds.push(TimelineKind::parse(k).ok_or_else(|| caller.fail(AppError::Invalid(FieldErrors::single("kind", format!("`{k}` is not a timeline kind")))))?);
+        kinds.push(TimelineKind::parse(k).ok_or_else(|| {
+            caller.fail(AppError::Invalid(FieldErrors::single("kind", format!("`{k}` is not a timeline kind"))))
+        })?);
     }
     let entries = therapy::timeline(state.store.as_ref(), &caller.ctx, pid, &kinds, &state.config.time_zone)
         .await

@@ -9,8 +9,7 @@ pub async fn query(store: &dyn Store, ctx: &Ctx, filter: &AuditFilter) -> AppRes
     require(store, ctx, Permission::AuditRead, "audit_log", None, filter.patient_id, AuditAction::List).await?;
     let mut tx = store.begin().await?;
     let entries = tx.query_audit(filter).await?;
-    tx.append_audit(&ctx.audit(AuditAction::List, "audit_log", None, filter.patient_id, AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(AuditAction::List, "audit_log", None, filter.patient_id, AuditOutcome::Allowed)).await?;
     tx.commit().await?;
     Ok(entries)
 }

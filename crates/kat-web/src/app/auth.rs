@@ -5,8 +5,8 @@
 //! tokens are 256-bit random secrets; only their SHA-256 is stored.
 
 use super::{Actor, AppError, AppResult, Ctx};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jiff::Timestamp;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::ids::TokenId;
@@ -18,12 +18,8 @@ use uuid::Uuid;
 
 /// A hash of a password nobody knows, verified when the username does not exist so a
 /// failed login takes as long whether or not the account exists.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    Argon2::default()
-        .hash_password(b"kat-dummy-password-for-timing")
-        .expect("hash")
-        .to_string()
-});
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| Argon2::default().hash_password(b"kat-dummy-password-for-timing").expect("hash").to_string());
 
 pub async fn hash_password(password: &Password) -> AppResult<String> {
     let password = password.expose().to_owned();
@@ -182,8 +178,7 @@ pub async fn resolve_token(store: &dyn Store, now: Timestamp, token: &str) -> Ap
 pub async fn logout(store: &dyn Store, ctx: &Ctx, id_hash: &str) -> AppResult<()> {
     let mut tx = store.begin().await?;
     tx.delete_session(id_hash).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Logout, "session", None, None, AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(AuditAction::Logout, "session", None, None, AuditOutcome::Allowed)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -203,7 +198,12 @@ pub async fn sweep_sessions(
 
 /// Creates an API token for `user`; returns its record and the secret, which is shown
 /// once and never stored.
-pub async fn create_token(store: &dyn Store, ctx: &Ctx, user: &User, label: &str) -> AppResult<(ApiTokenRecord, String)> {
+pub async fn create_token(
+    store: &dyn Store,
+    ctx: &Ctx,
+    user: &User,
+    label: &str,
+) -> AppResult<(ApiTokenRecord, String)> {
     super::require(store, ctx, kat_core::role::Permission::UserManage, "api_token", None, None, AuditAction::Create)
         .await?;
     let secret = new_secret("kat_t_");
@@ -218,15 +218,29 @@ pub async fn create_token(store: &dyn Store, ctx: &Ctx, user: &User, label: &str
     };
     let mut tx = store.begin().await?;
     tx.insert_token(&record).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "api_token", Some(record.id.to_string()), None, AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "api_token",
+        Some(record.id.to_string()),
+        None,
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok((record, secret))
 }
 
 pub async fn revoke_token(store: &dyn Store, ctx: &Ctx, id: TokenId) -> AppResult<()> {
-    super::require(store, ctx, kat_core::role::Permission::UserManage, "api_token", Some(id.to_string()), None, AuditAction::Delete)
-        .await?;
+    super::require(
+        store,
+        ctx,
+        kat_core::role::Permission::UserManage,
+        "api_token",
+        Some(id.to_string()),
+        None,
+        AuditAction::Delete,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     tx.revoke_token(id, ctx.now).await.map_err(|e| match e {
         kat_store::StoreError::NotFound => AppError::NotFound("API token"),

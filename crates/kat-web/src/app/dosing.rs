@@ -9,39 +9,42 @@
 //! transaction.
 
 use super::{AppError, AppResult, Ctx, require};
-use std::collections::HashSet;
 use crate::config::DosingConfig;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::dosing::limits::check_next_device;
-use kat_core::dosing::{
-    CheckLevel, Diluent, Dilution, DoseCheck, Preparation, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
-    EsketamineIndication, HeightCm, Kg, LIBRARY, Mg, MgPerKg, MgPerMl, Minutes, Route, Setting, WeightBasis, WeightMeasurement,
-    WeightPolicy, check_dose, dosing_weight,
+use kat_core::dosing::order::{
+    PastDose, allowed_steps, check_administration, check_rate, esketamine_course, ordered_rate_ml_per_h,
 };
+use kat_core::dosing::titration::{DoseAmount, Efficacy, TitrationSuggestion, Tolerability, suggest_next_dose};
+use kat_core::dosing::weight::DosingWeight as CoreDosingWeight;
 use kat_core::dosing::weight::WeightError;
-use kat_core::patient::SexAtBirth;
-use kat_core::ids::{
-    AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId,
+use kat_core::dosing::{
+    CheckLevel, Diluent, Dilution, DoseCheck, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
+    EsketamineIndication, HeightCm, Kg, LIBRARY, Mg, MgPerKg, MgPerMl, Minutes, Preparation, Route, Setting,
+    WeightBasis, WeightMeasurement, WeightPolicy, check_dose, dosing_weight,
 };
+use kat_core::ids::{AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId};
+use kat_core::monitoring::adverse::AdverseEventForm;
 use kat_core::monitoring::{
-    Alarm, Baseline, BloodPressure, DischargeDecision, DischargeInput,
-    GateChecklist, GateDecision, HeartRate, InteractionAction, InteractionFinding, Moaas, MonitoringSchedule, Reading, ReadingSource,
-    RespiratoryRate, ScheduledCheck, SessionTimes, SpO2, current_values, discharge_decision, evaluate_gate, interaction_findings,
-    evaluate_reading,
+    Alarm, Baseline, BloodPressure, DischargeDecision, DischargeInput, GateChecklist, GateDecision, HeartRate,
+    InteractionAction, InteractionFinding, Moaas, MonitoringSchedule, Reading, ReadingSource, RespiratoryRate,
+    ScheduledCheck, SessionTimes, SpO2, current_values, discharge_decision, evaluate_gate, evaluate_reading,
+    interaction_findings,
 };
+use kat_core::patient::SexAtBirth;
 use kat_core::patient::parse_iso_date;
 use kat_core::role::Permission;
 use kat_store::dosing::dosing_constraints as c;
-use kat_core::monitoring::adverse::AdverseEventForm;
-use kat_store::dosing::{AdministrationRecord, AlarmRecord, DoseOrderRecord, DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord, VitalRecord};
-use kat_core::dosing::order::{PastDose, allowed_steps, check_administration, check_rate, esketamine_course, ordered_rate_ml_per_h};
-use kat_core::dosing::titration::{DoseAmount, Efficacy, Tolerability, TitrationSuggestion, suggest_next_dose};
-use kat_core::dosing::weight::DosingWeight as CoreDosingWeight;
+use kat_store::dosing::{
+    AdministrationRecord, AlarmRecord, DoseOrderRecord, DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord,
+    VitalRecord,
+};
 use kat_store::{Store, StoreError, Tx};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 fn user_id(ctx: &Ctx) -> AppResult<UserId> {
@@ -294,7 +297,9 @@ pub fn parse_plan(
                         _ => "weight_basis",
                     };
                     let text = match err {
-                        WeightError::SexNeeded => format!("{err} (the patient's record says otherwise); use actual weight"),
+                        WeightError::SexNeeded => {
+                            format!("{err} (the patient's record says otherwise); use actual weight")
+                        }
                         other => other.to_string(),
                     };
                     e.add(field, text);
@@ -343,7 +348,10 @@ pub fn parse_plan(
                 Some(w) => Some(per_kg.value() * w.kg.value()),
                 None => {
                     // Said once: a weight field already in error explains the gap.
-                    if ["weight_kg", "weight_measured_on", "weight_basis", "height_cm"].iter().all(|f| e.for_field(f).is_none()) {
+                    if ["weight_kg", "weight_measured_on", "weight_basis", "height_cm"]
+                        .iter()
+                        .all(|f| e.for_field(f).is_none())
+                    {
                         e.add("weight_kg", "a weight-based dose needs the weight");
                     }
                     None
@@ -419,23 +427,27 @@ pub fn parse_plan(
             // From the protocol's phases (a scheduling convention of the core); an
             // unknown protocol or course length was reported above.
             (Some(first), None, _) => match protocol {
-                Some(p) if course_sessions > 0 => match kat_core::dosing::plan_schedule::plan_dates(p, first, course_sessions) {
-                    Ok(dates) if dates.len() == course_sessions as usize => dates.iter().map(|d| d.to_string()).collect(),
-                    Ok(dates) => {
-                        e.add(
+                Some(p) if course_sessions > 0 => {
+                    match kat_core::dosing::plan_schedule::plan_dates(p, first, course_sessions) {
+                        Ok(dates) if dates.len() == course_sessions as usize => {
+                            dates.iter().map(|d| d.to_string()).collect()
+                        }
+                        Ok(dates) => {
+                            e.add(
                             "course_sessions",
                             format!(
                                 "this protocol plans at most {} sessions; lower it, or give the days between sessions or the dates",
                                 dates.len()
                             ),
                         );
-                        Vec::new()
+                            Vec::new()
+                        }
+                        Err(err) => {
+                            e.add("interval_days", err.to_string());
+                            Vec::new()
+                        }
                     }
-                    Err(err) => {
-                        e.add("interval_days", err.to_string());
-                        Vec::new()
-                    }
-                },
+                }
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -463,10 +475,18 @@ pub fn parse_plan(
         // volumes below are computed for.
         preparation: concentration.map(|stock| Preparation {
             stock,
-            dilution: if route == Route::IvInfusion { Dilution::EqualVolume(Diluent::SodiumChloride0_9) } else { Dilution::Undiluted },
+            dilution: if route == Route::IvInfusion {
+                Dilution::EqualVolume(Diluent::SodiumChloride0_9)
+            } else {
+                Dilution::Undiluted
+            },
         }),
         esketamine: route.is_esketamine().then(|| EsketamineCourse {
-            indication: if protocol_key(protocol) == "spravato_mdsi" { EsketamineIndication::Mdsi } else { EsketamineIndication::Trd },
+            indication: if protocol_key(protocol) == "spravato_mdsi" {
+                EsketamineIndication::Mdsi
+            } else {
+                EsketamineIndication::Trd
+            },
             previous_doses: Vec::new(),
             days_since_first_dose: 0,
             age_years: None,
@@ -517,11 +537,7 @@ pub fn parse_plan(
             infusion_minutes: infusion.map(|m| m.get()),
             rate_ml_per_h: rate.map(round),
         },
-        dose_findings: review
-            .findings
-            .iter()
-            .filter_map(|f| serde_json::to_value(f).ok())
-            .collect(),
+        dose_findings: review.findings.iter().filter_map(|f| serde_json::to_value(f).ok()).collect(),
         dose_level: match level {
             CheckLevel::Ok => "ok",
             CheckLevel::Warning => "warning",
@@ -590,7 +606,13 @@ fn parse_weight_basis(raw: &str, policy: &WeightPolicy, e: &mut FieldErrors) -> 
 
 /// A dose check that warns needs a reason; one past a hard limit needs a medical
 /// director's override with its reason (plans and session orders alike).
-fn require_dose_reasons(e: &mut FieldErrors, review: &DoseReview, has_warning_reason: bool, has_override_reason: bool, is_medical_director: bool) {
+fn require_dose_reasons(
+    e: &mut FieldErrors,
+    review: &DoseReview,
+    has_warning_reason: bool,
+    has_override_reason: bool,
+    is_medical_director: bool,
+) {
     let level = review.level();
     // Past a hard limit the override (with its reason) is what is asked, not a warning reason.
     if level == CheckLevel::Warning && !has_warning_reason {
@@ -598,9 +620,15 @@ fn require_dose_reasons(e: &mut FieldErrors, review: &DoseReview, has_warning_re
     }
     if level == CheckLevel::HardLimit {
         if !is_medical_director {
-            e.add("override_reason", format!("the dose passes a hard limit ({}); only a medical director may override", rules_of(review)));
+            e.add(
+                "override_reason",
+                format!("the dose passes a hard limit ({}); only a medical director may override", rules_of(review)),
+            );
         } else if !has_override_reason {
-            e.add("override_reason", format!("the dose passes a hard limit ({}); give the override reason", rules_of(review)));
+            e.add(
+                "override_reason",
+                format!("the dose passes a hard limit ({}); give the override reason", rules_of(review)),
+            );
         }
     }
 }
@@ -627,13 +655,22 @@ async fn accepted_decision(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResul
             "the eligibility decision is stale (the intake or policy changed); a prescriber must sign it again".into(),
         )),
         Some(_) => Err(AppError::Conflict("the eligibility decision is to decline; no treatment plan".into())),
-        None => Err(AppError::Conflict("no signed eligibility decision; a prescriber must accept the patient first".into())),
+        None => {
+            Err(AppError::Conflict("no signed eligibility decision; a prescriber must accept the patient first".into()))
+        }
     }
 }
 
 /// Drafts a treatment plan (prescribers).
-pub async fn create_plan(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, patient: PatientId, input: &PlanInput) -> AppResult<PlanView> {
-    require(store, ctx, Permission::TreatmentPlanWrite, "treatment_plan", None, Some(patient), AuditAction::Create).await?;
+pub async fn create_plan(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    patient: PatientId,
+    input: &PlanInput,
+) -> AppResult<PlanView> {
+    require(store, ctx, Permission::TreatmentPlanWrite, "treatment_plan", None, Some(patient), AuditAction::Create)
+        .await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
     let sex = tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?.demographics.sex_at_birth;
@@ -651,8 +688,14 @@ pub async fn create_plan(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, pa
         signed_at: None,
     };
     tx.insert_treatment_plan(&record).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "treatment_plan", Some(record.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "treatment_plan",
+        Some(record.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(PlanView { record, content })
 }
@@ -660,18 +703,36 @@ pub async fn create_plan(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, pa
 /// Signs a plan (prescribers). The eligibility decision must still be accepted and not
 /// stale at signing.
 pub async fn sign_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: TreatmentPlanId) -> AppResult<PlanView> {
-    require(store, ctx, Permission::TreatmentPlanSign, "treatment_plan", Some(plan.to_string()), Some(patient), AuditAction::Update)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::TreatmentPlanSign,
+        "treatment_plan",
+        Some(plan.to_string()),
+        Some(patient),
+        AuditAction::Update,
+    )
+    .await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
-    let record = tx.treatment_plan_by_id(plan).await?.filter(|p| p.patient_id == patient).ok_or(AppError::NotFound("treatment plan"))?;
+    let record = tx
+        .treatment_plan_by_id(plan)
+        .await?
+        .filter(|p| p.patient_id == patient)
+        .ok_or(AppError::NotFound("treatment plan"))?;
     if record.signed_at.is_some() {
         return Err(AppError::Conflict("this plan is already signed".into()));
     }
     accepted_decision(&mut tx, patient).await?;
     tx.sign_treatment_plan(plan, by, ctx.now).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "treatment_plan", Some(plan.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "treatment_plan",
+        Some(plan.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     let record = tx.treatment_plan_by_id(plan).await?.ok_or(AppError::NotFound("treatment plan"))?;
     tx.commit().await?;
     PlanView::from_record(record)
@@ -679,10 +740,12 @@ pub async fn sign_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: T
 
 /// A patient's plans (audited read).
 pub async fn plans(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<PlanView>> {
-    require(store, ctx, Permission::DosingSessionRead, "treatment_plan", None, Some(patient), AuditAction::Read).await?;
+    require(store, ctx, Permission::DosingSessionRead, "treatment_plan", None, Some(patient), AuditAction::Read)
+        .await?;
     let mut tx = store.begin().await?;
     let plans = tx.treatment_plans_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "treatment_plan", None, Some(patient), AuditOutcome::Allowed)).await?;
+    tx.append_audit(&ctx.audit(AuditAction::Read, "treatment_plan", None, Some(patient), AuditOutcome::Allowed))
+        .await?;
     tx.commit().await?;
     plans.into_iter().map(PlanView::from_record).collect()
 }
@@ -752,7 +815,11 @@ pub struct DoseOrder {
 
 /// The patient's earlier sessions on the same route that gave a dose, oldest first, with
 /// what each gave (the course so far, for DOSE-IN-002 and titration).
-async fn past_doses(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord, tz: &jiff::tz::TimeZone) -> AppResult<Vec<PastDose>> {
+async fn past_doses(
+    tx: &mut Box<dyn Tx>,
+    s: &DosingSessionRecord,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<PastDose>> {
     let mut out = Vec::new();
     for other in tx.dosing_sessions_for_patient(s.patient_id).await? {
         if other.id == s.id || other.route != s.route || other.opened_at >= s.opened_at {
@@ -760,7 +827,10 @@ async fn past_doses(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord, tz: &jiff::tz
         }
         let given = given_mg(&tx.administrations_for_session(other.id).await?);
         if given > 0.0 {
-            out.push(PastDose { on: other.opened_at.to_zoned(tz.clone()).date(), given: Mg::new(given).map_err(|e| internal(e.0))? });
+            out.push(PastDose {
+                on: other.opened_at.to_zoned(tz.clone()).date(),
+                given: Mg::new(given).map_err(|e| internal(e.0))?,
+            });
         }
     }
     out.sort_by_key(|p| p.on);
@@ -797,7 +867,13 @@ fn parse_judgement(e: &mut FieldErrors, input: &DoseOrderInput) -> (Option<Toler
     (tolerability, efficacy)
 }
 
-fn suggestion_for(plan: &PlanContent, previous: &PastDose, tolerability: Tolerability, efficacy: Efficacy, policy: &DosingPolicy) -> Option<TitrationSuggestion> {
+fn suggestion_for(
+    plan: &PlanContent,
+    previous: &PastDose,
+    tolerability: Tolerability,
+    efficacy: Efficacy,
+    policy: &DosingPolicy,
+) -> Option<TitrationSuggestion> {
     let protocol = LIBRARY.iter().find(|p| protocol_key(p) == plan.protocol)?;
     let amount = match (plan.dose_style.as_str(), plan.dose.weight_kg) {
         ("per_kg", Some(kg)) => DoseAmount::PerKg(MgPerKg::new(previous.given.value() / kg).ok()?),
@@ -807,7 +883,14 @@ fn suggestion_for(plan: &PlanContent, previous: &PastDose, tolerability: Tolerab
 }
 
 /// The previous dose of the course and the titration suggestion for `input`'s judgement.
-pub async fn order_context(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz: &jiff::tz::TimeZone, session: DosingSessionId, input: &DoseOrderInput) -> AppResult<OrderContext> {
+pub async fn order_context(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    tz: &jiff::tz::TimeZone,
+    session: DosingSessionId,
+    input: &DoseOrderInput,
+) -> AppResult<OrderContext> {
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
@@ -842,15 +925,33 @@ async fn order_context_in(
 /// esketamine only after 56 mg), a warning needs a reason and a hard limit a medical
 /// director's override, as for the plan. Only before dosing starts (use case, store and
 /// trigger). Administrations are then checked against it.
-pub async fn order_dose(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz: &jiff::tz::TimeZone, session: DosingSessionId, input: &DoseOrderInput) -> AppResult<DoseOrder> {
+pub async fn order_dose(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    tz: &jiff::tz::TimeZone,
+    session: DosingSessionId,
+    input: &DoseOrderInput,
+) -> AppResult<DoseOrder> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::TreatmentPlanWrite, "dose_order", Some(session.to_string()), Some(s.patient_id), AuditAction::Create).await?;
+    require(
+        store,
+        ctx,
+        Permission::TreatmentPlanWrite,
+        "dose_order",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditAction::Create,
+    )
+    .await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
     if s.discharged_at.is_some() || !tx.administrations_for_session(session).await?.is_empty() {
-        return Err(AppError::Conflict("dosing has started (or the session is discharged): a dose order is for a dose not yet given".into()));
+        return Err(AppError::Conflict(
+            "dosing has started (or the session is discharged): a dose order is for a dose not yet given".into(),
+        ));
     }
     let is_medical_director = tx.is_medical_director(by).await?;
     let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
@@ -862,7 +963,10 @@ pub async fn order_dose(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz:
     if last.is_some() && (tolerability.is_none() || efficacy.is_none()) && e.is_empty() {
         // Titration starts from how the previous dose went (DOSE-IN-002).
         if tolerability.is_none() {
-            e.add("tolerability", "how the previous dose was tolerated (DOSE-IN-002: change doses on efficacy and tolerability)");
+            e.add(
+                "tolerability",
+                "how the previous dose was tolerated (DOSE-IN-002: change doses on efficacy and tolerability)",
+            );
         }
         if efficacy.is_none() {
             e.add("efficacy", "how well the previous dose worked (DOSE-IN-002)");
@@ -899,7 +1003,10 @@ pub async fn order_dose(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz:
         && (mg - plan.dose.mg).abs() > 1e-6
         && reason.is_none()
     {
-        e.add("reason", format!("the dose differs from the plan's {} mg: give the reason (titration, DOSE-IV-010)", plan.dose.mg));
+        e.add(
+            "reason",
+            format!("the dose differs from the plan's {} mg: give the reason (titration, DOSE-IV-010)", plan.dose.mg),
+        );
     }
     if !e.is_empty() {
         return Err(e.into());
@@ -907,7 +1014,11 @@ pub async fn order_dose(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz:
     let mg = mg.expect("checked");
     let dose = Mg::new(mg).map_err(|err| AppError::from(FieldErrors::single("dose", &err.0)))?;
     let route = plan.route;
-    let dosing_weight = match (weight, plan.dose.measured_weight_kg.or(weight), plan.dose.weight_measured_on.as_deref().and_then(parse_iso_date)) {
+    let dosing_weight = match (
+        weight,
+        plan.dose.measured_weight_kg.or(weight),
+        plan.dose.weight_measured_on.as_deref().and_then(parse_iso_date),
+    ) {
         (Some(kg), Some(measured), Some(on)) => Some(CoreDosingWeight {
             kg: Kg::new(kg).map_err(|e| internal(e.0))?,
             // The basis the plan used (DOSE-IV-005): the order multiplies the same weight.
@@ -931,10 +1042,18 @@ pub async fn order_dose(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz:
         // The plan's stock and dilution (DOSE-IV-004), as for the plan's own check.
         preparation: plan.dose.concentration_mg_per_ml.and_then(|c| MgPerMl::new(c).ok()).map(|stock| Preparation {
             stock,
-            dilution: if route == Route::IvInfusion { Dilution::EqualVolume(Diluent::SodiumChloride0_9) } else { Dilution::Undiluted },
+            dilution: if route == Route::IvInfusion {
+                Dilution::EqualVolume(Diluent::SodiumChloride0_9)
+            } else {
+                Dilution::Undiluted
+            },
         }),
         esketamine: route.is_esketamine().then(|| {
-            let indication = if protocol.is_some_and(|p| protocol_key(p) == "spravato_mdsi") { EsketamineIndication::Mdsi } else { EsketamineIndication::Trd };
+            let indication = if protocol.is_some_and(|p| protocol_key(p) == "spravato_mdsi") {
+                EsketamineIndication::Mdsi
+            } else {
+                EsketamineIndication::Trd
+            };
             esketamine_course(indication, &past, ctx.today, None)
         }),
     };
@@ -981,12 +1100,20 @@ pub async fn order_dose(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, tz:
     };
     tx.insert_dose_order(&record).await.map_err(|err| match err {
         StoreError::Conflict { constraint } if constraint == c::SESSION_DOSE_ORDERS_BEFORE_DOSING => {
-            AppError::Conflict("dosing has started (or the session is discharged): a dose order is for a dose not yet given".into())
+            AppError::Conflict(
+                "dosing has started (or the session is discharged): a dose order is for a dose not yet given".into(),
+            )
         }
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "dose_order", Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "dose_order",
+        Some(record.id.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(order)
 }
@@ -1046,18 +1173,31 @@ pub async fn course(store: &dyn Store, ctx: &Ctx, patient: PatientId, tz: &jiff:
 // ---------------------------------------------------------------------------------------
 
 /// Opens a dosing session on a signed plan (nurses, prescribers).
-pub async fn open_session(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: TreatmentPlanId) -> AppResult<DosingSessionRecord> {
-    require(store, ctx, Permission::DosingSessionRun, "dosing_session", None, Some(patient), AuditAction::Create).await?;
+pub async fn open_session(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    plan: TreatmentPlanId,
+) -> AppResult<DosingSessionRecord> {
+    require(store, ctx, Permission::DosingSessionRun, "dosing_session", None, Some(patient), AuditAction::Create)
+        .await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
-    let plan = tx.treatment_plan_by_id(plan).await?.filter(|p| p.patient_id == patient).ok_or(AppError::NotFound("treatment plan"))?;
+    let plan = tx
+        .treatment_plan_by_id(plan)
+        .await?
+        .filter(|p| p.patient_id == patient)
+        .ok_or(AppError::NotFound("treatment plan"))?;
     if plan.signed_at.is_none() {
         return Err(AppError::Conflict("the treatment plan is not signed; a prescriber must sign it first".into()));
     }
     accepted_decision(&mut tx, patient).await?;
     // One patient, one session in progress: a second would split the vitals and alarms.
     if tx.dosing_sessions_for_patient(patient).await?.iter().any(in_progress) {
-        return Err(AppError::Conflict("a dosing session of this patient is already in progress; discharge it (or defer it at the gate) first".into()));
+        return Err(AppError::Conflict(
+            "a dosing session of this patient is already in progress; discharge it (or defer it at the gate) first"
+                .into(),
+        ));
     }
     let content: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
     let record = DosingSessionRecord {
@@ -1076,8 +1216,14 @@ pub async fn open_session(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan
         discharged_at: None,
     };
     tx.insert_dosing_session(&record).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "dosing_session", Some(record.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "dosing_session",
+        Some(record.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -1128,7 +1274,9 @@ async fn rerun_interactions(tx: &mut Box<dyn Tx>, ctx: &Ctx, patient: PatientId)
         Err(_) => out.push(InteractionFinding {
             rule: "DAY-004".into(),
             action: InteractionAction::Override,
-            message: "The current intake is incomplete, so the interaction rules could not be rerun: review the medications.".into(),
+            message:
+                "The current intake is incomplete, so the interaction rules could not be rerun: review the medications."
+                    .into(),
         }),
     }
     let stale = tx.latest_decision(patient).await?.is_some_and(|d| d.stale);
@@ -1145,7 +1293,11 @@ async fn rerun_interactions(tx: &mut Box<dyn Tx>, ctx: &Ctx, patient: PatientId)
 
 /// The gate's interaction findings for a session, for the gate page to show before the
 /// checklist is sent (no audit: the page's session read is the audited one).
-pub async fn gate_interactions(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<Vec<InteractionFinding>> {
+pub async fn gate_interactions(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+) -> AppResult<Vec<InteractionFinding>> {
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
@@ -1158,12 +1310,26 @@ pub async fn gate_interactions(store: &dyn Store, ctx: &Ctx, session: DosingSess
 /// `override` only by a prescriber with a reason, otherwise `defer` with a reason. The
 /// interaction rules rerun on the current intake (DAY-004) and their findings join
 /// whatever interactions the caller sent.
-pub async fn record_gate(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &GateInput) -> AppResult<StoredGate> {
+pub async fn record_gate(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+    input: &GateInput,
+) -> AppResult<StoredGate> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRun, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Update)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRun,
+        "dosing_session",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditAction::Update,
+    )
+    .await?;
     let by = user_id(ctx)?;
     let route = parse_route(&s.route).ok_or_else(|| internal("stored route"))?;
     let mut e = FieldErrors::default();
@@ -1212,7 +1378,10 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, se
                     ""
                 }
                 None => {
-                    e.add("override_reason", "the gate needs a prescriber's documented override to proceed, or defer with a reason");
+                    e.add(
+                        "override_reason",
+                        "the gate needs a prescriber's documented override to proceed, or defer with a reason",
+                    );
                     ""
                 }
             },
@@ -1234,14 +1403,22 @@ pub async fn record_gate(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, se
         reschedule_to,
     };
     let mut tx = store.begin().await?;
-    tx.record_gate(session, outcome, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now)
-        .await
-        .map_err(|err| match err {
-            StoreError::Conflict { .. } => AppError::Conflict("the gate of this session is already passed, or it is discharged".into()),
+    tx.record_gate(session, outcome, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now).await.map_err(
+        |err| match err {
+            StoreError::Conflict { .. } => {
+                AppError::Conflict("the gate of this session is already passed, or it is discharged".into())
+            }
             other => other.into(),
-        })?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "dosing_session_gate", Some(session.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-        .await?;
+        },
+    )?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "dosing_session_gate",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(stored)
 }
@@ -1277,10 +1454,21 @@ pub async fn record_administration(
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRun, "dose_administration", None, Some(s.patient_id), AuditAction::Create).await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRun,
+        "dose_administration",
+        None,
+        Some(s.patient_id),
+        AuditAction::Create,
+    )
+    .await?;
     let by = user_id(ctx)?;
     if !matches!(s.gate_outcome.as_deref(), Some("proceed" | "override")) || s.discharged_at.is_some() {
-        return Err(AppError::Conflict("no administration before the pre-dose gate is passed (§3), nor after the discharge".into()));
+        return Err(AppError::Conflict(
+            "no administration before the pre-dose gate is passed (§3), nor after the discharge".into(),
+        ));
     }
     let route = parse_route(&s.route).ok_or_else(|| internal("stored route"))?;
     let mut e = FieldErrors::default();
@@ -1335,7 +1523,10 @@ pub async fn record_administration(
     // The checks below read what the session has given; hold the session until the insert.
     tx.lock_dosing_session(session).await?;
     let previous = tx.administrations_for_session(session).await?;
-    let kinds: Vec<String> = previous.iter().filter_map(|a| serde_json::from_str::<AdministrationInput>(&a.content).ok().map(|i| i.kind)).collect();
+    let kinds: Vec<String> = previous
+        .iter()
+        .filter_map(|a| serde_json::from_str::<AdministrationInput>(&a.content).ok().map(|i| i.kind))
+        .collect();
     if kind.starts_with("infusion_") && kind != "infusion_start" && !kinds.iter().any(|k| k == "infusion_start") {
         return Err(FieldErrors::single("kind", "the infusion has not been started").into());
     }
@@ -1358,7 +1549,11 @@ pub async fn record_administration(
         }
         // INT-005: an intervention that stopped the session ends its dosing.
         let stopped = tx.session_events_for_session(session).await?.iter().any(|ev| {
-            ev.kind == "intervention" && serde_json::from_str::<serde_json::Value>(&ev.content).ok().and_then(|v| v["session_stopped"].as_bool()) == Some(true)
+            ev.kind == "intervention"
+                && serde_json::from_str::<serde_json::Value>(&ev.content)
+                    .ok()
+                    .and_then(|v| v["session_stopped"].as_bool())
+                    == Some(true)
         });
         if stopped {
             return Err(AppError::Conflict("an intervention stopped this session (INT-005): no further dosing".into()));
@@ -1366,15 +1561,18 @@ pub async fn record_administration(
     }
     let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
     let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
-    let ordered = tx.dose_orders_for_session(session).await?.last().map_or(Ok(plan.dose.mg), |o| {
-        serde_json::from_str::<DoseOrder>(&o.content).map(|o| o.mg).map_err(internal)
-    })?;
+    let ordered =
+        tx.dose_orders_for_session(session).await?.last().map_or(Ok(plan.dose.mg), |o| {
+            serde_json::from_str::<DoseOrder>(&o.content).map(|o| o.mg).map_err(internal)
+        })?;
     let ordered = Mg::new(ordered).map_err(|e| internal(e.0))?;
     if starts_dose {
         // Never more than ordered for this session (DOSE-GEN-002, DOSE-IN-001).
         let given = Mg::new(given_mg(&previous)).map_err(|e| internal(e.0))?;
         let next = Mg::parse(&input.dose_mg).map_err(|err| AppError::from(FieldErrors::single("dose_mg", &err.0)))?;
-        if let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } = check_administration(ordered, given, next, kind == "device") {
+        if let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } =
+            check_administration(ordered, given, next, kind == "device")
+        {
             return Err(FieldErrors::single("dose_mg", format!("{}: {}", rule.as_str(), message)).into());
         }
     }
@@ -1386,7 +1584,8 @@ pub async fn record_administration(
             .zip(plan.dose.infusion_minutes)
             .and_then(|(stock, minutes)| ordered_rate_ml_per_h(ordered, stock, minutes));
         if let Some(limit) = ordered_rate
-            && let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } = check_rate(rate, limit)
+            && let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } =
+                check_rate(rate, limit)
         {
             return Err(FieldErrors::single("rate_ml_per_h", format!("{}: {}", rule.as_str(), message)).into());
         }
@@ -1398,7 +1597,9 @@ pub async fn record_administration(
             .map(|a| a.at)
             .collect();
         let planned = Mg::from_whole(28 * (u32::try_from(given.len()).unwrap_or(2) + 1).min(3));
-        if let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } = check_next_device(planned, &given, at) {
+        if let DoseCheck::HardLimit { rule, message } | DoseCheck::Warning { rule, message } =
+            check_next_device(planned, &given, at)
+        {
             let mut e = FieldErrors::default();
             e.add("at", format!("{}: {}", rule.as_str(), message));
             return Err(e.into());
@@ -1407,7 +1608,8 @@ pub async fn record_administration(
     let record = AdministrationRecord {
         id: AdministrationId::from_uuid(Uuid::now_v7()),
         session_id: session,
-        content: serde_json::to_string(&AdministrationInput { kind: kind.into(), at: at.to_string(), ..input.clone() }).map_err(internal)?,
+        content: serde_json::to_string(&AdministrationInput { kind: kind.into(), at: at.to_string(), ..input.clone() })
+            .map_err(internal)?,
         recorded_by: by,
         at,
     };
@@ -1417,8 +1619,14 @@ pub async fn record_administration(
         }
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "dose_administration", Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "dose_administration",
+        Some(record.id.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -1449,7 +1657,12 @@ pub struct VitalsInput {
     pub severe_distress_or_emergence: bool,
 }
 
-fn field<T>(e: &mut FieldErrors, name: &str, raw: &str, parse: impl Fn(&str) -> Result<T, kat_core::dosing::UnitError>) -> Option<T> {
+fn field<T>(
+    e: &mut FieldErrors,
+    name: &str,
+    raw: &str,
+    parse: impl Fn(&str) -> Result<T, kat_core::dosing::UnitError>,
+) -> Option<T> {
     let raw = raw.trim();
     if raw.is_empty() {
         return None;
@@ -1550,23 +1763,26 @@ pub struct SavedVitals {
 
 /// Saves one reading and, in the same transaction, every alarm the policy raises for it
 /// (one per kind, ALM-001..006); each alarm is stored once and stays until acknowledged.
-pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &VitalsInput) -> AppResult<SavedVitals> {
+pub async fn record_vitals(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+    input: &VitalsInput,
+) -> AppResult<SavedVitals> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRun, "session_vitals", None, Some(s.patient_id), AuditAction::Create).await?;
+    require(store, ctx, Permission::DosingSessionRun, "session_vitals", None, Some(s.patient_id), AuditAction::Create)
+        .await?;
     let by = user_id(ctx)?;
     if s.discharged_at.is_some() {
         return Err(AppError::Conflict("the session is discharged".into()));
     }
     let reading = parse_vitals(input, by, ctx.now)?;
     let mut tx = store.begin().await?;
-    let earlier: Vec<Reading> = tx
-        .vitals_for_session(session)
-        .await?
-        .iter()
-        .filter_map(|v| serde_json::from_str(&v.reading).ok())
-        .collect();
+    let earlier: Vec<Reading> =
+        tx.vitals_for_session(session).await?.iter().filter_map(|v| serde_json::from_str(&v.reading).ok()).collect();
     let base = baseline(&s, &earlier);
     let vital = VitalRecord {
         id: VitalId::from_uuid(Uuid::now_v7()),
@@ -1577,14 +1793,26 @@ pub async fn record_vitals(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, 
         recorded_at: ctx.now,
     };
     tx.insert_vital(&vital).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "session_vitals", Some(vital.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "session_vitals",
+        Some(vital.id.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     let mut alarms = Vec::new();
     for alarm in evaluate_reading(&reading, &base, &config.alarms) {
         let record = alarm_record(session, vital.id, &alarm, ctx.now)?;
         tx.insert_alarm(&record).await?;
-        tx.append_audit(&ctx.audit(AuditAction::Create, "session_alarm", Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-            .await?;
+        tx.append_audit(&ctx.audit(
+            AuditAction::Create,
+            "session_alarm",
+            Some(record.id.to_string()),
+            Some(s.patient_id),
+            AuditOutcome::Allowed,
+        ))
+        .await?;
         alarms.push(record);
     }
     tx.commit().await?;
@@ -1612,13 +1840,26 @@ fn alarm_record(session: DosingSessionId, vital: VitalId, alarm: &Alarm, now: Ti
 }
 
 /// Acknowledges an alarm with the action taken (required, INT-005).
-pub async fn acknowledge_alarm(store: &dyn Store, ctx: &Ctx, alarm: SessionAlarmId, action: &str) -> AppResult<AlarmRecord> {
+pub async fn acknowledge_alarm(
+    store: &dyn Store,
+    ctx: &Ctx,
+    alarm: SessionAlarmId,
+    action: &str,
+) -> AppResult<AlarmRecord> {
     let mut tx = store.begin().await?;
     let a = tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
     let s = tx.dosing_session_by_id(a.session_id).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRun, "session_alarm", Some(alarm.to_string()), Some(s.patient_id), AuditAction::Update)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRun,
+        "session_alarm",
+        Some(alarm.to_string()),
+        Some(s.patient_id),
+        AuditAction::Update,
+    )
+    .await?;
     let by = user_id(ctx)?;
     let action = action.trim();
     if action.is_empty() {
@@ -1631,8 +1872,14 @@ pub async fn acknowledge_alarm(store: &dyn Store, ctx: &Ctx, alarm: SessionAlarm
         StoreError::Conflict { .. } => AppError::Conflict("this alarm is already acknowledged".into()),
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "session_alarm", Some(alarm.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "session_alarm",
+        Some(alarm.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     let a = tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
     tx.commit().await?;
     Ok(a)
@@ -1696,7 +1943,12 @@ impl SessionView {
     }
 }
 
-async fn load_view(tx: &mut Box<dyn Tx>, config: &DosingConfig, session: DosingSessionRecord, now: Timestamp) -> AppResult<SessionView> {
+async fn load_view(
+    tx: &mut Box<dyn Tx>,
+    config: &DosingConfig,
+    session: DosingSessionRecord,
+    now: Timestamp,
+) -> AppResult<SessionView> {
     let plan = tx.treatment_plan_by_id(session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
     let plan = PlanView::from_record(plan)?;
     let administrations = tx.administrations_for_session(session.id).await?;
@@ -1716,10 +1968,22 @@ async fn load_view(tx: &mut Box<dyn Tx>, config: &DosingConfig, session: DosingS
         .iter()
         .map(|o| serde_json::from_str(&o.content).map_err(internal))
         .collect::<AppResult<Vec<DoseOrder>>>()?;
-    let mut view = SessionView { patient_label, session, plan, administrations, vitals, alarms, events, orders, next_check: None, discharge: None };
+    let mut view = SessionView {
+        patient_label,
+        session,
+        plan,
+        administrations,
+        vitals,
+        alarms,
+        events,
+        orders,
+        next_check: None,
+        discharge: None,
+    };
     if let Some(times) = view.times() {
         let route = view.route();
-        let schedule = MonitoringSchedule::for_session(route, times, config.discharge.min_observation(route), &config.monitoring);
+        let schedule =
+            MonitoringSchedule::for_session(route, times, config.discharge.min_observation(route), &config.monitoring);
         // Overdue when a scheduled check passed with no reading since; otherwise the
         // next one after the latest reading (a reading at the due time does it).
         let last_done = view.vitals.iter().map(|(v, _)| v.taken_at).max();
@@ -1735,26 +1999,51 @@ async fn load_view(tx: &mut Box<dyn Tx>, config: &DosingConfig, session: DosingS
 }
 
 /// The session screen (audited read).
-pub async fn session(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<SessionView> {
+pub async fn session(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+) -> AppResult<SessionView> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRead, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Read)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRead,
+        "dosing_session",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditAction::Read,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let view = load_view(&mut tx, config, s, ctx.now).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "dosing_session", Some(session.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "dosing_session",
+        Some(session.to_string()),
+        Some(view.session.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(view)
 }
 
 /// A patient's sessions (audited).
-pub async fn sessions_for_patient(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<DosingSessionRecord>> {
-    require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, Some(patient), AuditAction::List).await?;
+pub async fn sessions_for_patient(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+) -> AppResult<Vec<DosingSessionRecord>> {
+    require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, Some(patient), AuditAction::List)
+        .await?;
     let mut tx = store.begin().await?;
     let list = tx.dosing_sessions_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed)).await?;
+    tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed))
+        .await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -1772,7 +2061,12 @@ fn in_progress(s: &DosingSessionRecord) -> bool {
     s.discharged_at.is_none() && s.gate_outcome.as_deref() != Some("defer")
 }
 
-async fn floor_board_views(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, mut seen: Option<&mut HashSet<DosingSessionId>>) -> AppResult<Vec<SessionView>> {
+async fn floor_board_views(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    mut seen: Option<&mut HashSet<DosingSessionId>>,
+) -> AppResult<Vec<SessionView>> {
     let mut tx = store.begin().await?;
     let open = tx.open_dosing_sessions().await?;
     let mut out = Vec::new();
@@ -1784,8 +2078,14 @@ async fn floor_board_views(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, 
             None => true,
         };
         if new {
-            tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", Some(view.session.id.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
-                .await?;
+            tx.append_audit(&ctx.audit(
+                AuditAction::List,
+                "dosing_session",
+                Some(view.session.id.to_string()),
+                Some(view.session.patient_id),
+                AuditOutcome::Allowed,
+            ))
+            .await?;
         }
         out.push(view);
     }
@@ -1796,7 +2096,12 @@ async fn floor_board_views(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, 
 /// The floor board for a live screen (see `crate::live`): the permission is checked
 /// again on every refresh; each session is audited the first time this screen shows it
 /// (`seen` holds those already audited), not on every refresh.
-pub async fn floor_board_live(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, seen: &mut HashSet<DosingSessionId>) -> AppResult<Vec<SessionView>> {
+pub async fn floor_board_live(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    seen: &mut HashSet<DosingSessionId>,
+) -> AppResult<Vec<SessionView>> {
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
@@ -1806,7 +2111,12 @@ pub async fn floor_board_live(store: &dyn Store, ctx: &Ctx, config: &DosingConfi
 /// The session screen for a live stream that is already open (see `crate::live`): the
 /// permission is checked again, and no audit entry is written, because opening the
 /// stream was the audited read ([`session`]).
-pub async fn session_live(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<SessionView> {
+pub async fn session_live(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+) -> AppResult<SessionView> {
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
@@ -1866,12 +2176,26 @@ fn criterion_field(c: kat_core::monitoring::Criterion) -> &'static str {
 
 /// Discharges the patient: refused until every §4.5 criterion holds (DC-001..004), or a
 /// prescriber overrides with a reason. An open alarm also refuses it.
-pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &DischargeInputForm) -> AppResult<StoredDischarge> {
+pub async fn discharge(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+    input: &DischargeInputForm,
+) -> AppResult<StoredDischarge> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRun, "dosing_session", Some(session.to_string()), Some(s.patient_id), AuditAction::Update)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRun,
+        "dosing_session",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditAction::Update,
+    )
+    .await?;
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
     let view = load_view(&mut tx, config, s, ctx.now).await?;
@@ -1884,7 +2208,9 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, sess
         return Err(AppError::Conflict("the infusion stop is not recorded".into()));
     }
     let Some(times) = view.times() else {
-        return Err(AppError::Conflict("no completed administration is recorded (an IV infusion needs its stop)".into()));
+        return Err(AppError::Conflict(
+            "no completed administration is recorded (an IV infusion needs its stop)".into(),
+        ));
     };
     let moaas = match input.moaas.map(|m| Moaas::new(u16::from(m))) {
         Some(Ok(m)) => Some(m),
@@ -1948,14 +2274,20 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, sess
         override_reason: if ready { None } else { override_reason },
         rems_ready_to_leave_minutes: input.rems_ready_to_leave_minutes,
     };
-    tx.record_discharge(session, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now)
-        .await
-        .map_err(|err| match err {
+    tx.record_discharge(session, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now).await.map_err(
+        |err| match err {
             StoreError::Conflict { .. } => AppError::Conflict("the session is already discharged".into()),
             other => other.into(),
-        })?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "dosing_session_discharge", Some(session.to_string()), Some(view.session.patient_id), AuditOutcome::Allowed))
-        .await?;
+        },
+    )?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "dosing_session_discharge",
+        Some(session.to_string()),
+        Some(view.session.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(stored)
 }
@@ -1964,7 +2296,12 @@ pub async fn discharge(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, sess
 // Adverse events and interventions
 // ---------------------------------------------------------------------------------------
 
-async fn session_for_write(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, kind: &str) -> AppResult<(DosingSessionRecord, UserId)> {
+async fn session_for_write(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+    kind: &str,
+) -> AppResult<(DosingSessionRecord, UserId)> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
@@ -1972,7 +2309,15 @@ async fn session_for_write(store: &dyn Store, ctx: &Ctx, session: DosingSessionI
     Ok((s, user_id(ctx)?))
 }
 
-async fn save_event(store: &dyn Store, ctx: &Ctx, s: &DosingSessionRecord, by: UserId, kind: &str, at: Timestamp, content: String) -> AppResult<SessionEventRecord> {
+async fn save_event(
+    store: &dyn Store,
+    ctx: &Ctx,
+    s: &DosingSessionRecord,
+    by: UserId,
+    kind: &str,
+    at: Timestamp,
+    content: String,
+) -> AppResult<SessionEventRecord> {
     let record = SessionEventRecord {
         id: Uuid::now_v7(),
         session_id: s.id,
@@ -1984,14 +2329,26 @@ async fn save_event(store: &dyn Store, ctx: &Ctx, s: &DosingSessionRecord, by: U
     };
     let mut tx = store.begin().await?;
     tx.insert_session_event(&record).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, kind, Some(record.id.to_string()), Some(s.patient_id), AuditOutcome::Allowed)).await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        kind,
+        Some(record.id.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(record)
 }
 
 /// Records an adverse event of the session (§5: CTCAE term and grade, onset, resolution,
 /// seriousness, relatedness, action, outcome). Events may be added after discharge.
-pub async fn record_adverse_event(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, form: &AdverseEventForm) -> AppResult<SessionEventRecord> {
+pub async fn record_adverse_event(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+    form: &AdverseEventForm,
+) -> AppResult<SessionEventRecord> {
     let (s, by) = session_for_write(store, ctx, session, "adverse_event").await?;
     let ae = form.parse(ctx.now)?;
     save_event(store, ctx, &s, by, "adverse_event", ae.onset, serde_json::to_string(&ae).map_err(internal)?).await
@@ -2017,7 +2374,12 @@ pub struct InterventionForm {
 }
 
 /// Records an intervention as a structured event (INT-005).
-pub async fn record_intervention(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, form: &InterventionForm) -> AppResult<SessionEventRecord> {
+pub async fn record_intervention(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+    form: &InterventionForm,
+) -> AppResult<SessionEventRecord> {
     let (s, by) = session_for_write(store, ctx, session, "intervention").await?;
     let mut e = FieldErrors::default();
     let at = match opt(&form.at) {
@@ -2086,7 +2448,15 @@ pub async fn record_intervention(store: &dyn Store, ctx: &Ctx, session: DosingSe
     if !e.is_empty() {
         return Err(e.into());
     }
-    let event = kat_core::monitoring::InterventionEvent { at, trigger_rule, trigger_value, action, drug, response, session_stopped };
+    let event = kat_core::monitoring::InterventionEvent {
+        at,
+        trigger_rule,
+        trigger_value,
+        action,
+        drug,
+        response,
+        session_stopped,
+    };
     save_event(store, ctx, &s, by, "intervention", at, serde_json::to_string(&event).map_err(internal)?).await
 }
 
@@ -2223,7 +2593,10 @@ async fn rems_patient(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResult<Rem
             }
             Some(meds) => Ok(REMS_MEDICINE_CLASSES
                 .iter()
-                .map(|(key, class)| RemsMedicineClass { class: (*key).to_string(), current_use: meds.iter().any(|m| m.drug.has_class(*class)) })
+                .map(|(key, class)| RemsMedicineClass {
+                    class: (*key).to_string(),
+                    current_use: meds.iter().any(|m| m.drug.has_class(*class)),
+                })
                 .collect()),
         },
     };
@@ -2236,7 +2609,8 @@ fn bp_text(r: &Reading) -> Option<String> {
 
 /// Fills the form from the session (esketamine sessions only).
 pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
-    let admins: Vec<AdministrationInput> = v.administrations.iter().filter_map(|a| serde_json::from_str(&a.content).ok()).collect();
+    let admins: Vec<AdministrationInput> =
+        v.administrations.iter().filter_map(|a| serde_json::from_str(&a.content).ok()).collect();
     let devices: Vec<(&AdministrationInput, Timestamp)> =
         admins.iter().zip(v.administrations.iter().map(|a| a.at)).filter(|(i, _)| i.kind == "device").collect();
     let first = devices.first().map(|(_, t)| *t);
@@ -2245,7 +2619,8 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
     let discharge: Option<StoredDischarge> = v.session.discharge.as_deref().and_then(|d| serde_json::from_str(d).ok());
     let mut lots: Vec<String> = devices.iter().map(|(i, _)| i.lot.clone()).filter(|l| !l.is_empty()).collect();
     lots.dedup();
-    let mut monitored_by: Vec<String> = devices.iter().map(|(i, _)| i.monitored_by.clone()).filter(|l| !l.is_empty()).collect();
+    let mut monitored_by: Vec<String> =
+        devices.iter().map(|(i, _)| i.monitored_by.clone()).filter(|l| !l.is_empty()).collect();
     monitored_by.dedup();
     let bp_40 = first.and_then(|f| {
         let target = f + jiff::SignedDuration::from_mins(40);
@@ -2282,7 +2657,10 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         due: first.map(|t| t + jiff::SignedDuration::from_hours(24 * 7)),
         submitted: v.events.iter().find(|e| e.kind == "rems_submitted").map(|e| e.at),
         first_treatment_enrolled: checklist.as_ref().and_then(|c| c.rems_patient_enrolled),
-        concomitant: checklist.as_ref().map(|c| c.interactions.iter().map(|i| format!("{} ({})", i.message, i.rule)).collect()).unwrap_or_default(),
+        concomitant: checklist
+            .as_ref()
+            .map(|c| c.interactions.iter().map(|i| format!("{} ({})", i.message, i.rule)).collect())
+            .unwrap_or_default(),
         concomitant_classes: patient.classes.clone().unwrap_or_default(),
         monitored_by,
         dose_mg: 28 * u32::try_from(devices.len()).unwrap_or(0),
@@ -2291,7 +2669,10 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         ready_to_leave_minutes: discharge.as_ref().and_then(|d| d.rems_ready_to_leave_minutes),
         vitals_ok_before: v.session.gate_outcome.as_deref().map(|o| o == "proceed"),
         vitals_ok_at_completion: discharge.as_ref().map(|d| d.ready),
-        bp_before: checklist.as_ref().and_then(|c| c.blood_pressure).map(|b| format!("{}/{}", b.systolic(), b.diastolic())),
+        bp_before: checklist
+            .as_ref()
+            .and_then(|c| c.blood_pressure)
+            .map(|b| format!("{}/{}", b.systolic(), b.diastolic())),
         bp_40_min: bp_40,
         bp_completion,
         sedation: v.vitals.iter().any(|(_, r)| r.moaas.is_some_and(|m| m.get() < 5)),
@@ -2305,38 +2686,86 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
     };
     (form.dissociation, form.dissociation_ratings) = rems_dissociation(&cadss6_ratings(v), first);
     let mut missing = Vec::new();
-    if form.birth_date.is_none() { missing.push("patient birth date"); }
-    if form.sex.is_none() { missing.push("patient sex (male, female or other; the patient record says unknown)"); }
-    if let Err(why) = &patient.classes { missing.push(why); }
-    if form.treatment_date.is_none() { missing.push("treatment date (no device recorded)"); }
-    if form.lots.is_empty() { missing.push("lot number"); }
-    if form.monitored_by.is_empty() { missing.push("healthcare provider conducting monitoring"); }
-    if form.duration_minutes.is_none() { missing.push("treatment duration (not discharged)"); }
-    if form.ready_to_leave_minutes.is_none() { missing.push("when the patient would have been ready to leave"); }
-    if form.bp_before.is_none() { missing.push("BP before administration"); }
-    if form.bp_40_min.is_none() { missing.push("BP 40 minutes after administration"); }
-    if form.bp_completion.is_none() { missing.push("BP before session completion"); }
-    if form.first_treatment_enrolled.is_none() { missing.push("REMS enrolment (DAY-001)"); }
-    if !form.sedation_rated { missing.push("sedation: no MOAA/S rated after administration (MON-SPV-005)"); }
-    if form.dissociation.is_none() { missing.push("dissociation: no CADSS-6 rated after administration (MON-SPV-006, MON-KET-005)"); }
+    if form.birth_date.is_none() {
+        missing.push("patient birth date");
+    }
+    if form.sex.is_none() {
+        missing.push("patient sex (male, female or other; the patient record says unknown)");
+    }
+    if let Err(why) = &patient.classes {
+        missing.push(why);
+    }
+    if form.treatment_date.is_none() {
+        missing.push("treatment date (no device recorded)");
+    }
+    if form.lots.is_empty() {
+        missing.push("lot number");
+    }
+    if form.monitored_by.is_empty() {
+        missing.push("healthcare provider conducting monitoring");
+    }
+    if form.duration_minutes.is_none() {
+        missing.push("treatment duration (not discharged)");
+    }
+    if form.ready_to_leave_minutes.is_none() {
+        missing.push("when the patient would have been ready to leave");
+    }
+    if form.bp_before.is_none() {
+        missing.push("BP before administration");
+    }
+    if form.bp_40_min.is_none() {
+        missing.push("BP 40 minutes after administration");
+    }
+    if form.bp_completion.is_none() {
+        missing.push("BP before session completion");
+    }
+    if form.first_treatment_enrolled.is_none() {
+        missing.push("REMS enrolment (DAY-001)");
+    }
+    if !form.sedation_rated {
+        missing.push("sedation: no MOAA/S rated after administration (MON-SPV-005)");
+    }
+    if form.dissociation.is_none() {
+        missing.push("dissociation: no CADSS-6 rated after administration (MON-SPV-006, MON-KET-005)");
+    }
     form.missing = missing;
     form
 }
 
 /// One esketamine session's REMS form (audited read).
-pub async fn rems(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<RemsForm> {
+pub async fn rems(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+) -> AppResult<RemsForm> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRead, "rems_form", Some(session.to_string()), Some(s.patient_id), AuditAction::Read).await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRead,
+        "rems_form",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditAction::Read,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let v = load_view(&mut tx, config, s, ctx.now).await?;
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
     let patient = rems_patient(&mut tx, v.session.patient_id).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "rems_form", Some(session.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "rems_form",
+        Some(session.to_string()),
+        Some(v.session.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(rems_form(&v, &patient))
 }
@@ -2350,8 +2779,14 @@ pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) 
     for s in sessions {
         let v = load_view(&mut tx, config, s, ctx.now).await?;
         let patient = rems_patient(&mut tx, v.session.patient_id).await?;
-        tx.append_audit(&ctx.audit(AuditAction::List, "rems_form", Some(v.session.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
-            .await?;
+        tx.append_audit(&ctx.audit(
+            AuditAction::List,
+            "rems_form",
+            Some(v.session.id.to_string()),
+            Some(v.session.patient_id),
+            AuditOutcome::Allowed,
+        ))
+        .await?;
         out.push(rems_form(&v, &patient));
     }
     tx.commit().await?;
@@ -2362,7 +2797,12 @@ pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) 
 /// is complete: the session discharged and nothing `missing`. Refused (409 naming what is
 /// missing) otherwise. The session and the form are read again inside the one
 /// transaction that records it, so a second submission finds the first.
-pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId) -> AppResult<RemsForm> {
+pub async fn mark_rems_submitted(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+) -> AppResult<RemsForm> {
     let (_, by) = session_for_write(store, ctx, session, "rems_submitted").await?;
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
@@ -2398,8 +2838,14 @@ pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, config: &DosingCo
         }
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "rems_submitted", Some(record.id.to_string()), Some(v.session.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "rems_submitted",
+        Some(record.id.to_string()),
+        Some(v.session.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     form.submitted = Some(ctx.now);
     Ok(form)
@@ -2407,15 +2853,34 @@ pub async fn mark_rems_submitted(store: &dyn Store, ctx: &Ctx, config: &DosingCo
 
 /// The gate's interaction findings for a session (DAY-004) as a read of its own, for the
 /// API: permission checked (a refusal is audited), one `read` audit entry.
-pub async fn gate_interactions_read(store: &dyn Store, ctx: &Ctx, session: DosingSessionId) -> AppResult<Vec<InteractionFinding>> {
+pub async fn gate_interactions_read(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+) -> AppResult<Vec<InteractionFinding>> {
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRead, "gate_interactions", Some(session.to_string()), Some(s.patient_id), AuditAction::Read).await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRead,
+        "gate_interactions",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditAction::Read,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let findings = rerun_interactions(&mut tx, ctx, s.patient_id).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "gate_interactions", Some(session.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "gate_interactions",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(findings)
 }
@@ -2434,7 +2899,16 @@ pub async fn dose_suggestion(
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     drop(tx);
-    require(store, ctx, Permission::DosingSessionRead, "dose_suggestion", Some(session.to_string()), Some(s.patient_id), AuditAction::Read).await?;
+    require(
+        store,
+        ctx,
+        Permission::DosingSessionRead,
+        "dose_suggestion",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditAction::Read,
+    )
+    .await?;
     let mut e = FieldErrors::default();
     let (tolerability, efficacy) = parse_judgement(&mut e, input);
     if !e.is_empty() {
@@ -2442,8 +2916,14 @@ pub async fn dose_suggestion(
     }
     let mut tx = store.begin().await?;
     let cx = order_context_in(&mut tx, config, tz, &s, tolerability, efficacy).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "dose_suggestion", Some(session.to_string()), Some(s.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "dose_suggestion",
+        Some(session.to_string()),
+        Some(s.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(cx)
 }
@@ -2529,7 +3009,10 @@ pub struct Cadss6Rating {
 
 /// Parses and scores a CADSS-6 through the core's scorer. Every bad or missing item is a
 /// field error naming it (`item_15`); an incomplete rating is never scored.
-pub fn parse_cadss6(input: &Cadss6Input, now: Timestamp) -> Result<(String, Timestamp, Vec<Cadss6Answer>, u8), FieldErrors> {
+pub fn parse_cadss6(
+    input: &Cadss6Input,
+    now: Timestamp,
+) -> Result<(String, Timestamp, Vec<Cadss6Answer>, u8), FieldErrors> {
     use kat_core::instruments::{Instrument, Response, ScoringPolicy};
     let mut e = FieldErrors::default();
     let time_point = input.time_point.trim().to_string();
@@ -2566,11 +3049,19 @@ pub fn parse_cadss6(input: &Cadss6Input, now: Timestamp) -> Result<(String, Time
         let score = r.score(&ScoringPolicy::default());
         if let kat_core::instruments::Completeness::Incomplete { missing } = score.completeness() {
             for label in missing {
-                e.add(format!("item_{label}"), format!("CADSS item {label} is not answered: an incomplete CADSS-6 is never scored"));
+                e.add(
+                    format!("item_{label}"),
+                    format!("CADSS item {label} is not answered: an incomplete CADSS-6 is never scored"),
+                );
             }
         }
         total = score.total();
-        answers = def.items.iter().enumerate().filter_map(|(i, item)| r.answer(i).map(|v| Cadss6Answer { item: item.label.into(), value: v })).collect();
+        answers = def
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| r.answer(i).map(|v| Cadss6Answer { item: item.label.into(), value: v }))
+            .collect();
     }
     match total {
         Some(t) if e.is_empty() => Ok((time_point, at, answers, t)),
@@ -2586,7 +3077,13 @@ pub fn parse_cadss6(input: &Cadss6Input, now: Timestamp) -> Result<(String, Time
 /// Records a CADSS-6 rating of the session (MON-KET-005, MON-SPV-006) as a `cadss6`
 /// session event, with its time point, the minutes after the start of dosing and who
 /// rated. A rating may be documented after discharge, for a time before it.
-pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, session: DosingSessionId, input: &Cadss6Input) -> AppResult<(SessionEventRecord, Cadss6Rating)> {
+pub async fn record_cadss6(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+    input: &Cadss6Input,
+) -> AppResult<(SessionEventRecord, Cadss6Rating)> {
     let (s, by) = session_for_write(store, ctx, session, "cadss6").await?;
     let (time_point, at, answers, total) = match parse_cadss6(input, ctx.now) {
         Ok(v) => v,
@@ -2595,7 +3092,9 @@ pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, 
     if let Some(d) = s.discharged_at
         && at > d
     {
-        return Err(FieldErrors::single("at", "after the discharge: a rating of this session must be taken before it").into());
+        return Err(
+            FieldErrors::single("at", "after the discharge: a rating of this session must be taken before it").into()
+        );
     }
     let mut tx = store.begin().await?;
     let view = load_view(&mut tx, config, s.clone(), ctx.now).await?;
@@ -2607,7 +3106,8 @@ pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, 
         _ => String::new(),
     };
     let rating = Cadss6Rating { time_point, at, minutes_after_start, answers, total, rated_by };
-    let record = save_event(store, ctx, &s, by, "cadss6", at, serde_json::to_string(&rating).map_err(internal)?).await?;
+    let record =
+        save_event(store, ctx, &s, by, "cadss6", at, serde_json::to_string(&rating).map_err(internal)?).await?;
     Ok((record, rating))
 }
 
@@ -2615,10 +3115,17 @@ pub async fn record_cadss6(store: &dyn Store, ctx: &Ctx, config: &DosingConfig, 
 /// after it (MON-KET-005), so the REMS form's pre-dose comparison reads the right one.
 fn time_point_fits(time_point: &str, at: Timestamp, dose_start: Option<Timestamp>) -> Result<(), FieldErrors> {
     match (time_point, dose_start) {
-        ("pre_dose", Some(start)) if at > start => Err(FieldErrors::single("time_point", "a pre-dose rating must be taken before the start of dosing")),
+        ("pre_dose", Some(start)) if at > start => {
+            Err(FieldErrors::single("time_point", "a pre-dose rating must be taken before the start of dosing"))
+        }
         ("pre_dose", _) => Ok(()),
-        (_, None) => Err(FieldErrors::single("time_point", "no dose is recorded yet: only a pre-dose rating can be taken")),
-        (_, Some(start)) if at < start => Err(FieldErrors::single("time_point", "this time point is after the start of dosing; the rating time is before it")),
+        (_, None) => {
+            Err(FieldErrors::single("time_point", "no dose is recorded yet: only a pre-dose rating can be taken"))
+        }
+        (_, Some(start)) if at < start => Err(FieldErrors::single(
+            "time_point",
+            "this time point is after the start of dosing; the rating time is before it",
+        )),
         _ => Ok(()),
     }
 }
@@ -2666,7 +3173,16 @@ mod cadss6_tests {
 
     fn input(items: [&str; 6]) -> Cadss6Input {
         let [a, b, c, d, e, f] = items.map(String::from);
-        Cadss6Input { time_point: "peak_40".into(), at: String::new(), item_1: a, item_2: b, item_6: c, item_7: d, item_15: e, item_22: f }
+        Cadss6Input {
+            time_point: "peak_40".into(),
+            at: String::new(),
+            item_1: a,
+            item_2: b,
+            item_6: c,
+            item_7: d,
+            item_15: e,
+            item_22: f,
+        }
     }
 
     fn now() -> Timestamp {
@@ -2713,7 +3229,14 @@ mod cadss6_tests {
     }
 
     fn rating(at: Timestamp, total: u8, minutes: Option<i64>) -> Cadss6Rating {
-        Cadss6Rating { time_point: "peak_40".into(), at, minutes_after_start: minutes, answers: Vec::new(), total, rated_by: "RN".into() }
+        Cadss6Rating {
+            time_point: "peak_40".into(),
+            at,
+            minutes_after_start: minutes,
+            answers: Vec::new(),
+            total,
+            rated_by: "RN".into(),
+        }
     }
 
     #[test]
@@ -2722,7 +3245,11 @@ mod cadss6_tests {
         let pre = rating(first - jiff::SignedDuration::from_mins(10), 2, Some(-10));
         let at40 = |total| rating(first + jiff::SignedDuration::from_mins(40), total, Some(40));
         assert_eq!(rems_dissociation(&[], Some(first)).0, None);
-        assert_eq!(rems_dissociation(std::slice::from_ref(&pre), Some(first)).0, None, "a pre-dose rating alone says nothing");
+        assert_eq!(
+            rems_dissociation(std::slice::from_ref(&pre), Some(first)).0,
+            None,
+            "a pre-dose rating alone says nothing"
+        );
         assert_eq!(rems_dissociation(&[at40(3)], None).0, None, "no device, no form");
         assert_eq!(rems_dissociation(&[at40(0)], Some(first)).0, Some(false));
         assert_eq!(rems_dissociation(&[at40(1)], Some(first)).0, Some(true), "above 0 without a pre-dose rating");

@@ -65,12 +65,8 @@ impl StoredEvaluation {
 
     /// Rule ids of the prescriber-review findings (each needs a reason to accept).
     pub fn review_rules(&self) -> Vec<String> {
-        let mut rules: Vec<String> = self
-            .findings
-            .iter()
-            .filter(|f| f.level == "prescriber_review")
-            .map(|f| f.rule_id.clone())
-            .collect();
+        let mut rules: Vec<String> =
+            self.findings.iter().filter(|f| f.level == "prescriber_review").map(|f| f.rule_id.clone()).collect();
         rules.dedup();
         rules
     }
@@ -101,7 +97,8 @@ async fn policy_in_force(tx: &mut Box<dyn Tx>, ctx: &Ctx) -> AppResult<PolicyRec
     if let Some(p) = tx.current_policy().await? {
         return Ok(p);
     }
-    let policy = EligibilityPolicy { version: PolicyVersion::parse("v1").expect("valid"), ..EligibilityPolicy::default() };
+    let policy =
+        EligibilityPolicy { version: PolicyVersion::parse("v1").expect("valid"), ..EligibilityPolicy::default() };
     Ok(tx.insert_policy(&policy, ctx.now, None).await?)
 }
 
@@ -148,7 +145,8 @@ async fn evaluate_and_record(
         && !decision.stale
     {
         let signed = tx.evaluation_by_id(decision.evaluation_id).await?;
-        let same_basis = signed.is_some_and(|s| s.intake_version == intake.version && s.policy_version == policy.version);
+        let same_basis =
+            signed.is_some_and(|s| s.intake_version == intake.version && s.policy_version == policy.version);
         if !same_basis && tx.mark_decisions_stale(patient.id).await? > 0 {
             tx.append_audit(&ctx.audit(
                 AuditAction::Update,
@@ -195,8 +193,16 @@ async fn save(
     complete: bool,
     change: impl FnOnce(&mut IntakeAnswers) -> Result<(), FieldErrors>,
 ) -> AppResult<IntakeVersionRecord> {
-    require(store, ctx, Permission::IntakeWrite, "intake", Some(patient_id.to_string()), Some(patient_id), AuditAction::Update)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::IntakeWrite,
+        "intake",
+        Some(patient_id.to_string()),
+        Some(patient_id),
+        AuditAction::Update,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let patient = tx.patient_by_id(patient_id).await?.ok_or(AppError::NotFound("patient"))?;
     let mut answers = tx.latest_intake(patient_id).await?.map(|r| r.answers).unwrap_or_default();
@@ -257,8 +263,16 @@ pub async fn replace(
 
 /// The patient's intake, latest evaluation, decision and open flag (audited read).
 pub async fn state(store: &dyn Store, ctx: &Ctx, patient_id: PatientId) -> AppResult<IntakeState> {
-    require(store, ctx, Permission::IntakeRead, "intake", Some(patient_id.to_string()), Some(patient_id), AuditAction::Read)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::IntakeRead,
+        "intake",
+        Some(patient_id.to_string()),
+        Some(patient_id),
+        AuditAction::Read,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let patient = tx.patient_by_id(patient_id).await?.ok_or(AppError::NotFound("patient"))?;
     let intake = tx.latest_intake(patient_id).await?;
@@ -276,20 +290,40 @@ pub async fn state(store: &dyn Store, ctx: &Ctx, patient_id: PatientId) -> AppRe
         Some(id) => tx.is_medical_director(id).await?,
         None => false,
     };
-    tx.append_audit(&ctx.audit(AuditAction::Read, "intake", Some(patient_id.to_string()), Some(patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "intake",
+        Some(patient_id.to_string()),
+        Some(patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(IntakeState { patient, intake, evaluation, decision, open_flag, policy, signer_is_medical_director })
 }
 
 /// Every saved version of the patient's intake, newest first (audited read).
 pub async fn history(store: &dyn Store, ctx: &Ctx, patient_id: PatientId) -> AppResult<Vec<IntakeVersionRecord>> {
-    require(store, ctx, Permission::IntakeRead, "intake", Some(patient_id.to_string()), Some(patient_id), AuditAction::Read)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::IntakeRead,
+        "intake",
+        Some(patient_id.to_string()),
+        Some(patient_id),
+        AuditAction::Read,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let list = tx.intake_history(patient_id).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "intake_history", Some(patient_id.to_string()), Some(patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "intake_history",
+        Some(patient_id.to_string()),
+        Some(patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -350,7 +384,8 @@ pub async fn sign(store: &dyn Store, ctx: &Ctx, patient_id: PatientId, input: &S
     let mut override_reason = None;
     if accept {
         match stored.status.as_str() {
-            "incomplete" => errors.add("decision", "cannot be accept while the screen is incomplete; answer the missing questions first"),
+            "incomplete" => errors
+                .add("decision", "cannot be accept while the screen is incomplete; answer the missing questions first"),
             "excluded" => {
                 let reason = input.override_reason.trim();
                 if !tx.is_medical_director(signer).await? {
@@ -368,7 +403,8 @@ pub async fn sign(store: &dyn Store, ctx: &Ctx, patient_id: PatientId, input: &S
                 Some(r) => {
                     reasons.insert(rule, r.to_string());
                 }
-                None => errors.add(format!("reasons.{rule}"), format!("a written reason is required to accept despite {rule}")),
+                None => errors
+                    .add(format!("reasons.{rule}"), format!("a written reason is required to accept despite {rule}")),
             }
         }
     }
@@ -448,8 +484,16 @@ pub async fn open_flags(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<OpenFlag>
 /// Records the disposition of a same-day review (who, when, what).
 pub async fn dispose_flag(store: &dyn Store, ctx: &Ctx, flag_id: &str, disposition: &str) -> AppResult<()> {
     let id = Uuid::parse_str(flag_id.trim()).map_err(|_| AppError::NotFound("same-day review"))?;
-    require(store, ctx, Permission::SafetyAlertAcknowledge, "same_day_review", Some(id.to_string()), None, AuditAction::Update)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::SafetyAlertAcknowledge,
+        "same_day_review",
+        Some(id.to_string()),
+        None,
+        AuditAction::Update,
+    )
+    .await?;
     let text = disposition.trim();
     if text.is_empty() || text.chars().count() > 2000 {
         return Err(FieldErrors::single("disposition", "is required (at most 2000 characters)").into());
@@ -461,8 +505,14 @@ pub async fn dispose_flag(store: &dyn Store, ctx: &Ctx, flag_id: &str, dispositi
         kat_store::StoreError::StaleVersion => AppError::Conflict("this review already has a disposition".into()),
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "same_day_review", Some(id.to_string()), patient_id, AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "same_day_review",
+        Some(id.to_string()),
+        patient_id,
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -541,10 +591,17 @@ pub async fn policy_history(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<Polic
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         let created_by = match r.created_by {
-            Some(id) => Some(tx.user_by_id(id).await?.map(|u| u.display_name.to_string()).unwrap_or_else(|| id.to_string())),
+            Some(id) => {
+                Some(tx.user_by_id(id).await?.map(|u| u.display_name.to_string()).unwrap_or_else(|| id.to_string()))
+            }
             None => None,
         };
-        out.push(PolicyVersionInfo { version: r.version, label: r.policy.version.to_string(), created_at: r.created_at, created_by });
+        out.push(PolicyVersionInfo {
+            version: r.version,
+            label: r.policy.version.to_string(),
+            created_at: r.created_at,
+            created_by,
+        });
     }
     tx.commit().await?;
     Ok(out)
@@ -555,8 +612,14 @@ pub async fn set_medical_director(store: &dyn Store, ctx: &Ctx, user: UserId, ye
     require(store, ctx, Permission::UserManage, "user", Some(user.to_string()), None, AuditAction::Update).await?;
     let mut tx = store.begin().await?;
     tx.set_medical_director(user, yes).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "user_medical_director", Some(user.to_string()), None, AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "user_medical_director",
+        Some(user.to_string()),
+        None,
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -568,5 +631,8 @@ pub async fn is_medical_director(store: &dyn Store, user: UserId) -> AppResult<b
 }
 
 /// Level keys in display order.
-pub const LEVELS: [(Level, &str); 3] =
-    [(Level::HardStop, "hard_stop"), (Level::PrescriberReview, "prescriber_review"), (Level::Information, "information")];
+pub const LEVELS: [(Level, &str); 3] = [
+    (Level::HardStop, "hard_stop"),
+    (Level::PrescriberReview, "prescriber_review"),
+    (Level::Information, "information"),
+];

@@ -15,8 +15,7 @@ use kat_core::ids::{AlertId, LinkId, PatientId, ResponseId, UserId};
 use kat_core::instruments::outcome::DatedTotal;
 use kat_core::instruments::{Instrument, Response, Score};
 use kat_core::measures::{
-    AcknowledgeForm, DueMeasure, OutcomeSummary, PlanForm, ResponseSource, alerts_for, due_measures,
-    outcome_summary,
+    AcknowledgeForm, DueMeasure, OutcomeSummary, PlanForm, ResponseSource, alerts_for, due_measures, outcome_summary,
 };
 use kat_core::patient::Patient;
 use kat_core::role::Permission;
@@ -27,7 +26,8 @@ use uuid::Uuid;
 /// The instruments a patient may be sent or a clinician may enter here. C-SSRS is
 /// entered by clinicians only (licensed wording is not shipped, instruments.md §1);
 /// session scales (CADSS, MOAA/S, Aldrete) belong to the dosing session.
-pub const ENTERABLE: [Instrument; 4] = [Instrument::Phq9, Instrument::Gad7, Instrument::Pcl5, Instrument::CssrsScreener];
+pub const ENTERABLE: [Instrument; 4] =
+    [Instrument::Phq9, Instrument::Gad7, Instrument::Pcl5, Instrument::CssrsScreener];
 /// What a self-report link may contain.
 pub const SELF_REPORTABLE: [Instrument; 3] = [Instrument::Phq9, Instrument::Gad7, Instrument::Pcl5];
 
@@ -78,8 +78,7 @@ pub async fn score_and_store(
         response,
     };
     tx.insert_response(&record).await?;
-    tx.append_audit(&entry(ctx, AuditAction::Create, "measure_response", record.id.to_string(), patient))
-        .await?;
+    tx.append_audit(&entry(ctx, AuditAction::Create, "measure_response", record.id.to_string(), patient)).await?;
     let mut alerts = Vec::new();
     for kind in alerts_for(&score) {
         let alert = SafetyAlert {
@@ -94,8 +93,7 @@ pub async fn score_and_store(
             note: None,
         };
         tx.insert_alert(&alert).await?;
-        tx.append_audit(&entry(ctx, AuditAction::Create, "safety_alert", alert.id.to_string(), patient))
-            .await?;
+        tx.append_audit(&entry(ctx, AuditAction::Create, "safety_alert", alert.id.to_string(), patient)).await?;
         alerts.push(alert);
     }
     Ok(Recorded { record, score, alerts })
@@ -221,7 +219,8 @@ pub async fn create_link(
     patient: PatientId,
     instruments: &[Instrument],
 ) -> AppResult<(SelfReportLink, String)> {
-    require(store, ctx, Permission::MeasureLinkSend, "self_report_link", None, Some(patient), AuditAction::Create).await?;
+    require(store, ctx, Permission::MeasureLinkSend, "self_report_link", None, Some(patient), AuditAction::Create)
+        .await?;
     let mut list: Vec<Instrument> = Vec::new();
     for i in instruments {
         if !list.contains(i) {
@@ -244,10 +243,7 @@ pub async fn create_link(
         instruments: list,
         created_by: user_id(ctx),
         created_at: ctx.now,
-        expires_at: ctx
-            .now
-            .checked_add(cfg.self_report_link_ttl)
-            .map_err(|e| AppError::Internal(e.to_string()))?,
+        expires_at: ctx.now.checked_add(cfg.self_report_link_ttl).map_err(|e| AppError::Internal(e.to_string()))?,
         used_at: None,
     };
     let mut tx = store.begin().await?;
@@ -330,11 +326,7 @@ pub async fn submit_self_report(
     let mut errors = FieldErrors::new();
     let mut parsed = Vec::new();
     for instrument in &link.instruments {
-        let raw = answers
-            .iter()
-            .find(|(i, _)| i == instrument)
-            .map(|(_, a)| a.clone())
-            .unwrap_or_default();
+        let raw = answers.iter().find(|(i, _)| i == instrument).map(|(_, a)| a.clone()).unwrap_or_default();
         let mut raw = raw;
         raw.resize(instrument.def().items.len(), None);
         match parse_answers(*instrument, &raw) {
@@ -401,8 +393,16 @@ pub async fn open_alerts(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<(SafetyA
 
 /// One alert with its patient and the response that raised it.
 pub async fn get_alert(store: &dyn Store, ctx: &Ctx, id: AlertId) -> AppResult<(SafetyAlert, Patient, ResponseRecord)> {
-    require(store, ctx, Permission::SafetyAlertAcknowledge, "safety_alert", Some(id.to_string()), None, AuditAction::Read)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::SafetyAlertAcknowledge,
+        "safety_alert",
+        Some(id.to_string()),
+        None,
+        AuditAction::Read,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let a = tx.alert_by_id(id).await?.ok_or(AppError::NotFound("safety alert"))?;
     let p = patient_exists(&mut tx, a.patient_id).await?;
@@ -414,8 +414,16 @@ pub async fn get_alert(store: &dyn Store, ctx: &Ctx, id: AlertId) -> AppResult<(
 
 /// Acknowledges an alert with the action taken (required) and a note.
 pub async fn acknowledge(store: &dyn Store, ctx: &Ctx, id: AlertId, form: &AcknowledgeForm) -> AppResult<SafetyAlert> {
-    require(store, ctx, Permission::SafetyAlertAcknowledge, "safety_alert", Some(id.to_string()), None, AuditAction::Update)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::SafetyAlertAcknowledge,
+        "safety_alert",
+        Some(id.to_string()),
+        None,
+        AuditAction::Update,
+    )
+    .await?;
     let ack = form.parse()?;
     let mut tx = store.begin().await?;
     let a = tx.alert_by_id(id).await?.ok_or(AppError::NotFound("safety alert"))?;
@@ -433,9 +441,22 @@ pub async fn acknowledge(store: &dyn Store, ctx: &Ctx, id: AlertId, form: &Ackno
 }
 
 /// Creates or replaces a patient's measurement-plan anchors.
-pub async fn save_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, form: &PlanForm) -> AppResult<MeasurementPlan> {
-    require(store, ctx, Permission::MeasureEnter, "measurement_plan", Some(patient.to_string()), Some(patient), AuditAction::Update)
-        .await?;
+pub async fn save_plan(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    form: &PlanForm,
+) -> AppResult<MeasurementPlan> {
+    require(
+        store,
+        ctx,
+        Permission::MeasureEnter,
+        "measurement_plan",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditAction::Update,
+    )
+    .await?;
     let anchors = form.parse()?;
     let plan = MeasurementPlan { patient_id: patient, anchors, updated_by: user_id(ctx), updated_at: ctx.now };
     let mut tx = store.begin().await?;
@@ -479,7 +500,13 @@ fn complete_series(responses: &[ResponseRecord]) -> Vec<DatedTotal> {
     out
 }
 
-fn due_for(cfg: &MeasuresConfig, ctx: &Ctx, tz: &jiff::tz::TimeZone, plan: &MeasurementPlan, responses: &[ResponseRecord]) -> Vec<DueMeasure> {
+fn due_for(
+    cfg: &MeasuresConfig,
+    ctx: &Ctx,
+    tz: &jiff::tz::TimeZone,
+    plan: &MeasurementPlan,
+    responses: &[ResponseRecord],
+) -> Vec<DueMeasure> {
     let completed: Vec<(Instrument, Timestamp)> =
         responses.iter().filter(|r| r.complete).map(|r| (r.response.instrument(), r.collected_at)).collect();
     due_measures(&plan.anchors, &cfg.schedule, tz, &completed, ctx.today)
@@ -494,8 +521,16 @@ pub async fn patient_overview(
     tz: &jiff::tz::TimeZone,
     patient: PatientId,
 ) -> AppResult<PatientMeasures> {
-    require(store, ctx, Permission::MeasureRead, "measures", Some(patient.to_string()), Some(patient), AuditAction::Read)
-        .await?;
+    require(
+        store,
+        ctx,
+        Permission::MeasureRead,
+        "measures",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditAction::Read,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     patient_exists(&mut tx, patient).await?;
     let all = tx.responses_for_patient(patient, None).await?;
@@ -506,7 +541,14 @@ pub async fn patient_overview(
     let doses: Vec<Timestamp> = if ctx.allows(Permission::DosingSessionRead) {
         let sessions = tx.dosing_sessions_for_patient(patient).await?;
         if !sessions.is_empty() {
-            tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed)).await?;
+            tx.append_audit(&ctx.audit(
+                AuditAction::List,
+                "dosing_session",
+                None,
+                Some(patient),
+                AuditOutcome::Allowed,
+            ))
+            .await?;
         }
         let mut at: Vec<Timestamp> = sessions
             .iter()

@@ -48,13 +48,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(actor: Actor, remote_addr: String, request_id: Option<String>, now: Timestamp, tz: &TimeZone) -> Self {
-        Self {
-            actor,
-            remote_addr,
-            request_id,
-            now,
-            today: now.to_zoned(tz.clone()).date(),
-        }
+        Self { actor, remote_addr, request_id, now, today: now.to_zoned(tz.clone()).date() }
     }
 
     /// A context for commands run on the server itself.
@@ -64,18 +58,9 @@ impl Ctx {
 
     fn actor_record(&self) -> AuditActor {
         match &self.actor {
-            Actor::User(u) => AuditActor {
-                user_id: Some(u.id),
-                label: u.username.to_string(),
-            },
-            Actor::Anonymous => AuditActor {
-                user_id: None,
-                label: "anonymous".into(),
-            },
-            Actor::Cli => AuditActor {
-                user_id: None,
-                label: "kat cli".into(),
-            },
+            Actor::User(u) => AuditActor { user_id: Some(u.id), label: u.username.to_string() },
+            Actor::Anonymous => AuditActor { user_id: None, label: "anonymous".into() },
+            Actor::Cli => AuditActor { user_id: None, label: "kat cli".into() },
         }
     }
 
@@ -136,8 +121,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound("record"),
             StoreError::StaleVersion => AppError::Conflict(
-                "this record was changed by someone else since you opened it; reload and try again"
-                    .into(),
+                "this record was changed by someone else since you opened it; reload and try again".into(),
             ),
             other => AppError::Store(other),
         }
@@ -183,8 +167,7 @@ pub async fn record_denial(
     patient_id: Option<PatientId>,
 ) -> AppResult<()> {
     let mut tx = store.begin().await?;
-    tx.append_audit(&ctx.audit(action, resource_type, resource_id, patient_id, AuditOutcome::Denied))
-        .await?;
+    tx.append_audit(&ctx.audit(action, resource_type, resource_id, patient_id, AuditOutcome::Denied)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -18,21 +18,14 @@ pub async fn register(store: &dyn Store, ctx: &Ctx, form: &DemographicsForm) -> 
     let id = PatientId::from_uuid(Uuid::now_v7());
     let mut tx = store.begin().await?;
     let patient = tx.insert_patient(id, &demographics, ctx.now).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Create,
-        "patient",
-        Some(id.to_string()),
-        Some(id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
+    tx.append_audit(&ctx.audit(AuditAction::Create, "patient", Some(id.to_string()), Some(id), AuditOutcome::Allowed))
+        .await?;
     tx.commit().await?;
     Ok(patient)
 }
 
 pub async fn get(store: &dyn Store, ctx: &Ctx, id: PatientId) -> AppResult<Patient> {
-    require(store, ctx, Permission::PatientRead, "patient", Some(id.to_string()), Some(id), AuditAction::Read)
-        .await?;
+    require(store, ctx, Permission::PatientRead, "patient", Some(id.to_string()), Some(id), AuditAction::Read).await?;
     let mut tx = store.begin().await?;
     let patient = tx.patient_by_id(id).await?.ok_or(AppError::NotFound("patient"))?;
     tx.append_audit(&ctx.audit(AuditAction::Read, "patient", Some(id.to_string()), Some(id), AuditOutcome::Allowed))
@@ -48,8 +41,14 @@ pub async fn search(store: &dyn Store, ctx: &Ctx, raw_query: &str, limit: u32) -
     let mut tx = store.begin().await?;
     let found = tx.search_patients(&query, limit.clamp(1, SEARCH_LIMIT)).await?;
     for p in &found {
-        tx.append_audit(&ctx.audit(AuditAction::List, "patient", Some(p.id.to_string()), Some(p.id), AuditOutcome::Allowed))
-            .await?;
+        tx.append_audit(&ctx.audit(
+            AuditAction::List,
+            "patient",
+            Some(p.id.to_string()),
+            Some(p.id),
+            AuditOutcome::Allowed,
+        ))
+        .await?;
     }
     tx.commit().await?;
     Ok(found)

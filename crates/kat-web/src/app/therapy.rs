@@ -13,7 +13,9 @@ use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::ids::{AddendumId, PatientId, PlannedSessionId, ProcessNoteId, SafetyPlanId, TherapyNoteId, UserId};
 use kat_core::role::Permission;
 use kat_core::therapy::care_team::{CareRole, CareTeamMember, parse_care_team};
-use kat_core::therapy::note::{Addendum, AddendumForm, NoteForm, NoteKind, NoteRefusal, NoteStatus, SignRefusal, TherapyNote, parse_addendum};
+use kat_core::therapy::note::{
+    Addendum, AddendumForm, NoteForm, NoteKind, NoteRefusal, NoteStatus, SignRefusal, TherapyNote, parse_addendum,
+};
 use kat_core::therapy::process::{ProcessNote, parse_process_note};
 use kat_core::therapy::safety_plan::{SafetyPlan, SafetyPlanForm};
 use kat_core::therapy::schedule::{PlannedSession, TherapyPolicy, generate_program, parse_dose_dates};
@@ -64,17 +66,22 @@ async fn patient_exists(tx: &mut Box<dyn Tx>, id: PatientId) -> AppResult<Patien
 }
 
 async fn note_of_patient(tx: &mut Box<dyn Tx>, patient: PatientId, id: TherapyNoteId) -> AppResult<TherapyNote> {
-    tx.therapy_note_by_id(id)
-        .await?
-        .filter(|n| n.patient_id == patient)
-        .ok_or(AppError::NotFound("therapy note"))
+    tx.therapy_note_by_id(id).await?.filter(|n| n.patient_id == patient).ok_or(AppError::NotFound("therapy note"))
 }
 
 /// Refuses a lifecycle step, auditing a refusal by author as a denial.
-async fn refuse(store: &dyn Store, ctx: &Ctx, note: &TherapyNote, refusal: NoteRefusal, action: AuditAction) -> AppError {
+async fn refuse(
+    store: &dyn Store,
+    ctx: &Ctx,
+    note: &TherapyNote,
+    refusal: NoteRefusal,
+    action: AuditAction,
+) -> AppError {
     match refusal {
         NoteRefusal::NotAuthor => {
-            if let Err(e) = record_denial(store, ctx, action, NOTE, Some(note.id.to_string()), Some(note.patient_id)).await {
+            if let Err(e) =
+                record_denial(store, ctx, action, NOTE, Some(note.id.to_string()), Some(note.patient_id)).await
+            {
                 return e;
             }
             AppError::Forbidden
@@ -100,9 +107,17 @@ pub async fn create_note(
     if let Some(sid) = planned_session {
         let s = tx.planned_session_by_id(sid).await?.filter(|s| s.patient_id == patient);
         match s {
-            None => return Err(AppError::Invalid(FieldErrors::single("planned_session", "is not a session of this patient"))),
+            None => {
+                return Err(AppError::Invalid(FieldErrors::single(
+                    "planned_session",
+                    "is not a session of this patient",
+                )));
+            }
             Some(s) if !s.is_pending() => {
-                return Err(AppError::Invalid(FieldErrors::single("planned_session", "was already recorded by a signed note")));
+                return Err(AppError::Invalid(FieldErrors::single(
+                    "planned_session",
+                    "was already recorded by a signed note",
+                )));
             }
             Some(_) => {}
         }
@@ -120,8 +135,14 @@ pub async fn create_note(
         version: 1,
     };
     tx.insert_therapy_note(&note).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, NOTE, Some(note.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        NOTE,
+        Some(note.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(note)
 }
@@ -135,7 +156,8 @@ pub async fn update_note(
     expected_version: Option<i64>,
     form: &NoteForm,
 ) -> AppResult<TherapyNote> {
-    require(store, ctx, Permission::TherapyNoteWrite, NOTE, Some(id.to_string()), Some(patient), AuditAction::Update).await?;
+    require(store, ctx, Permission::TherapyNoteWrite, NOTE, Some(id.to_string()), Some(patient), AuditAction::Update)
+        .await?;
     let by = user(ctx)?.id;
     let mut tx = store.begin().await?;
     let note = note_of_patient(&mut tx, patient, id).await?;
@@ -154,7 +176,8 @@ pub async fn update_note(
 
 /// Signs (locks) a draft; the planned session it records is then done.
 pub async fn sign_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: TherapyNoteId) -> AppResult<TherapyNote> {
-    require(store, ctx, Permission::TherapyNoteWrite, NOTE, Some(id.to_string()), Some(patient), AuditAction::Update).await?;
+    require(store, ctx, Permission::TherapyNoteWrite, NOTE, Some(id.to_string()), Some(patient), AuditAction::Update)
+        .await?;
     let by = user(ctx)?.id;
     let mut tx = store.begin().await?;
     let note = note_of_patient(&mut tx, patient, id).await?;
@@ -172,32 +195,72 @@ pub async fn sign_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: The
     {
         tx.complete_planned_session(sid, id).await?;
     }
-    tx.append_audit(&ctx.audit(AuditAction::Update, "therapy_note_signature", Some(id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "therapy_note_signature",
+        Some(id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(signed)
 }
 
 /// Adds an addendum (author, time, reason) to a signed note.
-pub async fn add_addendum(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: TherapyNoteId, form: &AddendumForm) -> AppResult<Addendum> {
-    require(store, ctx, Permission::TherapyNoteWrite, "therapy_note_addendum", Some(id.to_string()), Some(patient), AuditAction::Create)
-        .await?;
+pub async fn add_addendum(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    id: TherapyNoteId,
+    form: &AddendumForm,
+) -> AppResult<Addendum> {
+    require(
+        store,
+        ctx,
+        Permission::TherapyNoteWrite,
+        "therapy_note_addendum",
+        Some(id.to_string()),
+        Some(patient),
+        AuditAction::Create,
+    )
+    .await?;
     let author = user(ctx)?.id;
     let (reason, body) = parse_addendum(form)?;
     let mut tx = store.begin().await?;
     let note = note_of_patient(&mut tx, patient, id).await?;
     note.check_addendable().map_err(|r| AppError::Conflict(r.to_string()))?;
-    let addendum = Addendum { id: AddendumId::from_uuid(Uuid::now_v7()), note_id: id, patient_id: patient, author, at: ctx.now, reason, body };
+    let addendum = Addendum {
+        id: AddendumId::from_uuid(Uuid::now_v7()),
+        note_id: id,
+        patient_id: patient,
+        author,
+        at: ctx.now,
+        reason,
+        body,
+    };
     tx.insert_addendum(&addendum).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "therapy_note_addendum", Some(addendum.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "therapy_note_addendum",
+        Some(addendum.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(addendum)
 }
 
 /// One note with its addenda.
-pub async fn get_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: TherapyNoteId) -> AppResult<(TherapyNote, Vec<Addendum>)> {
-    require(store, ctx, Permission::TherapyNoteRead, NOTE, Some(id.to_string()), Some(patient), AuditAction::Read).await?;
+pub async fn get_note(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    id: TherapyNoteId,
+) -> AppResult<(TherapyNote, Vec<Addendum>)> {
+    require(store, ctx, Permission::TherapyNoteRead, NOTE, Some(id.to_string()), Some(patient), AuditAction::Read)
+        .await?;
     let mut tx = store.begin().await?;
     let note = note_of_patient(&mut tx, patient, id).await?;
     let addenda = tx.addenda_for_patient(patient).await?.into_iter().filter(|a| a.note_id == id).collect();
@@ -208,15 +271,25 @@ pub async fn get_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: Ther
 }
 
 /// A patient's notes and all their addenda; each note shown is audited as listed.
-pub async fn list_notes(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<(Vec<TherapyNote>, Vec<Addendum>)> {
+pub async fn list_notes(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+) -> AppResult<(Vec<TherapyNote>, Vec<Addendum>)> {
     require(store, ctx, Permission::TherapyNoteRead, NOTE, None, Some(patient), AuditAction::List).await?;
     let mut tx = store.begin().await?;
     patient_exists(&mut tx, patient).await?;
     let notes = tx.therapy_notes_for_patient(patient).await?;
     let addenda = tx.addenda_for_patient(patient).await?;
     for n in &notes {
-        tx.append_audit(&ctx.audit(AuditAction::List, NOTE, Some(n.id.to_string()), Some(patient), AuditOutcome::Allowed))
-            .await?;
+        tx.append_audit(&ctx.audit(
+            AuditAction::List,
+            NOTE,
+            Some(n.id.to_string()),
+            Some(patient),
+            AuditOutcome::Allowed,
+        ))
+        .await?;
     }
     tx.commit().await?;
     Ok((notes, addenda))
@@ -226,25 +299,50 @@ const PROCESS: &str = "process_note";
 
 /// Writes a process note, readable by its author and the therapists named in `readers`
 /// (account ids or usernames).
-pub async fn create_process_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, body: &str, readers: &[String]) -> AppResult<ProcessNote> {
+pub async fn create_process_note(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    body: &str,
+    readers: &[String],
+) -> AppResult<ProcessNote> {
     require(store, ctx, Permission::ProcessNoteWrite, PROCESS, None, Some(patient), AuditAction::Create).await?;
     let author = user(ctx)?.id;
     let mut tx = store.begin().await?;
     patient_exists(&mut tx, patient).await?;
     let staff = tx.list_users().await?;
     let (body, readers) = parse_process_note(body, readers, author, &staff)?;
-    let note = ProcessNote { id: ProcessNoteId::from_uuid(Uuid::now_v7()), patient_id: patient, author, body, readers, created_at: ctx.now };
+    let note = ProcessNote {
+        id: ProcessNoteId::from_uuid(Uuid::now_v7()),
+        patient_id: patient,
+        author,
+        body,
+        readers,
+        created_at: ctx.now,
+    };
     tx.insert_process_note(&note).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, PROCESS, Some(note.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        PROCESS,
+        Some(note.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(note)
 }
 
 /// Reads one process note. Anyone but the author and the named therapists is refused
 /// (403) and the refusal is audited, whatever their role.
-pub async fn get_process_note(store: &dyn Store, ctx: &Ctx, patient: PatientId, id: ProcessNoteId) -> AppResult<ProcessNote> {
-    require(store, ctx, Permission::TherapyNoteRead, PROCESS, Some(id.to_string()), Some(patient), AuditAction::Read).await?;
+pub async fn get_process_note(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    id: ProcessNoteId,
+) -> AppResult<ProcessNote> {
+    require(store, ctx, Permission::TherapyNoteRead, PROCESS, Some(id.to_string()), Some(patient), AuditAction::Read)
+        .await?;
     let me = user(ctx)?.id;
     let mut tx = store.begin().await?;
     let note = tx
@@ -268,10 +366,17 @@ pub async fn visible_process_notes(store: &dyn Store, ctx: &Ctx, patient: Patien
     require(store, ctx, Permission::TherapyNoteRead, PROCESS, None, Some(patient), AuditAction::List).await?;
     let me = user(ctx)?.id;
     let mut tx = store.begin().await?;
-    let notes: Vec<ProcessNote> = tx.process_notes_for_patient(patient).await?.into_iter().filter(|n| n.may_read(me)).collect();
+    let notes: Vec<ProcessNote> =
+        tx.process_notes_for_patient(patient).await?.into_iter().filter(|n| n.may_read(me)).collect();
     for n in &notes {
-        tx.append_audit(&ctx.audit(AuditAction::List, PROCESS, Some(n.id.to_string()), Some(patient), AuditOutcome::Allowed))
-            .await?;
+        tx.append_audit(&ctx.audit(
+            AuditAction::List,
+            PROCESS,
+            Some(n.id.to_string()),
+            Some(patient),
+            AuditOutcome::Allowed,
+        ))
+        .await?;
     }
     tx.commit().await?;
     Ok(notes)
@@ -285,21 +390,39 @@ pub async fn safety_plans(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> A
     let mut tx = store.begin().await?;
     patient_exists(&mut tx, patient).await?;
     let plans = tx.safety_plans_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, PLAN, plans.first().map(|p| p.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        PLAN,
+        plans.first().map(|p| p.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(plans)
 }
 
 /// Saves a new version of the safety plan.
-pub async fn new_safety_plan_version(store: &dyn Store, ctx: &Ctx, patient: PatientId, form: &SafetyPlanForm) -> AppResult<SafetyPlan> {
+pub async fn new_safety_plan_version(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    form: &SafetyPlanForm,
+) -> AppResult<SafetyPlan> {
     require(store, ctx, Permission::CarePlanWrite, PLAN, None, Some(patient), AuditAction::Create).await?;
     let author = user(ctx)?.id;
     let content = form.parse()?;
     let mut tx = store.begin().await?;
     patient_exists(&mut tx, patient).await?;
     let latest = tx.safety_plans_for_patient(patient).await?.first().map(|p| p.version).unwrap_or(0);
-    let plan = SafetyPlan { id: SafetyPlanId::from_uuid(Uuid::now_v7()), patient_id: patient, version: latest + 1, content, author, created_at: ctx.now };
+    let plan = SafetyPlan {
+        id: SafetyPlanId::from_uuid(Uuid::now_v7()),
+        patient_id: patient,
+        version: latest + 1,
+        content,
+        author,
+        created_at: ctx.now,
+    };
     tx.insert_safety_plan(&plan).await.map_err(|e| {
         if e.is_conflict_on(therapy_constraints::SAFETY_PLANS_VERSION_UNIQUE) {
             AppError::Conflict("someone saved another version at the same time; reload and try again".into())
@@ -307,16 +430,28 @@ pub async fn new_safety_plan_version(store: &dyn Store, ctx: &Ctx, patient: Pati
             e.into()
         }
     })?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, PLAN, Some(plan.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        PLAN,
+        Some(plan.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(plan)
 }
 
 /// A one-time link for the patient to read the current plan: the secret (shown once)
 /// and when it expires. Only its SHA-256 is stored.
-pub async fn create_plan_link(store: &dyn Store, ctx: &Ctx, patient: PatientId, ttl: SignedDuration) -> AppResult<(String, Timestamp)> {
-    require(store, ctx, Permission::CarePlanWrite, "safety_plan_link", None, Some(patient), AuditAction::Create).await?;
+pub async fn create_plan_link(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    ttl: SignedDuration,
+) -> AppResult<(String, Timestamp)> {
+    require(store, ctx, Permission::CarePlanWrite, "safety_plan_link", None, Some(patient), AuditAction::Create)
+        .await?;
     let by = user(ctx)?.id;
     let mut tx = store.begin().await?;
     let plan = tx
@@ -339,8 +474,14 @@ pub async fn create_plan_link(store: &dyn Store, ctx: &Ctx, patient: PatientId, 
         used_at: None,
     };
     tx.insert_plan_link(&link).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "safety_plan_link", Some(plan.id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "safety_plan_link",
+        Some(plan.id.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok((secret, expires_at))
 }
@@ -369,12 +510,26 @@ pub async fn open_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppRes
     };
     if !tx.consume_plan_link(&hash, ctx.now).await? {
         drop(tx);
-        record_denial(store, ctx, AuditAction::Read, "safety_plan_link", Some(link.plan_id.to_string()), Some(link.patient_id)).await?;
+        record_denial(
+            store,
+            ctx,
+            AuditAction::Read,
+            "safety_plan_link",
+            Some(link.plan_id.to_string()),
+            Some(link.patient_id),
+        )
+        .await?;
         return Ok(Err(if link.used_at.is_some() { LinkProblem::Used } else { LinkProblem::Expired }));
     }
     let plan = tx.safety_plan_by_id(link.plan_id).await?.ok_or(AppError::NotFound("safety plan"))?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "safety_plan_link", Some(plan.id.to_string()), Some(link.patient_id), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "safety_plan_link",
+        Some(plan.id.to_string()),
+        Some(link.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(Ok(plan))
 }
@@ -386,13 +541,16 @@ pub async fn care_team(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppR
     patient_exists(&mut tx, patient).await?;
     let team = tx.care_team(patient).await?;
     let staff = tx.list_users().await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "care_team", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "care_team",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
-    Ok(team
-        .into_iter()
-        .filter_map(|m| staff.iter().find(|u| u.id == m.user_id).map(|u| (m, u.clone())))
-        .collect())
+    Ok(team.into_iter().filter_map(|m| staff.iter().find(|u| u.id == m.user_id).map(|u| (m, u.clone()))).collect())
 }
 
 /// Active staff who can join a care team, by care role (for the form).
@@ -407,22 +565,49 @@ pub async fn care_team_candidates(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec
 }
 
 /// Replaces the care team from (care role, account id or username) entries.
-pub async fn set_care_team(store: &dyn Store, ctx: &Ctx, patient: PatientId, entries: &[(CareRole, String)]) -> AppResult<Vec<CareTeamMember>> {
-    require(store, ctx, Permission::CareTeamManage, "care_team", Some(patient.to_string()), Some(patient), AuditAction::Update).await?;
+pub async fn set_care_team(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    entries: &[(CareRole, String)],
+) -> AppResult<Vec<CareTeamMember>> {
+    require(
+        store,
+        ctx,
+        Permission::CareTeamManage,
+        "care_team",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditAction::Update,
+    )
+    .await?;
     let mut tx = store.begin().await?;
     patient_exists(&mut tx, patient).await?;
     let staff = tx.list_users().await?;
     let team = parse_care_team(entries, &staff)?;
     tx.set_care_team(patient, &team, ctx.now).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "care_team", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Update,
+        "care_team",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(team)
 }
 
 /// (Re)generates the program from planned dose dates; completed sessions stay.
-pub async fn plan_program(store: &dyn Store, ctx: &Ctx, patient: PatientId, dose_dates: &str, policy: &TherapyPolicy) -> AppResult<Vec<PlannedSession>> {
-    require(store, ctx, Permission::CarePlanWrite, "planned_sessions", None, Some(patient), AuditAction::Create).await?;
+pub async fn plan_program(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    dose_dates: &str,
+    policy: &TherapyPolicy,
+) -> AppResult<Vec<PlannedSession>> {
+    require(store, ctx, Permission::CarePlanWrite, "planned_sessions", None, Some(patient), AuditAction::Create)
+        .await?;
     let doses = parse_dose_dates(dose_dates)?;
     let specs = generate_program(policy, &doses).map_err(|e| AppError::Internal(format!("therapy policy: {e}")))?;
     let mut tx = store.begin().await?;
@@ -444,8 +629,14 @@ pub async fn plan_program(store: &dyn Store, ctx: &Ctx, patient: PatientId, dose
         .collect();
     tx.replace_pending_sessions(patient, &sessions).await?;
     let all = tx.planned_sessions_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Create, "planned_sessions", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "planned_sessions",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(all)
 }
@@ -456,8 +647,14 @@ pub async fn program(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppRes
     let mut tx = store.begin().await?;
     patient_exists(&mut tx, patient).await?;
     let all = tx.planned_sessions_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Read, "planned_sessions", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "planned_sessions",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     Ok(all)
 }
@@ -548,8 +745,15 @@ impl TimelineSource for Record<'_> {
 }
 
 /// The patient timeline, oldest first, optionally only some kinds.
-pub async fn timeline(store: &dyn Store, ctx: &Ctx, patient: PatientId, only: &[TimelineKind], tz: &TimeZone) -> AppResult<Vec<TimelineEntry>> {
-    require(store, ctx, Permission::TherapyNoteRead, "patient_timeline", None, Some(patient), AuditAction::Read).await?;
+pub async fn timeline(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    only: &[TimelineKind],
+    tz: &TimeZone,
+) -> AppResult<Vec<TimelineEntry>> {
+    require(store, ctx, Permission::TherapyNoteRead, "patient_timeline", None, Some(patient), AuditAction::Read)
+        .await?;
     let mut tx = store.begin().await?;
     let p = patient_exists(&mut tx, patient).await?;
     let notes = tx.therapy_notes_for_patient(patient).await?;
@@ -578,8 +782,14 @@ pub async fn timeline(store: &dyn Store, ctx: &Ctx, patient: PatientId, only: &[
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
-    tx.append_audit(&ctx.audit(AuditAction::Read, "patient_timeline", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "patient_timeline",
+        Some(patient.to_string()),
+        Some(patient),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
     tx.commit().await?;
     let record = Record { patient: &p, notes: &notes, addenda: &addenda, plans: &plans, sessions: &sessions, tz };
     let clinical = super::timeline::ClinicalRecord {
@@ -607,7 +817,11 @@ pub async fn worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<(Vec<WorkItem>,
     let (sessions, drafts) = if me.role.is_clinical() {
         let mine = tx.patients_of_member(me.id).await?;
         let sessions = tx.pending_sessions_due_by(ctx.today, Some(&mine)).await?;
-        let drafts = if me.role.allows(Permission::TherapyNoteWrite) { tx.draft_notes_by_author(me.id).await? } else { Vec::new() };
+        let drafts = if me.role.allows(Permission::TherapyNoteWrite) {
+            tx.draft_notes_by_author(me.id).await?
+        } else {
+            Vec::new()
+        };
         (sessions, drafts)
     } else {
         (tx.pending_sessions_due_by(ctx.today, None).await?, Vec::new())
@@ -619,8 +833,14 @@ pub async fn worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<(Vec<WorkItem>,
     let mut patients = Vec::new();
     for id in ids {
         if let Some(p) = tx.patient_by_id(id).await? {
-            tx.append_audit(&ctx.audit(AuditAction::List, "worklist", Some(id.to_string()), Some(id), AuditOutcome::Allowed))
-                .await?;
+            tx.append_audit(&ctx.audit(
+                AuditAction::List,
+                "worklist",
+                Some(id.to_string()),
+                Some(id),
+                AuditOutcome::Allowed,
+            ))
+            .await?;
             patients.push(p);
         }
     }

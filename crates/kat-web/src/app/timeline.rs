@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use kat_core::ids::PatientId;
 use kat_core::therapy::timeline::{TimelineEntry, TimelineKind, TimelineSource};
-use kat_store::intake::{DecisionRecord, EvaluationRecord, IntakeVersionRecord};
 use kat_store::dosing::{DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord};
+use kat_store::intake::{DecisionRecord, EvaluationRecord, IntakeVersionRecord};
 use kat_store::measures::{ResponseRecord, SafetyAlert};
 
 /// What the timeline shows of the intake, eligibility and measures.
@@ -104,16 +104,36 @@ impl TimelineSource for ClinicalRecord<'_> {
                 r.collected_at,
                 TimelineKind::Measure,
                 title,
-                format!("{}{}", r.source.label(), if r.flags.is_empty() { String::new() } else { format!("; flags: {}", r.flags.join(", ")) }),
+                format!(
+                    "{}{}",
+                    r.source.label(),
+                    if r.flags.is_empty() { String::new() } else { format!("; flags: {}", r.flags.join(", ")) }
+                ),
                 format!("/patients/{p}#measures"),
             ));
         }
         for plan in self.plans {
             let c: serde_json::Value = serde_json::from_str(&plan.content).unwrap_or_default();
-            let what = format!("{} · {}", c["protocol_name"].as_str().unwrap_or("treatment plan"), c["product"].as_str().unwrap_or(""));
-            out.push(self.entry(plan.created_at, TimelineKind::TreatmentPlan, "Treatment plan drafted".into(), what.clone(), format!("/patients/{p}/treatment-plan")));
+            let what = format!(
+                "{} · {}",
+                c["protocol_name"].as_str().unwrap_or("treatment plan"),
+                c["product"].as_str().unwrap_or("")
+            );
+            out.push(self.entry(
+                plan.created_at,
+                TimelineKind::TreatmentPlan,
+                "Treatment plan drafted".into(),
+                what.clone(),
+                format!("/patients/{p}/treatment-plan"),
+            ));
             if let Some(at) = plan.signed_at {
-                out.push(self.entry(at, TimelineKind::TreatmentPlan, "Treatment plan signed".into(), what, format!("/patients/{p}/treatment-plan")));
+                out.push(self.entry(
+                    at,
+                    TimelineKind::TreatmentPlan,
+                    "Treatment plan signed".into(),
+                    what,
+                    format!("/patients/{p}/treatment-plan"),
+                ));
             }
         }
         for s in self.sessions {
@@ -129,7 +149,13 @@ impl TimelineSource for ClinicalRecord<'_> {
                 None => "in progress".into(),
             };
             let detail = if end.is_empty() { gate } else { format!("{gate}; {end}") };
-            out.push(self.entry(s.opened_at, TimelineKind::DosingSession, format!("Dosing session: {}", route_label(&s.route)), detail, format!("/sessions/{}", s.id)));
+            out.push(self.entry(
+                s.opened_at,
+                TimelineKind::DosingSession,
+                format!("Dosing session: {}", route_label(&s.route)),
+                detail,
+                format!("/sessions/{}", s.id),
+            ));
         }
         for e in self.adverse_events {
             let ae: serde_json::Value = serde_json::from_str(&e.content).unwrap_or_default();
@@ -138,7 +164,11 @@ impl TimelineSource for ClinicalRecord<'_> {
                 e.at,
                 TimelineKind::DosingSession,
                 format!("Adverse event: {} (CTCAE grade {})", ae["term"].as_str().unwrap_or("?"), ae["grade"]),
-                format!("{}outcome: {}", if serious { "serious; " } else { "" }, ae["outcome"].as_str().unwrap_or("?").replace('_', " ")),
+                format!(
+                    "{}outcome: {}",
+                    if serious { "serious; " } else { "" },
+                    ae["outcome"].as_str().unwrap_or("?").replace('_', " ")
+                ),
                 format!("/sessions/{}", e.session_id),
             ));
         }

@@ -90,14 +90,16 @@ pub async fn set_active(store: &dyn Store, ctx: &Ctx, id: UserId, active: bool) 
     require(store, ctx, Permission::UserManage, "user", Some(id.to_string()), None, AuditAction::Update).await?;
     let mut tx = store.begin().await?;
     let user = tx.user_by_id(id).await?.ok_or(AppError::NotFound("user"))?;
-    if !active && user.role == Role::Admin && user.kind == AccountKind::Staff && user.active
+    if !active
+        && user.role == Role::Admin
+        && user.kind == AccountKind::Staff
+        && user.active
         && tx.count_active_admins().await? <= 1
     {
         return Err(AppError::Conflict("the last active admin cannot be disabled".into()));
     }
     tx.set_user_active(id, active).await?;
-    tx.append_audit(&ctx.audit(AuditAction::Update, "user", Some(id.to_string()), None, AuditOutcome::Allowed))
-        .await?;
+    tx.append_audit(&ctx.audit(AuditAction::Update, "user", Some(id.to_string()), None, AuditOutcome::Allowed)).await?;
     let updated = tx.user_by_id(id).await?.ok_or(AppError::NotFound("user"))?;
     tx.commit().await?;
     Ok(updated)

@@ -133,7 +133,11 @@ async fn users_page(
     })
 }
 
-pub async fn users(State(state): State<AppState>, staff: Staff, Query(q): Query<UsersQuery>) -> Result<Response, PageError> {
+pub async fn users(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<UsersQuery>,
+) -> Result<Response, PageError> {
     let message = if q.added.is_some() {
         Some("Account added.".to_string())
     } else if q.updated.is_some() {
@@ -147,7 +151,11 @@ pub async fn users(State(state): State<AppState>, staff: Staff, Query(q): Query<
     Ok(render(&page))
 }
 
-pub async fn create_user(State(state): State<AppState>, staff: Staff, Form(form): Form<NewUserForm>) -> Result<Response, PageError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, PageError> {
     let input = users::NewAccount {
         username: &form.username,
         display_name: &form.display_name,
@@ -158,7 +166,15 @@ pub async fn create_user(State(state): State<AppState>, staff: Staff, Form(form)
     match users::create(state.store.as_ref(), &staff.ctx, &input).await {
         Ok(_) => Ok(Redirect::to("/admin/users?added=1").into_response()),
         Err(AppError::Invalid(errors)) => {
-            let page = users_page(&state, &staff, &form, &errors, None, Some("The account was not added; see the marked fields.".into())).await?;
+            let page = users_page(
+                &state,
+                &staff,
+                &form,
+                &errors,
+                None,
+                Some("The account was not added; see the marked fields.".into()),
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
@@ -180,7 +196,8 @@ pub async fn set_active(
     match users::set_active(state.store.as_ref(), &staff.ctx, id, f.active == "true").await {
         Ok(_) => Ok(Redirect::to("/admin/users?updated=1").into_response()),
         Err(AppError::Conflict(message)) => {
-            let page = users_page(&state, &staff, &NewUserForm::default(), &FieldErrors::new(), None, Some(message)).await?;
+            let page =
+                users_page(&state, &staff, &NewUserForm::default(), &FieldErrors::new(), None, Some(message)).await?;
             Ok((StatusCode::CONFLICT, render(&page)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
@@ -200,7 +217,11 @@ pub async fn set_medical_director(
     Ok(Redirect::to("/admin/users?updated=1").into_response())
 }
 
-pub async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let id: TokenId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("API token")))?;
     auth::revoke_token(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     Ok(Redirect::to("/admin/users?revoked=1").into_response())
@@ -289,9 +310,14 @@ pub fn parse_audit_filter(
 
 const AUDIT_PAGE_SIZE: u32 = 100;
 
-pub async fn audit(State(state): State<AppState>, staff: Staff, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
     let tz = &state.config.time_zone;
-    let (filter, problem) = match parse_audit_filter(tz, &q.user, &q.patient, &q.from, &q.to, q.before, AUDIT_PAGE_SIZE) {
+    let (filter, problem) = match parse_audit_filter(tz, &q.user, &q.patient, &q.from, &q.to, q.before, AUDIT_PAGE_SIZE)
+    {
         Ok(f) => (f, None),
         Err(e) => (AuditFilter { limit: AUDIT_PAGE_SIZE, ..Default::default() }, Some(format!("Filter ignored: {e}"))),
     };

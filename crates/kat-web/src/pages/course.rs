@@ -10,10 +10,10 @@ use crate::app::dosing::{self as uc, StoredGate};
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use kat_core::dosing::Route;
 use kat_core::ids::{PatientId, TreatmentPlanId};
 use kat_core::role::Permission;
@@ -67,7 +67,12 @@ fn parse_patient(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
     raw.parse().map_err(|_| staff.fail(AppError::NotFound("patient")))
 }
 
-async fn page(state: &AppState, staff: &Staff, patient: PatientId, error: Option<String>) -> Result<CoursePage, PageError> {
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    patient: PatientId,
+    error: Option<String>,
+) -> Result<CoursePage, PageError> {
     let tz = &state.config.time_zone;
     let course = uc::course(state.store.as_ref(), &staff.ctx, patient, tz).await.map_err(|e| staff.fail(e))?;
     let today = staff.ctx.today;
@@ -91,7 +96,9 @@ async fn page(state: &AppState, staff: &Staff, patient: PatientId, error: Option
                             note: format!("Moved from {} (deferred {}×)", d.planned, d.deferrals),
                             today: at == today,
                         },
-                        Some(at) => DoseRow { date: at.to_string(), state: "planned", note: String::new(), today: at == today },
+                        Some(at) => {
+                            DoseRow { date: at.to_string(), state: "planned", note: String::new(), today: at == today }
+                        }
                         None => DoseRow {
                             date: "no date".into(),
                             state: "unbooked",
@@ -125,7 +132,10 @@ async fn page(state: &AppState, staff: &Staff, patient: PatientId, error: Option
                 deferral: gate
                     .filter(|_| s.gate_outcome.as_deref() == Some("defer"))
                     .map(|g| {
-                        let to = g.reschedule_to.map(|d| format!("; new date {d}")).unwrap_or_else(|| "; no new date".into());
+                        let to = g
+                            .reschedule_to
+                            .map(|d| format!("; new date {d}"))
+                            .unwrap_or_else(|| "; no new date".into());
                         format!("{}{to}", g.defer_reason.unwrap_or_default())
                     })
                     .unwrap_or_default(),
@@ -149,7 +159,11 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
 }
 
 /// Starts a dosing session on a signed plan, then goes to its pre-dose gate.
-pub async fn start(State(state): State<AppState>, staff: Staff, Path((raw, raw_plan)): Path<(String, String)>) -> Result<Response, PageError> {
+pub async fn start(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((raw, raw_plan)): Path<(String, String)>,
+) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
     let plan: TreatmentPlanId = raw_plan.parse().map_err(|_| staff.fail(AppError::NotFound("treatment plan")))?;
     match uc::open_session(state.store.as_ref(), &staff.ctx, patient, plan).await {

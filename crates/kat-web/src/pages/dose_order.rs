@@ -64,10 +64,18 @@ fn num(v: f64) -> String {
     if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r}") }
 }
 
-async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: DoseOrderInput, errors: &FieldErrors) -> Result<OrderPage, PageError> {
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    id: DosingSessionId,
+    form: DoseOrderInput,
+    errors: &FieldErrors,
+) -> Result<OrderPage, PageError> {
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
-    let cx = uc::order_context(state.store.as_ref(), &staff.ctx, &state.config.dosing, tz, id, &form).await.map_err(|e| staff.fail(e))?;
+    let cx = uc::order_context(state.store.as_ref(), &staff.ctx, &state.config.dosing, tz, id, &form)
+        .await
+        .map_err(|e| staff.fail(e))?;
     let d = &v.plan.content.dose;
     let per_kg = v.plan.content.dose_style == "per_kg";
     let suggested_value = match (&cx.suggestion, d.weight_kg) {
@@ -86,13 +94,21 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: DoseOr
             _ => format!("{} mg", num(d.mg)),
         },
         unit: if per_kg { "mg/kg" } else { "mg" },
-        in_force: format!("{} mg{}", num(v.ordered_mg()), if v.orders.is_empty() { " (the plan's dose)" } else { " (ordered for this session)" }),
+        in_force: format!(
+            "{} mg{}",
+            num(v.ordered_mg()),
+            if v.orders.is_empty() { " (the plan's dose)" } else { " (ordered for this session)" }
+        ),
         orders: v
             .orders
             .iter()
             .map(|o| {
                 let why = o.reason.clone().map(|r| format!(" — {r}")).unwrap_or_default();
-                format!("{} mg{}{why}", num(o.mg), o.mg_per_kg.map(|p| format!(" ({} mg/kg)", num(p))).unwrap_or_default())
+                format!(
+                    "{} mg{}{why}",
+                    num(o.mg),
+                    o.mg_per_kg.map(|p| format!(" ({} mg/kg)", num(p))).unwrap_or_default()
+                )
             })
             .collect(),
         previous: cx.previous.as_ref().map(|p| format!("{} mg on {}", num(p.mg), p.on)),
@@ -101,7 +117,10 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: DoseOr
                 kat_core::dosing::DoseAmount::Mg(mg) => format!("{} mg", num(mg.value())),
                 kat_core::dosing::DoseAmount::PerKg(p) => format!("{} mg/kg", num(p.value())),
             };
-            let action = serde_json::to_value(s.action).ok().and_then(|a| a.as_str().map(|x| x.replace('_', " "))).unwrap_or_default();
+            let action = serde_json::to_value(s.action)
+                .ok()
+                .and_then(|a| a.as_str().map(|x| x.replace('_', " ")))
+                .unwrap_or_default();
             format!("{action}: {dose} ({}) — {}", s.rule.as_str(), s.rationale.trim_end_matches('.'))
         }),
         suggested_value,
@@ -117,12 +136,26 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
     Ok(render(&page(&state, &staff, id, DoseOrderInput::default(), &FieldErrors::new()).await?))
 }
 
-pub async fn submit(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<OrderForm>) -> Result<Response, PageError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<OrderForm>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     if form.action == "suggest" {
         return Ok(render(&page(&state, &staff, id, form.input, &FieldErrors::new()).await?));
     }
-    match uc::order_dose(state.store.as_ref(), &staff.ctx, &state.config.dosing, &state.config.time_zone, id, &form.input).await {
+    match uc::order_dose(
+        state.store.as_ref(),
+        &staff.ctx,
+        &state.config.dosing,
+        &state.config.time_zone,
+        id,
+        &form.input,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let p = page(&state, &staff, id, form.input, &errors).await?;

@@ -4,12 +4,10 @@
 //! `crate::live`); without script the pages still work by reloading.
 
 use super::Staff;
+use super::measures::{InstrumentView, instrument_view};
 use crate::AppState;
 use crate::app::AppError;
 use crate::app::dosing::{self as uc, AdministrationInput, Cadss6Input, InterventionForm, SessionView, VitalsInput};
-use super::measures::{InstrumentView, instrument_view};
-use kat_core::instruments::Instrument;
-use std::collections::HashMap;
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
@@ -20,10 +18,12 @@ use axum::{Form, Router};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use kat_core::FieldErrors;
-use kat_core::ids::{DosingSessionId, SessionAlarmId};
 use kat_core::dosing::Route;
+use kat_core::ids::{DosingSessionId, SessionAlarmId};
+use kat_core::instruments::Instrument;
 use kat_core::monitoring::Reading;
 use kat_core::monitoring::adverse::AdverseEventForm;
+use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -130,18 +130,18 @@ fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
         what,
         action: content["action"].as_str().unwrap_or_default().to_string(),
         raised: local_time(a.raised_at, tz),
-        acknowledged: a.action_taken.as_ref().map(|t| {
-            format!("{} — {}", a.acknowledged_at.map(|x| local_time(x, tz)).unwrap_or_default(), t)
-        }),
+        acknowledged: a
+            .action_taken
+            .as_ref()
+            .map(|t| format!("{} — {}", a.acknowledged_at.map(|x| local_time(x, tz)).unwrap_or_default(), t)),
     }
 }
 
 pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
     let (next_check, overdue) = match &v.next_check {
-        _ if v.session.discharged_at.is_some() => (
-            format!("Discharged {}", v.session.discharged_at.map(|t| local_time(t, tz)).unwrap_or_default()),
-            false,
-        ),
+        _ if v.session.discharged_at.is_some() => {
+            (format!("Discharged {}", v.session.discharged_at.map(|t| local_time(t, tz)).unwrap_or_default()), false)
+        }
         Some(c) => {
             let mins = (c.at.as_second() - now.as_second()) / 60;
             let when = local_time(c.at, tz);
@@ -176,7 +176,9 @@ pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveV
             };
             let mut list: Vec<&kat_store::dosing::AlarmRecord> = v.alarms.iter().collect();
             list.sort_by(|a, b| {
-                (a.acknowledged_at.is_some(), rank(&a.severity)).cmp(&(b.acknowledged_at.is_some(), rank(&b.severity))).then(b.raised_at.cmp(&a.raised_at))
+                (a.acknowledged_at.is_some(), rank(&a.severity))
+                    .cmp(&(b.acknowledged_at.is_some(), rank(&b.severity)))
+                    .then(b.raised_at.cmp(&a.raised_at))
             });
             list.into_iter().map(|a| alarm_view(a, tz)).collect()
         },
@@ -274,7 +276,8 @@ struct Typed {
 fn prefixed(errors: FieldErrors, prefix: &str, keep: &[&str]) -> FieldErrors {
     let mut out = FieldErrors::new();
     for e in errors.iter() {
-        let field = if keep.iter().any(|k| e.field.starts_with(k)) { e.field.clone() } else { format!("{prefix}{}", e.field) };
+        let field =
+            if keep.iter().any(|k| e.field.starts_with(k)) { e.field.clone() } else { format!("{prefix}{}", e.field) };
         out.add(field, e.message.clone());
     }
     out
@@ -290,7 +293,13 @@ pub(super) fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId,
     raw.parse().map_err(|_| staff.fail(AppError::NotFound("dosing session")))
 }
 
-async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, typed: Typed, errors: &FieldErrors) -> Result<SessionPage, PageError> {
+async fn session_page(
+    state: &AppState,
+    staff: &Staff,
+    id: DosingSessionId,
+    typed: Typed,
+    errors: &FieldErrors,
+) -> Result<SessionPage, PageError> {
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let c = &v.plan.content;
@@ -370,7 +379,12 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
             })
             .collect(),
         sedation: typed.sedation,
-        moaas_options: Instrument::Moaas.def().items[0].options.iter().rev().map(|o| (o.value.to_string(), format!("{}: {}", o.value, o.display))).collect(),
+        moaas_options: Instrument::Moaas.def().items[0]
+            .options
+            .iter()
+            .rev()
+            .map(|o| (o.value.to_string(), format!("{}: {}", o.value, o.display)))
+            .collect(),
         int_in: typed.intervention,
         alarm_options: v
             .alarms
@@ -386,14 +400,21 @@ async fn session_page(state: &AppState, staff: &Staff, id: DosingSessionId, type
                 at: local_time(i.at, tz),
                 trigger: {
                     // An alarm's value is copied as its JSON (record_intervention): shown in words.
-                    let value = serde_json::from_str::<serde_json::Value>(&i.trigger_value).ok().and_then(|v| value_words(&v)).unwrap_or_else(|| i.trigger_value.clone());
+                    let value = serde_json::from_str::<serde_json::Value>(&i.trigger_value)
+                        .ok()
+                        .and_then(|v| value_words(&v))
+                        .unwrap_or_else(|| i.trigger_value.clone());
                     match &i.trigger_rule {
                         Some(rule) => format!("{value} ({})", rule.as_str()),
                         None => value,
                     }
                 },
                 action: i.action.clone(),
-                drug: i.drug.as_ref().map(|d| format!("{} {} mg {}", d.name, d.dose.value(), d.route)).unwrap_or_else(|| "–".into()),
+                drug: i
+                    .drug
+                    .as_ref()
+                    .map(|d| format!("{} {} mg {}", d.name, d.dose.value(), d.route))
+                    .unwrap_or_else(|| "–".into()),
                 response: i.response.clone(),
                 stopped: if i.session_stopped { "Yes" } else { "No" },
             })
@@ -408,9 +429,17 @@ pub struct ShowQuery {
     alarm: String,
 }
 
-pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Query(q): Query<ShowQuery>) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    let typed = Typed { intervention: InterventionForm { alarm_id: q.alarm, ..InterventionForm::default() }, ..Typed::default() };
+    let typed = Typed {
+        intervention: InterventionForm { alarm_id: q.alarm, ..InterventionForm::default() },
+        ..Typed::default()
+    };
     Ok(render(&session_page(&state, &staff, id, typed, &FieldErrors::new()).await?))
 }
 
@@ -420,7 +449,12 @@ pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
     Ok(render(&LivePart { live: live_view(&v, staff.ctx.now, &state.config.time_zone) }))
 }
 
-pub async fn add_vitals(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<VitalsInput>) -> Result<Response, PageError> {
+pub async fn add_vitals(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<VitalsInput>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     match uc::record_vitals(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
@@ -441,7 +475,12 @@ pub struct AckForm {
     session: String,
 }
 
-pub async fn acknowledge(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<AckForm>) -> Result<Response, PageError> {
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<AckForm>,
+) -> Result<Response, PageError> {
     let id: SessionAlarmId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("alarm")))?;
     let session = parse_session(&staff, &form.session)?;
     match uc::acknowledge_alarm(state.store.as_ref(), &staff.ctx, id, &form.action).await {
@@ -471,14 +510,19 @@ pub(super) struct FloorLive {
 }
 
 async fn floor_views(state: &AppState, staff: &Staff) -> Result<Vec<LiveView>, PageError> {
-    let list = uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
+    let list =
+        uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     Ok(list.iter().map(|v| live_view(v, staff.ctx.now, &state.config.time_zone)).collect())
 }
 
 pub async fn floor(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
     let sessions = floor_views(&state, &staff).await?;
     let live_html = FloorLive { sessions }.render().map_err(|e| staff.fail(AppError::Internal(e.to_string())))?;
-    Ok(render(&FloorPage { layout: Layout::new(&state, Some(&staff.principal), "floor"), live_version: crate::live::version(&live_html), live_html }))
+    Ok(render(&FloorPage {
+        layout: Layout::new(&state, Some(&staff.principal), "floor"),
+        live_version: crate::live::version(&live_html),
+        live_html,
+    }))
 }
 
 pub async fn floor_live(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
@@ -520,11 +564,17 @@ fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone, clinic_name: &str)
         overdue: f.submitted.is_none() && f.due.is_some_and(|d| d < now),
         submitted: f.submitted.map(|t| local_time(t, tz)),
         rows: vec![
-            ("Patient birth date (MM/DD/YYYY)", f.birth_date.map(|d| d.strftime("%m/%d/%Y").to_string()).unwrap_or_else(|| "not recorded".into())),
+            (
+                "Patient birth date (MM/DD/YYYY)",
+                f.birth_date.map(|d| d.strftime("%m/%d/%Y").to_string()).unwrap_or_else(|| "not recorded".into()),
+            ),
             ("Patient sex", f.sex.map(str::to_string).unwrap_or_else(|| "not recorded".into())),
             ("Patient enrolled in the REMS (first treatment)", yn(f.first_treatment_enrolled)),
             ("Current use of benzodiazepines", class_yn(f, "benzodiazepines")),
-            ("Current use of non-benzodiazepine sedative hypnotics", class_yn(f, "non_benzodiazepine_sedative_hypnotics")),
+            (
+                "Current use of non-benzodiazepine sedative hypnotics",
+                class_yn(f, "non_benzodiazepine_sedative_hypnotics"),
+            ),
             ("Current use of psychostimulants", class_yn(f, "psychostimulants")),
             ("Current use of MAOIs", class_yn(f, "maois")),
             ("Current use of opioids", class_yn(f, "opioids")),
@@ -535,19 +585,40 @@ fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone, clinic_name: &str)
             ("Treatment date", f.treatment_date.map(|t| local_time(t, tz)).unwrap_or_else(|| "not recorded".into())),
             ("Dose administered", format!("{} mg", f.dose_mg)),
             ("Lot number", list(&f.lots)),
-            ("Treatment duration (1st device to completion of monitoring)", f.duration_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into())),
-            ("Without the 2-hour minimum, ready to leave after", f.ready_to_leave_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into())),
+            (
+                "Treatment duration (1st device to completion of monitoring)",
+                f.duration_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into()),
+            ),
+            (
+                "Without the 2-hour minimum, ready to leave after",
+                f.ready_to_leave_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "not recorded".into()),
+            ),
             ("Vital signs acceptable before administration", yn(f.vitals_ok_before)),
             ("Vital signs acceptable before session completion", yn(f.vitals_ok_at_completion)),
             ("BP before administration (mm[Hg])", or(&f.bp_before)),
             ("BP 40 minutes after administration (mm[Hg])", or(&f.bp_40_min)),
             ("BP before session completion (mm[Hg])", or(&f.bp_completion)),
-            ("Sedation (MOAA/S below 5)", if !f.sedation_rated { "not recorded".into() } else if f.sedation { "Yes".into() } else { "No".into() }),
-            ("Dissociation (CADSS-6 above the pre-dose rating)", match f.dissociation {
-                None => "not recorded".into(),
-                Some(d) => format!("{} ({})", if d { "Yes" } else { "No" }, f.dissociation_ratings.join("; ")),
-            }),
-            ("Respiratory depression (SpO2 or respiration alarm)", if f.respiratory_depression { "Yes".into() } else { "No".into() }),
+            (
+                "Sedation (MOAA/S below 5)",
+                if !f.sedation_rated {
+                    "not recorded".into()
+                } else if f.sedation {
+                    "Yes".into()
+                } else {
+                    "No".into()
+                },
+            ),
+            (
+                "Dissociation (CADSS-6 above the pre-dose rating)",
+                match f.dissociation {
+                    None => "not recorded".into(),
+                    Some(d) => format!("{} ({})", if d { "Yes" } else { "No" }, f.dissociation_ratings.join("; ")),
+                },
+            ),
+            (
+                "Respiratory depression (SpO2 or respiration alarm)",
+                if f.respiratory_depression { "Yes".into() } else { "No".into() },
+            ),
             ("Serious adverse events", list(&f.serious_adverse_events)),
         ],
         missing: f.missing.clone(),
@@ -575,7 +646,8 @@ struct RemsFormPage {
 }
 
 pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
+    let forms =
+        uc::rems_worklist(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     Ok(render(&RemsWorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "rems"),
@@ -583,15 +655,28 @@ pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Resul
     }))
 }
 
-pub async fn rems_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub async fn rems_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let f = uc::rems(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
-    Ok(render(&RemsFormPage { layout: Layout::new(&state, Some(&staff.principal), "rems"), form: rems_view(&f, staff.ctx.now, &state.config.time_zone, &state.config.clinic_name) }))
+    Ok(render(&RemsFormPage {
+        layout: Layout::new(&state, Some(&staff.principal), "rems"),
+        form: rems_view(&f, staff.ctx.now, &state.config.time_zone, &state.config.clinic_name),
+    }))
 }
 
-pub async fn rems_submitted(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub async fn rems_submitted(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
+    uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, &state.config.dosing, id)
+        .await
+        .map_err(|e| staff.fail(e))?;
     Ok(Redirect::to("/rems").into_response())
 }
 
@@ -612,7 +697,12 @@ pub struct DischargeFormInput {
     override_reason: String,
 }
 
-pub async fn discharge(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(f): Form<DischargeFormInput>) -> Result<Response, PageError> {
+pub async fn discharge(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<DischargeFormInput>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let mut errors = FieldErrors::new();
     let small = |e: &mut FieldErrors, name: &str, raw: &str, max: u32| -> Option<u32> {
@@ -668,7 +758,12 @@ fn local_to_rfc3339(raw: &str, tz: &TimeZone) -> String {
 
 /// The administration form on the session page (infusion start/pause/rate/stop, a dose,
 /// or one esketamine device); the same use case as the API.
-pub async fn administer(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<AdministrationInput>) -> Result<Response, PageError> {
+pub async fn administer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<AdministrationInput>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let input = AdministrationInput { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
     let errors = match uc::record_administration(state.store.as_ref(), &staff.ctx, id, &input).await {
@@ -682,10 +777,19 @@ pub async fn administer(State(state): State<AppState>, staff: Staff, Path(raw): 
 }
 
 /// The adverse-event form on the session page (§5: CTCAE term and grade).
-pub async fn adverse_event(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<AdverseEventForm>) -> Result<Response, PageError> {
+pub async fn adverse_event(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<AdverseEventForm>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let tz = &state.config.time_zone;
-    let input = AdverseEventForm { onset: local_to_rfc3339(&form.onset, tz), resolved: local_to_rfc3339(&form.resolved, tz), ..form.clone() };
+    let input = AdverseEventForm {
+        onset: local_to_rfc3339(&form.onset, tz),
+        resolved: local_to_rfc3339(&form.resolved, tz),
+        ..form.clone()
+    };
     let errors = match uc::record_adverse_event(state.store.as_ref(), &staff.ctx, id, &input).await {
         Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(e)) => e,
@@ -696,7 +800,12 @@ pub async fn adverse_event(State(state): State<AppState>, staff: Staff, Path(raw
 }
 
 /// The CADSS-6 form on the session page (MON-KET-005): the same use case as the API.
-pub async fn cadss6(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<Cadss6Input>) -> Result<Response, PageError> {
+pub async fn cadss6(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<Cadss6Input>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let input = Cadss6Input { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
     let errors = match uc::record_cadss6(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
@@ -711,12 +820,21 @@ pub async fn cadss6(State(state): State<AppState>, staff: Staff, Path(raw): Path
 /// A MOAA/S rated on its own (MON-SPV-005, MON-KET-006): saved as a reading through
 /// `record_vitals`, so it raises its alarm (MON-SPV-005 at ≤ 3, ALM-005 at ≤ 2) exactly
 /// as a full set of vitals would.
-pub async fn moaas(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<SedationInput>) -> Result<Response, PageError> {
+pub async fn moaas(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<SedationInput>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let errors = if form.moaas.trim().is_empty() {
         FieldErrors::single("sed_moaas", "the MOAA/S rating (0–5) is required")
     } else {
-        let input = VitalsInput { moaas: form.moaas.clone(), at: local_to_rfc3339(&form.at, &state.config.time_zone), ..VitalsInput::default() };
+        let input = VitalsInput {
+            moaas: form.moaas.clone(),
+            at: local_to_rfc3339(&form.at, &state.config.time_zone),
+            ..VitalsInput::default()
+        };
         match uc::record_vitals(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
             Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
             Err(AppError::Invalid(e)) => prefixed(e, "sed_", &[]),
@@ -729,7 +847,12 @@ pub async fn moaas(State(state): State<AppState>, staff: Staff, Path(raw): Path<
 }
 
 /// The intervention form on the session page (INT-005): the same use case as the API.
-pub async fn intervention(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<InterventionForm>) -> Result<Response, PageError> {
+pub async fn intervention(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<InterventionForm>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let input = InterventionForm { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
     let errors = match uc::record_intervention(state.store.as_ref(), &staff.ctx, id, &input).await {

@@ -9,18 +9,16 @@ use crate::app::dosing as uc;
 use crate::error::PageError;
 use crate::live::{self, Rendered};
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sessions/{id}/stream", get(session_stream))
-        .route("/floor/stream", get(floor_stream))
+    Router::new().route("/sessions/{id}/stream", get(session_stream)).route("/floor/stream", get(floor_stream))
 }
 
 /// Forbidden or gone ends the stream; anything else (storage) is retried.
@@ -43,7 +41,12 @@ fn html<T: Template>(t: &T) -> Rendered {
 
 /// `GET /sessions/{id}/stream`: the session screen's live part, as server-sent events.
 /// Opening it is the audited read of the session.
-pub async fn session_stream(State(state): State<AppState>, staff: Staff, headers: HeaderMap, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub async fn session_stream(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let first = LivePart { live: live_view(&v, staff.ctx.now, &state.config.time_zone) }
@@ -59,8 +62,13 @@ pub async fn session_stream(State(state): State<AppState>, staff: Staff, headers
 
 /// `GET /floor/stream`: the floor board's live part, as server-sent events. Each session
 /// is audited the first time this screen shows it.
-pub async fn floor_stream(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Result<Response, PageError> {
-    let list = uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
+pub async fn floor_stream(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let list =
+        uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
     let seen: HashSet<_> = list.iter().map(|v| v.session.id).collect();
     let tz = state.config.time_zone.clone();
     let first = FloorLive { sessions: list.iter().map(|v| live_view(v, staff.ctx.now, &tz)).collect() }
@@ -76,7 +84,9 @@ pub async fn floor_stream(State(state): State<AppState>, staff: Staff, headers: 
                 *s = shown;
             }
             match result {
-                Ok(list) => html(&FloorLive { sessions: list.iter().map(|v| live_view(v, ctx.now, &state.config.time_zone)).collect() }),
+                Ok(list) => html(&FloorLive {
+                    sessions: list.iter().map(|v| live_view(v, ctx.now, &state.config.time_zone)).collect(),
+                }),
                 Err(e) => failed(&e),
             }
         }

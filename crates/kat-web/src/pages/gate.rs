@@ -188,7 +188,9 @@ fn parse_form(f: &GateForm, route: &str, weight_based: bool, tz: &TimeZone) -> R
     c.insert("pregnancy".into(), choice(&mut e, "pregnancy", &f.pregnancy, &["not_pregnant", "pregnant", "unsure"]));
     c.insert(
         "suicide_screen".into(),
-        match choice(&mut e, "suicide_screen", &f.suicide_screen, &["negative", "positive_not_high_risk", "high_risk"]).as_str() {
+        match choice(&mut e, "suicide_screen", &f.suicide_screen, &["negative", "positive_not_high_risk", "high_risk"])
+            .as_str()
+        {
             Some("high_risk") => json!({"high_risk": {"safe_as_outpatient": null}}),
             Some(v) => json!(v),
             None => Value::Null,
@@ -224,7 +226,8 @@ fn parse_form(f: &GateForm, route: &str, weight_based: bool, tz: &TimeZone) -> R
     if !e.is_empty() {
         return Err(e);
     }
-    let checklist: GateChecklist = serde_json::from_value(Value::Object(c)).map_err(|err| FieldErrors::single("checklist", err.to_string()))?;
+    let checklist: GateChecklist =
+        serde_json::from_value(Value::Object(c)).map_err(|err| FieldErrors::single("checklist", err.to_string()))?;
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     Ok(GateInput {
         checklist,
@@ -328,25 +331,42 @@ fn parse_session(staff: &Staff, raw: &str) -> Result<DosingSessionId, PageError>
     raw.parse().map_err(|_| staff.fail(AppError::NotFound("dosing session")))
 }
 
-async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateForm, errors: &FieldErrors, live: Option<Value>) -> Result<GatePage, PageError> {
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    id: DosingSessionId,
+    form: GateForm,
+    errors: &FieldErrors,
+    live: Option<Value>,
+) -> Result<GatePage, PageError> {
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let stored: Option<Value> = v.session.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
     let decision = live.or_else(|| stored.as_ref().map(|s| s["decision"].clone())).unwrap_or(Value::Null);
     let recorded_detail = stored
         .as_ref()
         .map(|s| {
-            [("Override reason", &s["override_reason"]), ("Deferred because", &s["defer_reason"]), ("New date", &s["reschedule_to"])]
-                .iter()
-                .filter_map(|(k, v)| v.as_str().map(|t| format!("{k}: {t}")))
-                .collect::<Vec<_>>()
-                .join(" · ")
+            [
+                ("Override reason", &s["override_reason"]),
+                ("Deferred because", &s["defer_reason"]),
+                ("New date", &s["reschedule_to"]),
+            ]
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|t| format!("{k}: {t}")))
+            .collect::<Vec<_>>()
+            .join(" · ")
         })
         .unwrap_or_default();
     let can_read_measures = staff.principal.user.role.allows(kat_core::role::Permission::MeasureRead);
     let today = if can_read_measures {
-        crate::app::measures::responses_on_day(state.store.as_ref(), &staff.ctx, v.session.patient_id, staff.ctx.today, &state.config.time_zone)
-            .await
-            .map_err(|e| staff.fail(e))?
+        crate::app::measures::responses_on_day(
+            state.store.as_ref(),
+            &staff.ctx,
+            v.session.patient_id,
+            staff.ctx.today,
+            &state.config.time_zone,
+        )
+        .await
+        .map_err(|e| staff.fail(e))?
     } else {
         Vec::new()
     };
@@ -360,7 +380,9 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
         recorded_detail,
         decision: outcome_words(&decision).to_string(),
         findings: findings(&decision, &state.config.time_zone),
-        interactions: interaction_views(&uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?),
+        interactions: interaction_views(
+            &uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?,
+        ),
         patient_id: v.session.patient_id.to_string(),
         weight_used: {
             let d = &v.plan.content.dose;
@@ -368,7 +390,10 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
                 (Some(kg), Some(on)) if v.plan.content.dose_style == "per_kg" => {
                     let age = match state.config.dosing.gate.weight_max_age_days {
                         Some(days) => format!("re-weigh when older than {days} days (clinic policy)"),
-                        None => "the clinic has set no maximum age (dosing.gate.weight_max_age_days): check it is current".into(),
+                        None => {
+                            "the clinic has set no maximum age (dosing.gate.weight_max_age_days): check it is current"
+                                .into()
+                        }
                     };
                     format!("{kg} kg measured on {on}, from the plan; {age}")
                 }
@@ -376,7 +401,11 @@ async fn page(state: &AppState, staff: &Staff, id: DosingSessionId, form: GateFo
             }
         },
         screened_today: today.iter().any(|r| {
-            r.complete && matches!(r.response.instrument(), kat_core::instruments::Instrument::CssrsScreener | kat_core::instruments::Instrument::Phq9)
+            r.complete
+                && matches!(
+                    r.response.instrument(),
+                    kat_core::instruments::Instrument::CssrsScreener | kat_core::instruments::Instrument::Phq9
+                )
         }),
         measures_today: today.iter().map(|r| super::measures::response_view(r, &state.config.time_zone)).collect(),
         can_read_measures,
@@ -390,7 +419,12 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
     Ok(render(&page(&state, &staff, id, GateForm::default(), &FieldErrors::new(), None).await?))
 }
 
-pub async fn submit(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<GateForm>) -> Result<Response, PageError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<GateForm>,
+) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
@@ -399,11 +433,21 @@ pub async fn submit(State(state): State<AppState>, staff: Staff, Path(raw): Path
         Err(e) => (e, None),
         Ok(input) => {
             let mut checklist = input.checklist.clone();
-            checklist.interactions.extend(uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?);
-            let decision = serde_json::to_value(evaluate_gate(&checklist, staff.ctx.now, staff.ctx.today, &state.config.dosing.gate)).ok();
+            checklist
+                .interactions
+                .extend(uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?);
+            let decision = serde_json::to_value(evaluate_gate(
+                &checklist,
+                staff.ctx.now,
+                staff.ctx.today,
+                &state.config.dosing.gate,
+            ))
+            .ok();
             match uc::record_gate(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
                 // Deferred: the course page shows the dose's new date (or that it needs one).
-                Ok(g) if g.outcome == "defer" => return Ok(Redirect::to(&format!("/patients/{}/dosing", v.session.patient_id)).into_response()),
+                Ok(g) if g.outcome == "defer" => {
+                    return Ok(Redirect::to(&format!("/patients/{}/dosing", v.session.patient_id)).into_response());
+                }
                 Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
                 Err(AppError::Invalid(e)) => (e, decision),
                 Err(AppError::Conflict(msg)) => (FieldErrors::single("gate", &msg), decision),

@@ -4,8 +4,8 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::intake::{self, IntakeState, SignInput, StoredFinding};
 use crate::app::AppError;
+use crate::app::intake::{self, IntakeState, SignInput, StoredFinding};
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
@@ -126,13 +126,19 @@ fn computed(answers: &IntakeAnswers, state: &IntakeState) -> Vec<Computed> {
                 TrdStatus::NotMet => "not met",
                 TrdStatus::Undetermined => "undetermined",
             };
-            format!("{s}: {} adequate failed trial(s) in the current episode, {} undetermined", a.adequate_failed_trials, a.undetermined_trials)
+            format!(
+                "{s}: {} adequate failed trial(s) in the current episode, {} undetermined",
+                a.adequate_failed_trials, a.undetermined_trials
+            )
         }
         None => "not yet answered".into(),
     };
     out.push(Computed { label: "Treatment resistance", value: trd, rule: "IND-005" });
     let dz = match intake.medications.as_deref() {
-        Some(meds) => match kat_core::eligibility::medication::diazepam_equivalent(meds, &state.policy.policy.benzodiazepine_equivalents) {
+        Some(meds) => match kat_core::eligibility::medication::diazepam_equivalent(
+            meds,
+            &state.policy.policy.benzodiazepine_equivalents,
+        ) {
             DiazepamEquivalent::NoBenzodiazepine => "no benzodiazepine".into(),
             DiazepamEquivalent::Computed { mg_per_day } => format!("{mg_per_day:.1} mg/day"),
             DiazepamEquivalent::Uncomputable { partial_mg_per_day, missing_dose, no_factor } => format!(
@@ -144,7 +150,11 @@ fn computed(answers: &IntakeAnswers, state: &IntakeState) -> Vec<Computed> {
         None => "not yet answered".into(),
     };
     out.push(Computed { label: "Diazepam equivalent", value: dz, rule: "DDI-004" });
-    let bmi = intake.vitals.bmi().map(|b| format!("{:.1} kg/m²", b.get())).unwrap_or_else(|| "needs weight and height".into());
+    let bmi = intake
+        .vitals
+        .bmi()
+        .map(|b| format!("{:.1} kg/m²", b.get()))
+        .unwrap_or_else(|| "needs weight and height".into());
     out.push(Computed { label: "BMI", value: bmi, rule: "PRE-003" });
     out
 }
@@ -175,7 +185,8 @@ fn form_page(
 ) -> Result<FormPage, AppError> {
     let sec = section(section_id).ok_or(AppError::NotFound("intake section"))?;
     let idx = SECTIONS.iter().position(|s| s.id == sec.id).unwrap_or(0);
-    let questions: Vec<QView> = sec.questions.iter().map(|q| QView::new(q, q.name.to_string(), answers, errors)).collect();
+    let questions: Vec<QView> =
+        sec.questions.iter().map(|q| QView::new(q, q.name.to_string(), answers, errors)).collect();
     let (row_headers, rows) = match &sec.rows {
         Some(g) => (
             g.columns.iter().map(|c| c.label).collect(),
@@ -224,7 +235,11 @@ fn form_page(
         errors: error_list,
         saved,
         status: status_label(st.evaluation.as_ref().map(|(e, _)| e.status.as_str()).unwrap_or("")).into(),
-        version: st.intake.as_ref().map(|i| format!("version {}{}", i.version, if i.complete { ", marked complete" } else { ", draft" })).unwrap_or_else(|| "nothing saved yet".into()),
+        version: st
+            .intake
+            .as_ref()
+            .map(|i| format!("version {}{}", i.version, if i.complete { ", marked complete" } else { ", draft" }))
+            .unwrap_or_else(|| "nothing saved yet".into()),
         computed: computed(answers, st),
     })
 }
@@ -239,7 +254,8 @@ pub async fn form(
     let st = intake::state(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     let answers = st.intake.as_ref().map(|i| i.answers.clone()).unwrap_or_default();
     let sid = if q.section.is_empty() { SECTIONS[0].id } else { q.section.as_str() };
-    let page = form_page(&state, &staff, &st, sid, &answers, &FieldErrors::new(), q.saved.is_some()).map_err(|e| staff.fail(e))?;
+    let page = form_page(&state, &staff, &st, sid, &answers, &FieldErrors::new(), q.saved.is_some())
+        .map_err(|e| staff.fail(e))?;
     Ok(render(&page))
 }
 
@@ -262,7 +278,11 @@ struct HistoryPage {
 }
 
 /// Every saved version of the intake: who saved which section when (audited read).
-pub async fn history(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn history(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let id = patient_id(&id).map_err(|e| staff.fail(e))?;
     let st = intake::state(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     let versions = intake::history(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
@@ -301,7 +321,13 @@ pub async fn save(
     match intake::save_section(state.store.as_ref(), &staff.ctx, id, &sid, &body, complete).await {
         Ok(_) => {
             let next = match action.as_str() {
-                "next" => SECTIONS.iter().position(|s| s.id == sid).and_then(|i| SECTIONS.get(i + 1)).map(|s| s.id).unwrap_or(sid.as_str()).to_string(),
+                "next" => SECTIONS
+                    .iter()
+                    .position(|s| s.id == sid)
+                    .and_then(|i| SECTIONS.get(i + 1))
+                    .map(|s| s.id)
+                    .unwrap_or(sid.as_str())
+                    .to_string(),
                 _ => sid.clone(),
             };
             if complete {
@@ -374,19 +400,19 @@ struct EligibilityPage {
 }
 
 fn group(findings: &[StoredFinding], reasons: &BTreeMap<String, String>, errors: &FieldErrors) -> Vec<LevelGroup> {
-    [("hard_stop", "Hard stops", "✖"), ("prescriber_review", "Prescriber review", "⚠"), ("information", "Information", "ℹ")]
-        .into_iter()
-        .map(|(key, title, icon)| LevelGroup {
-            key,
-            title,
-            icon,
-            findings: findings
-                .iter()
-                .filter(|f| f.level == key)
-                .map(|f| finding_view(f, reasons, errors))
-                .collect(),
-        })
-        .collect()
+    [
+        ("hard_stop", "Hard stops", "✖"),
+        ("prescriber_review", "Prescriber review", "⚠"),
+        ("information", "Information", "ℹ"),
+    ]
+    .into_iter()
+    .map(|(key, title, icon)| LevelGroup {
+        key,
+        title,
+        icon,
+        findings: findings.iter().filter(|f| f.level == key).map(|f| finding_view(f, reasons, errors)).collect(),
+    })
+    .collect()
 }
 
 fn finding_view(f: &StoredFinding, reasons: &BTreeMap<String, String>, errors: &FieldErrors) -> FindingView {
@@ -399,7 +425,14 @@ fn finding_view(f: &StoredFinding, reasons: &BTreeMap<String, String>, errors: &
     }
 }
 
-fn eligibility_page(state: &AppState, staff: &Staff, st: &IntakeState, input: &SignInput, errors: &FieldErrors, conflict: Option<String>) -> EligibilityPage {
+fn eligibility_page(
+    state: &AppState,
+    staff: &Staff,
+    st: &IntakeState,
+    input: &SignInput,
+    errors: &FieldErrors,
+    conflict: Option<String>,
+) -> EligibilityPage {
     let tz = &state.config.time_zone;
     let (findings, missing, same_day) = match &st.evaluation {
         Some((_, s)) => (
@@ -454,7 +487,11 @@ fn eligibility_page(state: &AppState, staff: &Staff, st: &IntakeState, input: &S
     }
 }
 
-pub async fn eligibility(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, PageError> {
+pub async fn eligibility(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
     let id = patient_id(&id).map_err(|e| staff.fail(e))?;
     let st = intake::state(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     Ok(render(&eligibility_page(&state, &staff, &st, &SignInput::default(), &FieldErrors::new(), None)))
@@ -480,11 +517,26 @@ pub async fn sign(
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}/eligibility")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let st = intake::state(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&eligibility_page(&state, &staff, &st, &input, &errors, None))).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&eligibility_page(&state, &staff, &st, &input, &errors, None)),
+            )
+                .into_response())
         }
         Err(AppError::Conflict(message)) => {
             let st = intake::state(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
-            Ok((StatusCode::CONFLICT, render(&eligibility_page(&state, &staff, &st, &SignInput::default(), &FieldErrors::new(), Some(message)))).into_response())
+            Ok((
+                StatusCode::CONFLICT,
+                render(&eligibility_page(
+                    &state,
+                    &staff,
+                    &st,
+                    &SignInput::default(),
+                    &FieldErrors::new(),
+                    Some(message),
+                )),
+            )
+                .into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }
@@ -511,7 +563,12 @@ pub async fn same_day(State(state): State<AppState>, staff: Staff) -> Result<Res
     same_day_page(&state, &staff, None, StatusCode::OK).await
 }
 
-async fn same_day_page(state: &AppState, staff: &Staff, error: Option<String>, code: StatusCode) -> Result<Response, PageError> {
+async fn same_day_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    code: StatusCode,
+) -> Result<Response, PageError> {
     let flags = intake::open_flags(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let flags = flags
@@ -608,15 +665,25 @@ async fn policy_page(
     })
 }
 
-pub async fn policy(State(state): State<AppState>, staff: Staff, Query(q): Query<SavedQuery>) -> Result<Response, PageError> {
+pub async fn policy(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
     let page = policy_page(&state, &staff, None, &FieldErrors::new(), q.saved.is_some()).await?;
     Ok(render(&page))
 }
 
 /// Saves the policy form as a new version; on an invalid value the form comes back
 /// (422) with each field's message and nothing is saved.
-pub async fn save_policy(State(state): State<AppState>, staff: Staff, Form(body): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
-    let result = intake::save_policy_with(state.store.as_ref(), &staff.ctx, |current| super::policy_form::parse(current, &body)).await;
+pub async fn save_policy(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(body): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let result =
+        intake::save_policy_with(state.store.as_ref(), &staff.ctx, |current| super::policy_form::parse(current, &body))
+            .await;
     match result {
         Ok(_) => Ok(Redirect::to("/admin/policy?saved=1").into_response()),
         Err(AppError::Invalid(errors)) => {
@@ -654,7 +721,9 @@ pub async fn rules(State(state): State<AppState>, staff: Staff) -> Response {
                 evaluated: true,
                 note: limits.unwrap_or("").to_string(),
             },
-            Coverage::NotFromIntake { reason } => RuleView { id: r.id, title: r.title, tag: r.tag, evaluated: false, note: reason.to_string() },
+            Coverage::NotFromIntake { reason } => {
+                RuleView { id: r.id, title: r.title, tag: r.tag, evaluated: false, note: reason.to_string() }
+            }
         })
         .collect();
     render(&RulesPage { layout: Layout::new(&state, Some(&staff.principal), "rules"), rules })

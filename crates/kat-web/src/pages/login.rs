@@ -5,11 +5,11 @@ use crate::app::{Actor, AppError, Ctx, auth};
 use crate::middleware::{Principal, RequestMeta, session_cookie};
 use crate::view::{Layout, render};
 use askama::Template;
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -55,7 +55,14 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-fn page(state: &AppState, next: String, username: String, error: Option<String>, expired: bool, signed_out: bool) -> LoginPage {
+fn page(
+    state: &AppState,
+    next: String,
+    username: String,
+    error: Option<String>,
+    expired: bool,
+    signed_out: bool,
+) -> LoginPage {
     LoginPage {
         layout: Layout::new(state, None, "login"),
         next,
@@ -67,7 +74,11 @@ fn page(state: &AppState, next: String, username: String, error: Option<String>,
     }
 }
 
-pub async fn form(State(state): State<AppState>, principal: Option<Extension<Principal>>, Query(q): Query<LoginQuery>) -> Response {
+pub async fn form(
+    State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     if principal.is_some() {
         return Redirect::to(&safe_next(&q.next)).into_response();
     }
@@ -89,7 +100,13 @@ pub async fn submit(
     Extension(meta): Extension<RequestMeta>,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let ctx = Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), state.clock.now(), &state.config.time_zone);
+    let ctx = Ctx::new(
+        Actor::Anonymous,
+        meta.remote_addr.clone(),
+        meta.request_id.clone(),
+        state.clock.now(),
+        &state.config.time_zone,
+    );
     match auth::login(state.store.as_ref(), &ctx, &f.username, &f.password).await {
         Ok((_user, secret)) => {
             // A fresh session id at every sign-in: a session id planted before sign-in
@@ -109,7 +126,9 @@ pub async fn submit(
             );
             (StatusCode::UNAUTHORIZED, render(&p)).into_response()
         }
-        Err(e) => crate::error::PageError { error: e, request_id: meta.request_id.clone(), login_next: None }.into_response(),
+        Err(e) => {
+            crate::error::PageError { error: e, request_id: meta.request_id.clone(), login_next: None }.into_response()
+        }
     }
 }
 
@@ -121,9 +140,16 @@ pub async fn logout(
     if let Some(Extension(p)) = principal
         && let auth::Credential::Session { id_hash } = &p.credential
     {
-        let ctx = Ctx::new(Actor::User(p.user.clone()), meta.remote_addr.clone(), meta.request_id.clone(), state.clock.now(), &state.config.time_zone);
+        let ctx = Ctx::new(
+            Actor::User(p.user.clone()),
+            meta.remote_addr.clone(),
+            meta.request_id.clone(),
+            state.clock.now(),
+            &state.config.time_zone,
+        );
         if let Err(e) = auth::logout(state.store.as_ref(), &ctx, id_hash).await {
-            return crate::error::PageError { error: e, request_id: meta.request_id.clone(), login_next: None }.into_response();
+            return crate::error::PageError { error: e, request_id: meta.request_id.clone(), login_next: None }
+                .into_response();
         }
     }
     let mut r = Redirect::to("/login?signed_out=1").into_response();

@@ -125,7 +125,11 @@ pub(super) fn response_view(r: &ResponseRecord, tz: &jiff::tz::TimeZone) -> Resp
         when: local_time(r.collected_at, tz),
         instrument: instrument_name(r.response.instrument()),
         total: r.total.map(|t| t.to_string()).unwrap_or_else(|| "—".into()),
-        band: r.band.as_deref().map(band_label).unwrap_or_else(|| if r.complete { "—".into() } else { "Incomplete: not scored".into() }),
+        band: r
+            .band
+            .as_deref()
+            .map(band_label)
+            .unwrap_or_else(|| if r.complete { "—".into() } else { "Incomplete: not scored".into() }),
         complete: r.complete,
         missing,
         source: r.source.label(),
@@ -213,7 +217,8 @@ pub fn section(state: &AppState, staff: &Staff, patient: PatientId, m: Option<&P
                 },
             });
         }
-        if let Some(svg) = chart::render(state, series.instrument, &series.responses, series.outcome.as_ref(), &m.doses) {
+        if let Some(svg) = chart::render(state, series.instrument, &series.responses, series.outcome.as_ref(), &m.doses)
+        {
             s.charts.push(svg);
         }
     }
@@ -235,7 +240,11 @@ pub fn section(state: &AppState, staff: &Staff, patient: PatientId, m: Option<&P
             format!(
                 "Baseline {} · doses: {} · end of induction: {} · PCL-5: {}",
                 a.baseline,
-                if a.dose_dates.is_empty() { "none yet".to_string() } else { a.dose_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ") },
+                if a.dose_dates.is_empty() {
+                    "none yet".to_string()
+                } else {
+                    a.dose_dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                },
                 a.end_of_induction.map(|d| d.to_string()).unwrap_or_else(|| "not set".into()),
                 if a.include_pcl5 { "included" } else { "not indicated" },
             )
@@ -262,9 +271,15 @@ pub async fn load_section(state: &AppState, staff: &Staff, patient: PatientId) -
     let role = staff.principal.user.role;
     let m = if role.allows(Permission::MeasureRead) {
         Some(
-            uc::patient_overview(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone, patient)
-                .await
-                .map_err(|e| staff.fail(e))?,
+            uc::patient_overview(
+                state.store.as_ref(),
+                &staff.ctx,
+                &state.config.measures,
+                &state.config.time_zone,
+                patient,
+            )
+            .await
+            .map_err(|e| staff.fail(e))?,
         )
     } else {
         None
@@ -332,7 +347,11 @@ pub(crate) fn instrument_view(
             } else {
                 item.options
                     .iter()
-                    .map(|o| OptionView { value: o.value.to_string(), label: o.display, checked: current == o.value.to_string() })
+                    .map(|o| OptionView {
+                        value: o.value.to_string(),
+                        label: o.display,
+                        checked: current == o.value.to_string(),
+                    })
                     .collect()
             };
             ItemView {
@@ -393,9 +412,16 @@ pub async fn enter_form(
 ) -> Result<Response, PageError> {
     let id = parse_patient(&staff, &raw)?;
     if !staff.principal.user.role.allows(Permission::MeasureEnter) {
-        crate::app::record_denial(state.store.as_ref(), &staff.ctx, kat_core::audit::AuditAction::Create, "measure_response", None, Some(id))
-            .await
-            .map_err(|e| staff.fail(e))?;
+        crate::app::record_denial(
+            state.store.as_ref(),
+            &staff.ctx,
+            kat_core::audit::AuditAction::Create,
+            "measure_response",
+            None,
+            Some(id),
+        )
+        .await
+        .map_err(|e| staff.fail(e))?;
         return Err(staff.fail(AppError::Forbidden));
     }
     let instrument = parse_instrument(&q.instrument).filter(|i| uc::ENTERABLE.contains(i)).unwrap_or(Instrument::Phq9);
@@ -404,7 +430,13 @@ pub async fn enter_form(
         layout: Layout::new(&state, Some(&staff.principal), "patients"),
         patient_id: id.to_string(),
         patient_name: name,
-        form: instrument_view(instrument, &state.config.measures.item_texts, "item_", &HashMap::new(), &FieldErrors::new()),
+        form: instrument_view(
+            instrument,
+            &state.config.measures.item_texts,
+            "item_",
+            &HashMap::new(),
+            &FieldErrors::new(),
+        ),
         has_errors: false,
     }))
 }
@@ -430,7 +462,9 @@ pub async fn record(
         .and_then(|s| parse_instrument(s))
         .ok_or_else(|| staff.fail(AppError::Invalid(FieldErrors::single("instrument", "is unknown"))))?;
     let answers = answers_from(instrument, "item_", &form);
-    match uc::record_response(state.store.as_ref(), &staff.ctx, &state.config.measures, id, instrument, &answers, None).await {
+    match uc::record_response(state.store.as_ref(), &staff.ctx, &state.config.measures, id, instrument, &answers, None)
+        .await
+    {
         Ok(r) => {
             let flag = if r.alerts.is_empty() { "" } else { "&alert=1" };
             let saved = if r.record.complete { "complete" } else { "incomplete" };
@@ -480,7 +514,11 @@ pub async fn create_link(
         if k == "instrument" {
             match parse_instrument(v) {
                 Some(i) => instruments.push(i),
-                None => return Err(staff.fail(AppError::Invalid(FieldErrors::single("instruments", "unknown questionnaire")))),
+                None => {
+                    return Err(
+                        staff.fail(AppError::Invalid(FieldErrors::single("instruments", "unknown questionnaire")))
+                    );
+                }
             }
         }
     }
@@ -520,7 +558,13 @@ struct SelfReportDone {
 }
 
 fn anonymous_ctx(state: &AppState, meta: &RequestMeta) -> Ctx {
-    Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), state.clock.now(), &state.config.time_zone)
+    Ctx::new(
+        Actor::Anonymous,
+        meta.remote_addr.clone(),
+        meta.request_id.clone(),
+        state.clock.now(),
+        &state.config.time_zone,
+    )
 }
 
 fn closed_page(state: &AppState, s: &LinkState) -> Response {
@@ -533,7 +577,9 @@ fn closed_page(state: &AppState, s: &LinkState) -> Response {
             "This link has expired",
             "For your privacy, questionnaire links stop working after a while. Please ask the clinic for a new link.",
         ),
-        _ => ("This link does not work", "Please check that you copied the whole link, or ask the clinic for a new one."),
+        _ => {
+            ("This link does not work", "Please check that you copied the whole link, or ask the clinic for a new one.")
+        }
     };
     (
         StatusCode::GONE,
@@ -565,7 +611,15 @@ pub async fn self_report_form(
             forms: link
                 .instruments
                 .iter()
-                .map(|i| instrument_view(*i, &state.config.measures.item_texts, &format!("{}_", i.as_str()), &HashMap::new(), &FieldErrors::new()))
+                .map(|i| {
+                    instrument_view(
+                        *i,
+                        &state.config.measures.item_texts,
+                        &format!("{}_", i.as_str()),
+                        &HashMap::new(),
+                        &FieldErrors::new(),
+                    )
+                })
                 .collect(),
             has_errors: false,
         })),
@@ -580,10 +634,8 @@ pub async fn self_report_submit(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let ctx = anonymous_ctx(&state, &meta);
-    let answers: uc::SelfReportAnswers = uc::SELF_REPORTABLE
-        .iter()
-        .map(|i| (*i, answers_from(*i, &format!("{}_", i.as_str()), &form)))
-        .collect();
+    let answers: uc::SelfReportAnswers =
+        uc::SELF_REPORTABLE.iter().map(|i| (*i, answers_from(*i, &format!("{}_", i.as_str()), &form))).collect();
     match uc::submit_self_report(state.store.as_ref(), &ctx, &state.config.measures, &token, &answers).await {
         Ok(Submitted::Saved(_)) => Ok(render(&SelfReportDone {
             layout: Layout::new(&state, None, "self_report"),
@@ -604,7 +656,15 @@ pub async fn self_report_submit(
                         forms: link
                             .instruments
                             .iter()
-                            .map(|i| instrument_view(*i, &state.config.measures.item_texts, &format!("{}_", i.as_str()), &form, &errors))
+                            .map(|i| {
+                                instrument_view(
+                                    *i,
+                                    &state.config.measures.item_texts,
+                                    &format!("{}_", i.as_str()),
+                                    &form,
+                                    &errors,
+                                )
+                            })
                             .collect(),
                         has_errors: true,
                     }),
@@ -643,7 +703,11 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-pub async fn alerts(State(state): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
+pub async fn alerts(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
     let found = uc::open_alerts(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     Ok(render(&AlertsPage {
@@ -716,7 +780,11 @@ fn parse_alert(staff: &Staff, raw: &str) -> Result<AlertId, PageError> {
     raw.parse().map_err(|_| staff.fail(AppError::NotFound("safety alert")))
 }
 
-pub async fn alert_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub async fn alert_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_alert(&staff, &raw)?;
     Ok(render(&ack_page(&state, &staff, id, &AcknowledgeForm::default(), &FieldErrors::new(), None).await?))
 }
@@ -730,11 +798,10 @@ pub async fn acknowledge(
     let id = parse_alert(&staff, &raw)?;
     match uc::acknowledge(state.store.as_ref(), &staff.ctx, id, &form).await {
         Ok(_) => Ok(Redirect::to("/alerts?done=1").into_response()),
-        Err(AppError::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&ack_page(&state, &staff, id, &form, &errors, None).await?),
-        )
-            .into_response()),
+        Err(AppError::Invalid(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ack_page(&state, &staff, id, &form, &errors, None).await?))
+                .into_response())
+        }
         Err(AppError::Conflict(m)) => Ok((
             StatusCode::CONFLICT,
             render(&ack_page(&state, &staff, id, &form, &FieldErrors::new(), Some(m)).await?),
@@ -760,7 +827,14 @@ struct PlanPage {
     end_error: Option<String>,
 }
 
-fn plan_page(state: &AppState, staff: &Staff, id: PatientId, name: String, form: PlanForm, errors: &FieldErrors) -> PlanPage {
+fn plan_page(
+    state: &AppState,
+    staff: &Staff,
+    id: PatientId,
+    name: String,
+    form: PlanForm,
+    errors: &FieldErrors,
+) -> PlanPage {
     PlanPage {
         layout: Layout::new(state, Some(&staff.principal), "patients"),
         patient_id: id.to_string(),
@@ -773,7 +847,11 @@ fn plan_page(state: &AppState, staff: &Staff, id: PatientId, name: String, form:
     }
 }
 
-pub async fn plan_form(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub async fn plan_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_patient(&staff, &raw)?;
     let m = uc::patient_overview(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone, id)
         .await
@@ -797,7 +875,8 @@ pub async fn save_plan(
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}?measure=plan#measures")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let name = patient_name(&state, &staff, id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&plan_page(&state, &staff, id, name, form, &errors))).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&plan_page(&state, &staff, id, name, form, &errors)))
+                .into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }
@@ -902,9 +981,16 @@ pub mod chart {
 
     /// `doses`: when each dose was given, drawn as marked vertical lines on the time axis
     /// (only those between the first and the last point, so the axis stays the scores').
-    pub fn render(state: &AppState, instrument: Instrument, responses: &[ResponseRecord], outcome: Option<&OutcomeSummary>, doses: &[Timestamp]) -> Option<String> {
+    pub fn render(
+        state: &AppState,
+        instrument: Instrument,
+        responses: &[ResponseRecord],
+        outcome: Option<&OutcomeSummary>,
+        doses: &[Timestamp],
+    ) -> Option<String> {
         let max = kat_core::instruments::OutcomeScale::from_instrument(instrument)?.max_total();
-        let points: Vec<(Timestamp, u8)> = responses.iter().filter(|r| r.complete).filter_map(|r| r.total.map(|t| (r.collected_at, t))).collect();
+        let points: Vec<(Timestamp, u8)> =
+            responses.iter().filter(|r| r.complete).filter_map(|r| r.total.map(|t| (r.collected_at, t))).collect();
         if points.is_empty() {
             return None;
         }
@@ -913,7 +999,8 @@ pub mod chart {
         let ph = h - top - bottom;
         let t0 = points.first()?.0.as_second() as f64;
         let t1 = points.last()?.0.as_second() as f64;
-        let doses: Vec<Timestamp> = doses.iter().copied().filter(|d| d.as_second() as f64 >= t0 && d.as_second() as f64 <= t1).collect();
+        let doses: Vec<Timestamp> =
+            doses.iter().copied().filter(|d| d.as_second() as f64 >= t0 && d.as_second() as f64 <= t1).collect();
         let span = (t1 - t0).max(86_400.0);
         let x = |t: Timestamp| left + (t.as_second() as f64 - t0) / span * pw;
         let y = |v: f64| top + ph - v / f64::from(max) * ph;
@@ -938,18 +1025,40 @@ pub mod chart {
         }
         // Axes and ticks.
         let _ = write!(s, "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{:.1}\" stroke=\"#555\"/>", top + ph);
-        let _ = write!(s, "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>", top + ph, left + pw, top + ph);
+        let _ = write!(
+            s,
+            "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#555\"/>",
+            top + ph,
+            left + pw,
+            top + ph
+        );
         let step = if max > 30 { 20 } else { 5 };
         for v in (0..=max).step_by(step) {
-            let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#333\">{v}</text>", left - 6.0, y(f64::from(v)) + 4.0);
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#333\">{v}</text>",
+                left - 6.0,
+                y(f64::from(v)) + 4.0
+            );
         }
         let tz = &state.config.time_zone;
         let first = points.first()?.0;
         let last = points.last()?.0;
         let day = |t: Timestamp| t.to_zoned(tz.clone()).date().to_string();
-        let _ = write!(s, "<text x=\"{left}\" y=\"{:.1}\" font-size=\"11\" fill=\"#333\">{}</text>", h - 8.0, escape(&day(first)));
+        let _ = write!(
+            s,
+            "<text x=\"{left}\" y=\"{:.1}\" font-size=\"11\" fill=\"#333\">{}</text>",
+            h - 8.0,
+            escape(&day(first))
+        );
         if last != first {
-            let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#333\">{}</text>", left + pw, h - 8.0, escape(&day(last)));
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#333\">{}</text>",
+                left + pw,
+                h - 8.0,
+                escape(&day(last))
+            );
         }
         // Thresholds from the definitions in force.
         if let Some(o) = outcome {
@@ -969,16 +1078,28 @@ pub mod chart {
             };
             let b = f64::from(o.baseline.total);
             match o.response.definition.threshold {
-                Threshold::ReductionPercentAtLeast(p) => {
-                    line(b * (100.0 - f64::from(p)) / 100.0, format!("Response ({}): ≤ {:.1}", o.response.definition.rule, b * (100.0 - f64::from(p)) / 100.0), "#1f5fa8", false)
-                }
-                Threshold::DropAtLeast(n) => line(b - f64::from(n), format!("Response ({}): ≤ {}", o.response.definition.rule, b - f64::from(n)), "#1f5fa8", false),
+                Threshold::ReductionPercentAtLeast(p) => line(
+                    b * (100.0 - f64::from(p)) / 100.0,
+                    format!("Response ({}): ≤ {:.1}", o.response.definition.rule, b * (100.0 - f64::from(p)) / 100.0),
+                    "#1f5fa8",
+                    false,
+                ),
+                Threshold::DropAtLeast(n) => line(
+                    b - f64::from(n),
+                    format!("Response ({}): ≤ {}", o.response.definition.rule, b - f64::from(n)),
+                    "#1f5fa8",
+                    false,
+                ),
                 _ => {}
             }
             if let Some(r) = &o.remission {
                 match r.definition.threshold {
-                    Threshold::TotalBelow(n) => line(f64::from(n) - 0.5, format!("Remission ({}): < {n}", r.definition.rule), "#17703a", true),
-                    Threshold::TotalAtMost(n) => line(f64::from(n) + 0.5, format!("Remission ({}): ≤ {n}", r.definition.rule), "#17703a", true),
+                    Threshold::TotalBelow(n) => {
+                        line(f64::from(n) - 0.5, format!("Remission ({}): < {n}", r.definition.rule), "#17703a", true)
+                    }
+                    Threshold::TotalAtMost(n) => {
+                        line(f64::from(n) + 0.5, format!("Remission ({}): ≤ {n}", r.definition.rule), "#17703a", true)
+                    }
                     _ => {}
                 }
             }
@@ -996,7 +1117,12 @@ pub mod chart {
             );
         }
         if !doses.is_empty() {
-            let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#6a3d9a\">▼D = dose day</text>", left + pw, h - 18.0);
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#6a3d9a\">▼D = dose day</text>",
+                left + pw,
+                h - 18.0
+            );
         }
         // The series.
         let path: Vec<String> = points.iter().map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(f64::from(*v)))).collect();

@@ -8,13 +8,13 @@ mod course;
 mod dose_order;
 mod dosing;
 mod dosing_live;
-mod plan;
 mod gate;
 mod home;
 mod intake;
 mod login;
 mod measures;
 mod patients;
+mod plan;
 mod policy_form;
 mod therapy;
 
@@ -87,17 +87,9 @@ impl FromRequestParts<AppState> for Staff {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let meta = parts
-            .extensions
-            .get::<RequestMeta>()
-            .cloned()
-            .expect("authenticate middleware runs first");
+        let meta = parts.extensions.get::<RequestMeta>().cloned().expect("authenticate middleware runs first");
         let Some(mut principal) = parts.extensions.get::<Principal>().cloned() else {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map(|pq| pq.as_str().to_string())
-                .unwrap_or_else(|| "/".into());
+            let next = parts.uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| "/".into());
             // A form post cannot be replayed after sign-in; return to its page instead.
             let next = if parts.method == axum::http::Method::GET { next } else { "/".into() };
             let expired = if parts.extensions.get::<SessionExpired>().is_some() { "&expired=1" } else { "" };
@@ -118,9 +110,8 @@ impl FromRequestParts<AppState> for Staff {
         );
         // The safety banner on every staff page (SUI-003); a failure must not hide it
         // silently, so it shows as "unknown" (-1).
-        principal.open_safety_alerts = crate::app::measures::count_open_alerts(state.store.as_ref(), &ctx)
-            .await
-            .unwrap_or(-1);
+        principal.open_safety_alerts =
+            crate::app::measures::count_open_alerts(state.store.as_ref(), &ctx).await.unwrap_or(-1);
         Ok(Staff { principal, ctx, meta })
     }
 }
@@ -128,10 +119,6 @@ impl FromRequestParts<AppState> for Staff {
 impl Staff {
     /// Wraps a use-case error for a page, keeping the request id.
     pub fn fail(&self, error: crate::app::AppError) -> crate::error::PageError {
-        crate::error::PageError {
-            error,
-            request_id: self.meta.request_id.clone(),
-            login_next: None,
-        }
+        crate::error::PageError { error, request_id: self.meta.request_id.clone(), login_next: None }
     }
 }

@@ -106,12 +106,8 @@ fn fieldsets(form: &DemographicsForm, errors: &FieldErrors) -> Vec<FieldsetView>
             fields: vec![
                 FieldView::text("given_name", "Given name", &form.given_name, errors).required(),
                 FieldView::text("family_name", "Family name", &form.family_name, errors).required(),
-                FieldView::text("birth_date", "Date of birth", &form.birth_date, errors)
-                    .kind("date")
-                    .required(),
-                FieldView::text("sex_at_birth", "Sex at birth", &form.sex_at_birth, errors)
-                    .options(sexes)
-                    .required(),
+                FieldView::text("birth_date", "Date of birth", &form.birth_date, errors).kind("date").required(),
+                FieldView::text("sex_at_birth", "Sex at birth", &form.sex_at_birth, errors).options(sexes).required(),
                 FieldView::text("gender_identity", "Gender identity", &form.gender_identity, errors)
                     .hint("In the patient's own words; optional"),
             ],
@@ -156,7 +152,13 @@ fn form_page(
             format!("/patients/{id}"),
             Some(v),
         ),
-        None => ("Register a patient".to_string(), "/patients".to_string(), "Register patient", "/patients".to_string(), None),
+        None => (
+            "Register a patient".to_string(),
+            "/patients".to_string(),
+            "Register patient",
+            "/patients".to_string(),
+            None,
+        ),
     };
     FormPage {
         layout: Layout::new(state, Some(&staff.principal), "patients"),
@@ -175,14 +177,17 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
     render(&form_page(&state, &staff, None, &DemographicsForm::default(), &FieldErrors::new(), None))
 }
 
-pub async fn create(State(state): State<AppState>, staff: Staff, Form(form): Form<DemographicsForm>) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<DemographicsForm>,
+) -> Result<Response, PageError> {
     match patients::register(state.store.as_ref(), &staff.ctx, &form).await {
         Ok(p) => Ok(Redirect::to(&format!("/patients/{}?saved=1", p.id)).into_response()),
-        Err(AppError::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&form_page(&state, &staff, None, &form, &errors, None)),
-        )
-            .into_response()),
+        Err(AppError::Invalid(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form_page(&state, &staff, None, &form, &errors, None)))
+                .into_response())
+        }
         Err(e) => Err(staff.fail(e)),
     }
 }
@@ -278,7 +283,11 @@ pub async fn show(
     }))
 }
 
-pub async fn edit_form(State(state): State<AppState>, staff: Staff, Path(raw_id): Path<String>) -> Result<Response, PageError> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw_id): Path<String>,
+) -> Result<Response, PageError> {
     let id = parse_id(&staff, &raw_id)?;
     let p = patients::get(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     let form = DemographicsForm::from(&p.demographics);

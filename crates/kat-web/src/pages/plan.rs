@@ -12,8 +12,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Router};
 use axum::routing::{get, post};
+use axum::{Form, Router};
 use kat_core::FieldErrors;
 use kat_core::dosing::{LIBRARY, Route, WeightBasis, WeightPolicy};
 use kat_core::ids::{PatientId, TreatmentPlanId};
@@ -110,7 +110,9 @@ fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
         findings: c
             .dose_findings
             .iter()
-            .map(|f| format!("{}: {}", f["rule"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default()))
+            .map(|f| {
+                format!("{}: {}", f["rule"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default())
+            })
             .collect(),
         schedule: c.schedule.join(", "),
     }
@@ -157,19 +159,26 @@ fn fieldsets(f: &PlanInput, e: &FieldErrors, weight: &WeightPolicy) -> Vec<Field
                     ])
                     .required(),
                 t("esketamine_regimen", "Esketamine regimen (IND-002)", &f.esketamine_regimen, e)
-                    .options(vec![("monotherapy", "monotherapy (TRD only)"), ("with_oral_antidepressant", "with an oral antidepressant")])
+                    .options(vec![
+                        ("monotherapy", "monotherapy (TRD only)"),
+                        ("with_oral_antidepressant", "with an oral antidepressant"),
+                    ])
                     .hint("Esketamine only; MDSI is always with an oral antidepressant"),
             ],
         },
         FieldsetView {
             legend: "Dose (DOSE-GEN-002)",
             fields: vec![
-                t("dose_style", "Dose written as", &f.dose_style, e).options(vec![("per_kg", "per kg of body weight"), ("fixed", "fixed dose")]).required(),
+                t("dose_style", "Dose written as", &f.dose_style, e)
+                    .options(vec![("per_kg", "per kg of body weight"), ("fixed", "fixed dose")])
+                    .required(),
                 t("dose_mg_per_kg", "Dose (mg/kg)", &f.dose_mg_per_kg, e).hint("When per kg"),
                 t("dose_mg", "Dose (mg)", &f.dose_mg, e).hint("When fixed"),
                 t("weight_kg", "Body weight (kg)", &f.weight_kg, e),
                 t("weight_measured_on", "Weight measured on", &f.weight_measured_on, e).kind("date"),
-                t("weight_basis", "Dosing weight basis", &f.weight_basis, e).options(basis_options(weight)).hint(basis_hint),
+                t("weight_basis", "Dosing weight basis", &f.weight_basis, e)
+                    .options(basis_options(weight))
+                    .hint(basis_hint),
                 t("height_cm", "Height (cm)", &f.height_cm, e).hint("For BMI and ideal weight"),
                 t("concentration_mg_per_ml", "Concentration (mg/mL)", &f.concentration_mg_per_ml, e),
                 t("infusion_minutes", "Infusion minutes (IV)", &f.infusion_minutes, e).hint("DOSE-IV-001: 40"),
@@ -179,14 +188,18 @@ fn fieldsets(f: &PlanInput, e: &FieldErrors, weight: &WeightPolicy) -> Vec<Field
             legend: "Schedule",
             fields: vec![
                 t("first_session", "First session", &f.first_session, e).kind("date"),
-                t("interval_days", "Days between sessions", &f.interval_days, e).hint("Empty: from the protocol's phases; a number: every that many days"),
-                t("schedule", "Adjusted dates", &f.schedule, e).hint("Optional, comma-separated; replaces the generated dates"),
+                t("interval_days", "Days between sessions", &f.interval_days, e)
+                    .hint("Empty: from the protocol's phases; a number: every that many days"),
+                t("schedule", "Adjusted dates", &f.schedule, e)
+                    .hint("Optional, comma-separated; replaces the generated dates"),
             ],
         },
         FieldsetView {
             legend: "When the dose check asks",
             fields: vec![
-                t("warning_reason", "Warning reason", &f.warning_reason, e).kind("textarea").hint("Required when the dose check warns"),
+                t("warning_reason", "Warning reason", &f.warning_reason, e)
+                    .kind("textarea")
+                    .hint("Required when the dose check warns"),
                 t("override_reason", "Medical director override reason", &f.override_reason, e)
                     .kind("textarea")
                     .hint("Required, from a medical director, above a hard limit"),
@@ -212,7 +225,13 @@ fn parse_patient(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
     raw.parse().map_err(|_| staff.fail(AppError::NotFound("patient")))
 }
 
-async fn page(state: &AppState, staff: &Staff, patient: PatientId, form: &PlanInput, errors: &FieldErrors) -> Result<PlanPage, PageError> {
+async fn page(
+    state: &AppState,
+    staff: &Staff,
+    patient: PatientId,
+    form: &PlanInput,
+    errors: &FieldErrors,
+) -> Result<PlanPage, PageError> {
     let plans = uc::plans(state.store.as_ref(), &staff.ctx, patient).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let role = staff.principal.user.role;
@@ -234,7 +253,12 @@ pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<S
     Ok(render(&page(&state, &staff, patient, &form, &FieldErrors::new()).await?))
 }
 
-pub async fn create(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<PlanInput>) -> Result<Response, PageError> {
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<PlanInput>,
+) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
     match uc::create_plan(state.store.as_ref(), &staff.ctx, &state.config.dosing, patient, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response()),
@@ -246,7 +270,11 @@ pub async fn create(State(state): State<AppState>, staff: Staff, Path(raw): Path
     }
 }
 
-pub async fn sign(State(state): State<AppState>, staff: Staff, Path((raw, raw_plan)): Path<(String, String)>) -> Result<Response, PageError> {
+pub async fn sign(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((raw, raw_plan)): Path<(String, String)>,
+) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
     let plan: TreatmentPlanId = raw_plan.parse().map_err(|_| staff.fail(AppError::NotFound("treatment plan")))?;
     uc::sign_plan(state.store.as_ref(), &staff.ctx, patient, plan).await.map_err(|e| staff.fail(e))?;

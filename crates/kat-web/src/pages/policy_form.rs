@@ -17,10 +17,18 @@ enum Kind {
     /// exclude / prescriber review / inform.
     Action,
     /// An action or "off"; off clears `clears` (the whole preset), or this field.
-    OptAction { clears: Option<&'static str> },
-    Int { min: i64, max: i64 },
+    OptAction {
+        clears: Option<&'static str>,
+    },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// Blank: not configured.
-    OptInt { min: i64, max: i64 },
+    OptInt {
+        min: i64,
+        max: i64,
+    },
     /// A number above 0 (mg).
     Decimal,
     Bool,
@@ -54,8 +62,18 @@ const SECTIONS: &[(&str, &[Def])] = &[
         "Age and indication",
         &[
             def("minimum_age_years", "Minimum age (years)", "IND-001, SUI-004", int(0, 120)),
-            def("maximum_age_years", "Maximum age (years; blank: none)", "no spec value", Kind::OptInt { min: 0, max: 120 }),
-            def("adequate_trial_min_weeks", "Minimum weeks for an adequate antidepressant trial (blank: clinician judgement)", "IND-005", Kind::OptInt { min: 1, max: 104 }),
+            def(
+                "maximum_age_years",
+                "Maximum age (years; blank: none)",
+                "no spec value",
+                Kind::OptInt { min: 0, max: 120 },
+            ),
+            def(
+                "adequate_trial_min_weeks",
+                "Minimum weeks for an adequate antidepressant trial (blank: clinician judgement)",
+                "IND-005",
+                Kind::OptInt { min: 1, max: 104 },
+            ),
             def("bipolar_depression", "Bipolar depression", "IND-011", ACTION),
         ],
     ),
@@ -67,8 +85,18 @@ const SECTIONS: &[(&str, &[Def])] = &[
             def("first_degree_relative_psychosis", "Psychosis in a first-degree relative", "RCI-001", ACTION),
             def("active_mania", "Active mania or hypomania", "RCI-002", ACTION),
             def("high_suicide_risk", "High current suicide risk", "RCI-011", ACTION),
-            def("recent_suicidal_behaviour_months", "Recent suicidal behaviour window (months)", "SUI-003", int(0, 240)),
-            def("severe_personality_disorder", "Severe personality disorder interfering with cooperation", "RCI-012", ACTION),
+            def(
+                "recent_suicidal_behaviour_months",
+                "Recent suicidal behaviour window (months)",
+                "SUI-003",
+                int(0, 240),
+            ),
+            def(
+                "severe_personality_disorder",
+                "Severe personality disorder interfering with cooperation",
+                "RCI-012",
+                ACTION,
+            ),
         ],
     ),
     (
@@ -77,14 +105,39 @@ const SECTIONS: &[(&str, &[Def])] = &[
             def("substance.any_use_disorder_history", "Any substance use disorder history", "RCI-003", ACTION),
             def("substance.intoxication_or_withdrawal", "Acute intoxication or withdrawal", "RCI-003, DAY-003", ACTION),
             def("substance.frequent_use.action", "Frequent recreational use", "RCI-003", off("substance.frequent_use")),
-            def("substance.frequent_use.max_uses_past_year", "… more than this many uses in the past year", "RCI-003", int(0, 10_000)),
+            def(
+                "substance.frequent_use.max_uses_past_year",
+                "… more than this many uses in the past year",
+                "RCI-003",
+                int(0, 10_000),
+            ),
             def("substance.frequent_use.substances", "… of these substances", "RCI-003", Kind::Substances),
-            def("substance.severe_disorder_within.action", "Severe use disorder within a window", "RCI-003", off("substance.severe_disorder_within")),
+            def(
+                "substance.severe_disorder_within.action",
+                "Severe use disorder within a window",
+                "RCI-003",
+                off("substance.severe_disorder_within"),
+            ),
             def("substance.severe_disorder_within.months", "… window (months)", "RCI-003", int(0, 240)),
-            def("substance.any_disorder_within.action", "Any use disorder within a window", "RCI-003", off("substance.any_disorder_within")),
+            def(
+                "substance.any_disorder_within.action",
+                "Any use disorder within a window",
+                "RCI-003",
+                off("substance.any_disorder_within"),
+            ),
             def("substance.any_disorder_within.months", "… window (months)", "RCI-003", int(0, 240)),
-            def("substance.lifetime_ketamine_use_disorder", "Lifetime ketamine use disorder", "RCI-003", Kind::OptAction { clears: None }),
-            def("substance.abstinence_required.action", "Active addiction unless abstinent", "RCI-003 (Psyon preset)", off("substance.abstinence_required")),
+            def(
+                "substance.lifetime_ketamine_use_disorder",
+                "Lifetime ketamine use disorder",
+                "RCI-003",
+                Kind::OptAction { clears: None },
+            ),
+            def(
+                "substance.abstinence_required.action",
+                "Active addiction unless abstinent",
+                "RCI-003 (Psyon preset)",
+                off("substance.abstinence_required"),
+            ),
             def("substance.abstinence_required.months", "… abstinent at least (months)", "RCI-003", int(0, 240)),
         ],
     ),
@@ -107,10 +160,20 @@ const SECTIONS: &[(&str, &[Def])] = &[
             def("non_us_label_contraindications", "Non-US label contraindications", "CI-006", ACTION),
             def("pregnancy", "Pregnancy", "RCI-008", ACTION),
             def("lactation", "Lactation", "RCI-008", ACTION),
-            def("pregnancy_test_max_age_days", "Negative pregnancy test at most this old (days; blank: any)", "PRE-006", Kind::OptInt { min: 0, max: 3650 }),
+            def(
+                "pregnancy_test_max_age_days",
+                "Negative pregnancy test at most this old (days; blank: any)",
+                "PRE-006",
+                Kind::OptInt { min: 0, max: 3650 },
+            ),
             def("bladder_disease", "Lower urinary tract or bladder disease", "RCI-009", ACTION),
             def("neurocognitive_disorder", "Neurocognitive disorder or symptomatic TBI", "RCI-010", ACTION),
-            def("cognitive_screen.action", "Cognitive screen (MMSE) for an age range", "RCI-010 (trial preset)", off("cognitive_screen")),
+            def(
+                "cognitive_screen.action",
+                "Cognitive screen (MMSE) for an age range",
+                "RCI-010 (trial preset)",
+                off("cognitive_screen"),
+            ),
             def("cognitive_screen.min_age", "… from age", "RCI-010", int(0, 120)),
             def("cognitive_screen.max_age", "… to age", "RCI-010", int(0, 120)),
             def("cognitive_screen.min_mmse", "… MMSE at least", "RCI-010", int(0, 30)),
@@ -119,8 +182,18 @@ const SECTIONS: &[(&str, &[Def])] = &[
     (
         "Medications",
         &[
-            def("benzodiazepine_cap_diazepam_mg", "Benzodiazepine cap: daily diazepam-equivalent above (mg)", "DDI-004", Kind::Decimal),
-            def("benzodiazepine_equivalents", "Diazepam-equivalent factors (one `drug = diazepam mg per mg` per line)", "DDI-004", Kind::Equivalents),
+            def(
+                "benzodiazepine_cap_diazepam_mg",
+                "Benzodiazepine cap: daily diazepam-equivalent above (mg)",
+                "DDI-004",
+                Kind::Decimal,
+            ),
+            def(
+                "benzodiazepine_equivalents",
+                "Diazepam-equivalent factors (one `drug = diazepam mg per mg` per line)",
+                "DDI-004",
+                Kind::Equivalents,
+            ),
             def("maoi", "MAOIs", "DDI-003", ACTION),
             def("theophylline", "Theophylline or aminophylline", "DDI-007", ACTION),
         ],
@@ -131,7 +204,8 @@ const SECTIONS: &[(&str, &[Def])] = &[
     ),
 ];
 
-const ACTIONS: [(&str, &str); 3] = [("exclude", "Exclude (hard stop)"), ("prescriber_review", "Prescriber review"), ("inform", "Inform only")];
+const ACTIONS: [(&str, &str); 3] =
+    [("exclude", "Exclude (hard stop)"), ("prescriber_review", "Prescriber review"), ("inform", "Inform only")];
 const SUBSTANCES: [(&str, &str); 10] = [
     ("alcohol", "alcohol"),
     ("opioids", "opioids"),
@@ -253,7 +327,11 @@ fn default_text(d: &Def, defaults: &Value) -> String {
 
 /// The form for a policy: the current values, or (after a refused save) what was typed,
 /// with its errors.
-pub fn sections(policy: &EligibilityPolicy, typed: Option<&[(String, String)]>, errors: &FieldErrors) -> Vec<SectionView> {
+pub fn sections(
+    policy: &EligibilityPolicy,
+    typed: Option<&[(String, String)]>,
+    errors: &FieldErrors,
+) -> Vec<SectionView> {
     let current = serde_json::to_value(policy).expect("a policy serialises");
     let defaults = serde_json::to_value(EligibilityPolicy::default()).expect("a policy serialises");
     let presets = presets();
@@ -267,7 +345,12 @@ pub fn sections(policy: &EligibilityPolicy, typed: Option<&[(String, String)]>, 
                 .map(|d| {
                     let value = match typed {
                         Some(form) => match d.kind {
-                            Kind::Substances => form.iter().filter(|(k, _)| k == d.name).map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(","),
+                            Kind::Substances => form
+                                .iter()
+                                .filter(|(k, _)| k == d.name)
+                                .map(|(_, v)| v.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
                             _ => form.iter().find(|(k, _)| k == d.name).map(|(_, v)| v.clone()).unwrap_or_default(),
                         },
                         // A preset that is off shows "off", and its fields the reference's preset values.
@@ -278,14 +361,21 @@ pub fn sections(policy: &EligibilityPolicy, typed: Option<&[(String, String)]>, 
                     let error = errors
                         .iter()
                         .find(|e| {
-                            (e.field == d.name || d.name.starts_with(&format!("{}.", e.field))) && !shown_errors.contains(&e.field.as_str())
+                            (e.field == d.name || d.name.starts_with(&format!("{}.", e.field)))
+                                && !shown_errors.contains(&e.field.as_str())
                         })
                         .map(|e| {
                             shown_errors.push(e.field.as_str());
                             e.message.to_string()
                         });
                     let (input, options) = match d.kind {
-                        Kind::Action => ("select", ACTIONS.iter().map(|(v, l)| OptionView { value: v, label: l, selected: *v == value }).collect()),
+                        Kind::Action => (
+                            "select",
+                            ACTIONS
+                                .iter()
+                                .map(|(v, l)| OptionView { value: v, label: l, selected: *v == value })
+                                .collect(),
+                        ),
                         Kind::OptAction { .. } => (
                             "select",
                             std::iter::once(("off", "Off"))
@@ -295,7 +385,14 @@ pub fn sections(policy: &EligibilityPolicy, typed: Option<&[(String, String)]>, 
                         ),
                         Kind::Substances => (
                             "checkboxes",
-                            SUBSTANCES.iter().map(|(v, l)| OptionView { value: v, label: l, selected: value.split(',').any(|s| s == *v) }).collect(),
+                            SUBSTANCES
+                                .iter()
+                                .map(|(v, l)| OptionView {
+                                    value: v,
+                                    label: l,
+                                    selected: value.split(',').any(|s| s == *v),
+                                })
+                                .collect(),
                         ),
                         Kind::Bool => ("checkbox", Vec::new()),
                         Kind::Equivalents => ("textarea", Vec::new()),
@@ -340,13 +437,21 @@ pub fn parse(current: &EligibilityPolicy, form: &[(String, String)]) -> Result<E
     for d in SECTIONS.iter().flat_map(|(_, defs)| defs.iter()) {
         let raw = get(d.name);
         let parsed: Result<Value, String> = match d.kind {
-            Kind::Action => ACTIONS.iter().find(|(v, _)| *v == raw).map(|(v, _)| json!(v)).ok_or_else(|| "choose an action".to_string()),
+            Kind::Action => ACTIONS
+                .iter()
+                .find(|(v, _)| *v == raw)
+                .map(|(v, _)| json!(v))
+                .ok_or_else(|| "choose an action".to_string()),
             Kind::OptAction { clears } => {
                 if raw == "off" {
                     cleared.push(clears.unwrap_or(d.name));
                     Ok(Value::Null)
                 } else {
-                    ACTIONS.iter().find(|(v, _)| *v == raw).map(|(v, _)| json!(v)).ok_or_else(|| "choose an action or off".to_string())
+                    ACTIONS
+                        .iter()
+                        .find(|(v, _)| *v == raw)
+                        .map(|(v, _)| json!(v))
+                        .ok_or_else(|| "choose an action or off".to_string())
                 }
             }
             Kind::Int { min, max } => parse_int(raw, min, max).map(|n| json!(n)),
@@ -385,8 +490,8 @@ pub fn parse(current: &EligibilityPolicy, form: &[(String, String)]) -> Result<E
     for path in cleared {
         set(&mut json, path, Value::Null);
     }
-    let policy: EligibilityPolicy =
-        serde_json::from_value(json).map_err(|e| FieldErrors::single("policy", format!("is not a valid policy: {e}")))?;
+    let policy: EligibilityPolicy = serde_json::from_value(json)
+        .map_err(|e| FieldErrors::single("policy", format!("is not a valid policy: {e}")))?;
     policy.validate()?;
     Ok(policy)
 }
@@ -413,7 +518,9 @@ mod tests {
         for s in sections(policy, None, &FieldErrors::new()) {
             for f in s.fields {
                 match f.input {
-                    "checkboxes" => out.extend(f.options.iter().filter(|o| o.selected).map(|o| (f.name.to_string(), o.value.to_string()))),
+                    "checkboxes" => out.extend(
+                        f.options.iter().filter(|o| o.selected).map(|o| (f.name.to_string(), o.value.to_string())),
+                    ),
                     "checkbox" if f.value.is_empty() => {}
                     _ => out.push((f.name.to_string(), f.value)),
                 }
@@ -442,7 +549,9 @@ mod tests {
         p.cognitive_screen = Some(CognitiveScreenRule::trial_preset());
         fn leaves(prefix: &str, v: &Value, out: &mut Vec<String>) {
             match v {
-                Value::Object(m) => m.iter().for_each(|(k, v)| leaves(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out)),
+                Value::Object(m) => m.iter().for_each(|(k, v)| {
+                    leaves(&if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }, v, out)
+                }),
                 _ => out.push(prefix.to_string()),
             }
         }
@@ -469,7 +578,10 @@ mod tests {
         assert_eq!(parsed.substance.any_disorder_within, None);
         assert_eq!(parsed.maximum_age_years, Some(75));
         assert_eq!(parsed.bipolar_depression, kat_core::eligibility::PolicyAction::Exclude);
-        assert_eq!(serde_json::to_value(&parsed.benzodiazepine_equivalents).unwrap(), json!([["diazepam", 1.0], ["lorazepam", 5.0]]));
+        assert_eq!(
+            serde_json::to_value(&parsed.benzodiazepine_equivalents).unwrap(),
+            json!([["diazepam", 1.0], ["lorazepam", 5.0]])
+        );
         let form = with(form_of(&p), "require_dissociation_baseline", "");
         assert!(!parse(&p, &form).unwrap().require_dissociation_baseline);
     }
@@ -501,7 +613,9 @@ mod tests {
     #[test]
     fn defaults_column_shows_the_reference_values() {
         let views = sections(&EligibilityPolicy::default(), None, &FieldErrors::new());
-        let find = |name: &str| views.iter().flat_map(|s| s.fields.iter()).find(|f| f.name == name).unwrap().default_text.clone();
+        let find = |name: &str| {
+            views.iter().flat_map(|s| s.fields.iter()).find(|f| f.name == name).unwrap().default_text.clone()
+        };
         assert_eq!(find("bp_tiers.caution.systolic"), "140");
         assert_eq!(find("current_psychosis"), "Exclude (hard stop)");
         assert_eq!(find("maximum_age_years"), "none");

@@ -17,7 +17,9 @@ use kat_core::ids::{PatientId, PlannedSessionId, ProcessNoteId, TherapyNoteId, U
 use kat_core::patient::Patient;
 use kat_core::role::Permission;
 use kat_core::therapy::care_team::CareRole;
-use kat_core::therapy::note::{AddendumForm, Modality, NoteForm, NoteKind, NoteStatus, RiskCheck, Section, TherapyNote};
+use kat_core::therapy::note::{
+    AddendumForm, Modality, NoteForm, NoteKind, NoteStatus, RiskCheck, Section, TherapyNote,
+};
 use kat_core::therapy::safety_plan::{SECTIONS, SafetyPlanForm};
 use kat_core::therapy::timeline::TimelineKind;
 use kat_core::therapy::worklist::{WorkItemKind, WorkTarget};
@@ -62,7 +64,11 @@ fn note_row(p: PatientId, n: &TherapyNote, names: &HashMap<UserId, String>, adde
         date: n.content.session_date.map(|d| d.to_string()).unwrap_or_default(),
         author: name_of(names, n.author),
         signed: n.is_signed(),
-        themes: if n.content.themes.is_empty() { n.content.intention_tags.join(", ") } else { n.content.themes.join(", ") },
+        themes: if n.content.themes.is_empty() {
+            n.content.intention_tags.join(", ")
+        } else {
+            n.content.themes.join(", ")
+        },
         addenda,
     }
 }
@@ -125,7 +131,14 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-async fn overview_page(state: &AppState, staff: &Staff, patient: &Patient, dose_dates: String, errors: Vec<String>, saved: bool) -> Result<Overview, PageError> {
+async fn overview_page(
+    state: &AppState,
+    staff: &Staff,
+    patient: &Patient,
+    dose_dates: String,
+    errors: Vec<String>,
+    saved: bool,
+) -> Result<Overview, PageError> {
     let store = state.store.as_ref();
     let p = patient.id;
     let fail = |e| staff.fail(e);
@@ -159,8 +172,13 @@ async fn overview_page(state: &AppState, staff: &Staff, patient: &Patient, dose_
     } else {
         Vec::new()
     };
-    let (notes, addenda) = if can_read { therapy::list_notes(store, &staff.ctx, p).await.map_err(fail)? } else { (Vec::new(), Vec::new()) };
-    let process = if can_read { therapy::visible_process_notes(store, &staff.ctx, p).await.map_err(fail)? } else { Vec::new() };
+    let (notes, addenda) = if can_read {
+        therapy::list_notes(store, &staff.ctx, p).await.map_err(fail)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let process =
+        if can_read { therapy::visible_process_notes(store, &staff.ctx, p).await.map_err(fail)? } else { Vec::new() };
     let therapists = if can(staff, Permission::ProcessNoteWrite) {
         therapy::other_therapists(store, staff.principal.user.id)
             .await
@@ -190,7 +208,9 @@ async fn overview_page(state: &AppState, staff: &Staff, patient: &Patient, dose_
                 rule: s.rule.clone(),
                 done_href: s.completed_by_note.filter(|_| can_read).map(|n| format!("/patients/{p}/notes/{n}")),
                 write_href: match (s.is_pending(), s.kind.note_kind(), can_write) {
-                    (true, Some(k), true) => Some(format!("/patients/{p}/notes/new?kind={}&session={}", k.as_str(), s.id)),
+                    (true, Some(k), true) => {
+                        Some(format!("/patients/{p}/notes/new?kind={}&session={}", k.as_str(), s.id))
+                    }
                     _ => None,
                 },
                 overdue: s.is_overdue(staff.ctx.today),
@@ -200,7 +220,10 @@ async fn overview_page(state: &AppState, staff: &Staff, patient: &Patient, dose_
         can_write,
         can_process: can(staff, Permission::ProcessNoteWrite),
         note_kinds: NoteKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
-        notes: notes.iter().map(|n| note_row(p, n, &names, addenda.iter().filter(|a| a.note_id == n.id).count())).collect(),
+        notes: notes
+            .iter()
+            .map(|n| note_row(p, n, &names, addenda.iter().filter(|a| a.note_id == n.id).count()))
+            .collect(),
         process_notes: process
             .iter()
             .map(|n| ProcessRow {
@@ -217,7 +240,12 @@ async fn overview_page(state: &AppState, staff: &Staff, patient: &Patient, dose_
     })
 }
 
-pub async fn overview(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Query(q): Query<SavedQuery>) -> Result<Response, PageError> {
+pub async fn overview(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
     let id = pid(&staff, &raw)?;
     let patient = patients::get(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     Ok(render(&overview_page(&state, &staff, &patient, String::new(), Vec::new(), q.saved.is_some()).await?))
@@ -238,7 +266,8 @@ fn note_fieldsets(kind: NoteKind, form: &NoteForm, errors: &FieldErrors) -> Vec<
         fields: vec![
             FieldView::text("session_date", "Session date", &form.session_date, errors).kind("date").required(),
             FieldView::text("modality", "Modality (PSY-005)", &form.modality, errors).options(modalities),
-            FieldView::text("modality_other", "Other modality", &form.modality_other, errors).hint("Only when the modality is Other"),
+            FieldView::text("modality_other", "Other modality", &form.modality_other, errors)
+                .hint("Only when the modality is Other"),
         ],
     }];
     for section in kind.sections() {
@@ -247,12 +276,15 @@ fn note_fieldsets(kind: NoteKind, form: &NoteForm, errors: &FieldErrors) -> Vec<
                 legend: "Preparation (PSY-007)",
                 fields: vec![
                     FieldView::text("intentions", "Intentions", &form.intentions, errors).kind("textarea"),
-                    FieldView::text("intention_tags", "Intention tags", &form.intention_tags, errors).hint("Separated by commas"),
-                    FieldView::text("fears_concerns", "Fears and concerns", &form.fears_concerns, errors).kind("textarea"),
+                    FieldView::text("intention_tags", "Intention tags", &form.intention_tags, errors)
+                        .hint("Separated by commas"),
+                    FieldView::text("fears_concerns", "Fears and concerns", &form.fears_concerns, errors)
+                        .kind("textarea"),
                     FieldView::text("set_setting", "Set and setting preferences", &form.set_setting, errors)
                         .kind("textarea")
                         .hint("Music, eye mask, support person"),
-                    FieldView::text("psychoeducation", "Psychoeducation given", &form.psychoeducation, errors).kind("textarea"),
+                    FieldView::text("psychoeducation", "Psychoeducation given", &form.psychoeducation, errors)
+                        .kind("textarea"),
                     FieldView::text("consent_reviewed", "Consent reviewed", &form.consent_reviewed, errors)
                         .options(vec![("yes", "Yes, reviewed with the patient"), ("no", "Not yet")]),
                 ],
@@ -264,8 +296,10 @@ fn note_fieldsets(kind: NoteKind, form: &NoteForm, errors: &FieldErrors) -> Vec<
                         .hint("Optional: the dosing session this accompanied"),
                     FieldView::text("themes", "Themes", &form.themes, errors).hint("Tags, separated by commas"),
                     FieldView::text("emotions", "Emotions", &form.emotions, errors).kind("textarea"),
-                    FieldView::text("interventions", "Therapist interventions", &form.interventions, errors).kind("textarea"),
-                    FieldView::text("distress", "Distress episodes and how they were handled", &form.distress, errors).kind("textarea"),
+                    FieldView::text("interventions", "Therapist interventions", &form.interventions, errors)
+                        .kind("textarea"),
+                    FieldView::text("distress", "Distress episodes and how they were handled", &form.distress, errors)
+                        .kind("textarea"),
                 ],
             },
             Section::Integration => FieldsetView {
@@ -274,11 +308,13 @@ fn note_fieldsets(kind: NoteKind, form: &NoteForm, errors: &FieldErrors) -> Vec<
                     FieldView::text("themes", "Themes", &form.themes, errors).hint("Tags, separated by commas"),
                     FieldView::text("insights", "Insights", &form.insights, errors).kind("textarea"),
                     FieldView::text("emotions", "Emotions", &form.emotions, errors).kind("textarea"),
-                    FieldView::text("changes_noticed", "Changes noticed", &form.changes_noticed, errors).kind("textarea"),
+                    FieldView::text("changes_noticed", "Changes noticed", &form.changes_noticed, errors)
+                        .kind("textarea"),
                     FieldView::text("homework_assigned", "Homework assigned", &form.homework_assigned, errors)
                         .kind("textarea")
                         .hint("Journaling, mindfulness, behavioral activation, exposure tasks"),
-                    FieldView::text("homework_reviewed", "Homework reviewed", &form.homework_reviewed, errors).kind("textarea"),
+                    FieldView::text("homework_reviewed", "Homework reviewed", &form.homework_reviewed, errors)
+                        .kind("textarea"),
                     FieldView::text("goal_progress", "Goal progress", &form.goal_progress, errors).kind("textarea"),
                     FieldView::text("risk_check", "Risk check (SUI-001)", &form.risk_check, errors)
                         .options(risks.clone())
@@ -364,14 +400,37 @@ fn parse_kind_session(staff: &Staff, q: &NewNoteQuery) -> Result<(NoteKind, Opti
     Ok((kind, session))
 }
 
-pub async fn new_note(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Query(q): Query<NewNoteQuery>) -> Result<Response, PageError> {
+pub async fn new_note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Query(q): Query<NewNoteQuery>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let (kind, session) = parse_kind_session(&staff, &q)?;
-    crate::app::require(state.store.as_ref(), &staff.ctx, Permission::TherapyNoteWrite, "therapy_note", None, Some(p), kat_core::audit::AuditAction::Create)
-        .await
-        .map_err(|e| staff.fail(e))?;
+    crate::app::require(
+        state.store.as_ref(),
+        &staff.ctx,
+        Permission::TherapyNoteWrite,
+        "therapy_note",
+        None,
+        Some(p),
+        kat_core::audit::AuditAction::Create,
+    )
+    .await
+    .map_err(|e| staff.fail(e))?;
     let form = NoteForm { session_date: staff.ctx.today.to_string(), ..Default::default() };
-    Ok(render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), kind, session, None, &form, &FieldErrors::new(), None)))
+    Ok(render(&note_form_page(
+        &state,
+        &staff,
+        (p, &patient_name(&state, &staff, p).await?),
+        kind,
+        session,
+        None,
+        &form,
+        &FieldErrors::new(),
+        None,
+    )))
 }
 
 pub async fn create_note(
@@ -387,7 +446,17 @@ pub async fn create_note(
         Ok(n) => Ok(Redirect::to(&format!("/patients/{p}/notes/{}?saved=1", n.id)).into_response()),
         Err(AppError::Invalid(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), kind, session, None, &form, &errors, None)),
+            render(&note_form_page(
+                &state,
+                &staff,
+                (p, &patient_name(&state, &staff, p).await?),
+                kind,
+                session,
+                None,
+                &form,
+                &errors,
+                None,
+            )),
         )
             .into_response()),
         Err(e) => Err(staff.fail(e)),
@@ -442,7 +511,12 @@ fn facts(n: &TherapyNote) -> Vec<FactView> {
         }
     };
     push("Session date", c.session_date.map(|d| d.to_string()));
-    push("Modality", c.modality.map(|m| if m == Modality::Other { c.modality_other.clone().unwrap_or_default() } else { m.label().to_string() }));
+    push(
+        "Modality",
+        c.modality.map(|m| {
+            if m == Modality::Other { c.modality_other.clone().unwrap_or_default() } else { m.label().to_string() }
+        }),
+    );
     push("Dosing session", c.dosing_session_ref.clone());
     push("Intentions", c.intentions.clone());
     push("Intention tags", Some(c.intention_tags.join(", ")));
@@ -466,7 +540,15 @@ fn facts(n: &TherapyNote) -> Vec<FactView> {
     out
 }
 
-async fn note_page(state: &AppState, staff: &Staff, p: PatientId, id: TherapyNoteId, saved: bool, errors: FieldErrors, addendum: AddendumForm) -> Result<NotePage, PageError> {
+async fn note_page(
+    state: &AppState,
+    staff: &Staff,
+    p: PatientId,
+    id: TherapyNoteId,
+    saved: bool,
+    errors: FieldErrors,
+    addendum: AddendumForm,
+) -> Result<NotePage, PageError> {
     let store = state.store.as_ref();
     let patient = patients::get(store, &staff.ctx, p).await.map_err(|e| staff.fail(e))?;
     let (note, addenda) = therapy::get_note(store, &staff.ctx, p, id).await.map_err(|e| staff.fail(e))?;
@@ -482,13 +564,20 @@ async fn note_page(state: &AppState, staff: &Staff, p: PatientId, id: TherapyNot
         kind: note.kind.label(),
         author: name_of(&names, note.author),
         signed: match note.status {
-            NoteStatus::Signed { by, at } => Some(format!("Signed by {} on {}", name_of(&names, by), local_time(at, tz))),
+            NoteStatus::Signed { by, at } => {
+                Some(format!("Signed by {} on {}", name_of(&names, by), local_time(at, tz)))
+            }
             NoteStatus::Draft => None,
         },
         facts: facts(&note),
         addenda: addenda
             .iter()
-            .map(|a| AddendumView { author: name_of(&names, a.author), at: local_time(a.at, tz), reason: a.reason.clone(), body: a.body.clone() })
+            .map(|a| AddendumView {
+                author: name_of(&names, a.author),
+                at: local_time(a.at, tz),
+                reason: a.reason.clone(),
+                body: a.body.clone(),
+            })
             .collect(),
         can_edit: can_write && note.check_editable(me).is_ok(),
         can_addend: can_write && note.is_signed(),
@@ -499,20 +588,39 @@ async fn note_page(state: &AppState, staff: &Staff, p: PatientId, id: TherapyNot
     })
 }
 
-pub async fn show_note(State(state): State<AppState>, staff: Staff, Path((raw, raw_note)): Path<(String, String)>, Query(q): Query<SavedQuery>) -> Result<Response, PageError> {
+pub async fn show_note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((raw, raw_note)): Path<(String, String)>,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let id = nid(&staff, &raw_note)?;
     Ok(render(&note_page(&state, &staff, p, id, q.saved.is_some(), FieldErrors::new(), AddendumForm::default()).await?))
 }
 
-pub async fn edit_note(State(state): State<AppState>, staff: Staff, Path((raw, raw_note)): Path<(String, String)>) -> Result<Response, PageError> {
+pub async fn edit_note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((raw, raw_note)): Path<(String, String)>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let id = nid(&staff, &raw_note)?;
     let (note, _) = therapy::get_note(state.store.as_ref(), &staff.ctx, p, id).await.map_err(|e| staff.fail(e))?;
     if note.is_signed() {
         return Err(staff.fail(AppError::Conflict("this note is signed and locked; add an addendum instead".into())));
     }
-    Ok(render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), note.kind, None, Some((id, note.version)), &note.content.to_form(), &FieldErrors::new(), None)))
+    Ok(render(&note_form_page(
+        &state,
+        &staff,
+        (p, &patient_name(&state, &staff, p).await?),
+        note.kind,
+        None,
+        Some((id, note.version)),
+        &note.content.to_form(),
+        &FieldErrors::new(),
+        None,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -534,10 +642,21 @@ pub async fn update_note(
     match therapy::update_note(state.store.as_ref(), &staff.ctx, p, id, version, &input.form).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{p}/notes/{id}?saved=1")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            let (note, _) = therapy::get_note(state.store.as_ref(), &staff.ctx, p, id).await.map_err(|e| staff.fail(e))?;
+            let (note, _) =
+                therapy::get_note(state.store.as_ref(), &staff.ctx, p, id).await.map_err(|e| staff.fail(e))?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                render(&note_form_page(&state, &staff, (p, &patient_name(&state, &staff, p).await?), note.kind, None, Some((id, version.unwrap_or(note.version))), &input.form, &errors, None)),
+                render(&note_form_page(
+                    &state,
+                    &staff,
+                    (p, &patient_name(&state, &staff, p).await?),
+                    note.kind,
+                    None,
+                    Some((id, version.unwrap_or(note.version))),
+                    &input.form,
+                    &errors,
+                    None,
+                )),
             )
                 .into_response())
         }
@@ -545,7 +664,11 @@ pub async fn update_note(
     }
 }
 
-pub async fn sign_note(State(state): State<AppState>, staff: Staff, Path((raw, raw_note)): Path<(String, String)>) -> Result<Response, PageError> {
+pub async fn sign_note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((raw, raw_note)): Path<(String, String)>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let id = nid(&staff, &raw_note)?;
     match therapy::sign_note(state.store.as_ref(), &staff.ctx, p, id).await {
@@ -580,7 +703,12 @@ pub async fn add_addendum(
 
 /// Process-note form: the body and the therapists who may also read it (checkboxes,
 /// so repeated `readers` fields).
-pub async fn create_process_note(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, body: String) -> Result<Response, PageError> {
+pub async fn create_process_note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let mut text = String::new();
     let mut readers = Vec::new();
@@ -596,7 +724,11 @@ pub async fn create_process_note(State(state): State<AppState>, staff: Staff, Pa
         Err(AppError::Invalid(errors)) => {
             let patient = patients::get(state.store.as_ref(), &staff.ctx, p).await.map_err(|e| staff.fail(e))?;
             let messages = errors.iter().map(|e| format!("Process note {}: {}", e.field, e.message)).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&overview_page(&state, &staff, &patient, String::new(), messages, false).await?)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&overview_page(&state, &staff, &patient, String::new(), messages, false).await?),
+            )
+                .into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }
@@ -645,7 +777,11 @@ struct ProcessPage {
     body: String,
 }
 
-pub async fn show_process_note(State(state): State<AppState>, staff: Staff, Path((raw, raw_note)): Path<(String, String)>) -> Result<Response, PageError> {
+pub async fn show_process_note(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((raw, raw_note)): Path<(String, String)>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let id: ProcessNoteId = raw_note.parse().map_err(|_| staff.fail(AppError::NotFound("process note")))?;
     let n = therapy::get_process_note(state.store.as_ref(), &staff.ctx, p, id).await.map_err(|e| staff.fail(e))?;
@@ -655,22 +791,36 @@ pub async fn show_process_note(State(state): State<AppState>, staff: Staff, Path
         patient_id: p.to_string(),
         author: name_of(&names, n.author),
         at: local_time(n.created_at, &state.config.time_zone),
-        readers: if n.readers.is_empty() { "only the author".into() } else { n.readers.iter().map(|r| name_of(&names, *r)).collect::<Vec<_>>().join(", ") },
+        readers: if n.readers.is_empty() {
+            "only the author".into()
+        } else {
+            n.readers.iter().map(|r| name_of(&names, *r)).collect::<Vec<_>>().join(", ")
+        },
         body: n.body,
     }))
 }
 
 /// Care team form: checkboxes named after the care role (`prescriber`, `therapist`,
 /// `nurse`), one value per chosen account.
-pub async fn set_care_team(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, body: String) -> Result<Response, PageError> {
+pub async fn set_care_team(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    body: String,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
-    let entries: Vec<(CareRole, String)> = form_pairs(&body).into_iter().filter_map(|(k, v)| CareRole::parse(&k).map(|r| (r, v))).collect();
+    let entries: Vec<(CareRole, String)> =
+        form_pairs(&body).into_iter().filter_map(|(k, v)| CareRole::parse(&k).map(|r| (r, v))).collect();
     match therapy::set_care_team(state.store.as_ref(), &staff.ctx, p, &entries).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{p}/therapy?saved=1")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let patient = patients::get(state.store.as_ref(), &staff.ctx, p).await.map_err(|e| staff.fail(e))?;
             let messages = errors.iter().map(|e| format!("Care team: {}", e.message)).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&overview_page(&state, &staff, &patient, String::new(), messages, false).await?)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&overview_page(&state, &staff, &patient, String::new(), messages, false).await?),
+            )
+                .into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }
@@ -682,14 +832,25 @@ pub struct ProgramForm {
     dose_dates: String,
 }
 
-pub async fn plan_program(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<ProgramForm>) -> Result<Response, PageError> {
+pub async fn plan_program(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<ProgramForm>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
-    match therapy::plan_program(state.store.as_ref(), &staff.ctx, p, &form.dose_dates, &state.config.therapy.policy).await {
+    match therapy::plan_program(state.store.as_ref(), &staff.ctx, p, &form.dose_dates, &state.config.therapy.policy)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{p}/therapy?saved=1#program")).into_response()),
         Err(AppError::Invalid(errors)) => {
             let patient = patients::get(state.store.as_ref(), &staff.ctx, p).await.map_err(|e| staff.fail(e))?;
             let messages = errors.iter().map(|e| format!("Planned dose dates: {}", e.message)).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&overview_page(&state, &staff, &patient, form.dose_dates, messages, false).await?)).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render(&overview_page(&state, &staff, &patient, form.dose_dates, messages, false).await?),
+            )
+                .into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }
@@ -736,11 +897,22 @@ fn plan_fieldsets(form: &SafetyPlanForm, errors: &FieldErrors) -> Vec<FieldsetVi
     };
     vec![FieldsetView {
         legend: "New version (one item per line)",
-        fields: SECTIONS.iter().map(|(n, label)| FieldView::text(n, label, value(n), errors).kind("textarea")).collect(),
+        fields: SECTIONS
+            .iter()
+            .map(|(n, label)| FieldView::text(n, label, value(n), errors).kind("textarea"))
+            .collect(),
     }]
 }
 
-async fn plan_page(state: &AppState, staff: &Staff, p: PatientId, version: Option<i64>, form: Option<SafetyPlanForm>, errors: &FieldErrors, saved: bool) -> Result<PlanPage, PageError> {
+async fn plan_page(
+    state: &AppState,
+    staff: &Staff,
+    p: PatientId,
+    version: Option<i64>,
+    form: Option<SafetyPlanForm>,
+    errors: &FieldErrors,
+    saved: bool,
+) -> Result<PlanPage, PageError> {
     let patient = patients::get(state.store.as_ref(), &staff.ctx, p).await.map_err(|e| staff.fail(e))?;
     let plans = therapy::safety_plans(state.store.as_ref(), &staff.ctx, p).await.map_err(|e| staff.fail(e))?;
     let names = names(state, staff).await?;
@@ -758,7 +930,9 @@ async fn plan_page(state: &AppState, staff: &Staff, p: PatientId, version: Optio
         author: shown.map(|x| name_of(&names, x.author)).unwrap_or_default(),
         at: shown.map(|x| local_time(x.created_at, &state.config.time_zone)).unwrap_or_default(),
         sections: shown
-            .map(|x| SECTIONS.iter().map(|(n, t)| PlanSection { title: t, items: x.content.section(n).to_vec() }).collect())
+            .map(|x| {
+                SECTIONS.iter().map(|(n, t)| PlanSection { title: t, items: x.content.section(n).to_vec() }).collect()
+            })
             .unwrap_or_default(),
         versions: plans.iter().map(|x| x.version).collect(),
         can_write: can(staff, Permission::CarePlanWrite),
@@ -768,12 +942,22 @@ async fn plan_page(state: &AppState, staff: &Staff, p: PatientId, version: Optio
     })
 }
 
-pub async fn safety_plan(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Query(q): Query<PlanQuery>) -> Result<Response, PageError> {
+pub async fn safety_plan(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Query(q): Query<PlanQuery>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     Ok(render(&plan_page(&state, &staff, p, q.version, None, &FieldErrors::new(), q.saved.is_some()).await?))
 }
 
-pub async fn new_plan_version(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, Form(form): Form<SafetyPlanForm>) -> Result<Response, PageError> {
+pub async fn new_plan_version(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<SafetyPlanForm>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     match therapy::new_safety_plan_version(state.store.as_ref(), &staff.ctx, p, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{p}/safety-plan?saved=1")).into_response()),
@@ -795,11 +979,16 @@ struct LinkPage {
     expires: String,
 }
 
-pub async fn create_plan_link(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+pub async fn create_plan_link(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
-    let (secret, expires) = therapy::create_plan_link(state.store.as_ref(), &staff.ctx, p, state.config.therapy.plan_link_ttl)
-        .await
-        .map_err(|e| staff.fail(e))?;
+    let (secret, expires) =
+        therapy::create_plan_link(state.store.as_ref(), &staff.ctx, p, state.config.therapy.plan_link_ttl)
+            .await
+            .map_err(|e| staff.fail(e))?;
     Ok(render(&LinkPage {
         layout: Layout::new(&state, Some(&staff.principal), "patients"),
         patient_id: p.to_string(),
@@ -822,10 +1011,18 @@ pub async fn patient_plan(
     axum::Extension(meta): axum::Extension<crate::middleware::RequestMeta>,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let ctx = Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), state.clock.now(), &state.config.time_zone);
-    let result = therapy::open_plan_link(state.store.as_ref(), &ctx, &token)
-        .await
-        .map_err(|e| PageError { error: e, request_id: meta.request_id.clone(), login_next: None })?;
+    let ctx = Ctx::new(
+        Actor::Anonymous,
+        meta.remote_addr.clone(),
+        meta.request_id.clone(),
+        state.clock.now(),
+        &state.config.time_zone,
+    );
+    let result = therapy::open_plan_link(state.store.as_ref(), &ctx, &token).await.map_err(|e| PageError {
+        error: e,
+        request_id: meta.request_id.clone(),
+        login_next: None,
+    })?;
     let layout = Layout::new(&state, None, "");
     let (status, page) = match result {
         Ok(plan) => (
@@ -833,14 +1030,25 @@ pub async fn patient_plan(
             PatientPlanPage {
                 layout,
                 problem: None,
-                sections: SECTIONS.iter().map(|(n, t)| PlanSection { title: t, items: plan.content.section(n).to_vec() }).collect(),
+                sections: SECTIONS
+                    .iter()
+                    .map(|(n, t)| PlanSection { title: t, items: plan.content.section(n).to_vec() })
+                    .collect(),
             },
         ),
         Err(problem) => {
             let (status, text) = match problem {
-                therapy::LinkProblem::Unknown => (StatusCode::NOT_FOUND, "This link is not valid. Please check it, or ask your care team for a new one."),
-                therapy::LinkProblem::Used => (StatusCode::GONE, "This link has already been used. For your privacy each link opens once; ask your care team for a new one."),
-                therapy::LinkProblem::Expired => (StatusCode::GONE, "This link has expired. Ask your care team for a new one."),
+                therapy::LinkProblem::Unknown => (
+                    StatusCode::NOT_FOUND,
+                    "This link is not valid. Please check it, or ask your care team for a new one.",
+                ),
+                therapy::LinkProblem::Used => (
+                    StatusCode::GONE,
+                    "This link has already been used. For your privacy each link opens once; ask your care team for a new one.",
+                ),
+                therapy::LinkProblem::Expired => {
+                    (StatusCode::GONE, "This link has expired. Ask your care team for a new one.")
+                }
             };
             (status, PatientPlanPage { layout, problem: Some(text), sections: Vec::new() })
         }
@@ -871,7 +1079,12 @@ struct TimelinePage {
     filtered: bool,
 }
 
-pub async fn timeline(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>, axum::extract::RawQuery(query): axum::extract::RawQuery) -> Result<Response, PageError> {
+pub async fn timeline(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let only: Vec<TimelineKind> = form_pairs(query.as_deref().unwrap_or(""))
         .into_iter()
@@ -886,7 +1099,10 @@ pub async fn timeline(State(state): State<AppState>, staff: Staff, Path(raw): Pa
         layout: Layout::new(&state, Some(&staff.principal), "patients"),
         patient_id: p.to_string(),
         patient_name: patient.demographics.full_name(),
-        kinds: TimelineKind::ALL.iter().map(|k| Choice { value: k.as_str().into(), label: k.label().into(), checked: only.contains(k) }).collect(),
+        kinds: TimelineKind::ALL
+            .iter()
+            .map(|k| Choice { value: k.as_str().into(), label: k.label().into(), checked: only.contains(k) })
+            .collect(),
         entries: entries
             .iter()
             .map(|e| EntryView {
@@ -943,9 +1159,17 @@ pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Res
                         "Write the note",
                         format!("/patients/{p}/notes/new?kind={}&session={}", k.as_str(), s.id),
                     ),
-                    _ => (format!("{} {}", s.kind.label(), s.sequence), "Open the program", format!("/patients/{p}/therapy#program")),
+                    _ => (
+                        format!("{} {}", s.kind.label(), s.sequence),
+                        "Open the program",
+                        format!("/patients/{p}/therapy#program"),
+                    ),
                 },
-                WorkTarget::Note(n) => (format!("{} note (draft)", n.kind.label()), "Finish and sign", format!("/patients/{p}/notes/{}", n.id)),
+                WorkTarget::Note(n) => (
+                    format!("{} note (draft)", n.kind.label()),
+                    "Finish and sign",
+                    format!("/patients/{p}/notes/{}", n.id),
+                ),
             };
             WorkRow {
                 kind: i.kind.label(),
@@ -962,13 +1186,16 @@ pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Res
     // The other parts of the day's work, for roles that handle them: urgent safety
     // alerts, same-day reviews and rating scales due, each linking to its own list.
     let (measures_due, measures_overdue) = if can(&staff, Permission::MeasureRead) {
-        let due = crate::app::measures::worklist(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone)
-            .await
-            .map_err(|e| staff.fail(e))?;
-        let overdue = due
-            .iter()
-            .filter(|(_, d)| d.iter().any(|x| x.status == kat_core::measures::DueStatus::Overdue))
-            .count();
+        let due = crate::app::measures::worklist(
+            state.store.as_ref(),
+            &staff.ctx,
+            &state.config.measures,
+            &state.config.time_zone,
+        )
+        .await
+        .map_err(|e| staff.fail(e))?;
+        let overdue =
+            due.iter().filter(|(_, d)| d.iter().any(|x| x.status == kat_core::measures::DueStatus::Overdue)).count();
         (due.len(), overdue)
     } else {
         (0, 0)

@@ -181,20 +181,32 @@ impl DosingSettings {
         if let Some(w) = im_warn_above
             && w >= kat_core::dosing::limits::IM_ANAESTHETIC_MIN
         {
-            bail!("{D}.im_warn_above_mg_per_kg: {} is in the anaesthetic range (6.5 mg/kg and above is always blocked, DOSE-IM-004)", w.value());
+            bail!(
+                "{D}.im_warn_above_mg_per_kg: {} is in the anaesthetic range (6.5 mg/kg and above is always blocked, DOSE-IM-004)",
+                w.value()
+            );
         }
         let sc_warn_above = opt_per_kg(&format!("{D}.sc_warn_above_mg_per_kg"), self.sc_warn_above_mg_per_kg)?;
         let sc_hard_above = opt_per_kg(&format!("{D}.sc_hard_above_mg_per_kg"), self.sc_hard_above_mg_per_kg)?;
         if let (Some(w), Some(h)) = (sc_warn_above, sc_hard_above)
             && w > h
         {
-            bail!("{D}.sc_warn_above_mg_per_kg: {} is above {D}.sc_hard_above_mg_per_kg {} (DOSE-SC-001: warn <= hard)", w.value(), h.value());
+            bail!(
+                "{D}.sc_warn_above_mg_per_kg: {} is above {D}.sc_hard_above_mg_per_kg {} (DOSE-SC-001: warn <= hard)",
+                w.value(),
+                h.value()
+            );
         }
-        let titration_step_per_kg = opt_per_kg(&format!("{D}.titration_step_mg_per_kg"), self.titration_step_mg_per_kg)?;
+        let titration_step_per_kg =
+            opt_per_kg(&format!("{D}.titration_step_mg_per_kg"), self.titration_step_mg_per_kg)?;
         if let Some(step) = titration_step_per_kg
             && step > iv_hard_above
         {
-            bail!("{D}.titration_step_mg_per_kg: {} is larger than the IV hard limit {} (DOSE-IV-010)", step.value(), iv_hard_above.value());
+            bail!(
+                "{D}.titration_step_mg_per_kg: {} is larger than the IV hard limit {} (DOSE-IV-010)",
+                step.value(),
+                iv_hard_above.value()
+            );
         }
         Ok(DosingPolicy {
             iv_warn_above,
@@ -207,8 +219,14 @@ impl DosingSettings {
                 &format!("{D}.sublingual_oral_warn_above_mg_per_kg"),
                 self.sublingual_oral_warn_above_mg_per_kg,
             )?,
-            po_warn_above_mg: opt_mg(&format!("{D}.sublingual_oral_warn_above_mg"), self.sublingual_oral_warn_above_mg)?,
-            inr_warn_above_mg: opt_mg(&format!("{D}.intranasal_racemic_warn_above_mg"), self.intranasal_racemic_warn_above_mg)?,
+            po_warn_above_mg: opt_mg(
+                &format!("{D}.sublingual_oral_warn_above_mg"),
+                self.sublingual_oral_warn_above_mg,
+            )?,
+            inr_warn_above_mg: opt_mg(
+                &format!("{D}.intranasal_racemic_warn_above_mg"),
+                self.intranasal_racemic_warn_above_mg,
+            )?,
             allow_at_home_sublingual_oral: self.allow_at_home_sublingual_oral,
             allow_home_intranasal_racemic: self.allow_home_intranasal_racemic,
             esketamine_geriatric_start_28mg: self.esketamine_geriatric_start_28mg,
@@ -304,19 +322,28 @@ impl WeightSettings {
                     reference_height_cm: self.ideal_reference_height_cm,
                 })
             }
-            other => bail!("{W}.ideal_formula: `{other}` is not \"\", devine or custom (DOSE-IV-005: the spec gives no formula)"),
+            other => bail!(
+                "{W}.ideal_formula: `{other}` is not \"\", devine or custom (DOSE-IV-005: the spec gives no formula)"
+            ),
         };
         let adjusted_factor = match self.adjusted_factor {
             0.0 => None,
             f if f.is_finite() && f > 0.0 && f < 1.0 => Some(f),
-            f => bail!("{W}.adjusted_factor: {f} is not a fraction between 0 and 1 (0: no adjusted weight; DOSE-IV-005)"),
+            f => {
+                bail!("{W}.adjusted_factor: {f} is not a fraction between 0 and 1 (0: no adjusted weight; DOSE-IV-005)")
+            }
         };
         if adjusted_factor.is_some() && ideal_formula.is_none() {
-            bail!("{W}.adjusted_factor: adjusted weight needs an ideal-weight formula; set {W}.ideal_formula (DOSE-IV-005)");
+            bail!(
+                "{W}.adjusted_factor: adjusted weight needs an ideal-weight formula; set {W}.ideal_formula (DOSE-IV-005)"
+            );
         }
         match obese_basis {
             WeightBasis::Ideal | WeightBasis::Adjusted if ideal_formula.is_none() => {
-                bail!("{W}.obese_basis: `{}` needs an ideal-weight formula; set {W}.ideal_formula (DOSE-IV-005: the spec gives none)", self.obese_basis.trim())
+                bail!(
+                    "{W}.obese_basis: `{}` needs an ideal-weight formula; set {W}.ideal_formula (DOSE-IV-005: the spec gives none)",
+                    self.obese_basis.trim()
+                )
             }
             WeightBasis::Adjusted if adjusted_factor.is_none() => {
                 bail!("{W}.obese_basis: `adjusted` needs {W}.adjusted_factor (DOSE-IV-005: the spec gives none)")
@@ -331,9 +358,16 @@ impl WeightSettings {
 // [dosing.gate]
 // ---------------------------------------------------------------------------------------
 
-const FASTING_PRESETS: [&str; 4] = ["spravato_label", "asa_2017", "clinic_4h_food_and_drink", "clinic_4h_food_2h_drink"];
-const BP_PRESETS: [&str; 6] =
-    ["three_tier", "spravato_label", "single_clinic_no_treatment_above140", "swiss_label", "ctcae_grade3", "ic_os_hold"];
+const FASTING_PRESETS: [&str; 4] =
+    ["spravato_label", "asa_2017", "clinic_4h_food_and_drink", "clinic_4h_food_2h_drink"];
+const BP_PRESETS: [&str; 6] = [
+    "three_tier",
+    "spravato_label",
+    "single_clinic_no_treatment_above140",
+    "swiss_label",
+    "ctcae_grade3",
+    "ic_os_hold",
+];
 
 fn fasting_preset(key: &str, raw: &str) -> Result<FastingPolicy> {
     Ok(match raw.trim() {
@@ -415,38 +449,60 @@ const LEVELS: [&str; 3] = ["attest", "override", "defer"];
 impl GateSettings {
     pub fn parse(&self) -> Result<GatePolicy> {
         const G: &str = "dosing.gate";
-        let violation: GateLevel = choice(&format!("{G}.fasting_violation"), &self.fasting_violation, &["override", "defer"], "NPO-004")?;
+        let violation: GateLevel =
+            choice(&format!("{G}.fasting_violation"), &self.fasting_violation, &["override", "defer"], "NPO-004")?;
         let mut fasting_esketamine = fasting_preset(&format!("{G}.fasting_esketamine"), &self.fasting_esketamine)?;
         let label = FastingPolicy::spravato_label();
         // NPO-001 [V]: the label's fasting is the least a clinic may ask before esketamine.
-        if fasting_esketamine.light_meal_min < label.light_meal_min || fasting_esketamine.clear_liquid_min < label.clear_liquid_min {
-            bail!("{G}.fasting_esketamine: `{}` is less than the Spravato label (NPO-001)", self.fasting_esketamine.trim());
+        if fasting_esketamine.light_meal_min < label.light_meal_min
+            || fasting_esketamine.clear_liquid_min < label.clear_liquid_min
+        {
+            bail!(
+                "{G}.fasting_esketamine: `{}` is less than the Spravato label (NPO-001)",
+                self.fasting_esketamine.trim()
+            );
         }
         let mut fasting_racemic = fasting_preset(&format!("{G}.fasting_racemic"), &self.fasting_racemic)?;
         fasting_esketamine.violation = violation;
         fasting_racemic.violation = violation;
         let name: BpPolicyName = choice(&format!("{G}.bp_policy"), &self.bp_policy, &BP_PRESETS, "BP-001..006")?;
         let mut bp = BpGatePolicy::preset(name);
-        bp.recheck_min_rest =
-            opt_minutes(&format!("{G}.bp_recheck_rest_minutes"), self.bp_recheck_rest_minutes, 60, "BP-006: 5-10 min; 0 turns it off")?;
+        bp.recheck_min_rest = opt_minutes(
+            &format!("{G}.bp_recheck_rest_minutes"),
+            self.bp_recheck_rest_minutes,
+            60,
+            "BP-006: 5-10 min; 0 turns it off",
+        )?;
         let level = choice(&format!("{G}.hr_level"), &self.hr_level, &LEVELS, "BP-007")?;
         if !(20..=250).contains(&self.hr_below) || !(20..=250).contains(&self.hr_above) {
-            bail!("{G}.hr_below / hr_above: {} / {} are not resting heart rates from 20 to 250 /min (BP-007)", self.hr_below, self.hr_above);
+            bail!(
+                "{G}.hr_below / hr_above: {} / {} are not resting heart rates from 20 to 250 /min (BP-007)",
+                self.hr_below,
+                self.hr_above
+            );
         }
         if self.hr_below >= self.hr_above {
             bail!("{G}.hr_below: {} must be below {G}.hr_above {} (BP-007)", self.hr_below, self.hr_above);
         }
         if self.substance_window_hours == 0 || self.substance_window_hours > 24 * 7 {
-            bail!("{G}.substance_window_hours: {} is not a number of hours from 1 to 168 (DDI-009)", self.substance_window_hours);
+            bail!(
+                "{G}.substance_window_hours: {} is not a number of hours from 1 to 168 (DDI-009)",
+                self.substance_window_hours
+            );
         }
-        let substance_use_level = choice(&format!("{G}.substance_use_level"), &self.substance_use_level, &LEVELS, "DDI-009")?;
+        let substance_use_level =
+            choice(&format!("{G}.substance_use_level"), &self.substance_use_level, &LEVELS, "DDI-009")?;
         let weight_max_age_days = match self.weight_max_age_days {
             0 => None,
             d if d <= 3650 => Some(d),
             d => bail!("{G}.weight_max_age_days: {d} is more than 3650 days (0: no limit; DAY-008)"),
         };
-        let nasal_medication_gap =
-            minutes(&format!("{G}.nasal_medication_gap_minutes"), self.nasal_medication_gap_minutes, 24 * 60, "DOSE-IN-010")?;
+        let nasal_medication_gap = minutes(
+            &format!("{G}.nasal_medication_gap_minutes"),
+            self.nasal_medication_gap_minutes,
+            24 * 60,
+            "DOSE-IN-010",
+        )?;
         Ok(GatePolicy {
             fasting_esketamine,
             fasting_racemic,
@@ -524,7 +580,11 @@ impl AlarmSettings {
             }
         }
         if self.spo2_emergency_below > self.spo2_below {
-            bail!("{A}.spo2_emergency_below: {} is above {A}.spo2_below {} (ALM-001: emergency <= alarm)", self.spo2_emergency_below, self.spo2_below);
+            bail!(
+                "{A}.spo2_emergency_below: {} is above {A}.spo2_below {} (ALM-001: emergency <= alarm)",
+                self.spo2_emergency_below,
+                self.spo2_below
+            );
         }
         for (k, v) in [
             ("bp_notify_systolic", self.bp_notify_systolic),
@@ -537,13 +597,24 @@ impl AlarmSettings {
             }
         }
         if self.bp_notify_systolic > self.bp_intervene_systolic {
-            bail!("{A}.bp_notify_systolic: {} is above {A}.bp_intervene_systolic {} (ALM-002: notify <= intervene)", self.bp_notify_systolic, self.bp_intervene_systolic);
+            bail!(
+                "{A}.bp_notify_systolic: {} is above {A}.bp_intervene_systolic {} (ALM-002: notify <= intervene)",
+                self.bp_notify_systolic,
+                self.bp_intervene_systolic
+            );
         }
         if self.bp_notify_diastolic > self.bp_intervene_diastolic {
-            bail!("{A}.bp_notify_diastolic: {} is above {A}.bp_intervene_diastolic {} (ALM-002: notify <= intervene)", self.bp_notify_diastolic, self.bp_intervene_diastolic);
+            bail!(
+                "{A}.bp_notify_diastolic: {} is above {A}.bp_intervene_diastolic {} (ALM-002: notify <= intervene)",
+                self.bp_notify_diastolic,
+                self.bp_intervene_diastolic
+            );
         }
         if self.bp_systolic_rise_notify_above > 100 {
-            bail!("{A}.bp_systolic_rise_notify_above: {} is more than 100 mmHg (0 turns it off)", self.bp_systolic_rise_notify_above);
+            bail!(
+                "{A}.bp_systolic_rise_notify_above: {} is more than 100 mmHg (0 turns it off)",
+                self.bp_systolic_rise_notify_above
+            );
         }
         for (k, v) in [("hr_above", self.hr_above), ("hr_below", self.hr_below)] {
             if !(20..=250).contains(&v) {
@@ -559,7 +630,10 @@ impl AlarmSettings {
         // MON-SPV-005 [V]: the label flags MOAA/S <= 3 for continuous observation; a
         // clinic may watch earlier (4, 5) but not later.
         if !(3..=5).contains(&self.moaas_observe_at_or_below) {
-            bail!("{A}.moaas_observe_at_or_below: {} is not 3 to 5 (MON-SPV-005: the label flags 3 and below)", self.moaas_observe_at_or_below);
+            bail!(
+                "{A}.moaas_observe_at_or_below: {} is not 3 to 5 (MON-SPV-005: the label flags 3 and below)",
+                self.moaas_observe_at_or_below
+            );
         }
         if self.moaas_intervene_at_or_below > self.moaas_observe_at_or_below {
             bail!(
@@ -571,9 +645,16 @@ impl AlarmSettings {
         let policy = AlarmPolicy {
             spo2_below: self.spo2_below,
             spo2_emergency_below: self.spo2_emergency_below,
-            bp_notify: BpLimit { systolic_at_least: self.bp_notify_systolic, diastolic_at_least: self.bp_notify_diastolic },
-            bp_intervene: BpLimit { systolic_at_least: self.bp_intervene_systolic, diastolic_at_least: self.bp_intervene_diastolic },
-            bp_systolic_rise_notify_above: (self.bp_systolic_rise_notify_above > 0).then_some(self.bp_systolic_rise_notify_above),
+            bp_notify: BpLimit {
+                systolic_at_least: self.bp_notify_systolic,
+                diastolic_at_least: self.bp_notify_diastolic,
+            },
+            bp_intervene: BpLimit {
+                systolic_at_least: self.bp_intervene_systolic,
+                diastolic_at_least: self.bp_intervene_diastolic,
+            },
+            bp_systolic_rise_notify_above: (self.bp_systolic_rise_notify_above > 0)
+                .then_some(self.bp_systolic_rise_notify_above),
             hr_above: self.hr_above,
             hr_below: self.hr_below,
             rr_below: self.rr_below,
@@ -671,10 +752,16 @@ impl DischargeSettings {
             bail!("{C}.bp_tolerance_mmhg: {} is not 1 to 60 mmHg (DC-003: 20)", self.bp_tolerance_mmhg);
         }
         if self.hr_tolerance_per_min > 100 {
-            bail!("{C}.hr_tolerance_per_min: {} is more than 100 /min (0: not checked; DC-004)", self.hr_tolerance_per_min);
+            bail!(
+                "{C}.hr_tolerance_per_min: {} is more than 100 /min (0: not checked; DC-004)",
+                self.hr_tolerance_per_min
+            );
         }
         if !(92..=99).contains(&self.spo2_room_air_above) {
-            bail!("{C}.spo2_room_air_above: {} is not 92 to 99 % (DC-003: above 92 % on room air)", self.spo2_room_air_above);
+            bail!(
+                "{C}.spo2_room_air_above: {} is not 92 to 99 % (DC-003: above 92 % on room air)",
+                self.spo2_room_air_above
+            );
         }
         Ok(policy)
     }
@@ -718,8 +805,10 @@ impl Default for MonitoringSettings {
 impl MonitoringSettings {
     pub fn parse(&self) -> Result<SchedulePolicy> {
         const M: &str = "dosing.monitoring";
-        let intensive_every = minutes(&format!("{M}.intensive_every_minutes"), self.intensive_every_minutes, 60, "MON-KET-003")?;
-        let followup_every = minutes(&format!("{M}.followup_every_minutes"), self.followup_every_minutes, 60, "MON-KET-003")?;
+        let intensive_every =
+            minutes(&format!("{M}.intensive_every_minutes"), self.intensive_every_minutes, 60, "MON-KET-003")?;
+        let followup_every =
+            minutes(&format!("{M}.followup_every_minutes"), self.followup_every_minutes, 60, "MON-KET-003")?;
         if intensive_every > followup_every {
             bail!(
                 "{M}.intensive_every_minutes: {} is longer than {M}.followup_every_minutes {} (MON-KET-003: the intensive interval is the shorter)",
@@ -729,9 +818,19 @@ impl MonitoringSettings {
         }
         Ok(SchedulePolicy {
             intensive_every,
-            intensive_after_dose: minutes(&format!("{M}.intensive_after_dose_minutes"), self.intensive_after_dose_minutes, 240, "MON-KET-003")?,
+            intensive_after_dose: minutes(
+                &format!("{M}.intensive_after_dose_minutes"),
+                self.intensive_after_dose_minutes,
+                240,
+                "MON-KET-003",
+            )?,
             followup_every,
-            peak_assessment_at: minutes(&format!("{M}.peak_assessment_at_minutes"), self.peak_assessment_at_minutes, 240, "MON-KET-005")?,
+            peak_assessment_at: minutes(
+                &format!("{M}.peak_assessment_at_minutes"),
+                self.peak_assessment_at_minutes,
+                240,
+                "MON-KET-005",
+            )?,
             spravato_followup_every: opt_minutes(
                 &format!("{M}.spravato_followup_every_minutes"),
                 self.spravato_followup_every_minutes,
@@ -783,7 +882,10 @@ mod tests {
         assert!(bad(|s| s.im_warn_above_mg_per_kg = 6.5).contains("DOSE-IM-004"));
         assert!(bad(|s| s.sc_hard_above_mg_per_kg = 0.6).contains("dosing.sc_warn_above_mg_per_kg"));
         assert!(bad(|s| s.sublingual_oral_warn_above_mg = -1.0).contains("dosing.sublingual_oral_warn_above_mg"));
-        assert!(bad(|s| s.iv_warn_infusion_shorter_than_minutes = 241).contains("dosing.iv_warn_infusion_shorter_than_minutes"));
+        assert!(
+            bad(|s| s.iv_warn_infusion_shorter_than_minutes = 241)
+                .contains("dosing.iv_warn_infusion_shorter_than_minutes")
+        );
     }
 
     #[test]
@@ -913,7 +1015,9 @@ mod tests {
         assert!(bad(|s| s.rr_below = 0).contains("dosing.alarms.rr_below"));
         assert!(bad(|s| s.moaas_observe_at_or_below = 2).contains("MON-SPV-005"));
         assert!(bad(|s| s.moaas_intervene_at_or_below = 4).contains("dosing.alarms.moaas_intervene_at_or_below"));
-        let a = AlarmSettings { spo2_below: 95, bp_systolic_rise_notify_above: 30, rr_below: 8, ..Default::default() }.parse().unwrap();
+        let a = AlarmSettings { spo2_below: 95, bp_systolic_rise_notify_above: 30, rr_below: 8, ..Default::default() }
+            .parse()
+            .unwrap();
         assert_eq!((a.spo2_below, a.bp_systolic_rise_notify_above, a.rr_below), (95, Some(30), 8));
         a.validate().unwrap();
     }
@@ -931,9 +1035,16 @@ mod tests {
         assert!(bad(|s| s.aldrete_min = 8).contains("dosing.discharge.aldrete_min"));
         assert!(bad(|s| s.spo2_room_air_above = 90).contains("dosing.discharge.spo2_room_air_above"));
         assert!(bad(|s| s.bp_tolerance_mmhg = 0).contains("dosing.discharge.bp_tolerance_mmhg"));
-        let d = DischargeSettings { esketamine_minutes: 150, iv_minutes: 45, im_minutes: 30, hr_tolerance_per_min: 20, aldrete_min: 10, ..Default::default() }
-            .parse()
-            .unwrap();
+        let d = DischargeSettings {
+            esketamine_minutes: 150,
+            iv_minutes: 45,
+            im_minutes: 30,
+            hr_tolerance_per_min: 20,
+            aldrete_min: 10,
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
         assert_eq!(d.min_observation(kat_core::dosing::Route::IntranasalEsketamine), Minutes::new(150));
         assert_eq!((d.iv_min, d.im_min), (Minutes::new(45), Minutes::new(30)));
         assert_eq!((d.hr_tolerance_per_min, d.aldrete_min), (Some(20), 10));
@@ -948,8 +1059,17 @@ mod tests {
         };
         assert!(bad(|s| s.intensive_every_minutes = 0).contains("dosing.monitoring.intensive_every_minutes"));
         assert!(bad(|s| s.intensive_every_minutes = 20).contains("dosing.monitoring.intensive_every_minutes"));
-        assert!(bad(|s| s.spravato_followup_every_minutes = 61).contains("dosing.monitoring.spravato_followup_every_minutes"));
-        let m = MonitoringSettings { intensive_every_minutes: 5, spravato_followup_every_minutes: 15, ..Default::default() }.parse().unwrap();
+        assert!(
+            bad(|s| s.spravato_followup_every_minutes = 61)
+                .contains("dosing.monitoring.spravato_followup_every_minutes")
+        );
+        let m = MonitoringSettings {
+            intensive_every_minutes: 5,
+            spravato_followup_every_minutes: 15,
+            ..Default::default()
+        }
+        .parse()
+        .unwrap();
         assert_eq!((m.intensive_every, m.spravato_followup_every), (Minutes::new(5), Some(Minutes::new(15))));
     }
 }

@@ -14,7 +14,9 @@ use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::ids::{DosingSessionId, PatientId};
 use kat_core::user::User;
 use kat_store::Store;
-use kat_web::app::dosing::{self as uc, AdministrationInput, Cadss6Input, DischargeInputForm, GateInput, PlanInput, VitalsInput};
+use kat_web::app::dosing::{
+    self as uc, AdministrationInput, Cadss6Input, DischargeInputForm, GateInput, PlanInput, VitalsInput,
+};
 use kat_web::app::{Actor, Ctx, intake};
 use kat_web::config::DosingConfig;
 use serde_json::json;
@@ -28,7 +30,16 @@ fn at(now: Timestamp, minutes_ago: i64, tz: &TimeZone, user: &User) -> Result<Ct
 /// A CADSS-6 with the items 1, 2, 6, 7, 15 and 22 in that order.
 fn cadss6(time_point: &str, items: [&str; 6]) -> Cadss6Input {
     let [i1, i2, i6, i7, i15, i22] = items.map(String::from);
-    Cadss6Input { time_point: time_point.into(), at: String::new(), item_1: i1, item_2: i2, item_6: i6, item_7: i7, item_15: i15, item_22: i22 }
+    Cadss6Input {
+        time_point: time_point.into(),
+        at: String::new(),
+        item_1: i1,
+        item_2: i2,
+        item_6: i6,
+        item_7: i7,
+        item_15: i15,
+        item_22: i22,
+    }
 }
 
 fn e(what: &str) -> impl Fn(kat_web::app::AppError) -> anyhow::Error + '_ {
@@ -41,7 +52,12 @@ async fn accept(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> Result<()> 
     let (ev, stored) = state.evaluation.ok_or_else(|| anyhow!("demo dosing: no evaluation"))?;
     let reasons: BTreeMap<String, String> =
         stored.review_rules().into_iter().map(|r| (r, "Reviewed at assessment; stable".to_string())).collect();
-    let input = intake::SignInput { evaluation_id: ev.id.to_string(), decision: "accept".into(), reasons, override_reason: String::new() };
+    let input = intake::SignInput {
+        evaluation_id: ev.id.to_string(),
+        decision: "accept".into(),
+        reasons,
+        override_reason: String::new(),
+    };
     intake::sign(store, ctx, patient, &input).await.map_err(e("sign eligibility"))?;
     Ok(())
 }
@@ -60,12 +76,78 @@ struct Case {
 }
 
 const CASES: [Case; 6] = [
-    Case { patient: 0, route: "iv_infusion", protocol: "iv_single_standard", product: "Ketamine HCl 50 mg/mL vial", style: "per_kg", dose: "0.5", concentration: "50", infusion: "40", kind: "infusion_start", days_ago: 7 },
-    Case { patient: 1, route: "intranasal_esketamine", protocol: "spravato_trd", product: "Spravato 28 mg nasal device", style: "fixed", dose: "56", concentration: "", infusion: "", kind: "device", days_ago: 3 },
-    Case { patient: 5, route: "intramuscular", protocol: "im_chilukuri2014_low", product: "Ketamine HCl 50 mg/mL vial", style: "per_kg", dose: "0.25", concentration: "50", infusion: "", kind: "dose", days_ago: 5 },
-    Case { patient: 6, route: "subcutaneous", protocol: "sc_kads", product: "Ketamine HCl 100 mg/mL vial", style: "per_kg", dose: "0.5", concentration: "100", infusion: "", kind: "dose", days_ago: 4 },
-    Case { patient: 7, route: "sublingual_oral", protocol: "sublingual_lara2013", product: "Ketamine 100 mg/mL oral solution", style: "fixed", dose: "10", concentration: "100", infusion: "", kind: "dose", days_ago: 2 },
-    Case { patient: 5, route: "intranasal_racemic", protocol: "intranasal_racemic_rct50mg", product: "Ketamine HCl 100 mg/mL nasal spray (compounded)", style: "fixed", dose: "50", concentration: "100", infusion: "", kind: "dose", days_ago: 1 },
+    Case {
+        patient: 0,
+        route: "iv_infusion",
+        protocol: "iv_single_standard",
+        product: "Ketamine HCl 50 mg/mL vial",
+        style: "per_kg",
+        dose: "0.5",
+        concentration: "50",
+        infusion: "40",
+        kind: "infusion_start",
+        days_ago: 7,
+    },
+    Case {
+        patient: 1,
+        route: "intranasal_esketamine",
+        protocol: "spravato_trd",
+        product: "Spravato 28 mg nasal device",
+        style: "fixed",
+        dose: "56",
+        concentration: "",
+        infusion: "",
+        kind: "device",
+        days_ago: 3,
+    },
+    Case {
+        patient: 5,
+        route: "intramuscular",
+        protocol: "im_chilukuri2014_low",
+        product: "Ketamine HCl 50 mg/mL vial",
+        style: "per_kg",
+        dose: "0.25",
+        concentration: "50",
+        infusion: "",
+        kind: "dose",
+        days_ago: 5,
+    },
+    Case {
+        patient: 6,
+        route: "subcutaneous",
+        protocol: "sc_kads",
+        product: "Ketamine HCl 100 mg/mL vial",
+        style: "per_kg",
+        dose: "0.5",
+        concentration: "100",
+        infusion: "",
+        kind: "dose",
+        days_ago: 4,
+    },
+    Case {
+        patient: 7,
+        route: "sublingual_oral",
+        protocol: "sublingual_lara2013",
+        product: "Ketamine 100 mg/mL oral solution",
+        style: "fixed",
+        dose: "10",
+        concentration: "100",
+        infusion: "",
+        kind: "dose",
+        days_ago: 2,
+    },
+    Case {
+        patient: 5,
+        route: "intranasal_racemic",
+        protocol: "intranasal_racemic_rct50mg",
+        product: "Ketamine HCl 100 mg/mL nasal spray (compounded)",
+        style: "fixed",
+        dose: "50",
+        concentration: "100",
+        infusion: "",
+        kind: "dose",
+        days_ago: 1,
+    },
 ];
 
 fn gate(route: &str, c: &Ctx) -> Result<GateInput> {
@@ -106,7 +188,17 @@ fn vitals(sys: u16, dia: u16, hr: u16, spo2: u16, moaas: &str) -> VitalsInput {
 
 /// Opens a session `minutes_ago` before now, passes the gate and starts dosing.
 #[allow(clippy::too_many_arguments)]
-async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &TimeZone, nurse: &User, prescriber: &User, patient: PatientId, case: &Case, minutes_ago: i64) -> Result<DosingSessionId> {
+async fn start(
+    store: &dyn Store,
+    policy: &DosingConfig,
+    now: Timestamp,
+    tz: &TimeZone,
+    nurse: &User,
+    prescriber: &User,
+    patient: PatientId,
+    case: &Case,
+    minutes_ago: i64,
+) -> Result<DosingSessionId> {
     let pc = at(now, minutes_ago + 30, tz, prescriber)?;
     let plan = PlanInput {
         indication: "Treatment-resistant depression".into(),
@@ -119,7 +211,8 @@ async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &Ti
         maintenance: "Individual booster interval after reassessment (DOSE-IV-009)".into(),
         dose_style: case.style.into(),
         // PSY-004: the higher-dose IV and IM sessions psychedelic, the others psycholytic.
-        kap_style: if matches!(case.route, "iv_infusion" | "intramuscular") { "psychedelic" } else { "psycholytic" }.into(),
+        kap_style: if matches!(case.route, "iv_infusion" | "intramuscular") { "psychedelic" } else { "psycholytic" }
+            .into(),
         esketamine_regimen: if case.route == "intranasal_esketamine" { "with_oral_antidepressant" } else { "" }.into(),
         dose_mg_per_kg: case.dose.into(),
         dose_mg: case.dose.into(),
@@ -139,7 +232,11 @@ async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &Ti
     let dc = at(now, minutes_ago, tz, nurse)?;
     let admin = AdministrationInput {
         kind: case.kind.into(),
-        administered_by: if case.kind == "device" { "Patient, supervised by Noor Nurse".into() } else { "Noor Nurse RN".into() },
+        administered_by: if case.kind == "device" {
+            "Patient, supervised by Noor Nurse".into()
+        } else {
+            "Noor Nurse RN".into()
+        },
         monitored_by: "Noor Nurse RN".into(),
         product: case.product.into(),
         concentration_mg_per_ml: case.concentration.into(),
@@ -163,9 +260,17 @@ async fn start(store: &dyn Store, policy: &DosingConfig, now: Timestamp, tz: &Ti
     Ok(s.id)
 }
 
-pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: &User, nurse: &User, patients: &[PatientId]) -> Result<()> {
+pub async fn seed(
+    store: &dyn Store,
+    now: Timestamp,
+    tz: &TimeZone,
+    prescriber: &User,
+    nurse: &User,
+    patients: &[PatientId],
+) -> Result<()> {
     let policy = DosingConfig::default();
-    let pc = Ctx::new(Actor::User(prescriber.clone()), "demo".into(), None, now - SignedDuration::from_hours(24 * 10), tz);
+    let pc =
+        Ctx::new(Actor::User(prescriber.clone()), "demo".into(), None, now - SignedDuration::from_hours(24 * 10), tz);
     // Grace, Noah and Isla get a complete intake too.
     let answers: BTreeMap<String, String> =
         example_complete_answers(pc.today).iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -183,14 +288,26 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: 
         uc::record_vitals(store, &n(10)?, &policy, sid, &vitals(138, 86, 84, 97, "4")).await.map_err(e("vitals"))?;
         uc::record_vitals(store, &n(40)?, &policy, sid, &vitals(142, 88, 82, 97, "4")).await.map_err(e("vitals"))?;
         // CADSS-6 at the peak (MON-KET-005).
-        uc::record_cadss6(store, &n(40)?, &policy, sid, &cadss6("peak_40", ["2", "1", "1", "2", "1", "0"])).await.map_err(e("cadss6"))?;
+        uc::record_cadss6(store, &n(40)?, &policy, sid, &cadss6("peak_40", ["2", "1", "1", "2", "1", "0"]))
+            .await
+            .map_err(e("cadss6"))?;
         if case.kind == "infusion_start" {
             let stop = AdministrationInput { kind: "infusion_stop".into(), ..AdministrationInput::default() };
             uc::record_administration(store, &n(40)?, sid, &stop).await.map_err(e("stop"))?;
         }
         let end = if case.kind == "device" { 130 } else { 105 };
-        uc::record_vitals(store, &n(end - 5)?, &policy, sid, &vitals(126, 80, 74, 98, "5")).await.map_err(e("vitals"))?;
-        uc::record_cadss6(store, &n(end - 5)?, &policy, sid, &cadss6("before_discharge", ["0", "0", "0", "0", "0", "0"])).await.map_err(e("cadss6"))?;
+        uc::record_vitals(store, &n(end - 5)?, &policy, sid, &vitals(126, 80, 74, 98, "5"))
+            .await
+            .map_err(e("vitals"))?;
+        uc::record_cadss6(
+            store,
+            &n(end - 5)?,
+            &policy,
+            sid,
+            &cadss6("before_discharge", ["0", "0", "0", "0", "0", "0"]),
+        )
+        .await
+        .map_err(e("cadss6"))?;
         let all_met = DischargeInputForm {
             aldrete_total: Some(10),
             moaas: Some(5),
@@ -209,6 +326,8 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone, prescriber: 
     }
     // Today: Avery's next IV session is running, with a high BP on the floor board.
     let sid = start(store, &policy, now, tz, nurse, prescriber, patients[0], &CASES[0], 15).await?;
-    uc::record_vitals(store, &at(now, 5, tz, nurse)?, &policy, sid, &vitals(184, 104, 96, 97, "4")).await.map_err(e("live vitals"))?;
+    uc::record_vitals(store, &at(now, 5, tz, nurse)?, &policy, sid, &vitals(184, 104, 96, 97, "4"))
+        .await
+        .map_err(e("live vitals"))?;
     Ok(())
 }

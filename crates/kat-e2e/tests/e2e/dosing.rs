@@ -178,7 +178,6 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     b.wait_for_text("Recommended: Pause or stop the infusion").await;
     assert_eq!(b.js("return window.katNoReload === true;").await, Value::Bool(true), "the page was not reloaded");
     b.screenshot("6-high-bp-alarm-live").await;
-    b.screenshot("2-high-bp-alarm").await;
     // "Record intervention" next to the open alarm: the form with that alarm chosen (INT-005).
     b.click("#session-live a[href*='#intervention']").await;
     b.fill("#int_action", "Infusion paused").await;

@@ -595,9 +595,9 @@ fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone, clinic_name: &str)
             ),
             ("Vital signs acceptable before administration", yn(f.vitals_ok_before)),
             ("Vital signs acceptable before session completion", yn(f.vitals_ok_at_completion)),
-            ("BP before administration (mm[Hg])", or(&f.bp_before)),
-            ("BP 40 minutes after administration (mm[Hg])", or(&f.bp_40_min)),
-            ("BP before session completion (mm[Hg])", or(&f.bp_completion)),
+            ("BP before administration (mmHg)", or(&f.bp_before)),
+            ("BP 40 minutes after administration (mmHg)", or(&f.bp_40_min)),
+            ("BP before session completion (mmHg)", or(&f.bp_completion)),
             (
                 "Sedation (MOAA/S below 5)",
                 if !f.sedation_rated {

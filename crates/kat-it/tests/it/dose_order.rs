@@ -253,7 +253,32 @@ async fn administration_guards(db: Db) {
     assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_start", 2.4)).await.status(), 201);
     assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_pause", 0.0)).await.status(), 201);
     assert_eq!(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_resume", 1.2)).await.status(), 201);
-    // A BP at 185/105 (ALM-002, intervene): no rate change until acknowledged.
+    // A BP at 165/95 (ALM-002 notify tier: recheck every 5 min, tell the prescriber) does
+    // not hold dosing; one at 185/105 (the intervene tier) does, until acknowledged.
+    let r = post(
+        &app,
+        &format!("{s}/vitals"),
+        &nt,
+        json!({"systolic": 165, "diastolic": 95, "heart_rate": 84, "spo2": 98}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 1.5)).await.status(),
+        201
+    );
+    let notify = get(&app, &s, &pt).await["alarms"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/v1/session-alarms/{notify}/acknowledge"),
+            &nt,
+            json!({"action": "Prescriber told; 5-min checks"})
+        )
+        .await
+        .status(),
+        200
+    );
     let r = post(
         &app,
         &format!("{s}/vitals"),
@@ -266,7 +291,12 @@ async fn administration_guards(db: Db) {
         expect_problem(post(&app, &format!("{s}/administrations"), &nt, admin("infusion_rate_change", 2.0)).await, 409)
             .await;
     assert!(p.to_string().contains("ALM-002"), "{p}");
-    let alarm = get(&app, &s, &pt).await["alarms"][0]["id"].as_str().unwrap().to_string();
+    let alarm =
+        get(&app, &s, &pt).await["alarms"].as_array().unwrap().iter().find(|a| a["acknowledged_at"].is_null()).unwrap()
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
     assert_eq!(
         post(
             &app,

@@ -233,6 +233,13 @@ impl DoseRequest {
     }
 }
 
+/// A mg/kg figure for a message: to 4 decimals (so a value just past a limit shows as
+/// past it), without trailing zeros ("1.2 mg/kg", not "1.2000 mg/kg").
+fn shown(v: f64) -> String {
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Checks a dose against the route's limits and the clinic policy (clinical.md §2).
 pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
     let mut review = DoseReview::default();
@@ -257,7 +264,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                 if at_least(v, IM_ANAESTHETIC_MIN.value()) {
                     review.push(DoseCheck::hard(
                         "DOSE-IM-004",
-                        format!("{v:.4} mg/kg IM is in the anaesthetic induction range (6.5-13 mg/kg)."),
+                        format!("{} mg/kg IM is in the anaesthetic induction range (6.5-13 mg/kg).", shown(v)),
                     ));
                 } else if let Some(limit) = policy.im_warn_above
                     && exceeds(v, limit.value())
@@ -265,7 +272,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                     // DOSE-IM-001: 0.25 and 0.5 mg/kg are the studied IM doses.
                     review.push(DoseCheck::warning(
                         "DOSE-IM-001",
-                        format!("{v:.4} mg/kg IM is above the clinic limit of {} mg/kg.", limit.value()),
+                        format!("{} mg/kg IM is above the clinic limit of {} mg/kg.", shown(v), limit.value()),
                     ));
                 }
             }
@@ -277,7 +284,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                 {
                     review.push(DoseCheck::hard(
                         "DOSE-SC-001",
-                        format!("{v:.4} mg/kg SC is above the clinic maximum of {} mg/kg.", limit.value()),
+                        format!("{} mg/kg SC is above the clinic maximum of {} mg/kg.", shown(v), limit.value()),
                     ));
                 } else if let Some(limit) = policy.sc_warn_above
                     && exceeds(v, limit.value())
@@ -286,7 +293,8 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
                     review.push(DoseCheck::warning(
                         "DOSE-SC-001",
                         format!(
-                            "{v:.4} mg/kg SC is above the studied 0.5-0.9 mg/kg range (clinic limit {} mg/kg).",
+                            "{} mg/kg SC is above the studied 0.5-0.9 mg/kg range (clinic limit {} mg/kg).",
+                            shown(v),
                             limit.value()
                         ),
                     ));
@@ -306,7 +314,7 @@ pub fn check_dose(request: &DoseRequest, policy: &DosingPolicy) -> DoseReview {
             {
                 review.push(DoseCheck::warning(
                     "DOSE-PO-001",
-                    format!("{v:.4} mg/kg is above published oral doses (clinic limit {} mg/kg).", limit.value()),
+                    format!("{} mg/kg is above published oral doses (clinic limit {} mg/kg).", shown(v), limit.value()),
                 ));
             }
             if let Some(limit) = policy.po_warn_above_mg
@@ -358,13 +366,14 @@ fn check_iv(request: &DoseRequest, per_kg: Option<f64>, policy: &DosingPolicy, r
         if exceeds(v, policy.iv_hard_above.value()) {
             review.push(DoseCheck::hard(
                 "DOSE-IV-002",
-                format!("{v:.4} mg/kg IV is above the hard limit of {} mg/kg.", policy.iv_hard_above.value()),
+                format!("{} mg/kg IV is above the hard limit of {} mg/kg.", shown(v), policy.iv_hard_above.value()),
             ));
         } else if exceeds(v, policy.iv_warn_above.value()) {
             review.push(DoseCheck::warning(
                 "DOSE-IV-002",
                 format!(
-                    "{v:.4} mg/kg IV is above the studied range (warning above {} mg/kg).",
+                    "{} mg/kg IV is above the studied range (warning above {} mg/kg).",
+                    shown(v),
                     policy.iv_warn_above.value()
                 ),
             ));

@@ -608,6 +608,14 @@ mod tests {
         // Exactly one finding: the hard limit replaces the warning, no duplicate.
         assert_eq!(review.findings.len(), 1);
         assert!(matches!(review.findings[0], DoseCheck::HardLimit { .. }));
+        // The message shows the figure past the limit, without trailing zeros.
+        let DoseCheck::HardLimit { message, .. } = &review.findings[0] else { unreachable!() };
+        assert!(message.starts_with("1.0001 mg/kg IV"), "{message}");
+        let DoseCheck::HardLimit { message, .. } = &check_dose(&iv(120.0, 100.0), &DosingPolicy::default()).findings[0]
+        else {
+            panic!("a hard limit")
+        };
+        assert!(message.starts_with("1.2 mg/kg IV"), "{message}");
     }
 
     #[test]

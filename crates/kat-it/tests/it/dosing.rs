@@ -393,6 +393,11 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     let sid_typed: DosingSessionId = session["id"].as_str().unwrap().parse().unwrap();
     let form = kat_web::app::dosing::rems(app.store.as_ref(), &ctx, &Default::default(), sid_typed).await.unwrap();
     assert_eq!(form.dissociation, None);
+    assert!(!form.pulse_oximetry_checked, "no SpO2 read since the first device");
+    assert_eq!(
+        post(&app, &format!("{s}/vitals"), &pt, json!({"spo2": 97, "on_supplemental_o2": "no"})).await.status(),
+        201
+    );
     assert!(form.missing.iter().any(|m| m.contains("CADSS-6")), "{:?}", form.missing);
     // Rated at the peak (MON-KET-005): 3 above the pre-dose 0, so Yes.
     let r = post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 1, "item_2": 1, "item_6": 0, "item_7": 1, "item_15": 0, "item_22": 0})).await;
@@ -402,6 +407,7 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
             .await
             .unwrap();
     assert_eq!(form.dissociation, Some(true));
+    assert!(form.pulse_oximetry_checked);
     assert!(form.sedation_rated);
     // Discharge before 2 h (DC-001) needs the prescriber's override, which is recorded.
     app.advance(SignedDuration::from_mins(5));

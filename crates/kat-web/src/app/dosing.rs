@@ -2509,6 +2509,9 @@ pub struct RemsForm {
     pub bp_completion: Option<String>,
     pub sedation: bool,
     pub respiratory_depression: bool,
+    /// Whether SpO2 was checked by pulse oximetry after the first device (the form's
+    /// pulse-oximetry item; DAY-001 requires an oximeter to be available).
+    pub pulse_oximetry_checked: bool,
     pub serious_adverse_events: Vec<String>,
     /// Whether a MOAA/S was rated after the first device (MON-SPV-005); without one the
     /// sedation answer is not known and the form says so in `missing`.
@@ -2677,6 +2680,7 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         bp_completion,
         sedation: v.vitals.iter().any(|(_, r)| r.moaas.is_some_and(|m| m.get() < 5)),
         respiratory_depression: v.alarms.iter().any(|a| a.rule == "ALM-001" || a.rule == "ALM-004"),
+        pulse_oximetry_checked: first.is_some_and(|f| v.vitals.iter().any(|(_, r)| r.at >= f && r.spo2.is_some())),
         serious_adverse_events,
         sedation_rated: first.is_some_and(|f| v.vitals.iter().any(|(_, r)| r.moaas.is_some() && r.at >= f)),
         dissociation: None,

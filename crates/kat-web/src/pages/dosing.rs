@@ -619,6 +619,10 @@ fn rems_view(f: &uc::RemsForm, now: Timestamp, tz: &TimeZone, clinic_name: &str)
                 "Respiratory depression (SpO2 or respiration alarm)",
                 if f.respiratory_depression { "Yes".into() } else { "No".into() },
             ),
+            (
+                "Pulse oximetry checked after administration",
+                if f.pulse_oximetry_checked { "Yes".into() } else { "No".into() },
+            ),
             ("Serious adverse events", list(&f.serious_adverse_events)),
         ],
         missing: f.missing.clone(),

@@ -438,6 +438,11 @@ pub async fn show(
     let id = parse_session(&staff, &raw)?;
     let typed = Typed {
         intervention: InterventionForm { alarm_id: q.alarm, ..InterventionForm::default() },
+        // The signed-in clinician monitors unless they change it (DOSE-GEN-002 records who).
+        admin: AdministrationInput {
+            monitored_by: staff.principal.user.display_name.clone(),
+            ..AdministrationInput::default()
+        },
         ..Typed::default()
     };
     Ok(render(&session_page(&state, &staff, id, typed, &FieldErrors::new()).await?))

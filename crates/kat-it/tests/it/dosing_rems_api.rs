@@ -226,6 +226,26 @@ async fn rems_api(db: Db) {
     ] {
         assert!(kinds.iter().any(|x| x == k), "{k} audited: {kinds:?}");
     }
+    // A benzodiazepine added to the intake after the session does not rewrite its form:
+    // the classes are those of the intake at the session's gate.
+    let s = format!("/api/v1/sessions/{sid}");
+    let form = get(&app, &format!("{s}/rems"), &pt).await;
+    let benzo = |f: &Value| f["concomitant_classes"][0]["current_use"].as_bool();
+    assert_eq!(benzo(&form), Some(false), "{form}");
+    let intake = get(&app, &format!("/api/v1/patients/{}/intake", form["patient_id"].as_str().unwrap()), &pt).await;
+    let mut answers = intake["answers"].clone();
+    answers["med2_name"] = json!("alprazolam");
+    answers["med2_dose_mg"] = json!("1");
+    let r = send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/patients/{}/intake", form["patient_id"].as_str().unwrap()),
+        &pt,
+        Some(json!({"answers": answers, "complete": true})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(benzo(&get(&app, &format!("{s}/rems"), &pt).await), Some(false));
     app.stop().await;
 }
 on_both_databases!(rems_form_worklist_submission_interactions_and_dose_suggestion_by_api, rems_api);

@@ -2493,9 +2493,9 @@ pub struct RemsForm {
     pub first_treatment_enrolled: Option<bool>,
     pub concomitant: Vec<String>,
     /// DDI-010: current use of each medicine class the form asks about (yes/no), from the
-    /// interaction classes of the current intake's medication list (read when the form
-    /// is); empty when that list is not answered or a drug's classes are not known (then
-    /// `missing` says so).
+    /// interaction classes of the medication list of the intake as it stood at the
+    /// session's gate; empty when that list is not answered or a drug's classes are not
+    /// known (then `missing` says so).
     pub concomitant_classes: Vec<RemsMedicineClass>,
     pub monitored_by: Vec<String>,
     pub dose_mg: u32,
@@ -2576,7 +2576,12 @@ pub struct RemsPatient {
     pub classes: Result<Vec<RemsMedicineClass>, &'static str>,
 }
 
-async fn rems_patient(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResult<RemsPatient> {
+/// The REMS form's patient data for the session `s`: the medicine classes come from the
+/// intake as it stood at the session's gate (or its opening), so a later medication change
+/// does not rewrite the form of an earlier session.
+async fn rems_patient(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord) -> AppResult<RemsPatient> {
+    let patient = s.patient_id;
+    let as_of = s.gate_at.unwrap_or(s.opened_at);
     let p = tx.patient_by_id(patient).await?;
     let birth = p.as_ref().map(|p| p.demographics.birth_date);
     let mut out = RemsPatient {
@@ -2584,7 +2589,13 @@ async fn rems_patient(tx: &mut Box<dyn Tx>, patient: PatientId) -> AppResult<Rem
         sex: p.as_ref().map(|p| p.demographics.sex_at_birth),
         classes: Err("concomitant medicines (DDI-010): no intake"),
     };
-    let Some(intake) = tx.latest_intake(patient).await? else {
+    let history = tx.intake_history(patient).await?;
+    let Some(intake) = history
+        .iter()
+        .filter(|v| v.saved_at <= as_of)
+        .max_by_key(|v| v.version)
+        .or_else(|| history.iter().min_by_key(|v| v.version))
+    else {
         return Ok(out);
     };
     out.classes = match intake.answers.parse(birth) {
@@ -2761,7 +2772,7 @@ pub async fn rems(
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
-    let patient = rems_patient(&mut tx, v.session.patient_id).await?;
+    let patient = rems_patient(&mut tx, &v.session).await?;
     tx.append_audit(&ctx.audit(
         AuditAction::Read,
         "rems_form",
@@ -2782,7 +2793,7 @@ pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) 
     let mut out = Vec::new();
     for s in sessions {
         let v = load_view(&mut tx, config, s, ctx.now).await?;
-        let patient = rems_patient(&mut tx, v.session.patient_id).await?;
+        let patient = rems_patient(&mut tx, &v.session).await?;
         tx.append_audit(&ctx.audit(
             AuditAction::List,
             "rems_form",
@@ -2814,7 +2825,7 @@ pub async fn mark_rems_submitted(
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
-    let patient = rems_patient(&mut tx, v.session.patient_id).await?;
+    let patient = rems_patient(&mut tx, &v.session).await?;
     let mut form = rems_form(&v, &patient);
     if form.submitted.is_some() {
         return Err(AppError::Conflict("the REMS form is already marked submitted".into()));

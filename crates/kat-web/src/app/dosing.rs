@@ -2700,49 +2700,25 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         to_fill_on_form: REMS_TO_FILL_ON_FORM.to_vec(),
     };
     (form.dissociation, form.dissociation_ratings) = rems_dissociation(&cadss6_ratings(v), first);
-    let mut missing = Vec::new();
-    if form.birth_date.is_none() {
-        missing.push("patient birth date");
-    }
-    if form.sex.is_none() {
-        missing.push("patient sex (male, female or other; the patient record says unknown)");
-    }
-    if let Err(why) = &patient.classes {
-        missing.push(why);
-    }
-    if form.treatment_date.is_none() {
-        missing.push("treatment date (no device recorded)");
-    }
-    if form.lots.is_empty() {
-        missing.push("lot number");
-    }
-    if form.monitored_by.is_empty() {
-        missing.push("healthcare provider conducting monitoring");
-    }
-    if form.duration_minutes.is_none() {
-        missing.push("treatment duration (not discharged)");
-    }
-    if form.ready_to_leave_minutes.is_none() {
-        missing.push("when the patient would have been ready to leave");
-    }
-    if form.bp_before.is_none() {
-        missing.push("BP before administration");
-    }
-    if form.bp_40_min.is_none() {
-        missing.push("BP 40 minutes after administration");
-    }
-    if form.bp_completion.is_none() {
-        missing.push("BP before session completion");
-    }
-    if form.first_treatment_enrolled.is_none() {
-        missing.push("REMS enrolment (DAY-001)");
-    }
-    if !form.sedation_rated {
-        missing.push("sedation: no MOAA/S rated after administration (MON-SPV-005)");
-    }
-    if form.dissociation.is_none() {
-        missing.push("dissociation: no CADSS-6 rated after administration (MON-SPV-006, MON-KET-005)");
-    }
+    // What the record lacks, in the form's order (each a field of §4.1).
+    let classes_missing = patient.classes.as_ref().err().copied();
+    let lacks: [(bool, &'static str); 14] = [
+        (form.birth_date.is_none(), "patient birth date"),
+        (form.sex.is_none(), "patient sex (male, female or other; the patient record says unknown)"),
+        (classes_missing.is_some(), classes_missing.unwrap_or_default()),
+        (form.treatment_date.is_none(), "treatment date (no device recorded)"),
+        (form.lots.is_empty(), "lot number"),
+        (form.monitored_by.is_empty(), "healthcare provider conducting monitoring"),
+        (form.duration_minutes.is_none(), "treatment duration (not discharged)"),
+        (form.ready_to_leave_minutes.is_none(), "when the patient would have been ready to leave"),
+        (form.bp_before.is_none(), "BP before administration"),
+        (form.bp_40_min.is_none(), "BP 40 minutes after administration"),
+        (form.bp_completion.is_none(), "BP before session completion"),
+        (form.first_treatment_enrolled.is_none(), "REMS enrolment (DAY-001)"),
+        (!form.sedation_rated, "sedation: no MOAA/S rated after administration (MON-SPV-005)"),
+        (form.dissociation.is_none(), "dissociation: no CADSS-6 rated after administration (MON-SPV-006, MON-KET-005)"),
+    ];
+    let missing: Vec<&'static str> = lacks.iter().filter(|(lacking, _)| *lacking).map(|(_, what)| *what).collect();
     form.missing = missing;
     form
 }

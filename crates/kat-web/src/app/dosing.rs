@@ -933,16 +933,13 @@ pub async fn order_dose(
     session: DosingSessionId,
     input: &DoseOrderInput,
 ) -> AppResult<DoseOrder> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::TreatmentPlanWrite,
         "dose_order",
         Some(session.to_string()),
-        Some(s.patient_id),
         AuditAction::Create,
     )
     .await?;
@@ -1317,16 +1314,13 @@ pub async fn record_gate(
     session: DosingSessionId,
     input: &GateInput,
 ) -> AppResult<StoredGate> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::DosingSessionRun,
         "dosing_session",
         Some(session.to_string()),
-        Some(s.patient_id),
         AuditAction::Update,
     )
     .await?;
@@ -1451,16 +1445,13 @@ pub async fn record_administration(
     session: DosingSessionId,
     input: &AdministrationInput,
 ) -> AppResult<AdministrationRecord> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::DosingSessionRun,
         "dose_administration",
         None,
-        Some(s.patient_id),
         AuditAction::Create,
     )
     .await?;
@@ -1770,11 +1761,16 @@ pub async fn record_vitals(
     session: DosingSessionId,
     input: &VitalsInput,
 ) -> AppResult<SavedVitals> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(store, ctx, Permission::DosingSessionRun, "session_vitals", None, Some(s.patient_id), AuditAction::Create)
-        .await?;
+    let s = permitted_session(
+        store,
+        ctx,
+        session,
+        Permission::DosingSessionRun,
+        "session_vitals",
+        None,
+        AuditAction::Create,
+    )
+    .await?;
     let by = user_id(ctx)?;
     if s.discharged_at.is_some() {
         return Err(AppError::Conflict("the session is discharged".into()));
@@ -2005,16 +2001,13 @@ pub async fn session(
     config: &DosingConfig,
     session: DosingSessionId,
 ) -> AppResult<SessionView> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::DosingSessionRead,
         "dosing_session",
         Some(session.to_string()),
-        Some(s.patient_id),
         AuditAction::Read,
     )
     .await?;
@@ -2183,16 +2176,13 @@ pub async fn discharge(
     session: DosingSessionId,
     input: &DischargeInputForm,
 ) -> AppResult<StoredDischarge> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::DosingSessionRun,
         "dosing_session",
         Some(session.to_string()),
-        Some(s.patient_id),
         AuditAction::Update,
     )
     .await?;
@@ -2296,16 +2286,32 @@ pub async fn discharge(
 // Adverse events and interventions
 // ---------------------------------------------------------------------------------------
 
+/// The common start of a session use case: reads the session and checks `permission`
+/// on its patient (a refusal is audited against `resource`).
+async fn permitted_session(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+    permission: Permission,
+    resource: &str,
+    resource_id: Option<String>,
+    action: AuditAction,
+) -> AppResult<DosingSessionRecord> {
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    drop(tx);
+    require(store, ctx, permission, resource, resource_id, Some(s.patient_id), action).await?;
+    Ok(s)
+}
+
 async fn session_for_write(
     store: &dyn Store,
     ctx: &Ctx,
     session: DosingSessionId,
     kind: &str,
 ) -> AppResult<(DosingSessionRecord, UserId)> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(store, ctx, Permission::DosingSessionRun, kind, None, Some(s.patient_id), AuditAction::Create).await?;
+    let s =
+        permitted_session(store, ctx, session, Permission::DosingSessionRun, kind, None, AuditAction::Create).await?;
     Ok((s, user_id(ctx)?))
 }
 
@@ -2730,16 +2736,13 @@ pub async fn rems(
     config: &DosingConfig,
     session: DosingSessionId,
 ) -> AppResult<RemsForm> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::DosingSessionRead,
         "rems_form",
         Some(session.to_string()),
-        Some(s.patient_id),
         AuditAction::Read,
     )
     .await?;
@@ -2849,16 +2852,13 @@ pub async fn gate_interactions_read(
     ctx: &Ctx,
     session: DosingSessionId,
 ) -> AppResult<Vec<InteractionFinding>> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::DosingSessionRead,
         "gate_interactions",
         Some(session.to_string()),
-        Some(s.patient_id),
         AuditAction::Read,
     )
     .await?;
@@ -2887,16 +2887,13 @@ pub async fn dose_suggestion(
     session: DosingSessionId,
     input: &DoseOrderInput,
 ) -> AppResult<OrderContext> {
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let s = permitted_session(
         store,
         ctx,
+        session,
         Permission::DosingSessionRead,
         "dose_suggestion",
         Some(session.to_string()),
-        Some(s.patient_id),
         AuditAction::Read,
     )
     .await?;

@@ -898,13 +898,46 @@ impl Parser<'_> {
             let missing = if taken_on.is_none() { "pregnancy_test_date" } else { "pregnancy_test_result" };
             self.errors.add(missing, "is required with the other pregnancy-test answer");
         }
+        let childbearing_potential = self.yes_no("childbearing_potential");
+        let pregnant = self.yes_no("pregnant");
+        // Answers that cannot both be true are refused with both fields named: a
+        // pregnancy screen that says "pregnant" and "cannot become pregnant" at once would
+        // otherwise pass RCI-008 and PRE-006 silently on whichever answer a rule reads.
+        let positive_test = result == Some(TestResult::Positive);
+        if pregnant == Some(true) && childbearing_potential == Some(false) {
+            self.contradiction(
+                ("pregnant", "Pregnant is yes"),
+                ("childbearing_potential", "of childbearing potential is no"),
+            );
+        }
+        if positive_test && childbearing_potential == Some(false) {
+            self.contradiction(
+                ("pregnancy_test_result", "the pregnancy test is positive"),
+                ("childbearing_potential", "of childbearing potential is no"),
+            );
+        }
+        if positive_test && pregnant == Some(false) {
+            self.contradiction(
+                ("pregnancy_test_result", "the pregnancy test is positive"),
+                ("pregnant", "pregnant is no"),
+            );
+        }
         Reproductive {
-            childbearing_potential: self.yes_no("childbearing_potential"),
-            pregnant: self.yes_no("pregnant"),
+            childbearing_potential,
+            pregnant,
             lactating: self.yes_no("lactating"),
             pregnancy_test: taken_on.zip(result).map(|(taken_on, result)| PregnancyTest { taken_on, result }),
             pre_eclampsia_or_eclampsia: self.yes_no("pre_eclampsia"),
         }
+    }
+
+    /// Two answers that contradict each other: both fields get a message naming the other,
+    /// so the form shows the pair and nothing is saved until one is corrected.
+    fn contradiction(&mut self, (a, a_says): (&str, &str), (b, b_says): (&str, &str)) {
+        let message =
+            format!("{} but {}: these answers contradict each other; correct one of them", capital(a_says), b_says);
+        self.errors.add(a, message.clone());
+        self.errors.add(b, message);
     }
 
     fn allergies(&mut self) -> Allergies {
@@ -1081,6 +1114,12 @@ impl Parser<'_> {
 
 const STABILITIES: &[(&str, Stability)] =
     &[("none", Stability::None), ("stable", Stability::Stable), ("unstable", Stability::Unstable)];
+/// The text with its first letter in upper case.
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 const TESTS: &[(&str, TestResult)] = &[("negative", TestResult::Negative), ("positive", TestResult::Positive)];
 
 /// A synthetic, fully answered intake with nothing beyond information findings (for
@@ -1223,6 +1262,63 @@ mod tests {
             assert!(errors.for_field(f).is_some(), "{f}: {errors:?}");
         }
         assert!(a.set("no_such_question", "x").is_err());
+    }
+
+    /// Issue: "pregnant: yes" with "of childbearing potential: no" screened eligible with
+    /// no finding. Contradictory pairs are refused with both fields named; each answer on
+    /// its own, or a consistent pair, still parses.
+    #[test]
+    fn contradictory_pregnancy_answers_name_both_fields() {
+        let cases: [(&[(&str, &str)], Option<[&str; 2]>); 7] = [
+            (&[("pregnant", "yes"), ("childbearing_potential", "no")], Some(["pregnant", "childbearing_potential"])),
+            (&[("pregnant", "yes"), ("childbearing_potential", "yes")], None),
+            (&[("pregnant", "no"), ("childbearing_potential", "no")], None),
+            (
+                &[("pregnancy_test_date", "2026-04-20"), ("pregnancy_test_result", "positive"), ("pregnant", "no")],
+                Some(["pregnancy_test_result", "pregnant"]),
+            ),
+            (
+                &[("pregnancy_test_date", "2026-04-20"), ("pregnancy_test_result", "positive")],
+                Some(["pregnancy_test_result", "childbearing_potential"]),
+            ),
+            (
+                &[
+                    ("pregnancy_test_date", "2026-04-20"),
+                    ("pregnancy_test_result", "negative"),
+                    ("childbearing_potential", "yes"),
+                    ("pregnant", "no"),
+                ],
+                None,
+            ),
+            (
+                &[
+                    ("pregnancy_test_date", "2026-04-20"),
+                    ("pregnancy_test_result", "positive"),
+                    ("childbearing_potential", "yes"),
+                    ("pregnant", "yes"),
+                ],
+                None,
+            ),
+        ];
+        for (answers, refused) in cases {
+            let mut a = healthy_answers();
+            for (name, value) in answers {
+                a.set(name, value).unwrap();
+            }
+            match (a.parse(born()), refused) {
+                (Ok(_), None) => {}
+                (Err(errors), Some(fields)) => {
+                    for f in fields {
+                        let other = fields.iter().find(|o| **o != f).unwrap();
+                        let message = errors.for_field(f).unwrap_or_else(|| panic!("{f} named: {errors:?}"));
+                        assert!(message.contains("contradict"), "{message}");
+                        // The message names the other answer in words, never by its key.
+                        assert!(!message.contains(other), "{message}");
+                    }
+                }
+                (result, expected) => panic!("{answers:?}: {result:?}, expected refusal of {expected:?}"),
+            }
+        }
     }
 
     #[test]

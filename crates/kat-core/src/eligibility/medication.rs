@@ -258,11 +258,14 @@ impl fmt::Debug for Medication {
 
 /// Factors converting a benzodiazepine's mg to diazepam-equivalent mg (DDI-004).
 ///
-/// **clinical.md gives no conversion factors**, so this table is clinic-configurable data
-/// that the medical director must supply. The default holds only diazepam itself (factor
-/// 1, by definition). A benzodiazepine without a factor makes the daily
-/// diazepam-equivalent uncomputable, which the evaluation reports for prescriber review
-/// instead of guessing.
+/// **clinical.md gives no conversion factors**, so this table is clinic policy (the
+/// versioned eligibility policy, edited on the Policy page). Its default is the published
+/// oral equivalence table of the Ashton Manual (Ashton CH, *Benzodiazepines: How They Work
+/// and How to Withdraw*, 2002, Table 1: doses approximately equivalent to diazepam 10 mg)
+/// for the common benzodiazepines ([`ASHTON_EQUIVALENTS`]). Equivalences are
+/// approximate and vary between tables and patients; the medical director may replace
+/// them. A benzodiazepine without a factor makes the daily diazepam-equivalent
+/// uncomputable, which the evaluation reports for prescriber review instead of guessing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<(KnownDrug, f64)>", into = "Vec<(KnownDrug, f64)>")]
 pub struct BenzodiazepineEquivalents {
@@ -318,9 +321,24 @@ impl From<BenzodiazepineEquivalents> for Vec<(KnownDrug, f64)> {
     }
 }
 
+/// The Ashton Manual's approximate oral equivalents of diazepam 10 mg (Ashton CH,
+/// *Benzodiazepines: How They Work and How to Withdraw*, 2002, Table 1), as (drug, mg of
+/// the drug equivalent to diazepam 10 mg). The default of [`BenzodiazepineEquivalents`].
+pub const ASHTON_EQUIVALENTS: &[(KnownDrug, f64)] = &[
+    (KnownDrug::Diazepam, 10.0),
+    (KnownDrug::Lorazepam, 1.0),
+    (KnownDrug::Alprazolam, 0.5),
+    (KnownDrug::Clonazepam, 0.5),
+    (KnownDrug::Temazepam, 20.0),
+    (KnownDrug::Oxazepam, 20.0),
+    (KnownDrug::Chlordiazepoxide, 25.0),
+];
+
 impl Default for BenzodiazepineEquivalents {
+    /// Diazepam mg per 1 mg of each drug in [`ASHTON_EQUIVALENTS`] (10 mg ÷ the drug's
+    /// equivalent dose).
     fn default() -> Self {
-        Self { factors: vec![(KnownDrug::Diazepam, 1.0)] }
+        Self { factors: ASHTON_EQUIVALENTS.iter().map(|(drug, equivalent)| (*drug, 10.0 / equivalent)).collect() }
     }
 }
 
@@ -392,15 +410,33 @@ mod tests {
     }
 
     #[test]
-    fn default_table_converts_only_diazepam() {
+    fn default_table_is_the_ashton_manual() {
         let table = BenzodiazepineEquivalents::default();
+        assert!(BenzodiazepineEquivalents::new(table.factors().to_vec()).is_ok(), "the default is a valid table");
         assert_eq!(
             diazepam_equivalent(&[med(KnownDrug::Diazepam, Some(5.0)), med(KnownDrug::Diazepam, Some(4.0))], &table),
             DiazepamEquivalent::Computed { mg_per_day: 9.0 }
         );
-        match diazepam_equivalent(&[med(KnownDrug::Lorazepam, Some(1.0))], &table) {
+        // Each drug's Ashton dose is 10 mg of diazepam.
+        for (drug, mg) in [
+            (KnownDrug::Lorazepam, 1.0),
+            (KnownDrug::Alprazolam, 0.5),
+            (KnownDrug::Clonazepam, 0.5),
+            (KnownDrug::Temazepam, 20.0),
+            (KnownDrug::Oxazepam, 20.0),
+            (KnownDrug::Chlordiazepoxide, 25.0),
+        ] {
+            match diazepam_equivalent(&[med(drug, Some(mg))], &table) {
+                DiazepamEquivalent::Computed { mg_per_day } => {
+                    assert!((mg_per_day - 10.0).abs() < 1e-9, "{drug:?}: {mg_per_day}")
+                }
+                other => panic!("{drug:?}: {other:?}"),
+            }
+        }
+        // A benzodiazepine the table does not hold stays uncomputable.
+        match diazepam_equivalent(&[med(KnownDrug::Triazolam, Some(0.25))], &table) {
             DiazepamEquivalent::Uncomputable { no_factor, .. } => {
-                assert_eq!(no_factor, vec!["lorazepam"])
+                assert_eq!(no_factor, vec!["triazolam"])
             }
             other => panic!("{other:?}"),
         }
@@ -412,7 +448,7 @@ mod tests {
 
     #[test]
     fn configured_factor_is_used_and_missing_dose_is_reported() {
-        // Test factor only; kat ships no factors beyond diazepam.
+        // A clinic-configured table (test factors, not a recommendation).
         let table =
             BenzodiazepineEquivalents::new(vec![(KnownDrug::Diazepam, 1.0), (KnownDrug::Lorazepam, 10.0)]).unwrap();
         assert_eq!(

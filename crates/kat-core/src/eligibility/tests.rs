@@ -1013,9 +1013,16 @@ fn diazepam_equivalent_cap_at_its_boundary() {
 
 #[test]
 fn benzodiazepine_without_a_configured_factor_needs_review() {
-    let e = eval(&with(|i| i.medications.as_mut().unwrap().push(med(KnownDrug::Lorazepam, 1.0))));
+    // Triazolam is not in the default (Ashton) table.
+    let e = eval(&with(|i| i.medications.as_mut().unwrap().push(med(KnownDrug::Triazolam, 0.25))));
     assert_eq!(e.status, Status::NeedsReview);
     assert!(has(&e, "DDI-004", Level::PrescriberReview));
+    // Under the default table lorazepam 0.8 mg/day is 8 mg diazepam (at the cap: eligible)
+    // and 0.9 mg/day is 9 mg (above it: review).
+    let e = eval(&with(|i| i.medications.as_mut().unwrap().push(med(KnownDrug::Lorazepam, 0.8))));
+    assert_eq!(e.status, Status::Eligible, "{:?}", e.findings);
+    let e = eval(&with(|i| i.medications.as_mut().unwrap().push(med(KnownDrug::Lorazepam, 0.9))));
+    assert_eq!(e.status, Status::NeedsReview);
     // With a clinic-configured factor (a test value, not a recommendation).
     let mut p = policy();
     p.benzodiazepine_equivalents =

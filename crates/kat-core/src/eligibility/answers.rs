@@ -1269,7 +1269,8 @@ mod tests {
     /// its own, or a consistent pair, still parses.
     #[test]
     fn contradictory_pregnancy_answers_name_both_fields() {
-        let cases: [(&[(&str, &str)], Option<[&str; 2]>); 7] = [
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<[&'a str; 2]>);
+        let cases: [Case; 7] = [
             (&[("pregnant", "yes"), ("childbearing_potential", "no")], Some(["pregnant", "childbearing_potential"])),
             (&[("pregnant", "yes"), ("childbearing_potential", "yes")], None),
             (&[("pregnant", "no"), ("childbearing_potential", "no")], None),

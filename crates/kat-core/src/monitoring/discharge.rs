@@ -171,7 +171,7 @@ impl Collector {
             criterion,
             rule: RuleId::spec(rule),
             unanswered: true,
-            message: format!("{what} has not been assessed."),
+            message: format!("{what}: not yet confirmed."),
         });
     }
 
@@ -337,13 +337,20 @@ pub fn discharge_decision(input: &DischargeInput, now: Timestamp, policy: &Disch
         "Ability to walk safely",
         "The patient cannot yet walk safely.",
     );
-    c.flag(input.active_nausea, false, Criterion::Nausea, "DC-004", "Nausea", "The patient has active nausea.");
+    c.flag(
+        input.active_nausea,
+        false,
+        Criterion::Nausea,
+        "DC-004",
+        "No active nausea",
+        "The patient has active nausea.",
+    );
     c.flag(
         input.suicidal_crisis,
         false,
         Criterion::SuicidalCrisis,
         "DC-004",
-        "Suicidal crisis",
+        "No suicidal crisis (SUI-003)",
         "The patient is in a suicidal crisis: follow SUI-003, do not discharge home.",
     );
     c.flag(
@@ -351,7 +358,7 @@ pub fn discharge_decision(input: &DischargeInput, now: Timestamp, policy: &Disch
         true,
         Criterion::Escort,
         "DC-004",
-        "Escort",
+        "A responsible adult present or pickup verified",
         "No responsible adult is present and pickup is not verified.",
     );
     c.flag(input.written_instructions_given, true, Criterion::WrittenInstructions, "DC-004", "Written discharge instructions", "Written instructions (no driving until the next day after restful sleep, no alcohol, emergency contact) have not been given.");
@@ -486,6 +493,31 @@ mod tests {
         assert!(got.contains(&(Criterion::Escort, "DC-004".into())));
         assert_eq!(got.len(), 4);
         assert!(d.unmet().iter().any(|u| u.criterion == Criterion::Escort && u.unanswered));
+    }
+
+    /// A criterion nobody has confirmed is listed as "not yet confirmed"; it never asserts
+    /// the finding (an unticked "no suicidal crisis" box is not a crisis).
+    #[test]
+    fn unconfirmed_items_say_not_yet_confirmed_and_assert_nothing() {
+        let p = DischargePolicy::default();
+        let mut i = ready_input(Route::Intramuscular);
+        i.suicidal_crisis = None;
+        i.active_nausea = None;
+        let d = discharge_decision(&i, t(200), &p);
+        assert_eq!(d.unmet().len(), 2, "{d:?}");
+        for u in d.unmet() {
+            assert!(u.unanswered, "{u:?}");
+            assert!(u.message.ends_with("not yet confirmed."), "{}", u.message);
+            assert!(
+                !u.message.contains("is in a suicidal crisis") && !u.message.contains("has active"),
+                "{}",
+                u.message
+            );
+        }
+        // Answered the wrong way, the finding is stated.
+        i.suicidal_crisis = Some(true);
+        let d = discharge_decision(&i, t(200), &p);
+        assert!(d.unmet().iter().any(|u| !u.unanswered && u.message.contains("suicidal crisis")), "{d:?}");
     }
 
     #[test]

@@ -700,6 +700,22 @@ async fn discharge_from_the_page(db: Db) {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("DC-002"));
+    // Boxes left unticked are "not yet confirmed": the page never asserts a finding the
+    // nurse did not record (issue: "The patient is in a suicidal crisis" for an empty box).
+    let unticked: Vec<(&str, &str)> =
+        form.iter().copied().filter(|(k, _)| !matches!(*k, "no_suicidal_crisis" | "no_active_nausea")).collect();
+    let r = web
+        .post(app.url(&format!("/sessions/{sid}/discharge")))
+        .header("origin", &app.base_url)
+        .form(&unticked)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("No suicidal crisis (SUI-003): not yet confirmed."), "{html}");
+    assert!(html.contains("No active nausea: not yet confirmed."), "{html}");
+    assert!(!html.contains("is in a suicidal crisis") && !html.contains("has active nausea"), "{html}");
     app.advance(SignedDuration::from_mins(61));
     assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/vitals"), &pt, json!({"systolic": 122, "diastolic": 78, "heart_rate": 70, "spo2": 98, "on_supplemental_o2": "no", "respiratory_rate": 14, "moaas": 5})).await.status(), 201);
     let web = app.client();

@@ -734,13 +734,15 @@ pub async fn discharge(
             aldrete_total: aldrete.and_then(|v| u8::try_from(v).ok()),
             pre_sedation_aldrete: None,
             moaas: moaas.and_then(|v| u8::try_from(v).ok()),
-            dissociation_resolved: Some(f.dissociation_resolved.is_some()),
-            able_to_walk_safely: Some(f.able_to_walk_safely.is_some()),
-            active_nausea: Some(f.no_active_nausea.is_none()),
-            suicidal_crisis: Some(f.no_suicidal_crisis.is_none()),
-            escort_present: Some(f.escort_present.is_some()),
-            written_instructions_given: Some(f.written_instructions_given.is_some()),
-            clinician_judges_stable: Some(f.clinician_judges_stable.is_some()),
+            // A ticked box confirms the criterion; an unticked one only says it is not
+            // confirmed yet (never that the patient is nauseous or in crisis).
+            dissociation_resolved: confirmed(&f.dissociation_resolved, true),
+            able_to_walk_safely: confirmed(&f.able_to_walk_safely, true),
+            active_nausea: confirmed(&f.no_active_nausea, false),
+            suicidal_crisis: confirmed(&f.no_suicidal_crisis, false),
+            escort_present: confirmed(&f.escort_present, true),
+            written_instructions_given: confirmed(&f.written_instructions_given, true),
+            clinician_judges_stable: confirmed(&f.clinician_judges_stable, true),
             override_reason: Some(f.override_reason.clone()).filter(|r| !r.trim().is_empty()),
             rems_ready_to_leave_minutes: ready,
         };
@@ -871,4 +873,10 @@ pub async fn intervention(
     };
     let page = session_page(&state, &staff, id, Typed { intervention: form, ..Typed::default() }, &errors).await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// A discharge checkbox: ticked confirms the criterion (`Some(value)`, the value the
+/// criterion wants); unticked is "not yet confirmed" (`None`), not a finding.
+fn confirmed(box_: &Option<String>, value: bool) -> Option<bool> {
+    box_.is_some().then_some(value)
 }

@@ -542,3 +542,209 @@ fn an_administration_parses_from_the_form_and_round_trips() {
     // Stored JSON without the details a drug step needs does not come back.
     assert!(serde_json::from_str::<Administration>(r#"{"at":"2026-03-02T09:20:00Z","kind":"dose","mg":5}"#).is_err());
 }
+
+// ---- properties ----
+
+mod props {
+    use super::*;
+    use crate::dosing::units::exceeds;
+    use crate::monitoring::discharge::current_values;
+    use crate::monitoring::vitals::{Moaas, RespiratoryRate};
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Gate,
+        Step { kind: u8, amount: f64, rate: f64, back_secs: i64 },
+        Reading { spo2: u16, back_secs: i64 },
+        Ack,
+        End,
+        Discharge { with_override: bool },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            1 => Just(Op::Gate),
+            6 => (0u8..7, 0.5f64..120.0, 0.1f64..8.0, -300i64..900)
+                .prop_map(|(kind, amount, rate, back_secs)| Op::Step { kind, amount, rate, back_secs }),
+            2 => (84u16..100, -300i64..900).prop_map(|(spo2, back_secs)| Op::Reading { spo2, back_secs }),
+            1 => Just(Op::Ack),
+            1 => Just(Op::End),
+            1 => any::<bool>().prop_map(|with_override| Op::Discharge { with_override }),
+        ]
+    }
+
+    fn session_plan() -> impl Strategy<Value = SessionPlan> {
+        (0usize..6, 1u32..=3, 1.0f64..200.0, prop::sample::select(vec![10.0, 50.0, 100.0]), 10u32..100).prop_map(
+            |(r, devices, dose, stock, minutes)| {
+                let route = Route::ALL[r];
+                let dose = if route.is_esketamine() { f64::from(devices * 28) } else { dose };
+                SessionPlan {
+                    route,
+                    dose: mg(dose),
+                    infusion: (route == Route::IvInfusion)
+                        .then(|| InfusionPlan { stock: MgPerMl::new(stock).unwrap(), minutes: Minutes::new(minutes) }),
+                }
+            },
+        )
+    }
+
+    fn step_of(kind: u8, amount: f64, rate: f64) -> Step {
+        match kind {
+            0 => Step::Dose { mg: mg(amount) },
+            1 => Step::Device { mg: mg(28.0) },
+            2 => Step::InfusionStart { mg: mg(amount), rate: MlPerHour::new(rate).unwrap() },
+            3 => Step::InfusionPause,
+            4 => Step::InfusionResume { rate: MlPerHour::new(rate).unwrap() },
+            5 => Step::InfusionRateChange { rate: MlPerHour::new(rate).unwrap() },
+            _ => Step::InfusionStop,
+        }
+    }
+
+    fn within_dose(s: &DosingSession, now: Timestamp) -> bool {
+        let limit = s.dose_in_force().value();
+        !exceeds(s.given().value(), limit)
+            && !exceeds(s.delivered_mg(now).value(), limit)
+            && !exceeds(s.delivered_mg(now + SignedDuration::from_hours(10)).value(), limit)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever is attempted, in whatever order and with whatever times: given and
+        /// delivered never exceed the dose in force; nothing is administered before the
+        /// gate (in state or in time) nor dated beyond the skew; nothing that gives drug
+        /// is accepted after the end; nothing at all after discharge.
+        #[test]
+        fn random_sessions_keep_the_invariants(
+            plan in session_plan(),
+            gate_first in prop::bool::weighted(0.75),
+            ops in prop::collection::vec((0i64..600, op()), 1..40),
+        ) {
+            let time = SessionTimePolicy::default();
+            let mut s = DosingSession::open(plan, t0()).unwrap();
+            let mut now = t0();
+            let mut next_id = ids();
+            let ops = gate_first.then_some((0, Op::Gate)).into_iter().chain(ops);
+            for (advance, op) in ops {
+                now += SignedDuration::from_secs(advance);
+                let before = s.clone();
+                let discharged = before.discharged_at().is_some();
+                let accepted = match op {
+                    Op::Gate => before
+                        .pass_gate(&passing(plan.route, now), None, now, today(), &GatePolicy::default())
+                        .map(|t| t.session),
+                    Op::Step { kind, amount, rate, back_secs } => {
+                        let at = now - SignedDuration::from_secs(back_secs);
+                        let step = step_of(kind, amount, rate);
+                        let r = before.administer(&adm(at, step), now, &time).map(|t| t.session);
+                        if r.is_ok() {
+                            let gate = before.gate();
+                            prop_assert!(gate.is_some_and(|g| g.outcome.passed() && at >= g.at), "before the gate");
+                            prop_assert!(at <= time.latest_allowed(now), "beyond the skew");
+                            prop_assert!(!(step.gives_drug() && before.ending().is_some()), "drug after the end");
+                            prop_assert!(!(step.gives_drug() && before.open_alarms().iter().any(|a| a.holds_dosing())));
+                        }
+                        r
+                    }
+                    Op::Reading { spo2, back_secs } => {
+                        let mut r = reading(now - SignedDuration::from_secs(back_secs));
+                        r.spo2 = Some(SpO2::new(spo2).unwrap());
+                        before.record_reading(&r, now, &AlarmPolicy::default(), &time, &mut next_id).map(|t| t.session)
+                    }
+                    Op::Ack => match before.open_alarms().first() {
+                        Some(a) => before.acknowledge_alarm(a.id, reason("done"), now).map(|t| t.session),
+                        None => continue,
+                    },
+                    Op::End => before.end(End::Intervention, now, now, &time).map(|t| t.session),
+                    Op::Discharge { with_override } => before
+                        .discharge(&ready_assessment(), with_override.then(|| reason("prescriber")), now, &DischargePolicy::default())
+                        .map(|t| t.session),
+                };
+                if let Ok(next) = accepted {
+                    prop_assert!(!discharged || matches!(op, Op::Ack), "accepted after discharge: {op:?}");
+                    s = next;
+                }
+                prop_assert!(within_dose(&s, now), "given {} delivered {} in force {}", s.given().value(), s.delivered_mg(now).value(), s.dose_in_force().value());
+                let json = serde_json::to_string(&s).unwrap();
+                prop_assert_eq!(&serde_json::from_str::<DosingSession>(&json).unwrap(), &s);
+            }
+        }
+    }
+
+    /// Minute, BP (systolic, gap to diastolic), HR, SpO2 with oxygen, RR, MOAA/S.
+    type Vital = (i64, Option<(u16, u16)>, Option<u16>, Option<(u16, Option<bool>)>, Option<u16>, Option<u16>);
+
+    fn vitals() -> impl Strategy<Value = Vital> {
+        (
+            0i64..30,
+            prop::option::of((90u16..220, 10u16..60)),
+            prop::option::of(30u16..160),
+            prop::option::of((80u16..=100, prop::option::of(any::<bool>()))),
+            prop::option::of(4u16..30),
+            prop::option::of(0u16..=5),
+        )
+    }
+
+    /// Today's baseline: the gate's pre-dose BP and HR, else the first reading of the
+    /// list the store returns (by time, then by the order recorded) — `baseline()` in
+    /// the app.
+    fn reference_baseline(gate: Option<&GateChecklist>, readings: &[Reading]) -> Baseline {
+        let mut by_time: Vec<&Reading> = readings.iter().collect();
+        by_time.sort_by_key(|r| r.at);
+        let mut b = by_time.first().map(|r| Baseline::from_reading(r)).unwrap_or_default();
+        if let Some(c) = gate {
+            b.blood_pressure = c.blood_pressure.or(b.blood_pressure);
+            b.heart_rate = c.heart_rate.or(b.heart_rate);
+        }
+        b
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Readings applied one by one give the same baseline, alarms and current values
+        /// as computing them from the whole list with the existing functions.
+        #[test]
+        fn incremental_monitoring_equals_the_whole_list(
+            gate in prop::option::of((prop::option::of((100u16..200, 10u16..60)), prop::option::of(40u16..140))),
+            list in prop::collection::vec(vitals(), 0..25),
+        ) {
+            let alarm_policy = AlarmPolicy { bp_systolic_rise_notify_above: Some(20), ..AlarmPolicy::default() };
+            let mut s = DosingSession::open(plan(Route::Intramuscular, 35.0), t0()).unwrap();
+            let checklist = gate.map(|(bp, hr)| {
+                let mut c = passing(Route::Intramuscular, mins(0));
+                c.blood_pressure = bp.map(|(sys, gap)| BloodPressure::mmhg(sys, sys - gap).unwrap());
+                c.heart_rate = hr.map(|h| HeartRate::new(h).unwrap());
+                c
+            });
+            if let Some(c) = &checklist {
+                s = s.defer(c, reason("test"), None, t0(), today(), &GatePolicy::default()).unwrap().session;
+            }
+            let now = mins(60);
+            let mut all: Vec<Reading> = Vec::new();
+            let mut next_id = ids();
+            for (i, (minute, bp, hr, spo2, rr, moaas)) in list.into_iter().enumerate() {
+                let mut r = Reading::empty(mins(minute), ReadingSource::Device { device_id: i.to_string() });
+                r.blood_pressure = bp.map(|(sys, gap)| BloodPressure::mmhg(sys, sys - gap).unwrap());
+                r.heart_rate = hr.map(|h| HeartRate::new(h).unwrap());
+                r.spo2 = spo2.map(|(v, _)| SpO2::new(v).unwrap());
+                r.on_supplemental_o2 = spo2.and_then(|(_, o2)| o2);
+                r.respiratory_rate = rr.map(|v| RespiratoryRate::new(v).unwrap());
+                r.moaas = moaas.map(|v| Moaas::new(v).unwrap());
+                let expected_baseline = reference_baseline(checklist.as_ref(), &all);
+                prop_assert_eq!(s.baseline(), expected_baseline);
+                let t = s.record_reading(&r, now, &alarm_policy, &SessionTimePolicy::default(), &mut next_id).unwrap();
+                let raised: Vec<Alarm> = t.record.alarms.into_iter().map(|a| a.alarm).collect();
+                prop_assert_eq!(raised, alarms::evaluate_reading(&r, &expected_baseline, &alarm_policy));
+                s = t.session;
+                all.push(r);
+                prop_assert_eq!(s.baseline(), reference_baseline(checklist.as_ref(), &all));
+                for since in [0, 5, 10, 20, 29, 31] {
+                    prop_assert_eq!(s.vitals().current_values(mins(since)), current_values(&all, mins(since)), "since {}", since);
+                }
+            }
+            prop_assert_eq!(s.vitals().count() as usize, all.len());
+        }
+    }
+}

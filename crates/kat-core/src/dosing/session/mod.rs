@@ -7,7 +7,9 @@
 //! transition takes the state and an event and returns the next state with what to
 //! store, or a [`SessionError`] naming the field and the rule. The store keeps the state
 //! beside the session (serde JSON) so that a reading costs the same at the 8,000th
-//! reading as at the first.
+//! reading as at the first. Its floats (mg, mL) round-trip exactly when serde_json has
+//! its `float_roundtrip` feature (the tests use it); without it a value may come back
+//! one ulp off, far below [`crate::dosing::units::COMPARISON_TOLERANCE`].
 //!
 //! The machine decides nothing of its own: every rule is the one the rest of the core
 //! already holds, called from here.

@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod route;
 pub mod rule;
 pub mod schedule;
+pub mod session;
 pub mod titration;
 pub mod units;
 pub mod weight;

@@ -2,7 +2,9 @@
 //!
 //! Times are TIMESTAMPTZ, dates DATE, ids UUID. Transactions run at READ COMMITTED;
 //! MRNs come from a sequence and edits check the row version, so concurrent writers
-//! cannot collide.
+//! cannot collide. Read transactions are `REPEATABLE READ READ ONLY` (one snapshot, as on
+//! SQLite): a write in one fails with SQLSTATE 25006, reported as [`StoreError::ReadOnly`]
+//! like SQLite's.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -66,6 +68,13 @@ impl Store for PostgresStore {
         Ok(Box::new(PostgresTx { tx }))
     }
 
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {
+        // REPEATABLE READ: one snapshot for the whole transaction, as a SQLite WAL reader
+        // has; a read-only transaction never fails to serialise.
+        let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(map_err)?;
+        Ok(Box::new(PostgresTx { tx }))
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -79,8 +88,16 @@ fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// SQLSTATE of a write in a `READ ONLY` transaction.
+const READ_ONLY_SQL_TRANSACTION: &str = "25006";
+
 /// PostgreSQL names the violated constraint; the names are the ones both schemas share.
 fn map_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.code().as_deref() == Some(READ_ONLY_SQL_TRANSACTION)
+    {
+        return StoreError::ReadOnly;
+    }
     if let sqlx::Error::Database(db) = &e
         && let Some(name) = db.constraint()
     {

@@ -1,8 +1,14 @@
 //! The SQLite adapter of the kat storage port: the default, embedded database.
 //!
-//! The database runs in WAL mode with foreign keys on and a busy timeout. Write
-//! transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout
-//! instead of failing when a read lock would have to be upgraded.
+//! The database runs in WAL mode with foreign keys on and a busy timeout. Two pools:
+//!
+//! - **one writer connection**: write transactions start with `BEGIN IMMEDIATE` on it, so
+//!   writers queue in the pool in FIFO order (sqlx's pool is fair) instead of each holding
+//!   a connection and spinning on SQLite's busy timeout, and a read lock is never upgraded;
+//! - **read-only connections** (`SQLITE_OPEN_READONLY`, opened after the migrations): read
+//!   transactions start with a deferred `BEGIN` there, a WAL snapshot that never waits for
+//!   the writer; a write on them fails with `SQLITE_READONLY` = [`StoreError::ReadOnly`].
+//!
 //! Times are stored as INTEGER microseconds since the Unix epoch (UTC).
 
 use async_trait::async_trait;
@@ -27,11 +33,19 @@ mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// How long a writer waits for another writer before giving up.
+/// How long a writer waits for another writer (or a reader for a checkpoint) before
+/// giving up; also how long a transaction waits for a free connection of its pool.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Read-only connections: concurrent page views and live screens. WAL readers do not
+/// block each other or the writer, so this bounds only memory and file handles.
+const READERS: u32 = 8;
+
 pub struct SqliteStore {
+    /// The one writer connection (`BEGIN IMMEDIATE`).
     pool: SqlitePool,
+    /// Read-only connections (deferred `BEGIN`).
+    readers: SqlitePool,
     path: PathBuf,
 }
 
@@ -54,9 +68,22 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(unavailable)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(unavailable)?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { pool, path: path.to_path_buf() })
+        // Opened after the migrations: a read-only connection cannot create or migrate
+        // the file, and the writer has already switched it to WAL.
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options.create_if_missing(false).read_only(true))
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { pool, readers, path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -64,10 +91,11 @@ impl SqliteStore {
     }
 
     /// Writes a consistent copy of the live database to `target` (`VACUUM INTO`), which
-    /// must not exist yet. Safe while the server runs.
+    /// must not exist yet. Safe while the server runs: it runs on a read-only connection,
+    /// so writers go on while it copies.
     pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
         let target = target.to_str().ok_or_else(|| StoreError::Unavailable("backup path is not valid UTF-8".into()))?;
-        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await.map_err(map_err)?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.readers).await.map_err(map_err)?;
         Ok(())
     }
 
@@ -86,7 +114,7 @@ impl Store for SqliteStore {
 
     async fn migration_level(&self) -> StoreResult<i64> {
         let level: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.readers)
             .await
             .map_err(map_err)?;
         Ok(level.unwrap_or(0))
@@ -97,7 +125,14 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx { tx }))
     }
 
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {
+        let tx = self.readers.begin_with("BEGIN").await.map_err(map_err)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
     async fn close(&self) {
+        // Readers first: the writer, closing last, checkpoints the WAL into the file.
+        self.readers.close().await;
         self.pool.close().await;
     }
 }
@@ -114,6 +149,11 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 /// them back to the constraint names both schemas share.
 fn map_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
+        // SQLITE_READONLY (8) itself, not its extended codes (a reader that cannot
+        // recover the WAL is unavailable, not a misused read transaction).
+        if db.code().as_deref() == Some("8") {
+            return StoreError::ReadOnly;
+        }
         let message = db.message();
         if let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") {
             let constraint = match cols {

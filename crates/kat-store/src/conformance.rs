@@ -19,6 +19,8 @@ mod measures;
 pub use measures::*;
 mod therapy;
 pub use therapy::*;
+mod transactions;
+pub use transactions::*;
 
 /// Generates one test per conformance case. `$make` is an async expression giving
 /// `Option<Box<dyn Store>>`; `None` skips the case with a notice.
@@ -48,7 +50,10 @@ macro_rules! conformance_suite {
             process_notes_keep_their_readers,
             safety_plan_versions_and_one_time_links,
             care_team_and_planned_sessions,
-            dosing_gate_before_administration_and_alarms_once
+            dosing_gate_before_administration_and_alarms_once,
+            read_transactions_see_committed_data,
+            writes_in_a_read_transaction_fail_as_read_only,
+            a_read_transaction_does_not_wait_for_an_open_write
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

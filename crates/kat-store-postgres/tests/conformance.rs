@@ -29,3 +29,47 @@ async fn the_audit_log_refuses_update_delete_and_truncate() {
     }
     pool.close().await;
 }
+
+/// Every foreign key has an index that starts with its columns (a partial index does not
+/// count): PostgreSQL, unlike for a primary key, makes none by itself, so a check on the
+/// referenced row's change or a join would scan the table. A future migration that adds a
+/// foreign key without its index fails here.
+#[tokio::test]
+async fn every_foreign_key_has_an_index() {
+    let Some(db) = fresh_database().await else { return };
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    // Columns of each foreign key and of each non-partial index, in key order; an
+    // expression column of an index has no name and leads nothing.
+    let fks: Vec<(String, String, Vec<String>)> = sqlx::query_as(
+        "SELECT c.conrelid::regclass::text, c.conname::text, \
+           ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, n) \
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.n) \
+         FROM pg_constraint c WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace \
+         ORDER BY 1, 2",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(fks.len() > 40, "the foreign keys were not found: {fks:?}");
+    let indexes: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "SELECT i.indrelid::regclass::text, \
+           ARRAY(SELECT COALESCE(a.attname::text, '') FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, n) \
+                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n) \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+         WHERE i.indpred IS NULL AND ic.relnamespace = 'public'::regnamespace",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let unindexed: Vec<String> = fks
+        .iter()
+        .filter(|(table, _, cols)| {
+            !indexes.iter().any(|(t, idx)| {
+                t == table && idx.len() >= cols.len() && cols.iter().all(|c| idx[..cols.len()].contains(c))
+            })
+        })
+        .map(|(table, name, cols)| format!("{table} ({}) {name}", cols.join(", ")))
+        .collect();
+    assert!(unindexed.is_empty(), "foreign keys without an index starting with their columns: {unindexed:#?}");
+    pool.close().await;
+}

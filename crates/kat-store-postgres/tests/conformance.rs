@@ -73,3 +73,49 @@ async fn every_foreign_key_has_an_index() {
     assert!(unindexed.is_empty(), "foreign keys without an index starting with their columns: {unindexed:#?}");
     pool.close().await;
 }
+
+/// Names registered before migration 0009 get their search keys when kat connects, with
+/// the same Rust folding as every insert and update (not the database's `lower`).
+#[tokio::test]
+async fn names_stored_before_their_search_keys_are_folded_on_connect() {
+    use kat_store::Store;
+    let Some(db) = fresh_database().await else { return };
+    let mut tx = db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for (given, family) in [("ÉLODIE", "Ångström"), ("Emre", "Öztürk")] {
+        let id = kat_core::ids::PatientId::from_uuid(uuid::Uuid::now_v7());
+        let form = kat_core::patient::DemographicsForm {
+            given_name: given.into(),
+            family_name: family.into(),
+            birth_date: "1984-03-07".into(),
+            sex_at_birth: "female".into(),
+            ..Default::default()
+        };
+        tx.insert_patient(id, &form.parse(jiff::civil::date(2026, 3, 1)).unwrap(), jiff::Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    sqlx::query("UPDATE patients SET given_name_key = '', family_name_key = ''").execute(&pool).await.unwrap();
+    let search = async |store: &dyn Store, q: &str| {
+        let mut tx = store.begin_read().await.unwrap();
+        let found = tx.search_patients(&kat_core::patient::PatientQuery::parse(q), 50).await.unwrap();
+        found.into_iter().map(|p| p.id).collect::<Vec<_>>()
+    };
+    assert!(search(&*db, "ång").await.is_empty(), "the keys are empty");
+
+    let again = kat_store_postgres::PostgresStore::connect(db.url()).await.unwrap();
+    assert_eq!(search(&again, "ÅNG").await, [ids[0]]);
+    assert_eq!(search(&again, "élodie").await, [ids[0]]);
+    assert_eq!(search(&again, "öz").await, [ids[1]]);
+    again.close().await;
+    let keys: Vec<(String, String)> =
+        sqlx::query_as("SELECT given_name_key, family_name_key FROM patients ORDER BY mrn")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, [("élodie".into(), "ångström".into()), ("emre".into(), "öztürk".into())]);
+    pool.close().await;
+}

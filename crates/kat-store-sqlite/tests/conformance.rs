@@ -129,3 +129,60 @@ fn unindexed_foreign_keys(
         .map(|((table, _), cols)| format!("{table} ({})", cols.join(", ")))
         .collect()
 }
+
+/// Registers two patients and empties their search keys, as rows registered before
+/// migration 0009 hold them.
+async fn patients_without_search_keys(store: &dyn Store, url: &str) -> Vec<kat_core::ids::PatientId> {
+    let mut tx = store.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for (given, family) in [("ÉLODIE", "Ångström"), ("Emre", "Öztürk")] {
+        let id = kat_core::ids::PatientId::from_uuid(uuid::Uuid::now_v7());
+        let form = kat_core::patient::DemographicsForm {
+            given_name: given.into(),
+            family_name: family.into(),
+            birth_date: "1984-03-07".into(),
+            sex_at_birth: "female".into(),
+            ..Default::default()
+        };
+        tx.insert_patient(id, &form.parse(jiff::civil::date(2026, 3, 1)).unwrap(), jiff::Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+    sqlx::query("UPDATE patients SET given_name_key = '', family_name_key = ''").execute(&pool).await.unwrap();
+    pool.close().await;
+    ids
+}
+
+async fn search(store: &dyn Store, q: &str) -> Vec<kat_core::ids::PatientId> {
+    let mut tx = store.begin_read().await.unwrap();
+    let found = tx.search_patients(&kat_core::patient::PatientQuery::parse(q), 50).await.unwrap();
+    found.into_iter().map(|p| p.id).collect()
+}
+
+#[tokio::test]
+async fn names_stored_before_their_search_keys_are_folded_on_open() {
+    let (dir, store) = fresh().await;
+    let path = dir.path().join("kat.db");
+    let url = format!("sqlite://{}", path.display());
+    let ids = patients_without_search_keys(&store, &url).await;
+    assert!(search(&store, "ång").await.is_empty(), "the keys are empty");
+    store.close().await;
+
+    let store = SqliteStore::open(&path, OpenMode::MustExist).await.unwrap();
+    assert_eq!(search(&store, "ÅNG").await, [ids[0]]);
+    assert_eq!(search(&store, "élodie").await, [ids[0]]);
+    assert_eq!(search(&store, "öz").await, [ids[1]]);
+    store.close().await;
+    // The same bytes as the Rust folding every insert and update writes.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let keys: Vec<(String, String)> =
+        sqlx::query_as("SELECT given_name_key, family_name_key FROM patients ORDER BY mrn")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, [("élodie".into(), "ångström".into()), ("emre".into(), "öztürk".into())]);
+    pool.close().await;
+}

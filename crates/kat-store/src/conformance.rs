@@ -54,7 +54,8 @@ macro_rules! conformance_suite {
             dosing_gate_before_administration_and_alarms_once,
             read_transactions_see_committed_data,
             writes_in_a_read_transaction_fail_as_read_only,
-            a_read_transaction_does_not_wait_for_an_open_write
+            a_read_transaction_does_not_wait_for_an_open_write,
+            the_store_reports_its_migration_level_and_closes
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

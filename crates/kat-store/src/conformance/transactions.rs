@@ -1,6 +1,6 @@
-//! Conformance cases of the transactions themselves: read transactions (`begin_read`)
-//! see committed data, refuse writes the same way on both databases, and never wait for
-//! an open writer.
+//! Conformance cases of the transactions and the store itself: read transactions
+//! (`begin_read`) see committed data, refuse writes the same way on both databases, and
+//! never wait for an open writer; the migration level; a closed store.
 
 use super::{audit, demographics, new_user, t0};
 use crate::*;
@@ -101,4 +101,21 @@ pub async fn a_read_transaction_does_not_wait_for_an_open_write(store: &dyn Stor
     read.commit().await.unwrap();
     let mut read = store.begin_read().await.unwrap();
     assert_eq!(read.count_patients().await.unwrap(), 1, "a new read transaction sees the commit");
+}
+
+pub async fn the_store_reports_its_migration_level_and_closes(store: &dyn Store) {
+    // Both schemas have at least the name keys of 0009.
+    let level = store.migration_level().await.unwrap();
+    assert!(level >= 9, "migration level {level}");
+    assert_eq!(store.migration_level().await.unwrap(), level);
+    let mut tx = store.begin().await.unwrap();
+    tx.set_meta("marker", "1").await.unwrap();
+    tx.commit().await.unwrap();
+
+    store.close().await;
+    let write = store.begin().await.map(|_| ());
+    assert!(matches!(write, Err(StoreError::Unavailable(_))), "begin after close gave {write:?}");
+    let read = store.begin_read().await.map(|_| ());
+    assert!(matches!(read, Err(StoreError::Unavailable(_))), "begin_read after close gave {read:?}");
+    assert!(matches!(store.migration_level().await, Err(StoreError::Unavailable(_))));
 }

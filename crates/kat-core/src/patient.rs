@@ -53,6 +53,38 @@ impl PersonName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The name as the registry search compares it ([`name_search_key`]).
+    pub fn search_key(&self) -> String {
+        name_search_key(&self.0)
+    }
+}
+
+/// A name folded for the registry search: Unicode lower case, every script and not only
+/// ASCII ("ÉLODIE" → "élodie"). The store keeps it beside each name, written on insert and
+/// update, and each search word is folded the same way, so both databases hold and
+/// compare the same bytes and no SQL folds case (SQLite's `lower` knows only ASCII,
+/// PostgreSQL's depends on the database's locale). Letters are not stripped of their
+/// accents: "angstrom" does not find "Ångström".
+pub fn name_search_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The least string above every string that starts with `prefix`, in code-point order
+/// (which is UTF-8 byte order, SQLite's `BINARY` and PostgreSQL's `"C"` collation): the
+/// prefix with its last character incremented. So `key >= prefix AND key < bound` is a
+/// prefix match a B-tree index answers as one range. `None` when there is no such string
+/// (an empty prefix, or one of only `char::MAX`): then `key >= prefix` alone is the match.
+pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        // The next scalar value: surrogates (U+D800..U+DFFF) are not chars.
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// A date of birth: a real calendar date, not in the future and not before 1900.
@@ -447,7 +479,7 @@ impl From<&Demographics> for DemographicsForm {
 /// One term of a registry search.
 #[derive(Clone, PartialEq, Eq)]
 pub enum SearchTerm {
-    /// A lower-cased fragment of a given or family name.
+    /// The start of a given or family name, folded by [`name_search_key`].
     Name(String),
     BirthDate(Date),
     Mrn(Mrn),
@@ -459,8 +491,9 @@ impl fmt::Debug for SearchTerm {
     }
 }
 
-/// A registry search: every term must match (names match given or family name by
-/// substring, dates match the date of birth, MRNs match exactly).
+/// A registry search: every term must match (a name word matches the start of the given
+/// or the family name, case-insensitively; dates match the date of birth, MRNs match
+/// exactly).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PatientQuery {
     pub terms: Vec<SearchTerm>,
@@ -481,7 +514,7 @@ impl PatientQuery {
                 } else if let Some(mrn) = Mrn::parse(token) {
                     SearchTerm::Mrn(mrn)
                 } else {
-                    SearchTerm::Name(token.to_lowercase())
+                    SearchTerm::Name(name_search_key(token))
                 }
             })
             .collect();
@@ -593,6 +626,49 @@ mod tests {
         );
         assert!(PatientQuery::parse("  ").is_empty());
         assert_eq!(PatientQuery::parse("a b c d e f g").terms.len(), MAX_SEARCH_TERMS);
+    }
+
+    #[test]
+    fn name_search_keys_fold_every_script_to_lower_case() {
+        for (name, key) in [("Ångström", "ångström"), ("Öztürk", "öztürk"), ("ÉLODIE", "élodie"), ("Quinn", "quinn")]
+        {
+            assert_eq!(PersonName::parse(name).unwrap().search_key(), key);
+        }
+        // A search word is folded the same way as the stored name.
+        assert_eq!(PatientQuery::parse("ÅNG").terms, vec![SearchTerm::Name("ång".into())]);
+    }
+
+    #[test]
+    fn prefix_upper_bounds_increment_the_last_char() {
+        assert_eq!(prefix_upper_bound("qui").as_deref(), Some("quj"));
+        assert_eq!(prefix_upper_bound("åz").as_deref(), Some("å{"));
+        assert_eq!(prefix_upper_bound("ö").as_deref(), Some("÷"));
+        // Surrogates are skipped; char::MAX carries into the previous char.
+        assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_upper_bound("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+        assert_eq!(prefix_upper_bound(""), None);
+    }
+
+    #[test]
+    fn a_prefix_range_holds_exactly_the_keys_with_that_prefix() {
+        // Byte order of UTF-8 is code-point order, which the databases use.
+        let prefix = "öz";
+        let upper = prefix_upper_bound(prefix).unwrap();
+        for (key, starts) in [
+            ("öz", true),
+            ("öztürk", true),
+            ("öz\u{10FFFF}", true),
+            ("ö{", false),
+            ("öy", false),
+            ("ö", false),
+            ("oz", false),
+            ("p", false),
+        ] {
+            let inside = key.as_bytes() >= prefix.as_bytes() && key.as_bytes() < upper.as_bytes();
+            assert_eq!(inside, starts, "{key}");
+            assert_eq!(key.starts_with(prefix), starts, "{key}");
+        }
     }
 
     #[test]

@@ -2,16 +2,18 @@
 //!
 //! Times are TIMESTAMPTZ, dates DATE, ids UUID. Transactions run at READ COMMITTED;
 //! MRNs come from a sequence and edits check the row version, so concurrent writers
-//! cannot collide.
+//! cannot collide. Read transactions are `REPEATABLE READ READ ONLY` (one snapshot, as on
+//! SQLite): a write in one fails with SQLSTATE 25006, reported as [`StoreError::ReadOnly`]
+//! like SQLite's.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff_sqlx::ToSqlx;
 use kat_core::audit::{AuditEntry, AuditFilter, MAX_AUDIT_PAGE, NewAuditEntry};
 use kat_core::ids::{AuditId, PatientId, TokenId, UserId};
-use kat_core::patient::{Demographics, Mrn, Patient, PatientQuery, SearchTerm};
+use kat_core::patient::{Demographics, Mrn, Patient, PatientQuery, SearchTerm, name_search_key, prefix_upper_bound};
 use kat_core::user::{User, Username};
-use kat_store::rows::{AuditRow, DemographicsColumns, PatientRow, UserRow, like_contains};
+use kat_store::rows::{AuditRow, DemographicsColumns, PatientRow, UserRow};
 use kat_store::*;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
@@ -38,6 +40,7 @@ impl PostgresStore {
         let options = PgConnectOptions::from_str(url).map_err(unavailable)?;
         let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await.map_err(unavailable)?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        backfill_name_keys(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -66,6 +69,13 @@ impl Store for PostgresStore {
         Ok(Box::new(PostgresTx { tx }))
     }
 
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {
+        // REPEATABLE READ: one snapshot for the whole transaction, as a SQLite WAL reader
+        // has; a read-only transaction never fails to serialise.
+        let tx = self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(map_err)?;
+        Ok(Box::new(PostgresTx { tx }))
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -75,12 +85,45 @@ pub struct PostgresTx {
     tx: Transaction<'static, Postgres>,
 }
 
+/// Fills the search keys of names registered before migration 0009 (an empty key: a name
+/// is never empty) with the one folding every insert and update uses, so old and new rows
+/// are found alike. Runs at every connect; a no-op once done.
+async fn backfill_name_keys(pool: &PgPool) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(map_err)?;
+    let rows = sqlx::query(
+        "SELECT id, given_name, family_name FROM patients WHERE given_name_key = '' OR family_name_key = '' \
+         FOR UPDATE",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    for row in &rows {
+        let (given, family): (String, String) = (get(row, "given_name")?, get(row, "family_name")?);
+        sqlx::query("UPDATE patients SET given_name_key = $1, family_name_key = $2 WHERE id = $3")
+            .bind(name_search_key(&given))
+            .bind(name_search_key(&family))
+            .bind(get::<Uuid>(row, "id")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)
+}
+
 fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// SQLSTATE of a write in a `READ ONLY` transaction.
+const READ_ONLY_SQL_TRANSACTION: &str = "25006";
+
 /// PostgreSQL names the violated constraint; the names are the ones both schemas share.
 fn map_err(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.code().as_deref() == Some(READ_ONLY_SQL_TRANSACTION)
+    {
+        return StoreError::ReadOnly;
+    }
     if let sqlx::Error::Database(db) = &e
         && let Some(name) = db.constraint()
     {
@@ -435,8 +478,9 @@ impl PatientRepo for PostgresTx {
         sqlx::query(
             "INSERT INTO patients (id, mrn_seq, mrn, given_name, family_name, birth_date, sex_at_birth, \
              gender_identity, phone, email, address, emergency_contact_name, \
-             emergency_contact_relationship, emergency_contact_phone, created_at, updated_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1)",
+             emergency_contact_relationship, emergency_contact_phone, created_at, updated_at, version, \
+             given_name_key, family_name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $18)",
         )
         .bind(id.as_uuid())
         .bind(next)
@@ -454,6 +498,8 @@ impl PatientRepo for PostgresTx {
         .bind(c.emergency_contact_phone)
         .bind(us(at))
         .bind(us(at))
+        .bind(c.given_name_key)
+        .bind(c.family_name_key)
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -476,13 +522,21 @@ impl PatientRepo for PostgresTx {
             QueryBuilder::new(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE 1 = 1"));
         for term in &query.terms {
             match term {
-                SearchTerm::Name(fragment) => {
-                    let pattern = like_contains(fragment);
-                    qb.push(" AND (lower(given_name) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR lower(family_name) LIKE ")
-                        .push_bind(pattern)
-                        .push(" ESCAPE '\\')");
+                SearchTerm::Name(prefix) => {
+                    // A prefix of either name, as a range on each name's key index.
+                    let upper = prefix_upper_bound(prefix);
+                    qb.push(" AND (");
+                    for (i, column) in ["given_name_key", "family_name_key"].into_iter().enumerate() {
+                        if i > 0 {
+                            qb.push(" OR ");
+                        }
+                        qb.push(format!("({column} >= ")).push_bind(prefix.clone());
+                        if let Some(upper) = &upper {
+                            qb.push(format!(" AND {column} < ")).push_bind(upper.clone());
+                        }
+                        qb.push(")");
+                    }
+                    qb.push(")");
                 }
                 SearchTerm::BirthDate(date) => {
                     qb.push(" AND birth_date = ").push_bind(date_text(*date));
@@ -492,7 +546,7 @@ impl PatientRepo for PostgresTx {
                 }
             }
         }
-        qb.push(" ORDER BY lower(family_name), lower(given_name), mrn LIMIT ").push_bind(i64::from(limit));
+        qb.push(" ORDER BY family_name_key, given_name_key, mrn LIMIT ").push_bind(i64::from(limit));
         qb.build().fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(patient_from_row).collect()
     }
 
@@ -508,7 +562,7 @@ impl PatientRepo for PostgresTx {
             "UPDATE patients SET given_name = $1, family_name = $2, birth_date = $3, sex_at_birth = $4, \
              gender_identity = $5, phone = $6, email = $7, address = $8, emergency_contact_name = $9, \
              emergency_contact_relationship = $10, emergency_contact_phone = $11, updated_at = $12, \
-             version = version + 1 WHERE id = $13 AND version = $14",
+             version = version + 1, given_name_key = $13, family_name_key = $14 WHERE id = $15 AND version = $16",
         )
         .bind(c.given_name)
         .bind(c.family_name)
@@ -522,6 +576,8 @@ impl PatientRepo for PostgresTx {
         .bind(c.emergency_contact_relationship)
         .bind(c.emergency_contact_phone)
         .bind(us(at))
+        .bind(c.given_name_key)
+        .bind(c.family_name_key)
         .bind(id.as_uuid())
         .bind(expected_version)
         .execute(&mut *self.tx)

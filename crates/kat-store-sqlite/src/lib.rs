@@ -1,8 +1,14 @@
 //! The SQLite adapter of the kat storage port: the default, embedded database.
 //!
-//! The database runs in WAL mode with foreign keys on and a busy timeout. Write
-//! transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout
-//! instead of failing when a read lock would have to be upgraded.
+//! The database runs in WAL mode with foreign keys on and a busy timeout. Two pools:
+//!
+//! - **one writer connection**: write transactions start with `BEGIN IMMEDIATE` on it, so
+//!   writers queue in the pool in FIFO order (sqlx's pool is fair) instead of each holding
+//!   a connection and spinning on SQLite's busy timeout, and a read lock is never upgraded;
+//! - **read-only connections** (`SQLITE_OPEN_READONLY`, opened after the migrations): read
+//!   transactions start with a deferred `BEGIN` there, a WAL snapshot that never waits for
+//!   the writer; a write on them fails with `SQLITE_READONLY` = [`StoreError::ReadOnly`].
+//!
 //! Times are stored as INTEGER microseconds since the Unix epoch (UTC).
 
 use async_trait::async_trait;
@@ -10,9 +16,11 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::audit::{AuditEntry, AuditFilter, MAX_AUDIT_PAGE, NewAuditEntry};
 use kat_core::ids::{AuditId, PatientId, TokenId, UserId};
-use kat_core::patient::{Demographics, Mrn, Patient, PatientQuery, SearchTerm, parse_iso_date};
+use kat_core::patient::{
+    Demographics, Mrn, Patient, PatientQuery, SearchTerm, name_search_key, parse_iso_date, prefix_upper_bound,
+};
 use kat_core::user::{User, Username};
-use kat_store::rows::{AuditRow, DemographicsColumns, PatientRow, UserRow, like_contains};
+use kat_store::rows::{AuditRow, DemographicsColumns, PatientRow, UserRow};
 use kat_store::*;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
@@ -27,11 +35,19 @@ mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// How long a writer waits for another writer before giving up.
+/// How long a writer waits for another writer (or a reader for a checkpoint) before
+/// giving up; also how long a transaction waits for a free connection of its pool.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Read-only connections: concurrent page views and live screens. WAL readers do not
+/// block each other or the writer, so this bounds only memory and file handles.
+const READERS: u32 = 8;
+
 pub struct SqliteStore {
+    /// The one writer connection (`BEGIN IMMEDIATE`).
     pool: SqlitePool,
+    /// Read-only connections (deferred `BEGIN`).
+    readers: SqlitePool,
     path: PathBuf,
 }
 
@@ -54,9 +70,23 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(unavailable)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(unavailable)?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { pool, path: path.to_path_buf() })
+        backfill_name_keys(&pool).await?;
+        // Opened after the migrations: a read-only connection cannot create or migrate
+        // the file, and the writer has already switched it to WAL.
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options.create_if_missing(false).read_only(true))
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { pool, readers, path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -64,10 +94,11 @@ impl SqliteStore {
     }
 
     /// Writes a consistent copy of the live database to `target` (`VACUUM INTO`), which
-    /// must not exist yet. Safe while the server runs.
+    /// must not exist yet. Safe while the server runs: it runs on a read-only connection,
+    /// so writers go on while it copies.
     pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
         let target = target.to_str().ok_or_else(|| StoreError::Unavailable("backup path is not valid UTF-8".into()))?;
-        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await.map_err(map_err)?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.readers).await.map_err(map_err)?;
         Ok(())
     }
 
@@ -86,7 +117,7 @@ impl Store for SqliteStore {
 
     async fn migration_level(&self) -> StoreResult<i64> {
         let level: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.readers)
             .await
             .map_err(map_err)?;
         Ok(level.unwrap_or(0))
@@ -97,13 +128,44 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx { tx }))
     }
 
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {
+        let tx = self.readers.begin_with("BEGIN").await.map_err(map_err)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
     async fn close(&self) {
+        // Readers first: the writer, closing last, checkpoints the WAL into the file.
+        self.readers.close().await;
         self.pool.close().await;
     }
 }
 
 pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+}
+
+/// Fills the search keys of names registered before migration 0009 (an empty key: a name
+/// is never empty) with the one folding every insert and update uses, so old and new rows
+/// are found alike. Runs at every open; a no-op once done.
+async fn backfill_name_keys(pool: &SqlitePool) -> StoreResult<()> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+    let rows = sqlx::query(
+        "SELECT id, given_name, family_name FROM patients WHERE given_name_key = '' OR family_name_key = ''",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(map_err)?;
+    for row in &rows {
+        let (given, family): (String, String) = (get(row, "given_name")?, get(row, "family_name")?);
+        sqlx::query("UPDATE patients SET given_name_key = ?, family_name_key = ? WHERE id = ?")
+            .bind(name_search_key(&given))
+            .bind(name_search_key(&family))
+            .bind(get::<Uuid>(row, "id")?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+    }
+    tx.commit().await.map_err(map_err)
 }
 
 fn unavailable(e: sqlx::Error) -> StoreError {
@@ -114,6 +176,11 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 /// them back to the constraint names both schemas share.
 fn map_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
+        // SQLITE_READONLY (8) itself, not its extended codes (a reader that cannot
+        // recover the WAL is unavailable, not a misused read transaction).
+        if db.code().as_deref() == Some("8") {
+            return StoreError::ReadOnly;
+        }
         let message = db.message();
         if let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") {
             let constraint = match cols {
@@ -470,6 +537,40 @@ impl TokenRepo for SqliteTx {
     }
 }
 
+/// The registry search after `select` (its columns, or `EXPLAIN QUERY PLAN SELECT …` in a
+/// test): each name word a range on the name keys' indexes, every term ANDed.
+fn search_query(select: &str, query: &PatientQuery, limit: u32) -> QueryBuilder<Sqlite> {
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!("{select} FROM patients WHERE 1 = 1"));
+    for term in &query.terms {
+        match term {
+            SearchTerm::Name(prefix) => {
+                // A prefix of either name, as a range on each name's key index.
+                let upper = prefix_upper_bound(prefix);
+                qb.push(" AND (");
+                for (i, column) in ["given_name_key", "family_name_key"].into_iter().enumerate() {
+                    if i > 0 {
+                        qb.push(" OR ");
+                    }
+                    qb.push(format!("({column} >= ")).push_bind(prefix.clone());
+                    if let Some(upper) = &upper {
+                        qb.push(format!(" AND {column} < ")).push_bind(upper.clone());
+                    }
+                    qb.push(")");
+                }
+                qb.push(")");
+            }
+            SearchTerm::BirthDate(date) => {
+                qb.push(" AND birth_date = ").push_bind(date_text(*date));
+            }
+            SearchTerm::Mrn(mrn) => {
+                qb.push(" AND mrn = ").push_bind(mrn.as_str().to_string());
+            }
+        }
+    }
+    qb.push(" ORDER BY family_name_key, given_name_key, mrn LIMIT ").push_bind(i64::from(limit));
+    qb
+}
+
 #[async_trait]
 impl PatientRepo for SqliteTx {
     async fn insert_patient(
@@ -489,8 +590,9 @@ impl PatientRepo for SqliteTx {
         sqlx::query(
             "INSERT INTO patients (id, mrn_seq, mrn, given_name, family_name, birth_date, sex_at_birth, \
              gender_identity, phone, email, address, emergency_contact_name, \
-             emergency_contact_relationship, emergency_contact_phone, created_at, updated_at, version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+             emergency_contact_relationship, emergency_contact_phone, created_at, updated_at, version, \
+             given_name_key, family_name_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
         )
         .bind(id.as_uuid())
         .bind(next)
@@ -508,6 +610,8 @@ impl PatientRepo for SqliteTx {
         .bind(c.emergency_contact_phone)
         .bind(us(at))
         .bind(us(at))
+        .bind(c.given_name_key)
+        .bind(c.family_name_key)
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -526,27 +630,7 @@ impl PatientRepo for SqliteTx {
     }
 
     async fn search_patients(&mut self, query: &PatientQuery, limit: u32) -> StoreResult<Vec<Patient>> {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE 1 = 1"));
-        for term in &query.terms {
-            match term {
-                SearchTerm::Name(fragment) => {
-                    let pattern = like_contains(fragment);
-                    qb.push(" AND (lower(given_name) LIKE ")
-                        .push_bind(pattern.clone())
-                        .push(" ESCAPE '\\' OR lower(family_name) LIKE ")
-                        .push_bind(pattern)
-                        .push(" ESCAPE '\\')");
-                }
-                SearchTerm::BirthDate(date) => {
-                    qb.push(" AND birth_date = ").push_bind(date_text(*date));
-                }
-                SearchTerm::Mrn(mrn) => {
-                    qb.push(" AND mrn = ").push_bind(mrn.as_str().to_string());
-                }
-            }
-        }
-        qb.push(" ORDER BY lower(family_name), lower(given_name), mrn LIMIT ").push_bind(i64::from(limit));
+        let mut qb = search_query(&format!("SELECT {PATIENT_COLUMNS}"), query, limit);
         qb.build().fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(patient_from_row).collect()
     }
 
@@ -562,7 +646,7 @@ impl PatientRepo for SqliteTx {
             "UPDATE patients SET given_name = ?, family_name = ?, birth_date = ?, sex_at_birth = ?, \
              gender_identity = ?, phone = ?, email = ?, address = ?, emergency_contact_name = ?, \
              emergency_contact_relationship = ?, emergency_contact_phone = ?, updated_at = ?, \
-             version = version + 1 WHERE id = ? AND version = ?",
+             version = version + 1, given_name_key = ?, family_name_key = ? WHERE id = ? AND version = ?",
         )
         .bind(c.given_name)
         .bind(c.family_name)
@@ -576,6 +660,8 @@ impl PatientRepo for SqliteTx {
         .bind(c.emergency_contact_relationship)
         .bind(c.emergency_contact_phone)
         .bind(us(at))
+        .bind(c.given_name_key)
+        .bind(c.family_name_key)
         .bind(id.as_uuid())
         .bind(expected_version)
         .execute(&mut *self.tx)
@@ -667,5 +753,38 @@ impl MetaRepo for SqliteTx {
         .await
         .map_err(map_err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan SQLite chooses for a registry search, one line per step.
+    async fn plan(store: &SqliteStore, q: &str) -> Vec<String> {
+        let mut qb = search_query("EXPLAIN QUERY PLAN SELECT id", &PatientQuery::parse(q), 50);
+        let rows = qb.build().fetch_all(&store.readers).await.unwrap();
+        rows.iter().map(|r| r.get::<String, _>("detail")).collect()
+    }
+
+    #[tokio::test]
+    async fn patient_search_uses_the_name_key_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("kat.db"), OpenMode::CreateIfMissing).await.unwrap();
+        for q in ["quin", "Ångström", "quin ada"] {
+            let plan = plan(&store, q).await;
+            let text = plan.join("\n");
+            assert!(
+                text.contains("patients_given_name_key_idx (given_name_key>? AND given_name_key<?)")
+                    && text.contains("patients_name_key_idx (family_name_key>? AND family_name_key<?)"),
+                "`{q}` does not search both name keys as a range:\n{text}"
+            );
+            assert!(!plan.iter().any(|step| step.starts_with("SCAN patients")), "`{q}` scans the table:\n{text}");
+        }
+        // No name word: the registry's order is the index's, no sort.
+        let text = plan(&store, "").await.join("\n");
+        assert!(text.contains("patients_name_key_idx") && !text.contains("TEMP B-TREE"), "{text}");
+        let text = plan(&store, "kat-000001").await.join("\n");
+        assert!(text.contains("SEARCH patients USING INDEX") && text.contains("(mrn=?)"), "{text}");
     }
 }

@@ -19,6 +19,8 @@ mod measures;
 pub use measures::*;
 mod therapy;
 pub use therapy::*;
+mod transactions;
+pub use transactions::*;
 
 /// Generates one test per conformance case. `$make` is an async expression giving
 /// `Option<Box<dyn Store>>`; `None` skips the case with a notice.
@@ -34,6 +36,7 @@ macro_rules! conformance_suite {
             patients_get_sequential_mrns,
             patient_search_by_name_date_and_mrn,
             patient_search_escapes_like_wildcards,
+            patient_search_matches_name_prefixes_in_every_script,
             patient_update_checks_the_version,
             audit_entries_append_and_filter,
             dropped_transaction_rolls_back,
@@ -48,7 +51,11 @@ macro_rules! conformance_suite {
             process_notes_keep_their_readers,
             safety_plan_versions_and_one_time_links,
             care_team_and_planned_sessions,
-            dosing_gate_before_administration_and_alarms_once
+            dosing_gate_before_administration_and_alarms_once,
+            read_transactions_see_committed_data,
+            writes_in_a_read_transaction_fail_as_read_only,
+            a_read_transaction_does_not_wait_for_an_open_write,
+            the_store_reports_its_migration_level_and_closes
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -260,6 +267,52 @@ pub async fn patient_search_by_name_date_and_mrn(store: &dyn Store) {
     assert!(found.is_empty());
     let found = tx.search_patients(&PatientQuery::parse(""), 2).await.unwrap();
     assert_eq!(found.len(), 2, "an empty query lists, up to the limit");
+}
+
+/// Names are matched by prefix, case-insensitively in every script, and listed in the
+/// same order on both databases (code-point order of the folded names: "z" before "å").
+pub async fn patient_search_matches_name_prefixes_in_every_script(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for (g, f) in [("ÉLODIE", "Ångström"), ("Emre", "Öztürk"), ("Zoë", "Zed"), ("Anna", "Angstrom")] {
+        let id = PatientId::from_uuid(Uuid::now_v7());
+        tx.insert_patient(id, &demographics(g, f, "1984-03-07"), t0()).await.unwrap();
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    let mut names = async |q: &str| -> Vec<String> {
+        let found = tx.search_patients(&PatientQuery::parse(q), 50).await.unwrap();
+        found.iter().map(|p| p.demographics.sort_name()).collect()
+    };
+    assert_eq!(names("").await, ["Angstrom, Anna", "Zed, Zoë", "Ångström, ÉLODIE", "Öztürk, Emre"]);
+    for q in ["ång", "ÅNG", "Ångström"] {
+        assert_eq!(names(q).await, ["Ångström, ÉLODIE"], "{q}");
+    }
+    for q in ["élo", "ÉLODIE", "élodie"] {
+        assert_eq!(names(q).await, ["Ångström, ÉLODIE"], "{q}");
+    }
+    for q in ["öz", "ÖZTÜRK", "Öztürk"] {
+        assert_eq!(names(q).await, ["Öztürk, Emre"], "{q}");
+    }
+    // Given or family name; no accent folding; the start of a name, not its middle.
+    assert_eq!(names("ang").await, ["Angstrom, Anna"]);
+    assert_eq!(names("an").await, ["Angstrom, Anna"]);
+    assert_eq!(names("zo").await, ["Zed, Zoë"]);
+    assert_eq!(names("e").await, ["Öztürk, Emre"], "é is not e");
+    assert!(names("odie").await.is_empty(), "a name matches from its start");
+    assert!(names("strom").await.is_empty(), "a name matches from its start");
+    assert!(names("ångströms").await.is_empty());
+    drop(tx);
+
+    // An edit folds the new name too.
+    let mut tx = store.begin().await.unwrap();
+    tx.update_patient(ids[0], 1, &demographics("ÉLODIE", "Über", "1984-03-07"), t0()).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    let found = tx.search_patients(&PatientQuery::parse("ÜB"), 50).await.unwrap();
+    assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), [ids[0]]);
+    assert!(tx.search_patients(&PatientQuery::parse("ång"), 50).await.unwrap().is_empty());
 }
 
 pub async fn patient_search_escapes_like_wildcards(store: &dyn Store) {

@@ -6,7 +6,9 @@
 //!
 //! Every use case opens one transaction with [`Store::begin`], does its reads and writes
 //! (including its audit entries) on the [`Tx`], and commits. A `Tx` dropped without
-//! `commit` rolls back, so an error half-way leaves nothing half-saved.
+//! `commit` rolls back, so an error half-way leaves nothing half-saved. A use case that
+//! only reads opens [`Store::begin_read`] instead: the same `Tx`, on which every write
+//! fails with [`StoreError::ReadOnly`], and which never waits for a writer.
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -46,6 +48,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
+    /// A write was attempted in a read transaction ([`Store::begin_read`]). A bug in the
+    /// caller, never a user's mistake: the use case should have begun a write transaction.
+    #[error("write attempted in a read-only transaction")]
+    ReadOnly,
 }
 
 impl StoreError {
@@ -78,8 +84,14 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// The version of the newest migration applied.
     async fn migration_level(&self) -> StoreResult<i64>;
-    /// Starts a read-write transaction.
+    /// Starts a read-write transaction. Writers are serialised (SQLite: one writer at a
+    /// time, `BEGIN IMMEDIATE`), so a use case that only reads should use `begin_read`.
     async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Starts a read-only transaction: one snapshot of committed data (taken at its first
+    /// read) that neither waits for nor blocks a writer (SQLite: a WAL reader on a
+    /// read-only connection; PostgreSQL: `REPEATABLE READ READ ONLY`). Every write on it fails with
+    /// [`StoreError::ReadOnly`] on both databases; `commit` just ends it.
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>>;
     /// Closes the connections, flushing what the database keeps in memory.
     async fn close(&self);
 }

@@ -100,6 +100,10 @@ impl PatientRow {
 pub struct DemographicsColumns {
     pub given_name: String,
     pub family_name: String,
+    /// The names folded for search (`kat_core::patient::name_search_key`), stored beside
+    /// them so the search is a range on an index.
+    pub given_name_key: String,
+    pub family_name_key: String,
     pub birth_date: Date,
     pub sex_at_birth: &'static str,
     pub gender_identity: Option<String>,
@@ -117,6 +121,8 @@ impl From<&Demographics> for DemographicsColumns {
         Self {
             given_name: d.given_name.as_str().to_string(),
             family_name: d.family_name.as_str().to_string(),
+            given_name_key: d.given_name.search_key(),
+            family_name_key: d.family_name.search_key(),
             birth_date: d.birth_date.date(),
             sex_at_birth: d.sex_at_birth.as_str(),
             gender_identity: text(&d.gender_identity),
@@ -163,18 +169,4 @@ impl AuditRow {
             },
         })
     }
-}
-
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern and wraps it in `%…%`.
-pub fn like_contains(fragment: &str) -> String {
-    let mut out = String::with_capacity(fragment.len() + 2);
-    out.push('%');
-    for c in fragment.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }

@@ -154,6 +154,8 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         action_taken: None,
     };
     tx.insert_alarm(&alarm).await.unwrap();
+    assert_eq!(tx.alarms_for_session(session.id).await.unwrap(), vec![alarm.clone()]);
+    assert!(tx.alarms_for_session(DosingSessionId::from_uuid(Uuid::now_v7())).await.unwrap().is_empty());
     assert_eq!(tx.open_dosing_sessions().await.unwrap().len(), 1);
     assert_eq!(tx.unacknowledged_alarms().await.unwrap(), vec![alarm.clone()]);
     tx.commit().await.unwrap();
@@ -172,6 +174,16 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         (Some(pres.id), Some(t0() + 12.minutes()), Some("paused"))
     );
     assert!(tx.unacknowledged_alarms().await.unwrap().is_empty());
+    // A session's alarms, acknowledged or not, by the time they were raised.
+    let earlier = AlarmRecord {
+        id: SessionAlarmId::from_uuid(Uuid::now_v7()),
+        kind: "spo2".into(),
+        raised_at: t0() + 9.minutes(),
+        ..alarm.clone()
+    };
+    tx.insert_alarm(&earlier).await.unwrap();
+    assert_eq!(tx.alarms_for_session(session.id).await.unwrap(), vec![earlier.clone(), acked]);
+    assert_eq!(tx.unacknowledged_alarms().await.unwrap(), vec![earlier]);
 
     // Session events (adverse events, interventions, REMS submitted), by time.
     for (kind, minutes) in [("intervention", 14), ("adverse_event", 11)] {

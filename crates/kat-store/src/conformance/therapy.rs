@@ -174,6 +174,8 @@ pub async fn care_team_and_planned_sessions(store: &dyn Store) {
         .collect();
     tx.replace_pending_sessions(patient, &sessions).await.unwrap();
     assert_eq!(tx.planned_sessions_for_patient(patient).await.unwrap(), sessions);
+    assert_eq!(tx.planned_session_by_id(sessions[1].id).await.unwrap(), Some(sessions[1].clone()));
+    assert_eq!(tx.planned_session_by_id(PlannedSessionId::from_uuid(Uuid::now_v7())).await.unwrap(), None);
     let due = tx.pending_sessions_due_by(date(2026, 3, 11), Some(&[patient])).await.unwrap();
     assert_eq!(
         due.iter().map(|s| s.kind).collect::<Vec<_>>(),
@@ -185,6 +187,7 @@ pub async fn care_team_and_planned_sessions(store: &dyn Store) {
     let note = draft(patient, therapist, "prep");
     tx.insert_therapy_note(&note).await.unwrap();
     tx.complete_planned_session(due[0].id, note.id).await.unwrap();
+    assert_eq!(tx.planned_session_by_id(due[0].id).await.unwrap().unwrap().completed_by_note, Some(note.id));
     let err = tx.complete_planned_session(due[0].id, note.id).await.unwrap_err();
     assert!(err.is_conflict_on(therapy_constraints::PLANNED_SESSIONS_COMPLETED), "{err:?}");
     // Regenerating keeps the completed session and replaces the pending ones.

@@ -3,14 +3,14 @@
 
 use super::Caller;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing as uc;
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kat_app::AppError;
+use kat_app::dosing as uc;
 use kat_core::FieldErrors;
 use kat_core::ids::{DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId};
 use kat_store::dosing::{AlarmRecord, DosingSessionRecord};

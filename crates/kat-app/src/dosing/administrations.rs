@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// One administration event (DOSE-GEN-002, DOSE-IN-001).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AdministrationInput {
     /// What the route allows (`kat_core::dosing::order::allowed_steps`): `dose`

@@ -17,7 +17,7 @@ use kat_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// What staff assess at discharge (DC-003, DC-004), and an optional prescriber override.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct DischargeInputForm {
     pub aldrete_total: Option<u8>,

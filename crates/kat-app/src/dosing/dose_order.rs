@@ -37,7 +37,7 @@ pub(crate) fn given_mg(administrations: &[AdministrationRecord]) -> f64 {
 }
 
 /// A prescriber's dose for one session, as typed (titration from the previous dose).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct DoseOrderInput {
     /// The dose: mg/kg when the plan doses per kg, else mg.
@@ -55,14 +55,14 @@ pub struct DoseOrderInput {
 }
 
 /// The previous dose of the course, as the order saw it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PreviousDose {
     pub on: String,
     pub mg: f64,
 }
 
 /// A stored dose order (`session_dose_orders.content`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoseOrder {
     pub mg: f64,
     pub mg_per_kg: Option<f64>,
@@ -75,15 +75,12 @@ pub struct DoseOrder {
     pub efficacy: Option<String>,
     /// The core's titration suggestion (rule, action, dose, rationale), when the
     /// previous dose was judged.
-    #[schema(value_type = Option<Object>)]
     pub suggestion: Option<serde_json::Value>,
     pub reason: Option<String>,
-    #[schema(value_type = Vec<Object>)]
     pub findings: Vec<serde_json::Value>,
     pub level: String,
     pub warning_reason: Option<String>,
     pub override_reason: Option<String>,
-    #[schema(value_type = Option<String>)]
     pub override_by: Option<UserId>,
 }
 

@@ -33,7 +33,7 @@ pub async fn record_adverse_event(
 }
 
 /// An intervention as typed (INT-005).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct InterventionForm {
     /// When (RFC 3339); now when empty.
@@ -161,7 +161,7 @@ pub fn cadss6_time_point_label(key: &str) -> &'static str {
 /// A CADSS-6 rating as typed (form or JSON). The items keep their CADSS-23 numbers
 /// (1, 2, 6, 7, 15, 22; instruments.md §6.2), each rated 0–4. Item wording is not
 /// shipped (instruments.md §1): the rater uses the clinic's licensed form.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Cadss6Input {
     /// `pre_dose`, `peak_40`, `min_120`, `min_240` or `before_discharge` (MON-KET-005).
@@ -192,7 +192,7 @@ impl Cadss6Input {
 }
 
 /// One answered CADSS-6 item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cadss6Answer {
     /// The CADSS item number.
     pub item: String,
@@ -201,11 +201,10 @@ pub struct Cadss6Answer {
 }
 
 /// A scored CADSS-6 rating, stored as the `cadss6` session event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cadss6Rating {
     /// The MON-KET-005 time point key.
     pub time_point: String,
-    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     /// Whole minutes after the start of dosing (negative before it); `None` when no
     /// dose was recorded yet.

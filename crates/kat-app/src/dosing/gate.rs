@@ -80,9 +80,8 @@ pub async fn open_session(
 
 /// What staff send for the gate: the §3 checklist and, when the core does not say
 /// proceed, the override or deferral.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct GateInput {
-    #[schema(value_type = Object)]
     pub checklist: GateChecklist,
     /// A prescriber's documented reason to proceed despite findings that need one.
     #[serde(default)]

@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 /// A treatment plan as typed by the prescriber (form or JSON); every field is text so
 /// that each can be reported on its own.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct PlanInput {
     pub indication: String,
@@ -88,7 +88,7 @@ pub struct PlanInput {
 }
 
 /// The calculated dose, shown to whoever signs or administers (DOSE-GEN-002, DOSE-IV-004).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoseFigures {
     pub mg: f64,
     pub mg_per_kg: Option<f64>,
@@ -120,10 +120,9 @@ pub struct DoseFigures {
 }
 
 /// The stored plan (`treatment_plans.content`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanContent {
     pub indication: String,
-    #[schema(value_type = String)]
     pub route: Route,
     pub protocol: String,
     pub protocol_name: String,
@@ -141,12 +140,10 @@ pub struct PlanContent {
     pub esketamine_regimen: Option<String>,
     pub dose: DoseFigures,
     /// The dose check's findings (rule and message) at planning time.
-    #[schema(value_type = Vec<Object>)]
     pub dose_findings: Vec<serde_json::Value>,
     pub dose_level: String,
     pub warning_reason: Option<String>,
     pub override_reason: Option<String>,
-    #[schema(value_type = Option<String>)]
     pub override_by: Option<UserId>,
     /// Planned session dates (ISO), generated then adjustable.
     pub schedule: Vec<String>,

@@ -29,28 +29,22 @@ use uuid::Uuid;
 /// The REMS Patient Monitoring Form filled from the session record, the patient record
 /// and the intake. `missing` names what the record lacks; the form is complete when it
 /// is empty and the session is discharged.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RemsForm {
-    #[schema(value_type = String, format = Uuid)]
     pub session_id: DosingSessionId,
-    #[schema(value_type = String, format = Uuid)]
     pub patient_id: PatientId,
     /// The patient's name and MRN.
     pub patient: String,
     /// The patient's birth date (the form's MM/DD/YYYY), from the patient record.
-    #[schema(value_type = Option<String>, format = Date)]
     pub birth_date: Option<Date>,
     /// The form's sex answer from the patient record: `Male`, `Female` or `Other`
     /// (intersex); absent (and in `missing`) when the record says unknown.
     pub sex: Option<&'static str>,
     /// Whether the session is discharged (completion of monitoring).
     pub discharged: bool,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub treatment_date: Option<Timestamp>,
     /// Due 7 days after the treatment date.
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub due: Option<Timestamp>,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub submitted: Option<Timestamp>,
     pub first_treatment_enrolled: Option<bool>,
     pub concomitant: Vec<String>,
@@ -97,7 +91,7 @@ impl RemsForm {
 }
 
 /// One DDI-010 medicine class on the REMS form and whether the patient currently takes it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RemsMedicineClass {
     /// `benzodiazepines`, `non_benzodiazepine_sedative_hypnotics`, `psychostimulants`,
     /// `maois`, `opioids`, `other_sedatives`.

@@ -25,7 +25,7 @@ use uuid::Uuid;
 // ---------------------------------------------------------------------------------------
 
 /// One set of vitals, from a nurse or a device (the one path for both).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct VitalsInput {
     pub systolic: String,

@@ -6,6 +6,7 @@
 
 mod audit;
 mod dosing;
+mod dosing_types;
 mod intake;
 mod measures;
 mod patients;

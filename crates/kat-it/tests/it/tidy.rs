@@ -63,3 +63,25 @@ fn only_the_store_adapters_use_sqlx() {
     let tree = normal_closure(&meta, &web.id);
     assert!(!tree.contains("sqlx"), "kat-web pulls in sqlx: {tree:?}");
 }
+
+#[test]
+fn the_use_cases_know_no_http() {
+    let meta = metadata();
+    let app = meta.workspace_packages().into_iter().find(|p| p.name.as_str() == "kat-app").expect("kat-app");
+    let tree = normal_closure(&meta, &app.id);
+    assert!(tree.contains("kat-core") && tree.contains("kat-store"), "the closure was computed: {tree:?}");
+    for forbidden in [
+        "axum",
+        "axum-core",
+        "tower",
+        "tower-http",
+        "hyper",
+        "askama",
+        "askama_web",
+        "utoipa",
+        "utoipa-axum",
+        "kat-web",
+    ] {
+        assert!(!tree.contains(forbidden), "kat-app depends on {forbidden}: {tree:?}");
+    }
+}

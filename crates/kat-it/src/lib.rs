@@ -4,12 +4,12 @@
 
 use jiff::{SignedDuration, Timestamp};
 use kat::server::{self, Running};
+use kat_app::{Ctx, auth, users};
 use kat_core::role::Role;
 use kat_core::user::{AccountKind, User};
 use kat_store::Store;
 use kat_store_postgres::testing::{TestDatabase, fresh_database};
 use kat_store_sqlite::{OpenMode, SqliteStore};
-use kat_web::app::{Ctx, auth, users};
 use kat_web::clock::{Clock, ManualClock, SystemClock};
 use kat_web::config::WebConfig;
 use std::sync::Arc;

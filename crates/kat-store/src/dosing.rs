@@ -37,7 +37,7 @@ pub struct TreatmentPlanRecord {
     pub patient_id: PatientId,
     /// The accepted eligibility decision the plan rests on.
     pub decision_id: Uuid,
-    /// The plan as JSON (`kat_web::app::dosing::PlanContent`).
+    /// The plan as JSON (`kat_app::dosing::PlanContent`).
     pub content: String,
     pub created_by: UserId,
     pub created_at: Timestamp,
@@ -117,7 +117,7 @@ pub struct SessionEventRecord {
 }
 
 /// A prescriber's dose order for one session (titration, DOSE-IV-010, DOSE-IN-002), as
-/// JSON (`kat_web::app::dosing::DoseOrder`). The latest order of a session is in force.
+/// JSON (`kat_app::dosing::DoseOrder`). The latest order of a session is in force.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DoseOrderRecord {
     pub id: Uuid,

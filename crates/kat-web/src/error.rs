@@ -4,10 +4,10 @@
 //! pages show a short explanation. A 5xx never carries internals: the cause is logged
 //! with the request id, and the user sees only that id.
 
-use crate::app::AppError;
 use crate::view::{self, ErrorPage};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use kat_app::AppError;
 use kat_core::FieldErrors;
 use serde::Serialize;
 use tower_http::csrf::ProtectionError;

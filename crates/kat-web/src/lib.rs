@@ -1,9 +1,8 @@
 //! The HTTP layer of kat: server-rendered pages (askama + vendored htmx), the JSON API
 //! under `/api/v1` with its OpenAPI description, sign-in, CSRF protection and security
-//! headers. Only this crate knows HTTP; the use cases live in [`app`].
+//! headers. Only this crate knows HTTP; the use cases live in [`kat_app`].
 
 mod api;
-pub mod app;
 pub mod clock;
 pub mod config;
 mod error;

@@ -22,14 +22,14 @@
 //!   wait on screens that never disconnect.
 
 use crate::AppState;
-use crate::app::auth::{self, Resolved};
-use crate::app::{Actor, Ctx};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
+use kat_app::auth::{self, Resolved};
+use kat_app::{Actor, Ctx};
 use std::convert::Infallible;
 use std::future::Future;
 use std::time::Duration;

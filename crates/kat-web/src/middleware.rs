@@ -2,13 +2,13 @@
 //! headers and privacy-safe request logging.
 
 use crate::AppState;
-use crate::app::auth::{self, Credential, Resolved};
-use crate::app::{Actor, Ctx};
 use crate::config::CookieSecure;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use kat_app::auth::{self, Credential, Resolved};
+use kat_app::{Actor, Ctx};
 use kat_core::user::User;
 use std::net::SocketAddr;
 use std::time::Instant;

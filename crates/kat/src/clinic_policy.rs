@@ -9,12 +9,12 @@
 use crate::settings::parse_duration;
 use anyhow::{Result, bail};
 use jiff::SignedDuration;
+use kat_app::therapy::TherapyConfig;
 use kat_core::instruments::ScoringPolicy;
 use kat_core::instruments::outcome::{OutcomePolicy, RelapsePolicy};
 use kat_core::instruments::pcl5::Pcl5Cutoff;
 use kat_core::instruments::schedule::ScheduleTemplate;
 use kat_core::therapy::schedule::{SessionOrdering, TherapyPolicy};
-use kat_web::app::therapy::TherapyConfig;
 use serde::{Deserialize, Serialize};
 
 pub mod dosing;

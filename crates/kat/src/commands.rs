@@ -6,10 +6,10 @@ use crate::settings::Settings;
 use crate::storage::{self, Create, Location};
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
+use kat_app::{AppError, Ctx, auth, users};
 use kat_core::ids::TokenId;
 use kat_core::user::AccountKind;
 use kat_store::Store;
-use kat_web::app::{AppError, Ctx, auth, users};
 use std::io::BufRead;
 use std::path::Path;
 use std::sync::Arc;
@@ -175,7 +175,7 @@ pub async fn user_set_medical_director(settings: &Settings, name: &str, yes: boo
     let store = open_existing(settings).await?;
     let ctx = cli_ctx(settings).await?;
     let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
-    kat_web::app::intake::set_medical_director(store.as_ref(), &ctx, user.id, yes).await.map_err(app_err)?;
+    kat_app::intake::set_medical_director(store.as_ref(), &ctx, user.id, yes).await.map_err(app_err)?;
     store.close().await;
     println!("{name} is {}a medical director", if yes { "" } else { "not " });
     Ok(())

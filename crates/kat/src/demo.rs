@@ -4,11 +4,11 @@
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use kat_app::{Actor, Ctx, intake, patients, users};
 use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::patient::DemographicsForm;
 use kat_core::user::AccountKind;
 use kat_store::Store;
-use kat_web::app::{Actor, Ctx, intake, patients, users};
 use std::collections::BTreeMap;
 
 #[path = "demo/demo_dosing.rs"]

@@ -4,6 +4,7 @@
 
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
+use kat_app::{Actor, AppError, Ctx, therapy};
 use kat_core::ids::PatientId;
 use kat_core::role::Role;
 use kat_core::therapy::care_team::CareRole;
@@ -12,7 +13,6 @@ use kat_core::therapy::safety_plan::{CRISIS_LINE_US, SafetyPlanForm};
 use kat_core::therapy::schedule::TherapyPolicy;
 use kat_core::user::User;
 use kat_store::Store;
-use kat_web::app::{Actor, AppError, Ctx, therapy};
 
 /// Dose offsets in days from today for each demo program: one course under way, one
 /// finished (reassessment due), one starting, one planned.

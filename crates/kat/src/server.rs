@@ -60,7 +60,7 @@ fn spawn_session_sweeper(state: AppState) {
         loop {
             tick.tick().await;
             let now = state.clock.now();
-            if let Err(e) = kat_web::app::auth::sweep_sessions(
+            if let Err(e) = kat_app::auth::sweep_sessions(
                 state.store.as_ref(),
                 now,
                 state.config.idle_timeout,

@@ -5,7 +5,8 @@
 use anyhow::{Context, Result, bail};
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
-use kat_web::config::{CookieSecure, MeasuresConfig, WebConfig};
+use kat_app::config::MeasuresConfig;
+use kat_web::config::{CookieSecure, WebConfig};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -84,7 +85,7 @@ impl Default for MeasuresSettings {
     fn default() -> Self {
         Self {
             self_report_link_ttl: "72h".into(),
-            crisis_text: kat_web::config::DEFAULT_CRISIS_TEXT.into(),
+            crisis_text: kat_app::config::DEFAULT_CRISIS_TEXT.into(),
             cssrs_text_file: String::new(),
             outcome: Default::default(),
             schedule: Default::default(),

@@ -4,12 +4,12 @@
 use crate::support::{app, select};
 use jiff::ToSpan;
 use jiff::tz::TimeZone;
+use kat_app::{Ctx, patients, therapy};
 use kat_core::patient::DemographicsForm;
 use kat_core::role::Role;
 use kat_core::therapy::care_team::CareRole;
 use kat_core::therapy::schedule::TherapyPolicy;
 use kat_e2e::{Browser, Options, e2e_or_skip};
-use kat_web::app::{Ctx, patients, therapy};
 
 #[tokio::test]
 async fn therapist_writes_signs_and_addends_notes_from_the_worklist() {

@@ -1,9 +1,9 @@
 //! Bearer tokens and role checks on the API.
 
 use crate::support::{audit, cli_ctx, expect_problem, staff_with_token};
+use kat_app::{auth, users};
 use kat_core::role::Role;
 use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
-use kat_web::app::{auth, users};
 
 async fn get_patients(app: &TestApp, token: Option<&str>) -> reqwest::Response {
     let mut req = reqwest::Client::new().get(app.url("/api/v1/patients"));

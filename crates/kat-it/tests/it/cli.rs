@@ -43,14 +43,14 @@ async fn user_add_reads_the_password_and_enforces_its_length() {
     assert!(format!("{err:#}").contains("already taken"), "{err:#}");
 
     let store = open(&settings).await;
-    let user = kat_web::app::users::find(store.as_ref(), "ada").await.unwrap().expect("ada exists");
+    let user = kat_app::users::find(store.as_ref(), "ada").await.unwrap().expect("ada exists");
     assert_eq!(user.role.as_str(), "admin");
     assert_eq!(user.kind, AccountKind::Staff);
     assert_eq!(user.display_name, "Ada Admin");
     // The password works (and is exactly the line without its newline).
-    let ctx = kat_web::app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
-    kat_web::app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase").await.expect("login");
-    assert!(kat_web::app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase\r").await.is_err());
+    let ctx = kat_app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
+    kat_app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase").await.expect("login");
+    assert!(kat_app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase\r").await.is_err());
     store.close().await;
 }
 
@@ -66,21 +66,21 @@ async fn token_create_makes_an_api_client_when_the_name_is_new() {
     commands::token_create(&settings, "nina", Some("nurse"), None).await.unwrap();
 
     let store = open(&settings).await;
-    let client = kat_web::app::users::find(store.as_ref(), "lab-sync").await.unwrap().expect("api client");
+    let client = kat_app::users::find(store.as_ref(), "lab-sync").await.unwrap().expect("api client");
     assert_eq!(client.kind, AccountKind::ApiClient);
     assert_eq!(client.role.as_str(), "front_desk", "least privilege by default");
-    let ctx = kat_web::app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
-    let tokens = kat_web::app::auth::list_tokens(store.as_ref(), &ctx).await.unwrap();
+    let ctx = kat_app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
+    let tokens = kat_app::auth::list_tokens(store.as_ref(), &ctx).await.unwrap();
     assert_eq!(tokens.len(), 2);
     assert!(tokens.iter().any(|t| t.user_id == client.id && t.label == "lab import" && t.revoked_at.is_none()));
     // An API client cannot sign in to the pages.
-    assert!(kat_web::app::auth::login(store.as_ref(), &ctx, "lab-sync", "").await.is_err());
+    assert!(kat_app::auth::login(store.as_ref(), &ctx, "lab-sync", "").await.is_err());
     store.close().await;
 
     // Revoking by account name revokes its tokens.
     commands::token_revoke(&settings, "lab-sync").await.unwrap();
     let store = open(&settings).await;
-    let tokens = kat_web::app::auth::list_tokens(store.as_ref(), &ctx).await.unwrap();
+    let tokens = kat_app::auth::list_tokens(store.as_ref(), &ctx).await.unwrap();
     assert!(tokens.iter().filter(|t| t.user_id == client.id).all(|t| t.revoked_at.is_some()));
     store.close().await;
     assert!(commands::token_revoke(&settings, "lab-sync").await.is_err(), "nothing left to revoke");
@@ -100,7 +100,7 @@ async fn backup_writes_a_database_that_opens_and_never_overwrites() {
     let copy = kat_store_sqlite::SqliteStore::open(&target, kat_store_sqlite::OpenMode::MustExist)
         .await
         .expect("backup opens");
-    assert!(kat_web::app::users::find(&copy, "ada").await.unwrap().is_some());
+    assert!(kat_app::users::find(&copy, "ada").await.unwrap().is_some());
     kat_store::Store::close(&copy).await;
 
     // An existing target is refused and left alone.

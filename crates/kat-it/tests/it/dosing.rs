@@ -391,7 +391,7 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     // Without a CADSS-6 after the first device the form's dissociation answer is missing.
     let ctx = crate::support::cli_ctx(&app);
     let sid_typed: DosingSessionId = session["id"].as_str().unwrap().parse().unwrap();
-    let form = kat_web::app::dosing::rems(app.store.as_ref(), &ctx, &Default::default(), sid_typed).await.unwrap();
+    let form = kat_app::dosing::rems(app.store.as_ref(), &ctx, &Default::default(), sid_typed).await.unwrap();
     assert_eq!(form.dissociation, None);
     assert!(!form.pulse_oximetry_checked, "no SpO2 read since the first device");
     assert_eq!(
@@ -403,7 +403,7 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     let r = post(&app, &format!("{s}/cadss6"), &pt, json!({"time_point": "peak_40", "item_1": 1, "item_2": 1, "item_6": 0, "item_7": 1, "item_15": 0, "item_22": 0})).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let form =
-        kat_web::app::dosing::rems(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default(), sid_typed)
+        kat_app::dosing::rems(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default(), sid_typed)
             .await
             .unwrap();
     assert_eq!(form.dissociation, Some(true));
@@ -598,10 +598,9 @@ async fn demo_dosing(db: Db) {
     assert_eq!(routes.len(), kat_core::dosing::Route::ALL.len());
     drop(tx);
     // The demo esketamine session yields a complete REMS form.
-    let forms =
-        kat_web::app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default())
-            .await
-            .unwrap();
+    let forms = kat_app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default())
+        .await
+        .unwrap();
     assert_eq!(forms.len(), 1);
     assert!(forms[0].missing.is_empty(), "{:?}", forms[0].missing);
     assert_eq!(forms[0].dose_mg, 56);

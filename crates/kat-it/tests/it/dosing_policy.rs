@@ -7,13 +7,14 @@
 use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, plan_form, post};
 use crate::support::{expect_problem, problem_fields, staff_with_token};
 use jiff::SignedDuration;
+use kat_app::config::DosingConfig;
 use kat_core::dosing::Minutes;
 use kat_core::dosing::weight::IdealWeightFormula;
 use kat_core::dosing::{MgPerKg, WeightPolicy};
 use kat_core::monitoring::{AlarmPolicy, BpGatePolicy, BpPolicyName, DischargePolicy, GatePolicy};
 use kat_core::role::Role;
 use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
-use kat_web::config::{DosingConfig, WebConfig};
+use kat_web::config::WebConfig;
 use serde_json::{Value, json};
 
 fn with_policy(dosing: DosingConfig) -> Options {

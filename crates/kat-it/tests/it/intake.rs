@@ -2,12 +2,12 @@
 //! re-run, decisions going stale, sign-off rules, same-day reviews, roles and audit.
 
 use jiff::tz::TimeZone;
+use kat_app::{Ctx, intake, users};
 use kat_core::audit::{AuditAction, AuditFilter, AuditOutcome};
 use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::ids::PatientId;
 use kat_core::role::Role;
 use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
-use kat_web::app::{Ctx, intake, users};
 use serde_json::{Map, Value, json};
 
 async fn register(app: &TestApp, token: &str) -> String {

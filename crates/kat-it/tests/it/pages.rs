@@ -302,7 +302,7 @@ async fn every_page_requires_sign_in_and_admin_pages_an_admin(db: Db) {
         assert_eq!(location(&r), "/login?next=/", "{path}");
     }
     assert_eq!(patient_count(&app, &token).await, 1);
-    assert!(kat_web::app::users::find(app.store.as_ref(), "intruder").await.unwrap().is_none());
+    assert!(kat_app::users::find(app.store.as_ref(), "intruder").await.unwrap().is_none());
 
     // A nurse sees the clinical pages but not the admin ones.
     let nurse = signed_in(&app, "nina", Role::Nurse).await;
@@ -322,7 +322,7 @@ async fn every_page_requires_sign_in_and_admin_pages_an_admin(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert!(kat_web::app::users::find(app.store.as_ref(), "intruder").await.unwrap().is_none());
+    assert!(kat_app::users::find(app.store.as_ref(), "intruder").await.unwrap().is_none());
 
     // An admin sees them.
     let admin = signed_in(&app, "boss", Role::Admin).await;

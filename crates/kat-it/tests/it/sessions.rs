@@ -107,7 +107,7 @@ on_both_databases!(login_sets_a_fresh_hardened_cookie, login_sets_a_fresh_harden
 async fn disabled_staff_cannot_sign_in(db: Db) {
     let app = app_or_skip!(db);
     let user = app.add_staff("gone", Role::Therapist).await;
-    kat_web::app::users::set_active(app.store.as_ref(), &crate::support::cli_ctx(&app), user.id, false).await.unwrap();
+    kat_app::users::set_active(app.store.as_ref(), &crate::support::cli_ctx(&app), user.id, false).await.unwrap();
     let r = app.login(&app.client(), "gone").await;
     assert_eq!(r.status(), 401);
     assert!(session_set_cookie(&r).is_none());
@@ -116,7 +116,7 @@ async fn disabled_staff_cannot_sign_in(db: Db) {
     let r = app.login(&app.client(), "nina").await;
     let (secret, _) = session_set_cookie(&r).expect("cookie");
     assert_eq!(get_with_cookie(&app, "/", &secret).await.status(), 200);
-    kat_web::app::users::set_active(app.store.as_ref(), &crate::support::cli_ctx(&app), nina.id, false).await.unwrap();
+    kat_app::users::set_active(app.store.as_ref(), &crate::support::cli_ctx(&app), nina.id, false).await.unwrap();
     let r = get_with_cookie(&app, "/", &secret).await;
     assert_eq!(r.status(), 303);
     assert!(location(&r).starts_with("/login?next=/"), "{}", location(&r));

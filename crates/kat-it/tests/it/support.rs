@@ -1,11 +1,11 @@
 //! Small helpers shared by the test modules.
 
 use jiff::tz::TimeZone;
+use kat_app::{Ctx, auth};
 use kat_core::role::Role;
 use kat_core::user::User;
 use kat_it::TestApp;
 use kat_store::ApiTokenRecord;
-use kat_web::app::{Ctx, auth};
 use serde_json::{Value, json};
 
 /// A context acting as the server's operator, at the app's current time.

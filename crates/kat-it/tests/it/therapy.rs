@@ -463,13 +463,13 @@ async fn demo_patients_have_full_programs(db: Db) {
     };
     let tz = jiff::tz::TimeZone::UTC;
     kat::demo::seed(app.store.as_ref(), app.now(), &tz).await.expect("demo seeds");
-    let theo = kat_web::app::users::find(app.store.as_ref(), "therapist").await.unwrap().unwrap();
-    let ctx = kat_web::app::Ctx::new(kat_web::app::Actor::User(theo), "test".into(), None, app.now(), &tz);
-    let found = kat_web::app::patients::search(app.store.as_ref(), &ctx, "", 50).await.unwrap();
+    let theo = kat_app::users::find(app.store.as_ref(), "therapist").await.unwrap().unwrap();
+    let ctx = kat_app::Ctx::new(kat_app::Actor::User(theo), "test".into(), None, app.now(), &tz);
+    let found = kat_app::patients::search(app.store.as_ref(), &ctx, "", 50).await.unwrap();
     let mut with_notes = 0;
     let mut kinds = std::collections::BTreeSet::new();
     for p in &found {
-        let tl = kat_web::app::therapy::timeline(app.store.as_ref(), &ctx, p.id, &[], &tz).await.unwrap();
+        let tl = kat_app::therapy::timeline(app.store.as_ref(), &ctx, p.id, &[], &tz).await.unwrap();
         if tl.iter().any(|e| e.kind == kat_core::therapy::timeline::TimelineKind::Note) {
             with_notes += 1;
         }
@@ -477,12 +477,12 @@ async fn demo_patients_have_full_programs(db: Db) {
     }
     assert!(with_notes >= 2, "demo timelines show notes");
     assert_eq!(kinds.len(), kat_core::therapy::timeline::TimelineKind::ALL.len(), "every kind appears: {kinds:?}");
-    let (items, _) = kat_web::app::therapy::worklist(app.store.as_ref(), &ctx).await.unwrap();
+    let (items, _) = kat_app::therapy::worklist(app.store.as_ref(), &ctx).await.unwrap();
     assert!(
         items.iter().any(|i| i.kind == kat_core::therapy::worklist::WorkItemKind::UnsignedNote),
         "the demo therapist has a draft to finish"
     );
-    let pn = kat_web::app::therapy::visible_process_notes(
+    let pn = kat_app::therapy::visible_process_notes(
         app.store.as_ref(),
         &ctx,
         found.iter().find(|p| p.demographics.given_name.as_str() == "Avery").unwrap().id,

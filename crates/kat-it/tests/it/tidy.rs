@@ -159,3 +159,25 @@ fn rule_ids_are_read_at_word_boundaries() {
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     assert_eq!(ids, ["ALM-002", "DOSE-IV-010", "MON-KET-005", "SHA-256"]);
 }
+
+#[test]
+fn the_use_cases_know_no_http() {
+    let meta = metadata();
+    let app = meta.workspace_packages().into_iter().find(|p| p.name.as_str() == "kat-app").expect("kat-app");
+    let tree = normal_closure(&meta, &app.id);
+    assert!(tree.contains("kat-core") && tree.contains("kat-store"), "the closure was computed: {tree:?}");
+    for forbidden in [
+        "axum",
+        "axum-core",
+        "tower",
+        "tower-http",
+        "hyper",
+        "askama",
+        "askama_web",
+        "utoipa",
+        "utoipa-axum",
+        "kat-web",
+    ] {
+        assert!(!tree.contains(forbidden), "kat-app depends on {forbidden}: {tree:?}");
+    }
+}

@@ -2,10 +2,10 @@
 
 use super::Caller;
 use crate::AppState;
-use crate::app::{AppError, audit_log};
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::{Query, State};
+use kat_app::{AppError, audit_log};
 use kat_core::audit::AuditEntry;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -2,15 +2,19 @@
 //! from a nurse or a device, alarms, discharge) and the floor board.
 
 use super::Caller;
+use super::dosing_types::{
+    AdministrationInput, Cadss6Input, Cadss6Rating, DischargeInputForm, DoseOrder, DoseOrderInput, GateInput,
+    InterventionForm, PlanContent, PlanInput, PreviousDose, RemsForm, VitalsInput,
+};
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing as uc;
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kat_app::AppError;
+use kat_app::dosing as uc;
 use kat_core::FieldErrors;
 use kat_core::ids::{DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId};
 use kat_store::dosing::{AlarmRecord, DosingSessionRecord};
@@ -53,7 +57,7 @@ pub struct PlanDto {
     signed: bool,
     #[schema(format = DateTime)]
     signed_at: Option<String>,
-    content: uc::PlanContent,
+    content: PlanContent,
 }
 
 impl From<&uc::PlanView> for PlanDto {
@@ -63,7 +67,7 @@ impl From<&uc::PlanView> for PlanDto {
             patient_id: p.record.patient_id.to_string(),
             signed: p.signed(),
             signed_at: p.record.signed_at.map(|t| t.to_string()),
-            content: p.content.clone(),
+            content: p.content.clone().into(),
         }
     }
 }
@@ -150,9 +154,9 @@ pub struct SessionDetailDto {
     events: Vec<Value>,
     /// The CADSS-6 ratings (MON-KET-005), by time: time point, minutes after the start
     /// of dosing, answers, total and who rated.
-    cadss6: Vec<uc::Cadss6Rating>,
+    cadss6: Vec<Cadss6Rating>,
     /// Dose orders for this session (titration), oldest first; the latest is in force.
-    orders: Vec<uc::DoseOrder>,
+    orders: Vec<DoseOrder>,
     /// The dose in force (the latest order, else the plan's), in mg.
     ordered_mg: f64,
     /// What has been given so far in this session, in mg.
@@ -182,8 +186,8 @@ impl From<&uc::SessionView> for SessionDetailDto {
                     "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)})
                 })
                 .collect(),
-            cadss6: uc::cadss6_ratings(v),
-            orders: v.orders.clone(),
+            cadss6: uc::cadss6_ratings(v).into_iter().map(Into::into).collect(),
+            orders: v.orders.iter().cloned().map(Into::into).collect(),
             ordered_mg: v.ordered_mg(),
             given_mg: v.given_mg(),
             next_check_at: v.next_check.as_ref().map(|c| c.at.to_string()),
@@ -217,7 +221,7 @@ pub struct OpenSessionInput {}
     path = "/api/v1/patients/{id}/treatment-plans",
     tag = "dosing",
     params(("id" = String, Path, description = "The patient's id")),
-    request_body = uc::PlanInput,
+    request_body = PlanInput,
     security(("bearer" = [])),
     responses(
         (status = 201, body = PlanDto),
@@ -234,7 +238,7 @@ pub async fn create_plan(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
-    let input: uc::PlanInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let input: uc::PlanInput = body::<PlanInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
     let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -351,7 +355,7 @@ pub async fn read_session(
     path = "/api/v1/sessions/{id}/gate",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body = uc::GateInput,
+    request_body = GateInput,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The gate's outcome", body = Object),
@@ -368,7 +372,7 @@ pub async fn gate(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::GateInput = body(raw_body, false).map_err(|e| caller.fail(e))?;
+    let input: uc::GateInput = body::<GateInput>(raw_body, false).map_err(|e| caller.fail(e))?.into();
     let g = uc::record_gate(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -382,7 +386,7 @@ pub async fn gate(
     path = "/api/v1/sessions/{id}/administrations",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body = uc::AdministrationInput,
+    request_body = AdministrationInput,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = Object),
@@ -399,7 +403,8 @@ pub async fn administer(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::AdministrationInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let input: uc::AdministrationInput =
+        body::<AdministrationInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
     let a =
         uc::record_administration(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
     let content: Value = serde_json::from_str(&a.content).unwrap_or(Value::Null);
@@ -415,7 +420,7 @@ pub async fn administer(
     path = "/api/v1/sessions/{id}/vitals",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body = uc::VitalsInput,
+    request_body = VitalsInput,
     security(("bearer" = [])),
     responses(
         (status = 201, body = VitalsDto),
@@ -431,7 +436,7 @@ pub async fn vitals(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::VitalsInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let input: uc::VitalsInput = body::<VitalsInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
     let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -480,7 +485,7 @@ pub async fn acknowledge(
     path = "/api/v1/sessions/{id}/discharge",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body = uc::DischargeInputForm,
+    request_body = DischargeInputForm,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Discharged", body = Object),
@@ -497,7 +502,7 @@ pub async fn discharge(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::DischargeInputForm = body(raw_body, false).map_err(|e| caller.fail(e))?;
+    let input: uc::DischargeInputForm = body::<DischargeInputForm>(raw_body, false).map_err(|e| caller.fail(e))?.into();
     let d = uc::discharge(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -565,10 +570,10 @@ pub async fn adverse_event(
     path = "/api/v1/sessions/{id}/dose-order",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body = uc::DoseOrderInput,
+    request_body = DoseOrderInput,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Ordered", body = uc::DoseOrder),
+        (status = 201, description = "Ordered", body = DoseOrder),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Dosing has started or the session is discharged", body = Problem, content_type = "application/problem+json"),
@@ -582,12 +587,12 @@ pub async fn dose_order(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::DoseOrderInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let input: uc::DoseOrderInput = body::<DoseOrderInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
     let order =
         uc::order_dose(state.store.as_ref(), &caller.ctx, &state.config.dosing, &state.config.time_zone, sid, &input)
             .await
             .map_err(|e| caller.fail(e))?;
-    Ok((StatusCode::CREATED, Json(order)).into_response())
+    Ok((StatusCode::CREATED, Json(DoseOrder::from(order))).into_response())
 }
 
 /// Record an intervention (INT-005): time, trigger (an alarm or a value), action, drug,
@@ -598,7 +603,7 @@ pub async fn dose_order(
     path = "/api/v1/sessions/{id}/interventions",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body = uc::InterventionForm,
+    request_body = InterventionForm,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = Object),
@@ -614,7 +619,7 @@ pub async fn intervention(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let form: uc::InterventionForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let form: uc::InterventionForm = body::<InterventionForm>(raw_body, true).map_err(|e| caller.fail(e))?.into();
     let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
     let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
@@ -631,7 +636,7 @@ pub async fn intervention(
     path = "/api/v1/sessions/{id}/cadss6",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body = uc::Cadss6Input,
+    request_body = Cadss6Input,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded and scored", body = Cadss6Dto),
@@ -648,25 +653,25 @@ pub async fn cadss6(
     raw_body: Result<Json<Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::Cadss6Input = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let input: uc::Cadss6Input = body::<Cadss6Input>(raw_body, true).map_err(|e| caller.fail(e))?.into();
     let (r, rating) = uc::record_cadss6(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
-    Ok((StatusCode::CREATED, Json(Cadss6Dto { id: r.id.to_string(), rating })).into_response())
+    Ok((StatusCode::CREATED, Json(Cadss6Dto { id: r.id.to_string(), rating: rating.into() })).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Cadss6Dto {
     #[schema(format = Uuid)]
     id: String,
-    rating: uc::Cadss6Rating,
+    rating: Cadss6Rating,
 }
 
 /// A REMS Patient Monitoring Form as JSON (MON-SPV-008).
 #[derive(Serialize, ToSchema)]
 pub struct RemsFormDto {
     #[serde(flatten)]
-    form: uc::RemsForm,
+    form: RemsForm,
     /// Nothing missing and the session discharged: it may be marked submitted.
     complete: bool,
     /// The healthcare setting's name (`[clinic] name`).
@@ -675,7 +680,7 @@ pub struct RemsFormDto {
 
 impl RemsFormDto {
     fn new(form: uc::RemsForm, state: &AppState) -> Self {
-        Self { complete: form.complete(), form, setting_name: state.config.clinic_name.clone() }
+        Self { complete: form.complete(), form: form.into(), setting_name: state.config.clinic_name.clone() }
     }
 }
 
@@ -853,7 +858,7 @@ pub struct DoseSuggestionParams {
 #[derive(Serialize, ToSchema)]
 pub struct DoseSuggestionDto {
     /// The previous dose of the course on this route (date and mg), if any.
-    previous: Option<uc::PreviousDose>,
+    previous: Option<PreviousDose>,
     /// The core's titration suggestion (`action`, `dose`, `rule`, `rationale`), when there
     /// is a previous dose and both `tolerability` and `efficacy` are given.
     #[schema(value_type = Option<Object>)]
@@ -901,7 +906,7 @@ pub async fn dose_suggestion(
     .await
     .map_err(|e| caller.fail(e))?;
     Ok(Json(DoseSuggestionDto {
-        previous: cx.previous,
+        previous: cx.previous.map(Into::into),
         suggestion: cx.suggestion.and_then(|s| serde_json::to_value(s).ok()),
     }))
 }

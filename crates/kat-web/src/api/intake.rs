@@ -3,14 +3,14 @@
 
 use super::Caller;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::intake::{self, IntakeState, SignInput};
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kat_app::AppError;
+use kat_app::intake::{self, IntakeState, SignInput};
 use kat_core::FieldErrors;
 use kat_core::ids::PatientId;
 use serde::{Deserialize, Serialize};

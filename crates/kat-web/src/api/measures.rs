@@ -2,8 +2,6 @@
 
 use super::Caller;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::measures as uc;
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -11,6 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
+use kat_app::AppError;
+use kat_app::measures as uc;
 use kat_core::FieldErrors;
 use kat_core::ids::{AlertId, PatientId};
 use kat_core::instruments::Instrument;

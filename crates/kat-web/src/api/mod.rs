@@ -6,18 +6,19 @@
 
 mod audit;
 mod dosing;
+mod dosing_types;
 mod intake;
 mod measures;
 mod patients;
 mod therapy;
 
 use crate::AppState;
-use crate::app::{Actor, AppError, Ctx};
 use crate::error::ApiError;
 use crate::middleware::{Principal, RequestMeta};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
+use kat_app::{Actor, AppError, Ctx};
 use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};

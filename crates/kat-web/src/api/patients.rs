@@ -2,13 +2,13 @@
 
 use super::Caller;
 use crate::AppState;
-use crate::app::{AppError, patients};
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kat_app::{AppError, patients};
 use kat_core::FieldErrors;
 use kat_core::ids::PatientId;
 use kat_core::patient::{DemographicsForm, Patient};

@@ -3,13 +3,13 @@
 
 use super::Caller;
 use crate::AppState;
-use crate::app::{AppError, therapy};
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kat_app::{AppError, therapy};
 use kat_core::FieldErrors;
 use kat_core::ids::{PatientId, PlannedSessionId, ProcessNoteId, TherapyNoteId};
 use kat_core::therapy::care_team::CareRole;

@@ -2,7 +2,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::{AppError, audit_log, auth, users};
 use crate::error::PageError;
 use crate::view::{FieldView, FieldsetView, Layout, local_time, local_time_precise, render, url_encode};
 use askama::Template;
@@ -11,6 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
+use kat_app::{AppError, audit_log, auth, users};
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditFilter, MAX_AUDIT_PAGE};
 use kat_core::ids::{PatientId, TokenId, UserId};
@@ -82,7 +82,7 @@ async fn users_page(
     let roles: Vec<(&'static str, &'static str)> = Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect();
     let mut directors = std::collections::HashSet::new();
     for u in &all {
-        if crate::app::intake::is_medical_director(state.store.as_ref(), u.id).await.map_err(|e| staff.fail(e))? {
+        if kat_app::intake::is_medical_director(state.store.as_ref(), u.id).await.map_err(|e| staff.fail(e))? {
             directors.insert(u.id);
         }
     }
@@ -211,7 +211,7 @@ pub async fn set_medical_director(
     Form(f): Form<ActiveForm>,
 ) -> Result<Response, PageError> {
     let id: UserId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("user")))?;
-    crate::app::intake::set_medical_director(state.store.as_ref(), &staff.ctx, id, f.active == "true")
+    kat_app::intake::set_medical_director(state.store.as_ref(), &staff.ctx, id, f.active == "true")
         .await
         .map_err(|e| staff.fail(e))?;
     Ok(Redirect::to("/admin/users?updated=1").into_response())

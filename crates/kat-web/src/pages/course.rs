@@ -5,8 +5,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing::{self as uc, StoredGate};
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
@@ -14,6 +12,8 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use kat_app::AppError;
+use kat_app::dosing::{self as uc, StoredGate};
 use kat_core::dosing::Route;
 use kat_core::ids::{PatientId, TreatmentPlanId};
 use kat_core::role::Permission;

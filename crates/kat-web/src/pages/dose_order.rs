@@ -6,8 +6,6 @@
 use super::Staff;
 use super::dosing::parse_session;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing::{self as uc, DoseOrderInput};
 use crate::error::PageError;
 use crate::view::{Layout, render};
 use askama::Template;
@@ -16,6 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use kat_app::AppError;
+use kat_app::dosing::{self as uc, DoseOrderInput};
 use kat_core::FieldErrors;
 use kat_core::ids::DosingSessionId;
 use kat_core::role::Permission;

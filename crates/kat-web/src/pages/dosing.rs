@@ -6,8 +6,6 @@
 use super::Staff;
 use super::measures::{InstrumentView, instrument_view};
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing::{self as uc, AdministrationInput, Cadss6Input, InterventionForm, SessionView, VitalsInput};
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
@@ -17,6 +15,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use kat_app::AppError;
+use kat_app::dosing::{self as uc, AdministrationInput, Cadss6Input, InterventionForm, SessionView, VitalsInput};
 use kat_core::FieldErrors;
 use kat_core::dosing::Route;
 use kat_core::ids::{DosingSessionId, SessionAlarmId};

@@ -4,8 +4,6 @@
 use super::Staff;
 use super::dosing::{FloorLive, LivePart, live_view, parse_session};
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing as uc;
 use crate::error::PageError;
 use crate::live::{self, Rendered};
 use askama::Template;
@@ -14,6 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
+use kat_app::AppError;
+use kat_app::dosing as uc;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 

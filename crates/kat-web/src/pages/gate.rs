@@ -5,8 +5,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing::{self as uc, GateInput};
 use crate::error::PageError;
 use crate::view::{Layout, render};
 use askama::Template;
@@ -16,6 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use jiff::tz::TimeZone;
+use kat_app::AppError;
+use kat_app::dosing::{self as uc, GateInput};
 use kat_core::FieldErrors;
 use kat_core::ids::DosingSessionId;
 use kat_core::monitoring::{GateChecklist, evaluate_gate};
@@ -358,7 +358,7 @@ async fn page(
         .unwrap_or_default();
     let can_read_measures = staff.principal.user.role.allows(kat_core::role::Permission::MeasureRead);
     let today = if can_read_measures {
-        crate::app::measures::responses_on_day(
+        kat_app::measures::responses_on_day(
             state.store.as_ref(),
             &staff.ctx,
             v.session.patient_id,

@@ -2,11 +2,11 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::users;
 use crate::view::{Layout, render};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use kat_app::users;
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]

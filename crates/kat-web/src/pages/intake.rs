@@ -4,8 +4,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::intake::{self, IntakeState, SignInput, StoredFinding};
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
@@ -13,6 +11,8 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kat_app::AppError;
+use kat_app::intake::{self, IntakeState, SignInput, StoredFinding};
 use kat_core::FieldErrors;
 use kat_core::eligibility::answers::{IntakeAnswers, Kind, Question, SECTIONS, section};
 use kat_core::eligibility::medication::{DiazepamEquivalent, KnownDrug};
@@ -286,7 +286,7 @@ pub async fn history(
     let id = patient_id(&id).map_err(|e| staff.fail(e))?;
     let st = intake::state(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     let versions = intake::history(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
-    let names = crate::app::therapy::staff_names(state.store.as_ref()).await.map_err(|e| staff.fail(e))?;
+    let names = kat_app::therapy::staff_names(state.store.as_ref()).await.map_err(|e| staff.fail(e))?;
     let rows = versions
         .into_iter()
         .map(|v| HistoryRow {

@@ -1,7 +1,6 @@
 //! Sign in and sign out.
 
 use crate::AppState;
-use crate::app::{Actor, AppError, Ctx, auth};
 use crate::middleware::{Principal, RequestMeta, session_cookie};
 use crate::view::{Layout, render};
 use askama::Template;
@@ -10,6 +9,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use kat_app::{Actor, AppError, Ctx, auth};
 use serde::Deserialize;
 
 #[derive(Template)]

@@ -4,8 +4,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::measures::{self as uc, LinkState, PatientMeasures, Submitted};
-use crate::app::{Actor, AppError, Ctx};
 use crate::error::PageError;
 use crate::middleware::RequestMeta;
 use crate::view::{Layout, local_time, render};
@@ -16,6 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use jiff::Timestamp;
+use kat_app::measures::{self as uc, LinkState, PatientMeasures, Submitted};
+use kat_app::{Actor, AppError, Ctx};
 use kat_core::FieldErrors;
 use kat_core::ids::{AlertId, PatientId};
 use kat_core::instruments::outcome::Threshold;
@@ -400,7 +400,7 @@ pub struct EnterQuery {
 }
 
 async fn patient_name(state: &AppState, staff: &Staff, id: PatientId) -> Result<String, PageError> {
-    let p = crate::app::patients::get(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    let p = kat_app::patients::get(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     Ok(format!("{} · {}", p.demographics.full_name(), p.mrn))
 }
 
@@ -412,7 +412,7 @@ pub async fn enter_form(
 ) -> Result<Response, PageError> {
     let id = parse_patient(&staff, &raw)?;
     if !staff.principal.user.role.allows(Permission::MeasureEnter) {
-        crate::app::record_denial(
+        kat_app::record_denial(
             state.store.as_ref(),
             &staff.ctx,
             kat_core::audit::AuditAction::Create,

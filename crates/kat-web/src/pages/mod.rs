@@ -19,7 +19,6 @@ mod policy_form;
 mod therapy;
 
 use crate::AppState;
-use crate::app::{Actor, Ctx};
 use crate::middleware::{Principal, RequestMeta, SessionExpired};
 use crate::view::url_encode;
 use axum::Router;
@@ -27,6 +26,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use kat_app::{Actor, Ctx};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -97,7 +97,7 @@ impl FromRequestParts<AppState> for Staff {
         };
         if principal.user.role.is_clinical() {
             // The same-day review banner (RCI-011, SUI-003) on every clinical staff page.
-            principal.same_day_open = crate::app::intake::open_flag_count(state.store.as_ref())
+            principal.same_day_open = kat_app::intake::open_flag_count(state.store.as_ref())
                 .await
                 .map_err(|_| axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response())?;
         }
@@ -111,14 +111,14 @@ impl FromRequestParts<AppState> for Staff {
         // The safety banner on every staff page (SUI-003); a failure must not hide it
         // silently, so it shows as "unknown" (-1).
         principal.open_safety_alerts =
-            crate::app::measures::count_open_alerts(state.store.as_ref(), &ctx).await.unwrap_or(-1);
+            kat_app::measures::count_open_alerts(state.store.as_ref(), &ctx).await.unwrap_or(-1);
         Ok(Staff { principal, ctx, meta })
     }
 }
 
 impl Staff {
     /// Wraps a use-case error for a page, keeping the request id.
-    pub fn fail(&self, error: crate::app::AppError) -> crate::error::PageError {
+    pub fn fail(&self, error: kat_app::AppError) -> crate::error::PageError {
         crate::error::PageError { error, request_id: self.meta.request_id.clone(), login_next: None }
     }
 }

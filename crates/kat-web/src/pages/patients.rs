@@ -2,7 +2,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::{AppError, patients};
 use crate::error::PageError;
 use crate::view::{FieldView, FieldsetView, Layout, local_time, render};
 use askama::Template;
@@ -10,6 +9,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use kat_app::{AppError, patients};
 use kat_core::FieldErrors;
 use kat_core::ids::PatientId;
 use kat_core::patient::{DemographicsForm, Patient, SexAtBirth};

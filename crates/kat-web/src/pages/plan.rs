@@ -4,8 +4,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::AppError;
-use crate::app::dosing::{self as uc, PlanInput, PlanView};
 use crate::error::PageError;
 use crate::view::{FieldView, FieldsetView, Layout, local_time, render};
 use askama::Template;
@@ -14,6 +12,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use kat_app::AppError;
+use kat_app::dosing::{self as uc, PlanInput, PlanView};
 use kat_core::FieldErrors;
 use kat_core::dosing::{LIBRARY, Route, WeightBasis, WeightPolicy};
 use kat_core::ids::{PatientId, TreatmentPlanId};

@@ -4,7 +4,6 @@
 
 use super::Staff;
 use crate::AppState;
-use crate::app::{Actor, AppError, Ctx, patients, therapy};
 use crate::error::PageError;
 use crate::view::{FieldView, FieldsetView, Layout, local_time, render};
 use askama::Template;
@@ -12,6 +11,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kat_app::{Actor, AppError, Ctx, patients, therapy};
 use kat_core::FieldErrors;
 use kat_core::ids::{PatientId, PlannedSessionId, ProcessNoteId, TherapyNoteId, UserId};
 use kat_core::patient::Patient;
@@ -408,7 +408,7 @@ pub async fn new_note(
 ) -> Result<Response, PageError> {
     let p = pid(&staff, &raw)?;
     let (kind, session) = parse_kind_session(&staff, &q)?;
-    crate::app::require(
+    kat_app::require(
         state.store.as_ref(),
         &staff.ctx,
         Permission::TherapyNoteWrite,
@@ -1186,7 +1186,7 @@ pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Res
     // The other parts of the day's work, for roles that handle them: urgent safety
     // alerts, same-day reviews and rating scales due, each linking to its own list.
     let (measures_due, measures_overdue) = if can(&staff, Permission::MeasureRead) {
-        let due = crate::app::measures::worklist(
+        let due = kat_app::measures::worklist(
             state.store.as_ref(),
             &staff.ctx,
             &state.config.measures,

@@ -11,6 +11,7 @@
 //! \[V\] can only be made stricter here (esketamine observation ≥ 120 min, DC-001).
 
 use anyhow::{Result, anyhow, bail};
+use kat_app::config::DosingConfig;
 use kat_core::dosing::weight::IdealWeightFormula;
 use kat_core::dosing::{DosingPolicy, Mg, MgPerKg, Minutes, WeightBasis, WeightPolicy};
 use kat_core::monitoring::alarms::BpLimit;
@@ -19,7 +20,6 @@ use kat_core::monitoring::{
     AlarmPolicy, BpGatePolicy, BpPolicyName, DischargePolicy, FastingPolicy, GateLevel, GatePolicy, HrGatePolicy,
     SchedulePolicy,
 };
-use kat_web::config::DosingConfig;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 

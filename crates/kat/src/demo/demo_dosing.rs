@@ -10,15 +10,15 @@
 use anyhow::{Result, anyhow};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use kat_app::config::DosingConfig;
+use kat_app::dosing::{
+    self as uc, AdministrationInput, Cadss6Input, DischargeInputForm, GateInput, PlanInput, VitalsInput,
+};
+use kat_app::{Actor, Ctx, intake};
 use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::ids::{DosingSessionId, PatientId};
 use kat_core::user::User;
 use kat_store::Store;
-use kat_web::app::dosing::{
-    self as uc, AdministrationInput, Cadss6Input, DischargeInputForm, GateInput, PlanInput, VitalsInput,
-};
-use kat_web::app::{Actor, Ctx, intake};
-use kat_web::config::DosingConfig;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -42,7 +42,7 @@ fn cadss6(time_point: &str, items: [&str; 6]) -> Cadss6Input {
     }
 }
 
-fn e(what: &str) -> impl Fn(kat_web::app::AppError) -> anyhow::Error + '_ {
+fn e(what: &str) -> impl Fn(kat_app::AppError) -> anyhow::Error + '_ {
     move |err| anyhow!("demo dosing ({what}): {err}")
 }
 

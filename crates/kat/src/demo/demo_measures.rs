@@ -6,13 +6,13 @@ use anyhow::{Result, anyhow};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use kat_app::Ctx;
+use kat_app::config::MeasuresConfig;
+use kat_app::measures as uc;
 use kat_core::ids::PatientId;
 use kat_core::instruments::Instrument;
 use kat_core::measures::PlanForm;
 use kat_store::Store;
-use kat_web::app::Ctx;
-use kat_web::app::measures as uc;
-use kat_web::config::MeasuresConfig;
 
 /// Answers summing to `total` with the last scored item (the PHQ-9 safety item) at
 /// `last`; items filled from the first, each at most the item's maximum.

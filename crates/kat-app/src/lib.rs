@@ -2,10 +2,12 @@
 //!
 //! Each use case checks the actor's permission, opens one transaction, lets the core
 //! decide, saves, appends its audit entries in the same transaction, and commits. This
-//! module knows no HTTP; the pages, the JSON API and the CLI all call it.
+//! crate knows no HTTP; the pages and JSON API (kat-web), the CLI and the demo (kat) all
+//! call it.
 
 pub mod audit_log;
 pub mod auth;
+pub mod config;
 pub mod dosing;
 pub mod intake;
 pub mod measures;

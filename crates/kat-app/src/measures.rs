@@ -6,7 +6,7 @@
 //! and raises its alerts in the caller's transaction. Every read and write is audited.
 
 use super::{Actor, AppError, AppResult, Ctx, require};
-use crate::app::auth::hash_secret;
+use crate::auth::hash_secret;
 use crate::config::MeasuresConfig;
 use jiff::Timestamp;
 use kat_core::FieldErrors;

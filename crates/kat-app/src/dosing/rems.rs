@@ -1,0 +1,396 @@
+//! The Spravato REMS Patient Monitoring Form (§4.1), the REMS worklist and its submission.
+
+use super::administrations::AdministrationInput;
+use super::discharge::StoredDischarge;
+use super::events::{cadss6_ratings, rems_dissociation};
+use super::gate::StoredGate;
+use super::view::{SessionView, load_view};
+use super::{permitted_session, route_str, session_for_write};
+use crate::config::DosingConfig;
+use crate::{AppError, AppResult, Ctx, require};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::dosing::Route;
+use kat_core::ids::{DosingSessionId, PatientId};
+use kat_core::monitoring::{GateChecklist, Reading};
+use kat_core::patient::SexAtBirth;
+use kat_core::role::Permission;
+use kat_store::dosing::dosing_constraints as c;
+use kat_store::dosing::{DosingSessionRecord, SessionEventRecord};
+use kat_store::{Store, StoreError, Tx};
+use serde::Serialize;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------
+// Spravato REMS Patient Monitoring Form (§4.1)
+// ---------------------------------------------------------------------------------------
+
+/// The REMS Patient Monitoring Form filled from the session record, the patient record
+/// and the intake. `missing` names what the record lacks; the form is complete when it
+/// is empty and the session is discharged.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemsForm {
+    pub session_id: DosingSessionId,
+    pub patient_id: PatientId,
+    /// The patient's name and MRN.
+    pub patient: String,
+    /// The patient's birth date (the form's MM/DD/YYYY), from the patient record.
+    pub birth_date: Option<Date>,
+    /// The form's sex answer from the patient record: `Male`, `Female` or `Other`
+    /// (intersex); absent (and in `missing`) when the record says unknown.
+    pub sex: Option<&'static str>,
+    /// Whether the session is discharged (completion of monitoring).
+    pub discharged: bool,
+    pub treatment_date: Option<Timestamp>,
+    /// Due 7 days after the treatment date.
+    pub due: Option<Timestamp>,
+    pub submitted: Option<Timestamp>,
+    pub first_treatment_enrolled: Option<bool>,
+    pub concomitant: Vec<String>,
+    /// DDI-010: current use of each medicine class the form asks about (yes/no), from the
+    /// interaction classes of the medication list of the intake as it stood at the
+    /// session's gate; empty when that list is not answered or a drug's classes are not
+    /// known (then `missing` says so).
+    pub concomitant_classes: Vec<RemsMedicineClass>,
+    pub monitored_by: Vec<String>,
+    pub dose_mg: u32,
+    pub lots: Vec<String>,
+    pub duration_minutes: Option<i64>,
+    pub ready_to_leave_minutes: Option<u32>,
+    pub vitals_ok_before: Option<bool>,
+    pub vitals_ok_at_completion: Option<bool>,
+    pub bp_before: Option<String>,
+    pub bp_40_min: Option<String>,
+    pub bp_completion: Option<String>,
+    pub sedation: bool,
+    pub respiratory_depression: bool,
+    /// Whether SpO2 was checked by pulse oximetry after the first device (the form's
+    /// pulse-oximetry item; DAY-001 requires an oximeter to be available).
+    pub pulse_oximetry_checked: bool,
+    pub serious_adverse_events: Vec<String>,
+    /// Whether a MOAA/S was rated after the first device (MON-SPV-005); without one the
+    /// sedation answer is not known and the form says so in `missing`.
+    pub sedation_rated: bool,
+    /// Dissociation from the CADSS-6 ratings (MON-SPV-006, see [`rems_dissociation`]);
+    /// `None` when none was taken after the first device.
+    pub dissociation: Option<bool>,
+    /// The CADSS-6 ratings behind the answer (`CADSS-6 9/24 at 40 min`).
+    pub dissociation_ratings: Vec<String>,
+    pub missing: Vec<&'static str>,
+    /// Form fields that need clinic data kat does not hold: to be filled on the form.
+    pub to_fill_on_form: Vec<&'static str>,
+}
+
+impl RemsForm {
+    /// Complete: nothing missing and the session discharged, so it may be marked
+    /// submitted.
+    pub fn complete(&self) -> bool {
+        self.missing.is_empty() && self.discharged
+    }
+}
+
+/// One DDI-010 medicine class on the REMS form and whether the patient currently takes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemsMedicineClass {
+    /// `benzodiazepines`, `non_benzodiazepine_sedative_hypnotics`, `psychostimulants`,
+    /// `maois`, `opioids`, `other_sedatives`.
+    pub class: String,
+    pub current_use: bool,
+}
+
+/// The REMS form's fields that need clinic data kat does not hold yet (§4.1).
+pub const REMS_TO_FILL_ON_FORM: &[&str] = &[
+    "healthcare provider conducting monitoring: telephone",
+    "healthcare provider conducting monitoring: email",
+    "healthcare setting: address, city, state, ZIP",
+];
+
+/// The medicine classes the REMS form asks about, yes/no each (DDI-010: the 11/2021 form's
+/// four and the newer form's opioids and other sedatives), with the keys the DDI-010
+/// finding uses.
+const REMS_MEDICINE_CLASSES: &[(&str, kat_core::eligibility::medication::InteractionClass)] = {
+    use kat_core::eligibility::medication::InteractionClass as C;
+    &[
+        ("benzodiazepines", C::Benzodiazepine),
+        ("non_benzodiazepine_sedative_hypnotics", C::NonBenzodiazepineSedativeHypnotic),
+        ("psychostimulants", C::Psychostimulant),
+        ("maois", C::Maoi),
+        ("opioids", C::Opioid),
+        ("other_sedatives", C::OtherSedative),
+    ]
+};
+
+/// What the REMS form needs from the patient record and intake, read in the caller's
+/// transaction.
+#[derive(Debug, Clone)]
+pub struct RemsPatient {
+    pub birth_date: Option<Date>,
+    pub sex: Option<SexAtBirth>,
+    /// The DDI-010 classes from the current intake's medication list, or why they are
+    /// not known.
+    pub classes: Result<Vec<RemsMedicineClass>, &'static str>,
+}
+
+/// The REMS form's patient data for the session `s`: the medicine classes come from the
+/// intake as it stood at the session's gate (or its opening), so a later medication change
+/// does not rewrite the form of an earlier session.
+async fn rems_patient(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord) -> AppResult<RemsPatient> {
+    let patient = s.patient_id;
+    let as_of = s.gate_at.unwrap_or(s.opened_at);
+    let p = tx.patient_by_id(patient).await?;
+    let birth = p.as_ref().map(|p| p.demographics.birth_date);
+    let mut out = RemsPatient {
+        birth_date: birth.map(|b| b.date()),
+        sex: p.as_ref().map(|p| p.demographics.sex_at_birth),
+        classes: Err("concomitant medicines (DDI-010): no intake"),
+    };
+    let history = tx.intake_history(patient).await?;
+    let Some(intake) = history
+        .iter()
+        .filter(|v| v.saved_at <= as_of)
+        .max_by_key(|v| v.version)
+        .or_else(|| history.iter().min_by_key(|v| v.version))
+    else {
+        return Ok(out);
+    };
+    out.classes = match intake.answers.parse(birth) {
+        Err(_) => Err("concomitant medicines (DDI-010): the current intake does not parse"),
+        Ok(parsed) => match parsed.medications {
+            None => Err("concomitant medicines (DDI-010): the intake's medication list is not answered"),
+            Some(meds) if meds.iter().any(|m| m.drug.classes().is_none()) => {
+                Err("concomitant medicines (DDI-010): a medication's interaction classes are not known")
+            }
+            Some(meds) => Ok(REMS_MEDICINE_CLASSES
+                .iter()
+                .map(|(key, class)| RemsMedicineClass {
+                    class: (*key).to_string(),
+                    current_use: meds.iter().any(|m| m.drug.has_class(*class)),
+                })
+                .collect()),
+        },
+    };
+    Ok(out)
+}
+
+fn bp_text(r: &Reading) -> Option<String> {
+    r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic()))
+}
+
+/// Fills the form from the session (esketamine sessions only).
+pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
+    let admins: Vec<AdministrationInput> =
+        v.administrations.iter().filter_map(|a| serde_json::from_str(&a.content).ok()).collect();
+    let devices: Vec<(&AdministrationInput, Timestamp)> =
+        admins.iter().zip(v.administrations.iter().map(|a| a.at)).filter(|(i, _)| i.kind == "device").collect();
+    let first = devices.first().map(|(_, t)| *t);
+    let gate: Option<StoredGate> = v.session.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
+    let checklist: Option<GateChecklist> = gate.as_ref().and_then(|g| serde_json::from_value(g.checklist.clone()).ok());
+    let discharge: Option<StoredDischarge> = v.session.discharge.as_deref().and_then(|d| serde_json::from_str(d).ok());
+    let mut lots: Vec<String> = devices.iter().map(|(i, _)| i.lot.clone()).filter(|l| !l.is_empty()).collect();
+    lots.dedup();
+    let mut monitored_by: Vec<String> =
+        devices.iter().map(|(i, _)| i.monitored_by.clone()).filter(|l| !l.is_empty()).collect();
+    monitored_by.dedup();
+    let bp_40 = first.and_then(|f| {
+        let target = f + jiff::SignedDuration::from_mins(40);
+        v.vitals
+            .iter()
+            .filter(|(_, r)| r.blood_pressure.is_some())
+            .min_by_key(|(_, r)| (r.at.as_second() - target.as_second()).abs())
+            .filter(|(_, r)| (r.at.as_second() - target.as_second()).abs() <= 15 * 60)
+            .and_then(|(_, r)| bp_text(r))
+    });
+    let bp_completion = v.vitals.iter().rev().find_map(|(_, r)| bp_text(r));
+    let serious_adverse_events = v
+        .events
+        .iter()
+        .filter(|e| e.kind == "adverse_event")
+        .filter_map(|e| serde_json::from_str::<kat_core::monitoring::adverse::AdverseEvent>(&e.content).ok())
+        .filter(|ae| ae.is_serious())
+        .map(|ae| format!("{} (grade {})", ae.term, ae.grade.get()))
+        .collect();
+    let mut form = RemsForm {
+        session_id: v.session.id,
+        patient_id: v.session.patient_id,
+        patient: v.patient_label.clone(),
+        birth_date: patient.birth_date,
+        sex: patient.sex.and_then(|s| match s {
+            SexAtBirth::Male => Some("Male"),
+            SexAtBirth::Female => Some("Female"),
+            SexAtBirth::Intersex => Some("Other"),
+            // Not known is not an answer the form takes: `missing` names it.
+            SexAtBirth::Unknown => None,
+        }),
+        discharged: v.session.discharged_at.is_some(),
+        treatment_date: first,
+        due: first.map(|t| t + jiff::SignedDuration::from_hours(24 * 7)),
+        submitted: v.events.iter().find(|e| e.kind == "rems_submitted").map(|e| e.at),
+        first_treatment_enrolled: checklist.as_ref().and_then(|c| c.rems_patient_enrolled),
+        concomitant: checklist
+            .as_ref()
+            .map(|c| c.interactions.iter().map(|i| format!("{} ({})", i.message, i.rule)).collect())
+            .unwrap_or_default(),
+        concomitant_classes: patient.classes.clone().unwrap_or_default(),
+        monitored_by,
+        dose_mg: 28 * u32::try_from(devices.len()).unwrap_or(0),
+        lots,
+        duration_minutes: first.zip(v.session.discharged_at).map(|(f, d)| (d.as_second() - f.as_second()) / 60),
+        ready_to_leave_minutes: discharge.as_ref().and_then(|d| d.rems_ready_to_leave_minutes),
+        vitals_ok_before: v.session.gate_outcome.as_deref().map(|o| o == "proceed"),
+        vitals_ok_at_completion: discharge.as_ref().map(|d| d.ready),
+        bp_before: checklist
+            .as_ref()
+            .and_then(|c| c.blood_pressure)
+            .map(|b| format!("{}/{}", b.systolic(), b.diastolic())),
+        bp_40_min: bp_40,
+        bp_completion,
+        sedation: v.vitals.iter().any(|(_, r)| r.moaas.is_some_and(|m| m.get() < 5)),
+        respiratory_depression: v.alarms.iter().any(|a| a.rule == "ALM-001" || a.rule == "ALM-004"),
+        pulse_oximetry_checked: first.is_some_and(|f| v.vitals.iter().any(|(_, r)| r.at >= f && r.spo2.is_some())),
+        serious_adverse_events,
+        sedation_rated: first.is_some_and(|f| v.vitals.iter().any(|(_, r)| r.moaas.is_some() && r.at >= f)),
+        dissociation: None,
+        dissociation_ratings: Vec::new(),
+        missing: Vec::new(),
+        to_fill_on_form: REMS_TO_FILL_ON_FORM.to_vec(),
+    };
+    (form.dissociation, form.dissociation_ratings) = rems_dissociation(&cadss6_ratings(v), first);
+    // What the record lacks, in the form's order (each a field of §4.1).
+    let classes_missing = patient.classes.as_ref().err().copied();
+    let lacks: [(bool, &'static str); 14] = [
+        (form.birth_date.is_none(), "patient birth date"),
+        (form.sex.is_none(), "patient sex (male, female or other; the patient record says unknown)"),
+        (classes_missing.is_some(), classes_missing.unwrap_or_default()),
+        (form.treatment_date.is_none(), "treatment date (no device recorded)"),
+        (form.lots.is_empty(), "lot number"),
+        (form.monitored_by.is_empty(), "healthcare provider conducting monitoring"),
+        (form.duration_minutes.is_none(), "treatment duration (not discharged)"),
+        (form.ready_to_leave_minutes.is_none(), "when the patient would have been ready to leave"),
+        (form.bp_before.is_none(), "BP before administration"),
+        (form.bp_40_min.is_none(), "BP 40 minutes after administration"),
+        (form.bp_completion.is_none(), "BP before session completion"),
+        (form.first_treatment_enrolled.is_none(), "REMS enrolment (DAY-001)"),
+        (!form.sedation_rated, "sedation: no MOAA/S rated after administration (MON-SPV-005)"),
+        (form.dissociation.is_none(), "dissociation: no CADSS-6 rated after administration (MON-SPV-006, MON-KET-005)"),
+    ];
+    let missing: Vec<&'static str> = lacks.iter().filter(|(lacking, _)| *lacking).map(|(_, what)| *what).collect();
+    form.missing = missing;
+    form
+}
+
+/// One esketamine session's REMS form (audited read).
+pub async fn rems(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+) -> AppResult<RemsForm> {
+    let s = permitted_session(
+        store,
+        ctx,
+        session,
+        Permission::DosingSessionRead,
+        "rems_form",
+        Some(session.to_string()),
+        AuditAction::Read,
+    )
+    .await?;
+    let mut tx = store.begin().await?;
+    let v = load_view(&mut tx, config, s, ctx.now).await?;
+    if !v.route().is_esketamine() {
+        return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
+    }
+    let patient = rems_patient(&mut tx, &v.session).await?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Read,
+        "rems_form",
+        Some(session.to_string()),
+        Some(v.session.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(rems_form(&v, &patient))
+}
+
+/// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
+pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<RemsForm>> {
+    require(store, ctx, Permission::DosingSessionRead, "rems_form", None, None, AuditAction::List).await?;
+    let mut tx = store.begin().await?;
+    let sessions = tx.dosing_sessions_by_route(&route_str(Route::IntranasalEsketamine)).await?;
+    let mut out = Vec::new();
+    for s in sessions {
+        let v = load_view(&mut tx, config, s, ctx.now).await?;
+        let patient = rems_patient(&mut tx, &v.session).await?;
+        tx.append_audit(&ctx.audit(
+            AuditAction::List,
+            "rems_form",
+            Some(v.session.id.to_string()),
+            Some(v.session.patient_id),
+            AuditOutcome::Allowed,
+        ))
+        .await?;
+        out.push(rems_form(&v, &patient));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Marks the session's REMS form as submitted (MON-SPV-008), once, and only when the form
+/// is complete: the session discharged and nothing `missing`. Refused (409 naming what is
+/// missing) otherwise. The session and the form are read again inside the one
+/// transaction that records it, so a second submission finds the first.
+pub async fn mark_rems_submitted(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+) -> AppResult<RemsForm> {
+    let (_, by) = session_for_write(store, ctx, session, "rems_submitted").await?;
+    let mut tx = store.begin().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    let v = load_view(&mut tx, config, s, ctx.now).await?;
+    if !v.route().is_esketamine() {
+        return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
+    }
+    let patient = rems_patient(&mut tx, &v.session).await?;
+    let mut form = rems_form(&v, &patient);
+    if form.submitted.is_some() {
+        return Err(AppError::Conflict("the REMS form is already marked submitted".into()));
+    }
+    let mut why: Vec<&str> = Vec::new();
+    if !form.discharged {
+        why.push("the session is not discharged");
+    }
+    why.extend(form.missing.iter().copied());
+    if !why.is_empty() {
+        return Err(AppError::Conflict(format!("the REMS form is not complete: {}", why.join("; "))));
+    }
+    let record = SessionEventRecord {
+        id: Uuid::now_v7(),
+        session_id: session,
+        kind: "rems_submitted".into(),
+        content: "{}".into(),
+        at: ctx.now,
+        recorded_by: by,
+        recorded_at: ctx.now,
+    };
+    tx.insert_session_event(&record).await.map_err(|e| match e {
+        StoreError::Conflict { constraint } if constraint == c::SESSION_EVENTS_REMS_SUBMITTED_ONCE => {
+            AppError::Conflict("the REMS form is already marked submitted".into())
+        }
+        other => other.into(),
+    })?;
+    tx.append_audit(&ctx.audit(
+        AuditAction::Create,
+        "rems_submitted",
+        Some(record.id.to_string()),
+        Some(v.session.patient_id),
+        AuditOutcome::Allowed,
+    ))
+    .await?;
+    tx.commit().await?;
+    form.submitted = Some(ctx.now);
+    Ok(form)
+}

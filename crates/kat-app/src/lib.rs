@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod config;
 pub mod dosing;
+pub mod events;
 pub mod intake;
 pub mod measures;
 pub mod patients;
@@ -46,11 +47,27 @@ pub struct Ctx {
     pub now: Timestamp,
     /// Today's date in the clinic's time zone.
     pub today: Date,
+    /// Where the use cases tell their [`events::DomainEvent`]s after commit (nobody by
+    /// default).
+    pub events: events::EventSink,
 }
 
 impl Ctx {
     pub fn new(actor: Actor, remote_addr: String, request_id: Option<String>, now: Timestamp, tz: &TimeZone) -> Self {
-        Self { actor, remote_addr, request_id, now, today: now.to_zoned(tz.clone()).date() }
+        Self {
+            actor,
+            remote_addr,
+            request_id,
+            now,
+            today: now.to_zoned(tz.clone()).date(),
+            events: events::EventSink::none(),
+        }
+    }
+
+    /// The same context, telling its events to `sink`.
+    pub fn with_events(mut self, sink: events::EventSink) -> Self {
+        self.events = sink;
+        self
     }
 
     /// A context for commands run on the server itself.

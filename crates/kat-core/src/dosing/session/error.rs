@@ -53,6 +53,9 @@ pub enum Refusal {
     GateSaysDefer,
     /// The checklist is for another route.
     RouteMismatch,
+    /// Before a label minimum tagged [V] (DC-001: esketamine, 2 hours after the last
+    /// device), which no override shortens.
+    LabelMinimum,
 }
 
 impl Refusal {

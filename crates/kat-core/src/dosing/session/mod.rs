@@ -28,7 +28,12 @@
 //! passed (in state and in time), the infusion's steps in order (start once, pause only
 //! while running, resume only while paused, nothing after the stop), nothing that gives
 //! drug after an intervention stopped the session (INT-005) or a transfer to emergency
-//! care, nothing at all after discharge, and entry times within [`SessionTimePolicy`].
+//! care, after discharge only a reading dated before it (a late entry, issue 11 item 5),
+//! no esketamine discharge before the label's 2 hours even with an override (DC-001
+//! \[V\]), and entry times within [`SessionTimePolicy`]. A deferred gate may be run again.
+//!
+//! A state is rebuilt from a stored history by the `replay_*` steps, which apply what a
+//! transition stores without judging it again (the history was accepted when recorded).
 //!
 //! Phases: `Opened` → `GatePassed` → `Dosing` → `Observing` → `Discharged`; `Deferred` at
 //! the gate; `Ended` by an intervention that stopped the session or an emergency
@@ -479,7 +484,8 @@ impl DosingSession {
 
     fn gate_open(&self, checklist: &GateChecklist, now: Timestamp) -> Result<(), SessionError> {
         self.not_discharged()?;
-        if self.gate.is_some() {
+        // A deferred gate may be run again (the patient is fit later the same day).
+        if self.gate.is_some_and(|g| g.outcome.passed()) {
             return Err(SessionError::conflict(
                 Refusal::GateAlreadyRecorded,
                 None,
@@ -682,18 +688,30 @@ impl DosingSession {
             refused(limits::check_next_device(ESKETAMINE_MAX, &self.devices, at), "at", Refusal::Device)?;
         }
 
+        if matches!(step, Step::InfusionStart { .. }) && self.infusion_plan.is_none() {
+            return Err(out_of_order("the plan has no infusion"));
+        }
+        let next = self.applied(&step, at);
+        let record = Administered { late, given: next.given, delivered: next.delivered_mg(at) };
+        Ok(Transition { session: next, record })
+    }
+
+    /// What an accepted administration changes (shared by [`Self::administer`] and
+    /// [`Self::replay_administration`]).
+    fn applied(&self, step: &Step, at: Timestamp) -> Self {
         let mut next = self.clone();
-        next.last_administration_at = Some(at);
+        next.last_administration_at = Some(self.last_administration_at.map_or(at, |l| l.max(at)));
         if let Some(mg) = step.mg() {
             next.given = Mg::new(self.given.value() + mg.value()).unwrap_or(self.given);
             next.first_dose_at = Some(self.first_dose_at.map_or(at, |f| f.min(at)));
             next.last_dose_at = Some(self.last_dose_at.map_or(at, |l| l.max(at)));
         }
-        match step {
+        match *step {
             Step::Device { .. } => next.devices.push(at),
             Step::InfusionStart { mg, rate } => {
-                let plan = self.infusion_plan.ok_or_else(|| out_of_order("the plan has no infusion"))?;
-                next.infusion = Some(Infusion::start(mg, plan.infused_concentration(), rate, at));
+                if let Some(plan) = self.infusion_plan {
+                    next.infusion = Some(Infusion::start(mg, plan.infused_concentration(), rate, at));
+                }
             }
             Step::InfusionPause => next.set_pump(at, Pump::Paused { since: at }),
             Step::InfusionResume { rate } | Step::InfusionRateChange { rate } => {
@@ -702,8 +720,7 @@ impl DosingSession {
             Step::InfusionStop => next.set_pump(at, Pump::Stopped { at }),
             Step::Dose { .. } => {}
         }
-        let record = Administered { late, given: next.given, delivered: next.delivered_mg(at) };
-        Ok(Transition { session: next, record })
+        next
     }
 
     fn set_pump(&mut self, at: Timestamp, pump: Pump) {
@@ -724,8 +741,19 @@ impl DosingSession {
         time: &SessionTimePolicy,
         mut new_id: impl FnMut() -> SessionAlarmId,
     ) -> Result<Transition<ReadingRecorded>, SessionError> {
-        self.not_discharged()?;
-        let late = self.check_entry_time(reading.at, now, time)?;
+        let late = match self.discharged_at {
+            // The record can still be completed (issue 11 item 5): a reading taken before
+            // the discharge, charted after it, is always a late entry.
+            Some(discharged) if reading.at <= discharged => {
+                self.check_entry_time(reading.at, now, time)?;
+                Some(LateEntry { at: reading.at, recorded_at: now })
+            }
+            Some(_) => {
+                self.not_discharged()?;
+                None
+            }
+            None => self.check_entry_time(reading.at, now, time)?,
+        };
         if let Some(end) = self.ended
             && end.cause == EndCause::EmergencyTransfer
             && reading.at > end.at
@@ -744,15 +772,17 @@ impl DosingSession {
             .into_iter()
             .map(|alarm| RaisedAlarm { id: new_id(), alarm })
             .collect();
-        let mut next = self.clone();
-        next.vitals.apply(reading);
-        next.alarms.extend(raised.iter().map(|r| OpenAlarm {
-            id: r.id,
-            rule: r.alarm.rule.clone(),
-            kind: r.alarm.kind,
-            severity: r.alarm.severity,
-            at: r.alarm.at,
-        }));
+        let open: Vec<OpenAlarm> = raised
+            .iter()
+            .map(|r| OpenAlarm {
+                id: r.id,
+                rule: r.alarm.rule.clone(),
+                kind: r.alarm.kind,
+                severity: r.alarm.severity,
+                at: r.alarm.at,
+            })
+            .collect();
+        let next = self.replay_reading(reading, &open);
         Ok(Transition { session: next, record: ReadingRecorded { alarms: raised, late } })
     }
 
@@ -857,6 +887,19 @@ impl DosingSession {
         };
         let decision = discharge::discharge_decision(&input, now, policy);
         let ready = decision.is_ready() && self.alarms.is_empty();
+        // DC-001 [V]: the label's 2 hours after the last device are a minimum no override
+        // shortens (issue 11 item 4); a medical emergency leaves by the separate exit.
+        let label_end = add_minutes(times.dose_end, discharge::ESKETAMINE_MIN_OBSERVATION);
+        if !ready && override_reason.is_some() && self.route == Route::IntranasalEsketamine && now < label_end {
+            return Err(SessionError::new(
+                "observation",
+                Some(RuleId::spec("DC-001")),
+                Refusal::LabelMinimum,
+                format!(
+                    "esketamine: at least 2 hours of observation after the last device (until {label_end}); the label's minimum cannot be overridden. For a medical emergency, record a transfer to emergency care."
+                ),
+            ));
+        }
         let override_reason = match (ready, override_reason) {
             (true, _) => None,
             (false, Some(reason)) => Some(reason),
@@ -875,5 +918,57 @@ impl DosingSession {
         let mut next = self.clone();
         next.discharged_at = Some(now);
         Ok(Transition { session: next, record: Discharged { decision, ready, override_reason } })
+    }
+
+    // ---- replay: rebuilding a state from a stored history ----
+    //
+    // Sessions recorded before the state was kept beside them are rebuilt once from
+    // their history. Each step below applies what the transition of the same effect
+    // stores, without judging it again: the history was accepted when it was recorded
+    // (under the rules of its day), and the record cannot be changed now.
+
+    /// The gate as recorded: when, its outcome and the checklist's pre-dose BP and HR.
+    pub fn replay_gate(&self, checklist: &GateChecklist, at: Timestamp, outcome: GateOutcome) -> Self {
+        self.with_gate(checklist, at, outcome)
+    }
+
+    /// The session's dose order in force.
+    pub fn replay_order(&self, mg: Mg) -> Self {
+        let mut next = self.clone();
+        next.ordered = Some(mg);
+        next
+    }
+
+    /// One recorded administration.
+    pub fn replay_administration(&self, a: &Administration) -> Self {
+        self.applied(a.step(), a.at())
+    }
+
+    /// One recorded reading, with the alarms it raised that are still open.
+    pub fn replay_reading(&self, reading: &Reading, still_open: &[OpenAlarm]) -> Self {
+        let mut next = self.clone();
+        next.vitals.apply(reading);
+        next.alarms.extend(still_open.iter().cloned());
+        next
+    }
+
+    /// An end as recorded (an intervention that stopped the session, a transfer): the
+    /// same rule as [`Self::end`], a transfer replaces an intervention's end, a second
+    /// intervention keeps the first.
+    pub fn replay_end(&self, ending: Ending) -> Self {
+        let mut next = self.clone();
+        next.ended = match (self.ended, ending.cause) {
+            (Some(e), _) if e.cause == EndCause::EmergencyTransfer => Some(e),
+            (Some(e), EndCause::Intervention) => Some(e),
+            _ => Some(ending),
+        };
+        next
+    }
+
+    /// The discharge as recorded.
+    pub fn replay_discharge(&self, at: Timestamp) -> Self {
+        let mut next = self.clone();
+        next.discharged_at = Some(at);
+        next
     }
 }

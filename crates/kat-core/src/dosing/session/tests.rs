@@ -445,9 +445,9 @@ fn discharge_keeps_todays_rules() {
     let done = s.discharge(&ready_assessment(), None, mins(145), &p).unwrap();
     assert!(done.record.ready && done.record.override_reason.is_none());
     assert_eq!(done.session.phase(), Phase::Discharged);
-    // An override discharges, recorded as not ready.
-    let o = s.discharge(&ready_assessment(), Some(reason("family transport waiting")), mins(144), &p).unwrap();
-    assert!(!o.record.ready && o.record.override_reason.is_some());
+    // An override does not shorten the label's 2 hours (DC-001 [V]).
+    let o = s.discharge(&ready_assessment(), Some(reason("family transport waiting")), mins(144), &p);
+    assert_eq!(refusal(o).0, Refusal::LabelMinimum);
     // An open alarm refuses a discharge that is otherwise ready.
     let mut high = good_reading(mins(141));
     high.blood_pressure = Some(BloodPressure::mmhg(165, 95).unwrap());
@@ -476,6 +476,79 @@ fn discharge_keeps_todays_rules() {
     let iv = gated(iv_plan(40.0));
     let iv = give(&iv, mins(20), Step::InfusionStart { mg: mg(40.0), rate: rate(2.4) }).unwrap();
     assert_eq!(refusal(iv.discharge(&ready_assessment(), None, mins(300), &p)).0, Refusal::InfusionNotStopped);
+}
+
+#[test]
+fn esketamine_discharge_before_two_hours_after_the_last_device_is_refused_even_with_an_override() {
+    let p = DischargePolicy::default();
+    let s = gated(plan(Route::IntranasalEsketamine, 56.0));
+    let s = give(&s, mins(20), Step::Device { mg: mg(28.0) }).unwrap();
+    let s = give(&s, mins(25), Step::Device { mg: mg(28.0) }).unwrap();
+    let s = s.record_reading(&good_reading(mins(140)), mins(140), &AlarmPolicy::default(), &policy(), ids()).unwrap();
+    let s = s.session;
+    // The label's 2 h after the last device (25 min) end at 145 min: a microsecond before
+    // is refused whoever overrides; at 145 min the override is again the prescriber's.
+    let just_before = mins(145) - SignedDuration::from_micros(1);
+    let e = s.discharge(&ready_assessment(), Some(reason("family transport waiting")), just_before, &p).unwrap_err();
+    assert_eq!(
+        (e.refusal, e.field, e.rule.map(|r| r.to_string())),
+        (Refusal::LabelMinimum, "observation", Some("DC-001".into()))
+    );
+    let mut unready = ready_assessment();
+    unready.escort_present = Some(false);
+    assert_eq!(refusal(s.discharge(&unready, Some(reason("x")), just_before, &p)).0, Refusal::LabelMinimum);
+    let o = s.discharge(&unready, Some(reason("taxi booked by the clinic")), mins(145), &p).unwrap();
+    assert!(!o.record.ready && o.record.override_reason.is_some());
+    // A stricter clinic minimum (150 min) may still be overridden after the label's 2 h.
+    let strict = DischargePolicy { esketamine_min: Minutes::new(150), ..p };
+    assert!(s.discharge(&ready_assessment(), Some(reason("stable")), mins(146), &strict).is_ok());
+    assert_eq!(refusal(s.discharge(&ready_assessment(), None, mins(146), &strict)).1, "discharge");
+    // Racemic ketamine has no label minimum: its observation is clinic policy.
+    let im = gated(plan(Route::Intramuscular, 35.0));
+    let im = give(&im, mins(20), Step::Dose { mg: mg(35.0) }).unwrap();
+    assert!(im.discharge(&ready_assessment(), Some(reason("stable")), mins(30), &p).is_ok());
+}
+
+#[test]
+fn after_discharge_a_reading_dated_before_it_is_a_late_entry_and_one_after_it_is_refused() {
+    let s = gated(plan(Route::Intramuscular, 35.0));
+    let s = give(&s, mins(20), Step::Dose { mg: mg(35.0) }).unwrap();
+    let s = s.record_reading(&good_reading(mins(85)), mins(85), &AlarmPolicy::default(), &policy(), ids()).unwrap();
+    let d = s.session.discharge(&ready_assessment(), None, mins(90), &DischargePolicy::default()).unwrap().session;
+    // Recorded the next day, dated at the discharge: accepted, always a late entry.
+    let next_day = mins(60 * 24);
+    let t = d.record_reading(&good_reading(mins(90)), next_day, &AlarmPolicy::default(), &policy(), ids()).unwrap();
+    assert_eq!(t.record.late, Some(LateEntry { at: mins(90), recorded_at: next_day }));
+    assert_eq!(t.session.vitals().count(), 2);
+    assert_eq!(t.session.phase(), Phase::Discharged);
+    // Even a minute after the event, it is late once the session is discharged.
+    let soon = d.record_reading(&good_reading(mins(89)), mins(91), &AlarmPolicy::default(), &policy(), ids());
+    assert!(soon.unwrap().record.late.is_some());
+    let after = mins(90) + SignedDuration::from_micros(1);
+    let e = d.record_reading(&good_reading(after), next_day, &AlarmPolicy::default(), &policy(), ids());
+    assert_eq!(refusal(e).0, Refusal::Discharged);
+    // Not before the session was opened, even late.
+    let e = d.record_reading(
+        &good_reading(t0() - SignedDuration::from_micros(1)),
+        next_day,
+        &AlarmPolicy::default(),
+        &policy(),
+        ids(),
+    );
+    assert_eq!(refusal(e).0, Refusal::TooEarly);
+}
+
+#[test]
+fn a_deferred_gate_may_be_run_again_and_a_passed_one_may_not() {
+    let opened = DosingSession::open(plan(Route::Intramuscular, 35.0), t0()).unwrap();
+    let c = passing(Route::Intramuscular, mins(10));
+    let deferred = opened.defer(&c, reason("ill"), None, mins(10), today(), &GatePolicy::default()).unwrap().session;
+    let passed =
+        deferred.pass_gate(&passing(Route::Intramuscular, mins(40)), None, mins(40), today(), &GatePolicy::default());
+    let passed = passed.unwrap().session;
+    assert_eq!((passed.phase(), passed.gate().unwrap().at), (Phase::GatePassed, mins(40)));
+    let again = passed.defer(&c, reason("x"), None, mins(41), today(), &GatePolicy::default());
+    assert_eq!(refusal(again).0, Refusal::GateAlreadyRecorded);
 }
 
 #[test]
@@ -601,6 +674,42 @@ mod props {
         }
     }
 
+    /// What a store would hold of a session: its gate, administrations, readings with
+    /// the ids of the alarms each raised, the end and the discharge.
+    #[derive(Default)]
+    struct History {
+        gate: Option<(GateChecklist, Timestamp)>,
+        administrations: Vec<Administration>,
+        readings: Vec<(Reading, Vec<SessionAlarmId>)>,
+        end: Option<Timestamp>,
+        discharged: Option<Timestamp>,
+    }
+
+    impl History {
+        /// Rebuilds the state through the replay steps; `live` says which alarms are
+        /// still open (the store's acknowledged flag).
+        fn replay(&self, plan: SessionPlan, live: &DosingSession) -> DosingSession {
+            let mut s = DosingSession::open(plan, t0()).unwrap();
+            if let Some((c, at)) = &self.gate {
+                s = s.replay_gate(c, *at, GateOutcome::Proceed);
+            }
+            for a in &self.administrations {
+                s = s.replay_administration(a);
+            }
+            for (r, ids) in &self.readings {
+                let open: Vec<OpenAlarm> = live.open_alarms().iter().filter(|a| ids.contains(&a.id)).cloned().collect();
+                s = s.replay_reading(r, &open);
+            }
+            if let Some(at) = self.end {
+                s = s.replay_end(Ending { at, cause: EndCause::Intervention });
+            }
+            if let Some(at) = self.discharged {
+                s = s.replay_discharge(at);
+            }
+            s
+        }
+    }
+
     fn within_dose(s: &DosingSession, now: Timestamp) -> bool {
         let limit = s.dose_in_force().value();
         !exceeds(s.given().value(), limit)
@@ -625,6 +734,7 @@ mod props {
             let mut s = DosingSession::open(plan, t0()).unwrap();
             let mut now = t0();
             let mut next_id = ids();
+            let mut history = History::default();
             let ops = gate_first.then_some((0, Op::Gate)).into_iter().chain(ops);
             for (advance, op) in ops {
                 now += SignedDuration::from_secs(advance);
@@ -650,7 +760,15 @@ mod props {
                     Op::Reading { spo2, back_secs } => {
                         let mut r = reading(now - SignedDuration::from_secs(back_secs));
                         r.spo2 = Some(SpO2::new(spo2).unwrap());
-                        before.record_reading(&r, now, &AlarmPolicy::default(), &time, &mut next_id).map(|t| t.session)
+                        let t = before.record_reading(&r, now, &AlarmPolicy::default(), &time, &mut next_id);
+                        if let Ok(t) = &t {
+                            if let Some(d) = before.discharged_at() {
+                                prop_assert!(r.at <= d && t.record.late.is_some(), "a reading after discharge");
+                            }
+                            let ids = t.record.alarms.iter().map(|a| a.id).collect();
+                            history.readings.push((r.clone(), ids));
+                        }
+                        t.map(|t| t.session)
                     }
                     Op::Ack => match before.open_alarms().first() {
                         Some(a) => before.acknowledge_alarm(a.id, reason("done"), now).map(|t| t.session),
@@ -662,9 +780,22 @@ mod props {
                         .map(|t| t.session),
                 };
                 if let Ok(next) = accepted {
-                    prop_assert!(!discharged || matches!(op, Op::Ack), "accepted after discharge: {op:?}");
+                    let late_reading = matches!(op, Op::Reading { .. });
+                    prop_assert!(!discharged || matches!(op, Op::Ack) || late_reading, "accepted after discharge: {op:?}");
+                    match op {
+                        Op::Gate => history.gate = Some((passing(plan.route, now), now)),
+                        Op::Step { kind, amount, rate, back_secs } => {
+                            let at = now - SignedDuration::from_secs(back_secs);
+                            history.administrations.push(adm(at, step_of(kind, amount, rate)));
+                        }
+                        Op::End if before.ending().is_none() => history.end = Some(now),
+                        Op::Discharge { .. } => history.discharged = Some(now),
+                        _ => {}
+                    }
                     s = next;
                 }
+                // The state rebuilt from the history so far equals the one built live.
+                prop_assert_eq!(&history.replay(plan, &s), &s);
                 prop_assert!(within_dose(&s, now), "given {} delivered {} in force {}", s.given().value(), s.delivered_mg(now).value(), s.dose_in_force().value());
                 let json = serde_json::to_string(&s).unwrap();
                 prop_assert_eq!(&serde_json::from_str::<DosingSession>(&json).unwrap(), &s);

@@ -4,7 +4,7 @@
 
 use jiff::SignedDuration;
 
-/// Clinic policy for dosing sessions (clinical.md §2–4): the core's five policy structs,
+/// Clinic policy for dosing sessions (clinical.md §2–4): the core's six policy structs,
 /// each with the spec's values (or a stated "none" where the spec gives no number) as
 /// `Default`. The use cases in [`crate::dosing`] take every threshold from here.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,10 @@ pub struct DosingConfig {
     pub discharge: kat_core::monitoring::DischargePolicy,
     /// Vital-sign check frequency (MON-KET-003, MON-KET-005, MON-SPV-002).
     pub monitoring: kat_core::monitoring::SchedulePolicy,
+    /// When a session's entries may be dated: the clock-skew allowance and the margin
+    /// after which an entry is a late entry (issue 11 item 2; clinic policy, the spec
+    /// gives no number).
+    pub session: kat_core::dosing::session::SessionTimePolicy,
 }
 
 /// Clinic policy for measurement-based care. Every value has the spec's value (or a

@@ -47,6 +47,8 @@ pub struct Ctx {
     pub now: Timestamp,
     /// Today's date in the clinic's time zone.
     pub today: Date,
+    /// The clinic's time zone.
+    pub tz: TimeZone,
     /// Where the use cases tell their [`events::DomainEvent`]s after commit (nobody by
     /// default).
     pub events: events::EventSink,
@@ -60,6 +62,7 @@ impl Ctx {
             request_id,
             now,
             today: now.to_zoned(tz.clone()).date(),
+            tz: tz.clone(),
             events: events::EventSink::none(),
         }
     }

@@ -550,11 +550,8 @@ pub async fn patient_overview(
             ))
             .await?;
         }
-        let mut at: Vec<Timestamp> = sessions
-            .iter()
-            .filter(|s| matches!(s.gate_outcome.as_deref(), Some("proceed" | "override")))
-            .filter_map(|s| s.gate_at)
-            .collect();
+        let mut at: Vec<Timestamp> =
+            sessions.iter().filter(|s| s.gate_outcome.is_some_and(|o| o.passed())).filter_map(|s| s.gate_at).collect();
         at.sort();
         at
     } else {

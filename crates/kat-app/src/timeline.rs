@@ -26,12 +26,6 @@ pub struct ClinicalRecord<'a> {
     pub tz: &'a TimeZone,
 }
 
-fn route_label(raw: &str) -> String {
-    serde_json::from_value::<kat_core::dosing::Route>(serde_json::Value::String(raw.into()))
-        .map(|r| r.label().to_string())
-        .unwrap_or_else(|_| raw.to_string())
-}
-
 impl ClinicalRecord<'_> {
     fn entry(&self, at: Timestamp, kind: TimelineKind, title: String, detail: String, href: String) -> TimelineEntry {
         let z = at.to_zoned(self.tz.clone());
@@ -137,22 +131,23 @@ impl TimelineSource for ClinicalRecord<'_> {
             }
         }
         for s in self.sessions {
-            let gate = match s.gate_outcome.as_deref() {
-                Some("proceed") => "gate passed".to_string(),
-                Some("override") => "gate passed with a prescriber's override".to_string(),
-                Some("defer") => "deferred at the gate".to_string(),
-                _ => "gate not yet run".to_string(),
+            use kat_core::dosing::session::GateOutcome;
+            let gate = match s.gate_outcome {
+                Some(GateOutcome::Proceed) => "gate passed".to_string(),
+                Some(GateOutcome::Override) => "gate passed with a prescriber's override".to_string(),
+                Some(GateOutcome::Defer) => "deferred at the gate".to_string(),
+                None => "gate not yet run".to_string(),
             };
             let end = match s.discharged_at {
                 Some(at) => format!("discharged {}", at.to_zoned(self.tz.clone()).time().strftime("%H:%M")),
-                None if s.gate_outcome.as_deref() == Some("defer") => String::new(),
+                None if s.gate_outcome == Some(GateOutcome::Defer) => String::new(),
                 None => "in progress".into(),
             };
             let detail = if end.is_empty() { gate } else { format!("{gate}; {end}") };
             out.push(self.entry(
                 s.opened_at,
                 TimelineKind::DosingSession,
-                format!("Dosing session: {}", route_label(&s.route)),
+                format!("Dosing session: {}", s.route.label()),
                 detail,
                 format!("/sessions/{}", s.id),
             ));

@@ -1,9 +1,12 @@
-//! PostgreSQL implementation of [`DosingRepo`] (migration `0005_dosing.sql`).
+//! PostgreSQL implementation of [`DosingRepo`] (migrations `0005_dosing.sql`, `0010_session_state.sql`).
 
 use super::{PostgresTx, get, map_err, opt_ts as ot, ts as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
+use kat_core::dosing::Route;
+use kat_core::dosing::session::{DosingSession, GateOutcome};
 use kat_core::ids::{AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId};
+use kat_core::monitoring::RuleId;
 use kat_store::dosing::dosing_constraints as c;
 use kat_store::dosing::*;
 use kat_store::{StoreError, StoreResult};
@@ -44,7 +47,7 @@ fn map_dosing_err(e: sqlx::Error) -> StoreError {
 
 const PLAN_COLUMNS: &str = "id, patient_id, decision_id, content, created_by, created_at, signed_by, signed_at";
 const SESSION_COLUMNS: &str = "id, patient_id, plan_id, route, opened_by, opened_at, gate_outcome, gate, \
-    gate_by, gate_at, discharge, discharged_by, discharged_at";
+    gate_by, gate_at, discharge, discharged_by, discharged_at, state";
 const ALARM_COLUMNS: &str = "id, session_id, vital_id, rule, kind, severity, content, raised_at, \
     acknowledged_by, acknowledged_at, action_taken";
 
@@ -66,16 +69,17 @@ fn session_from_row(row: &PgRow) -> StoreResult<DosingSessionRecord> {
         id: DosingSessionId::from_uuid(get(row, "id")?),
         patient_id: PatientId::from_uuid(get(row, "patient_id")?),
         plan_id: TreatmentPlanId::from_uuid(get(row, "plan_id")?),
-        route: get(row, "route")?,
+        route: route_from_str(&get::<String>(row, "route")?)?,
         opened_by: UserId::from_uuid(get(row, "opened_by")?),
         opened_at: t(row, "opened_at")?,
-        gate_outcome: get(row, "gate_outcome")?,
+        gate_outcome: get::<Option<String>>(row, "gate_outcome")?.as_deref().map(gate_outcome_from_str).transpose()?,
         gate: get(row, "gate")?,
         gate_by: ouser(row, "gate_by")?,
         gate_at: ot(row, "gate_at")?,
         discharge: get(row, "discharge")?,
         discharged_by: ouser(row, "discharged_by")?,
         discharged_at: ot(row, "discharged_at")?,
+        state: get::<Option<String>>(row, "state")?.as_deref().map(state_from_json).transpose()?,
     })
 }
 
@@ -84,9 +88,9 @@ fn alarm_from_row(row: &PgRow) -> StoreResult<AlarmRecord> {
         id: SessionAlarmId::from_uuid(get(row, "id")?),
         session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
         vital_id: VitalId::from_uuid(get(row, "vital_id")?),
-        rule: get(row, "rule")?,
-        kind: get(row, "kind")?,
-        severity: get(row, "severity")?,
+        rule: RuleId::owned(get::<String>(row, "rule")?),
+        kind: alarm_kind_from_str(&get::<String>(row, "kind")?)?,
+        severity: severity_from_str(&get::<String>(row, "severity")?)?,
         content: get(row, "content")?,
         raised_at: t(row, "raised_at")?,
         acknowledged_by: ouser(row, "acknowledged_by")?,
@@ -97,11 +101,11 @@ fn alarm_from_row(row: &PgRow) -> StoreResult<AlarmRecord> {
 
 #[async_trait]
 impl DosingRepo for PostgresTx {
-    async fn dosing_sessions_by_route(&mut self, route: &str) -> StoreResult<Vec<DosingSessionRecord>> {
+    async fn dosing_sessions_by_route(&mut self, route: Route) -> StoreResult<Vec<DosingSessionRecord>> {
         sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
             "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = ? ORDER BY opened_at, id"
         ))))
-        .bind(route)
+        .bind(route_str(route))
         .fetch_all(&mut *self.tx)
         .await
         .map_err(map_err)?
@@ -117,6 +121,31 @@ impl DosingRepo for PostgresTx {
             .await
             .map_err(map_err)?;
         row.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
+    async fn dosing_session_for_update(&mut self, id: DosingSessionId) -> StoreResult<Option<DosingSessionRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
+            "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE id = ? FOR UPDATE"
+        ))))
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .map(|r| session_from_row(&r))
+        .transpose()
+    }
+
+    async fn save_session_state(&mut self, id: DosingSessionId, state: &DosingSession) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE dosing_sessions SET state = $1 WHERE id = $2")
+            .bind(state_json(state))
+            .bind(id.as_uuid())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn insert_dose_order(&mut self, o: &DoseOrderRecord) -> StoreResult<()> {
@@ -157,15 +186,17 @@ impl DosingRepo for PostgresTx {
 
     async fn insert_session_event(&mut self, e: &SessionEventRecord) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(pg(
-            "INSERT INTO session_events (id, session_id, kind, content, at, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO session_events (id, session_id, kind, content, at, recorded_by, recorded_at, late) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )))
         .bind(e.id)
         .bind(e.session_id.as_uuid())
-        .bind(&e.kind)
+        .bind(e.kind.as_str())
         .bind(&e.content)
         .bind(us(e.at))
         .bind(e.recorded_by.as_uuid())
         .bind(us(e.recorded_at))
+        .bind(e.late)
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -174,7 +205,7 @@ impl DosingRepo for PostgresTx {
 
     async fn session_events_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<SessionEventRecord>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(pg(
-            "SELECT id, session_id, kind, content, at, recorded_by, recorded_at FROM session_events \
+            "SELECT id, session_id, kind, content, at, recorded_by, recorded_at, late FROM session_events \
              WHERE session_id = ? ORDER BY at, id",
         )))
         .bind(session.as_uuid())
@@ -186,11 +217,12 @@ impl DosingRepo for PostgresTx {
                 Ok(SessionEventRecord {
                     id: get(row, "id")?,
                     session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
-                    kind: get(row, "kind")?,
+                    kind: SessionEventKind::parse(&get::<String>(row, "kind")?)?,
                     content: get(row, "content")?,
                     at: t(row, "at")?,
                     recorded_by: UserId::from_uuid(get(row, "recorded_by")?),
                     recorded_at: t(row, "recorded_at")?,
+                    late: get(row, "late")?,
                 })
             })
             .collect()
@@ -257,21 +289,22 @@ impl DosingRepo for PostgresTx {
 
     async fn insert_dosing_session(&mut self, s: &DosingSessionRecord) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
-            "INSERT INTO dosing_sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO dosing_sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))))
         .bind(s.id.as_uuid())
         .bind(s.patient_id.as_uuid())
         .bind(s.plan_id.as_uuid())
-        .bind(&s.route)
+        .bind(route_str(s.route))
         .bind(s.opened_by.as_uuid())
         .bind(us(s.opened_at))
-        .bind(&s.gate_outcome)
+        .bind(s.gate_outcome.map(gate_outcome_str))
         .bind(&s.gate)
         .bind(s.gate_by.map(|u| u.as_uuid()))
         .bind(s.gate_at.map(us))
         .bind(&s.discharge)
         .bind(s.discharged_by.map(|u| u.as_uuid()))
         .bind(s.discharged_at.map(us))
+        .bind(s.state.as_ref().map(state_json))
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -316,7 +349,7 @@ impl DosingRepo for PostgresTx {
     async fn record_gate(
         &mut self,
         id: DosingSessionId,
-        outcome: &str,
+        outcome: GateOutcome,
         gate: &str,
         by: UserId,
         at: Timestamp,
@@ -325,7 +358,7 @@ impl DosingRepo for PostgresTx {
             "UPDATE dosing_sessions SET gate_outcome = ?, gate = ?, gate_by = ?, gate_at = ? \
              WHERE id = ? AND discharged_at IS NULL AND (gate_outcome IS NULL OR gate_outcome = 'defer')",
         )))
-        .bind(outcome)
+        .bind(gate_outcome_str(outcome))
         .bind(gate)
         .bind(by.as_uuid())
         .bind(us(at))
@@ -365,13 +398,16 @@ impl DosingRepo for PostgresTx {
 
     async fn insert_administration(&mut self, a: &AdministrationRecord) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(pg(
-            "INSERT INTO dose_administrations (id, session_id, content, recorded_by, at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO dose_administrations (id, session_id, content, recorded_by, at, recorded_at, late) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )))
         .bind(a.id.as_uuid())
         .bind(a.session_id.as_uuid())
-        .bind(&a.content)
+        .bind(administration_json(&a.administration))
         .bind(a.recorded_by.as_uuid())
-        .bind(us(a.at))
+        .bind(us(a.at()))
+        .bind(us(a.recorded_at))
+        .bind(a.late)
         .execute(&mut *self.tx)
         .await
         .map_err(map_dosing_err)?;
@@ -383,7 +419,8 @@ impl DosingRepo for PostgresTx {
         session: DosingSessionId,
     ) -> StoreResult<Vec<AdministrationRecord>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(pg(
-            "SELECT id, session_id, content, recorded_by, at FROM dose_administrations WHERE session_id = ? ORDER BY at, id",
+            "SELECT id, session_id, content, recorded_by, at, recorded_at, late FROM dose_administrations \
+             WHERE session_id = ? ORDER BY at, id",
         )))
         .bind(session.as_uuid())
         .fetch_all(&mut *self.tx)
@@ -394,9 +431,10 @@ impl DosingRepo for PostgresTx {
                 Ok(AdministrationRecord {
                     id: AdministrationId::from_uuid(get(row, "id")?),
                     session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
-                    content: get(row, "content")?,
+                    administration: administration_from_json(&get::<String>(row, "content")?)?,
                     recorded_by: UserId::from_uuid(get(row, "recorded_by")?),
-                    at: t(row, "at")?,
+                    recorded_at: ot(row, "recorded_at")?.map_or_else(|| t(row, "at"), Ok)?,
+                    late: get(row, "late")?,
                 })
             })
             .collect()
@@ -404,14 +442,16 @@ impl DosingRepo for PostgresTx {
 
     async fn insert_vital(&mut self, v: &VitalRecord) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(pg(
-            "INSERT INTO session_vitals (id, session_id, reading, taken_at, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO session_vitals (id, session_id, reading, taken_at, recorded_by, recorded_at, late) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )))
         .bind(v.id.as_uuid())
         .bind(v.session_id.as_uuid())
-        .bind(&v.reading)
+        .bind(reading_json(&v.reading))
         .bind(us(v.taken_at))
         .bind(v.recorded_by.map(|u| u.as_uuid()))
         .bind(us(v.recorded_at))
+        .bind(v.late)
         .execute(&mut *self.tx)
         .await
         .map_err(map_err)?;
@@ -420,7 +460,7 @@ impl DosingRepo for PostgresTx {
 
     async fn vitals_for_session(&mut self, session: DosingSessionId) -> StoreResult<Vec<VitalRecord>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(pg(
-            "SELECT id, session_id, reading, taken_at, recorded_by, recorded_at FROM session_vitals \
+            "SELECT id, session_id, reading, taken_at, recorded_by, recorded_at, late FROM session_vitals \
              WHERE session_id = ? ORDER BY taken_at, id",
         )))
         .bind(session.as_uuid())
@@ -432,10 +472,11 @@ impl DosingRepo for PostgresTx {
                 Ok(VitalRecord {
                     id: VitalId::from_uuid(get(row, "id")?),
                     session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
-                    reading: get(row, "reading")?,
+                    reading: reading_from_json(&get::<String>(row, "reading")?)?,
                     taken_at: t(row, "taken_at")?,
                     recorded_by: ouser(row, "recorded_by")?,
                     recorded_at: t(row, "recorded_at")?,
+                    late: get(row, "late")?,
                 })
             })
             .collect()
@@ -448,9 +489,9 @@ impl DosingRepo for PostgresTx {
         .bind(a.id.as_uuid())
         .bind(a.session_id.as_uuid())
         .bind(a.vital_id.as_uuid())
-        .bind(&a.rule)
-        .bind(&a.kind)
-        .bind(&a.severity)
+        .bind(a.rule.as_str())
+        .bind(alarm_kind_str(a.kind))
+        .bind(severity_str(a.severity))
         .bind(&a.content)
         .bind(us(a.raised_at))
         .bind(a.acknowledged_by.map(|u| u.as_uuid()))

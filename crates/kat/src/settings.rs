@@ -435,6 +435,7 @@ mod tests {
             "[dosing.alarms]",
             "[dosing.discharge]",
             "[dosing.monitoring]",
+            "[dosing.session]",
         ] {
             assert!(printed.contains(section), "{section} in:\n{printed}");
         }

@@ -28,7 +28,7 @@ pub struct Course {
 
 /// The day a session was opened, in the clinic's zone, and the new date of its deferral.
 fn deferral_of(s: &DosingSessionRecord, tz: &jiff::tz::TimeZone) -> Option<kat_core::dosing::schedule::Deferral> {
-    if s.gate_outcome.as_deref() != Some("defer") {
+    if s.gate_outcome != Some(kat_core::dosing::session::GateOutcome::Defer) {
         return None;
     }
     let gate: Option<StoredGate> = s.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());

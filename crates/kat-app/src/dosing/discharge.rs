@@ -1,17 +1,15 @@
 //! Discharge (§4.5): the criteria checked by the core, one error per unmet criterion.
 
-use super::administrations::AdministrationInput;
 use super::plan::opt;
-use super::view::load_view;
-use super::vitals::baseline;
-use super::{internal, permitted_session, user_id};
+use super::{entry, hold, internal, refused};
 use crate::config::DosingConfig;
+use crate::events::DomainEvent;
 use crate::{AppError, AppResult, Ctx};
 use kat_core::FieldErrors;
-use kat_core::audit::{AuditAction, AuditOutcome};
-use kat_core::dosing::Route;
+use kat_core::audit::AuditAction;
+use kat_core::dosing::session::{DischargeAssessment, Reason, Refusal};
 use kat_core::ids::DosingSessionId;
-use kat_core::monitoring::{DischargeInput, Moaas, Reading, current_values, discharge_decision};
+use kat_core::monitoring::Moaas;
 use kat_core::role::Permission;
 use kat_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -65,8 +63,10 @@ fn criterion_field(c: kat_core::monitoring::Criterion) -> &'static str {
     }
 }
 
-/// Discharges the patient: refused until every §4.5 criterion holds (DC-001..004), or a
-/// prescriber overrides with a reason. An open alarm also refuses it.
+/// Discharges the patient through the session's machine: refused until every §4.5
+/// criterion holds (DC-001..004) with no alarm open, or a prescriber overrides with a
+/// reason; an esketamine session never before the label's 2 hours after the last device
+/// (DC-001 \[V\]), override or not.
 pub async fn discharge(
     store: &dyn Store,
     ctx: &Ctx,
@@ -74,7 +74,7 @@ pub async fn discharge(
     session: DosingSessionId,
     input: &DischargeInputForm,
 ) -> AppResult<StoredDischarge> {
-    let s = permitted_session(
+    let mut h = hold(
         store,
         ctx,
         session,
@@ -84,22 +84,7 @@ pub async fn discharge(
         AuditAction::Update,
     )
     .await?;
-    let by = user_id(ctx)?;
-    let mut tx = store.begin().await?;
-    let view = load_view(&mut tx, config, s, ctx.now).await?;
     let mut e = FieldErrors::default();
-    let stopped = view
-        .administrations
-        .iter()
-        .any(|a| serde_json::from_str::<AdministrationInput>(&a.content).is_ok_and(|i| i.kind == "infusion_stop"));
-    if view.route() == Route::IvInfusion && !stopped {
-        return Err(AppError::Conflict("the infusion stop is not recorded".into()));
-    }
-    let Some(times) = view.times() else {
-        return Err(AppError::Conflict(
-            "no completed administration is recorded (an IV infusion needs its stop)".into(),
-        ));
-    };
     let moaas = match input.moaas.map(|m| Moaas::new(u16::from(m))) {
         Some(Ok(m)) => Some(m),
         Some(Err(err)) => {
@@ -111,22 +96,17 @@ pub async fn discharge(
     if input.aldrete_total.is_some_and(|a| a > 10) {
         e.add("aldrete_total", "0 to 10");
     }
+    let override_reason = match input.override_reason.as_deref().and_then(opt) {
+        Some(raw) => e.take("override_reason", Reason::parse(raw)),
+        None => None,
+    };
     if !e.is_empty() {
         return Err(e.into());
     }
-    let earlier: Vec<Reading> = view.vitals.iter().map(|(_, r)| r.clone()).collect();
-    // Each vital's latest value since the end of dosing (a MOAA/S-only entry does not
-    // hide the blood pressure; a pre-dose reading is never current).
-    let (latest, previous_bp) = current_values(&earlier, times.dose_end);
-    let di = DischargeInput {
-        route: view.route(),
-        times,
+    let assessment = DischargeAssessment {
         aldrete_total: input.aldrete_total,
         pre_sedation_aldrete: input.pre_sedation_aldrete,
         moaas,
-        latest,
-        previous_bp,
-        baseline: baseline(&view.session, &earlier),
         dissociation_resolved: input.dissociation_resolved,
         able_to_walk_safely: input.able_to_walk_safely,
         active_nausea: input.active_nausea,
@@ -135,47 +115,41 @@ pub async fn discharge(
         written_instructions_given: input.written_instructions_given,
         clinician_judges_stable: input.clinician_judges_stable,
     };
-    let decision = discharge_decision(&di, ctx.now, &config.discharge);
-    let ready = decision.is_ready() && view.open_alarms().next().is_none();
-    let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
-    if !ready {
-        // One error per unmet criterion, on the field that answers it.
-        let mut why = FieldErrors::default();
-        for u in decision.unmet() {
-            why.add(criterion_field(u.criterion), format!("{} ({})", u.message, u.rule.as_str()));
-        }
-        if let Some(a) = view.open_alarms().next() {
-            why.add("alarms", format!("an alarm ({}) is not acknowledged", a.rule));
-        }
-        match &override_reason {
-            Some(_) if ctx.allows(Permission::DischargeOverride) => {}
-            Some(_) => {
-                why.add("override_reason", "only a prescriber may override the discharge criteria");
+    let prescriber = ctx.allows(Permission::DischargeOverride);
+    let given = override_reason.clone().filter(|_| prescriber);
+    let t = match h.state.discharge(&assessment, given, ctx.now, &config.discharge) {
+        Ok(t) => t,
+        Err(err) => match &err.refusal {
+            Refusal::DischargeNotReady { unmet, open_alarms } => {
+                // One error per unmet criterion, on the field that answers it.
+                let mut why = FieldErrors::default();
+                for u in unmet {
+                    why.add(criterion_field(u.criterion), format!("{} ({})", u.message, u.rule.as_str()));
+                }
+                if let Some(rule) = open_alarms.first() {
+                    why.add("alarms", format!("an alarm ({rule}) is not acknowledged"));
+                }
+                if override_reason.is_some() && !prescriber {
+                    why.add("override_reason", "only a prescriber may override the discharge criteria");
+                }
                 return Err(why.into());
             }
-            None => return Err(why.into()),
-        }
-    }
+            _ => return Err(refused(err)),
+        },
+    };
     let stored = StoredDischarge {
-        decision: serde_json::to_value(&decision).map_err(internal)?,
-        ready,
-        override_reason: if ready { None } else { override_reason },
+        decision: serde_json::to_value(&t.record.decision).map_err(internal)?,
+        ready: t.record.ready,
+        override_reason: t.record.override_reason.as_ref().map(|r| r.as_str().to_string()),
         rems_ready_to_leave_minutes: input.rems_ready_to_leave_minutes,
     };
-    tx.record_discharge(session, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now).await.map_err(
-        |err| match err {
-            StoreError::Conflict { .. } => AppError::Conflict("the session is already discharged".into()),
-            other => other.into(),
-        },
-    )?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Update,
-        "dosing_session_discharge",
-        Some(session.to_string()),
-        Some(view.session.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    let json = serde_json::to_string(&stored).map_err(internal)?;
+    h.tx.record_discharge(session, &json, h.by, ctx.now).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => AppError::Conflict("the session is already discharged".into()),
+        other => other.into(),
+    })?;
+    let audit = vec![entry(ctx, AuditAction::Update, "dosing_session_discharge", session, &h.session)];
+    let event = DomainEvent::SessionDischarged { session, patient: h.session.patient_id };
+    h.finish(ctx, Some(&t.session), audit, vec![event]).await?;
     Ok(stored)
 }

@@ -1,13 +1,14 @@
 //! The session's dose order: the previous dose of the course, the titration suggestion
 //! and the order checked with the course so far.
 
-use super::administrations::AdministrationInput;
 use super::plan::{PlanContent, opt, require_dose_reasons};
-use super::{internal, permitted_session, protocol_key, user_id};
+use super::state::state_of;
+use super::{audit_reads, entry, hold, internal, protocol_key, read_session, refused};
 use crate::config::DosingConfig;
+use crate::events::DomainEvent;
 use crate::{AppError, AppResult, Ctx};
 use kat_core::FieldErrors;
-use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::audit::AuditAction;
 use kat_core::dosing::order::{PastDose, esketamine_course};
 use kat_core::dosing::titration::{DoseAmount, Efficacy, TitrationSuggestion, Tolerability, suggest_next_dose};
 use kat_core::dosing::weight::DosingWeight as CoreDosingWeight;
@@ -19,22 +20,10 @@ use kat_core::ids::{DosingSessionId, UserId};
 use kat_core::patient::parse_iso_date;
 use kat_core::role::Permission;
 use kat_store::dosing::dosing_constraints as c;
-use kat_store::dosing::{AdministrationRecord, DoseOrderRecord, DosingSessionRecord};
+use kat_store::dosing::{DoseOrderRecord, DosingSessionRecord};
 use kat_store::{Store, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-/// What a session's administrations gave, in mg (the `dose_mg` of each dose, device and
-/// infusion start).
-pub(crate) fn given_mg(administrations: &[AdministrationRecord]) -> f64 {
-    administrations
-        .iter()
-        .filter_map(|a| serde_json::from_str::<AdministrationInput>(&a.content).ok())
-        .filter(|i| matches!(i.kind.as_str(), "dose" | "device" | "infusion_start"))
-        .filter_map(|i| i.dose_mg.trim().parse::<f64>().ok())
-        // A fold from +0: an empty f64 `sum` is -0, which would show as "-0 mg".
-        .fold(0.0, |a, b| a + b)
-}
 
 /// A prescriber's dose for one session, as typed (titration from the previous dose).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -85,7 +74,8 @@ pub struct DoseOrder {
 }
 
 /// The patient's earlier sessions on the same route that gave a dose, oldest first, with
-/// what each gave (the course so far, for DOSE-IN-002 and titration).
+/// what each delivered (an infusion by its pump, issue 11 item 3; the course so far, for
+/// DOSE-IN-002 and titration).
 async fn past_doses(
     tx: &mut Box<dyn Tx>,
     s: &DosingSessionRecord,
@@ -96,12 +86,10 @@ async fn past_doses(
         if other.id == s.id || other.route != s.route || other.opened_at >= s.opened_at {
             continue;
         }
-        let given = given_mg(&tx.administrations_for_session(other.id).await?);
-        if given > 0.0 {
-            out.push(PastDose {
-                on: other.opened_at.to_zoned(tz.clone()).date(),
-                given: Mg::new(given).map_err(|e| internal(e.0))?,
-            });
+        let state = state_of(tx, &other).await?;
+        let given = state.delivered_mg(state.discharged_at().unwrap_or(s.opened_at));
+        if given.value() > 0.0 {
+            out.push(PastDose { on: other.opened_at.to_zoned(tz.clone()).date(), given });
         }
     }
     out.sort_by_key(|p| p.on);
@@ -165,7 +153,7 @@ pub async fn order_context(
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     let mut e = FieldErrors::default();
     let (tolerability, efficacy) = parse_judgement(&mut e, input);
@@ -204,7 +192,7 @@ pub async fn order_dose(
     session: DosingSessionId,
     input: &DoseOrderInput,
 ) -> AppResult<DoseOrder> {
-    let s = permitted_session(
+    let mut h = hold(
         store,
         ctx,
         session,
@@ -214,9 +202,10 @@ pub async fn order_dose(
         AuditAction::Create,
     )
     .await?;
-    let by = user_id(ctx)?;
-    let mut tx = store.begin().await?;
-    if s.discharged_at.is_some() || !tx.administrations_for_session(session).await?.is_empty() {
+    let (by, s) = (h.by, h.session.clone());
+    let tx = &mut h.tx;
+    // Whether the session still takes an order (the machine's rule), before the form.
+    if h.state.order_dose(h.state.dose_in_force()).is_err() {
         return Err(AppError::Conflict(
             "dosing has started (or the session is discharged): a dose order is for a dose not yet given".into(),
         ));
@@ -224,7 +213,7 @@ pub async fn order_dose(
     let is_medical_director = tx.is_medical_director(by).await?;
     let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
     let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
-    let past = past_doses(&mut tx, &s, tz).await?;
+    let past = past_doses(tx, &s, tz).await?;
     let mut e = FieldErrors::default();
     let (tolerability, efficacy) = parse_judgement(&mut e, input);
     let last = past.last().copied();
@@ -281,6 +270,8 @@ pub async fn order_dose(
     }
     let mg = mg.expect("checked");
     let dose = Mg::new(mg).map_err(|err| AppError::from(FieldErrors::single("dose", &err.0)))?;
+    let round = |v: f64| (v * 100.0).round() / 100.0;
+    let next = h.state.order_dose(Mg::new(round(mg)).map_err(|e| internal(e.0))?).map_err(refused)?.session;
     let route = plan.route;
     let dosing_weight = match (
         weight,
@@ -337,7 +328,6 @@ pub async fn order_dose(
         (Some(prev), Some(t), Some(ef)) => suggestion_for(&plan, &prev, t, ef, &config.policy),
         _ => None,
     };
-    let round = |v: f64| (v * 100.0).round() / 100.0;
     let order = DoseOrder {
         mg: round(mg),
         mg_per_kg: weight.map(|kg| round(mg / kg * 100.0) / 100.0),
@@ -366,7 +356,7 @@ pub async fn order_dose(
         ordered_by: by,
         ordered_at: ctx.now,
     };
-    tx.insert_dose_order(&record).await.map_err(|err| match err {
+    h.tx.insert_dose_order(&record).await.map_err(|err| match err {
         StoreError::Conflict { constraint } if constraint == c::SESSION_DOSE_ORDERS_BEFORE_DOSING => {
             AppError::Conflict(
                 "dosing has started (or the session is discharged): a dose order is for a dose not yet given".into(),
@@ -374,15 +364,9 @@ pub async fn order_dose(
         }
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Create,
-        "dose_order",
-        Some(record.id.to_string()),
-        Some(s.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    let audit = vec![entry(ctx, AuditAction::Create, "dose_order", record.id, &s)];
+    let event = DomainEvent::DoseOrdered { session, patient: s.patient_id };
+    h.finish(ctx, Some(&next), audit, vec![event]).await?;
     Ok(order)
 }
 
@@ -397,7 +381,7 @@ pub async fn dose_suggestion(
     session: DosingSessionId,
     input: &DoseOrderInput,
 ) -> AppResult<OrderContext> {
-    let s = permitted_session(
+    let (mut tx, s) = read_session(
         store,
         ctx,
         session,
@@ -412,16 +396,8 @@ pub async fn dose_suggestion(
     if !e.is_empty() {
         return Err(e.into());
     }
-    let mut tx = store.begin().await?;
     let cx = order_context_in(&mut tx, config, tz, &s, tolerability, efficacy).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "dose_suggestion",
-        Some(session.to_string()),
-        Some(s.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    drop(tx);
+    audit_reads(store, &[entry(ctx, AuditAction::Read, "dose_suggestion", session, &s)]).await?;
     Ok(cx)
 }

@@ -1,35 +1,116 @@
-//! Session events: adverse events (§5), interventions (INT-005) and CADSS-6 ratings
-//! (MON-KET-005, MON-SPV-006).
+//! Session events: adverse events (§5), interventions (INT-005), CADSS-6 ratings
+//! (MON-KET-005, MON-SPV-006) and the transfer to emergency care (issue 11 item 4). Each
+//! is dated within the session's time rules; one charted well after its time, or after
+//! the discharge (issue 11 item 5), is stored as a late entry.
 
 use super::plan::opt;
-use super::view::{SessionView, load_view};
-use super::{internal, save_event, session_for_write};
+use super::view::SessionView;
+use super::{Held, entry, hold, internal, refused, time_policy};
 use crate::config::DosingConfig;
+use crate::events::{DomainEvent, SessionRecordKind};
 use crate::{AppResult, Ctx};
 use jiff::Timestamp;
 use kat_core::FieldErrors;
+use kat_core::audit::AuditAction;
 use kat_core::dosing::Mg;
+use kat_core::dosing::session::{End, Reason};
 use kat_core::ids::{DosingSessionId, SessionAlarmId};
 use kat_core::monitoring::adverse::AdverseEventForm;
+use kat_core::role::Permission;
 use kat_store::Store;
-use kat_store::dosing::SessionEventRecord;
+use kat_store::dosing::{SessionEventKind, SessionEventRecord};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Starts a session event's use case (nurses, prescribers).
+async fn hold_for(store: &dyn Store, ctx: &Ctx, session: DosingSessionId, kind: SessionEventKind) -> AppResult<Held> {
+    hold(store, ctx, session, Permission::DosingSessionRun, &kind.as_str(), None, AuditAction::Create).await
+}
+
+/// The time an entry typed as `raw` (RFC 3339; now when empty), as a field error when it
+/// does not parse.
+fn entry_time(e: &mut FieldErrors, raw: &str, now: Timestamp) -> Timestamp {
+    match opt(raw) {
+        None => now,
+        Some(raw) => match raw.parse::<Timestamp>() {
+            Ok(t) => t,
+            Err(_) => {
+                e.add("at", "a time (RFC 3339)");
+                now
+            }
+        },
+    }
+}
+
+/// Whether an entry dated `at` is late: beyond the clinic's margin, or recorded after the
+/// discharge (issue 11 item 5). Refused before the session opened or beyond the clock-skew
+/// allowance (issue 11 item 2).
+fn late_entry(h: &Held, at: Timestamp, now: Timestamp, config: &DosingConfig) -> AppResult<bool> {
+    let late = h.state.check_entry_time(at, now, time_policy(config)).map_err(refused)?;
+    Ok(late.is_some() || h.state.discharged_at().is_some())
+}
+
+/// Stores a session event in the held transaction and finishes the use case.
+#[allow(clippy::too_many_arguments)]
+async fn save_event(
+    h: Held,
+    ctx: &Ctx,
+    kind: SessionEventKind,
+    at: Timestamp,
+    content: String,
+    late: bool,
+    state: Option<&kat_core::dosing::session::DosingSession>,
+    mut events: Vec<DomainEvent>,
+) -> AppResult<SessionEventRecord> {
+    let mut h = h;
+    let record = SessionEventRecord {
+        id: Uuid::now_v7(),
+        session_id: h.session.id,
+        kind,
+        content,
+        at,
+        recorded_by: h.by,
+        recorded_at: ctx.now,
+        late,
+    };
+    h.tx.insert_session_event(&record).await?;
+    let audit = vec![entry(ctx, AuditAction::Create, &kind.as_str(), record.id, &h.session)];
+    let (session, patient) = (h.session.id, h.session.patient_id);
+    let record_kind = match kind {
+        SessionEventKind::AdverseEvent => Some(SessionRecordKind::AdverseEvent),
+        SessionEventKind::Intervention => Some(SessionRecordKind::Intervention),
+        SessionEventKind::Cadss6 => Some(SessionRecordKind::Rating),
+        _ => None,
+    };
+    if let Some(kind) = record_kind {
+        events.insert(0, DomainEvent::SessionRecordAdded { session, patient, kind });
+    }
+    h.finish(ctx, state, audit, events).await?;
+    Ok(record)
+}
 
 // ---------------------------------------------------------------------------------------
 // Adverse events and interventions
 // ---------------------------------------------------------------------------------------
 
 /// Records an adverse event of the session (§5: CTCAE term and grade, onset, resolution,
-/// seriousness, relatedness, action, outcome). Events may be added after discharge.
+/// seriousness, relatedness, action, outcome). Events may be added after discharge (they
+/// often surface at the next-day call), as late entries.
 pub async fn record_adverse_event(
     store: &dyn Store,
     ctx: &Ctx,
+    config: &DosingConfig,
     session: DosingSessionId,
     form: &AdverseEventForm,
 ) -> AppResult<SessionEventRecord> {
-    let (s, by) = session_for_write(store, ctx, session, "adverse_event").await?;
+    let h = hold_for(store, ctx, session, SessionEventKind::AdverseEvent).await?;
     let ae = form.parse(ctx.now)?;
-    save_event(store, ctx, &s, by, "adverse_event", ae.onset, serde_json::to_string(&ae).map_err(internal)?).await
+    // An adverse event may have begun before the session (its onset is not the session's
+    // entry time): only whether it is charted late is the session's policy.
+    let late = h.state.discharged_at().is_some()
+        || ctx.now.duration_since(ae.onset) > time_policy(config).late_after.as_duration();
+    let content = serde_json::to_string(&ae).map_err(internal)?;
+    save_event(h, ctx, SessionEventKind::AdverseEvent, ae.onset, content, late, None, Vec::new()).await
 }
 
 /// An intervention as typed (INT-005).
@@ -51,37 +132,28 @@ pub struct InterventionForm {
     pub session_stopped: String,
 }
 
-/// Records an intervention as a structured event (INT-005).
+/// Records an intervention as a structured event (INT-005); one that stopped the session
+/// ends its dosing (the machine's `end`). After discharge an intervention is a late
+/// entry of the record and cannot stop the session any more.
 pub async fn record_intervention(
     store: &dyn Store,
     ctx: &Ctx,
+    config: &DosingConfig,
     session: DosingSessionId,
     form: &InterventionForm,
 ) -> AppResult<SessionEventRecord> {
-    let (s, by) = session_for_write(store, ctx, session, "intervention").await?;
+    let mut h = hold_for(store, ctx, session, SessionEventKind::Intervention).await?;
     let mut e = FieldErrors::default();
-    let at = match opt(&form.at) {
-        None => ctx.now,
-        Some(raw) => match raw.parse::<Timestamp>() {
-            Ok(t) if t <= ctx.now => t,
-            _ => {
-                e.add("at", "a time not in the future (RFC 3339)");
-                ctx.now
-            }
-        },
-    };
+    let at = entry_time(&mut e, &form.at, ctx.now);
     let (mut trigger_rule, mut trigger_value) = (None, form.trigger_value.trim().to_string());
     if let Some(raw) = opt(&form.alarm_id) {
         let alarm = match raw.parse::<SessionAlarmId>() {
-            Ok(id) => {
-                let mut tx = store.begin().await?;
-                tx.alarm_by_id(id).await?.filter(|a| a.session_id == s.id)
-            }
+            Ok(id) => h.tx.alarm_by_id(id).await?.filter(|a| a.session_id == h.session.id),
             Err(_) => None,
         };
         match alarm {
             Some(a) => {
-                trigger_rule = Some(kat_core::dosing::RuleId::owned(a.rule.clone()));
+                trigger_rule = Some(a.rule.clone());
                 if trigger_value.is_empty() {
                     let c: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
                     trigger_value = c["value"].to_string();
@@ -123,9 +195,24 @@ pub async fn record_intervention(
             false
         }
     };
+    if session_stopped && h.state.discharged_at().is_some() {
+        e.add("session_stopped", "the session is discharged: an intervention charted now cannot stop it");
+    }
     if !e.is_empty() {
         return Err(e.into());
     }
+    let late = late_entry(&h, at, ctx.now, config)?;
+    let mut events = Vec::new();
+    let next = if session_stopped {
+        let first_end = h.state.ending().is_none();
+        let t = h.state.end(End::Intervention, at, ctx.now, time_policy(config)).map_err(refused)?;
+        if first_end {
+            events.push(DomainEvent::SessionEnded { session, patient: h.session.patient_id });
+        }
+        Some(t.session)
+    } else {
+        None
+    };
     let event = kat_core::monitoring::InterventionEvent {
         at,
         trigger_rule,
@@ -135,7 +222,55 @@ pub async fn record_intervention(
         response,
         session_stopped,
     };
-    save_event(store, ctx, &s, by, "intervention", at, serde_json::to_string(&event).map_err(internal)?).await
+    let content = serde_json::to_string(&event).map_err(internal)?;
+    save_event(h, ctx, SessionEventKind::Intervention, at, content, late, next.as_ref(), events).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Transfer to emergency care (issue 11 item 4)
+// ---------------------------------------------------------------------------------------
+
+/// A transfer to emergency care as stored (`session_events`, kind `emergency_transfer`):
+/// a separate exit that ends the session without a discharge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyTransfer {
+    pub reason: String,
+}
+
+/// A transfer as typed: when (RFC 3339, now when empty) and why.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TransferInput {
+    pub at: String,
+    pub reason: String,
+}
+
+/// Ends the session by a transfer to emergency care, with the reason: not a discharge
+/// (the session is never discharged after it), no further dosing, no reading dated after
+/// it. Nurses and prescribers, in an emergency.
+pub async fn transfer_to_emergency_care(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+    input: &TransferInput,
+) -> AppResult<SessionEventRecord> {
+    let h = hold_for(store, ctx, session, SessionEventKind::EmergencyTransfer).await?;
+    let mut e = FieldErrors::default();
+    let at = entry_time(&mut e, &input.at, ctx.now);
+    let reason = e.take("reason", Reason::parse(&input.reason));
+    let Some(reason) = reason.filter(|_| e.is_empty()) else {
+        return Err(e.into());
+    };
+    let t = h
+        .state
+        .end(End::EmergencyTransfer { reason: reason.clone() }, at, ctx.now, time_policy(config))
+        .map_err(refused)?;
+    let content =
+        serde_json::to_string(&EmergencyTransfer { reason: reason.as_str().to_string() }).map_err(internal)?;
+    let events = vec![DomainEvent::SessionEnded { session, patient: h.session.patient_id }];
+    let late = t.record.late.is_some();
+    save_event(h, ctx, SessionEventKind::EmergencyTransfer, at, content, late, Some(&t.session), events).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -228,16 +363,7 @@ pub fn parse_cadss6(
     if !CADSS6_TIME_POINTS.iter().any(|(k, _)| *k == time_point) {
         e.add("time_point", "choose the time point (MON-KET-005)");
     }
-    let at = match opt(&input.at) {
-        None => now,
-        Some(raw) => match raw.parse::<Timestamp>() {
-            Ok(t) if t <= now => t,
-            _ => {
-                e.add("at", "a time not in the future (RFC 3339)");
-                now
-            }
-        },
-    };
+    let at = entry_time(&mut e, &input.at, now);
     let def = Instrument::Cadss6.def();
     let raw: Vec<Option<&str>> = def.items.iter().map(|item| input.answer(item.label).and_then(opt)).collect();
     let response = match Response::parse(Instrument::Cadss6, &raw) {
@@ -285,7 +411,8 @@ pub fn parse_cadss6(
 
 /// Records a CADSS-6 rating of the session (MON-KET-005, MON-SPV-006) as a `cadss6`
 /// session event, with its time point, the minutes after the start of dosing and who
-/// rated. A rating may be documented after discharge, for a time before it.
+/// rated. A rating may be documented after discharge, for a time before it, as a late
+/// entry; never dated before the session opened.
 pub async fn record_cadss6(
     store: &dyn Store,
     ctx: &Ctx,
@@ -293,30 +420,26 @@ pub async fn record_cadss6(
     session: DosingSessionId,
     input: &Cadss6Input,
 ) -> AppResult<(SessionEventRecord, Cadss6Rating)> {
-    let (s, by) = session_for_write(store, ctx, session, "cadss6").await?;
-    let (time_point, at, answers, total) = match parse_cadss6(input, ctx.now) {
-        Ok(v) => v,
-        Err(e) => return Err(e.into()),
-    };
-    if let Some(d) = s.discharged_at
+    let h = hold_for(store, ctx, session, SessionEventKind::Cadss6).await?;
+    let (time_point, at, answers, total) = parse_cadss6(input, ctx.now)?;
+    if let Some(d) = h.state.discharged_at()
         && at > d
     {
         return Err(
             FieldErrors::single("at", "after the discharge: a rating of this session must be taken before it").into()
         );
     }
-    let mut tx = store.begin().await?;
-    let view = load_view(&mut tx, config, s.clone(), ctx.now).await?;
-    drop(tx);
-    let minutes_after_start = view.times().map(|t| (at.as_second() - t.dose_start.as_second()).div_euclid(60));
-    time_point_fits(&time_point, at, view.times().map(|t| t.dose_start))?;
+    let late = late_entry(&h, at, ctx.now, config)?;
+    let start = h.state.times().map(|t| t.dose_start);
+    let minutes_after_start = start.map(|s| (at.as_second() - s.as_second()).div_euclid(60));
+    time_point_fits(&time_point, at, start)?;
     let rated_by = match &ctx.actor {
         crate::Actor::User(u) => u.display_name.clone(),
         _ => String::new(),
     };
     let rating = Cadss6Rating { time_point, at, minutes_after_start, answers, total, rated_by };
-    let record =
-        save_event(store, ctx, &s, by, "cadss6", at, serde_json::to_string(&rating).map_err(internal)?).await?;
+    let content = serde_json::to_string(&rating).map_err(internal)?;
+    let record = save_event(h, ctx, SessionEventKind::Cadss6, at, content, late, None, Vec::new()).await?;
     Ok((record, rating))
 }
 
@@ -341,12 +464,20 @@ fn time_point_fits(time_point: &str, at: Timestamp, dose_start: Option<Timestamp
 
 /// The session's CADSS-6 ratings, by time.
 pub fn cadss6_ratings(v: &SessionView) -> Vec<Cadss6Rating> {
-    v.events.iter().filter(|e| e.kind == "cadss6").filter_map(|e| serde_json::from_str(&e.content).ok()).collect()
+    v.events
+        .iter()
+        .filter(|e| e.kind == SessionEventKind::Cadss6)
+        .filter_map(|e| serde_json::from_str(&e.content).ok())
+        .collect()
 }
 
 /// The session's interventions (INT-005), by time.
 pub fn interventions(v: &SessionView) -> Vec<kat_core::monitoring::InterventionEvent> {
-    v.events.iter().filter(|e| e.kind == "intervention").filter_map(|e| serde_json::from_str(&e.content).ok()).collect()
+    v.events
+        .iter()
+        .filter(|e| e.kind == SessionEventKind::Intervention)
+        .filter_map(|e| serde_json::from_str(&e.content).ok())
+        .collect()
 }
 
 /// The REMS dissociation answer from the CADSS-6 ratings (MON-SPV-006), given the time
@@ -419,9 +550,11 @@ mod cadss6_tests {
         let mut no_time_point = input(["1"; 6]);
         no_time_point.time_point = "whenever".into();
         assert_eq!(parse_cadss6(&no_time_point, now()).unwrap_err().iter().next().unwrap().field, "time_point");
-        let mut future = input(["1"; 6]);
-        future.at = "2026-03-10T15:00:00Z".into();
-        assert!(parse_cadss6(&future, now()).unwrap_err().for_field("at").is_some());
+        // Whether a time fits the session is the session's judgement; a time that is not
+        // one is the parser's.
+        let mut bad_time = input(["1"; 6]);
+        bad_time.at = "yesterday".into();
+        assert!(parse_cadss6(&bad_time, now()).unwrap_err().for_field("at").is_some());
     }
 
     #[test]

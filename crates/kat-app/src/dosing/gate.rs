@@ -1,20 +1,22 @@
 //! Opening a dosing session and its pre-dose gate (§3), with the interaction check.
 
 use super::plan::{PlanContent, accepted_decision, opt};
+use super::state::open_state;
 use super::view::in_progress;
-use super::{internal, parse_route, permitted_session, route_str, user_id};
+use super::{audit_reads, entry, hold, read_session, refused, user_id};
 use crate::config::DosingConfig;
+use crate::events::DomainEvent;
 use crate::{AppError, AppResult, Ctx, require};
 use kat_core::FieldErrors;
-use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::audit::AuditAction;
+use kat_core::dosing::session::{GateOutcome, Reason, Refusal};
 use kat_core::ids::{DosingSessionId, PatientId, TreatmentPlanId};
-use kat_core::monitoring::{
-    GateChecklist, GateDecision, InteractionAction, InteractionFinding, evaluate_gate, interaction_findings,
-};
+use kat_core::monitoring::{GateChecklist, InteractionAction, InteractionFinding, interaction_findings};
 use kat_core::patient::parse_iso_date;
 use kat_core::role::Permission;
+use kat_store::Store;
 use kat_store::dosing::DosingSessionRecord;
-use kat_store::{Store, StoreError, Tx};
+use kat_store::{StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -22,7 +24,8 @@ use uuid::Uuid;
 // Dosing session
 // ---------------------------------------------------------------------------------------
 
-/// Opens a dosing session on a signed plan (nurses, prescribers).
+/// Opens a dosing session on a signed plan (nurses, prescribers), with the machine's
+/// first state.
 pub async fn open_session(
     store: &dyn Store,
     ctx: &Ctx,
@@ -49,12 +52,13 @@ pub async fn open_session(
                 .into(),
         ));
     }
-    let content: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
+    let content: PlanContent = serde_json::from_str(&plan.content).map_err(super::internal)?;
+    let state = open_state(&content, ctx.now)?;
     let record = DosingSessionRecord {
         id: DosingSessionId::from_uuid(Uuid::now_v7()),
         patient_id: patient,
         plan_id: plan.id,
-        route: route_str(content.route),
+        route: content.route,
         opened_by: by,
         opened_at: ctx.now,
         gate_outcome: None,
@@ -64,17 +68,12 @@ pub async fn open_session(
         discharge: None,
         discharged_by: None,
         discharged_at: None,
+        state: Some(state),
     };
     tx.insert_dosing_session(&record).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Create,
-        "dosing_session",
-        Some(record.id.to_string()),
-        Some(patient),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
+    tx.append_audit(&entry(ctx, AuditAction::Create, "dosing_session", record.id, &record)).await?;
     tx.commit().await?;
+    ctx.events.emit(DomainEvent::SessionOpened { session: record.id, patient });
     Ok(record)
 }
 
@@ -99,7 +98,7 @@ pub struct GateInput {
 pub struct StoredGate {
     pub checklist: serde_json::Value,
     pub decision: serde_json::Value,
-    pub outcome: String,
+    pub outcome: GateOutcome,
     pub override_reason: Option<String>,
     pub defer_reason: Option<String>,
     pub reschedule_to: Option<String>,
@@ -150,15 +149,16 @@ pub async fn gate_interactions(
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     rerun_interactions(&mut tx, ctx, s.patient_id).await
 }
 
-/// Runs the pre-dose gate (§3) and records its outcome: `proceed` when the core says so,
-/// `override` only by a prescriber with a reason, otherwise `defer` with a reason. The
-/// interaction rules rerun on the current intake (DAY-004) and their findings join
-/// whatever interactions the caller sent.
+/// Runs the pre-dose gate (§3) and records its outcome through the session's machine:
+/// `proceed` when the core says so, `override` only by a prescriber with a reason,
+/// otherwise `defer` with a reason. The interaction rules rerun on the current intake
+/// (DAY-004) and their findings join whatever interactions the caller sent. A deferred
+/// gate may be run again.
 pub async fn record_gate(
     store: &dyn Store,
     ctx: &Ctx,
@@ -166,7 +166,7 @@ pub async fn record_gate(
     session: DosingSessionId,
     input: &GateInput,
 ) -> AppResult<StoredGate> {
-    let s = permitted_session(
+    let mut h = hold(
         store,
         ctx,
         session,
@@ -176,96 +176,79 @@ pub async fn record_gate(
         AuditAction::Update,
     )
     .await?;
-    let by = user_id(ctx)?;
-    let route = parse_route(&s.route).ok_or_else(|| internal("stored route"))?;
     let mut e = FieldErrors::default();
-    if input.checklist.route != route {
+    if input.checklist.route != h.session.route {
         e.add("checklist.route", "must be the route of the plan");
     }
     let mut checklist = input.checklist.clone();
-    {
-        let mut tx = store.begin().await?;
-        for f in rerun_interactions(&mut tx, ctx, s.patient_id).await? {
-            if !checklist.interactions.contains(&f) {
-                checklist.interactions.push(f);
-            }
-        }
-        // DAY-008: whether the dose is weight-based, and the weight's date, are the plan's
-        // (the weight the dose was computed from), not what the caller says.
-        let plan = tx.treatment_plan_by_id(s.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
-        let plan: PlanContent = serde_json::from_str(&plan.content).map_err(internal)?;
-        checklist.dose_is_weight_based = plan.dose_style == "per_kg";
-        if checklist.dose_is_weight_based {
-            checklist.weight_measured_on = plan.dose.weight_measured_on.as_deref().and_then(parse_iso_date);
+    for f in rerun_interactions(&mut h.tx, ctx, h.session.patient_id).await? {
+        if !checklist.interactions.contains(&f) {
+            checklist.interactions.push(f);
         }
     }
-    let decision = evaluate_gate(&checklist, ctx.now, ctx.today, &config.gate);
-    let override_reason = input.override_reason.as_deref().and_then(opt).map(String::from);
-    let defer_reason = input.defer_reason.as_deref().and_then(opt).map(String::from);
+    // DAY-008: whether the dose is weight-based, and the weight's date, are the plan's
+    // (the weight the dose was computed from), not what the caller says.
+    let plan = h.tx.treatment_plan_by_id(h.session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
+    let plan: PlanContent = serde_json::from_str(&plan.content).map_err(super::internal)?;
+    checklist.dose_is_weight_based = plan.dose_style == "per_kg";
+    if checklist.dose_is_weight_based {
+        checklist.weight_measured_on = plan.dose.weight_measured_on.as_deref().and_then(parse_iso_date);
+    }
+    let reason = |field: &str, raw: Option<&str>, e: &mut FieldErrors| -> Option<Reason> {
+        let raw = raw.and_then(opt)?;
+        e.take(field, Reason::parse(raw))
+    };
+    let override_reason = reason("override_reason", input.override_reason.as_deref(), &mut e);
+    let defer_reason = reason("defer_reason", input.defer_reason.as_deref(), &mut e);
     let reschedule_to = match input.reschedule_to.as_deref().and_then(opt) {
         None => None,
         Some(raw) => match parse_iso_date(raw) {
-            Some(d) => Some(d.to_string()),
+            Some(d) => Some(d),
             None => {
                 e.add("reschedule_to", "a date (YYYY-MM-DD)");
                 None
             }
         },
     };
-    let outcome = if defer_reason.is_some() {
-        "defer"
-    } else {
-        match &decision {
-            GateDecision::Proceed { .. } => "proceed",
-            GateDecision::NeedsOverride { .. } => match &override_reason {
-                Some(_) if ctx.allows(Permission::DischargeOverride) => "override",
-                Some(_) => {
-                    e.add("override_reason", "only a prescriber may override the gate");
-                    ""
-                }
-                None => {
-                    e.add(
-                        "override_reason",
-                        "the gate needs a prescriber's documented override to proceed, or defer with a reason",
-                    );
-                    ""
-                }
-            },
-            GateDecision::Defer { .. } => {
-                e.add("defer_reason", "the gate says defer; give the reason (and a new date)");
-                ""
-            }
-        }
-    };
     if !e.is_empty() {
         return Err(e.into());
     }
-    let stored = StoredGate {
-        checklist: serde_json::to_value(&checklist).map_err(internal)?,
-        decision: serde_json::to_value(&decision).map_err(internal)?,
-        outcome: outcome.into(),
-        override_reason: (outcome == "override").then_some(override_reason).flatten(),
-        defer_reason,
-        reschedule_to,
+    let prescriber = ctx.allows(Permission::DischargeOverride);
+    let transition = match defer_reason {
+        Some(why) => h.state.defer(&checklist, why, reschedule_to, ctx.now, ctx.today, &config.gate),
+        None => h.state.pass_gate(
+            &checklist,
+            override_reason.clone().filter(|_| prescriber),
+            ctx.now,
+            ctx.today,
+            &config.gate,
+        ),
     };
-    let mut tx = store.begin().await?;
-    tx.record_gate(session, outcome, &serde_json::to_string(&stored).map_err(internal)?, by, ctx.now).await.map_err(
-        |err| match err {
-            StoreError::Conflict { .. } => {
-                AppError::Conflict("the gate of this session is already passed, or it is discharged".into())
-            }
-            other => other.into(),
-        },
-    )?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Update,
-        "dosing_session_gate",
-        Some(session.to_string()),
-        Some(s.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    let t = match transition {
+        Ok(t) => t,
+        Err(err) if err.refusal == Refusal::GateNeedsOverride && override_reason.is_some() => {
+            return Err(FieldErrors::single("override_reason", "only a prescriber may override the gate").into());
+        }
+        Err(err) => return Err(refused(err)),
+    };
+    let stored = StoredGate {
+        checklist: serde_json::to_value(&checklist).map_err(super::internal)?,
+        decision: serde_json::to_value(&t.record.decision).map_err(super::internal)?,
+        outcome: t.record.outcome,
+        override_reason: t.record.override_reason.as_ref().map(|r| r.as_str().to_string()),
+        defer_reason: t.record.defer_reason.as_ref().map(|r| r.as_str().to_string()),
+        reschedule_to: t.record.reschedule_to.map(|d| d.to_string()),
+    };
+    let json = serde_json::to_string(&stored).map_err(super::internal)?;
+    h.tx.record_gate(session, t.record.outcome, &json, h.by, ctx.now).await.map_err(|err| match err {
+        StoreError::Conflict { .. } => {
+            AppError::Conflict("the gate of this session is already passed, or it is discharged".into())
+        }
+        other => other.into(),
+    })?;
+    let audit = vec![entry(ctx, AuditAction::Update, "dosing_session_gate", session, &h.session)];
+    let event = DomainEvent::GateRecorded { session, patient: h.session.patient_id, passed: t.record.outcome.passed() };
+    h.finish(ctx, Some(&t.session), audit, vec![event]).await?;
     Ok(stored)
 }
 
@@ -276,7 +259,7 @@ pub async fn gate_interactions_read(
     ctx: &Ctx,
     session: DosingSessionId,
 ) -> AppResult<Vec<InteractionFinding>> {
-    let s = permitted_session(
+    let (mut tx, s) = read_session(
         store,
         ctx,
         session,
@@ -286,16 +269,8 @@ pub async fn gate_interactions_read(
         AuditAction::Read,
     )
     .await?;
-    let mut tx = store.begin().await?;
     let findings = rerun_interactions(&mut tx, ctx, s.patient_id).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "gate_interactions",
-        Some(session.to_string()),
-        Some(s.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    drop(tx);
+    audit_reads(store, &[entry(ctx, AuditAction::Read, "gate_interactions", session, &s)]).await?;
     Ok(findings)
 }

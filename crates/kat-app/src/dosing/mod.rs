@@ -4,9 +4,17 @@
 //! against the alarm policy when saved (§4.3), alarm acknowledgement with the action
 //! taken (§4.4), the floor board and the discharge (§4.5).
 //!
+//! A session's rules are the core's typed state machine
+//! ([`kat_core::dosing::session::DosingSession`]), stored beside the session. Every write
+//! use case is one transaction: permission check → the session and its state read for
+//! update ([`hold`]) → the machine decides → the rows and the new state are written →
+//! audit → commit → the [`crate::events::DomainEvent`]s are told. A refused permission is
+//! audited in a transaction of its own, after the use case's is dropped. Read-only use
+//! cases read in a read transaction ([`Store::begin_read`]) and append their audit
+//! entries in a short write transaction before the data is returned.
+//!
 //! Every threshold comes from the clinic's [`DosingConfig`] (`[dosing]` in `kat.toml`,
-//! the spec's values by default); every read and write is audited in the use case's one
-//! transaction.
+//! the spec's values by default).
 
 mod administrations;
 mod course;
@@ -16,6 +24,7 @@ mod events;
 mod gate;
 mod plan;
 mod rems;
+mod state;
 mod view;
 mod vitals;
 
@@ -27,28 +36,27 @@ pub use events::*;
 pub use gate::*;
 pub use plan::*;
 pub use rems::*;
+pub use state::*;
 pub use view::*;
 pub use vitals::*;
 
-use super::{AppError, AppResult, Ctx, require};
-use jiff::Timestamp;
-use kat_core::audit::{AuditAction, AuditOutcome};
+use super::{AppError, AppResult, Ctx, record_denial};
+use crate::config::DosingConfig;
+use crate::events::DomainEvent;
+use kat_core::FieldErrors;
+use kat_core::audit::{AuditAction, AuditOutcome, NewAuditEntry};
 use kat_core::dosing::Route;
+use kat_core::dosing::session::{DosingSession, SessionError};
 use kat_core::ids::{DosingSessionId, UserId};
 use kat_core::role::Permission;
-use kat_store::Store;
-use kat_store::dosing::{DosingSessionRecord, SessionEventRecord};
-use uuid::Uuid;
+use kat_store::dosing::DosingSessionRecord;
+use kat_store::{Store, Tx};
 
 fn user_id(ctx: &Ctx) -> AppResult<UserId> {
     match &ctx.actor {
         super::Actor::User(u) => Ok(u.id),
         _ => Err(AppError::Forbidden),
     }
-}
-
-fn route_str(route: Route) -> String {
-    serde_json::to_value(route).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
 fn parse_route(raw: &str) -> Option<Route> {
@@ -63,13 +71,61 @@ fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(e.to_string())
 }
 
+/// A transition the session's machine refused: a conflict with the session's state
+/// (409), or a field to correct (422, on the field the core names, with its rule).
+pub(crate) fn refused(e: SessionError) -> AppError {
+    let message = match &e.rule {
+        Some(rule) if !e.message.contains(rule.as_str()) => format!("{rule}: {}", e.message),
+        _ => e.message.clone(),
+    };
+    if e.refusal.is_conflict() { AppError::Conflict(message) } else { FieldErrors::single(e.field, message).into() }
+}
+
 // ---------------------------------------------------------------------------------------
 // Shared by the session use cases
 // ---------------------------------------------------------------------------------------
 
-/// The common start of a session use case: reads the session and checks `permission`
-/// on its patient (a refusal is audited against `resource`).
-async fn permitted_session(
+/// What a refused permission on a session answers: the refusal audited (against the
+/// session's patient) in a transaction of its own. An unknown session is `NotFound`.
+async fn deny(
+    store: &dyn Store,
+    ctx: &Ctx,
+    session: DosingSessionId,
+    resource: &str,
+    resource_id: Option<String>,
+    action: AuditAction,
+) -> AppError {
+    let patient = match store.begin_read().await {
+        Ok(mut tx) => match tx.dosing_session_by_id(session).await {
+            Ok(Some(s)) => s.patient_id,
+            Ok(None) => return AppError::NotFound("dosing session"),
+            Err(e) => return e.into(),
+        },
+        Err(e) => return e.into(),
+    };
+    if let Err(e) = record_denial(store, ctx, action, resource, resource_id, Some(patient)).await {
+        return e;
+    }
+    match ctx.actor {
+        super::Actor::Anonymous => AppError::Unauthenticated,
+        _ => AppError::Forbidden,
+    }
+}
+
+/// A write use case's transaction on one session: the session read for update with its
+/// state (rebuilt from the history and saved, once, for a session recorded before the
+/// state was kept), and who acts.
+pub(crate) struct Held {
+    pub tx: Box<dyn Tx>,
+    pub session: DosingSessionRecord,
+    pub state: DosingSession,
+    pub by: UserId,
+}
+
+/// Starts a write use case on `session`: checks `permission` (a refusal is audited
+/// against `resource` in a transaction of its own), then begins the one write
+/// transaction and reads the session and its state for update.
+pub(crate) async fn hold(
     store: &dyn Store,
     ctx: &Ctx,
     session: DosingSessionId,
@@ -77,53 +133,90 @@ async fn permitted_session(
     resource: &str,
     resource_id: Option<String>,
     action: AuditAction,
-) -> AppResult<DosingSessionRecord> {
+) -> AppResult<Held> {
+    if !ctx.allows(permission) {
+        return Err(deny(store, ctx, session, resource, resource_id, action).await);
+    }
+    let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(store, ctx, permission, resource, resource_id, Some(s.patient_id), action).await?;
-    Ok(s)
+    let s = tx.dosing_session_for_update(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    let state = match &s.state {
+        Some(state) => state.clone(),
+        None => {
+            let state = rebuild_state(&mut tx, &s).await?;
+            tx.save_session_state(s.id, &state).await?;
+            state
+        }
+    };
+    Ok(Held { tx, session: s, state, by })
 }
 
-async fn session_for_write(
+impl Held {
+    /// Saves the new state, appends the audit entries, commits, then tells the events.
+    pub(crate) async fn finish(
+        mut self,
+        ctx: &Ctx,
+        state: Option<&DosingSession>,
+        audit: Vec<NewAuditEntry>,
+        events: Vec<DomainEvent>,
+    ) -> AppResult<()> {
+        if let Some(state) = state {
+            self.tx.save_session_state(self.session.id, state).await?;
+        }
+        for entry in &audit {
+            self.tx.append_audit(entry).await?;
+        }
+        self.tx.commit().await?;
+        ctx.events.emit_all(events);
+        Ok(())
+    }
+}
+
+/// Starts a read-only use case on `session`: checks `permission` (a refusal is audited),
+/// then reads the session in a read transaction.
+pub(crate) async fn read_session(
     store: &dyn Store,
     ctx: &Ctx,
     session: DosingSessionId,
-    kind: &str,
-) -> AppResult<(DosingSessionRecord, UserId)> {
-    let s =
-        permitted_session(store, ctx, session, Permission::DosingSessionRun, kind, None, AuditAction::Create).await?;
-    Ok((s, user_id(ctx)?))
+    permission: Permission,
+    resource: &str,
+    resource_id: Option<String>,
+    action: AuditAction,
+) -> AppResult<(Box<dyn Tx>, DosingSessionRecord)> {
+    if !ctx.allows(permission) {
+        return Err(deny(store, ctx, session, resource, resource_id, action).await);
+    }
+    let mut tx = store.begin_read().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    Ok((tx, s))
 }
 
-async fn save_event(
-    store: &dyn Store,
-    ctx: &Ctx,
-    s: &DosingSessionRecord,
-    by: UserId,
-    kind: &str,
-    at: Timestamp,
-    content: String,
-) -> AppResult<SessionEventRecord> {
-    let record = SessionEventRecord {
-        id: Uuid::now_v7(),
-        session_id: s.id,
-        kind: kind.into(),
-        content,
-        at,
-        recorded_by: by,
-        recorded_at: ctx.now,
-    };
+/// Appends the audit entries of a read (what it showed) in one short write transaction,
+/// before the data is returned: nothing is shown unless its read is audited.
+pub(crate) async fn audit_reads(store: &dyn Store, entries: &[NewAuditEntry]) -> AppResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     let mut tx = store.begin().await?;
-    tx.insert_session_event(&record).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Create,
-        kind,
-        Some(record.id.to_string()),
-        Some(s.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
+    for e in entries {
+        tx.append_audit(e).await?;
+    }
     tx.commit().await?;
-    Ok(record)
+    Ok(())
+}
+
+/// An audit entry of an allowed action on a session's patient.
+pub(crate) fn entry(
+    ctx: &Ctx,
+    action: AuditAction,
+    resource: &str,
+    id: impl ToString,
+    s: &DosingSessionRecord,
+) -> NewAuditEntry {
+    ctx.audit(action, resource, Some(id.to_string()), Some(s.patient_id), AuditOutcome::Allowed)
+}
+
+/// The dosing policy's time rules, for the session's machine.
+pub(crate) fn time_policy(config: &DosingConfig) -> &kat_core::dosing::session::SessionTimePolicy {
+    &config.session
 }

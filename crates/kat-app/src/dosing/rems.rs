@@ -1,25 +1,26 @@
 //! The Spravato REMS Patient Monitoring Form (§4.1), the REMS worklist and its submission.
 
-use super::administrations::AdministrationInput;
 use super::discharge::StoredDischarge;
 use super::events::{cadss6_ratings, rems_dissociation};
 use super::gate::StoredGate;
 use super::view::{SessionView, load_view};
-use super::{permitted_session, route_str, session_for_write};
+use super::{audit_reads, entry, hold, read_session};
 use crate::config::DosingConfig;
+use crate::events::DomainEvent;
 use crate::{AppError, AppResult, Ctx, require};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::audit::AuditAction;
 use kat_core::dosing::Route;
+use kat_core::dosing::session::{GateOutcome, Step};
 use kat_core::ids::{DosingSessionId, PatientId};
-use kat_core::monitoring::{GateChecklist, Reading};
+use kat_core::monitoring::{AlarmKind, GateChecklist, Reading};
 use kat_core::patient::SexAtBirth;
 use kat_core::role::Permission;
 use kat_store::dosing::dosing_constraints as c;
-use kat_store::dosing::{DosingSessionRecord, SessionEventRecord};
+use kat_store::dosing::{DosingSessionRecord, SessionEventKind, SessionEventRecord};
 use kat_store::{Store, StoreError, Tx};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------
@@ -179,19 +180,29 @@ fn bp_text(r: &Reading) -> Option<String> {
 
 /// Fills the form from the session (esketamine sessions only).
 pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
-    let admins: Vec<AdministrationInput> =
-        v.administrations.iter().filter_map(|a| serde_json::from_str(&a.content).ok()).collect();
-    let devices: Vec<(&AdministrationInput, Timestamp)> =
-        admins.iter().zip(v.administrations.iter().map(|a| a.at)).filter(|(i, _)| i.kind == "device").collect();
-    let first = devices.first().map(|(_, t)| *t);
+    let devices: Vec<_> = v
+        .administrations
+        .iter()
+        .map(|a| &a.administration)
+        .filter(|a| matches!(a.step(), Step::Device { .. }))
+        .collect();
+    let first = devices.first().map(|a| a.at());
     let gate: Option<StoredGate> = v.session.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
     let checklist: Option<GateChecklist> = gate.as_ref().and_then(|g| serde_json::from_value(g.checklist.clone()).ok());
     let discharge: Option<StoredDischarge> = v.session.discharge.as_deref().and_then(|d| serde_json::from_str(d).ok());
-    let mut lots: Vec<String> = devices.iter().map(|(i, _)| i.lot.clone()).filter(|l| !l.is_empty()).collect();
+    let mut lots: Vec<String> =
+        devices.iter().filter_map(|a| a.product().map(|p| p.lot.as_str().to_string())).collect();
     lots.dedup();
     let mut monitored_by: Vec<String> =
-        devices.iter().map(|(i, _)| i.monitored_by.clone()).filter(|l| !l.is_empty()).collect();
+        devices.iter().filter_map(|a| a.monitored_by().map(|m| m.as_str().to_string())).collect();
     monitored_by.dedup();
+    // Completed after discharge (issue 11 item 5): the latest hand-filled fields win.
+    let fields: Option<RemsFields> = v
+        .events
+        .iter()
+        .filter(|e| e.kind == SessionEventKind::RemsFields)
+        .filter_map(|e| serde_json::from_str(&e.content).ok())
+        .next_back();
     let bp_40 = first.and_then(|f| {
         let target = f + jiff::SignedDuration::from_mins(40);
         v.vitals
@@ -205,7 +216,7 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
     let serious_adverse_events = v
         .events
         .iter()
-        .filter(|e| e.kind == "adverse_event")
+        .filter(|e| e.kind == SessionEventKind::AdverseEvent)
         .filter_map(|e| serde_json::from_str::<kat_core::monitoring::adverse::AdverseEvent>(&e.content).ok())
         .filter(|ae| ae.is_serious())
         .map(|ae| format!("{} (grade {})", ae.term, ae.grade.get()))
@@ -225,7 +236,7 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         discharged: v.session.discharged_at.is_some(),
         treatment_date: first,
         due: first.map(|t| t + jiff::SignedDuration::from_hours(24 * 7)),
-        submitted: v.events.iter().find(|e| e.kind == "rems_submitted").map(|e| e.at),
+        submitted: v.events.iter().find(|e| e.kind == SessionEventKind::RemsSubmitted).map(|e| e.at),
         first_treatment_enrolled: checklist.as_ref().and_then(|c| c.rems_patient_enrolled),
         concomitant: checklist
             .as_ref()
@@ -233,11 +244,14 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
             .unwrap_or_default(),
         concomitant_classes: patient.classes.clone().unwrap_or_default(),
         monitored_by,
-        dose_mg: 28 * u32::try_from(devices.len()).unwrap_or(0),
+        // What was delivered (issue 11 item 3): for esketamine, the devices used.
+        dose_mg: v.given_mg().round().max(0.0) as u32,
         lots,
         duration_minutes: first.zip(v.session.discharged_at).map(|(f, d)| (d.as_second() - f.as_second()) / 60),
-        ready_to_leave_minutes: discharge.as_ref().and_then(|d| d.rems_ready_to_leave_minutes),
-        vitals_ok_before: v.session.gate_outcome.as_deref().map(|o| o == "proceed"),
+        ready_to_leave_minutes: fields
+            .and_then(|f| f.ready_to_leave_minutes)
+            .or(discharge.as_ref().and_then(|d| d.rems_ready_to_leave_minutes)),
+        vitals_ok_before: v.session.gate_outcome.map(|o| o == GateOutcome::Proceed),
         vitals_ok_at_completion: discharge.as_ref().map(|d| d.ready),
         bp_before: checklist
             .as_ref()
@@ -246,7 +260,11 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         bp_40_min: bp_40,
         bp_completion,
         sedation: v.vitals.iter().any(|(_, r)| r.moaas.is_some_and(|m| m.get() < 5)),
-        respiratory_depression: v.alarms.iter().any(|a| a.rule == "ALM-001" || a.rule == "ALM-004"),
+        // ALM-001 (oxygenation) and ALM-004 (respiration).
+        respiratory_depression: v
+            .alarms
+            .iter()
+            .any(|a| matches!(a.kind, AlarmKind::Oxygenation | AlarmKind::Respiration)),
         pulse_oximetry_checked: first.is_some_and(|f| v.vitals.iter().any(|(_, r)| r.at >= f && r.spo2.is_some())),
         serious_adverse_events,
         sedation_rated: first.is_some_and(|f| v.vitals.iter().any(|(_, r)| r.moaas.is_some() && r.at >= f)),
@@ -286,7 +304,7 @@ pub async fn rems(
     config: &DosingConfig,
     session: DosingSessionId,
 ) -> AppResult<RemsForm> {
-    let s = permitted_session(
+    let (mut tx, s) = read_session(
         store,
         ctx,
         session,
@@ -296,65 +314,109 @@ pub async fn rems(
         AuditAction::Read,
     )
     .await?;
-    let mut tx = store.begin().await?;
     let v = load_view(&mut tx, config, s, ctx.now).await?;
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
     let patient = rems_patient(&mut tx, &v.session).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "rems_form",
-        Some(session.to_string()),
-        Some(v.session.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    drop(tx);
+    audit_reads(store, &[entry(ctx, AuditAction::Read, "rems_form", session, &v.session)]).await?;
     Ok(rems_form(&v, &patient))
 }
 
 /// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
 pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<RemsForm>> {
     require(store, ctx, Permission::DosingSessionRead, "rems_form", None, None, AuditAction::List).await?;
-    let mut tx = store.begin().await?;
-    let sessions = tx.dosing_sessions_by_route(&route_str(Route::IntranasalEsketamine)).await?;
+    let mut tx = store.begin_read().await?;
+    let sessions = tx.dosing_sessions_by_route(Route::IntranasalEsketamine).await?;
     let mut out = Vec::new();
+    let mut audit = Vec::new();
     for s in sessions {
         let v = load_view(&mut tx, config, s, ctx.now).await?;
         let patient = rems_patient(&mut tx, &v.session).await?;
-        tx.append_audit(&ctx.audit(
-            AuditAction::List,
-            "rems_form",
-            Some(v.session.id.to_string()),
-            Some(v.session.patient_id),
-            AuditOutcome::Allowed,
-        ))
-        .await?;
+        audit.push(entry(ctx, AuditAction::List, "rems_form", v.session.id, &v.session));
         out.push(rems_form(&v, &patient));
     }
-    tx.commit().await?;
+    drop(tx);
+    audit_reads(store, &audit).await?;
     Ok(out)
+}
+
+/// REMS form fields filled by hand (issue 11 item 5: completed after discharge too),
+/// stored as a `rems_fields` session event; the latest counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RemsFields {
+    /// Without the 2-hour minimum, when the patient would have been ready to leave
+    /// (minutes from the start of administration).
+    pub ready_to_leave_minutes: Option<u32>,
+}
+
+/// Completes the REMS form's hand-filled fields of an esketamine session, before or
+/// after the discharge (then a late entry); refused once the form is marked submitted.
+pub async fn complete_rems_fields(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+    fields: &RemsFields,
+) -> AppResult<RemsForm> {
+    let mut h =
+        hold(store, ctx, session, Permission::DosingSessionRun, "rems_fields", None, AuditAction::Create).await?;
+    if !h.session.route.is_esketamine() {
+        return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
+    }
+    if fields.ready_to_leave_minutes.is_none() {
+        return Err(kat_core::FieldErrors::single(
+            "ready_to_leave_minutes",
+            "whole minutes from the start of administration",
+        )
+        .into());
+    }
+    let s = h.session.clone();
+    let v = load_view(&mut h.tx, config, s, ctx.now).await?;
+    if v.events.iter().any(|e| e.kind == SessionEventKind::RemsSubmitted) {
+        return Err(AppError::Conflict("the REMS form is already marked submitted".into()));
+    }
+    let record = SessionEventRecord {
+        id: Uuid::now_v7(),
+        session_id: session,
+        kind: SessionEventKind::RemsFields,
+        content: serde_json::to_string(fields).map_err(super::internal)?,
+        at: ctx.now,
+        recorded_by: h.by,
+        recorded_at: ctx.now,
+        late: h.state.discharged_at().is_some(),
+    };
+    h.tx.insert_session_event(&record).await?;
+    let patient = rems_patient(&mut h.tx, &v.session).await?;
+    let mut v = v;
+    v.events.push(record.clone());
+    let form = rems_form(&v, &patient);
+    let audit = vec![entry(ctx, AuditAction::Create, "rems_fields", record.id, &h.session)];
+    h.finish(ctx, None, audit, Vec::new()).await?;
+    Ok(form)
 }
 
 /// Marks the session's REMS form as submitted (MON-SPV-008), once, and only when the form
 /// is complete: the session discharged and nothing `missing`. Refused (409 naming what is
-/// missing) otherwise. The session and the form are read again inside the one
-/// transaction that records it, so a second submission finds the first.
+/// missing) otherwise. The session is held and the form read inside the one transaction
+/// that records it, so a second submission finds the first. After the discharge, as a
+/// late entry.
 pub async fn mark_rems_submitted(
     store: &dyn Store,
     ctx: &Ctx,
     config: &DosingConfig,
     session: DosingSessionId,
 ) -> AppResult<RemsForm> {
-    let (_, by) = session_for_write(store, ctx, session, "rems_submitted").await?;
-    let mut tx = store.begin().await?;
-    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
-    let v = load_view(&mut tx, config, s, ctx.now).await?;
+    let mut h =
+        hold(store, ctx, session, Permission::DosingSessionRun, "rems_submitted", None, AuditAction::Create).await?;
+    let s = h.session.clone();
+    let v = load_view(&mut h.tx, config, s, ctx.now).await?;
     if !v.route().is_esketamine() {
         return Err(AppError::NotFound("REMS form (esketamine sessions only)"));
     }
-    let patient = rems_patient(&mut tx, &v.session).await?;
+    let patient = rems_patient(&mut h.tx, &v.session).await?;
     let mut form = rems_form(&v, &patient);
     if form.submitted.is_some() {
         return Err(AppError::Conflict("the REMS form is already marked submitted".into()));
@@ -370,27 +432,22 @@ pub async fn mark_rems_submitted(
     let record = SessionEventRecord {
         id: Uuid::now_v7(),
         session_id: session,
-        kind: "rems_submitted".into(),
+        kind: SessionEventKind::RemsSubmitted,
         content: "{}".into(),
         at: ctx.now,
-        recorded_by: by,
+        recorded_by: h.by,
         recorded_at: ctx.now,
+        late: h.state.discharged_at().is_some(),
     };
-    tx.insert_session_event(&record).await.map_err(|e| match e {
+    h.tx.insert_session_event(&record).await.map_err(|e| match e {
         StoreError::Conflict { constraint } if constraint == c::SESSION_EVENTS_REMS_SUBMITTED_ONCE => {
             AppError::Conflict("the REMS form is already marked submitted".into())
         }
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Create,
-        "rems_submitted",
-        Some(record.id.to_string()),
-        Some(v.session.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    let audit = vec![entry(ctx, AuditAction::Create, "rems_submitted", record.id, &h.session)];
+    let event = DomainEvent::RemsSubmitted { session, patient: h.session.patient_id };
+    h.finish(ctx, None, audit, vec![event]).await?;
     form.submitted = Some(ctx.now);
     Ok(form)
 }

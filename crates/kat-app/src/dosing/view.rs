@@ -1,24 +1,50 @@
-//! The session screen's view, the patient's sessions and the floor board.
+//! The session screen's view, the patient's sessions and the floor board: read in read
+//! transactions, audited before they are returned.
 
-use super::administrations::AdministrationInput;
-use super::dose_order::{DoseOrder, given_mg};
+use super::dose_order::DoseOrder;
+use super::events::EmergencyTransfer;
 use super::plan::PlanView;
-use super::{internal, permitted_session};
+use super::state::state_of;
+use super::{audit_reads, entry, internal, read_session};
 use crate::config::DosingConfig;
 use crate::{AppError, AppResult, Ctx, require};
 use jiff::Timestamp;
 use kat_core::audit::{AuditAction, AuditOutcome};
-use kat_core::dosing::{Minutes, Route};
-use kat_core::ids::{DosingSessionId, PatientId};
+use kat_core::dosing::Route;
+use kat_core::dosing::session::{DosingSession, EndCause, GateOutcome};
+use kat_core::ids::{DosingSessionId, PatientId, UserId};
 use kat_core::monitoring::{DischargeDecision, MonitoringSchedule, Reading, ScheduledCheck, SessionTimes};
 use kat_core::role::Permission;
-use kat_store::dosing::{AdministrationRecord, AlarmRecord, DosingSessionRecord, SessionEventRecord, VitalRecord};
+use kat_store::dosing::{
+    AdministrationRecord, AlarmRecord, DosingSessionRecord, SessionEventKind, SessionEventRecord, VitalRecord,
+};
 use kat_store::{Store, Tx};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 // ---------------------------------------------------------------------------------------
 // Session view and floor board
 // ---------------------------------------------------------------------------------------
+
+/// An entry charted after the fact (issue 11 items 2 and 5): what it is, when it
+/// happened, and who recorded it when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LateEntryView {
+    /// `administration`, `reading`, `adverse_event`, `intervention`, `cadss6`,
+    /// `emergency_transfer`, `rems_fields`.
+    pub what: &'static str,
+    pub at: Timestamp,
+    pub recorded_at: Timestamp,
+    /// The recorder's display name.
+    pub recorded_by: String,
+}
+
+/// The session's exit to emergency care (issue 11 item 4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransferView {
+    pub at: Timestamp,
+    pub reason: String,
+    pub recorded_by: String,
+}
 
 /// Everything the session screen shows.
 #[derive(Debug)]
@@ -26,52 +52,58 @@ pub struct SessionView {
     /// The patient's name and MRN, for the screen.
     pub patient_label: String,
     pub session: DosingSessionRecord,
+    /// The session's state (the machine's), as of the read.
+    pub state: DosingSession,
+    /// When the view was read (what a running infusion has delivered is as of then).
+    pub at: Timestamp,
     pub plan: PlanView,
     pub administrations: Vec<AdministrationRecord>,
     pub vitals: Vec<(VitalRecord, Reading)>,
     pub alarms: Vec<AlarmRecord>,
-    /// Adverse events and interventions, by time.
+    /// Adverse events, interventions, ratings and other session records, by time.
     pub events: Vec<SessionEventRecord>,
     /// Dose orders for this session, oldest first; the latest is in force.
     pub orders: Vec<DoseOrder>,
     pub next_check: Option<ScheduledCheck>,
     pub discharge: Option<DischargeDecision>,
+    /// Entries charted after the fact, by the time they happened.
+    pub late_entries: Vec<LateEntryView>,
+    /// The transfer to emergency care that ended the session, if any.
+    pub transfer: Option<TransferView>,
 }
 
 impl SessionView {
     pub fn route(&self) -> Route {
-        self.plan.content.route
+        self.session.route
     }
     /// The dose in force for this session: the latest order, else the plan's dose.
     pub fn ordered_mg(&self) -> f64 {
-        self.orders.last().map_or(self.plan.content.dose.mg, |o| o.mg)
+        self.state.dose_in_force().value()
     }
-    /// What this session has given so far (doses, devices, infusion starts).
+    /// What this session has delivered (issue 11 item 3): doses and devices as given, an
+    /// IV infusion by its pump (start, pauses, rate changes and stop), as of the read.
     pub fn given_mg(&self) -> f64 {
-        given_mg(&self.administrations)
+        (self.state.delivered_mg(self.at).value() * 100.0).round() / 100.0
     }
-    /// When dosing started and ended, from the administration events.
+    /// When dosing started and ended.
     pub fn times(&self) -> Option<SessionTimes> {
-        let starts: Vec<(String, Timestamp)> = self
-            .administrations
-            .iter()
-            .filter_map(|a| serde_json::from_str::<AdministrationInput>(&a.content).ok().map(|i| (i.kind, a.at)))
-            .collect();
-        let first = starts.iter().find(|(k, _)| matches!(k.as_str(), "dose" | "device" | "infusion_start"))?.1;
-        let end = match self.route() {
-            // Until the stop is recorded, the planned end (start + planned minutes).
-            Route::IvInfusion => starts.iter().rev().find(|(k, _)| k == "infusion_stop").map(|x| x.1).or_else(|| {
-                let minutes = self.plan.content.dose.infusion_minutes?;
-                Some(kat_core::dosing::units::add_minutes(first, Minutes::new(minutes)))
-            }),
-            Route::IntranasalEsketamine => starts.iter().rev().find(|(k, _)| k == "device").map(|x| x.1),
-            _ => Some(first),
-        }?;
-        Some(SessionTimes { dose_start: first, dose_end: end })
+        self.state.times()
     }
     pub fn open_alarms(&self) -> impl Iterator<Item = &AlarmRecord> {
         self.alarms.iter().filter(|a| a.acknowledged_at.is_none())
     }
+}
+
+/// The name to show for who recorded something.
+async fn names(tx: &mut Box<dyn Tx>, ids: impl IntoIterator<Item = UserId>) -> AppResult<HashMap<UserId, String>> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id) {
+            let name = tx.user_by_id(id).await?.map(|u| u.display_name).unwrap_or_else(|| "unknown user".into());
+            slot.insert(name);
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) async fn load_view(
@@ -82,13 +114,10 @@ pub(crate) async fn load_view(
 ) -> AppResult<SessionView> {
     let plan = tx.treatment_plan_by_id(session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
     let plan = PlanView::from_record(plan)?;
+    let state = state_of(tx, &session).await?;
     let administrations = tx.administrations_for_session(session.id).await?;
-    let vitals = tx
-        .vitals_for_session(session.id)
-        .await?
-        .into_iter()
-        .filter_map(|v| serde_json::from_str(&v.reading).ok().map(|r| (v, r)))
-        .collect();
+    let vitals: Vec<(VitalRecord, Reading)> =
+        tx.vitals_for_session(session.id).await?.into_iter().map(|v| (v.clone(), v.reading)).collect();
     let alarms = tx.alarms_for_session(session.id).await?;
     let patient = tx.patient_by_id(session.patient_id).await?.ok_or(AppError::NotFound("patient"))?;
     let patient_label = format!("{} · {}", patient.demographics.full_name(), patient.mrn);
@@ -99,9 +128,52 @@ pub(crate) async fn load_view(
         .iter()
         .map(|o| serde_json::from_str(&o.content).map_err(internal))
         .collect::<AppResult<Vec<DoseOrder>>>()?;
+    let mut late: Vec<(&'static str, Timestamp, Timestamp, UserId)> = Vec::new();
+    late.extend(
+        administrations.iter().filter(|a| a.late).map(|a| ("administration", a.at(), a.recorded_at, a.recorded_by)),
+    );
+    late.extend(
+        vitals
+            .iter()
+            .filter(|(v, _)| v.late)
+            .filter_map(|(v, _)| v.recorded_by.map(|by| ("reading", v.taken_at, v.recorded_at, by))),
+    );
+    let event_name = |k: SessionEventKind| match k {
+        SessionEventKind::AdverseEvent => "adverse_event",
+        SessionEventKind::Intervention => "intervention",
+        SessionEventKind::Cadss6 => "cadss6",
+        SessionEventKind::RemsSubmitted => "rems_submitted",
+        SessionEventKind::EmergencyTransfer => "emergency_transfer",
+        SessionEventKind::RemsFields => "rems_fields",
+    };
+    late.extend(events.iter().filter(|e| e.late).map(|e| (event_name(e.kind), e.at, e.recorded_at, e.recorded_by)));
+    late.sort_by_key(|l| (l.1, l.2));
+    let transfer_event = events.iter().find(|e| e.kind == SessionEventKind::EmergencyTransfer);
+    let mut recorders: Vec<UserId> = Vec::with_capacity(late.len() + 1);
+    for l in &late {
+        recorders.push(l.3);
+    }
+    if let Some(e) = transfer_event {
+        recorders.push(e.recorded_by);
+    }
+    let who = names(tx, recorders).await?;
+    let name = |id: &UserId| who.get(id).cloned().unwrap_or_default();
+    let mut late_entries = Vec::with_capacity(late.len());
+    for (what, at, recorded_at, by) in &late {
+        late_entries.push(LateEntryView { what, at: *at, recorded_at: *recorded_at, recorded_by: name(by) });
+    }
+    let transfer = match transfer_event {
+        Some(e) => {
+            let t: EmergencyTransfer = serde_json::from_str(&e.content).map_err(internal)?;
+            Some(TransferView { at: e.at, reason: t.reason, recorded_by: name(&e.recorded_by) })
+        }
+        None => None,
+    };
     let mut view = SessionView {
         patient_label,
         session,
+        state,
+        at: now,
         plan,
         administrations,
         vitals,
@@ -110,6 +182,8 @@ pub(crate) async fn load_view(
         orders,
         next_check: None,
         discharge: None,
+        late_entries,
+        transfer,
     };
     if let Some(times) = view.times() {
         let route = view.route();
@@ -117,7 +191,7 @@ pub(crate) async fn load_view(
             MonitoringSchedule::for_session(route, times, config.discharge.min_observation(route), &config.monitoring);
         // Overdue when a scheduled check passed with no reading since; otherwise the
         // next one after the latest reading (a reading at the due time does it).
-        let last_done = view.vitals.iter().map(|(v, _)| v.taken_at).max();
+        let last_done = view.state.vitals().last_at();
         view.next_check = match schedule.overdue(last_done, now) {
             Some(c) => Some(c),
             None => {
@@ -136,7 +210,7 @@ pub async fn session(
     config: &DosingConfig,
     session: DosingSessionId,
 ) -> AppResult<SessionView> {
-    let s = permitted_session(
+    let (mut tx, s) = read_session(
         store,
         ctx,
         session,
@@ -146,17 +220,9 @@ pub async fn session(
         AuditAction::Read,
     )
     .await?;
-    let mut tx = store.begin().await?;
     let view = load_view(&mut tx, config, s, ctx.now).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "dosing_session",
-        Some(session.to_string()),
-        Some(view.session.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    tx.commit().await?;
+    drop(tx);
+    audit_reads(store, &[entry(ctx, AuditAction::Read, "dosing_session", session, &view.session)]).await?;
     Ok(view)
 }
 
@@ -168,25 +234,40 @@ pub async fn sessions_for_patient(
 ) -> AppResult<Vec<DosingSessionRecord>> {
     require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, Some(patient), AuditAction::List)
         .await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let list = tx.dosing_sessions_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed))
+    drop(tx);
+    audit_reads(store, &[ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed)])
         .await?;
-    tx.commit().await?;
     Ok(list)
 }
 
 /// The floor board: every session in progress (not discharged, not deferred at the
-/// gate) with its unacknowledged alarms and next check, one `list` audit entry per
-/// patient shown.
+/// gate), and sessions transferred to emergency care today, with their unacknowledged
+/// alarms and next check; one `list` audit entry per patient shown.
 pub async fn floor_board(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<SessionView>> {
     require(store, ctx, Permission::DosingSessionRead, "dosing_session", None, None, AuditAction::List).await?;
     floor_board_views(store, ctx, config, None).await
 }
 
-/// A session in progress: open, and not deferred at the gate (a deferral ends the day).
-pub(crate) fn in_progress(s: &DosingSessionRecord) -> bool {
-    s.discharged_at.is_none() && s.gate_outcome.as_deref() != Some("defer")
+/// When the session ended by a transfer to emergency care, if it did.
+pub fn transferred(s: &DosingSessionRecord) -> Option<Timestamp> {
+    s.state.as_ref().and_then(|st| st.ending()).filter(|e| e.cause == EndCause::EmergencyTransfer).map(|e| e.at)
+}
+
+/// A session in progress: open, not deferred at the gate (a deferral ends the day) and
+/// not transferred to emergency care.
+pub fn in_progress(s: &DosingSessionRecord) -> bool {
+    s.discharged_at.is_none() && s.gate_outcome != Some(GateOutcome::Defer) && transferred(s).is_none()
+}
+
+/// On the floor board: in progress, or transferred to emergency care on the clinic's
+/// today (shown as such until the day ends).
+fn on_the_board(s: &DosingSessionRecord, ctx: &Ctx) -> bool {
+    match transferred(s) {
+        Some(at) => s.discharged_at.is_none() && at.to_zoned(ctx.tz.clone()).date() == ctx.today,
+        None => in_progress(s),
+    }
 }
 
 async fn floor_board_views(
@@ -195,10 +276,11 @@ async fn floor_board_views(
     config: &DosingConfig,
     mut seen: Option<&mut HashSet<DosingSessionId>>,
 ) -> AppResult<Vec<SessionView>> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let open = tx.open_dosing_sessions().await?;
     let mut out = Vec::new();
-    for s in open.into_iter().filter(in_progress) {
+    let mut audit = Vec::new();
+    for s in open.into_iter().filter(|s| on_the_board(s, ctx)) {
         let view = load_view(&mut tx, config, s, ctx.now).await?;
         // On a live board, only a session newly shown is audited (see `crate::live`).
         let new = match seen.as_deref_mut() {
@@ -206,18 +288,12 @@ async fn floor_board_views(
             None => true,
         };
         if new {
-            tx.append_audit(&ctx.audit(
-                AuditAction::List,
-                "dosing_session",
-                Some(view.session.id.to_string()),
-                Some(view.session.patient_id),
-                AuditOutcome::Allowed,
-            ))
-            .await?;
+            audit.push(entry(ctx, AuditAction::List, "dosing_session", view.session.id, &view.session));
         }
         out.push(view);
     }
-    tx.commit().await?;
+    drop(tx);
+    audit_reads(store, &audit).await?;
     Ok(out)
 }
 
@@ -248,7 +324,7 @@ pub async fn session_live(
     if !ctx.allows(Permission::DosingSessionRead) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
     load_view(&mut tx, config, s, ctx.now).await
 }

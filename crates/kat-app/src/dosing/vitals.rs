@@ -1,23 +1,21 @@
 //! Vital signs, one path for nurse and device readings, checked against the alarm policy
 //! when saved (§4.3), and alarm acknowledgement (§4.4).
 
-use super::gate::StoredGate;
 use super::plan::opt;
-use super::{internal, permitted_session, user_id};
+use super::{deny, entry, hold, internal, refused, time_policy};
 use crate::config::DosingConfig;
-use crate::{AppError, AppResult, Ctx, require};
+use crate::events::DomainEvent;
+use crate::{AppError, AppResult, Ctx};
 use jiff::Timestamp;
 use kat_core::FieldErrors;
-use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::audit::AuditAction;
+use kat_core::dosing::session::{RaisedAlarm, Reason};
 use kat_core::ids::{DosingSessionId, SessionAlarmId, UserId, VitalId};
-use kat_core::monitoring::{
-    Alarm, Baseline, BloodPressure, GateChecklist, HeartRate, Moaas, Reading, ReadingSource, RespiratoryRate, SpO2,
-    evaluate_reading,
-};
+use kat_core::monitoring::{BloodPressure, HeartRate, Moaas, Reading, ReadingSource, RespiratoryRate, SpO2};
 use kat_core::role::Permission;
-use kat_store::dosing::{AlarmRecord, DosingSessionRecord, VitalRecord};
+use kat_store::dosing::{AlarmRecord, VitalRecord};
 use kat_store::{Store, StoreError};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------
@@ -65,15 +63,16 @@ pub(crate) fn field<T>(
     }
 }
 
-/// Parses vitals into the core's reading.
+/// Parses vitals into the core's reading. Whether its time fits the session (not before
+/// it opened, not beyond the clock-skew allowance) is the session's judgement.
 pub fn parse_vitals(input: &VitalsInput, by: UserId, now: Timestamp) -> Result<Reading, FieldErrors> {
     let mut e = FieldErrors::default();
     let at = match opt(&input.at) {
         None => now,
         Some(raw) => match raw.parse::<Timestamp>() {
-            Ok(t) if t <= now => t,
-            _ => {
-                e.add("at", "a time not in the future (RFC 3339)");
+            Ok(t) => t,
+            Err(_) => {
+                e.add("at", "a time (RFC 3339)");
                 now
             }
         },
@@ -126,23 +125,6 @@ pub fn parse_vitals(input: &VitalsInput, by: UserId, now: Timestamp) -> Result<R
     if e.is_empty() { Ok(r) } else { Err(e) }
 }
 
-/// The baseline: the gate's pre-dose BP and HR (§3), else the first reading.
-pub(crate) fn baseline(session: &DosingSessionRecord, vitals: &[Reading]) -> Baseline {
-    let mut b = vitals.first().map(Baseline::from_reading).unwrap_or(Baseline {
-        blood_pressure: None,
-        heart_rate: None,
-        spo2: None,
-        respiratory_rate: None,
-    });
-    if let Some(gate) = session.gate.as_deref().and_then(|g| serde_json::from_str::<StoredGate>(g).ok())
-        && let Ok(check) = serde_json::from_value::<GateChecklist>(gate.checklist)
-    {
-        b.blood_pressure = check.blood_pressure.or(b.blood_pressure);
-        b.heart_rate = check.heart_rate.or(b.heart_rate);
-    }
-    b
-}
-
 /// A saved reading and the alarms it raised.
 #[derive(Debug)]
 pub struct SavedVitals {
@@ -151,7 +133,10 @@ pub struct SavedVitals {
 }
 
 /// Saves one reading and, in the same transaction, every alarm the policy raises for it
-/// (one per kind, ALM-001..006); each alarm is stored once and stays until acknowledged.
+/// (one per kind, ALM-001..006) against the baseline the session's state keeps; each
+/// alarm is stored once and stays open until acknowledged. Reads the session's row and
+/// state, not its earlier readings: the cost does not grow with the session's length. A
+/// reading dated before the discharge may still be added after it, as a late entry.
 pub async fn record_vitals(
     store: &dyn Store,
     ctx: &Ctx,
@@ -159,72 +144,54 @@ pub async fn record_vitals(
     session: DosingSessionId,
     input: &VitalsInput,
 ) -> AppResult<SavedVitals> {
-    let s = permitted_session(
-        store,
-        ctx,
-        session,
-        Permission::DosingSessionRun,
-        "session_vitals",
-        None,
-        AuditAction::Create,
-    )
-    .await?;
-    let by = user_id(ctx)?;
-    if s.discharged_at.is_some() {
-        return Err(AppError::Conflict("the session is discharged".into()));
-    }
-    let reading = parse_vitals(input, by, ctx.now)?;
-    let mut tx = store.begin().await?;
-    let earlier: Vec<Reading> =
-        tx.vitals_for_session(session).await?.iter().filter_map(|v| serde_json::from_str(&v.reading).ok()).collect();
-    let base = baseline(&s, &earlier);
+    let mut h =
+        hold(store, ctx, session, Permission::DosingSessionRun, "session_vitals", None, AuditAction::Create).await?;
+    let reading = parse_vitals(input, h.by, ctx.now)?;
+    let t = h
+        .state
+        .record_reading(&reading, ctx.now, &config.alarms, time_policy(config), || {
+            SessionAlarmId::from_uuid(Uuid::now_v7())
+        })
+        .map_err(refused)?;
     let vital = VitalRecord {
         id: VitalId::from_uuid(Uuid::now_v7()),
         session_id: session,
-        reading: serde_json::to_string(&reading).map_err(internal)?,
         taken_at: reading.at,
-        recorded_by: Some(by),
+        reading,
+        recorded_by: Some(h.by),
         recorded_at: ctx.now,
+        late: t.record.late.is_some(),
     };
-    tx.insert_vital(&vital).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Create,
-        "session_vitals",
-        Some(vital.id.to_string()),
-        Some(s.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
+    h.tx.insert_vital(&vital).await?;
+    let patient = h.session.patient_id;
+    let mut audit = vec![entry(ctx, AuditAction::Create, "session_vitals", vital.id, &h.session)];
+    let mut events = vec![DomainEvent::VitalRecorded { session, patient, vital: vital.id }];
     let mut alarms = Vec::new();
-    for alarm in evaluate_reading(&reading, &base, &config.alarms) {
-        let record = alarm_record(session, vital.id, &alarm, ctx.now)?;
-        tx.insert_alarm(&record).await?;
-        tx.append_audit(&ctx.audit(
-            AuditAction::Create,
-            "session_alarm",
-            Some(record.id.to_string()),
-            Some(s.patient_id),
-            AuditOutcome::Allowed,
-        ))
-        .await?;
+    for raised in &t.record.alarms {
+        let record = alarm_record(session, vital.id, raised, ctx.now)?;
+        h.tx.insert_alarm(&record).await?;
+        audit.push(entry(ctx, AuditAction::Create, "session_alarm", record.id, &h.session));
+        events.push(DomainEvent::AlarmRaised { session, patient, alarm: record.id, severity: record.severity });
         alarms.push(record);
     }
-    tx.commit().await?;
+    h.finish(ctx, Some(&t.session), audit, events).await?;
     Ok(SavedVitals { vital, alarms })
 }
 
-fn snake<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-}
-
-fn alarm_record(session: DosingSessionId, vital: VitalId, alarm: &Alarm, now: Timestamp) -> AppResult<AlarmRecord> {
+fn alarm_record(
+    session: DosingSessionId,
+    vital: VitalId,
+    raised: &RaisedAlarm,
+    now: Timestamp,
+) -> AppResult<AlarmRecord> {
+    let alarm = &raised.alarm;
     Ok(AlarmRecord {
-        id: SessionAlarmId::from_uuid(Uuid::now_v7()),
+        id: raised.id,
         session_id: session,
         vital_id: vital,
-        rule: alarm.rule.as_str().to_string(),
-        kind: snake(&alarm.kind),
-        severity: snake(&alarm.severity),
+        rule: alarm.rule.clone(),
+        kind: alarm.kind,
+        severity: alarm.severity,
         content: serde_json::to_string(alarm).map_err(internal)?,
         raised_at: now,
         acknowledged_by: None,
@@ -233,48 +200,47 @@ fn alarm_record(session: DosingSessionId, vital: VitalId, alarm: &Alarm, now: Ti
     })
 }
 
-/// Acknowledges an alarm with the action taken (required, INT-005).
+/// Acknowledges an alarm with the action taken (required, INT-005), in the session's
+/// one transaction: the machine closes it, so it no longer holds dosing.
 pub async fn acknowledge_alarm(
     store: &dyn Store,
     ctx: &Ctx,
     alarm: SessionAlarmId,
     action: &str,
 ) -> AppResult<AlarmRecord> {
-    let mut tx = store.begin().await?;
-    let a = tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
-    let s = tx.dosing_session_by_id(a.session_id).await?.ok_or(AppError::NotFound("dosing session"))?;
-    drop(tx);
-    require(
+    let session = {
+        let mut tx = store.begin_read().await?;
+        tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?.session_id
+    };
+    if !ctx.allows(Permission::DosingSessionRun) {
+        return Err(deny(store, ctx, session, "session_alarm", Some(alarm.to_string()), AuditAction::Update).await);
+    }
+    let Ok(action) = Reason::parse(action) else {
+        return Err(FieldErrors::single("action", "the action taken is required (INT-005)").into());
+    };
+    let mut h = hold(
         store,
         ctx,
+        session,
         Permission::DosingSessionRun,
         "session_alarm",
         Some(alarm.to_string()),
-        Some(s.patient_id),
         AuditAction::Update,
     )
     .await?;
-    let by = user_id(ctx)?;
-    let action = action.trim();
-    if action.is_empty() {
-        let mut e = FieldErrors::default();
-        e.add("action", "the action taken is required (INT-005)");
-        return Err(e.into());
-    }
-    let mut tx = store.begin().await?;
-    tx.acknowledge_alarm(alarm, by, ctx.now, action).await.map_err(|err| match err {
+    let t = h.state.acknowledge_alarm(alarm, action.clone(), ctx.now).map_err(|e| match e.refusal {
+        kat_core::dosing::session::Refusal::NotAnOpenAlarm => {
+            AppError::Conflict("this alarm is already acknowledged".into())
+        }
+        _ => refused(e),
+    })?;
+    h.tx.acknowledge_alarm(alarm, h.by, ctx.now, action.as_str()).await.map_err(|err| match err {
         StoreError::Conflict { .. } => AppError::Conflict("this alarm is already acknowledged".into()),
         other => other.into(),
     })?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Update,
-        "session_alarm",
-        Some(alarm.to_string()),
-        Some(s.patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
-    let a = tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
-    tx.commit().await?;
+    let a = h.tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
+    let audit = vec![entry(ctx, AuditAction::Update, "session_alarm", alarm, &h.session)];
+    let event = DomainEvent::AlarmAcknowledged { session, patient: h.session.patient_id, alarm };
+    h.finish(ctx, Some(&t.session), audit, vec![event]).await?;
     Ok(a)
 }

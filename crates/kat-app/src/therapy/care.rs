@@ -414,7 +414,12 @@ pub async fn timeline(
         let sessions = tx.dosing_sessions_for_patient(patient).await?;
         let mut events = Vec::new();
         for s in &sessions {
-            events.extend(tx.session_events_for_session(s.id).await?.into_iter().filter(|e| e.kind == "adverse_event"));
+            events.extend(
+                tx.session_events_for_session(s.id)
+                    .await?
+                    .into_iter()
+                    .filter(|e| e.kind == kat_store::dosing::SessionEventKind::AdverseEvent),
+            );
         }
         (tx.treatment_plans_for_patient(patient).await?, sessions, events)
     } else {

@@ -71,8 +71,13 @@ async fn iv_order(db: Db) {
     assert!(p.to_string().contains("DOSE-GEN-002") && p.to_string().contains("48 mg ordered"), "{p}");
     start["dose_mg"] = json!(48);
     assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/administrations"), &nt, start).await.status(), 201);
+    // Given is what the pump delivered (issue 11 item 3): nothing at the start; 2.4 mL/h of
+    // the 50 mg/mL stock diluted 1:1 (25 mg/mL) is 1 mg a minute.
     let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
-    assert_eq!((view["ordered_mg"].as_f64(), view["given_mg"].as_f64()), (Some(48.0), Some(48.0)));
+    assert_eq!((view["ordered_mg"].as_f64(), view["given_mg"].as_f64()), (Some(48.0), Some(0.0)));
+    app.advance(SignedDuration::from_mins(10));
+    let view = get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    assert_eq!(view["given_mg"].as_f64(), Some(10.0), "{view}");
     // Once dosing has started, no new order.
     let r = post(&app, &order, &pt, json!({"dose": "0.5"})).await;
     assert_eq!(r.status(), 409);
@@ -140,6 +145,8 @@ async fn esketamine_titration(db: Db) {
     let p = expect_problem(post(&app, &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await, 422)
         .await;
     assert!(p.to_string().contains("56 mg ordered"), "a third device on 56 mg: {p}");
+    // The label's 2 hours after the last device (DC-001 [V]) before any discharge.
+    app.advance(SignedDuration::from_mins(120));
     let r = post(
         &app,
         &format!("/api/v1/sessions/{s1}/discharge"),

@@ -212,9 +212,17 @@ async fn whole_iv_session(db: Db) {
         .insert_administration(&AdministrationRecord {
             id: AdministrationId::from_uuid(uuid::Uuid::now_v7()),
             session_id: sid.parse::<DosingSessionId>().unwrap(),
-            content: "{}".into(),
+            administration: kat_core::dosing::session::Administration::new(
+                app.now(),
+                kat_core::dosing::session::Step::InfusionStop,
+                None,
+                None,
+                None,
+            )
+            .unwrap(),
             recorded_by: prescriber.id,
-            at: app.now(),
+            recorded_at: app.now(),
+            late: false,
         })
         .await
         .unwrap_err();
@@ -409,15 +417,20 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     assert_eq!(form.dissociation, Some(true));
     assert!(form.pulse_oximetry_checked);
     assert!(form.sedation_rated);
-    // Discharge before 2 h (DC-001) needs the prescriber's override, which is recorded.
+    // Discharge before 2 h after the last device is refused even with a prescriber's
+    // override (DC-001 [V], issue 11 item 4).
     app.advance(SignedDuration::from_mins(5));
-    let r = post(
-        &app,
-        &format!("{s}/discharge"),
-        &pt,
-        json!({"override_reason": "Transferred to ED for unrelated injury", "rems_ready_to_leave_minutes": 90}),
-    )
-    .await;
+    let overridden = json!({"override_reason": "Escort must leave; patient stable", "rems_ready_to_leave_minutes": 90});
+    let p = expect_problem(post(&app, &format!("{s}/discharge"), &pt, overridden.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), ["observation"], "{p}");
+    assert!(p.to_string().contains("DC-001") && p.to_string().contains("cannot be overridden"), "{p}");
+    // From 2 h after the last device (5 min after the first) the other criteria, not yet
+    // confirmed, are the prescriber's to override, which is recorded.
+    app.advance(SignedDuration::from_mins(80) - SignedDuration::from_micros(1));
+    let p = expect_problem(post(&app, &format!("{s}/discharge"), &pt, overridden.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), ["observation"], "a microsecond before: {p}");
+    app.advance(SignedDuration::from_micros(1));
+    let r = post(&app, &format!("{s}/discharge"), &pt, overridden).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let d: Value = r.json().await.unwrap();
     assert_eq!(d["ready"], false);
@@ -429,7 +442,7 @@ async fn prescriber_override_and_esketamine_devices(db: Db) {
     app.login(&web, "nurse.rems").await;
     let sid = session["id"].as_str().unwrap();
     let html = web.get(app.url(&format!("/sessions/{sid}/rems"))).send().await.unwrap().text().await.unwrap();
-    for expected in ["56 mg", "SPV1", "150/80", "138/86", "45 min", "90 min", "Dr P", "Yes (CADSS-6 3/24 at 40 min)"] {
+    for expected in ["56 mg", "SPV1", "150/80", "138/86", "125 min", "90 min", "Dr P", "Yes (CADSS-6 3/24 at 40 min)"] {
         assert!(html.contains(expected), "{expected}: {html}");
     }
     assert!(!html.contains("The session record lacks"), "complete: {html}");
@@ -571,14 +584,14 @@ async fn demo_dosing(db: Db) {
     let mut tx = app.store.begin().await.unwrap();
     let open = tx.open_dosing_sessions().await.unwrap();
     assert_eq!(open.len(), 1, "one session in progress");
-    assert_eq!(open[0].route, "iv_infusion");
+    assert_eq!(open[0].route, kat_core::dosing::Route::IvInfusion);
     let alarms = tx.unacknowledged_alarms().await.unwrap();
     assert!(alarms.iter().any(|a| a.rule == "ALM-002" && a.session_id == open[0].id), "{alarms:?}");
     let mut routes = Vec::new();
     for p in tx.patients_with_intake().await.unwrap() {
         for s in tx.dosing_sessions_for_patient(p).await.unwrap() {
             if s.discharged_at.is_some() {
-                routes.push(s.route.clone());
+                routes.push(kat_store::dosing::route_str(s.route));
             }
         }
     }

@@ -82,7 +82,7 @@ async fn audited(app: &TestApp, patient: &str) -> Vec<String> {
 async fn rems_submitted_events(app: &TestApp, sid: &str) -> usize {
     let mut tx = app.store.begin().await.unwrap();
     let events = tx.session_events_for_session(sid.parse::<DosingSessionId>().unwrap()).await.unwrap();
-    events.iter().filter(|e| e.kind == "rems_submitted").count()
+    events.iter().filter(|e| e.kind == kat_store::dosing::SessionEventKind::RemsSubmitted).count()
 }
 
 async fn rems_api(db: Db) {

@@ -10,6 +10,7 @@ mod dose_order;
 mod dosing;
 mod dosing_policy;
 mod dosing_rems_api;
+mod dosing_state;
 mod health;
 mod intake;
 mod live;

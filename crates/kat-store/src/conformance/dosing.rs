@@ -4,15 +4,25 @@ use super::{demographics, new_user, t0};
 use crate::dosing::{dosing_constraints as c, *};
 use crate::intake::{DecisionRecord, EvaluationRecord};
 use crate::*;
+use jiff::Timestamp;
 use jiff::ToSpan;
+use kat_core::dosing::session::{
+    Administration, DosingSession, GateOutcome, InfusionPlan, Product, SessionPlan, SessionTimePolicy, ShortText, Step,
+};
+use kat_core::dosing::{Mg, MgPerMl, Minutes, MlPerHour, Route};
 use kat_core::eligibility::EligibilityPolicy;
 use kat_core::ids::{AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, VitalId};
+use kat_core::monitoring::RuleId;
+use kat_core::monitoring::alarms::{AlarmKind, AlarmPolicy, Severity};
+use kat_core::monitoring::gate::GateChecklist;
+use kat_core::monitoring::vitals::{Reading, ReadingSource, SpO2};
 use kat_core::role::Role;
 use uuid::Uuid;
 
-pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store) {
-    let mut tx = store.begin().await.unwrap();
-    let pres = tx.insert_user(&new_user("pres", Role::Prescriber)).await.unwrap();
+/// A prescriber, a patient with an accepted eligibility decision and a signed plan, in
+/// `tx`: what a dosing session needs.
+async fn patient_with_plan(tx: &mut Box<dyn Tx>, name: &str) -> (kat_core::user::User, PatientId, TreatmentPlanRecord) {
+    let pres = tx.insert_user(&new_user(name, Role::Prescriber)).await.unwrap();
     let pid = PatientId::from_uuid(Uuid::now_v7());
     tx.insert_patient(pid, &demographics("Ada", "Dose", "1980-01-01"), t0()).await.unwrap();
     tx.insert_policy(&EligibilityPolicy::default(), t0(), None).await.unwrap();
@@ -55,6 +65,24 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         signed_at: None,
     };
     tx.insert_treatment_plan(&plan).await.unwrap();
+    (pres, pid, plan)
+}
+
+/// An administration of `step` at `at`, with the details DOSE-GEN-002 asks for.
+fn administration(at: Timestamp, step: Step) -> Administration {
+    let text = |s: &str| Some(ShortText::parse(s).unwrap());
+    let product = Product {
+        name: ShortText::parse("Ketamine 50 mg/mL").unwrap(),
+        concentration: Some(MgPerMl::new(50.0).unwrap()),
+        lot: ShortText::parse("L1").unwrap(),
+        expiry: jiff::civil::date(2030, 1, 1),
+    };
+    Administration::new(at, step, step.mg().map(|_| product), text("RN A"), text("RN B")).unwrap()
+}
+
+pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let (pres, pid, plan) = patient_with_plan(&mut tx, "pres").await;
     assert_eq!(tx.treatment_plan_by_id(plan.id).await.unwrap(), Some(plan.clone()));
     tx.sign_treatment_plan(plan.id, pres.id, t0() + 1.minute()).await.unwrap();
     let err = tx.sign_treatment_plan(plan.id, pres.id, t0()).await.unwrap_err();
@@ -67,7 +95,7 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         id: DosingSessionId::from_uuid(Uuid::now_v7()),
         patient_id: pid,
         plan_id: plan.id,
-        route: "iv_infusion".into(),
+        route: Route::IvInfusion,
         opened_by: pres.id,
         opened_at: t0(),
         gate_outcome: None,
@@ -77,6 +105,7 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         discharge: None,
         discharged_by: None,
         discharged_at: None,
+        state: None,
     };
     tx.insert_dosing_session(&session).await.unwrap();
     assert_eq!(tx.dosing_session_by_id(session.id).await.unwrap(), Some(session.clone()));
@@ -86,9 +115,13 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     let admin = AdministrationRecord {
         id: AdministrationId::from_uuid(Uuid::now_v7()),
         session_id: session.id,
-        content: "{}".into(),
+        administration: administration(
+            t0() + 5.minutes(),
+            Step::InfusionStart { mg: Mg::new(40.0).unwrap(), rate: MlPerHour::new(2.4).unwrap() },
+        ),
         recorded_by: pres.id,
-        at: t0() + 5.minutes(),
+        recorded_at: t0() + 30.minutes(),
+        late: true,
     };
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
@@ -96,17 +129,17 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     assert!(err.is_conflict_on(c::DOSE_ADMINISTRATIONS_GATE_PASSED), "{err:?}");
     drop(tx);
     let mut tx = store.begin().await.unwrap();
-    tx.record_gate(session.id, "defer", "{}", pres.id, t0()).await.unwrap();
+    tx.record_gate(session.id, GateOutcome::Defer, "{}", pres.id, t0()).await.unwrap();
     let err = tx.insert_administration(&admin).await.unwrap_err();
     assert!(err.is_conflict_on(c::DOSE_ADMINISTRATIONS_GATE_PASSED), "{err:?}");
     drop(tx);
     let mut tx = store.begin().await.unwrap();
-    tx.record_gate(session.id, "proceed", "{}", pres.id, t0() + 1.minute()).await.unwrap();
-    let err = tx.record_gate(session.id, "proceed", "{}", pres.id, t0()).await.unwrap_err();
+    tx.record_gate(session.id, GateOutcome::Proceed, "{}", pres.id, t0() + 1.minute()).await.unwrap();
+    let err = tx.record_gate(session.id, GateOutcome::Proceed, "{}", pres.id, t0()).await.unwrap_err();
     assert!(err.is_conflict_on(c::DOSING_SESSIONS_STATE), "{err:?}");
     drop(tx);
     let mut tx = store.begin().await.unwrap();
-    tx.record_gate(session.id, "proceed", "{}", pres.id, t0() + 1.minute()).await.unwrap();
+    tx.record_gate(session.id, GateOutcome::Proceed, "{}", pres.id, t0() + 1.minute()).await.unwrap();
     // Dose orders before dosing: kept, oldest first; none once dosing has started.
     let order = |minutes: i64, content: &str| DoseOrderRecord {
         id: Uuid::now_v7(),
@@ -130,13 +163,16 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     assert_eq!(tx.dose_orders_for_session(session.id).await.unwrap().len(), 2, "the refused order left nothing");
 
     // Vitals and alarms: one per reading and kind; acknowledged once.
+    let mut reading = Reading::empty(t0() + 10.minutes(), ReadingSource::Device { device_id: "mon-1".into() });
+    reading.spo2 = Some(SpO2::new(91).unwrap());
     let vital = VitalRecord {
         id: VitalId::from_uuid(Uuid::now_v7()),
         session_id: session.id,
-        reading: "{}".into(),
+        reading,
         taken_at: t0() + 10.minutes(),
         recorded_by: None,
         recorded_at: t0() + 10.minutes(),
+        late: false,
     };
     tx.insert_vital(&vital).await.unwrap();
     assert_eq!(tx.vitals_for_session(session.id).await.unwrap(), vec![vital.clone()]);
@@ -144,10 +180,10 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         id: SessionAlarmId::from_uuid(Uuid::now_v7()),
         session_id: session.id,
         vital_id: vital.id,
-        rule: "ALM-002".into(),
-        kind: "blood_pressure".into(),
-        severity: "intervene".into(),
-        content: "{}".into(),
+        rule: RuleId::spec("ALM-002"),
+        kind: AlarmKind::BloodPressure,
+        severity: Severity::Intervene,
+        content: r#"{"at":"2026-03-02T09:10:00Z"}"#.into(),
         raised_at: t0() + 10.minutes(),
         acknowledged_by: None,
         acknowledged_at: None,
@@ -177,58 +213,75 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     // A session's alarms, acknowledged or not, by the time they were raised.
     let earlier = AlarmRecord {
         id: SessionAlarmId::from_uuid(Uuid::now_v7()),
-        kind: "spo2".into(),
+        kind: AlarmKind::Oxygenation,
+        severity: Severity::Emergency,
+        content: "{}".into(),
         raised_at: t0() + 9.minutes(),
         ..alarm.clone()
     };
     tx.insert_alarm(&earlier).await.unwrap();
-    assert_eq!(tx.alarms_for_session(session.id).await.unwrap(), vec![earlier.clone(), acked]);
-    assert_eq!(tx.unacknowledged_alarms().await.unwrap(), vec![earlier]);
+    assert_eq!(tx.alarms_for_session(session.id).await.unwrap(), vec![earlier.clone(), acked.clone()]);
+    assert_eq!(tx.unacknowledged_alarms().await.unwrap(), vec![earlier.clone()]);
+    // As the state holds an open alarm: at the reading's time (the content's), else raised.
+    assert_eq!(acked.open_alarm().at, "2026-03-02T09:10:00Z".parse::<Timestamp>().unwrap());
+    assert_eq!((earlier.open_alarm().at, earlier.open_alarm().severity), (earlier.raised_at, Severity::Emergency));
 
     // Session events (adverse events, interventions, REMS submitted), by time.
-    for (kind, minutes) in [("intervention", 14), ("adverse_event", 11)] {
+    for (kind, minutes) in [(SessionEventKind::Intervention, 14), (SessionEventKind::AdverseEvent, 11)] {
         tx.insert_session_event(&SessionEventRecord {
             id: Uuid::now_v7(),
             session_id: session.id,
-            kind: kind.into(),
+            kind,
             content: "{}".into(),
             at: t0() + minutes.minutes(),
             recorded_by: pres.id,
             recorded_at: t0() + 15.minutes(),
+            late: minutes == 11,
         })
         .await
         .unwrap();
     }
-    let kinds: Vec<String> =
-        tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["adverse_event", "intervention"]);
+    let events = tx.session_events_for_session(session.id).await.unwrap();
+    let kinds: Vec<(SessionEventKind, bool)> = events.into_iter().map(|e| (e.kind, e.late)).collect();
+    assert_eq!(kinds, [(SessionEventKind::AdverseEvent, true), (SessionEventKind::Intervention, false)]);
     tx.commit().await.unwrap();
     // The REMS form is marked submitted at most once per session (0007); other kinds repeat.
     let rems = |minutes: i64| SessionEventRecord {
         id: Uuid::now_v7(),
         session_id: session.id,
-        kind: "rems_submitted".into(),
+        kind: SessionEventKind::RemsSubmitted,
         content: "{}".into(),
         at: t0() + minutes.minutes(),
         recorded_by: pres.id,
         recorded_at: t0() + minutes.minutes(),
+        late: false,
     };
     let mut tx = store.begin().await.unwrap();
     tx.insert_session_event(&rems(16)).await.unwrap();
-    tx.insert_session_event(&SessionEventRecord { id: Uuid::now_v7(), kind: "intervention".into(), ..rems(17) })
-        .await
-        .unwrap();
+    tx.insert_session_event(&SessionEventRecord {
+        id: Uuid::now_v7(),
+        kind: SessionEventKind::Intervention,
+        ..rems(17)
+    })
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     let err = tx.insert_session_event(&rems(18)).await.unwrap_err();
     assert!(err.is_conflict_on(c::SESSION_EVENTS_REMS_SUBMITTED_ONCE), "{err:?}");
     drop(tx);
     let mut tx = store.begin().await.unwrap();
-    let kinds: Vec<String> =
+    let kinds: Vec<SessionEventKind> =
         tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, ["adverse_event", "intervention", "rems_submitted", "intervention"]);
-    assert_eq!(tx.dosing_sessions_by_route("iv_infusion").await.unwrap().len(), 1);
-    assert!(tx.dosing_sessions_by_route("intranasal_esketamine").await.unwrap().is_empty());
+    use SessionEventKind as K;
+    assert_eq!(kinds, [K::AdverseEvent, K::Intervention, K::RemsSubmitted, K::Intervention]);
+    // The kinds of migration 0010.
+    for kind in [K::EmergencyTransfer, K::RemsFields] {
+        tx.insert_session_event(&SessionEventRecord { id: Uuid::now_v7(), kind, ..rems(19) }).await.unwrap();
+    }
+    assert_eq!(tx.session_events_for_session(session.id).await.unwrap().len(), 6);
+    assert_eq!(tx.dosing_sessions_by_route(Route::IvInfusion).await.unwrap().len(), 1);
+    assert!(tx.dosing_sessions_by_route(Route::IntranasalEsketamine).await.unwrap().is_empty());
 
     // Discharge once; then no more administrations.
     tx.record_discharge(session.id, "{}", pres.id, t0() + 2.hours()).await.unwrap();
@@ -241,4 +294,106 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     let late = AdministrationRecord { id: AdministrationId::from_uuid(Uuid::now_v7()), ..admin };
     let err = tx.insert_administration(&late).await.unwrap_err();
     assert!(err.is_conflict_on(c::DOSE_ADMINISTRATIONS_GATE_PASSED), "{err:?}");
+}
+
+/// A running IV session's state: floats that must come back exactly (mg, mL, mL/h).
+fn running_iv_state() -> DosingSession {
+    let plan = SessionPlan {
+        route: Route::IvInfusion,
+        dose: Mg::new(36.7).unwrap(),
+        infusion: Some(InfusionPlan { stock: MgPerMl::new(50.0).unwrap(), minutes: Minutes::new(40) }),
+    };
+    let s = DosingSession::open(plan, t0()).unwrap();
+    let mut checklist = GateChecklist::unanswered(Route::IvInfusion, false);
+    checklist.blood_pressure = None;
+    let gated = s.replay_gate(&checklist, t0() + 1.minute(), GateOutcome::Proceed);
+    let start = Step::InfusionStart { mg: Mg::new(36.7).unwrap(), rate: MlPerHour::new(2.1).unwrap() };
+    let started =
+        gated.administer(&administration(t0() + 2.minutes(), start), t0() + 2.minutes(), &SessionTimePolicy::default());
+    let started = started.unwrap().session;
+    let mut low = Reading::empty(t0() + 7.minutes(), ReadingSource::Device { device_id: "mon-1".into() });
+    low.spo2 = Some(SpO2::new(88).unwrap());
+    let t = started.record_reading(
+        &low,
+        t0() + 7.minutes(),
+        &AlarmPolicy::default(),
+        &SessionTimePolicy::default(),
+        || SessionAlarmId::from_uuid(Uuid::now_v7()),
+    );
+    t.unwrap().session
+}
+
+/// The session's state (0010): stored with the session, read back exactly (by id, in a
+/// list, for update), saved again; a session older than the state reads back without
+/// one; reading a session for update holds it until the transaction ends, so a second
+/// writer sees what the first saved.
+pub async fn dosing_session_state_is_stored_beside_the_session_and_held_for_update(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let (pres, pid, plan) = patient_with_plan(&mut tx, "pres-state").await;
+    let opened = DosingSession::open(
+        SessionPlan {
+            route: Route::IvInfusion,
+            dose: Mg::new(36.7).unwrap(),
+            infusion: Some(InfusionPlan { stock: MgPerMl::new(50.0).unwrap(), minutes: Minutes::new(40) }),
+        },
+        t0(),
+    )
+    .unwrap();
+    let session = DosingSessionRecord {
+        id: DosingSessionId::from_uuid(Uuid::now_v7()),
+        patient_id: pid,
+        plan_id: plan.id,
+        route: Route::IvInfusion,
+        opened_by: pres.id,
+        opened_at: t0(),
+        gate_outcome: None,
+        gate: None,
+        gate_by: None,
+        gate_at: None,
+        discharge: None,
+        discharged_by: None,
+        discharged_at: None,
+        state: Some(opened.clone()),
+    };
+    let legacy = DosingSessionRecord { id: DosingSessionId::from_uuid(Uuid::now_v7()), state: None, ..session.clone() };
+    tx.insert_dosing_session(&session).await.unwrap();
+    tx.insert_dosing_session(&legacy).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.dosing_session_by_id(session.id).await.unwrap(), Some(session.clone()));
+    assert_eq!(tx.dosing_session_for_update(session.id).await.unwrap(), Some(session.clone()));
+    assert_eq!(tx.dosing_session_for_update(legacy.id).await.unwrap().unwrap().state, None);
+    assert_eq!(tx.dosing_session_for_update(DosingSessionId::from_uuid(Uuid::now_v7())).await.unwrap(), None);
+    let running = running_iv_state();
+    tx.save_session_state(session.id, &running).await.unwrap();
+    let err = tx.save_session_state(DosingSessionId::from_uuid(Uuid::now_v7()), &running).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    tx.save_session_state(session.id, &running).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.begin_read().await.unwrap();
+    let back = read.dosing_sessions_for_patient(pid).await.unwrap();
+    assert_eq!(back.iter().find(|s| s.id == session.id).unwrap().state.as_ref(), Some(&running), "exactly");
+    assert_eq!(back.iter().find(|s| s.id == legacy.id).unwrap().state, None);
+    read.commit().await.unwrap();
+
+    // Held for update: a second writer's read waits until the first commits, then sees
+    // the state it saved (PostgreSQL: FOR UPDATE; SQLite: the one writer).
+    let mut first = store.begin().await.unwrap();
+    assert!(first.dosing_session_for_update(session.id).await.unwrap().is_some());
+    let second = async {
+        let mut tx = store.begin().await.unwrap();
+        let s = tx.dosing_session_for_update(session.id).await.unwrap().unwrap();
+        (tx, s)
+    };
+    let mut second = std::pin::pin!(second);
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(300), &mut second).await;
+    assert!(waited.is_err(), "the second writer read the session while the first held it");
+    first.save_session_state(session.id, &opened).await.unwrap();
+    first.commit().await.unwrap();
+    let (tx, seen) = tokio::time::timeout(std::time::Duration::from_secs(10), &mut second).await.expect("released");
+    assert_eq!(seen.state, Some(opened));
+    tx.commit().await.unwrap();
 }

@@ -17,7 +17,9 @@ use kat_app::AppError;
 use kat_app::dosing as uc;
 use kat_core::FieldErrors;
 use kat_core::ids::{DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId};
-use kat_store::dosing::{AlarmRecord, DosingSessionRecord};
+use kat_store::dosing::{
+    AdministrationRecord, AlarmRecord, DosingSessionRecord, alarm_kind_str, gate_outcome_str, route_str, severity_str,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -100,9 +102,9 @@ impl From<&AlarmRecord> for AlarmDto {
         Self {
             id: a.id.to_string(),
             session_id: a.session_id.to_string(),
-            rule: a.rule.clone(),
-            kind: a.kind.clone(),
-            severity: a.severity.clone(),
+            rule: a.rule.to_string(),
+            kind: alarm_kind_str(a.kind),
+            severity: severity_str(a.severity),
             action: content["action"].as_str().unwrap_or_default().to_string(),
             value: content["value"].clone(),
             raised_at: a.raised_at.to_string(),
@@ -133,8 +135,8 @@ impl From<&DosingSessionRecord> for SessionDto {
             id: s.id.to_string(),
             patient_id: s.patient_id.to_string(),
             plan_id: s.plan_id.to_string(),
-            route: s.route.clone(),
-            gate_outcome: s.gate_outcome.clone(),
+            route: route_str(s.route),
+            gate_outcome: s.gate_outcome.map(gate_outcome_str),
             discharged_at: s.discharged_at.map(|t| t.to_string()),
         }
     }
@@ -171,18 +173,15 @@ impl From<&uc::SessionView> for SessionDetailDto {
         Self {
             session: SessionDto::from(&v.session),
             plan: PlanDto::from(&v.plan),
-            administrations: v
-                .administrations
-                .iter()
-                .map(|a| serde_json::from_str(&a.content).unwrap_or(Value::Null))
-                .collect(),
+            administrations: v.administrations.iter().map(administration_json).collect(),
             vitals: v.vitals.iter().map(|(_, r)| serde_json::to_value(r).unwrap_or(Value::Null)).collect(),
             alarms: v.alarms.iter().map(AlarmDto::from).collect(),
             events: v
                 .events
                 .iter()
                 .map(|e| {
-                    serde_json::json!({"id": e.id.to_string(), "kind": e.kind, "at": e.at.to_string(),
+                    serde_json::json!({"id": e.id.to_string(), "kind": e.kind.as_str(), "at": e.at.to_string(),
+                    "recorded_at": e.recorded_at.to_string(), "late": e.late,
                     "event": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::Null)})
                 })
                 .collect(),
@@ -193,6 +192,33 @@ impl From<&uc::SessionView> for SessionDetailDto {
             next_check_at: v.next_check.as_ref().map(|c| c.at.to_string()),
         }
     }
+}
+
+/// An administration as the API shows it: the fields of the form it was entered with
+/// (numbers as text, as `AdministrationInput`), with when it was recorded and whether it
+/// is a late entry.
+fn administration_json(a: &AdministrationRecord) -> Value {
+    use kat_core::dosing::session::Step;
+    let x = &a.administration;
+    let text = |t: Option<&kat_core::dosing::session::ShortText>| t.map(|t| t.as_str().to_string()).unwrap_or_default();
+    let product = x.product();
+    serde_json::json!({
+        "kind": x.step().kind(),
+        "administered_by": text(x.administered_by()),
+        "monitored_by": text(x.monitored_by()),
+        "product": text(product.map(|p| &p.name)),
+        "concentration_mg_per_ml": product.and_then(|p| p.concentration).map(|c| c.value().to_string()).unwrap_or_default(),
+        "lot": text(product.map(|p| &p.lot)),
+        "expiry": product.map(|p| p.expiry.to_string()).unwrap_or_default(),
+        "dose_mg": x.step().mg().map(|m| m.value().to_string()).unwrap_or_default(),
+        "rate_ml_per_h": match x.step() {
+            Step::InfusionStart { rate, .. } | Step::InfusionResume { rate } | Step::InfusionRateChange { rate } => rate.value().to_string(),
+            _ => String::new(),
+        },
+        "at": x.at().to_string(),
+        "recorded_at": a.recorded_at.to_string(),
+        "late": a.late,
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -405,10 +431,13 @@ pub async fn administer(
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let input: uc::AdministrationInput =
         body::<AdministrationInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
-    let a =
-        uc::record_administration(state.store.as_ref(), &caller.ctx, sid, &input).await.map_err(|e| caller.fail(e))?;
-    let content: Value = serde_json::from_str(&a.content).unwrap_or(Value::Null);
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": a.id.to_string(), "administration": content})))
+    let a = uc::record_administration(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": a.id.to_string(), "administration": administration_json(&a)})),
+    )
         .into_response())
 }
 
@@ -554,8 +583,9 @@ pub async fn adverse_event(
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let form: kat_core::monitoring::adverse::AdverseEventForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
-    let r =
-        uc::record_adverse_event(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
+    let r = uc::record_adverse_event(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &form)
+        .await
+        .map_err(|e| caller.fail(e))?;
     let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
 }
@@ -620,7 +650,9 @@ pub async fn intervention(
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let form: uc::InterventionForm = body::<InterventionForm>(raw_body, true).map_err(|e| caller.fail(e))?.into();
-    let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, sid, &form).await.map_err(|e| caller.fail(e))?;
+    let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &form)
+        .await
+        .map_err(|e| caller.fail(e))?;
     let event: Value = serde_json::from_str(&r.content).unwrap_or(Value::Null);
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": r.id.to_string(), "event": event}))).into_response())
 }

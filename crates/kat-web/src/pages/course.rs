@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kat_app::AppError;
 use kat_app::dosing::{self as uc, StoredGate};
-use kat_core::dosing::Route;
 use kat_core::ids::{PatientId, TreatmentPlanId};
 use kat_core::role::Permission;
 
@@ -115,22 +114,27 @@ async fn page(
         .iter()
         .map(|s| {
             let gate: Option<StoredGate> = s.gate.as_deref().and_then(|g| serde_json::from_str(g).ok());
-            let route = serde_json::from_value::<Route>(serde_json::Value::String(s.route.clone())).ok();
+            use kat_core::dosing::session::GateOutcome;
+            let route = Some(s.route);
             SessionRow {
                 id: s.id.to_string(),
                 opened: local_time(s.opened_at, tz),
-                route: route.map(|r| r.label().to_string()).unwrap_or_else(|| s.route.clone()),
-                gate: match s.gate_outcome.as_deref() {
-                    Some("proceed") => "Passed".into(),
-                    Some("override") => "Passed with a prescriber's override".into(),
-                    Some("defer") => "Deferred".into(),
-                    _ => "Not yet run".into(),
+                route: s.route.label().to_string(),
+                gate: match s.gate_outcome {
+                    Some(GateOutcome::Proceed) => "Passed".into(),
+                    Some(GateOutcome::Override) => "Passed with a prescriber's override".into(),
+                    Some(GateOutcome::Defer) => "Deferred".into(),
+                    None => "Not yet run".into(),
                 },
-                discharged: s.discharged_at.map(|t| local_time(t, tz)).unwrap_or_else(|| "–".into()),
-                in_progress: s.discharged_at.is_none() && s.gate_outcome.as_deref() != Some("defer"),
+                discharged: match (s.discharged_at, uc::transferred(s)) {
+                    (Some(t), _) => local_time(t, tz),
+                    (None, Some(t)) => format!("Transferred to emergency care {}", local_time(t, tz)),
+                    (None, None) => "–".into(),
+                },
+                in_progress: uc::in_progress(s),
                 esketamine: route.is_some_and(|r| r.is_esketamine()),
                 deferral: gate
-                    .filter(|_| s.gate_outcome.as_deref() == Some("defer"))
+                    .filter(|_| s.gate_outcome == Some(GateOutcome::Defer))
                     .map(|g| {
                         let to = g
                             .reschedule_to

@@ -19,10 +19,12 @@ use kat_app::AppError;
 use kat_app::dosing::{self as uc, AdministrationInput, Cadss6Input, InterventionForm, SessionView, VitalsInput};
 use kat_core::FieldErrors;
 use kat_core::dosing::Route;
+use kat_core::dosing::session::GateOutcome;
 use kat_core::ids::{DosingSessionId, SessionAlarmId};
 use kat_core::instruments::Instrument;
 use kat_core::monitoring::Reading;
 use kat_core::monitoring::adverse::AdverseEventForm;
+use kat_core::monitoring::alarms::Severity;
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -115,16 +117,17 @@ fn value_words(value: &serde_json::Value) -> Option<String> {
 
 fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
     let content: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
-    let what = value_words(&content["value"]).unwrap_or_else(|| a.kind.replace('_', " "));
-    let (label, icon) = match a.severity.as_str() {
-        "emergency" => ("Emergency", "✖"),
-        "intervene" => ("Intervene now", "⚠"),
-        _ => ("Notify prescriber", "ℹ"),
+    let what =
+        value_words(&content["value"]).unwrap_or_else(|| kat_store::dosing::alarm_kind_str(a.kind).replace('_', " "));
+    let (label, icon) = match a.severity {
+        Severity::Emergency => ("Emergency", "✖"),
+        Severity::Intervene => ("Intervene now", "⚠"),
+        Severity::Notify => ("Notify prescriber", "ℹ"),
     };
     AlarmView {
         id: a.id.to_string(),
-        rule: a.rule.clone(),
-        severity: a.severity.clone(),
+        rule: a.rule.to_string(),
+        severity: kat_store::dosing::severity_str(a.severity),
         severity_label: label,
         icon,
         what,
@@ -158,33 +161,28 @@ pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveV
         session_id: v.session.id.to_string(),
         patient: v.patient_label.clone(),
         route: v.route().label().to_string(),
-        gate: match v.session.gate_outcome.as_deref() {
-            Some("proceed") => "Gate passed".into(),
-            Some("override") => "Gate passed with a prescriber's override".into(),
-            Some("defer") => "Deferred".into(),
-            _ => "Gate not yet run: no administration allowed".into(),
+        gate: match v.session.gate_outcome {
+            Some(GateOutcome::Proceed) => "Gate passed".into(),
+            Some(GateOutcome::Override) => "Gate passed with a prescriber's override".into(),
+            Some(GateOutcome::Defer) => "Deferred".into(),
+            None => "Gate not yet run: no administration allowed".into(),
         },
         next_check,
         next_check_overdue: overdue,
         alarms: {
             // Open before acknowledged, most severe first (emergency, intervene, notify),
             // then newest first.
-            let rank = |s: &str| match s {
-                "emergency" => 0,
-                "intervene" => 1,
-                _ => 2,
-            };
             let mut list: Vec<&kat_store::dosing::AlarmRecord> = v.alarms.iter().collect();
             list.sort_by(|a, b| {
-                (a.acknowledged_at.is_some(), rank(&a.severity))
-                    .cmp(&(b.acknowledged_at.is_some(), rank(&b.severity)))
+                (a.acknowledged_at.is_some(), std::cmp::Reverse(a.severity))
+                    .cmp(&(b.acknowledged_at.is_some(), std::cmp::Reverse(b.severity)))
                     .then(b.raised_at.cmp(&a.raised_at))
             });
             list.into_iter().map(|a| alarm_view(a, tz)).collect()
         },
         vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
         discharged: v.session.discharged_at.is_some(),
-        gate_passed: matches!(v.session.gate_outcome.as_deref(), Some("proceed" | "override")),
+        gate_passed: v.session.gate_outcome.is_some_and(|o| o.passed()),
     }
 }
 
@@ -777,12 +775,13 @@ pub async fn administer(
 ) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let input = AdministrationInput { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
-    let errors = match uc::record_administration(state.store.as_ref(), &staff.ctx, id, &input).await {
-        Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
-        Err(AppError::Invalid(e)) => e,
-        Err(AppError::Conflict(msg)) => FieldErrors::single("kind", msg),
-        Err(e) => return Err(staff.fail(e)),
-    };
+    let errors =
+        match uc::record_administration(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+            Err(AppError::Invalid(e)) => e,
+            Err(AppError::Conflict(msg)) => FieldErrors::single("kind", msg),
+            Err(e) => return Err(staff.fail(e)),
+        };
     let page = session_page(&state, &staff, id, Typed { admin: form, ..Typed::default() }, &errors).await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
@@ -801,11 +800,12 @@ pub async fn adverse_event(
         resolved: local_to_rfc3339(&form.resolved, tz),
         ..form.clone()
     };
-    let errors = match uc::record_adverse_event(state.store.as_ref(), &staff.ctx, id, &input).await {
-        Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
-        Err(AppError::Invalid(e)) => e,
-        Err(e) => return Err(staff.fail(e)),
-    };
+    let errors =
+        match uc::record_adverse_event(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+            Err(AppError::Invalid(e)) => e,
+            Err(e) => return Err(staff.fail(e)),
+        };
     let page = session_page(&state, &staff, id, Typed { ae: form, ..Typed::default() }, &errors).await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
@@ -866,7 +866,8 @@ pub async fn intervention(
 ) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let input = InterventionForm { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
-    let errors = match uc::record_intervention(state.store.as_ref(), &staff.ctx, id, &input).await {
+    let errors = match uc::record_intervention(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await
+    {
         Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(e)) => prefixed(e, "int_", &[]),
         Err(e) => return Err(staff.fail(e)),

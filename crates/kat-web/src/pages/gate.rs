@@ -376,7 +376,7 @@ async fn page(
         patient: v.patient_label.clone(),
         route: v.route().label().to_string(),
         esketamine: v.route().is_esketamine(),
-        recorded: v.session.gate_outcome.clone(),
+        recorded: v.session.gate_outcome.map(kat_store::dosing::gate_outcome_str),
         recorded_detail,
         decision: outcome_words(&decision).to_string(),
         findings: findings(&decision, &state.config.time_zone),
@@ -429,7 +429,7 @@ pub async fn submit(
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     let weight_based = v.plan.content.dose_style == "per_kg";
-    let (errors, live) = match parse_form(&form, &v.session.route, weight_based, tz) {
+    let (errors, live) = match parse_form(&form, &kat_store::dosing::route_str(v.session.route), weight_based, tz) {
         Err(e) => (e, None),
         Ok(input) => {
             let mut checklist = input.checklist.clone();
@@ -445,7 +445,7 @@ pub async fn submit(
             .ok();
             match uc::record_gate(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
                 // Deferred: the course page shows the dose's new date (or that it needs one).
-                Ok(g) if g.outcome == "defer" => {
+                Ok(g) if g.outcome == kat_core::dosing::session::GateOutcome::Defer => {
                     return Ok(Redirect::to(&format!("/patients/{}/dosing", v.session.patient_id)).into_response());
                 }
                 Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),

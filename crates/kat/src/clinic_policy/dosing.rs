@@ -1,7 +1,7 @@
-//! `[dosing]`, `[dosing.weight]`, `[dosing.gate]`, `[dosing.alarms]`, `[dosing.discharge]`
-//! and `[dosing.monitoring]`: the dosing-session policy of clinical.md §2–4, parsed into
-//! the core's `DosingPolicy`, `WeightPolicy`, `GatePolicy`, `AlarmPolicy`,
-//! `DischargePolicy` and `SchedulePolicy`.
+//! `[dosing]`, `[dosing.weight]`, `[dosing.gate]`, `[dosing.alarms]`, `[dosing.discharge]`,
+//! `[dosing.monitoring]` and `[dosing.session]`: the dosing-session policy of clinical.md
+//! §2–4, parsed into the core's `DosingPolicy`, `WeightPolicy`, `GatePolicy`,
+//! `AlarmPolicy`, `DischargePolicy`, `SchedulePolicy` and `SessionTimePolicy`.
 //!
 //! Every key defaults to the core's default (the spec's value, or "none" where the spec
 //! gives no number); each is documented with its rule ID here and in `kat.example.toml`.
@@ -12,6 +12,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use kat_app::config::DosingConfig;
+use kat_core::dosing::session::SessionTimePolicy;
 use kat_core::dosing::weight::IdealWeightFormula;
 use kat_core::dosing::{DosingPolicy, Mg, MgPerKg, Minutes, WeightBasis, WeightPolicy};
 use kat_core::monitoring::alarms::BpLimit;
@@ -115,6 +116,7 @@ pub struct DosingSettings {
     pub alarms: AlarmSettings,
     pub discharge: DischargeSettings,
     pub monitoring: MonitoringSettings,
+    pub session: SessionTimeSettings,
 }
 
 impl Default for DosingSettings {
@@ -141,6 +143,7 @@ impl Default for DosingSettings {
             alarms: AlarmSettings::default(),
             discharge: DischargeSettings::default(),
             monitoring: MonitoringSettings::default(),
+            session: SessionTimeSettings::default(),
         }
     }
 }
@@ -148,7 +151,7 @@ impl Default for DosingSettings {
 const D: &str = "dosing";
 
 impl DosingSettings {
-    /// All five policies, checked.
+    /// All six policies, checked.
     pub fn parse(&self) -> Result<DosingConfig> {
         Ok(DosingConfig {
             policy: self.parse_dosing()?,
@@ -156,6 +159,7 @@ impl DosingSettings {
             alarms: self.alarms.parse()?,
             discharge: self.discharge.parse()?,
             monitoring: self.monitoring.parse()?,
+            session: self.session.parse()?,
         })
     }
 
@@ -841,6 +845,52 @@ impl MonitoringSettings {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// [dosing.session]
+// ---------------------------------------------------------------------------------------
+
+/// `[dosing.session]`: when a session's entries may be dated (issue 11 item 2). Clinic
+/// policy: the clinical reference gives no number for either.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionTimeSettings {
+    /// How far in the future (by the server's clock) an administration, reading or
+    /// rating may be dated: clocks of monitors, tablets and the server disagree. 0 to 15
+    /// minutes. Default 2.
+    pub future_skew_minutes: u32,
+    /// An entry dated more than this before it is recorded is kept as a late entry
+    /// (who recorded it and when is shown). 1 to 240 minutes. Default 10.
+    pub late_after_minutes: u32,
+}
+
+impl Default for SessionTimeSettings {
+    fn default() -> Self {
+        let p = SessionTimePolicy::default();
+        Self { future_skew_minutes: p.future_skew.get(), late_after_minutes: p.late_after.get() }
+    }
+}
+
+impl SessionTimeSettings {
+    pub fn parse(&self) -> Result<SessionTimePolicy> {
+        const S: &str = "dosing.session";
+        if self.future_skew_minutes > 15 {
+            bail!(
+                "{S}.future_skew_minutes: {} is not a number of minutes from 0 to 15 (clinic policy: an entry dated further ahead is refused)",
+                self.future_skew_minutes
+            );
+        }
+        Ok(SessionTimePolicy {
+            future_skew: Minutes::new(self.future_skew_minutes),
+            late_after: minutes(
+                &format!("{S}.late_after_minutes"),
+                self.late_after_minutes,
+                240,
+                "clinic policy: later entries are marked late",
+            )?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1048,6 +1098,17 @@ mod tests {
         assert_eq!(d.min_observation(kat_core::dosing::Route::IntranasalEsketamine), Minutes::new(150));
         assert_eq!((d.iv_min, d.im_min), (Minutes::new(45), Minutes::new(30)));
         assert_eq!((d.hr_tolerance_per_min, d.aldrete_min), (Some(20), 10));
+    }
+
+    #[test]
+    fn session_times_are_checked_and_carried() {
+        assert_eq!(SessionTimeSettings::default().parse().unwrap(), SessionTimePolicy::default());
+        let bad = |skew, late| err(SessionTimeSettings { future_skew_minutes: skew, late_after_minutes: late }.parse());
+        assert!(bad(16, 10).contains("dosing.session.future_skew_minutes"));
+        assert!(bad(2, 0).contains("dosing.session.late_after_minutes"));
+        assert!(bad(2, 241).contains("dosing.session.late_after_minutes"));
+        let p = SessionTimeSettings { future_skew_minutes: 0, late_after_minutes: 240 }.parse().unwrap();
+        assert_eq!((p.future_skew, p.late_after), (Minutes::new(0), Minutes::new(240)));
     }
 
     #[test]

@@ -252,10 +252,10 @@ async fn start(
         rate_ml_per_h: "2.16".into(),
         at: String::new(),
     };
-    uc::record_administration(store, &dc, s.id, &admin).await.map_err(e("administer"))?;
+    uc::record_administration(store, &dc, policy, s.id, &admin).await.map_err(e("administer"))?;
     if case.kind == "device" {
         let dc2 = at(now, minutes_ago - 5, tz, nurse)?;
-        uc::record_administration(store, &dc2, s.id, &admin).await.map_err(e("second device"))?;
+        uc::record_administration(store, &dc2, policy, s.id, &admin).await.map_err(e("second device"))?;
     }
     Ok(s.id)
 }
@@ -293,7 +293,7 @@ pub async fn seed(
             .map_err(e("cadss6"))?;
         if case.kind == "infusion_start" {
             let stop = AdministrationInput { kind: "infusion_stop".into(), ..AdministrationInput::default() };
-            uc::record_administration(store, &n(40)?, sid, &stop).await.map_err(e("stop"))?;
+            uc::record_administration(store, &n(40)?, &policy, sid, &stop).await.map_err(e("stop"))?;
         }
         let end = if case.kind == "device" { 130 } else { 105 };
         uc::record_vitals(store, &n(end - 5)?, &policy, sid, &vitals(126, 80, 74, 98, "5"))

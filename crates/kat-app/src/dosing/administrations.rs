@@ -222,5 +222,11 @@ pub async fn record_administration(
     ))
     .await?;
     tx.commit().await?;
+    // TEMPORARY (wip-live): events until wip-session emits them; drop this commit then.
+    ctx.events.emit(crate::events::DomainEvent::AdministrationRecorded {
+        session,
+        patient: s.patient_id,
+        administration: record.id,
+    });
     Ok(record)
 }

@@ -177,5 +177,7 @@ pub async fn discharge(
     ))
     .await?;
     tx.commit().await?;
+    // TEMPORARY (wip-live): events until wip-session emits them; drop this commit then.
+    ctx.events.emit(crate::events::DomainEvent::SessionDischarged { session, patient: view.session.patient_id });
     Ok(stored)
 }

@@ -383,6 +383,8 @@ pub async fn order_dose(
     ))
     .await?;
     tx.commit().await?;
+    // TEMPORARY (wip-live): events until wip-session emits them; drop this commit then.
+    ctx.events.emit(crate::events::DomainEvent::DoseOrdered { session, patient: s.patient_id });
     Ok(order)
 }
 

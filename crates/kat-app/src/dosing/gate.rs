@@ -75,6 +75,8 @@ pub async fn open_session(
     ))
     .await?;
     tx.commit().await?;
+    // TEMPORARY (wip-live): events until wip-session emits them; drop this commit then.
+    ctx.events.emit(crate::events::DomainEvent::SessionOpened { session: record.id, patient: record.patient_id });
     Ok(record)
 }
 
@@ -266,6 +268,12 @@ pub async fn record_gate(
     ))
     .await?;
     tx.commit().await?;
+    // TEMPORARY (wip-live): events until wip-session emits them; drop this commit then.
+    ctx.events.emit(crate::events::DomainEvent::GateRecorded {
+        session,
+        patient: s.patient_id,
+        passed: outcome != "defer",
+    });
     Ok(stored)
 }
 

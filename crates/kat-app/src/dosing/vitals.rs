@@ -210,6 +210,18 @@ pub async fn record_vitals(
         alarms.push(record);
     }
     tx.commit().await?;
+    // TEMPORARY (wip-live): events until wip-session emits them; drop this commit then.
+    ctx.events.emit(crate::events::DomainEvent::VitalRecorded { session, patient: s.patient_id, vital: vital.id });
+    for a in &alarms {
+        let severity = serde_json::from_value(serde_json::Value::String(a.severity.clone()))
+            .unwrap_or(kat_core::monitoring::alarms::Severity::Notify);
+        ctx.events.emit(crate::events::DomainEvent::AlarmRaised {
+            session,
+            patient: s.patient_id,
+            alarm: a.id,
+            severity,
+        });
+    }
     Ok(SavedVitals { vital, alarms })
 }
 
@@ -276,5 +288,11 @@ pub async fn acknowledge_alarm(
     .await?;
     let a = tx.alarm_by_id(alarm).await?.ok_or(AppError::NotFound("alarm"))?;
     tx.commit().await?;
+    // TEMPORARY (wip-live): events until wip-session emits them; drop this commit then.
+    ctx.events.emit(crate::events::DomainEvent::AlarmAcknowledged {
+        session: a.session_id,
+        patient: s.patient_id,
+        alarm,
+    });
     Ok(a)
 }

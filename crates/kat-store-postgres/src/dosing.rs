@@ -529,3 +529,109 @@ impl DosingRepo for PostgresTx {
         Ok(())
     }
 }
+
+/// The open sessions the floor board's queries read: every one, or one (`$1`).
+const FLOOR_SESSIONS: &str =
+    "SELECT id FROM dosing_sessions WHERE discharged_at IS NULL AND ($1::uuid IS NULL OR id = $1::uuid)";
+
+fn floor_vital_from_row(row: &PgRow) -> StoreResult<VitalRecord> {
+    Ok(VitalRecord {
+        id: VitalId::from_uuid(get(row, "id")?),
+        session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
+        reading: get(row, "reading")?,
+        taken_at: t(row, "taken_at")?,
+        recorded_by: ouser(row, "recorded_by")?,
+        recorded_at: t(row, "recorded_at")?,
+    })
+}
+
+#[async_trait]
+impl kat_store::FloorRepo for PostgresTx {
+    async fn floor_tiles(
+        &mut self,
+        only: Option<DosingSessionId>,
+        recent: u32,
+    ) -> StoreResult<Vec<kat_store::floor::FloorTileRecord>> {
+        let only = only.map(|s| s.as_uuid());
+        let sessions = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE id IN ({FLOOR_SESSIONS}) ORDER BY opened_at, id"
+        )))
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(session_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let plans = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PLAN_COLUMNS} FROM treatment_plans WHERE id IN \
+             (SELECT plan_id FROM dosing_sessions WHERE id IN ({FLOOR_SESSIONS}))"
+        )))
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(plan_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let patients = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM patients WHERE id IN (SELECT patient_id FROM dosing_sessions WHERE id IN ({FLOOR_SESSIONS}))",
+            super::PATIENT_COLUMNS
+        )))
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(super::patient_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let administrations = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, session_id, content, recorded_by, at FROM dose_administrations \
+             WHERE session_id IN ({FLOOR_SESSIONS}) ORDER BY session_id, at, id"
+        )))
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(|row| {
+            Ok(AdministrationRecord {
+                id: AdministrationId::from_uuid(get(row, "id")?),
+                session_id: DosingSessionId::from_uuid(get(row, "session_id")?),
+                content: get(row, "content")?,
+                recorded_by: UserId::from_uuid(get(row, "recorded_by")?),
+                at: t(row, "at")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        // Per session, its newest readings: a backward index scan of
+        // (session_id, taken_at, id) limited to `recent`, whatever the session's length.
+        let vitals = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT v.id, v.session_id, v.reading, v.taken_at, v.recorded_by, v.recorded_at \
+             FROM ({FLOOR_SESSIONS}) s CROSS JOIN LATERAL \
+             (SELECT * FROM session_vitals r WHERE r.session_id = s.id \
+              ORDER BY r.taken_at DESC, r.id DESC LIMIT $2) v \
+             ORDER BY v.session_id, v.taken_at DESC, v.id DESC"
+        )))
+        .bind(only)
+        .bind(i64::from(recent))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(floor_vital_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        let alarms = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ALARM_COLUMNS} FROM session_alarms \
+             WHERE acknowledged_at IS NULL AND session_id IN ({FLOOR_SESSIONS}) ORDER BY raised_at, id"
+        )))
+        .bind(only)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?
+        .iter()
+        .map(alarm_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(kat_store::floor::assemble_floor_tiles(sessions, plans, patients, administrations, vitals, alarms))
+    }
+}

@@ -26,6 +26,7 @@ pub mod testing;
 mod dosing;
 mod intake;
 mod measures;
+mod notify;
 mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -78,6 +79,14 @@ impl Store for PostgresStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn notify(&self, payload: &str) -> StoreResult<()> {
+        notify::notify(&self.pool, payload).await
+    }
+
+    async fn listen(&self) -> StoreResult<Option<Box<dyn kat_store::Listener>>> {
+        notify::listen(&self.pool).await.map(Some)
     }
 }
 

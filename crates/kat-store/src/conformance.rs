@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 mod dosing;
 pub use dosing::*;
+mod floor;
+pub use floor::*;
 mod measures;
 pub use measures::*;
 mod therapy;
@@ -55,7 +57,9 @@ macro_rules! conformance_suite {
             read_transactions_see_committed_data,
             writes_in_a_read_transaction_fail_as_read_only,
             a_read_transaction_does_not_wait_for_an_open_write,
-            the_store_reports_its_migration_level_and_closes
+            the_store_reports_its_migration_level_and_closes,
+            floor_tiles_read_open_sessions_with_their_newest_readings,
+            notifications_reach_listeners_across_processes
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod dosing;
 pub mod events;
 pub mod intake;
+pub mod live;
 pub mod measures;
 pub mod patients;
 pub mod therapy;

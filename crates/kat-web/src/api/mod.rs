@@ -156,7 +156,8 @@ impl FromRequestParts<AppState> for Caller {
             meta.request_id.clone(),
             state.clock.now(),
             &state.config.time_zone,
-        );
+        )
+        .with_events(state.live.sink());
         Ok(Caller { ctx, meta })
     }
 }

@@ -8,6 +8,7 @@ mod course;
 mod dose_order;
 mod dosing;
 mod dosing_live;
+mod floor;
 mod gate;
 mod home;
 mod intake;
@@ -107,7 +108,8 @@ impl FromRequestParts<AppState> for Staff {
             meta.request_id.clone(),
             state.clock.now(),
             &state.config.time_zone,
-        );
+        )
+        .with_events(state.live.sink());
         // The safety banner on every staff page (SUI-003); a failure must not hide it
         // silently, so it shows as "unknown" (-1).
         principal.open_safety_alerts =

@@ -41,7 +41,9 @@ pub struct TileAlarm {
 /// What a tile and the session summary show.
 pub struct TileView {
     pub session_id: String,
-    pub patient: String,
+    /// The patient's name and MRN (apart: the MRN is never broken).
+    pub patient_name: String,
+    pub mrn: String,
     pub route: &'static str,
     pub phase: &'static str,
     /// "42 min since the first dose", when given.
@@ -168,7 +170,7 @@ pub fn trend_svg(readings_newest_first: &[(VitalId, Reading)]) -> Option<String>
         }
         let y = |v: f64| pad + (1.0 - (v.clamp(lo, hi) - lo) / (hi - lo)) * (h - 2.0 * pad);
         let points: Vec<String> = pts.iter().map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v))).collect();
-        format!(r#"<polyline class="{class}" points="{}"/>"#, points.join(" "))
+        format!(r#"<polyline class="{class}" vector-effect="non-scaling-stroke" points="{}"/>"#, points.join(" "))
     };
     let words = |name: &str, pts: &[(Timestamp, f64)], unit: &str| -> Option<String> {
         let (first, last) = (pts.first()?.1, pts.last()?.1);
@@ -180,7 +182,7 @@ pub fn trend_svg(readings_newest_first: &[(VitalId, Reading)]) -> Option<String>
         .collect::<Vec<_>>()
         .join(", ");
     Some(format!(
-        r#"<svg class="trend" viewBox="0 0 {w} {h}" role="img" aria-label="Trend of the last {n} readings: {label}"><rect class="trend-bg" x="0" y="0" width="{w}" height="{h}"/>{}{}</svg>"#,
+        r#"<svg class="trend" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-label="Trend of the last {n} readings: {label}"><rect class="trend-bg" vector-effect="non-scaling-stroke" x="0" y="0" width="{w}" height="{h}"/>{}{}</svg>"#,
         line(&sys, 60.0, 220.0, "trend-sys"),
         line(&spo2, 70.0, 100.0, "trend-spo2"),
         n = oldest_first.len(),
@@ -201,7 +203,8 @@ pub fn tile_view(t: &Tile, now: Timestamp, tz: &TimeZone) -> TileView {
     let newest = t.readings.first().map(|(_, r)| r.at);
     TileView {
         session_id: t.session.to_string(),
-        patient: t.patient_label.clone(),
+        patient_name: t.patient_label.split_once(" · ").map_or(t.patient_label.as_str(), |(n, _)| n).to_string(),
+        mrn: t.patient_label.split_once(" · ").map(|(_, m)| m.to_string()).unwrap_or_default(),
         route: t.route.label(),
         phase: phase_words(t.phase),
         since_first_dose: t.first_dose.filter(|_| t.discharged_at.is_none()).map(|f| span(f, now)),

@@ -73,6 +73,16 @@ impl Events {
     }
 }
 
+/// An insta snapshot of a live fragment, ids, versions and clock times redacted.
+fn snapshot(name: &str, html: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[id]");
+    settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[date time]");
+    settings.add_filter(r"\b\d{2}:\d{2}\b", "[time]");
+    settings.add_filter(r#"data-sort="\d+""#, r#"data-sort="[taken at]""#);
+    settings.bind(|| insta::assert_snapshot!(name, html));
+}
+
 async fn session_reads_by(app: &TestApp, user: kat_core::ids::UserId) -> usize {
     let mut tx = app.store.begin().await.unwrap();
     let entries = tx
@@ -133,15 +143,19 @@ async fn streams_send_only_what_changed(db: Db) {
     let row = screen.named("vital", "185/100").await;
     assert!(row.starts_with("<tr id=\"vital-") && row.trim_end().ends_with("</tr>"), "one row: {row}");
     assert!(!row.contains("<thead") && !row.contains("ALM-002"), "not the whole screen: {row}");
+    snapshot("live_vital_row", &row);
     let summary = screen.named("summary", "185/100").await;
     assert!(summary.starts_with("<div id=\"session-summary\"") && summary.contains("mmHg"), "{summary}");
     let panel = screen.named("alarms", "ALM-002").await;
     assert!(panel.starts_with("<section id=\"alarm-panel\"") && panel.contains("sev-intervene"), "{panel}");
     assert!(!panel.contains("vitals-body"), "the panel alone: {panel}");
+    snapshot("live_alarm_panel", &panel);
+    snapshot("live_session_summary", &summary);
     let tile = board.named("tile", "ALM-002").await;
     assert!(tile.starts_with(&format!("<article id=\"tile-{sid}\"")), "{tile}");
     assert!(tile.contains("sev-intervene") && tile.contains("data-urgent") && tile.contains("185/100"), "{tile}");
     assert!(!tile.contains("floor-tiles"), "the tile alone, not the board: {tile}");
+    snapshot("live_floor_tile", &tile);
 
     // A second reading: its row; the updates were not audited as new reads.
     let r = post(

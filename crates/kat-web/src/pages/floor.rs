@@ -328,3 +328,50 @@ pub async fn floor_live(State(state): State<AppState>, staff: Staff) -> Result<R
     let (_, tiles) = floor_html(&tiles, staff.ctx.now, &state.config.time_zone).map_err(|e| staff.fail(e))?;
     Ok(render(&FloorLive { tiles }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kat_core::monitoring::ReadingSource;
+    use kat_core::monitoring::vitals::{BloodPressure, Diastolic, SpO2, Systolic};
+
+    fn reading(minute: i64, systolic: Option<u16>, spo2: Option<u16>) -> (VitalId, Reading) {
+        let at: Timestamp =
+            "2026-03-10T14:00:00Z".parse::<Timestamp>().unwrap() + jiff::SignedDuration::from_mins(minute);
+        let mut r = Reading::empty(at, ReadingSource::Device { device_id: "m".into() });
+        r.blood_pressure =
+            systolic.map(|s| BloodPressure::new(Systolic::new(s).unwrap(), Diastolic::new(80).unwrap()).unwrap());
+        r.spo2 = spo2.map(|s| SpO2::new(s).unwrap());
+        (VitalId::from_uuid(uuid::Uuid::now_v7()), r)
+    }
+
+    #[test]
+    fn the_trend_needs_two_readings_and_says_what_it_draws() {
+        assert_eq!(trend_svg(&[]), None);
+        assert_eq!(trend_svg(&[reading(0, Some(120), Some(98))]), None, "one reading is no trend");
+        // Newest first, as a tile holds them; drawn oldest left.
+        let svg =
+            trend_svg(&[reading(10, Some(186), Some(91)), reading(5, None, Some(95)), reading(0, Some(124), Some(98))])
+                .unwrap();
+        assert!(
+            svg.contains(r#"aria-label="Trend of the last 3 readings: systolic 124 to 186 mmHg, SpO2 98 to 91 %""#),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"class="trend-sys""#) && svg.contains(r#"class="trend-spo2""#), "{svg}");
+        assert!(svg.contains(r#"points="4.0,"#), "the oldest point at the left edge: {svg}");
+        assert!(!svg.contains("style="), "no inline style (CSP)");
+        // Only SpO2: one line, no systolic.
+        let svg = trend_svg(&[reading(5, None, Some(90)), reading(0, None, Some(96))]).unwrap();
+        assert!(!svg.contains("trend-sys") && svg.contains("SpO2 96 to 90 %"), "{svg}");
+    }
+
+    #[test]
+    fn spans_read_as_minutes_then_hours() {
+        let t: Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
+        let after = |m: i64| t + jiff::SignedDuration::from_mins(m);
+        assert_eq!(span(t, t), "under 1 min");
+        assert_eq!(span(t, after(59)), "59 min");
+        assert_eq!(span(t, after(125)), "2 h 05 min");
+        assert_eq!(span(after(5), t), "under 1 min", "never negative");
+    }
+}

@@ -1,6 +1,6 @@
 //! PostgreSQL implementation of [`DosingRepo`] (migration `0005_dosing.sql`).
 
-use super::{PostgresTx, get, map_err, opt_ts as ot, ts as t, us};
+use super::{PostgresConn, get, map_err, opt_ts as ot, ts as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::ids::{AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId};
@@ -96,7 +96,7 @@ fn alarm_from_row(row: &PgRow) -> StoreResult<AlarmRecord> {
 }
 
 #[async_trait]
-impl DosingRepo for PostgresTx {
+impl DosingRepo for PostgresConn {
     async fn dosing_sessions_by_route(&mut self, route: &str) -> StoreResult<Vec<DosingSessionRecord>> {
         sqlx::query(sqlx::AssertSqlSafe(pg(&format!(
             "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = ? ORDER BY opened_at, id"

@@ -1,6 +1,6 @@
 //! The intake and eligibility repository on PostgreSQL (`IntakeRepo`).
 
-use super::{PostgresTx, get, map_err, opt_ts as ot, ts as t, us};
+use super::{PostgresConn, get, map_err, opt_ts as ot, ts as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::eligibility::EligibilityPolicy;
@@ -24,7 +24,7 @@ fn bind_bool(b: bool) -> bool {
 }
 
 #[async_trait]
-impl IntakeRepo for PostgresTx {
+impl IntakeRepo for PostgresConn {
     async fn insert_intake_version(
         &mut self,
         patient_id: PatientId,

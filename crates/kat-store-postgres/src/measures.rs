@@ -1,6 +1,6 @@
 //! PostgreSQL implementation of [`MeasureRepo`] (migration `0003_measures.sql`).
 
-use super::{PostgresTx, date_text, get, map_err, opt_ts, ts, us};
+use super::{PostgresConn, date_text, get, map_err, opt_ts, ts, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::ids::{AlertId, LinkId, PatientId, ResponseId, UserId};
@@ -86,7 +86,7 @@ fn plan_from_row(row: &PgRow) -> StoreResult<MeasurementPlan> {
 }
 
 #[async_trait]
-impl MeasureRepo for PostgresTx {
+impl MeasureRepo for PostgresConn {
     async fn insert_response(&mut self, r: &ResponseRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO measure_responses (id, patient_id, instrument, answers, source, entered_by, \

@@ -1,6 +1,6 @@
 //! The therapy repositories on PostgreSQL (schema 0004).
 
-use super::{PostgresTx, get, map_err, opt_ts, ts, us};
+use super::{PostgresConn, get, map_err, opt_ts, ts, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -74,7 +74,7 @@ fn plan_from_row(row: &PgRow) -> StoreResult<SafetyPlan> {
     .into_domain()
 }
 
-impl PostgresTx {
+impl PostgresConn {
     async fn locked_or_stale(&mut self, id: TherapyNoteId) -> StoreError {
         match self.therapy_note_by_id(id).await {
             Ok(None) => StoreError::NotFound,
@@ -102,7 +102,7 @@ impl PostgresTx {
 }
 
 #[async_trait]
-impl TherapyNoteRepo for PostgresTx {
+impl TherapyNoteRepo for PostgresConn {
     async fn insert_therapy_note(&mut self, n: &TherapyNote) -> StoreResult<()> {
         let (signed_by, signed_at) = match n.status {
             NoteStatus::Draft => (None, None),
@@ -233,7 +233,7 @@ impl TherapyNoteRepo for PostgresTx {
     }
 }
 
-impl PostgresTx {
+impl PostgresConn {
     async fn readers_of(&mut self, note: Uuid) -> StoreResult<Vec<UserId>> {
         let ids: Vec<Uuid> =
             sqlx::query_scalar("SELECT user_id FROM process_note_readers WHERE note_id = $1 ORDER BY user_id")
@@ -258,7 +258,7 @@ impl PostgresTx {
 }
 
 #[async_trait]
-impl ProcessNoteRepo for PostgresTx {
+impl ProcessNoteRepo for PostgresConn {
     async fn insert_process_note(&mut self, n: &ProcessNote) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO process_notes (id, patient_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -313,7 +313,7 @@ impl ProcessNoteRepo for PostgresTx {
 const LINK_COLUMNS: &str = "token_hash, patient_id, plan_id, created_by, created_at, expires_at, used_at";
 
 #[async_trait]
-impl SafetyPlanRepo for PostgresTx {
+impl SafetyPlanRepo for PostgresConn {
     async fn insert_safety_plan(&mut self, p: &SafetyPlan) -> StoreResult<()> {
         sqlx::query("INSERT INTO safety_plans (id, patient_id, version, content, author_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(p.id.as_uuid())
@@ -411,7 +411,7 @@ impl SafetyPlanRepo for PostgresTx {
 }
 
 #[async_trait]
-impl CareTeamRepo for PostgresTx {
+impl CareTeamRepo for PostgresConn {
     async fn set_care_team(&mut self, patient: PatientId, team: &[CareTeamMember], at: Timestamp) -> StoreResult<()> {
         sqlx::query("DELETE FROM care_team_members WHERE patient_id = $1")
             .bind(patient.as_uuid())
@@ -460,7 +460,7 @@ impl CareTeamRepo for PostgresTx {
 }
 
 #[async_trait]
-impl ScheduleRepo for PostgresTx {
+impl ScheduleRepo for PostgresConn {
     async fn replace_pending_sessions(&mut self, patient: PatientId, sessions: &[PlannedSession]) -> StoreResult<()> {
         sqlx::query(
             "DELETE FROM planned_sessions WHERE patient_id = $1 AND completed_by_note IS NULL \

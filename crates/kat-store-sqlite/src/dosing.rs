@@ -1,6 +1,6 @@
 //! SQLite implementation of [`DosingRepo`] (migration `0005_dosing.sql`).
 
-use super::{SqliteTx, get, map_err, opt_ts_at as ot, ts_at as t, us};
+use super::{SqliteConn, get, map_err, opt_ts_at as ot, ts_at as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::ids::{AdministrationId, DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId, UserId, VitalId};
@@ -81,7 +81,7 @@ fn alarm_from_row(row: &SqliteRow) -> StoreResult<AlarmRecord> {
 }
 
 #[async_trait]
-impl DosingRepo for SqliteTx {
+impl DosingRepo for SqliteConn {
     async fn dosing_sessions_by_route(&mut self, route: &str) -> StoreResult<Vec<DosingSessionRecord>> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = ? ORDER BY opened_at, id"

@@ -1,6 +1,6 @@
 //! The intake and eligibility repository on SQLite (`IntakeRepo`).
 
-use super::{SqliteTx, get, map_err, opt_ts_at as ot, ts_at as t, us};
+use super::{SqliteConn, get, map_err, opt_ts_at as ot, ts_at as t, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::eligibility::EligibilityPolicy;
@@ -24,7 +24,7 @@ fn bind_bool(b: bool) -> i64 {
 }
 
 #[async_trait]
-impl IntakeRepo for SqliteTx {
+impl IntakeRepo for SqliteConn {
     async fn insert_intake_version(
         &mut self,
         patient_id: PatientId,

@@ -1,6 +1,6 @@
 //! SQLite implementation of [`MeasureRepo`] (migration `0003_measures.sql`).
 
-use super::{SqliteTx, get, map_err, opt_ts, ts, us};
+use super::{SqliteConn, get, map_err, opt_ts, ts, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::ids::{AlertId, LinkId, PatientId, ResponseId, UserId};
@@ -89,7 +89,7 @@ fn plan_from_row(row: &SqliteRow) -> StoreResult<MeasurementPlan> {
 }
 
 #[async_trait]
-impl MeasureRepo for SqliteTx {
+impl MeasureRepo for SqliteConn {
     async fn insert_response(&mut self, r: &ResponseRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO measure_responses (id, patient_id, instrument, answers, source, entered_by, \

@@ -1,6 +1,6 @@
 //! The therapy repositories on SQLite (schema 0004).
 
-use super::{SqliteTx, get, map_err, opt_ts, ts, us};
+use super::{SqliteConn, get, map_err, opt_ts, ts, us};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -76,7 +76,7 @@ fn plan_from_row(row: &SqliteRow) -> StoreResult<SafetyPlan> {
     .into_domain()
 }
 
-impl SqliteTx {
+impl SqliteConn {
     async fn locked_or_stale(&mut self, id: TherapyNoteId) -> StoreError {
         match self.therapy_note_by_id(id).await {
             Ok(None) => StoreError::NotFound,
@@ -104,7 +104,7 @@ impl SqliteTx {
 }
 
 #[async_trait]
-impl TherapyNoteRepo for SqliteTx {
+impl TherapyNoteRepo for SqliteConn {
     async fn insert_therapy_note(&mut self, n: &TherapyNote) -> StoreResult<()> {
         let (signed_by, signed_at) = match n.status {
             NoteStatus::Draft => (None, None),
@@ -235,7 +235,7 @@ impl TherapyNoteRepo for SqliteTx {
     }
 }
 
-impl SqliteTx {
+impl SqliteConn {
     async fn readers_of(&mut self, note: Uuid) -> StoreResult<Vec<UserId>> {
         let ids: Vec<Uuid> =
             sqlx::query_scalar("SELECT user_id FROM process_note_readers WHERE note_id = ? ORDER BY user_id")
@@ -260,7 +260,7 @@ impl SqliteTx {
 }
 
 #[async_trait]
-impl ProcessNoteRepo for SqliteTx {
+impl ProcessNoteRepo for SqliteConn {
     async fn insert_process_note(&mut self, n: &ProcessNote) -> StoreResult<()> {
         sqlx::query("INSERT INTO process_notes (id, patient_id, author_id, body, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind(n.id.as_uuid())
@@ -313,7 +313,7 @@ impl ProcessNoteRepo for SqliteTx {
 const LINK_COLUMNS: &str = "token_hash, patient_id, plan_id, created_by, created_at, expires_at, used_at";
 
 #[async_trait]
-impl SafetyPlanRepo for SqliteTx {
+impl SafetyPlanRepo for SqliteConn {
     async fn insert_safety_plan(&mut self, p: &SafetyPlan) -> StoreResult<()> {
         sqlx::query("INSERT INTO safety_plans (id, patient_id, version, content, author_id, created_at) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(p.id.as_uuid())
@@ -411,7 +411,7 @@ impl SafetyPlanRepo for SqliteTx {
 }
 
 #[async_trait]
-impl CareTeamRepo for SqliteTx {
+impl CareTeamRepo for SqliteConn {
     async fn set_care_team(&mut self, patient: PatientId, team: &[CareTeamMember], at: Timestamp) -> StoreResult<()> {
         sqlx::query("DELETE FROM care_team_members WHERE patient_id = ?")
             .bind(patient.as_uuid())
@@ -458,7 +458,7 @@ impl CareTeamRepo for SqliteTx {
 }
 
 #[async_trait]
-impl ScheduleRepo for SqliteTx {
+impl ScheduleRepo for SqliteConn {
     async fn replace_pending_sessions(&mut self, patient: PatientId, sessions: &[PlannedSession]) -> StoreResult<()> {
         sqlx::query(
             "DELETE FROM planned_sessions WHERE patient_id = ? AND completed_by_note IS NULL \

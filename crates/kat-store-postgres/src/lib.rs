@@ -20,7 +20,6 @@ use uuid::Uuid;
 pub mod testing;
 
 mod dosing;
-mod intake;
 mod measures;
 mod therapy;
 

@@ -88,7 +88,7 @@ fn audit_from_row(row: &impl SqlRow) -> StoreResult<AuditEntry> {
 }
 
 /// The column `n` of a one-row answer (a count, a next number).
-async fn scalar<C: Conn>(conn: &mut C, query: Query<'_>) -> StoreResult<i64> {
+pub(crate) async fn scalar<C: Conn>(conn: &mut C, query: Query<'_>) -> StoreResult<i64> {
     get(&conn.fetch_one(query).await?, "n")
 }
 

@@ -5,8 +5,6 @@ use crate::{Conn, SqlTx};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use kat_core::eligibility::EligibilityPolicy;
-use kat_core::eligibility::answers::IntakeAnswers;
 use kat_core::ids::*;
 use kat_core::instruments::Instrument;
 use kat_core::measures::AlertAction;
@@ -16,90 +14,9 @@ use kat_core::therapy::process::ProcessNote;
 use kat_core::therapy::safety_plan::SafetyPlan;
 use kat_core::therapy::schedule::PlannedSession;
 use kat_store::dosing::*;
-use kat_store::intake::*;
 use kat_store::measures::*;
 use kat_store::{PlanLinkRecord, StoreResult};
-use uuid::Uuid;
 
-#[async_trait]
-impl<C: Conn + kat_store::IntakeRepo> kat_store::IntakeRepo for SqlTx<C> {
-    async fn insert_intake_version(
-        &mut self,
-        patient_id: PatientId,
-        answers: &IntakeAnswers,
-        complete: bool,
-        section: &str,
-        at: Timestamp,
-        by: Option<UserId>,
-    ) -> StoreResult<IntakeVersionRecord> {
-        self.conn.insert_intake_version(patient_id, answers, complete, section, at, by).await
-    }
-    async fn latest_intake(&mut self, patient_id: PatientId) -> StoreResult<Option<IntakeVersionRecord>> {
-        self.conn.latest_intake(patient_id).await
-    }
-    async fn intake_history(&mut self, patient_id: PatientId) -> StoreResult<Vec<IntakeVersionRecord>> {
-        self.conn.intake_history(patient_id).await
-    }
-    async fn insert_policy(
-        &mut self,
-        policy: &EligibilityPolicy,
-        at: Timestamp,
-        by: Option<UserId>,
-    ) -> StoreResult<PolicyRecord> {
-        self.conn.insert_policy(policy, at, by).await
-    }
-    async fn current_policy(&mut self) -> StoreResult<Option<PolicyRecord>> {
-        self.conn.current_policy().await
-    }
-    async fn policy_history(&mut self) -> StoreResult<Vec<PolicyRecord>> {
-        self.conn.policy_history().await
-    }
-    async fn insert_evaluation(&mut self, e: &EvaluationRecord) -> StoreResult<()> {
-        self.conn.insert_evaluation(e).await
-    }
-    async fn latest_evaluation(&mut self, patient_id: PatientId) -> StoreResult<Option<EvaluationRecord>> {
-        self.conn.latest_evaluation(patient_id).await
-    }
-    async fn evaluation_by_id(&mut self, id: Uuid) -> StoreResult<Option<EvaluationRecord>> {
-        self.conn.evaluation_by_id(id).await
-    }
-    async fn patients_with_intake(&mut self) -> StoreResult<Vec<PatientId>> {
-        self.conn.patients_with_intake().await
-    }
-    async fn insert_decision(&mut self, d: &DecisionRecord) -> StoreResult<()> {
-        self.conn.insert_decision(d).await
-    }
-    async fn latest_decision(&mut self, patient_id: PatientId) -> StoreResult<Option<DecisionRecord>> {
-        self.conn.latest_decision(patient_id).await
-    }
-    async fn mark_decisions_stale(&mut self, patient_id: PatientId) -> StoreResult<u64> {
-        self.conn.mark_decisions_stale(patient_id).await
-    }
-    async fn insert_same_day_flag(&mut self, f: &SameDayFlagRecord) -> StoreResult<()> {
-        self.conn.insert_same_day_flag(f).await
-    }
-    async fn open_same_day_flags(&mut self) -> StoreResult<Vec<SameDayFlagRecord>> {
-        self.conn.open_same_day_flags().await
-    }
-    async fn count_open_same_day_flags(&mut self) -> StoreResult<i64> {
-        self.conn.count_open_same_day_flags().await
-    }
-    async fn dispose_same_day_flag(
-        &mut self,
-        id: Uuid,
-        disposition: &str,
-        by: UserId,
-        at: Timestamp,
-    ) -> StoreResult<()> {
-        self.conn.dispose_same_day_flag(id, disposition, by, at).await
-    }
-    async fn set_medical_director(&mut self, user: UserId, yes: bool) -> StoreResult<()> {
-        self.conn.set_medical_director(user, yes).await
-    }
-    async fn is_medical_director(&mut self, user: UserId) -> StoreResult<bool> {
-        self.conn.is_medical_director(user).await
-    }
-}
 #[async_trait]
 impl<C: Conn + kat_store::MeasureRepo> kat_store::MeasureRepo for SqlTx<C> {
     async fn insert_response(&mut self, r: &ResponseRecord) -> StoreResult<()> {

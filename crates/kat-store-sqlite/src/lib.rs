@@ -24,7 +24,6 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod dosing;
-mod intake;
 mod measures;
 mod therapy;
 

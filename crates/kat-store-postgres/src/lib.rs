@@ -20,7 +20,6 @@ use uuid::Uuid;
 pub mod testing;
 
 mod dosing;
-mod measures;
 mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -217,8 +216,4 @@ fn ts(row: &PgRow, col: &str) -> StoreResult<Timestamp> {
 
 fn opt_ts(row: &PgRow, col: &str) -> StoreResult<Option<Timestamp>> {
     Ok(get::<Option<jiff_sqlx::Timestamp>>(row, col)?.map(|t| t.to_jiff()))
-}
-
-fn date_text(d: jiff::civil::Date) -> jiff_sqlx::Date {
-    d.to_sqlx()
 }

@@ -13,13 +13,14 @@
 pub mod dialect;
 mod foundation;
 mod intake;
+mod measures;
 mod transition;
 
 pub use dialect::{Arg, Column, Conn, FromColumn, Query, SqlRow, get, sql, trigger_refusal};
 pub use foundation::{backfill_name_keys, search_query};
 
 use async_trait::async_trait;
-use kat_store::{DosingRepo, MeasureRepo, StoreResult, TherapyStore, Tx};
+use kat_store::{DosingRepo, StoreResult, TherapyStore, Tx};
 
 /// One transaction of an adapter, with every repository of the port.
 pub struct SqlTx<C> {
@@ -38,7 +39,7 @@ impl<C: Conn> SqlTx<C> {
 }
 
 #[async_trait]
-impl<C: Conn + MeasureRepo + TherapyStore + DosingRepo> Tx for SqlTx<C> {
+impl<C: Conn + TherapyStore + DosingRepo> Tx for SqlTx<C> {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.conn.commit().await
     }

@@ -6,76 +6,14 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::ids::*;
-use kat_core::instruments::Instrument;
-use kat_core::measures::AlertAction;
 use kat_core::therapy::care_team::CareTeamMember;
 use kat_core::therapy::note::{Addendum, NoteContent, TherapyNote};
 use kat_core::therapy::process::ProcessNote;
 use kat_core::therapy::safety_plan::SafetyPlan;
 use kat_core::therapy::schedule::PlannedSession;
 use kat_store::dosing::*;
-use kat_store::measures::*;
 use kat_store::{PlanLinkRecord, StoreResult};
 
-#[async_trait]
-impl<C: Conn + kat_store::MeasureRepo> kat_store::MeasureRepo for SqlTx<C> {
-    async fn insert_response(&mut self, r: &ResponseRecord) -> StoreResult<()> {
-        self.conn.insert_response(r).await
-    }
-    async fn response_by_id(&mut self, id: ResponseId) -> StoreResult<Option<ResponseRecord>> {
-        self.conn.response_by_id(id).await
-    }
-    async fn responses_for_patient(
-        &mut self,
-        patient: PatientId,
-        instrument: Option<Instrument>,
-    ) -> StoreResult<Vec<ResponseRecord>> {
-        self.conn.responses_for_patient(patient, instrument).await
-    }
-    async fn insert_link(&mut self, link: &SelfReportLink) -> StoreResult<()> {
-        self.conn.insert_link(link).await
-    }
-    async fn link_by_hash(&mut self, token_hash: &str) -> StoreResult<Option<SelfReportLink>> {
-        self.conn.link_by_hash(token_hash).await
-    }
-    async fn mark_link_used(&mut self, id: LinkId, at: Timestamp) -> StoreResult<bool> {
-        self.conn.mark_link_used(id, at).await
-    }
-    async fn insert_alert(&mut self, alert: &SafetyAlert) -> StoreResult<()> {
-        self.conn.insert_alert(alert).await
-    }
-    async fn alert_by_id(&mut self, id: AlertId) -> StoreResult<Option<SafetyAlert>> {
-        self.conn.alert_by_id(id).await
-    }
-    async fn open_alerts(&mut self) -> StoreResult<Vec<SafetyAlert>> {
-        self.conn.open_alerts().await
-    }
-    async fn count_open_alerts(&mut self) -> StoreResult<i64> {
-        self.conn.count_open_alerts().await
-    }
-    async fn alerts_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<SafetyAlert>> {
-        self.conn.alerts_for_patient(patient).await
-    }
-    async fn acknowledge_alert(
-        &mut self,
-        id: AlertId,
-        by: Option<UserId>,
-        at: Timestamp,
-        action: AlertAction,
-        note: Option<&str>,
-    ) -> StoreResult<()> {
-        self.conn.acknowledge_alert(id, by, at, action, note).await
-    }
-    async fn plan_for_patient(&mut self, patient: PatientId) -> StoreResult<Option<MeasurementPlan>> {
-        self.conn.plan_for_patient(patient).await
-    }
-    async fn upsert_plan(&mut self, plan: &MeasurementPlan) -> StoreResult<()> {
-        self.conn.upsert_plan(plan).await
-    }
-    async fn list_plans(&mut self) -> StoreResult<Vec<MeasurementPlan>> {
-        self.conn.list_plans().await
-    }
-}
 #[async_trait]
 impl<C: Conn + kat_store::TherapyNoteRepo> kat_store::TherapyNoteRepo for SqlTx<C> {
     async fn insert_therapy_note(&mut self, note: &TherapyNote) -> StoreResult<()> {

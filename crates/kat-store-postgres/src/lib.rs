@@ -20,7 +20,6 @@ use uuid::Uuid;
 pub mod testing;
 
 mod dosing;
-mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -14,13 +14,14 @@ pub mod dialect;
 mod foundation;
 mod intake;
 mod measures;
+mod therapy;
 mod transition;
 
 pub use dialect::{Arg, Column, Conn, FromColumn, Query, SqlRow, get, sql, trigger_refusal};
 pub use foundation::{backfill_name_keys, search_query};
 
 use async_trait::async_trait;
-use kat_store::{DosingRepo, StoreResult, TherapyStore, Tx};
+use kat_store::{DosingRepo, StoreResult, Tx};
 
 /// One transaction of an adapter, with every repository of the port.
 pub struct SqlTx<C> {
@@ -39,7 +40,7 @@ impl<C: Conn> SqlTx<C> {
 }
 
 #[async_trait]
-impl<C: Conn + TherapyStore + DosingRepo> Tx for SqlTx<C> {
+impl<C: Conn + DosingRepo> Tx for SqlTx<C> {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.conn.commit().await
     }

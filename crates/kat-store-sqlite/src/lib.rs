@@ -24,7 +24,6 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod dosing;
-mod therapy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

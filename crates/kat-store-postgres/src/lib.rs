@@ -10,16 +10,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff_sqlx::ToSqlx;
 use kat_store::*;
-use kat_store_sql::{Arg, Conn, Query, SqlRow, SqlTx};
+use kat_store_sql::{Conn, Dialect, SqlTx};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{Column as _, PgPool, Postgres, Row as _, Transaction, TypeInfo as _};
+use sqlx::{Column as _, PgPool, Postgres, Row as _, TypeInfo as _};
 use std::str::FromStr;
-use uuid::Uuid;
 
 #[cfg(feature = "testing")]
 pub mod testing;
-
-mod dosing;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -78,11 +75,6 @@ impl Store for PostgresStore {
 /// [`PostgresConn`].
 pub type PostgresTx = SqlTx<PostgresConn>;
 
-/// One PostgreSQL transaction, the dialect the shared SQL runs on.
-pub struct PostgresConn {
-    tx: Transaction<'static, Postgres>,
-}
-
 /// Opens a transaction and fills the search keys of names registered before migration
 /// 0009 ([`kat_store_sql::backfill_name_keys`]).
 async fn backfill_name_keys(pool: &PgPool) -> StoreResult<()> {
@@ -121,98 +113,41 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// The shared statement as a sqlx query, each value in PostgreSQL's own type: UUID,
-/// TEXT, BIGINT, BOOLEAN, TIMESTAMPTZ, DATE.
-fn to_sqlx(query: Query<'_>) -> sqlx::query::Query<'static, Postgres, <Postgres as sqlx::Database>::Arguments> {
-    let (text, args) = query.into_parts();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-    for arg in args {
-        q = match arg {
-            Arg::Uuid(v) => q.bind(v),
-            Arg::Text(v) => q.bind(v.as_deref()),
-            Arg::Int(v) => q.bind(v),
-            Arg::Bool(v) => q.bind(v),
-            Arg::Time(v) => q.bind(v.map(|t| t.to_sqlx())),
-            Arg::Date(v) => q.bind(v.map(|d| d.to_sqlx())),
-        };
-    }
-    q
+kat_store_sql::sqlx_conn! {
+    conn: PostgresConn,
+    db: Postgres,
+    row: PgRow,
+    bind_time: |t: Timestamp| t.to_sqlx(),
+    bind_date: |d: jiff::civil::Date| d.to_sqlx(),
+    read_int: read_int,
+    read_time: read_time,
+    read_date: read_date,
+    map_err: map_err,
 }
 
-#[async_trait]
-impl Conn for PostgresConn {
-    type Row = Row;
-
+/// PostgreSQL's own types: UUID, TEXT, BIGINT, BOOLEAN, TIMESTAMPTZ, DATE.
+impl Dialect for PostgresConn {
     const FOR_UPDATE: &'static str = " FOR UPDATE";
 
     /// A sequence never hands out a number twice, even to concurrent transactions; a
     /// rolled-back registration leaves a gap, as MRN sequences in clinics do.
     const NEXT_MRN: &'static str = "SELECT nextval('patients_mrn_seq_seq') AS n";
+}
 
-    async fn execute(&mut self, query: Query<'_>) -> StoreResult<u64> {
-        Ok(to_sqlx(query).execute(&mut *self.tx).await.map_err(map_err)?.rows_affected())
-    }
-
-    async fn fetch_all(&mut self, query: Query<'_>) -> StoreResult<Vec<Row>> {
-        Ok(to_sqlx(query).fetch_all(&mut *self.tx).await.map_err(map_err)?.into_iter().map(Row).collect())
-    }
-
-    async fn fetch_optional(&mut self, query: Query<'_>) -> StoreResult<Option<Row>> {
-        Ok(to_sqlx(query).fetch_optional(&mut *self.tx).await.map_err(map_err)?.map(Row))
-    }
-
-    async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await.map_err(map_err)
+/// BIGINT, or a narrower INTEGER or SMALLINT column widened.
+fn read_int(row: &PgRow, col: &str) -> StoreResult<Option<i64>> {
+    let column = row.try_column(col).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))?;
+    match column.type_info().name() {
+        "INT4" => Ok(get::<Option<i32>>(row, col)?.map(i64::from)),
+        "INT2" => Ok(get::<Option<i16>>(row, col)?.map(i64::from)),
+        _ => get(row, col),
     }
 }
 
-/// A PostgreSQL result row.
-pub struct Row(PgRow);
-
-impl SqlRow for Row {
-    fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
-        get(&self.0, col)
-    }
-
-    fn text(&self, col: &str) -> StoreResult<Option<String>> {
-        get(&self.0, col)
-    }
-
-    /// BIGINT, or a narrower INTEGER or SMALLINT column widened.
-    fn int(&self, col: &str) -> StoreResult<Option<i64>> {
-        let column = self.0.try_column(col).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))?;
-        match column.type_info().name() {
-            "INT4" => Ok(get::<Option<i32>>(&self.0, col)?.map(i64::from)),
-            "INT2" => Ok(get::<Option<i16>>(&self.0, col)?.map(i64::from)),
-            _ => get(&self.0, col),
-        }
-    }
-
-    fn bool(&self, col: &str) -> StoreResult<Option<bool>> {
-        get(&self.0, col)
-    }
-
-    fn time(&self, col: &str) -> StoreResult<Option<Timestamp>> {
-        Ok(get::<Option<jiff_sqlx::Timestamp>>(&self.0, col)?.map(|t| t.to_jiff()))
-    }
-
-    fn date(&self, col: &str) -> StoreResult<Option<jiff::civil::Date>> {
-        Ok(get::<Option<jiff_sqlx::Date>>(&self.0, col)?.map(|d| d.to_jiff()))
-    }
-}
-
-fn us(t: Timestamp) -> jiff_sqlx::Timestamp {
-    t.to_sqlx()
-}
-
-fn get<'r, T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(row: &'r PgRow, col: &str) -> StoreResult<T> {
-    row.try_get(col).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
-}
-
-fn ts(row: &PgRow, col: &str) -> StoreResult<Timestamp> {
-    Ok(get::<jiff_sqlx::Timestamp>(row, col)?.to_jiff())
-}
-
-fn opt_ts(row: &PgRow, col: &str) -> StoreResult<Option<Timestamp>> {
+fn read_time(row: &PgRow, col: &str) -> StoreResult<Option<Timestamp>> {
     Ok(get::<Option<jiff_sqlx::Timestamp>>(row, col)?.map(|t| t.to_jiff()))
+}
+
+fn read_date(row: &PgRow, col: &str) -> StoreResult<Option<jiff::civil::Date>> {
+    Ok(get::<Option<jiff_sqlx::Date>>(row, col)?.map(|d| d.to_jiff()))
 }

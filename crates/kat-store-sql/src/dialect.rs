@@ -73,12 +73,8 @@ impl<'a> Query<'a> {
     }
 }
 
-/// One transaction of an adapter. Errors come back already mapped to [`StoreError`]
-/// (constraint names as both schemas share them, `ReadOnly`, `NotFound`).
-#[async_trait]
-pub trait Conn: Send + 'static {
-    type Row: SqlRow + Send + Sync;
-
+/// What differs in the SQL text itself, beyond how values are encoded.
+pub trait Dialect {
     /// Appended to a `SELECT` whose rows the transaction holds until it ends: PostgreSQL's
     /// ` FOR UPDATE`; nothing on SQLite, whose write transaction already holds the
     /// database's one write lock (`BEGIN IMMEDIATE`).
@@ -88,6 +84,14 @@ pub trait Conn: Send + 'static {
     /// PostgreSQL (concurrent writers never share one), `MAX + 1` on SQLite (safe inside
     /// its one writer's transaction).
     const NEXT_MRN: &'static str;
+}
+
+/// One transaction of an adapter ([`sqlx_conn!`](crate::sqlx_conn) writes it). Errors
+/// come back already mapped to [`StoreError`] (constraint names as both schemas share
+/// them, `ReadOnly`, `NotFound`).
+#[async_trait]
+pub trait Conn: Dialect + Send + 'static {
+    type Row: SqlRow + Send + Sync;
 
     /// Runs a statement; the number of rows it changed.
     async fn execute(&mut self, query: Query<'_>) -> StoreResult<u64>;
@@ -102,6 +106,116 @@ pub trait Conn: Send + 'static {
     async fn commit(self) -> StoreResult<()>
     where
         Self: Sized;
+}
+
+/// The glue between a sqlx driver and [`Conn`]: the same text for both adapters, expanded
+/// in each (only the adapters depend on sqlx) around the pieces of its dialect:
+///
+/// - `bind_time`, `bind_date`: a [`Timestamp`] or [`Date`] as the value sqlx binds;
+/// - `read_int`, `read_time`, `read_date`: `fn(&DriverRow, &str) -> StoreResult<Option<_>>`;
+/// - `map_err`: `fn(sqlx::Error) -> StoreError`, the constraint names both schemas share.
+///
+/// It defines the connection type (`$conn`, holding a `tx: sqlx::Transaction`), `Row`,
+/// `to_sqlx` (a [`Query`] as a sqlx query, `$N` placeholders kept) and `get` (one column
+/// of a driver row, a decoding failure being [`StoreError::Corrupt`]).
+#[macro_export]
+macro_rules! sqlx_conn {
+    (
+        conn: $conn:ident,
+        db: $db:ty,
+        row: $driver_row:ty,
+        bind_time: $bind_time:expr,
+        bind_date: $bind_date:expr,
+        read_int: $read_int:path,
+        read_time: $read_time:path,
+        read_date: $read_date:path,
+        map_err: $map_err:path $(,)?
+    ) => {
+        /// One transaction, the connection the shared SQL ([`kat_store_sql`]) runs on.
+        pub struct $conn {
+            tx: sqlx::Transaction<'static, $db>,
+        }
+
+        /// A result row of the driver, read through [`kat_store_sql::SqlRow`].
+        pub struct Row($driver_row);
+
+        /// A shared statement as a sqlx query, each value in the dialect's encoding.
+        fn to_sqlx(query: $crate::Query<'_>) -> sqlx::query::Query<'static, $db, <$db as sqlx::Database>::Arguments> {
+            let (text, args) = query.into_parts();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+            for arg in args {
+                q = match arg {
+                    $crate::Arg::Uuid(v) => q.bind(v),
+                    $crate::Arg::Text(v) => q.bind(v.as_deref()),
+                    $crate::Arg::Int(v) => q.bind(v),
+                    $crate::Arg::Bool(v) => q.bind(v),
+                    $crate::Arg::Time(v) => q.bind(v.map($bind_time)),
+                    $crate::Arg::Date(v) => q.bind(v.map($bind_date)),
+                };
+            }
+            q
+        }
+
+        /// Column `col` of a driver row.
+        fn get<'r, T: sqlx::Decode<'r, $db> + sqlx::Type<$db>>(
+            row: &'r $driver_row,
+            col: &str,
+        ) -> $crate::__private::StoreResult<T> {
+            sqlx::Row::try_get(row, col)
+                .map_err(|e| $crate::__private::StoreError::Corrupt(format!("column {col}: {e}")))
+        }
+
+        #[$crate::__private::async_trait]
+        impl $crate::Conn for $conn {
+            type Row = Row;
+
+            async fn execute(&mut self, query: $crate::Query<'_>) -> $crate::__private::StoreResult<u64> {
+                Ok(to_sqlx(query).execute(&mut *self.tx).await.map_err($map_err)?.rows_affected())
+            }
+
+            async fn fetch_all(&mut self, query: $crate::Query<'_>) -> $crate::__private::StoreResult<Vec<Row>> {
+                let rows = to_sqlx(query).fetch_all(&mut *self.tx).await.map_err($map_err)?;
+                Ok(rows.into_iter().map(Row).collect())
+            }
+
+            async fn fetch_optional(
+                &mut self,
+                query: $crate::Query<'_>,
+            ) -> $crate::__private::StoreResult<Option<Row>> {
+                Ok(to_sqlx(query).fetch_optional(&mut *self.tx).await.map_err($map_err)?.map(Row))
+            }
+
+            async fn commit(self) -> $crate::__private::StoreResult<()> {
+                self.tx.commit().await.map_err($map_err)
+            }
+        }
+
+        impl $crate::SqlRow for Row {
+            fn uuid(&self, col: &str) -> $crate::__private::StoreResult<Option<$crate::__private::Uuid>> {
+                get(&self.0, col)
+            }
+
+            fn text(&self, col: &str) -> $crate::__private::StoreResult<Option<String>> {
+                get(&self.0, col)
+            }
+
+            fn int(&self, col: &str) -> $crate::__private::StoreResult<Option<i64>> {
+                $read_int(&self.0, col)
+            }
+
+            fn bool(&self, col: &str) -> $crate::__private::StoreResult<Option<bool>> {
+                get(&self.0, col)
+            }
+
+            fn time(&self, col: &str) -> $crate::__private::StoreResult<Option<$crate::__private::Timestamp>> {
+                $read_time(&self.0, col)
+            }
+
+            fn date(&self, col: &str) -> $crate::__private::StoreResult<Option<$crate::__private::Date>> {
+                $read_date(&self.0, col)
+            }
+        }
+    };
 }
 
 /// A result row: each column read as the kind of value the shared code expects, NULL as

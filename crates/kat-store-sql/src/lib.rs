@@ -7,21 +7,31 @@
 //! a column back ([`SqlRow`]) and maps its errors. Migrations, triggers, connection
 //! setup, pools and backups stay in each adapter.
 //!
-//! This crate knows no driver: it depends on neither sqlx nor a database, so the
-//! statements cannot be run except through an adapter.
+//! This crate depends on no driver (nor on sqlx): the glue from a [`Query`] to sqlx,
+//! [`sqlx_conn!`], is expanded inside each adapter around its dialect.
 
 pub mod dialect;
+mod dosing;
 mod foundation;
 mod intake;
 mod measures;
 mod therapy;
-mod transition;
 
-pub use dialect::{Arg, Column, Conn, FromColumn, Query, SqlRow, get, sql, trigger_refusal};
+pub use dialect::{Arg, Column, Conn, Dialect, FromColumn, Query, SqlRow, get, sql, trigger_refusal};
+
+/// What [`sqlx_conn!`] names in the adapter that expands it.
+#[doc(hidden)]
+pub mod __private {
+    pub use async_trait::async_trait;
+    pub use jiff::Timestamp;
+    pub use jiff::civil::Date;
+    pub use kat_store::{StoreError, StoreResult};
+    pub use uuid::Uuid;
+}
 pub use foundation::{backfill_name_keys, search_query};
 
 use async_trait::async_trait;
-use kat_store::{DosingRepo, StoreResult, Tx};
+use kat_store::{StoreResult, Tx};
 
 /// One transaction of an adapter, with every repository of the port.
 pub struct SqlTx<C> {
@@ -40,7 +50,7 @@ impl<C: Conn> SqlTx<C> {
 }
 
 #[async_trait]
-impl<C: Conn + DosingRepo> Tx for SqlTx<C> {
+impl<C: Conn> Tx for SqlTx<C> {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.conn.commit().await
     }

@@ -16,14 +16,11 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::patient::parse_iso_date;
 use kat_store::*;
-use kat_store_sql::{Arg, Conn, Query, SqlRow, SqlTx};
+use kat_store_sql::{Conn, Dialect, SqlTx};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Row as _, Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use uuid::Uuid;
-
-mod dosing;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -136,11 +133,6 @@ impl Store for SqliteStore {
 /// [`SqliteConn`].
 pub type SqliteTx = SqlTx<SqliteConn>;
 
-/// One SQLite transaction, the dialect the shared SQL runs on.
-pub struct SqliteConn {
-    tx: Transaction<'static, Sqlite>,
-}
-
 /// Opens a write transaction and fills the search keys of names registered before
 /// migration 0009 ([`kat_store_sql::backfill_name_keys`]).
 async fn backfill_name_keys(pool: &SqlitePool) -> StoreResult<()> {
@@ -196,107 +188,41 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// The shared statement as a sqlx query, each value in SQLite's encoding: times as
-/// INTEGER µs UTC, dates as ISO text, booleans as 0/1, UUIDs as 16-byte blobs.
-fn to_sqlx(query: Query<'_>) -> sqlx::query::Query<'static, Sqlite, <Sqlite as sqlx::Database>::Arguments> {
-    let (text, args) = query.into_parts();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
-    for arg in args {
-        q = match arg {
-            Arg::Uuid(v) => q.bind(v),
-            Arg::Text(v) => q.bind(v.as_deref()),
-            Arg::Int(v) => q.bind(v),
-            Arg::Bool(v) => q.bind(v),
-            Arg::Time(v) => q.bind(v.map(|t| t.as_microsecond())),
-            Arg::Date(v) => q.bind(v.map(|d| d.to_string())),
-        };
-    }
-    q
+kat_store_sql::sqlx_conn! {
+    conn: SqliteConn,
+    db: Sqlite,
+    row: SqliteRow,
+    bind_time: |t: Timestamp| t.as_microsecond(),
+    bind_date: |d: Date| d.to_string(),
+    read_int: get,
+    read_time: read_time,
+    read_date: read_date,
+    map_err: map_err,
 }
 
-#[async_trait]
-impl Conn for SqliteConn {
-    type Row = Row;
-
+/// SQLite's encoding: times as INTEGER µs UTC, dates as ISO text; booleans are 0/1 and
+/// UUIDs 16-byte blobs, as sqlx encodes them.
+impl Dialect for SqliteConn {
     /// The write transaction began IMMEDIATE: it holds the one write lock already.
     const FOR_UPDATE: &'static str = "";
 
     /// Inside the one writer's IMMEDIATE transaction no other writer can take the same
     /// number between this read and the insert.
     const NEXT_MRN: &'static str = "SELECT COALESCE(MAX(mrn_seq), 0) + 1 AS n FROM patients";
-
-    async fn execute(&mut self, query: Query<'_>) -> StoreResult<u64> {
-        Ok(to_sqlx(query).execute(&mut *self.tx).await.map_err(map_err)?.rows_affected())
-    }
-
-    async fn fetch_all(&mut self, query: Query<'_>) -> StoreResult<Vec<Row>> {
-        Ok(to_sqlx(query).fetch_all(&mut *self.tx).await.map_err(map_err)?.into_iter().map(Row).collect())
-    }
-
-    async fn fetch_optional(&mut self, query: Query<'_>) -> StoreResult<Option<Row>> {
-        Ok(to_sqlx(query).fetch_optional(&mut *self.tx).await.map_err(map_err)?.map(Row))
-    }
-
-    async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await.map_err(map_err)
-    }
 }
 
-/// A SQLite result row, read in SQLite's encoding.
-pub struct Row(SqliteRow);
-
-impl SqlRow for Row {
-    fn uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
-        get(&self.0, col)
-    }
-
-    fn text(&self, col: &str) -> StoreResult<Option<String>> {
-        get(&self.0, col)
-    }
-
-    fn int(&self, col: &str) -> StoreResult<Option<i64>> {
-        get(&self.0, col)
-    }
-
-    fn bool(&self, col: &str) -> StoreResult<Option<bool>> {
-        get(&self.0, col)
-    }
-
-    fn time(&self, col: &str) -> StoreResult<Option<Timestamp>> {
-        opt_ts(get(&self.0, col)?)
-    }
-
-    fn date(&self, col: &str) -> StoreResult<Option<Date>> {
-        get::<Option<String>>(&self.0, col)?
-            .map(|s| parse_iso_date(&s).ok_or_else(|| StoreError::Corrupt(format!("column {col}: not a date"))))
-            .transpose()
-    }
+fn read_time(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
+    get::<Option<i64>>(row, col)?.map(ts).transpose()
 }
 
-fn us(t: Timestamp) -> i64 {
-    t.as_microsecond()
+fn read_date(row: &SqliteRow, col: &str) -> StoreResult<Option<Date>> {
+    get::<Option<String>>(row, col)?
+        .map(|s| parse_iso_date(&s).ok_or_else(|| StoreError::Corrupt(format!("column {col}: not a date"))))
+        .transpose()
 }
 
 fn ts(v: i64) -> StoreResult<Timestamp> {
     Timestamp::from_microsecond(v).map_err(|_| StoreError::Corrupt("stored time out of range".into()))
-}
-
-fn opt_ts(v: Option<i64>) -> StoreResult<Option<Timestamp>> {
-    v.map(ts).transpose()
-}
-
-/// A time column (INTEGER µs UTC) of a row.
-fn ts_at(row: &SqliteRow, col: &str) -> StoreResult<Timestamp> {
-    ts(get(row, col)?)
-}
-
-/// A nullable time column of a row.
-fn opt_ts_at(row: &SqliteRow, col: &str) -> StoreResult<Option<Timestamp>> {
-    opt_ts(get(row, col)?)
-}
-
-fn get<'r, T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>>(row: &'r SqliteRow, col: &str) -> StoreResult<T> {
-    row.try_get(col).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
 }
 
 #[cfg(test)]
@@ -304,6 +230,7 @@ mod tests {
     use super::*;
     use kat_core::patient::PatientQuery;
     use kat_store_sql::search_query;
+    use sqlx::Row as _;
 
     /// The plan SQLite chooses for a registry search, one line per step.
     async fn plan(store: &SqliteStore, q: &str) -> Vec<String> {

@@ -20,6 +20,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
 use std::str::FromStr;
 use uuid::Uuid;
 
+pub mod bench;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use uuid::Uuid;
 
+pub mod bench;
 mod dosing;
 mod intake;
 mod measures;
@@ -60,16 +61,21 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// The connection settings of every kat database (and of `kat bench`'s raw limit).
+fn connect_options(path: &Path, mode: OpenMode) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(mode == OpenMode::CreateIfMissing)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+}
+
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path, mode: OpenMode) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(mode == OpenMode::CreateIfMissing)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+        let options = connect_options(path, mode);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(BUSY_TIMEOUT)

@@ -15,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Column as _, PgPool, Postgres, Row as _, TypeInfo as _};
 use std::str::FromStr;
 
+pub mod bench;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -22,6 +22,8 @@ use sqlx::{Sqlite, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod bench;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How long a writer waits for another writer (or a reader for a checkpoint) before
@@ -49,16 +51,21 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// The connection settings of every kat database (and of `kat bench`'s raw limit).
+fn connect_options(path: &Path, mode: OpenMode) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(mode == OpenMode::CreateIfMissing)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+}
+
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path, mode: OpenMode) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(mode == OpenMode::CreateIfMissing)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+        let options = connect_options(path, mode);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(BUSY_TIMEOUT)

@@ -1287,3 +1287,20 @@ async fn plan_dates_skip_closed_days(db: Db) {
     app.stop().await;
 }
 on_both_databases!(plan_dates_skip_the_clinics_closed_days, plan_dates_skip_closed_days);
+
+/// Issue 11 item 10: after signing, the eligibility page still said "Needs prescriber
+/// review" and showed the sign form. It now leads with the decision and folds the form.
+async fn eligibility_page_leads_with_the_decision(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("pres.page", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "pres.page").await;
+    let html = web.get(app.url(&format!("/patients/{id}/eligibility"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("status-badge status-accepted\">Accepted for treatment by the prescriber<"), "{html}");
+    assert!(html.contains("<details><summary>Sign a new decision"), "{html}");
+    assert!(!html.contains("No prescriber decision yet"));
+    app.stop().await;
+}
+on_both_databases!(the_eligibility_page_leads_with_the_signed_decision, eligibility_page_leads_with_the_decision);

@@ -33,7 +33,7 @@ pub trait FloorRepo {
 }
 
 /// Puts the rows of the floor board's queries together, one tile per session in the
-/// order of `sessions` (both adapters read the same six lists and call this). A session
+/// order of `sessions` (`kat-store-sql` reads the six lists and calls this). A session
 /// whose plan or patient is missing from the lists is left out (it cannot happen with
 /// the schema's foreign keys).
 pub fn assemble_floor_tiles(

@@ -56,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .route("/api/openapi.json", get(api::openapi_json))
         .route("/static/{*path}", get(view::static_file))
+        // The request log names the matched route template, never the path's values.
+        .route_layer(axum::middleware::from_fn(middleware::record_route))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(csrf)

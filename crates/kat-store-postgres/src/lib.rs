@@ -25,6 +25,7 @@ pub mod testing;
 
 mod dosing;
 mod intake;
+mod lists;
 mod measures;
 mod therapy;
 
@@ -459,6 +460,41 @@ impl TokenRepo for PostgresTx {
     }
 }
 
+/// The registry search: each name word a range on the name keys' indexes, every term
+/// ANDed, in the registry's order, at most `limit` (the caller may add an OFFSET).
+fn search_query(query: &PatientQuery, limit: u32) -> QueryBuilder<Postgres> {
+    let mut qb: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE 1 = 1"));
+    for term in &query.terms {
+        match term {
+            SearchTerm::Name(prefix) => {
+                // A prefix of either name, as a range on each name's key index.
+                let upper = prefix_upper_bound(prefix);
+                qb.push(" AND (");
+                for (i, column) in ["given_name_key", "family_name_key"].into_iter().enumerate() {
+                    if i > 0 {
+                        qb.push(" OR ");
+                    }
+                    qb.push(format!("({column} >= ")).push_bind(prefix.clone());
+                    if let Some(upper) = &upper {
+                        qb.push(format!(" AND {column} < ")).push_bind(upper.clone());
+                    }
+                    qb.push(")");
+                }
+                qb.push(")");
+            }
+            SearchTerm::BirthDate(date) => {
+                qb.push(" AND birth_date = ").push_bind(date_text(*date));
+            }
+            SearchTerm::Mrn(mrn) => {
+                qb.push(" AND mrn = ").push_bind(mrn.as_str().to_string());
+            }
+        }
+    }
+    qb.push(" ORDER BY family_name_key, given_name_key, mrn LIMIT ").push_bind(i64::from(limit));
+    qb
+}
+
 #[async_trait]
 impl PatientRepo for PostgresTx {
     async fn insert_patient(
@@ -518,35 +554,7 @@ impl PatientRepo for PostgresTx {
     }
 
     async fn search_patients(&mut self, query: &PatientQuery, limit: u32) -> StoreResult<Vec<Patient>> {
-        let mut qb: QueryBuilder<Postgres> =
-            QueryBuilder::new(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE 1 = 1"));
-        for term in &query.terms {
-            match term {
-                SearchTerm::Name(prefix) => {
-                    // A prefix of either name, as a range on each name's key index.
-                    let upper = prefix_upper_bound(prefix);
-                    qb.push(" AND (");
-                    for (i, column) in ["given_name_key", "family_name_key"].into_iter().enumerate() {
-                        if i > 0 {
-                            qb.push(" OR ");
-                        }
-                        qb.push(format!("({column} >= ")).push_bind(prefix.clone());
-                        if let Some(upper) = &upper {
-                            qb.push(format!(" AND {column} < ")).push_bind(upper.clone());
-                        }
-                        qb.push(")");
-                    }
-                    qb.push(")");
-                }
-                SearchTerm::BirthDate(date) => {
-                    qb.push(" AND birth_date = ").push_bind(date_text(*date));
-                }
-                SearchTerm::Mrn(mrn) => {
-                    qb.push(" AND mrn = ").push_bind(mrn.as_str().to_string());
-                }
-            }
-        }
-        qb.push(" ORDER BY family_name_key, given_name_key, mrn LIMIT ").push_bind(i64::from(limit));
+        let mut qb = search_query(query, limit);
         qb.build().fetch_all(&mut *self.tx).await.map_err(map_err)?.iter().map(patient_from_row).collect()
     }
 
@@ -632,7 +640,10 @@ impl AuditRepo for PostgresTx {
             qb.push(" AND actor_user_id = ").push_bind(u.as_uuid());
         }
         if let Some(p) = f.patient_id {
-            qb.push(" AND patient_id = ").push_bind(p.as_uuid());
+            // Entries about the patient, and list views that showed the patient.
+            qb.push(" AND (patient_id = ").push_bind(p.as_uuid());
+            qb.push(" OR id IN (SELECT audit_id FROM audit_entry_patients WHERE patient_id = ").push_bind(p.as_uuid());
+            qb.push("))");
         }
         if let Some(from) = f.from {
             qb.push(" AND at >= ").push_bind(us(from));

@@ -8,22 +8,34 @@ kat_store::conformance_suite!(fresh_database());
 async fn the_audit_log_refuses_update_delete_and_truncate() {
     let Some(db) = fresh_database().await else { return };
     let mut tx = db.begin().await.unwrap();
-    tx.append_audit(&kat_core::audit::NewAuditEntry {
-        at: jiff::Timestamp::UNIX_EPOCH,
-        actor: kat_core::audit::AuditActor { user_id: None, label: "t".into() },
-        action: kat_core::audit::AuditAction::Read,
-        resource_type: "patient".into(),
-        resource_id: None,
-        patient_id: None,
-        remote_addr: "cli".into(),
-        outcome: kat_core::audit::AuditOutcome::Allowed,
-        request_id: None,
-    })
+    // A list view's entry, with the patient it showed (audit_entry_patients).
+    let shown = [kat_core::ids::PatientId::from_uuid(uuid::Uuid::now_v7())];
+    tx.append_audit_listing(
+        &kat_core::audit::NewAuditEntry {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            actor: kat_core::audit::AuditActor { user_id: None, label: "t".into() },
+            action: kat_core::audit::AuditAction::Read,
+            resource_type: "patient".into(),
+            resource_id: None,
+            patient_id: None,
+            remote_addr: "cli".into(),
+            outcome: kat_core::audit::AuditOutcome::Allowed,
+            request_id: None,
+        },
+        &shown,
+    )
     .await
     .unwrap();
     tx.commit().await.unwrap();
     let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-    for sql in ["UPDATE audit_log SET actor_label = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+    for sql in [
+        "UPDATE audit_log SET actor_label = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "UPDATE audit_entry_patients SET patient_id = audit_id",
+        "DELETE FROM audit_entry_patients",
+        "TRUNCATE audit_entry_patients",
+    ] {
         let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }

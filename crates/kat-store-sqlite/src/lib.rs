@@ -30,6 +30,7 @@ use uuid::Uuid;
 
 mod dosing;
 mod intake;
+mod lists;
 mod measures;
 mod therapy;
 
@@ -716,7 +717,10 @@ impl AuditRepo for SqliteTx {
             qb.push(" AND actor_user_id = ").push_bind(u.as_uuid());
         }
         if let Some(p) = f.patient_id {
-            qb.push(" AND patient_id = ").push_bind(p.as_uuid());
+            // Entries about the patient, and list views that showed the patient.
+            qb.push(" AND (patient_id = ").push_bind(p.as_uuid());
+            qb.push(" OR id IN (SELECT audit_id FROM audit_entry_patients WHERE patient_id = ").push_bind(p.as_uuid());
+            qb.push("))");
         }
         if let Some(from) = f.from {
             qb.push(" AND at >= ").push_bind(us(from));

@@ -41,17 +41,22 @@ async fn a_missing_file_is_refused_when_it_must_exist() {
 async fn the_audit_log_refuses_update_and_delete() {
     let (_dir, store) = fresh().await;
     let mut tx = store.begin().await.unwrap();
-    tx.append_audit(&kat_core::audit::NewAuditEntry {
-        at: jiff::Timestamp::UNIX_EPOCH,
-        actor: kat_core::audit::AuditActor { user_id: None, label: "t".into() },
-        action: kat_core::audit::AuditAction::Read,
-        resource_type: "patient".into(),
-        resource_id: None,
-        patient_id: None,
-        remote_addr: "cli".into(),
-        outcome: kat_core::audit::AuditOutcome::Allowed,
-        request_id: None,
-    })
+    // A list view's entry, with the patient it showed (audit_entry_patients).
+    let shown = [kat_core::ids::PatientId::from_uuid(uuid::Uuid::now_v7())];
+    tx.append_audit_listing(
+        &kat_core::audit::NewAuditEntry {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            actor: kat_core::audit::AuditActor { user_id: None, label: "t".into() },
+            action: kat_core::audit::AuditAction::Read,
+            resource_type: "patient".into(),
+            resource_id: None,
+            patient_id: None,
+            remote_addr: "cli".into(),
+            outcome: kat_core::audit::AuditOutcome::Allowed,
+            request_id: None,
+        },
+        &shown,
+    )
     .await
     .unwrap();
     tx.commit().await.unwrap();
@@ -60,6 +65,10 @@ async fn the_audit_log_refuses_update_and_delete() {
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
+    for sql in ["UPDATE audit_entry_patients SET patient_id = audit_id", "DELETE FROM audit_entry_patients"] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("audit_entry_patients is append-only"), "{sql}: {err}");
+    }
 }
 
 #[tokio::test]

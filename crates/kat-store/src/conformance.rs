@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 mod dosing;
 pub use dosing::*;
+mod lists;
+pub use lists::*;
 mod measures;
 pub use measures::*;
 mod therapy;
@@ -39,6 +41,10 @@ macro_rules! conformance_suite {
             patient_search_matches_name_prefixes_in_every_script,
             patient_update_checks_the_version,
             audit_entries_append_and_filter,
+            lists_read_patients_by_id_and_search_pages,
+            lists_read_completed_measures_of_planned_patients,
+            lists_read_a_patients_session_events_of_a_kind,
+            list_views_are_audited_once_naming_every_patient,
             dropped_transaction_rolls_back,
             times_round_trip_to_the_microsecond,
             meta_is_a_small_key_value_table,

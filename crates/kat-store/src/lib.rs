@@ -14,6 +14,7 @@
 pub mod conformance;
 pub mod dosing;
 pub mod intake;
+pub mod lists;
 pub mod measures;
 mod records;
 pub mod rows;
@@ -21,6 +22,7 @@ pub mod therapy;
 
 pub use dosing::DosingRepo;
 pub use intake::IntakeRepo;
+pub use lists::ListRepo;
 pub use measures::MeasureRepo;
 pub use records::*;
 pub use therapy::*;
@@ -112,6 +114,7 @@ pub trait Tx:
     + MeasureRepo
     + TherapyStore
     + DosingRepo
+    + ListRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -39,6 +39,41 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// The "previous / next" links of a page of a list.
+#[derive(Debug, Clone, Default)]
+pub struct Pager {
+    pub page: u32,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// Links for `page`, each built by `href` from a page number.
+    pub fn new<T>(page: &kat_core::page::Page<T>, href: impl Fn(u32) -> String) -> Self {
+        Self {
+            page: page.page,
+            previous: page.has_previous().then(|| href(page.page - 1)),
+            next: page.has_next.then(|| href(page.page + 1)),
+        }
+    }
+
+    pub fn is_needed(&self) -> bool {
+        self.previous.is_some() || self.next.is_some()
+    }
+
+    /// The RFC 8288 `Link` header value of the API (`rel="prev"`, `rel="next"`), if any.
+    pub fn link_header(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.previous {
+            parts.push(format!("<{p}>; rel=\"prev\""));
+        }
+        if let Some(n) = &self.next {
+            parts.push(format!("<{n}>; rel=\"next\""));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
 /// `2026-11-22 09:15` in the clinic's zone.
 pub fn local_time(t: Timestamp, tz: &TimeZone) -> String {
     t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()

@@ -12,6 +12,7 @@ mod dosing_policy;
 mod dosing_rems_api;
 mod health;
 mod intake;
+mod lists;
 mod live;
 mod measures;
 mod pages;

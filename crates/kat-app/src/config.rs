@@ -20,6 +20,9 @@ pub struct DosingConfig {
     pub discharge: kat_core::monitoring::DischargePolicy,
     /// Vital-sign check frequency (MON-KET-003, MON-KET-005, MON-SPV-002).
     pub monitoring: kat_core::monitoring::SchedulePolicy,
+    /// The days the clinic is closed (`[clinic]` in `kat.toml`; not a clinical rule):
+    /// generated plan dates move to the next open day.
+    pub calendar: kat_core::calendar::ClinicCalendar,
 }
 
 /// Clinic policy for measurement-based care. Every value has the spec's value (or a

@@ -13,7 +13,7 @@ use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome, NewAuditEntry};
 use kat_core::ids::{AlertId, LinkId, PatientId, ResponseId, UserId};
 use kat_core::instruments::outcome::DatedTotal;
-use kat_core::instruments::{Instrument, Response, Score};
+use kat_core::instruments::{Completeness, Instrument, Response, Score};
 use kat_core::measures::{
     AcknowledgeForm, DueMeasure, OutcomeSummary, PlanForm, ResponseSource, alerts_for, due_measures, outcome_summary,
 };
@@ -307,17 +307,25 @@ pub enum Submitted {
     Saved(Vec<Recorded>),
     /// The link was not open (expired, used, unknown); nothing was saved.
     Closed(LinkState),
+    /// Some required items are unanswered and the patient has not yet confirmed sending
+    /// them so: nothing was saved and the link stays open. Each instrument with the
+    /// labels of its unanswered items.
+    ConfirmSkipped(Vec<(Instrument, Vec<&'static str>)>),
 }
 
 /// The patient submits a self-report. Every answer of every instrument is parsed first
-/// (errors named `<instrument>_<label>`), then the link is spent and each response goes
-/// through [`score_and_store`] in the same transaction.
+/// (errors named `<instrument>_<label>`). Unless `confirm_skipped`, a response with
+/// unanswered required items is not saved: the patient is asked to confirm them first
+/// ([`Submitted::ConfirmSkipped`]; an incomplete response is stored as incomplete and never
+/// scored as complete). Then the link is spent and each response goes through
+/// [`score_and_store`] in the same transaction.
 pub async fn submit_self_report(
     store: &dyn Store,
     ctx: &Ctx,
     cfg: &MeasuresConfig,
     token: &str,
     answers: &SelfReportAnswers,
+    confirm_skipped: bool,
 ) -> AppResult<Submitted> {
     let ctx = link_ctx(ctx);
     let mut tx = store.begin().await?;
@@ -343,6 +351,17 @@ pub async fn submit_self_report(
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
+    }
+    let skipped: Vec<(Instrument, Vec<&'static str>)> = parsed
+        .iter()
+        .filter_map(|r| match r.completeness() {
+            Completeness::Complete => None,
+            Completeness::Incomplete { missing } => Some((r.instrument(), missing)),
+        })
+        .collect();
+    if !skipped.is_empty() && !confirm_skipped {
+        // Nothing is written: the link stays open for the patient's answer.
+        return Ok(Submitted::ConfirmSkipped(skipped));
     }
     if !tx.mark_link_used(link.id, ctx.now).await? {
         return Ok(Submitted::Closed(LinkState::Used));

@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .route("/api/openapi.json", get(api::openapi_json))
         .route("/static/{*path}", get(view::static_file))
+        // The request log names the matched route template, never the path's values.
+        .route_layer(axum::middleware::from_fn(middleware::record_route))
         .fallback(error::not_found)
         // Inside authentication: only writes that got through (2xx/3xx) are published.
         .layer(axum::middleware::from_fn_with_state(state.clone(), live::publish_dosing_writes))

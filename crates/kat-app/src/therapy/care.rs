@@ -140,6 +140,21 @@ pub enum LinkProblem {
     Expired,
 }
 
+/// Whether a one-time link would open, without opening it: the landing page behind the
+/// link asks the patient to tap before the plan is shown and the link spent, so that a
+/// messaging app's link preview (a GET) cannot use it up. Nothing about the patient is
+/// read or shown, so nothing is audited here; opening is.
+pub async fn check_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<Result<(), LinkProblem>> {
+    let mut tx = store.begin_read().await?;
+    let link = tx.plan_link_by_hash(&hash_token(token)).await?;
+    Ok(match link {
+        None => Err(LinkProblem::Unknown),
+        Some(l) if l.used_at.is_some() => Err(LinkProblem::Used),
+        Some(l) if l.expires_at <= ctx.now => Err(LinkProblem::Expired),
+        Some(_) => Ok(()),
+    })
+}
+
 /// Opens a one-time link (no sign-in): the plan the link was made for, once. Every
 /// attempt is audited; a failed one as a denial.
 pub async fn open_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<Result<SafetyPlan, LinkProblem>> {

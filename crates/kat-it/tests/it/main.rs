@@ -4,6 +4,7 @@
 mod api;
 mod audit;
 mod auth;
+mod bench;
 mod cli;
 mod course;
 mod dose_order;

@@ -249,3 +249,25 @@ pub async fn list_views_are_audited_once_naming_every_patient(store: &dyn Store)
     let refused = read.append_audit_listing(&audit(AuditAction::List, t0(), None, None), &[a]).await;
     assert!(matches!(refused, Err(StoreError::ReadOnly)), "{refused:?}");
 }
+
+/// Longer than one statement's worth of bound ids (the shared SQL binds at most 1,000 to
+/// a statement): still every patient, in order.
+pub async fn long_lists_read_and_audit_every_patient(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let known = [register(&mut tx, "Ada", "Quinn").await, register(&mut tx, "Ben", "Ross").await];
+    let mut shown: Vec<PatientId> = (0..2_499).map(|_| PatientId::from_uuid(Uuid::now_v7())).collect();
+    shown.extend(known);
+    let list = tx.append_audit_listing(&audit(AuditAction::List, t0(), None, None), &shown).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin_read().await.unwrap();
+    let mut expected = known.to_vec();
+    expected.sort();
+    let found: Vec<PatientId> = tx.patients_by_ids(&shown).await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(found, expected, "the known patients among 2,501 ids, by id");
+    shown.sort();
+    let recorded = tx.audit_shown_patients(&[list.id]).await.unwrap();
+    assert_eq!(recorded, shown.iter().map(|p| (list.id, *p)).collect::<Vec<_>>());
+    let many_entries: Vec<AuditId> = (0..1_500).map(|_| AuditId::from_uuid(Uuid::now_v7())).chain([list.id]).collect();
+    assert_eq!(tx.audit_shown_patients(&many_entries).await.unwrap().len(), shown.len());
+}

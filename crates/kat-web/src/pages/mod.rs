@@ -73,7 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/patients/{id}/program", post(therapy::plan_program))
         .route("/patients/{id}/safety-plan", get(therapy::safety_plan).post(therapy::new_plan_version))
         .route("/patients/{id}/safety-plan/link", post(therapy::create_plan_link))
-        .route("/s/{token}", get(therapy::patient_plan))
+        .route("/s/{token}", get(therapy::patient_plan_landing).post(therapy::patient_plan))
 }
 
 /// A signed-in staff member making a page request.

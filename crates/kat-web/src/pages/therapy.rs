@@ -1004,9 +1004,65 @@ struct PatientPlanPage {
     layout: Layout,
     problem: Option<&'static str>,
     sections: Vec<PlanSection>,
+    /// The landing page: the link is open; the patient taps to show the plan (and spend
+    /// the link), so a link preview cannot use it up.
+    landing: Option<String>,
 }
 
-/// The patient's read-only view through a one-time link: no sign-in, phone-sized.
+fn link_problem_text(problem: therapy::LinkProblem) -> (StatusCode, &'static str) {
+    match problem {
+        therapy::LinkProblem::Unknown => {
+            (StatusCode::NOT_FOUND, "This link is not valid. Please check it, or ask your care team for a new one.")
+        }
+        therapy::LinkProblem::Used => (
+            StatusCode::GONE,
+            "This link has already been used. For your privacy each link opens once; ask your care team for a new one.",
+        ),
+        therapy::LinkProblem::Expired => (StatusCode::GONE, "This link has expired. Ask your care team for a new one."),
+    }
+}
+
+fn private(mut r: Response) -> Response {
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));
+    r
+}
+
+/// The page behind a safety-plan link: a button to open the plan. Link previews fetch
+/// this page, never the plan, so they do not spend the link.
+pub async fn patient_plan_landing(
+    State(state): State<AppState>,
+    axum::Extension(meta): axum::Extension<crate::middleware::RequestMeta>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(
+        Actor::Anonymous,
+        meta.remote_addr.clone(),
+        meta.request_id.clone(),
+        state.clock.now(),
+        &state.config.time_zone,
+    );
+    let result = therapy::check_plan_link(state.store.as_ref(), &ctx, &token).await.map_err(|e| PageError {
+        error: e,
+        request_id: meta.request_id.clone(),
+        login_next: None,
+    })?;
+    let layout = Layout::new(&state, None, "");
+    let (status, page) = match result {
+        Ok(()) => (
+            StatusCode::OK,
+            PatientPlanPage { layout, problem: None, sections: Vec::new(), landing: Some(format!("/s/{token}")) },
+        ),
+        Err(problem) => {
+            let (status, text) = link_problem_text(problem);
+            (status, PatientPlanPage { layout, problem: Some(text), sections: Vec::new(), landing: None })
+        }
+    };
+    Ok(private((status, render(&page)).into_response()))
+}
+
+/// The patient's read-only view through a one-time link (after the tap on the landing
+/// page): no sign-in, phone-sized.
 pub async fn patient_plan(
     State(state): State<AppState>,
     axum::Extension(meta): axum::Extension<crate::middleware::RequestMeta>,
@@ -1035,29 +1091,15 @@ pub async fn patient_plan(
                     .iter()
                     .map(|(n, t)| PlanSection { title: t, items: plan.content.section(n).to_vec() })
                     .collect(),
+                landing: None,
             },
         ),
         Err(problem) => {
-            let (status, text) = match problem {
-                therapy::LinkProblem::Unknown => (
-                    StatusCode::NOT_FOUND,
-                    "This link is not valid. Please check it, or ask your care team for a new one.",
-                ),
-                therapy::LinkProblem::Used => (
-                    StatusCode::GONE,
-                    "This link has already been used. For your privacy each link opens once; ask your care team for a new one.",
-                ),
-                therapy::LinkProblem::Expired => {
-                    (StatusCode::GONE, "This link has expired. Ask your care team for a new one.")
-                }
-            };
-            (status, PatientPlanPage { layout, problem: Some(text), sections: Vec::new() })
+            let (status, text) = link_problem_text(problem);
+            (status, PatientPlanPage { layout, problem: Some(text), sections: Vec::new(), landing: None })
         }
     };
-    let mut r = (status, render(&page)).into_response();
-    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    r.headers_mut().insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));
-    Ok(r)
+    Ok(private((status, render(&page)).into_response()))
 }
 
 pub struct EntryView {

@@ -156,6 +156,8 @@ impl DosingSettings {
             alarms: self.alarms.parse()?,
             discharge: self.discharge.parse()?,
             monitoring: self.monitoring.parse()?,
+            // The calendar is `[clinic]`'s; `Settings::web_config` sets it.
+            calendar: Default::default(),
         })
     }
 

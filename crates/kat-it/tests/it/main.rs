@@ -17,6 +17,7 @@ mod live;
 mod measures;
 mod pages;
 mod sessions;
+mod snapshots;
 mod support;
 mod therapy;
 mod tidy;

@@ -263,3 +263,37 @@ mod tests {
         assert_eq!(super::localize_times("BP 150/90, no time here", &tz), "BP 150/90, no time here");
     }
 }
+
+/// A form field's name as a clinician reads it, for error summaries: never the raw key
+/// (`override_reason` → "Override reason", `dose_mg` → "Dose (mg)").
+pub fn field_label(key: &str) -> String {
+    let known = [
+        ("dose_mg", "Dose (mg)"),
+        ("dose_mg_per_kg", "Dose (mg/kg)"),
+        ("rate_ml_per_h", "Pump rate (mL/h)"),
+        ("weight_kg", "Weight (kg)"),
+        ("concentration_mg_per_ml", "Concentration (mg/mL)"),
+        ("infusion_minutes", "Infusion time (minutes)"),
+        ("interval_days", "Days between sessions"),
+        ("at", "Time"),
+        ("kind", "Step"),
+        ("spo2", "SpO2"),
+        ("moaas", "MOAA/S"),
+    ];
+    if let Some((_, label)) = known.iter().find(|(k, _)| *k == key) {
+        return (*label).to_string();
+    }
+    let words = key.replace(['_', '.'], " ");
+    let mut chars = words.trim().chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod field_label_tests {
+    #[test]
+    fn raw_keys_become_words() {
+        assert_eq!(super::field_label("override_reason"), "Override reason");
+        assert_eq!(super::field_label("dose_mg"), "Dose (mg)");
+        assert_eq!(super::field_label("checklist.blood_pressure"), "Checklist blood pressure");
+    }
+}

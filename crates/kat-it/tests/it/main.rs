@@ -18,6 +18,7 @@ mod live;
 mod measures;
 mod pages;
 mod sessions;
+mod snapshots;
 mod support;
 mod therapy;
 mod tidy;

@@ -9,7 +9,14 @@ async fn the_audit_log_refuses_update_delete_and_truncate() {
     let Some(db) = fresh_database().await else { return };
     kat_store::conformance::append_one_audit_entry(&*db).await;
     let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-    for sql in ["UPDATE audit_log SET actor_label = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+    for sql in [
+        "UPDATE audit_log SET actor_label = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "UPDATE audit_entry_patients SET patient_id = audit_id",
+        "DELETE FROM audit_entry_patients",
+        "TRUNCATE audit_entry_patients",
+    ] {
         let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }

@@ -20,7 +20,7 @@ pub(crate) const PLAN_COLUMNS: &str =
 pub(crate) const SESSION_COLUMNS: &str = "id, patient_id, plan_id, route, opened_by, opened_at, gate_outcome, gate, \
     gate_by, gate_at, discharge, discharged_by, discharged_at";
 const ORDER_COLUMNS: &str = "id, session_id, content, ordered_by, ordered_at";
-const EVENT_COLUMNS: &str = "id, session_id, kind, content, at, recorded_by, recorded_at";
+pub(crate) const EVENT_COLUMNS: &str = "id, session_id, kind, content, at, recorded_by, recorded_at";
 pub(crate) const ADMINISTRATION_COLUMNS: &str = "id, session_id, content, recorded_by, at";
 pub(crate) const VITAL_COLUMNS: &str = "id, session_id, reading, taken_at, recorded_by, recorded_at";
 pub(crate) const ALARM_COLUMNS: &str = "id, session_id, vital_id, rule, kind, severity, content, raised_at, \
@@ -67,7 +67,7 @@ fn order_from_row(row: &impl SqlRow) -> StoreResult<DoseOrderRecord> {
     })
 }
 
-fn event_from_row(row: &impl SqlRow) -> StoreResult<SessionEventRecord> {
+pub(crate) fn event_from_row(row: &impl SqlRow) -> StoreResult<SessionEventRecord> {
     Ok(SessionEventRecord {
         id: get(row, "id")?,
         session_id: get(row, "session_id")?,

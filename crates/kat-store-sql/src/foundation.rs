@@ -435,7 +435,9 @@ impl<C: Conn> AuditRepo for SqlTx<C> {
             q.push(" AND actor_user_id = ").push_bind(u);
         }
         if let Some(p) = f.patient_id {
-            q.push(" AND patient_id = ").push_bind(p);
+            // Entries about the patient, and list views that showed the patient.
+            q.push(" AND (patient_id = ").push_bind(p);
+            q.push(" OR id IN (SELECT audit_id FROM audit_entry_patients WHERE patient_id = ").push_bind(p).push("))");
         }
         if let Some(from) = f.from {
             q.push(" AND at >= ").push_bind(from);

@@ -15,6 +15,7 @@ mod dosing;
 mod floor;
 mod foundation;
 mod intake;
+mod lists;
 mod measures;
 mod therapy;
 

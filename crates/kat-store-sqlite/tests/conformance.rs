@@ -46,6 +46,10 @@ async fn the_audit_log_refuses_update_and_delete() {
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
+    for sql in ["UPDATE audit_entry_patients SET patient_id = audit_id", "DELETE FROM audit_entry_patients"] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("audit_entry_patients is append-only"), "{sql}: {err}");
+    }
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ mod dosing;
 pub use dosing::*;
 mod floor;
 pub use floor::*;
+mod lists;
+pub use lists::*;
 mod measures;
 pub use measures::*;
 mod therapy;
@@ -25,20 +27,25 @@ mod transactions;
 pub use transactions::*;
 
 /// For an adapter's own test that its schema refuses to change the audit log: commits
-/// one entry for the test to try to update and delete with its own SQL.
+/// one entry, a list view's with the patient it showed (`audit_entry_patients`), for the
+/// test to try to update and delete with its own SQL.
 pub async fn append_one_audit_entry(store: &dyn Store) {
     let mut tx = store.begin().await.unwrap();
-    tx.append_audit(&NewAuditEntry {
-        at: Timestamp::UNIX_EPOCH,
-        actor: AuditActor { user_id: None, label: "t".into() },
-        action: AuditAction::Read,
-        resource_type: "patient".into(),
-        resource_id: None,
-        patient_id: None,
-        remote_addr: "cli".into(),
-        outcome: AuditOutcome::Allowed,
-        request_id: None,
-    })
+    let shown = [PatientId::from_uuid(Uuid::now_v7())];
+    tx.append_audit_listing(
+        &NewAuditEntry {
+            at: Timestamp::UNIX_EPOCH,
+            actor: AuditActor { user_id: None, label: "t".into() },
+            action: AuditAction::Read,
+            resource_type: "patient".into(),
+            resource_id: None,
+            patient_id: None,
+            remote_addr: "cli".into(),
+            outcome: AuditOutcome::Allowed,
+            request_id: None,
+        },
+        &shown,
+    )
     .await
     .unwrap();
     tx.commit().await.unwrap();
@@ -104,6 +111,11 @@ macro_rules! conformance_suite {
             patient_search_matches_name_prefixes_in_every_script,
             patient_update_checks_the_version,
             audit_entries_append_and_filter,
+            lists_read_patients_by_id_and_search_pages,
+            lists_read_completed_measures_of_planned_patients,
+            lists_read_a_patients_session_events_of_a_kind,
+            list_views_are_audited_once_naming_every_patient,
+            long_lists_read_and_audit_every_patient,
             dropped_transaction_rolls_back,
             times_round_trip_to_the_microsecond,
             meta_is_a_small_key_value_table,

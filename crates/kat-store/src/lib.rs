@@ -15,6 +15,7 @@ pub mod conformance;
 pub mod dosing;
 pub mod floor;
 pub mod intake;
+pub mod lists;
 pub mod measures;
 mod records;
 pub mod rows;
@@ -23,6 +24,7 @@ pub mod therapy;
 pub use dosing::DosingRepo;
 pub use floor::FloorRepo;
 pub use intake::IntakeRepo;
+pub use lists::ListRepo;
 pub use measures::MeasureRepo;
 pub use records::*;
 pub use therapy::*;
@@ -140,6 +142,7 @@ pub trait Tx:
     + TherapyStore
     + DosingRepo
     + FloorRepo
+    + ListRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -773,6 +773,8 @@ async fn treatment_plan_page(db: Db) {
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("indication-error") && html.contains("weight_kg-error"), "{html}");
+    // The summary names the fields in words, never by their keys (issue 11 item 10).
+    assert!(html.contains("<li>Weight (kg):") && !html.contains("<li>weight_kg:"), "{html}");
     assert!(html.contains("value=\"eighty\""), "the typed value is kept");
     assert!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await.as_array().unwrap().is_empty());
 

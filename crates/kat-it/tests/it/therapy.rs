@@ -479,11 +479,24 @@ async fn demo_patients_have_full_programs(db: Db) {
     kat::demo::seed(app.store.as_ref(), app.now(), &tz).await.expect("demo seeds");
     let theo = kat_app::users::find(app.store.as_ref(), "therapist").await.unwrap().unwrap();
     let ctx = kat_app::Ctx::new(kat_app::Actor::User(theo), "test".into(), None, app.now(), &tz);
-    let found = kat_app::patients::search(app.store.as_ref(), &ctx, "", 50).await.unwrap();
+    let found = kat_app::patients::search(app.store.as_ref(), &ctx, "", kat_core::page::PageRequest::first(50))
+        .await
+        .unwrap()
+        .items;
     let mut with_notes = 0;
     let mut kinds = std::collections::BTreeSet::new();
     for p in &found {
-        let tl = kat_app::therapy::timeline(app.store.as_ref(), &ctx, p.id, &[], &tz).await.unwrap();
+        let tl = kat_app::therapy::timeline(
+            app.store.as_ref(),
+            &ctx,
+            p.id,
+            &[],
+            &tz,
+            kat_core::page::PageRequest::first(kat_app::therapy::TIMELINE_PAGE_MAX),
+        )
+        .await
+        .unwrap()
+        .items;
         if tl.iter().any(|e| e.kind == kat_core::therapy::timeline::TimelineKind::Note) {
             with_notes += 1;
         }
@@ -491,7 +504,9 @@ async fn demo_patients_have_full_programs(db: Db) {
     }
     assert!(with_notes >= 2, "demo timelines show notes");
     assert_eq!(kinds.len(), kat_core::therapy::timeline::TimelineKind::ALL.len(), "every kind appears: {kinds:?}");
-    let (items, _) = kat_app::therapy::worklist(app.store.as_ref(), &ctx).await.unwrap();
+    let (items, _) =
+        kat_app::therapy::worklist(app.store.as_ref(), &ctx, kat_core::page::PageRequest::first(50)).await.unwrap();
+    let items = items.items;
     assert!(
         items.iter().any(|i| i.kind == kat_core::therapy::worklist::WorkItemKind::UnsignedNote),
         "the demo therapist has a draft to finish"

@@ -6,7 +6,7 @@ use super::Staff;
 use crate::AppState;
 use crate::error::PageError;
 use crate::middleware::RequestMeta;
-use crate::view::{Layout, local_time, render};
+use crate::view::{Layout, Pager, local_time, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,8 +21,10 @@ use kat_core::ids::{AlertId, PatientId};
 use kat_core::instruments::outcome::Threshold;
 use kat_core::instruments::{Instrument, ItemTextOverrides, TextLicence};
 use kat_core::measures::{AcknowledgeForm, AlertAction, DueStatus, PlanForm, point_label};
+use kat_core::page::PageRequest;
 use kat_core::role::Permission;
 use kat_store::measures::{ResponseRecord, SafetyAlert};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -942,16 +944,30 @@ struct WorklistPage {
     layout: Layout,
     rows: Vec<WorkRow>,
     today: String,
+    pager: Pager,
 }
 
-pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let found = uc::worklist(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone)
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    page: Option<u32>,
+}
+
+pub async fn worklist(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let page = PageRequest::new(q.page, None, uc::WORKLIST_PAGE, uc::WORKLIST_PAGE);
+    let found = uc::worklist(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone, page)
         .await
         .map_err(|e| staff.fail(e))?;
     Ok(render(&WorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "measures_due"),
         today: staff.ctx.today.to_string(),
+        pager: Pager::new(&found, |n| format!("/measures/worklist?page={n}")),
         rows: found
+            .items
             .iter()
             .map(|(p, due)| WorkRow {
                 patient_id: p.id.to_string(),

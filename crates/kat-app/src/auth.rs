@@ -3,6 +3,10 @@
 //! Passwords are argon2id hashes (OWASP parameters, the crate's defaults), computed on
 //! the blocking pool so a login never stalls other requests. Session ids and API
 //! tokens are 256-bit random secrets; only their SHA-256 is stored.
+//!
+//! Resolving a session or token on each request only reads; its last-seen time is
+//! written at most once per [`LAST_SEEN_GRANULARITY`], so most page views and API calls
+//! write nothing.
 
 use super::{Actor, AppError, AppResult, Ctx};
 use argon2::Argon2;
@@ -15,6 +19,13 @@ use kat_store::{ApiTokenRecord, SessionRecord, Store};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use uuid::Uuid;
+
+/// How old a session's or token's stored last-seen time may get before a request writes
+/// it again. Most requests then write nothing (a page view is not a write). The idle
+/// timeout is measured from the stored time, which lags the real last use by less than
+/// this: a session may end up to this much before `idle` has passed since its real last
+/// use, never after.
+pub const LAST_SEEN_GRANULARITY: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// A hash of a password nobody knows, verified when the username does not exist so a
 /// failed login takes as long whether or not the account exists.
@@ -55,7 +66,7 @@ pub fn hash_secret(secret: &str) -> String {
 pub async fn login(store: &dyn Store, ctx: &Ctx, username: &str, password: &str) -> AppResult<(User, String)> {
     let creds = match Username::parse(username) {
         Ok(name) => {
-            let mut tx = store.begin().await?;
+            let mut tx = store.begin_read().await?;
             tx.credentials_by_username(&name).await?
         }
         Err(_) => None,
@@ -122,7 +133,8 @@ pub enum Resolved {
 }
 
 /// Finds the user behind a session secret, ending the session when it has been idle
-/// longer than `idle` or alive longer than `absolute`; touches it otherwise.
+/// longer than `idle` or alive longer than `absolute`. A live session is only read; its
+/// last-seen time is written when it is [`LAST_SEEN_GRANULARITY`] old or older.
 pub async fn resolve_session(
     store: &dyn Store,
     ctx: &Ctx,
@@ -131,20 +143,30 @@ pub async fn resolve_session(
     absolute: jiff::SignedDuration,
 ) -> AppResult<Resolved> {
     let id_hash = hash_secret(secret);
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let Some(session) = tx.session_by_hash(&id_hash).await? else {
         return Ok(Resolved::None);
     };
     let user = tx.user_by_id(session.user_id).await?;
+    tx.commit().await?;
     let idle_expired = ctx.now.duration_since(session.last_seen_at) > idle;
     let too_old = ctx.now.duration_since(session.created_at) > absolute;
     match user {
         Some(user) if user.active && !idle_expired && !too_old => {
-            tx.touch_session(&id_hash, ctx.now).await?;
-            tx.commit().await?;
+            if ctx.now.duration_since(session.last_seen_at) >= LAST_SEEN_GRANULARITY {
+                // A session signed out meanwhile is touched nowhere (no row matches).
+                let mut tx = store.begin().await?;
+                tx.touch_session(&id_hash, ctx.now).await?;
+                tx.commit().await?;
+            }
             Ok(Resolved::User(user, Credential::Session { id_hash }))
         }
         user => {
+            let mut tx = store.begin().await?;
+            // Another request may have ended it meanwhile: its expiry is audited once.
+            if tx.session_by_hash(&id_hash).await?.is_none() {
+                return Ok(Resolved::None);
+            }
             tx.delete_session(&id_hash).await?;
             let mut entry = ctx.audit(AuditAction::SessionExpired, "session", None, None, AuditOutcome::Allowed);
             if let Some(u) = user {
@@ -158,9 +180,10 @@ pub async fn resolve_session(
     }
 }
 
-/// Finds the user behind an API bearer token (not revoked, account active).
+/// Finds the user behind an API bearer token (not revoked, account active). Only reads,
+/// but writes the token's last use when it is [`LAST_SEEN_GRANULARITY`] old or older.
 pub async fn resolve_token(store: &dyn Store, now: Timestamp, token: &str) -> AppResult<Resolved> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let Some(record) = tx.token_by_hash(&hash_secret(token)).await? else {
         return Ok(Resolved::None);
     };
@@ -170,8 +193,12 @@ pub async fn resolve_token(store: &dyn Store, now: Timestamp, token: &str) -> Ap
     let Some(user) = tx.user_by_id(record.user_id).await?.filter(|u| u.active) else {
         return Ok(Resolved::None);
     };
-    tx.touch_token(record.id, now).await?;
     tx.commit().await?;
+    if record.last_used_at.is_none_or(|at| now.duration_since(at) >= LAST_SEEN_GRANULARITY) {
+        let mut tx = store.begin().await?;
+        tx.touch_token(record.id, now).await?;
+        tx.commit().await?;
+    }
     Ok(Resolved::User(user, Credential::Token { id: record.id }))
 }
 
@@ -255,6 +282,6 @@ pub async fn revoke_token(store: &dyn Store, ctx: &Ctx, id: TokenId) -> AppResul
 pub async fn list_tokens(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<ApiTokenRecord>> {
     super::require(store, ctx, kat_core::role::Permission::UserManage, "api_token", None, None, AuditAction::List)
         .await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx.list_tokens().await?)
 }

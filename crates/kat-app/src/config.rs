@@ -24,6 +24,9 @@ pub struct DosingConfig {
     /// after which an entry is a late entry (issue 11 item 2; clinic policy, the spec
     /// gives no number).
     pub session: kat_core::dosing::session::SessionTimePolicy,
+    /// The days the clinic is closed (`[clinic]` in `kat.toml`; not a clinical rule):
+    /// generated plan dates move to the next open day.
+    pub calendar: kat_core::calendar::ClinicCalendar,
 }
 
 /// Clinic policy for measurement-based care. Every value has the spec's value (or a

@@ -13,7 +13,7 @@
 //!
 //! Each function is one transaction including its audit entries.
 
-use super::{AppError, AppResult, Ctx, require};
+use super::{AppError, AppResult, Ctx, audit_list_view, audit_reads, require};
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::eligibility::answers::{IntakeAnswers, section};
@@ -100,6 +100,21 @@ async fn policy_in_force(tx: &mut Box<dyn Tx>, ctx: &Ctx) -> AppResult<PolicyRec
     let policy =
         EligibilityPolicy { version: PolicyVersion::parse("v1").expect("valid"), ..EligibilityPolicy::default() };
     Ok(tx.insert_policy(&policy, ctx.now, None).await?)
+}
+
+/// A read transaction in which the policy in force exists. The first read of a new
+/// clinic seeds it (`policy_in_force`, in a write transaction of its own, once); every
+/// later read only reads.
+async fn begin_read_with_policy(store: &dyn Store, ctx: &Ctx) -> AppResult<(Box<dyn Tx>, PolicyRecord)> {
+    let mut tx = store.begin_read().await?;
+    if let Some(p) = tx.current_policy().await? {
+        return Ok((tx, p));
+    }
+    drop(tx);
+    let mut seed = store.begin().await?;
+    let policy = policy_in_force(&mut seed, ctx).await?;
+    seed.commit().await?;
+    Ok((store.begin_read().await?, policy))
 }
 
 fn user_id(ctx: &Ctx) -> Option<UserId> {
@@ -273,7 +288,7 @@ pub async fn state(store: &dyn Store, ctx: &Ctx, patient_id: PatientId) -> AppRe
         AuditAction::Read,
     )
     .await?;
-    let mut tx = store.begin().await?;
+    let (mut tx, policy) = begin_read_with_policy(store, ctx).await?;
     let patient = tx.patient_by_id(patient_id).await?.ok_or(AppError::NotFound("patient"))?;
     let intake = tx.latest_intake(patient_id).await?;
     let evaluation = match tx.latest_evaluation(patient_id).await? {
@@ -285,20 +300,22 @@ pub async fn state(store: &dyn Store, ctx: &Ctx, patient_id: PatientId) -> AppRe
     };
     let decision = tx.latest_decision(patient_id).await?;
     let open_flag = tx.open_same_day_flags().await?.into_iter().find(|f| f.patient_id == patient_id);
-    let policy = policy_in_force(&mut tx, ctx).await?;
     let signer_is_medical_director = match user_id(ctx) {
         Some(id) => tx.is_medical_director(id).await?,
         None => false,
     };
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "intake",
-        Some(patient_id.to_string()),
-        Some(patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(
+            AuditAction::Read,
+            "intake",
+            Some(patient_id.to_string()),
+            Some(patient_id),
+            AuditOutcome::Allowed,
+        )],
+    )
+    .await?;
     Ok(IntakeState { patient, intake, evaluation, decision, open_flag, policy, signer_is_medical_director })
 }
 
@@ -314,17 +331,20 @@ pub async fn history(store: &dyn Store, ctx: &Ctx, patient_id: PatientId) -> App
         AuditAction::Read,
     )
     .await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let list = tx.intake_history(patient_id).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "intake_history",
-        Some(patient_id.to_string()),
-        Some(patient_id),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(
+            AuditAction::Read,
+            "intake_history",
+            Some(patient_id.to_string()),
+            Some(patient_id),
+            AuditOutcome::Allowed,
+        )],
+    )
+    .await?;
     Ok(list)
 }
 
@@ -455,29 +475,30 @@ pub struct OpenFlag {
 
 /// How many same-day reviews are open. Carries no patient data (the banner's count).
 pub async fn open_flag_count(store: &dyn Store) -> AppResult<i64> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx.count_open_same_day_flags().await?)
 }
 
-/// The open same-day reviews, oldest first; each patient shown is audited as listed.
+/// The open same-day reviews, oldest first, in two queries; the view is audited as one
+/// entry naming every patient shown. (Not paginated: an urgent review is never left off
+/// the list.)
 pub async fn open_flags(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<OpenFlag>> {
     require(store, ctx, Permission::IntakeRead, "same_day_review", None, None, AuditAction::List).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
+    let flags = tx.open_same_day_flags().await?;
+    let mut ids: Vec<PatientId> = flags.iter().map(|f| f.patient_id).collect();
+    ids.sort();
+    ids.dedup();
+    let patients = tx.patients_by_ids(&ids).await?;
+    tx.commit().await?;
     let mut out = Vec::new();
-    for flag in tx.open_same_day_flags().await? {
-        let patient = tx.patient_by_id(flag.patient_id).await?.ok_or(AppError::NotFound("patient"))?;
+    for flag in flags {
+        let patient =
+            patients.iter().find(|p| p.id == flag.patient_id).cloned().ok_or(AppError::NotFound("patient"))?;
         let reasons = serde_json::from_str(&flag.reasons_json).unwrap_or_default();
-        tx.append_audit(&ctx.audit(
-            AuditAction::List,
-            "same_day_review",
-            Some(flag.id.to_string()),
-            Some(flag.patient_id),
-            AuditOutcome::Allowed,
-        ))
-        .await?;
         out.push(OpenFlag { flag, patient, reasons });
     }
-    tx.commit().await?;
+    audit_list_view(store, ctx, "same_day_review", &ids).await?;
     Ok(out)
 }
 
@@ -522,8 +543,7 @@ pub async fn policy(store: &dyn Store, ctx: &Ctx) -> AppResult<PolicyRecord> {
     if !ctx.allows(Permission::PolicyManage) {
         require(store, ctx, Permission::IntakeRead, "eligibility_policy", None, None, AuditAction::Read).await?;
     }
-    let mut tx = store.begin().await?;
-    let p = policy_in_force(&mut tx, ctx).await?;
+    let (tx, p) = begin_read_with_policy(store, ctx).await?;
     tx.commit().await?;
     Ok(p)
 }
@@ -586,16 +606,15 @@ pub async fn policy_history(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<Polic
     if !ctx.allows(Permission::PolicyManage) {
         require(store, ctx, Permission::IntakeRead, "eligibility_policy", None, None, AuditAction::Read).await?;
     }
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let records = tx.policy_history().await?;
+    let staff = tx.list_users().await?;
+    tx.commit().await?;
     let mut out = Vec::with_capacity(records.len());
     for r in records {
-        let created_by = match r.created_by {
-            Some(id) => {
-                Some(tx.user_by_id(id).await?.map(|u| u.display_name.to_string()).unwrap_or_else(|| id.to_string()))
-            }
-            None => None,
-        };
+        let created_by = r.created_by.map(|id| {
+            staff.iter().find(|u| u.id == id).map(|u| u.display_name.to_string()).unwrap_or_else(|| id.to_string())
+        });
         out.push(PolicyVersionInfo {
             version: r.version,
             label: r.policy.version.to_string(),
@@ -603,7 +622,6 @@ pub async fn policy_history(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<Polic
             created_by,
         });
     }
-    tx.commit().await?;
     Ok(out)
 }
 
@@ -626,7 +644,7 @@ pub async fn set_medical_director(store: &dyn Store, ctx: &Ctx, user: UserId, ye
 
 /// Whether the account is a medical director (no patient data).
 pub async fn is_medical_director(store: &dyn Store, user: UserId) -> AppResult<bool> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx.is_medical_director(user).await?)
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod dosing;
 pub mod events;
 pub mod intake;
+pub mod live;
 pub mod measures;
 pub mod patients;
 pub mod therapy;
@@ -177,6 +178,32 @@ pub async fn require(
         Actor::Anonymous => AppError::Unauthenticated,
         _ => AppError::Forbidden,
     })
+}
+
+/// Appends the audit entries of a read-only use case, in a short write transaction of
+/// their own. The use case reads in a read transaction ([`Store::begin_read`], which never
+/// waits for a writer), then calls this before it returns the data: nothing is shown that
+/// was not audited, and the write lock is held only for the appends, never for the reads.
+pub async fn audit_reads(store: &dyn Store, entries: &[NewAuditEntry]) -> AppResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.begin().await?;
+    for e in entries {
+        tx.append_audit(e).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The one audit entry of a list view (`List`, allowed), naming every patient it showed,
+/// appended like [`audit_reads`] after the reads and before the list is returned.
+pub async fn audit_list_view(store: &dyn Store, ctx: &Ctx, resource_type: &str, shown: &[PatientId]) -> AppResult<()> {
+    let mut tx = store.begin().await?;
+    tx.append_audit_listing(&ctx.audit(AuditAction::List, resource_type, None, None, AuditOutcome::Allowed), shown)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Appends one `denied` entry in a transaction of its own.

@@ -5,7 +5,7 @@
 //! Both ways in go through [`score_and_store`], the one function that scores a response
 //! and raises its alerts in the caller's transaction. Every read and write is audited.
 
-use super::{Actor, AppError, AppResult, Ctx, require};
+use super::{Actor, AppError, AppResult, Ctx, audit_list_view, audit_reads, require};
 use crate::auth::hash_secret;
 use crate::config::MeasuresConfig;
 use jiff::Timestamp;
@@ -13,12 +13,14 @@ use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome, NewAuditEntry};
 use kat_core::ids::{AlertId, LinkId, PatientId, ResponseId, UserId};
 use kat_core::instruments::outcome::DatedTotal;
-use kat_core::instruments::{Instrument, Response, Score};
+use kat_core::instruments::{Completeness, Instrument, Response, Score};
 use kat_core::measures::{
     AcknowledgeForm, DueMeasure, OutcomeSummary, PlanForm, ResponseSource, alerts_for, due_measures, outcome_summary,
 };
+use kat_core::page::{Page, PageRequest};
 use kat_core::patient::Patient;
 use kat_core::role::Permission;
+use kat_store::lists::CompletedMeasure;
 use kat_store::measures::{MeasurementPlan, ResponseRecord, SafetyAlert, SelfReportLink};
 use kat_store::{Store, Tx};
 use uuid::Uuid;
@@ -176,13 +178,13 @@ pub async fn list_responses(
     instrument: Option<Instrument>,
 ) -> AppResult<Vec<ResponseRecord>> {
     require(store, ctx, Permission::MeasureRead, "measure_response", None, Some(patient), AuditAction::Read).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     patient_exists(&mut tx, patient).await?;
     let found = tx.responses_for_patient(patient, instrument).await?;
-    for r in &found {
-        tx.append_audit(&entry(ctx, AuditAction::Read, "measure_response", r.id.to_string(), patient)).await?;
-    }
     tx.commit().await?;
+    let entries: Vec<NewAuditEntry> =
+        found.iter().map(|r| entry(ctx, AuditAction::Read, "measure_response", r.id.to_string(), patient)).collect();
+    audit_reads(store, &entries).await?;
     Ok(found)
 }
 
@@ -197,17 +199,17 @@ pub async fn responses_on_day(
     tz: &jiff::tz::TimeZone,
 ) -> AppResult<Vec<ResponseRecord>> {
     require(store, ctx, Permission::MeasureRead, "measure_response", None, Some(patient), AuditAction::Read).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let found: Vec<ResponseRecord> = tx
         .responses_for_patient(patient, None)
         .await?
         .into_iter()
         .filter(|r| r.collected_at.to_zoned(tz.clone()).date() == day)
         .collect();
-    for r in &found {
-        tx.append_audit(&entry(ctx, AuditAction::Read, "measure_response", r.id.to_string(), patient)).await?;
-    }
     tx.commit().await?;
+    let entries: Vec<NewAuditEntry> =
+        found.iter().map(|r| entry(ctx, AuditAction::Read, "measure_response", r.id.to_string(), patient)).collect();
+    audit_reads(store, &entries).await?;
     Ok(found)
 }
 
@@ -288,11 +290,11 @@ fn link_entry(ctx: &Ctx, action: AuditAction, link: &SelfReportLink) -> NewAudit
 /// Opens a link (no sign-in: the token is the credential). An open link is audited as
 /// read by its holder.
 pub async fn open_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<LinkState> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let state = link_state(tx.link_by_hash(&hash_secret(token.trim())).await?, ctx.now);
+    tx.commit().await?;
     if let LinkState::Open(l) = &state {
-        tx.append_audit(&link_entry(&link_ctx(ctx), AuditAction::Read, l)).await?;
-        tx.commit().await?;
+        audit_reads(store, &[link_entry(&link_ctx(ctx), AuditAction::Read, l)]).await?;
     }
     Ok(state)
 }
@@ -305,17 +307,25 @@ pub enum Submitted {
     Saved(Vec<Recorded>),
     /// The link was not open (expired, used, unknown); nothing was saved.
     Closed(LinkState),
+    /// Some required items are unanswered and the patient has not yet confirmed sending
+    /// them so: nothing was saved and the link stays open. Each instrument with the
+    /// labels of its unanswered items.
+    ConfirmSkipped(Vec<(Instrument, Vec<&'static str>)>),
 }
 
 /// The patient submits a self-report. Every answer of every instrument is parsed first
-/// (errors named `<instrument>_<label>`), then the link is spent and each response goes
-/// through [`score_and_store`] in the same transaction.
+/// (errors named `<instrument>_<label>`). Unless `confirm_skipped`, a response with
+/// unanswered required items is not saved: the patient is asked to confirm them first
+/// ([`Submitted::ConfirmSkipped`]; an incomplete response is stored as incomplete and never
+/// scored as complete). Then the link is spent and each response goes through
+/// [`score_and_store`] in the same transaction.
 pub async fn submit_self_report(
     store: &dyn Store,
     ctx: &Ctx,
     cfg: &MeasuresConfig,
     token: &str,
     answers: &SelfReportAnswers,
+    confirm_skipped: bool,
 ) -> AppResult<Submitted> {
     let ctx = link_ctx(ctx);
     let mut tx = store.begin().await?;
@@ -341,6 +351,17 @@ pub async fn submit_self_report(
     }
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
+    }
+    let skipped: Vec<(Instrument, Vec<&'static str>)> = parsed
+        .iter()
+        .filter_map(|r| match r.completeness() {
+            Completeness::Complete => None,
+            Completeness::Incomplete { missing } => Some((r.instrument(), missing)),
+        })
+        .collect();
+    if !skipped.is_empty() && !confirm_skipped {
+        // Nothing is written: the link stays open for the patient's answer.
+        return Ok(Submitted::ConfirmSkipped(skipped));
     }
     if !tx.mark_link_used(link.id, ctx.now).await? {
         return Ok(Submitted::Closed(LinkState::Used));
@@ -373,21 +394,28 @@ pub async fn count_open_alerts(store: &dyn Store, ctx: &Ctx) -> AppResult<i64> {
     if !ctx.allows(Permission::SafetyAlertAcknowledge) {
         return Ok(0);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx.count_open_alerts().await?)
 }
 
-/// Unacknowledged alerts with their patients, oldest first; each is audited as listed.
+/// Unacknowledged alerts with their patients, oldest first, in two queries; the view is
+/// audited as one entry naming every patient shown. (Not paginated: an urgent alert is
+/// never left off the list; there are few, since each is acknowledged the same day.)
 pub async fn open_alerts(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<(SafetyAlert, Patient)>> {
     require(store, ctx, Permission::SafetyAlertAcknowledge, "safety_alert", None, None, AuditAction::List).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
+    let alerts = tx.open_alerts().await?;
+    let mut ids: Vec<PatientId> = alerts.iter().map(|a| a.patient_id).collect();
+    ids.sort();
+    ids.dedup();
+    let patients = tx.patients_by_ids(&ids).await?;
+    tx.commit().await?;
     let mut out = Vec::new();
-    for a in tx.open_alerts().await? {
-        let p = patient_exists(&mut tx, a.patient_id).await?;
-        tx.append_audit(&entry(ctx, AuditAction::List, "safety_alert", a.id.to_string(), a.patient_id)).await?;
+    for a in alerts {
+        let p = patients.iter().find(|p| p.id == a.patient_id).cloned().ok_or(AppError::NotFound("patient"))?;
         out.push((a, p));
     }
-    tx.commit().await?;
+    audit_list_view(store, ctx, "safety_alert", &ids).await?;
     Ok(out)
 }
 
@@ -403,12 +431,12 @@ pub async fn get_alert(store: &dyn Store, ctx: &Ctx, id: AlertId) -> AppResult<(
         AuditAction::Read,
     )
     .await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let a = tx.alert_by_id(id).await?.ok_or(AppError::NotFound("safety alert"))?;
     let p = patient_exists(&mut tx, a.patient_id).await?;
     let r = tx.response_by_id(a.response_id).await?.ok_or(AppError::NotFound("response"))?;
-    tx.append_audit(&entry(ctx, AuditAction::Read, "safety_alert", a.id.to_string(), a.patient_id)).await?;
     tx.commit().await?;
+    audit_reads(store, &[entry(ctx, AuditAction::Read, "safety_alert", a.id.to_string(), a.patient_id)]).await?;
     Ok((a, p, r))
 }
 
@@ -531,24 +559,17 @@ pub async fn patient_overview(
         AuditAction::Read,
     )
     .await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     patient_exists(&mut tx, patient).await?;
     let all = tx.responses_for_patient(patient, None).await?;
     let alerts = tx.alerts_for_patient(patient).await?;
     let plan = tx.plan_for_patient(patient).await?;
-    tx.append_audit(&entry(ctx, AuditAction::Read, "measures", patient.to_string(), patient)).await?;
+    let mut audited = vec![entry(ctx, AuditAction::Read, "measures", patient.to_string(), patient)];
     // The dose days, so that the chart shows whether relief followed the doses.
     let doses: Vec<Timestamp> = if ctx.allows(Permission::DosingSessionRead) {
         let sessions = tx.dosing_sessions_for_patient(patient).await?;
         if !sessions.is_empty() {
-            tx.append_audit(&ctx.audit(
-                AuditAction::List,
-                "dosing_session",
-                None,
-                Some(patient),
-                AuditOutcome::Allowed,
-            ))
-            .await?;
+            audited.push(ctx.audit(AuditAction::List, "dosing_session", None, Some(patient), AuditOutcome::Allowed));
         }
         let mut at: Vec<Timestamp> =
             sessions.iter().filter(|s| s.gate_outcome.is_some_and(|o| o.passed())).filter_map(|s| s.gate_at).collect();
@@ -558,6 +579,7 @@ pub async fn patient_overview(
         Vec::new()
     };
     tx.commit().await?;
+    audit_reads(store, &audited).await?;
     let mut series = Vec::new();
     for instrument in ENTERABLE {
         let responses: Vec<ResponseRecord> =
@@ -574,31 +596,75 @@ pub async fn patient_overview(
     Ok(PatientMeasures { series, alerts, plan, due, doses })
 }
 
-/// Due and overdue measures over every patient with a plan; each patient shown is
-/// audited as listed.
+/// The most patients one page of the measures worklist shows (also its default size).
+pub const WORKLIST_PAGE: u32 = 50;
+
+/// Due and overdue measures of every patient with a plan, most urgent first (overdue
+/// before due, then by date), in two queries whatever the number of patients.
+async fn due_list(
+    tx: &mut Box<dyn Tx>,
+    ctx: &Ctx,
+    cfg: &MeasuresConfig,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<(PatientId, Vec<DueMeasure>)>> {
+    let plans = tx.list_plans().await?;
+    let completed = tx.completed_measures_of_planned_patients().await?;
+    let mut out = Vec::new();
+    for plan in plans {
+        // `completed` is ordered by patient: this patient's run of it.
+        let from = completed.partition_point(|m| m.patient_id < plan.patient_id);
+        let to = completed.partition_point(|m| m.patient_id <= plan.patient_id);
+        let done: Vec<(Instrument, Timestamp)> =
+            completed[from..to].iter().map(|m: &CompletedMeasure| (m.instrument, m.collected_at)).collect();
+        let due = due_measures(&plan.anchors, &cfg.schedule, tz, &done, ctx.today);
+        if !due.is_empty() {
+            out.push((plan.patient_id, due));
+        }
+    }
+    // Stable: equally urgent patients keep the plans' order (baseline date, patient).
+    out.sort_by_key(|(_, due)| due.iter().map(|d| (d.status, d.due_on)).min());
+    Ok(out)
+}
+
+/// How many patients have measures due and how many of them overdue, for the day's
+/// worklist. Names no patient, so it is not audited; the list behind it is.
+pub async fn worklist_counts(
+    store: &dyn Store,
+    ctx: &Ctx,
+    cfg: &MeasuresConfig,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<(usize, usize)> {
+    if !ctx.allows(Permission::MeasureRead) {
+        return Ok((0, 0));
+    }
+    let mut tx = store.begin_read().await?;
+    let all = due_list(&mut tx, ctx, cfg, tz).await?;
+    tx.commit().await?;
+    let overdue = all.iter().filter(|(_, d)| d.iter().any(|x| x.status == kat_core::measures::DueStatus::Overdue));
+    Ok((all.len(), overdue.count()))
+}
+
+/// One page of the due and overdue measures over every patient with a plan, most urgent
+/// first, in three queries whatever the number of patients; the view is audited as one
+/// entry naming every patient shown.
 pub async fn worklist(
     store: &dyn Store,
     ctx: &Ctx,
     cfg: &MeasuresConfig,
     tz: &jiff::tz::TimeZone,
-) -> AppResult<Vec<(Patient, Vec<DueMeasure>)>> {
+    page: PageRequest,
+) -> AppResult<Page<(Patient, Vec<DueMeasure>)>> {
     require(store, ctx, Permission::MeasureRead, "measures", None, None, AuditAction::List).await?;
-    let mut tx = store.begin().await?;
-    let mut out = Vec::new();
-    for plan in tx.list_plans().await? {
-        let responses = tx.responses_for_patient(plan.patient_id, None).await?;
-        let due = due_for(cfg, ctx, tz, &plan, &responses);
-        if due.is_empty() {
-            continue;
-        }
-        let p = patient_exists(&mut tx, plan.patient_id).await?;
-        tx.append_audit(&entry(ctx, AuditAction::List, "measures", p.id.to_string(), p.id)).await?;
+    let mut tx = store.begin_read().await?;
+    let shown = page.slice(due_list(&mut tx, ctx, cfg, tz).await?);
+    let ids: Vec<PatientId> = shown.items.iter().map(|(p, _)| *p).collect();
+    let patients = tx.patients_by_ids(&ids).await?;
+    tx.commit().await?;
+    audit_list_view(store, ctx, "measures", &ids).await?;
+    let mut out = Vec::with_capacity(shown.items.len());
+    for (id, due) in shown.items {
+        let p = patients.iter().find(|p| p.id == id).cloned().ok_or(AppError::NotFound("patient"))?;
         out.push((p, due));
     }
-    tx.commit().await?;
-    out.sort_by(|a, b| {
-        let key = |x: &(Patient, Vec<DueMeasure>)| x.1.iter().map(|d| (d.status, d.due_on)).min();
-        key(a).cmp(&key(b))
-    });
-    Ok(out)
+    Ok(Page { items: out, page: shown.page, size: shown.size, has_next: shown.has_next })
 }

@@ -74,13 +74,13 @@ pub async fn create(store: &dyn Store, ctx: &Ctx, input: &NewAccount<'_>) -> App
 
 pub async fn list(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<User>> {
     require(store, ctx, Permission::UserManage, "user", None, None, AuditAction::List).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx.list_users().await?)
 }
 
 pub async fn find(store: &dyn Store, username: &str) -> AppResult<Option<User>> {
     let Ok(name) = Username::parse(username) else { return Ok(None) };
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx.credentials_by_username(&name).await?.map(|c| c.user))
 }
 
@@ -106,6 +106,6 @@ pub async fn set_active(store: &dyn Store, ctx: &Ctx, id: UserId, active: bool) 
 }
 
 pub async fn count_active_admins(store: &dyn Store) -> AppResult<i64> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx.count_active_admins().await?)
 }

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod instruments;
 pub mod measures;
 pub mod monitoring;
+pub mod page;
 pub mod patient;
 pub mod phi;
 pub mod role;

@@ -31,6 +31,9 @@ pub struct Options {
 enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres(#[allow(dead_code)] TestDatabase),
+    /// A second server on another app's database ([`TestApp::spawn_beside`]): the first
+    /// app owns the database.
+    Beside(String),
 }
 
 pub struct TestApp {
@@ -95,8 +98,35 @@ impl TestApp {
     pub fn postgres_url(&self) -> Option<&str> {
         match &self._guard {
             Guard::Postgres(db) => Some(db.url()),
+            Guard::Beside(url) => Some(url),
             Guard::Sqlite(_) => None,
         }
+    }
+
+    /// A second kat server on this app's PostgreSQL database (two processes sharing one
+    /// clinic), with its own connections, clock and live screens. `None` on SQLite (one
+    /// server per database file). Keep `self` alive while it runs: it owns the database.
+    pub async fn spawn_beside(&self, options: Options) -> Option<TestApp> {
+        let url = self.postgres_url()?.to_string();
+        let store: Arc<dyn Store> =
+            Arc::new(kat_store_postgres::PostgresStore::connect(&url).await.expect("connect beside"));
+        let manual = options.manual_clock.map(|t| Arc::new(ManualClock::new(t)));
+        let clock: Arc<dyn Clock> = match &manual {
+            Some(m) => m.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let running = server::start(listener, store.clone(), options.config, clock.clone()).expect("start");
+        Some(TestApp {
+            base_url: format!("http://{}", running.addr),
+            store,
+            db: self.db,
+            clock,
+            manual,
+            running: Some(running),
+            sqlite_path: None,
+            _guard: Guard::Beside(url),
+        })
     }
 
     pub fn now(&self) -> Timestamp {

@@ -45,21 +45,7 @@ impl Deref for TestDatabase {
     }
 }
 
-/// Replaces the database name in a `postgres://` URL.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
-    let mut out = format!("{}/{}", &base[..path_start], name);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
+pub use crate::bench::with_database;
 
 /// A fresh, migrated database, or `None` when no server answers (and none is required).
 pub async fn fresh_database() -> Option<TestDatabase> {

@@ -7,23 +7,16 @@ kat_store::conformance_suite!(fresh_database());
 #[tokio::test]
 async fn the_audit_log_refuses_update_delete_and_truncate() {
     let Some(db) = fresh_database().await else { return };
-    let mut tx = db.begin().await.unwrap();
-    tx.append_audit(&kat_core::audit::NewAuditEntry {
-        at: jiff::Timestamp::UNIX_EPOCH,
-        actor: kat_core::audit::AuditActor { user_id: None, label: "t".into() },
-        action: kat_core::audit::AuditAction::Read,
-        resource_type: "patient".into(),
-        resource_id: None,
-        patient_id: None,
-        remote_addr: "cli".into(),
-        outcome: kat_core::audit::AuditOutcome::Allowed,
-        request_id: None,
-    })
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    kat_store::conformance::append_one_audit_entry(&*db).await;
     let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-    for sql in ["UPDATE audit_log SET actor_label = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+    for sql in [
+        "UPDATE audit_log SET actor_label = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "UPDATE audit_entry_patients SET patient_id = audit_id",
+        "DELETE FROM audit_entry_patients",
+        "TRUNCATE audit_entry_patients",
+    ] {
         let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
@@ -79,43 +72,21 @@ async fn every_foreign_key_has_an_index() {
 #[tokio::test]
 async fn names_stored_before_their_search_keys_are_folded_on_connect() {
     use kat_store::Store;
+    use kat_store::conformance::{FOLDED_KEYS, assert_found_when_folded, register_patients_to_fold, search_ids};
     let Some(db) = fresh_database().await else { return };
-    let mut tx = db.begin().await.unwrap();
-    let mut ids = Vec::new();
-    for (given, family) in [("ÉLODIE", "Ångström"), ("Emre", "Öztürk")] {
-        let id = kat_core::ids::PatientId::from_uuid(uuid::Uuid::now_v7());
-        let form = kat_core::patient::DemographicsForm {
-            given_name: given.into(),
-            family_name: family.into(),
-            birth_date: "1984-03-07".into(),
-            sex_at_birth: "female".into(),
-            ..Default::default()
-        };
-        tx.insert_patient(id, &form.parse(jiff::civil::date(2026, 3, 1)).unwrap(), jiff::Timestamp::UNIX_EPOCH)
-            .await
-            .unwrap();
-        ids.push(id);
-    }
-    tx.commit().await.unwrap();
+    let ids = register_patients_to_fold(&*db).await;
     let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
     sqlx::query("UPDATE patients SET given_name_key = '', family_name_key = ''").execute(&pool).await.unwrap();
-    let search = async |store: &dyn Store, q: &str| {
-        let mut tx = store.begin_read().await.unwrap();
-        let found = tx.search_patients(&kat_core::patient::PatientQuery::parse(q), 50).await.unwrap();
-        found.into_iter().map(|p| p.id).collect::<Vec<_>>()
-    };
-    assert!(search(&*db, "ång").await.is_empty(), "the keys are empty");
+    assert!(search_ids(&*db, "ång").await.is_empty(), "the keys are empty");
 
     let again = kat_store_postgres::PostgresStore::connect(db.url()).await.unwrap();
-    assert_eq!(search(&again, "ÅNG").await, [ids[0]]);
-    assert_eq!(search(&again, "élodie").await, [ids[0]]);
-    assert_eq!(search(&again, "öz").await, [ids[1]]);
+    assert_found_when_folded(&again, &ids).await;
     again.close().await;
     let keys: Vec<(String, String)> =
         sqlx::query_as("SELECT given_name_key, family_name_key FROM patients ORDER BY mrn")
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(keys, [("élodie".into(), "ångström".into()), ("emre".into(), "öztürk".into())]);
+    assert_eq!(keys, FOLDED_KEYS.map(|(g, f)| (g.to_string(), f.to_string())));
     pool.close().await;
 }

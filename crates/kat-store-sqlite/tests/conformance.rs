@@ -40,26 +40,16 @@ async fn a_missing_file_is_refused_when_it_must_exist() {
 #[tokio::test]
 async fn the_audit_log_refuses_update_and_delete() {
     let (_dir, store) = fresh().await;
-    let mut tx = store.begin().await.unwrap();
-    tx.append_audit(&kat_core::audit::NewAuditEntry {
-        at: jiff::Timestamp::UNIX_EPOCH,
-        actor: kat_core::audit::AuditActor { user_id: None, label: "t".into() },
-        action: kat_core::audit::AuditAction::Read,
-        resource_type: "patient".into(),
-        resource_id: None,
-        patient_id: None,
-        remote_addr: "cli".into(),
-        outcome: kat_core::audit::AuditOutcome::Allowed,
-        request_id: None,
-    })
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    kat_store::conformance::append_one_audit_entry(&store).await;
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display())).await.unwrap();
     let update = sqlx::query("UPDATE audit_log SET actor_label = 'x'").execute(&pool).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = sqlx::query("DELETE FROM audit_log").execute(&pool).await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
+    for sql in ["UPDATE audit_entry_patients SET patient_id = audit_id", "DELETE FROM audit_entry_patients"] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("audit_entry_patients is append-only"), "{sql}: {err}");
+    }
 }
 
 #[tokio::test]
@@ -130,59 +120,26 @@ fn unindexed_foreign_keys(
         .collect()
 }
 
-/// Registers two patients and empties their search keys, as rows registered before
-/// migration 0009 hold them.
-async fn patients_without_search_keys(store: &dyn Store, url: &str) -> Vec<kat_core::ids::PatientId> {
-    let mut tx = store.begin().await.unwrap();
-    let mut ids = Vec::new();
-    for (given, family) in [("ÉLODIE", "Ångström"), ("Emre", "Öztürk")] {
-        let id = kat_core::ids::PatientId::from_uuid(uuid::Uuid::now_v7());
-        let form = kat_core::patient::DemographicsForm {
-            given_name: given.into(),
-            family_name: family.into(),
-            birth_date: "1984-03-07".into(),
-            sex_at_birth: "female".into(),
-            ..Default::default()
-        };
-        tx.insert_patient(id, &form.parse(jiff::civil::date(2026, 3, 1)).unwrap(), jiff::Timestamp::UNIX_EPOCH)
-            .await
-            .unwrap();
-        ids.push(id);
-    }
-    tx.commit().await.unwrap();
-    let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-    sqlx::query("UPDATE patients SET given_name_key = '', family_name_key = ''").execute(&pool).await.unwrap();
-    pool.close().await;
-    ids
-}
-
-async fn search(store: &dyn Store, q: &str) -> Vec<kat_core::ids::PatientId> {
-    let mut tx = store.begin_read().await.unwrap();
-    let found = tx.search_patients(&kat_core::patient::PatientQuery::parse(q), 50).await.unwrap();
-    found.into_iter().map(|p| p.id).collect()
-}
-
 #[tokio::test]
 async fn names_stored_before_their_search_keys_are_folded_on_open() {
+    use kat_store::conformance::{FOLDED_KEYS, assert_found_when_folded, register_patients_to_fold, search_ids};
     let (dir, store) = fresh().await;
     let path = dir.path().join("kat.db");
     let url = format!("sqlite://{}", path.display());
-    let ids = patients_without_search_keys(&store, &url).await;
-    assert!(search(&store, "ång").await.is_empty(), "the keys are empty");
+    let ids = register_patients_to_fold(&store).await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE patients SET given_name_key = '', family_name_key = ''").execute(&pool).await.unwrap();
+    assert!(search_ids(&store, "ång").await.is_empty(), "the keys are empty");
     store.close().await;
 
     let store = SqliteStore::open(&path, OpenMode::MustExist).await.unwrap();
-    assert_eq!(search(&store, "ÅNG").await, [ids[0]]);
-    assert_eq!(search(&store, "élodie").await, [ids[0]]);
-    assert_eq!(search(&store, "öz").await, [ids[1]]);
+    assert_found_when_folded(&store, &ids).await;
     store.close().await;
-    // The same bytes as the Rust folding every insert and update writes.
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     let keys: Vec<(String, String)> =
         sqlx::query_as("SELECT given_name_key, family_name_key FROM patients ORDER BY mrn")
             .fetch_all(&pool)
             .await
             .unwrap();
-    assert_eq!(keys, [("élodie".into(), "ångström".into()), ("emre".into(), "öztürk".into())]);
+    assert_eq!(keys, FOLDED_KEYS.map(|(g, f)| (g.to_string(), f.to_string())));
     pool.close().await;
 }

@@ -15,12 +15,84 @@ use uuid::Uuid;
 
 mod dosing;
 pub use dosing::*;
+mod floor;
+pub use floor::*;
+mod lists;
+pub use lists::*;
 mod measures;
 pub use measures::*;
 mod therapy;
 pub use therapy::*;
 mod transactions;
 pub use transactions::*;
+
+/// For an adapter's own test that its schema refuses to change the audit log: commits
+/// one entry, a list view's with the patient it showed (`audit_entry_patients`), for the
+/// test to try to update and delete with its own SQL.
+pub async fn append_one_audit_entry(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let shown = [PatientId::from_uuid(Uuid::now_v7())];
+    tx.append_audit_listing(
+        &NewAuditEntry {
+            at: Timestamp::UNIX_EPOCH,
+            actor: AuditActor { user_id: None, label: "t".into() },
+            action: AuditAction::Read,
+            resource_type: "patient".into(),
+            resource_id: None,
+            patient_id: None,
+            remote_addr: "cli".into(),
+            outcome: AuditOutcome::Allowed,
+            request_id: None,
+        },
+        &shown,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// For an adapter's own test of search keys folded when it opens: registers two
+/// patients whose names need folding (`ÉLODIE Ångström`, `Emre Öztürk`); the test then
+/// empties their keys with its own SQL, as rows from before migration 0009 hold them.
+pub async fn register_patients_to_fold(store: &dyn Store) -> Vec<PatientId> {
+    let mut tx = store.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for (given, family) in [("ÉLODIE", "Ångström"), ("Emre", "Öztürk")] {
+        let id = PatientId::from_uuid(Uuid::now_v7());
+        let form = DemographicsForm {
+            given_name: given.into(),
+            family_name: family.into(),
+            birth_date: "1984-03-07".into(),
+            sex_at_birth: "female".into(),
+            ..Default::default()
+        };
+        tx.insert_patient(id, &form.parse(jiff::civil::date(2026, 3, 1)).unwrap(), Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    tx.commit().await.unwrap();
+    ids
+}
+
+/// The search keys [`register_patients_to_fold`]'s patients must hold once folded: the
+/// bytes of the Rust folding every insert and update writes.
+pub const FOLDED_KEYS: [(&str, &str); 2] = [("élodie", "ångström"), ("emre", "öztürk")];
+
+/// Checks that [`register_patients_to_fold`]'s patients (`ids`) are found again by their
+/// names in any case and accents kept, once the adapter has folded their keys.
+pub async fn assert_found_when_folded(store: &dyn Store, ids: &[PatientId]) {
+    assert_eq!(search_ids(store, "ÅNG").await, [ids[0]]);
+    assert_eq!(search_ids(store, "élodie").await, [ids[0]]);
+    assert_eq!(search_ids(store, "öz").await, [ids[1]]);
+}
+
+/// The patients a registry search finds, in its order.
+pub async fn search_ids(store: &dyn Store, q: &str) -> Vec<PatientId> {
+    let mut tx = store.begin_read().await.unwrap();
+    let found = tx.search_patients(&PatientQuery::parse(q), 50).await.unwrap();
+    found.into_iter().map(|p| p.id).collect()
+}
 
 /// Generates one test per conformance case. `$make` is an async expression giving
 /// `Option<Box<dyn Store>>`; `None` skips the case with a notice.
@@ -39,6 +111,11 @@ macro_rules! conformance_suite {
             patient_search_matches_name_prefixes_in_every_script,
             patient_update_checks_the_version,
             audit_entries_append_and_filter,
+            lists_read_patients_by_id_and_search_pages,
+            lists_read_completed_measures_of_planned_patients,
+            lists_read_a_patients_session_events_of_a_kind,
+            list_views_are_audited_once_naming_every_patient,
+            long_lists_read_and_audit_every_patient,
             dropped_transaction_rolls_back,
             times_round_trip_to_the_microsecond,
             meta_is_a_small_key_value_table,
@@ -56,7 +133,9 @@ macro_rules! conformance_suite {
             read_transactions_see_committed_data,
             writes_in_a_read_transaction_fail_as_read_only,
             a_read_transaction_does_not_wait_for_an_open_write,
-            the_store_reports_its_migration_level_and_closes
+            the_store_reports_its_migration_level_and_closes,
+            floor_tiles_read_open_sessions_with_their_newest_readings,
+            notifications_reach_listeners_across_processes
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -157,7 +157,7 @@ pub struct DosingSessionRecord {
     pub discharge: Option<String>,
     pub discharged_by: Option<UserId>,
     pub discharged_at: Option<Timestamp>,
-    /// The session's state (migration 0010). `None` for a session recorded before it,
+    /// The session's state (migration 0011). `None` for a session recorded before it,
     /// until the app rebuilds it from the history and saves it.
     pub state: Option<DosingSession>,
 }
@@ -168,7 +168,7 @@ pub struct AdministrationRecord {
     pub session_id: DosingSessionId,
     pub administration: Administration,
     pub recorded_by: UserId,
-    /// When it was recorded (rows older than migration 0010: its time).
+    /// When it was recorded (rows older than migration 0011: its time).
     pub recorded_at: Timestamp,
     /// Charted after the fact (issue 11 item 2): dated well before it was recorded.
     pub late: bool,
@@ -229,9 +229,9 @@ pub enum SessionEventKind {
     Intervention,
     Cadss6,
     RemsSubmitted,
-    /// Transferred to emergency care (issue 11 item 4), migration 0010.
+    /// Transferred to emergency care (issue 11 item 4), migration 0011.
     EmergencyTransfer,
-    /// REMS form fields completed by hand (ready-to-leave time), migration 0010.
+    /// REMS form fields completed by hand (ready-to-leave time), migration 0011.
     RemsFields,
 }
 

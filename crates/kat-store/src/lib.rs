@@ -13,14 +13,18 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod dosing;
+pub mod floor;
 pub mod intake;
+pub mod lists;
 pub mod measures;
 mod records;
 pub mod rows;
 pub mod therapy;
 
 pub use dosing::DosingRepo;
+pub use floor::FloorRepo;
 pub use intake::IntakeRepo;
+pub use lists::ListRepo;
 pub use measures::MeasureRepo;
 pub use records::*;
 pub use therapy::*;
@@ -94,6 +98,31 @@ pub trait Store: Send + Sync + 'static {
     async fn begin_read(&self) -> StoreResult<Box<dyn Tx>>;
     /// Closes the connections, flushing what the database keeps in memory.
     async fn close(&self);
+    /// Tells every process listening on this database ([`Store::listen`]) `payload`,
+    /// after the caller's transaction committed. The payload is compact JSON of opaque ids
+    /// (the live screens' domain events), never patient data. PostgreSQL: `NOTIFY` on
+    /// [`EVENTS_CHANNEL`]. The default (SQLite) tells nobody: one server owns a database
+    /// file, and its events stay in that process.
+    async fn notify(&self, _payload: &str) -> StoreResult<()> {
+        Ok(())
+    }
+    /// Starts hearing what processes on this database [`notify`](Store::notify),
+    /// including this one's own (the caller tells them apart). `None` when the database
+    /// has no such channel (SQLite).
+    async fn listen(&self) -> StoreResult<Option<Box<dyn Listener>>> {
+        Ok(None)
+    }
+}
+
+/// The channel the live screens' events cross processes on (PostgreSQL `LISTEN`).
+pub const EVENTS_CHANNEL: &str = "kat_events";
+
+/// What other processes [`Store::notify`], in order.
+#[async_trait]
+pub trait Listener: Send {
+    /// The next payload. After the connection is lost, the next call reconnects;
+    /// payloads sent meanwhile are lost (the live screens' periodic refresh covers them).
+    async fn recv(&mut self) -> StoreResult<String>;
 }
 
 /// One transaction. Every repository of the port is reachable from it.
@@ -112,6 +141,8 @@ pub trait Tx:
     + MeasureRepo
     + TherapyStore
     + DosingRepo
+    + FloorRepo
+    + ListRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -29,7 +29,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<WebConfig>,
     pub clock: Arc<dyn Clock>,
-    /// Change feed of the live screens (session screen, floor board).
+    /// The domain events of the live screens (session screen, floor board); every
+    /// request's use cases tell theirs to it (`Ctx::events`).
     pub live: live::LiveHub,
 }
 
@@ -55,9 +56,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health))
         .route("/api/openapi.json", get(api::openapi_json))
         .route("/static/{*path}", get(view::static_file))
+        // The request log names the matched route template, never the path's values.
+        .route_layer(axum::middleware::from_fn(middleware::record_route))
         .fallback(error::not_found)
-        // Inside authentication: only writes that got through (2xx/3xx) are published.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), live::publish_dosing_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(csrf)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -151,16 +151,49 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     response
 }
 
-/// Logs method, path, status and duration. Never the query string or
-/// the body, which can hold patient names.
+/// The route template a request matched (`/r/{token}`), carried on the response so that
+/// the request log can name the route without the path's values.
+#[derive(Clone)]
+struct RouteTemplate(String);
+
+/// Copies the matched route template onto the response (a route layer: runs only for
+/// requests that matched a route).
+pub async fn record_route(req: Request, next: Next) -> Response {
+    let template = req.extensions().get::<axum::extract::MatchedPath>().map(|m| RouteTemplate(m.as_str().to_string()));
+    let mut response = next.run(req).await;
+    if let Some(t) = template {
+        response.extensions_mut().insert(t);
+    }
+    response
+}
+
+/// A path with every segment that is not a plain word (letters, `-`, `_`, `.`) replaced
+/// by `{…}`: for requests refused before routing, so that an id or a one-time token
+/// typed into a URL never reaches the log.
+fn redacted_path(path: &str) -> String {
+    path.split('/')
+        .map(
+            |seg| {
+                if seg.chars().all(|c| c.is_ascii_alphabetic() || matches!(c, '-' | '_' | '.')) { seg } else { "{…}" }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Logs method, route template, status and duration. Never a path's values (one-time
+/// link tokens are in paths), the query string or the body, which can hold patient
+/// names.
 pub async fn trace(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    // The path holds only opaque ids; the query string (which may hold a searched
-    // name) is left out on purpose.
-    let path = req.uri().path().to_string();
+    let raw_path = req.uri().path().to_string();
     let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let response = next.run(req).await;
+    let path = match response.extensions().get::<RouteTemplate>() {
+        Some(RouteTemplate(t)) => t.clone(),
+        None => redacted_path(&raw_path),
+    };
     tracing::info!(
         %method,
         %path,
@@ -170,4 +203,18 @@ pub async fn trace(req: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::redacted_path;
+
+    #[test]
+    fn unmatched_paths_lose_every_value() {
+        let token = "3f9a".repeat(16);
+        assert_eq!(redacted_path(&format!("/r/{token}")), "/r/{…}");
+        assert_eq!(redacted_path("/patients/0193a1b2-7c4d-7e5f-8a9b-0c1d2e3f4a5b/intake"), "/patients/{…}/intake");
+        assert_eq!(redacted_path("/static/kat.css"), "/static/kat.css");
+        assert_eq!(redacted_path("/"), "/");
+    }
 }

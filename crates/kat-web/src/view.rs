@@ -39,6 +39,41 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// The "previous / next" links of a page of a list.
+#[derive(Debug, Clone, Default)]
+pub struct Pager {
+    pub page: u32,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// Links for `page`, each built by `href` from a page number.
+    pub fn new<T>(page: &kat_core::page::Page<T>, href: impl Fn(u32) -> String) -> Self {
+        Self {
+            page: page.page,
+            previous: page.has_previous().then(|| href(page.page - 1)),
+            next: page.has_next.then(|| href(page.page + 1)),
+        }
+    }
+
+    pub fn is_needed(&self) -> bool {
+        self.previous.is_some() || self.next.is_some()
+    }
+
+    /// The RFC 8288 `Link` header value of the API (`rel="prev"`, `rel="next"`), if any.
+    pub fn link_header(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.previous {
+            parts.push(format!("<{p}>; rel=\"prev\""));
+        }
+        if let Some(n) = &self.next {
+            parts.push(format!("<{n}>; rel=\"next\""));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
 /// `2026-11-22 09:15` in the clinic's zone.
 pub fn local_time(t: Timestamp, tz: &TimeZone) -> String {
     t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
@@ -226,5 +261,39 @@ mod tests {
             "Observe until 2026-03-10 10:40. Earliest dosing at (2026-03-10 15:00)."
         );
         assert_eq!(super::localize_times("BP 150/90, no time here", &tz), "BP 150/90, no time here");
+    }
+}
+
+/// A form field's name as a clinician reads it, for error summaries: never the raw key
+/// (`override_reason` → "Override reason", `dose_mg` → "Dose (mg)").
+pub fn field_label(key: &str) -> String {
+    let known = [
+        ("dose_mg", "Dose (mg)"),
+        ("dose_mg_per_kg", "Dose (mg/kg)"),
+        ("rate_ml_per_h", "Pump rate (mL/h)"),
+        ("weight_kg", "Weight (kg)"),
+        ("concentration_mg_per_ml", "Concentration (mg/mL)"),
+        ("infusion_minutes", "Infusion time (minutes)"),
+        ("interval_days", "Days between sessions"),
+        ("at", "Time"),
+        ("kind", "Step"),
+        ("spo2", "SpO2"),
+        ("moaas", "MOAA/S"),
+    ];
+    if let Some((_, label)) = known.iter().find(|(k, _)| *k == key) {
+        return (*label).to_string();
+    }
+    let words = key.replace(['_', '.'], " ");
+    let mut chars = words.trim().chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod field_label_tests {
+    #[test]
+    fn raw_keys_become_words() {
+        assert_eq!(super::field_label("override_reason"), "Override reason");
+        assert_eq!(super::field_label("dose_mg"), "Dose (mg)");
+        assert_eq!(super::field_label("checklist.blood_pressure"), "Checklist blood pressure");
     }
 }

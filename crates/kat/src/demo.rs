@@ -12,9 +12,9 @@ use kat_store::Store;
 use std::collections::BTreeMap;
 
 #[path = "demo/demo_dosing.rs"]
-mod demo_dosing;
+pub(crate) mod demo_dosing;
 #[path = "demo/demo_measures.rs"]
-mod demo_measures;
+pub(crate) mod demo_measures;
 
 /// Demo logins: (username, role, display name, password).
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [

@@ -98,7 +98,7 @@ pub async fn seed_programs(
     Ok(())
 }
 
-fn demo_note(kind: NoteKind, date: &str, seed: usize) -> NoteForm {
+pub(crate) fn demo_note(kind: NoteKind, date: &str, seed: usize) -> NoteForm {
     let themes = ["grief, connection", "self-compassion, work", "anger, boundaries", "hope, body"];
     let mut f = NoteForm { session_date: date.into(), modality: "act".into(), ..Default::default() };
     match kind {

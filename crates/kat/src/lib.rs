@@ -1,7 +1,8 @@
 //! The `kat` binary as a library: configuration, opening the database, starting the
-//! server, the demo clinic and the operator commands. `main.rs` only parses the
+//! server, the demo clinic, the operator commands and `kat bench`. `main.rs` only parses the
 //! command line; the integration tests call these functions directly.
 
+pub mod bench;
 pub mod clinic_policy;
 pub mod commands;
 pub mod demo;

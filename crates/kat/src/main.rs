@@ -76,6 +76,28 @@ enum Command {
         /// The CSV file (`-` for standard input).
         file: PathBuf,
     },
+    /// Measure kat against this machine's limits on a synthetic clinic (scratch
+    /// databases only; see BENCHMARKS.md).
+    Bench {
+        /// Also measure on this PostgreSQL server (a scratch database is created and dropped).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Clinic sizes in patients (default 200,2000).
+        #[arg(long, value_delimiter = ',', value_name = "N,N")]
+        sizes: Option<Vec<usize>>,
+        /// Seconds per load level (default 5).
+        #[arg(long, value_name = "N")]
+        seconds: Option<f64>,
+        /// Background vitals per second during the alarm latency (default 1000).
+        #[arg(long, value_name = "N")]
+        background_rate: Option<f64>,
+        /// Tiny sizes and short runs (a smoke test; the numbers mean nothing).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the results as Markdown tables to FILE.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Show the configuration.
     Config {
         #[command(subcommand)]
@@ -235,6 +257,10 @@ async fn main() -> Result<()> {
                 std::process::exit(1);
             }
             Ok(())
+        }
+        Command::Bench { database_url, sizes, seconds, background_rate, quick, out } => {
+            let options = kat::bench::Options { database_url, sizes, seconds, quick, out, background_rate };
+            kat::bench::run(&options).await.map(|_| ())
         }
         Command::Config { command } => match command {
             ConfigCommand::Print { bind, db } => commands::config_print(&settings(&cli.config, bind, db)?),

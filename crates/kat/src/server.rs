@@ -37,6 +37,8 @@ pub fn start(
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config, clock);
     spawn_session_sweeper(state.clone());
+    // On PostgreSQL, the live screens' events cross to the other kat processes.
+    kat_web::live::spawn_relay(&state.live, state.store.clone());
     let live = state.live.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

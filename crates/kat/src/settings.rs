@@ -38,6 +38,11 @@ pub struct ClinicSettings {
     pub name: String,
     /// IANA time zone in which times are shown (they are stored in UTC).
     pub time_zone: String,
+    /// Weekdays the clinic is closed (`sunday`, `sat`…): generated session dates move to
+    /// the next open day. Clinic policy, not a clinical rule.
+    pub closed_weekdays: Vec<String>,
+    /// Dates the clinic is closed: `MM-DD` every year, `YYYY-MM-DD` once.
+    pub closed_dates: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,7 +120,17 @@ impl Default for Settings {
 
 impl Default for ClinicSettings {
     fn default() -> Self {
-        Self { name: "kat clinic".into(), time_zone: "UTC".into() }
+        let calendar = kat_core::calendar::ClinicCalendar::default();
+        Self {
+            name: "kat clinic".into(),
+            time_zone: "UTC".into(),
+            closed_weekdays: calendar
+                .closed_weekdays()
+                .iter()
+                .map(|d| kat_core::calendar::weekday_name(*d).to_string())
+                .collect(),
+            closed_dates: calendar.closed_dates().iter().map(ToString::to_string).collect(),
+        }
     }
 }
 
@@ -193,7 +208,8 @@ impl Settings {
         let schedule = self.measures.schedule.parse()?;
         let item_texts = crate::item_text::load_cssrs(&self.measures.cssrs_text_file)?;
         let therapy = self.therapy.parse()?;
-        let dosing = self.dosing.parse()?;
+        let mut dosing = self.dosing.parse()?;
+        dosing.calendar = self.clinic.calendar()?;
         Ok(WebConfig {
             clinic_name: self.clinic.name.clone(),
             time_zone,
@@ -220,6 +236,24 @@ impl Settings {
         let mut shown = self.clone();
         shown.database_url = redact_url(&shown.database_url);
         Ok(toml::to_string_pretty(&shown)?)
+    }
+}
+
+impl ClinicSettings {
+    /// The clinic calendar, a bad value named by its key.
+    pub fn calendar(&self) -> Result<kat_core::calendar::ClinicCalendar> {
+        use kat_core::calendar::{ClinicCalendar, ClosedDate, parse_weekday};
+        let weekdays = self
+            .closed_weekdays
+            .iter()
+            .map(|w| parse_weekday(w).map_err(|e| anyhow::anyhow!("clinic.closed_weekdays: {e}")))
+            .collect::<Result<Vec<_>>>()?;
+        let dates = self
+            .closed_dates
+            .iter()
+            .map(|d| ClosedDate::parse(d).map_err(|e| anyhow::anyhow!("clinic.closed_dates: {e}")))
+            .collect::<Result<Vec<_>>>()?;
+        ClinicCalendar::new(weekdays, dates).map_err(|e| anyhow::anyhow!("clinic.closed_weekdays: {e}"))
     }
 }
 
@@ -351,6 +385,25 @@ mod tests {
         let defaults_toml = toml::Value::try_from(&defaults.dosing).unwrap();
         assert_eq!(example.get("dosing"), Some(&defaults_toml), "kat.example.toml lists every [dosing] key");
         parsed.web_config(false).expect("example values are valid");
+    }
+
+    #[test]
+    fn the_clinic_calendar_parses_and_a_bad_day_is_named_by_its_key() {
+        let s = Settings::default();
+        let cal = s.web_config(false).unwrap().dosing.calendar;
+        assert!(!cal.is_open(jiff::civil::date(2026, 12, 6)), "Sundays closed by default");
+        assert!(!cal.is_open(jiff::civil::date(2026, 12, 25)));
+        let mut s = Settings::default();
+        s.clinic.closed_weekdays = vec!["saturday".into(), "sun".into()];
+        s.clinic.closed_dates = vec!["2026-12-24".into()];
+        let cal = s.web_config(false).unwrap().dosing.calendar;
+        assert!(!cal.is_open(jiff::civil::date(2026, 12, 5)) && !cal.is_open(jiff::civil::date(2026, 12, 24)));
+        assert!(cal.is_open(jiff::civil::date(2026, 12, 25)), "the list replaces the default");
+        s.clinic.closed_weekdays = vec!["funday".into()];
+        assert!(s.web_config(false).unwrap_err().to_string().contains("clinic.closed_weekdays"));
+        s.clinic.closed_weekdays = vec![];
+        s.clinic.closed_dates = vec!["25/12".into()];
+        assert!(s.web_config(false).unwrap_err().to_string().contains("clinic.closed_dates"));
     }
 
     #[test]

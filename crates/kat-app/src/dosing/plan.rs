@@ -8,6 +8,7 @@ use crate::{AppError, AppResult, Ctx, require};
 use jiff::civil::Date;
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
+use kat_core::calendar::ClinicCalendar;
 use kat_core::dosing::weight::WeightError;
 use kat_core::dosing::{
     CheckLevel, Diluent, Dilution, DoseCheck, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
@@ -180,6 +181,7 @@ pub fn parse_plan(
     by: UserId,
     policy: &DosingPolicy,
     sex: SexAtBirth,
+    calendar: &ClinicCalendar,
 ) -> Result<PlanContent, FieldErrors> {
     let mut e = FieldErrors::default();
     let indication = input.indication.trim().to_string();
@@ -359,16 +361,24 @@ pub fn parse_plan(
             }
         }
         dates.sort();
+        // Dates chosen by hand are kept as given, but not on a day the clinic is closed.
+        if let Some(closed) = dates.iter().find(|d| !calendar.is_open(**d)) {
+            e.add(
+                "schedule",
+                format!("{closed} is a {}, a day the clinic is closed; choose another date", weekday_label(*closed)),
+            );
+        }
         dates.iter().map(|d| d.to_string()).collect()
     } else {
-        match (opt(&input.first_session).and_then(parse_iso_date), interval_given, interval) {
+        // Generated dates move to the clinic's next open day (clinic calendar).
+        let generated: Vec<Date> = match (opt(&input.first_session).and_then(parse_iso_date), interval_given, interval)
+        {
             (None, _, _) => {
                 e.add("first_session", "the first session date (YYYY-MM-DD)");
                 Vec::new()
             }
             (Some(first), Some(_), Some(days)) if course_sessions > 0 => (0..course_sessions)
                 .filter_map(|i| first.checked_add(jiff::Span::new().days(days * i64::from(i))).ok())
-                .map(|d| d.to_string())
                 .collect(),
             (Some(_), Some(_), None) => {
                 e.add("interval_days", "days between sessions, 1 to 90; empty: from the protocol's phases");
@@ -379,9 +389,7 @@ pub fn parse_plan(
             (Some(first), None, _) => match protocol {
                 Some(p) if course_sessions > 0 => {
                     match kat_core::dosing::plan_schedule::plan_dates(p, first, course_sessions) {
-                        Ok(dates) if dates.len() == course_sessions as usize => {
-                            dates.iter().map(|d| d.to_string()).collect()
-                        }
+                        Ok(dates) if dates.len() == course_sessions as usize => dates,
                         Ok(dates) => {
                             e.add(
                             "course_sessions",
@@ -401,7 +409,8 @@ pub fn parse_plan(
                 _ => Vec::new(),
             },
             _ => Vec::new(),
-        }
+        };
+        calendar.shift_to_open_days(&generated).iter().map(|d| d.to_string()).collect()
     };
     if schedule.first().and_then(|d| parse_iso_date(d)).is_some_and(|d| d < today) {
         e.add("first_session", "the first session cannot be in the past");
@@ -626,7 +635,7 @@ pub async fn create_plan(
     let sex = tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?.demographics.sex_at_birth;
     let decision_id = accepted_decision(&mut tx, patient).await?;
     let is_md = tx.is_medical_director(by).await?;
-    let content = parse_plan(input, ctx.today, is_md, by, &config.policy, sex)?;
+    let content = parse_plan(input, ctx.today, is_md, by, &config.policy, sex, &config.calendar)?;
     let record = TreatmentPlanRecord {
         id: TreatmentPlanId::from_uuid(Uuid::now_v7()),
         patient_id: patient,
@@ -698,4 +707,17 @@ pub async fn plans(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResul
         .await?;
     tx.commit().await?;
     plans.into_iter().map(PlanView::from_record).collect()
+}
+
+/// A date's weekday in words, for messages.
+fn weekday_label(date: Date) -> &'static str {
+    match date.weekday() {
+        jiff::civil::Weekday::Monday => "Monday",
+        jiff::civil::Weekday::Tuesday => "Tuesday",
+        jiff::civil::Weekday::Wednesday => "Wednesday",
+        jiff::civil::Weekday::Thursday => "Thursday",
+        jiff::civil::Weekday::Friday => "Friday",
+        jiff::civil::Weekday::Saturday => "Saturday",
+        jiff::civil::Weekday::Sunday => "Sunday",
+    }
 }

@@ -37,7 +37,7 @@ pub(crate) fn open_state(plan: &PlanContent, at: jiff::Timestamp) -> AppResult<D
 
 /// The session's state: the stored one, else rebuilt from its history (read-only: not
 /// saved; the next write use case saves it).
-pub(crate) async fn state_of(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord) -> AppResult<DosingSession> {
+pub async fn state_of(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord) -> AppResult<DosingSession> {
     match &s.state {
         Some(state) => Ok(state.clone()),
         None => rebuild_state(tx, s).await,
@@ -45,7 +45,7 @@ pub(crate) async fn state_of(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord) -> A
 }
 
 /// Rebuilds a session's state from its stored history (for a session recorded before
-/// the state was kept beside it, migration 0010): the plan, the dose order in force, the
+/// the state was kept beside it, migration 0011): the plan, the dose order in force, the
 /// gate, the administrations, readings (with the alarms each raised that are still
 /// open), the ends (an intervention that stopped the session, a transfer) and the
 /// discharge, each replayed through the machine in the order recorded. It reads every

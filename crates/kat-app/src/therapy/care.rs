@@ -2,11 +2,12 @@
 //! sessions, the patient timeline, each role's worklist and staff names.
 
 use super::{patient_exists, user};
-use crate::{AppError, AppResult, Ctx, record_denial, require};
+use crate::{AppError, AppResult, Ctx, audit_list_view, audit_reads, record_denial, require};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::ids::{PatientId, PlannedSessionId, SafetyPlanId, UserId};
+use kat_core::page::{Page, PageRequest};
 use kat_core::patient::Patient;
 use kat_core::role::Permission;
 use kat_core::therapy::care_team::{CareRole, CareTeamMember, parse_care_team};
@@ -25,18 +26,21 @@ const PLAN: &str = "safety_plan";
 /// Every version of the patient's safety plan, newest first.
 pub async fn safety_plans(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<SafetyPlan>> {
     require(store, ctx, Permission::TherapyNoteRead, PLAN, None, Some(patient), AuditAction::Read).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     patient_exists(&mut tx, patient).await?;
     let plans = tx.safety_plans_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        PLAN,
-        plans.first().map(|p| p.id.to_string()),
-        Some(patient),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(
+            AuditAction::Read,
+            PLAN,
+            plans.first().map(|p| p.id.to_string()),
+            Some(patient),
+            AuditOutcome::Allowed,
+        )],
+    )
+    .await?;
     Ok(plans)
 }
 
@@ -136,6 +140,21 @@ pub enum LinkProblem {
     Expired,
 }
 
+/// Whether a one-time link would open, without opening it: the landing page behind the
+/// link asks the patient to tap before the plan is shown and the link spent, so that a
+/// messaging app's link preview (a GET) cannot use it up. Nothing about the patient is
+/// read or shown, so nothing is audited here; opening is.
+pub async fn check_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<Result<(), LinkProblem>> {
+    let mut tx = store.begin_read().await?;
+    let link = tx.plan_link_by_hash(&hash_token(token)).await?;
+    Ok(match link {
+        None => Err(LinkProblem::Unknown),
+        Some(l) if l.used_at.is_some() => Err(LinkProblem::Used),
+        Some(l) if l.expires_at <= ctx.now => Err(LinkProblem::Expired),
+        Some(_) => Ok(()),
+    })
+}
+
 /// Opens a one-time link (no sign-in): the plan the link was made for, once. Every
 /// attempt is audited; a failed one as a denial.
 pub async fn open_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<Result<SafetyPlan, LinkProblem>> {
@@ -175,26 +194,23 @@ pub async fn open_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppRes
 /// The care team with each member's account.
 pub async fn care_team(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<(CareTeamMember, User)>> {
     require(store, ctx, Permission::PatientRead, "care_team", None, Some(patient), AuditAction::Read).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     patient_exists(&mut tx, patient).await?;
     let team = tx.care_team(patient).await?;
     let staff = tx.list_users().await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "care_team",
-        Some(patient.to_string()),
-        Some(patient),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(AuditAction::Read, "care_team", Some(patient.to_string()), Some(patient), AuditOutcome::Allowed)],
+    )
+    .await?;
     Ok(team.into_iter().filter_map(|m| staff.iter().find(|u| u.id == m.user_id).map(|u| (m, u.clone()))).collect())
 }
 
 /// Active staff who can join a care team, by care role (for the form).
 pub async fn care_team_candidates(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<(CareRole, User)>> {
     require(store, ctx, Permission::CareTeamManage, "care_team", None, None, AuditAction::Read).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let staff = tx.list_users().await?;
     Ok(CareRole::ALL
         .into_iter()
@@ -282,18 +298,21 @@ pub async fn plan_program(
 /// The patient's planned sessions (names and kinds; the front desk may see them).
 pub async fn program(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<PlannedSession>> {
     require(store, ctx, Permission::ScheduleRead, "planned_sessions", None, Some(patient), AuditAction::Read).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     patient_exists(&mut tx, patient).await?;
     let all = tx.planned_sessions_for_patient(patient).await?;
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "planned_sessions",
-        Some(patient.to_string()),
-        Some(patient),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(
+            AuditAction::Read,
+            "planned_sessions",
+            Some(patient.to_string()),
+            Some(patient),
+            AuditOutcome::Allowed,
+        )],
+    )
+    .await?;
     Ok(all)
 }
 
@@ -382,17 +401,23 @@ impl TimelineSource for Record<'_> {
     }
 }
 
-/// The patient timeline, oldest first, optionally only some kinds.
+/// The most entries one page of the timeline shows, and its default size.
+pub const TIMELINE_PAGE_MAX: u32 = 500;
+pub const TIMELINE_PAGE: u32 = 100;
+
+/// One page of the patient timeline, oldest first, optionally only some kinds. A fixed
+/// number of queries whatever the length of the record (one per part of it).
 pub async fn timeline(
     store: &dyn Store,
     ctx: &Ctx,
     patient: PatientId,
     only: &[TimelineKind],
     tz: &TimeZone,
-) -> AppResult<Vec<TimelineEntry>> {
+    page: PageRequest,
+) -> AppResult<Page<TimelineEntry>> {
     require(store, ctx, Permission::TherapyNoteRead, "patient_timeline", None, Some(patient), AuditAction::Read)
         .await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let p = patient_exists(&mut tx, patient).await?;
     let notes = tx.therapy_notes_for_patient(patient).await?;
     let addenda = tx.addenda_for_patient(patient).await?;
@@ -412,28 +437,23 @@ pub async fn timeline(
     };
     let (dosing_plans, dosing_sessions, adverse_events) = if role.allows(Permission::DosingSessionRead) {
         let sessions = tx.dosing_sessions_for_patient(patient).await?;
-        let mut events = Vec::new();
-        for s in &sessions {
-            events.extend(
-                tx.session_events_for_session(s.id)
-                    .await?
-                    .into_iter()
-                    .filter(|e| e.kind == kat_store::dosing::SessionEventKind::AdverseEvent),
-            );
-        }
+        let events = tx.session_events_for_patient(patient, kat_store::dosing::SessionEventKind::AdverseEvent).await?;
         (tx.treatment_plans_for_patient(patient).await?, sessions, events)
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
-    tx.append_audit(&ctx.audit(
-        AuditAction::Read,
-        "patient_timeline",
-        Some(patient.to_string()),
-        Some(patient),
-        AuditOutcome::Allowed,
-    ))
-    .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(
+            AuditAction::Read,
+            "patient_timeline",
+            Some(patient.to_string()),
+            Some(patient),
+            AuditOutcome::Allowed,
+        )],
+    )
+    .await?;
     let record = Record { patient: &p, notes: &notes, addenda: &addenda, plans: &plans, sessions: &sessions, tz };
     let clinical = crate::timeline::ClinicalRecord {
         patient,
@@ -447,16 +467,20 @@ pub async fn timeline(
         adverse_events: &adverse_events,
         tz,
     };
-    Ok(build_timeline(&[&record, &clinical], only))
+    Ok(page.slice(build_timeline(&[&record, &clinical], only)))
 }
 
-/// The signed-in user's worklist for today, with the patients it names. Clinicians see
-/// the patients whose care team they are on and their own unsigned notes; the front
-/// desk sees every session due. Each patient shown is audited as listed.
-pub async fn worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<(Vec<WorkItem>, Vec<Patient>)> {
+/// The most items one page of the worklist shows (also its default size).
+pub const WORKLIST_PAGE: u32 = 50;
+
+/// One page of the signed-in user's worklist for today, with the patients it names.
+/// Clinicians see the patients whose care team they are on and their own unsigned notes;
+/// the front desk sees every session due. A fixed number of queries whatever the number
+/// of patients; the view is audited as one entry naming every patient shown.
+pub async fn worklist(store: &dyn Store, ctx: &Ctx, page: PageRequest) -> AppResult<(Page<WorkItem>, Vec<Patient>)> {
     require(store, ctx, Permission::ScheduleRead, "worklist", None, None, AuditAction::List).await?;
     let me = user(ctx)?.clone();
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let (sessions, drafts) = if me.role.is_clinical() {
         let mine = tx.patients_of_member(me.id).await?;
         let sessions = tx.pending_sessions_due_by(ctx.today, Some(&mine)).await?;
@@ -469,31 +493,20 @@ pub async fn worklist(store: &dyn Store, ctx: &Ctx) -> AppResult<(Vec<WorkItem>,
     } else {
         (tx.pending_sessions_due_by(ctx.today, None).await?, Vec::new())
     };
-    let items = build_worklist(ctx.today, &sessions, &drafts);
-    let mut ids: Vec<PatientId> = items.iter().map(|i| i.patient_id).collect();
+    let items = page.slice(build_worklist(ctx.today, &sessions, &drafts));
+    let mut ids: Vec<PatientId> = items.items.iter().map(|i| i.patient_id).collect();
     ids.sort();
     ids.dedup();
-    let mut patients = Vec::new();
-    for id in ids {
-        if let Some(p) = tx.patient_by_id(id).await? {
-            tx.append_audit(&ctx.audit(
-                AuditAction::List,
-                "worklist",
-                Some(id.to_string()),
-                Some(id),
-                AuditOutcome::Allowed,
-            ))
-            .await?;
-            patients.push(p);
-        }
-    }
+    let patients = tx.patients_by_ids(&ids).await?;
     tx.commit().await?;
+    let shown: Vec<PatientId> = patients.iter().map(|p| p.id).collect();
+    audit_list_view(store, ctx, "worklist", &shown).await?;
     Ok((items, patients))
 }
 
 /// Display names of accounts, for showing authors and readers.
 pub async fn staff_names(store: &dyn Store) -> AppResult<Vec<(UserId, String)>> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx
         .list_users()
         .await?
@@ -507,7 +520,7 @@ pub async fn staff_names(store: &dyn Store) -> AppResult<Vec<(UserId, String)>> 
 
 /// Active therapists other than `me`, who may be named as process-note readers.
 pub async fn other_therapists(store: &dyn Store, me: UserId) -> AppResult<Vec<User>> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     Ok(tx
         .list_users()
         .await?

@@ -1,7 +1,7 @@
 //! Therapy notes (draft → signed → addenda) and process notes.
 
 use super::{NOTE, locked, note_of_patient, patient_exists, refuse, user};
-use crate::{AppError, AppResult, Ctx, record_denial, require};
+use crate::{AppError, AppResult, Ctx, audit_reads, record_denial, require};
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::ids::{AddendumId, PatientId, PlannedSessionId, ProcessNoteId, TherapyNoteId};
@@ -184,12 +184,15 @@ pub async fn get_note(
 ) -> AppResult<(TherapyNote, Vec<Addendum>)> {
     require(store, ctx, Permission::TherapyNoteRead, NOTE, Some(id.to_string()), Some(patient), AuditAction::Read)
         .await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let note = note_of_patient(&mut tx, patient, id).await?;
     let addenda = tx.addenda_for_patient(patient).await?.into_iter().filter(|a| a.note_id == id).collect();
-    tx.append_audit(&ctx.audit(AuditAction::Read, NOTE, Some(id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(AuditAction::Read, NOTE, Some(id.to_string()), Some(patient), AuditOutcome::Allowed)],
+    )
+    .await?;
     Ok((note, addenda))
 }
 
@@ -200,21 +203,16 @@ pub async fn list_notes(
     patient: PatientId,
 ) -> AppResult<(Vec<TherapyNote>, Vec<Addendum>)> {
     require(store, ctx, Permission::TherapyNoteRead, NOTE, None, Some(patient), AuditAction::List).await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     patient_exists(&mut tx, patient).await?;
     let notes = tx.therapy_notes_for_patient(patient).await?;
     let addenda = tx.addenda_for_patient(patient).await?;
-    for n in &notes {
-        tx.append_audit(&ctx.audit(
-            AuditAction::List,
-            NOTE,
-            Some(n.id.to_string()),
-            Some(patient),
-            AuditOutcome::Allowed,
-        ))
-        .await?;
-    }
     tx.commit().await?;
+    let entries: Vec<_> = notes
+        .iter()
+        .map(|n| ctx.audit(AuditAction::List, NOTE, Some(n.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .collect();
+    audit_reads(store, &entries).await?;
     Ok((notes, addenda))
 }
 
@@ -267,7 +265,7 @@ pub async fn get_process_note(
     require(store, ctx, Permission::TherapyNoteRead, PROCESS, Some(id.to_string()), Some(patient), AuditAction::Read)
         .await?;
     let me = user(ctx)?.id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let note = tx
         .process_note_by_id(id)
         .await?
@@ -278,9 +276,12 @@ pub async fn get_process_note(
         record_denial(store, ctx, AuditAction::Read, PROCESS, Some(id.to_string()), Some(patient)).await?;
         return Err(AppError::Forbidden);
     }
-    tx.append_audit(&ctx.audit(AuditAction::Read, PROCESS, Some(id.to_string()), Some(patient), AuditOutcome::Allowed))
-        .await?;
     tx.commit().await?;
+    audit_reads(
+        store,
+        &[ctx.audit(AuditAction::Read, PROCESS, Some(id.to_string()), Some(patient), AuditOutcome::Allowed)],
+    )
+    .await?;
     Ok(note)
 }
 
@@ -288,19 +289,14 @@ pub async fn get_process_note(
 pub async fn visible_process_notes(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<ProcessNote>> {
     require(store, ctx, Permission::TherapyNoteRead, PROCESS, None, Some(patient), AuditAction::List).await?;
     let me = user(ctx)?.id;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let notes: Vec<ProcessNote> =
         tx.process_notes_for_patient(patient).await?.into_iter().filter(|n| n.may_read(me)).collect();
-    for n in &notes {
-        tx.append_audit(&ctx.audit(
-            AuditAction::List,
-            PROCESS,
-            Some(n.id.to_string()),
-            Some(patient),
-            AuditOutcome::Allowed,
-        ))
-        .await?;
-    }
     tx.commit().await?;
+    let entries: Vec<_> = notes
+        .iter()
+        .map(|n| ctx.audit(AuditAction::List, PROCESS, Some(n.id.to_string()), Some(patient), AuditOutcome::Allowed))
+        .collect();
+    audit_reads(store, &entries).await?;
     Ok(notes)
 }

@@ -194,8 +194,9 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     b.goto(&app.url("/floor")).await;
     b.wait_for_text("ALM-002").await;
     b.screenshot("7-floor-board-alarm").await;
-    b.fill("input[name='action']", "Infusion paused; BP 158/92 after 5 min; prescriber informed").await;
-    b.click(".floor-session form button[type=submit]").await;
+    b.click(".tile-ack summary").await;
+    b.fill(".tile-ack input[name='action']", "Infusion paused; BP 158/92 after 5 min; prescriber informed").await;
+    b.click(".tile-ack form button[type=submit]").await;
     b.wait_for_path("/floor").await;
     b.wait_for_text("Live: ").await;
     assert!(!b.body_text().await.contains("ALM-002"), "acknowledged alarms leave the floor board");

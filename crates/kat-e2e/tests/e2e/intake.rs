@@ -122,6 +122,11 @@ async fn prescriber_fills_intake_sees_findings_and_signs() {
     wait_for(&c, ".notice.ok").await;
     let src = c.source().await.unwrap();
     assert!(src.contains("Signed:"), "decision signed");
+    // After signing the page leads with the decision, not "Needs prescriber review", and
+    // the sign form is folded away (issue 11 item 10).
+    assert!(src.contains("Accepted for treatment by the prescriber"), "the decision is the headline");
+    assert!(!src.contains(">Needs prescriber review<"), "the screen status is no longer the headline");
+    assert!(src.contains("Sign a new decision"), "the form is folded");
     b.screenshot("intake-7-signed").await;
     b.finish().await;
     app.stop().await;

@@ -5,6 +5,7 @@
 
 mod api;
 mod dosing;
+mod floor;
 mod intake;
 mod layout;
 mod measures;

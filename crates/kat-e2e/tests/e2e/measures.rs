@@ -81,6 +81,30 @@ async fn patient_fills_phq9_on_a_phone_and_the_alert_reaches_the_clinician() {
     phone.goto(&app.url(&path)).await.unwrap();
     assert!(phone.source().await.unwrap().contains("already been sent"));
     shot(&phone, "self_report_phone_reused.png").await;
+
+    // Issue 11 item 11: a second link, only question 1 answered. The page asks to confirm
+    // the skipped questions (question 9 on its own) before anything is sent.
+    let link2: Value = http
+        .post(app.url(&format!("/api/v1/patients/{id}/self-report-links")))
+        .bearer_auth(&token)
+        .json(&json!({"instruments": ["phq9"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path2 = link2["path"].as_str().unwrap().to_string();
+    phone.goto(&app.url(&path2)).await.unwrap();
+    click(&phone, "input[name='phq9_1'][value='1']").await;
+    click(&phone, "button[type='submit']:not([name])").await;
+    let asked = wait_for_text(&phone, "Some questions are not answered yet").await;
+    assert!(asked.contains("PHQ-9 question 9"), "question 9 asked about on its own");
+    shot(&phone, "self_report_phone_incomplete_390x844.png").await;
+    phone.set_window_size(1366, 900).await.expect("laptop-sized window");
+    shot(&phone, "self_report_incomplete_1366x900.png").await;
+    click(&phone, "button[name='confirm_skipped']").await;
+    wait_for_text(&phone, "your answers were sent").await;
     phone_browser.finish().await;
 
     // The clinician at the desk.

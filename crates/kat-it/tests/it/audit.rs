@@ -35,26 +35,55 @@ async fn patient_activity_is_audited(db: Db) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers().get("x-request-id").unwrap(), "my-own-request-id");
 
+    // A list that showed both patients.
+    let r = http.get(app.url("/api/v1/patients?q=")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
     let entries = audit(&app, &admin, &format!("?patient={id}")).await;
     let about_patient: Vec<&Value> = entries.iter().filter(|e| e["resource_type"] == "patient").collect();
     let actions: Vec<&str> = about_patient.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    // Newest first.
-    assert_eq!(actions, ["update", "list", "read", "create"], "{entries:#?}");
+    // Newest first; each list view that showed the patient is found too.
+    assert_eq!(actions, ["list", "update", "list", "read", "create"], "{entries:#?}");
     for e in &about_patient {
-        assert_eq!(e["patient_id"], id);
-        assert_eq!(e["resource_id"], id);
         assert_eq!(e["actor"], "desk");
         assert_eq!(e["user_id"], desk.id.to_string());
         assert_eq!(e["remote_addr"], "127.0.0.1");
         assert_eq!(e["outcome"], "allowed");
         assert!(!e["request_id"].as_str().expect("request_id").is_empty());
         e["at"].as_str().unwrap().parse::<Timestamp>().expect("at is a timestamp");
+        if e["action"] == "list" {
+            // One entry per list view, naming every patient it showed.
+            assert!(e["patient_id"].is_null() && e["resource_id"].is_null(), "{e:#?}");
+        } else {
+            assert_eq!(e["patient_id"], id);
+            assert_eq!(e["resource_id"], id);
+            assert!(e.get("shown_patients").is_none(), "{e:#?}");
+        }
     }
-    assert_eq!(about_patient[0]["request_id"], "my-own-request-id");
-    // Every entry is about this patient only; the other patient's creation is not here.
-    assert!(entries.iter().all(|e| e["patient_id"] == id), "{entries:#?}");
+    assert_eq!(about_patient[1]["request_id"], "my-own-request-id");
+    assert_eq!(about_patient[2]["shown_patients"], json!([id]), "the search for quinn showed Ada only");
+    let mut both = vec![id.to_string(), other["id"].as_str().unwrap().to_string()];
+    both.sort();
+    assert_eq!(about_patient[0]["shown_patients"], json!(both), "the empty search showed both");
+    // Every entry is about this patient or showed this patient; the other patient's
+    // creation is not here.
+    assert!(
+        entries.iter().all(|e| e["patient_id"] == id
+            || e["shown_patients"].as_array().is_some_and(|a| a.iter().any(|p| p == id))),
+        "{entries:#?}"
+    );
     let others = audit(&app, &admin, &format!("?patient={}", other["id"].as_str().unwrap())).await;
-    assert_eq!(others.iter().filter(|e| e["resource_type"] == "patient").count(), 1, "{others:#?}");
+    let other_actions: Vec<&str> =
+        others.iter().filter(|e| e["resource_type"] == "patient").map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(other_actions, ["list", "create"], "{others:#?}");
+
+    // The admin's audit page shows the patients a list view showed.
+    let client = app.client();
+    app.add_staff("auditor", Role::Admin).await;
+    app.login(&client, "auditor").await;
+    let page = client.get(app.url(&format!("/admin/audit?patient={id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("2 shown"), "{page}");
+    assert!(page.contains(&format!("/patients/{}", other["id"].as_str().unwrap())), "{page}");
     app.stop().await;
 }
 on_both_databases!(patient_activity_is_audited, patient_activity_is_audited);

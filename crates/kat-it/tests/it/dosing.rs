@@ -786,6 +786,8 @@ async fn treatment_plan_page(db: Db) {
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains("indication-error") && html.contains("weight_kg-error"), "{html}");
+    // The summary names the fields in words, never by their keys (issue 11 item 10).
+    assert!(html.contains("<li>Weight (kg):") && !html.contains("<li>weight_kg:"), "{html}");
     assert!(html.contains("value=\"eighty\""), "the typed value is kept");
     assert!(get(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pt).await.as_array().unwrap().is_empty());
 
@@ -1272,3 +1274,48 @@ async fn intervention_from_the_page(db: Db) {
     app.stop().await;
 }
 on_both_databases!(intervention_from_the_page_missing_action_named_then_listed, intervention_from_the_page);
+
+/// Issue 11 item 12: plans scheduled Sundays and 25 December. Generated dates move to the
+/// clinic's next open day (default calendar: Sundays, 1 Jan and 25 Dec closed); a date
+/// chosen by hand on a closed day is refused naming the field.
+async fn plan_dates_skip_closed_days(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plans = format!("/api/v1/patients/{id}/treatment-plans");
+    // Every 3 days from Tuesday 2026-03-10: the 6th-day date, Sunday 22 March, moves to
+    // Monday 23 March; the others are open days and stay.
+    let r = post(&app, &plans, &pt, iv_plan(&app, "0.5")).await;
+    assert_eq!(r.status(), 201);
+    let plan: Value = r.json().await.unwrap();
+    let dates: Vec<&str> =
+        plan["content"]["schedule"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert_eq!(dates, ["2026-03-10", "2026-03-13", "2026-03-16", "2026-03-19", "2026-03-23", "2026-03-25"]);
+    // By hand: Sunday 15 March is refused, Saturday 14 March is fine.
+    let mut by_hand = iv_plan(&app, "0.5");
+    by_hand["schedule"] = json!("2026-03-10, 2026-03-15");
+    let p = expect_problem(post(&app, &plans, &pt, by_hand.clone()).await, 422).await;
+    assert_eq!(problem_fields(&p), vec!["schedule"], "{p}");
+    assert!(p.to_string().contains("2026-03-15 is a Sunday, a day the clinic is closed"), "{p}");
+    by_hand["schedule"] = json!("2026-03-10, 2026-03-14");
+    assert_eq!(post(&app, &plans, &pt, by_hand).await.status(), 201);
+    app.stop().await;
+}
+on_both_databases!(plan_dates_skip_the_clinics_closed_days, plan_dates_skip_closed_days);
+
+/// Issue 11 item 10: after signing, the eligibility page still said "Needs prescriber
+/// review" and showed the sign form. It now leads with the decision and folds the form.
+async fn eligibility_page_leads_with_the_decision(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("pres.page", Role::Prescriber).await;
+    let id = eligible_patient(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "pres.page").await;
+    let html = web.get(app.url(&format!("/patients/{id}/eligibility"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("status-badge status-accepted\">Accepted for treatment by the prescriber<"), "{html}");
+    assert!(html.contains("<details><summary>Sign a new decision"), "{html}");
+    assert!(!html.contains("No prescriber decision yet"));
+    app.stop().await;
+}
+on_both_databases!(the_eligibility_page_leads_with_the_signed_decision, eligibility_page_leads_with_the_decision);

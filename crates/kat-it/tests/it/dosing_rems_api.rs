@@ -180,6 +180,11 @@ async fn rems_api(db: Db) {
     let form = get(&app, &format!("{s}/rems"), &pt).await;
     assert_eq!(form["missing"], json!([]), "{form}");
     assert_eq!(form["complete"], true, "{form}");
+    // The whole form, as an integration reads it (the same on both databases).
+    insta::assert_json_snapshot!("rems_form_complete", form, {
+        ".session_id" => "[id]",
+        ".patient_id" => "[id]",
+    });
     assert_eq!(form["discharged"], true);
     expect_problem(post(&app, &format!("{s}/rems/submitted"), &therapist, json!({})).await, 403).await;
     assert_eq!(rems_submitted_events(&app, &sid).await, 0);

@@ -1,7 +1,9 @@
-//! Live screens over server-sent events, on both databases: the session screen and the
-//! floor board receive a vital sign posted over the API (the route a bedside monitor's
-//! feed will take) without reloading; opening a stream is one audited read, its updates
-//! are not audited again; a sign-out ends the stream.
+//! Live screens over server-sent events, driven by the use cases' domain events: a vital
+//! sign posted over the API (a bedside monitor's route) reaches the session screen as
+//! one new row (not the whole screen) with its summary and alarm panel, and the floor
+//! board as one tile; opening a stream is one audited read, its updates are not audited
+//! again; a sign-out ends the stream. On PostgreSQL, two servers on one database: an
+//! alarm posted to one shows on the other's floor board (LISTEN/NOTIFY).
 
 use crate::dosing::{manual, post, running_iv_session};
 use crate::support::staff_with_token;
@@ -12,15 +14,15 @@ use serde_json::json;
 use std::time::Duration;
 
 /// Reads `text/event-stream` events from a streaming response.
-struct Events {
+pub(crate) struct Events {
     response: reqwest::Response,
     buffer: String,
-    /// The `id:` of the last event read (the live part's version).
+    /// The `id:` of the last event read (the fragment's version).
     last_id: String,
 }
 
 impl Events {
-    async fn open(client: &reqwest::Client, url: String) -> Self {
+    pub(crate) async fn open(client: &reqwest::Client, url: String) -> Self {
         let response = client.get(url).send().await.unwrap();
         assert_eq!(response.status(), 200);
         let kind = response.headers()["content-type"].to_str().unwrap().to_string();
@@ -29,7 +31,7 @@ impl Events {
     }
 
     /// The next event with a name (comments and keep-alives skipped): `(event, data)`.
-    async fn next(&mut self) -> (String, String) {
+    pub(crate) async fn next(&mut self) -> (String, String) {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -58,16 +60,27 @@ impl Events {
         }
     }
 
-    /// Waits for an `update` whose HTML contains `needle`.
-    async fn update_containing(&mut self, needle: &str) -> String {
+    /// Waits for an event named `name` whose data contains `needle`; other events are
+    /// skipped.
+    pub(crate) async fn named(&mut self, name: &str, needle: &str) -> String {
         loop {
             let (event, data) = self.next().await;
-            assert_eq!(event, "update", "{data}");
-            if data.contains(needle) {
+            assert_ne!(event, "expired", "the stream ended");
+            if event == name && data.contains(needle) {
                 return data;
             }
         }
     }
+}
+
+/// An insta snapshot of a live fragment, ids, versions and clock times redacted.
+fn snapshot(name: &str, html: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[id]");
+    settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[date time]");
+    settings.add_filter(r"\b\d{2}:\d{2}\b", "[time]");
+    settings.add_filter(r#"data-sort="\d+""#, r#"data-sort="[taken at]""#);
+    settings.bind(|| insta::assert_snapshot!(name, html));
 }
 
 async fn session_reads_by(app: &TestApp, user: kat_core::ids::UserId) -> usize {
@@ -91,7 +104,7 @@ async fn session_reads_by(app: &TestApp, user: kat_core::ids::UserId) -> usize {
         .count()
 }
 
-async fn streams_update_without_reload(db: Db) {
+async fn streams_send_only_what_changed(db: Db) {
     let app = app_or_skip!(db, manual());
     let (_, _, pt) = staff_with_token(&app, "pres.live", Role::Prescriber).await;
     let nurse = app.add_staff("nurse.live", Role::Nurse).await;
@@ -107,15 +120,18 @@ async fn streams_update_without_reload(db: Db) {
         .expect("the page's live version")
         .to_string();
     let mut screen = Events::open(&web, app.url(&format!("/sessions/{sid}/stream"))).await;
-    let first = screen.update_containing("Vitals").await;
-    assert!(first.contains("No readings yet"), "{first}");
+    let first = screen.named("update", "Vitals").await;
+    assert!(first.contains("No readings yet") && first.contains("id=\"vitals-body\""), "{first}");
     assert_eq!(screen.last_id, shown, "nothing changed since the page was loaded: the same version, not applied again");
+    let board_page = web.get(app.url("/floor")).send().await.unwrap().text().await.unwrap();
+    assert!(board_page.contains(&format!("id=\"tile-{sid}\"")), "one tile per session");
     let mut board = Events::open(&web, app.url("/floor/stream")).await;
-    board.update_containing(&sid).await;
+    board.named("update", &format!("id=\"tile-{sid}\"")).await;
     let reads_after_opening = session_reads_by(&app, nurse.id).await;
-    assert_eq!(reads_after_opening, 3, "one audited read for the page and one per stream opened");
+    assert_eq!(reads_after_opening, 4, "one audited read per page (session, floor) and per stream opened");
 
-    // A reading posted over the API (a machine feed's route) reaches both screens.
+    // A reading posted over the API (a machine feed's route) reaches both screens, as
+    // the new row, the summary and the alarm panel; the board as the session's tile.
     let r = post(
         &app,
         &format!("/api/v1/sessions/{sid}/vitals"),
@@ -124,12 +140,24 @@ async fn streams_update_without_reload(db: Db) {
     )
     .await;
     assert_eq!(r.status(), 201);
-    let html = screen.update_containing("185/100").await;
-    assert_ne!(screen.last_id, shown, "a change is a new version");
-    assert!(html.contains("ALM-002") && html.contains("sev-intervene"), "the alarm shows at once: {html}");
-    board.update_containing("ALM-002").await;
+    let row = screen.named("vital", "185/100").await;
+    assert!(row.starts_with("<tr id=\"vital-") && row.trim_end().ends_with("</tr>"), "one row: {row}");
+    assert!(!row.contains("<thead") && !row.contains("ALM-002"), "not the whole screen: {row}");
+    snapshot("live_vital_row", &row);
+    let summary = screen.named("summary", "185/100").await;
+    assert!(summary.starts_with("<div id=\"session-summary\"") && summary.contains("mmHg"), "{summary}");
+    let panel = screen.named("alarms", "ALM-002").await;
+    assert!(panel.starts_with("<section id=\"alarm-panel\"") && panel.contains("sev-intervene"), "{panel}");
+    assert!(!panel.contains("vitals-body"), "the panel alone: {panel}");
+    snapshot("live_alarm_panel", &panel);
+    snapshot("live_session_summary", &summary);
+    let tile = board.named("tile", "ALM-002").await;
+    assert!(tile.starts_with(&format!("<article id=\"tile-{sid}\"")), "{tile}");
+    assert!(tile.contains("sev-intervene") && tile.contains("data-urgent") && tile.contains("185/100"), "{tile}");
+    assert!(!tile.contains("floor-tiles"), "the tile alone, not the board: {tile}");
+    snapshot("live_floor_tile", &tile);
 
-    // A second reading: updates again, and the updates were not audited as new reads.
+    // A second reading: its row; the updates were not audited as new reads.
     let r = post(
         &app,
         &format!("/api/v1/sessions/{sid}/vitals"),
@@ -138,15 +166,31 @@ async fn streams_update_without_reload(db: Db) {
     )
     .await;
     assert_eq!(r.status(), 201);
-    screen.update_containing("150/90").await;
+    let row = screen.named("vital", "150/90").await;
+    assert!(!row.contains("185/100"), "only the new row is sent: {row}");
+    board.named("tile", "150/90").await;
     assert_eq!(
         session_reads_by(&app, nurse.id).await,
         reads_after_opening,
         "updates of an open stream are not new audited reads"
     );
 
-    // A write that fails (bad value) publishes nothing new worth showing; a refused
-    // role cannot open the stream at all.
+    // Acknowledged on the page: the panel says so, the tile loses its alarm.
+    let view = crate::dosing::get(&app, &format!("/api/v1/sessions/{sid}"), &pt).await;
+    let alarm = view["alarms"][0]["id"].as_str().unwrap().to_string();
+    let r = web
+        .post(app.url(&format!("/session-alarms/{alarm}/acknowledge")))
+        .header("origin", &app.base_url)
+        .form(&[("action", "Infusion paused"), ("session", &sid), ("back", "floor")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    screen.named("alarms", "Infusion paused").await;
+    let tile = board.named("tile", "sev-none").await;
+    assert!(!tile.contains("ALM-002") && !tile.contains("data-urgent"), "{tile}");
+
+    // A refused role cannot open the streams at all.
     app.add_staff("desk.live", Role::FrontDesk).await;
     let desk = app.client();
     app.login(&desk, "desk.live").await;
@@ -162,4 +206,34 @@ async fn streams_update_without_reload(db: Db) {
     assert_eq!(event, "expired");
     app.stop().await;
 }
-on_both_databases!(live_streams_update_screens_without_reload, streams_update_without_reload);
+on_both_databases!(live_streams_send_only_what_changed, streams_send_only_what_changed);
+
+/// Two kat servers on one PostgreSQL database: the floor board open on B shows an alarm
+/// posted to A within a bounded wait (the latency target itself is `kat bench`'s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_floor_board_across_two_servers_on_postgres() {
+    let a = app_or_skip!(Db::Postgres, manual());
+    let b = a.spawn_beside(manual()).await.expect("a second server on the same database");
+    let (_, _, pt) = staff_with_token(&a, "pres.two", Role::Prescriber).await;
+    b.add_staff("nurse.two", Role::Nurse).await;
+    let sid = running_iv_session(&a, &pt).await;
+    let web = b.client();
+    b.login(&web, "nurse.two").await;
+    let mut board = Events::open(&web, b.url("/floor/stream")).await;
+    board.named("update", &format!("id=\"tile-{sid}\"")).await;
+
+    let r = post(
+        &a,
+        &format!("/api/v1/sessions/{sid}/vitals"),
+        &pt,
+        json!({"systolic": 120, "diastolic": 80, "heart_rate": 80, "spo2": 86}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let tile = tokio::time::timeout(Duration::from_secs(5), board.named("tile", "ALM-001"))
+        .await
+        .expect("B's floor board shows the alarm posted to A within 5 s");
+    assert!(tile.contains(&format!("id=\"tile-{sid}\"")) && tile.contains("86"), "{tile}");
+    b.stop().await;
+    a.stop().await;
+}

@@ -206,6 +206,36 @@ async fn self_report_links(db: Db) {
     assert_eq!(tx.count_open_alerts().await.unwrap(), 1, "item 9 = 2 raised the alert");
     drop(tx);
 
+    // Issue 11 item 11: a PHQ-9 with only item 1 answered is not sent at once: the page
+    // asks to confirm the skipped questions (item 9 on its own), keeps the answer given
+    // and spends nothing; confirmed, it is stored as incomplete and never scored.
+    let path3 = make().await;
+    let only_first = [("phq9_1", "2")];
+    let r = http.post(app.url(&path3)).header("origin", &app.base_url).form(&only_first).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Some questions are not answered yet"), "{html}");
+    assert!(html.contains("PHQ-9: questions 2, 3, 4, 5, 6, 7, 8, 9"), "{html}");
+    assert!(html.contains("PHQ-9 question 9</strong> asks"), "item 9 has its own prompt");
+    assert!(html.contains("name=\"confirm_skipped\" value=\"yes\""));
+    assert!(html.contains("name=\"phq9_1\" value=\"2\" checked"), "the answer given is kept");
+    assert_eq!(http.get(app.url(&path3)).send().await.unwrap().status(), 200, "the link is still open");
+    let confirmed = [("phq9_1", "2"), ("confirm_skipped", "yes")];
+    let r = http.post(app.url(&path3)).header("origin", &app.base_url).form(&confirmed).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("your answers were sent"));
+    let stored: Value = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{id}/responses")))
+        .bearer_auth(&nurse)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let incomplete = stored.as_array().unwrap().iter().find(|r| r["complete"] == false).expect("stored incomplete");
+    assert!(incomplete["total"].is_null(), "an incomplete response has no total: {incomplete}");
+
     // A bad answer re-renders the page and spends nothing.
     let path2 = make().await;
     let r = http.post(app.url(&path2)).header("origin", &app.base_url).form(&phq9_form("7")).send().await.unwrap();

@@ -202,6 +202,73 @@ async fn idle_sessions_expire(db: Db) {
 }
 on_both_databases!(idle_sessions_expire, idle_sessions_expire);
 
+/// The session's stored last-seen time, read past the app.
+async fn last_seen(app: &TestApp, secret: &str) -> Timestamp {
+    let mut tx = app.store.begin_read().await.unwrap();
+    tx.session_by_hash(&kat_app::auth::hash_secret(secret)).await.unwrap().expect("session").last_seen_at
+}
+
+async fn last_seen_is_written_once_per_granularity(db: Db) {
+    let config = WebConfig { idle_timeout: SignedDuration::from_mins(15), ..WebConfig::default() };
+    let app = app_or_skip!(db, Options { manual_clock: Some(start()), config });
+    app.add_staff("nina", Role::Nurse).await;
+    let r = app.login(&app.client(), "nina").await;
+    let (secret, _) = session_set_cookie(&r).expect("cookie");
+    let granularity = kat_app::auth::LAST_SEEN_GRANULARITY;
+    assert_eq!(granularity, SignedDuration::from_secs(60));
+    assert_eq!(last_seen(&app, &secret).await, start(), "signing in sets it");
+
+    // Two requests within the granularity: one touch (the first, a minute after sign-in).
+    app.advance(granularity);
+    let first = app.now();
+    assert_eq!(get_with_cookie(&app, "/", &secret).await.status(), 200);
+    assert_eq!(last_seen(&app, &secret).await, first, "touched");
+    app.advance(SignedDuration::from_secs(59));
+    assert_eq!(get_with_cookie(&app, "/patients", &secret).await.status(), 200);
+    assert_eq!(last_seen(&app, &secret).await, first, "not written again within the granularity");
+
+    // A request after it: another touch.
+    app.advance(SignedDuration::from_secs(1));
+    let second = app.now();
+    assert_eq!(get_with_cookie(&app, "/", &secret).await.status(), 200);
+    assert_eq!(last_seen(&app, &secret).await, second);
+
+    // The idle timeout still ends the session, measured from the last write: a request
+    // 59 s after it was not written, so the session ends 15 min after `second`.
+    app.advance(SignedDuration::from_secs(59));
+    assert_eq!(get_with_cookie(&app, "/", &secret).await.status(), 200);
+    app.advance(SignedDuration::from_secs(15 * 60 - 59 + 1));
+    let r = get_with_cookie(&app, "/", &secret).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login?next=/&expired=1");
+    app.stop().await;
+}
+on_both_databases!(last_seen_is_written_once_per_granularity, last_seen_is_written_once_per_granularity);
+
+async fn token_last_use_is_written_once_per_granularity(db: Db) {
+    let app = app_or_skip!(db, Options { manual_clock: Some(start()), ..Options::default() });
+    let (_, record, token) = staff_with_token(&app, "nina", Role::Nurse).await;
+    let last_used = || async {
+        let mut tx = app.store.begin_read().await.unwrap();
+        tx.list_tokens().await.unwrap().into_iter().find(|t| t.id == record.id).unwrap().last_used_at
+    };
+    let call = || async {
+        let r = reqwest::Client::new().get(app.url("/api/v1/patients")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    assert_eq!(last_used().await, None);
+    call().await;
+    assert_eq!(last_used().await, Some(start()), "the first use is written");
+    app.advance(SignedDuration::from_secs(59));
+    call().await;
+    assert_eq!(last_used().await, Some(start()), "not again within the granularity");
+    app.advance(SignedDuration::from_secs(1));
+    call().await;
+    assert_eq!(last_used().await, Some(start() + SignedDuration::from_secs(60)));
+    app.stop().await;
+}
+on_both_databases!(token_last_use_is_written_once_per_granularity, token_last_use_is_written_once_per_granularity);
+
 async fn sessions_end_after_the_absolute_timeout(db: Db) {
     let config = WebConfig {
         idle_timeout: SignedDuration::from_mins(15),

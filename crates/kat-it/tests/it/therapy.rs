@@ -418,12 +418,24 @@ async fn safety_plan_link_is_single_use_and_expires(db: Db) {
     let start = page.find("/s/").expect("the link is shown once");
     let link: String = page[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '/').collect();
     let anonymous = reqwest::Client::new();
-    let first = anonymous.get(app.url(&link)).send().await.unwrap();
+    // A link preview (any GET) sees only the landing page and spends nothing (issue 11
+    // item 11: the first view, a message preview, burnt the link).
+    for _ in 0..2 {
+        let preview = anonymous.get(app.url(&link)).send().await.unwrap();
+        assert_eq!(preview.status(), 200);
+        let html = preview.text().await.unwrap();
+        assert!(html.contains("Open my safety plan") && !html.contains("Not sleeping"), "{html}");
+    }
+    // The patient's tap opens it, once.
+    let tap = || anonymous.post(app.url(&link)).header("origin", &app.base_url).send();
+    let first = tap().await.unwrap();
     assert_eq!(first.status(), 200);
     assert!(first.text().await.unwrap().contains("Not sleeping"));
     let again = anonymous.get(app.url(&link)).send().await.unwrap();
     assert_eq!(again.status(), 410);
     assert!(again.text().await.unwrap().contains("already been used"));
+    let again = tap().await.unwrap();
+    assert_eq!(again.status(), 410);
     // A second link expires after the configured time (24 h by default).
     let page = client
         .post(app.url(&format!("/patients/{p}/safety-plan/link")))
@@ -440,6 +452,8 @@ async fn safety_plan_link_is_single_use_and_expires(db: Db) {
     let late = anonymous.get(app.url(&link)).send().await.unwrap();
     assert_eq!(late.status(), 410);
     assert!(late.text().await.unwrap().contains("expired"));
+    let late = anonymous.post(app.url(&link)).header("origin", &app.base_url).send().await.unwrap();
+    assert_eq!(late.status(), 410);
     assert_eq!(anonymous.get(app.url("/s/0000")).send().await.unwrap().status(), 404);
     let entries = audit(app, &c.admin, &format!("?patient={p}")).await;
     assert!(
@@ -465,11 +479,24 @@ async fn demo_patients_have_full_programs(db: Db) {
     kat::demo::seed(app.store.as_ref(), app.now(), &tz).await.expect("demo seeds");
     let theo = kat_app::users::find(app.store.as_ref(), "therapist").await.unwrap().unwrap();
     let ctx = kat_app::Ctx::new(kat_app::Actor::User(theo), "test".into(), None, app.now(), &tz);
-    let found = kat_app::patients::search(app.store.as_ref(), &ctx, "", 50).await.unwrap();
+    let found = kat_app::patients::search(app.store.as_ref(), &ctx, "", kat_core::page::PageRequest::first(50))
+        .await
+        .unwrap()
+        .items;
     let mut with_notes = 0;
     let mut kinds = std::collections::BTreeSet::new();
     for p in &found {
-        let tl = kat_app::therapy::timeline(app.store.as_ref(), &ctx, p.id, &[], &tz).await.unwrap();
+        let tl = kat_app::therapy::timeline(
+            app.store.as_ref(),
+            &ctx,
+            p.id,
+            &[],
+            &tz,
+            kat_core::page::PageRequest::first(kat_app::therapy::TIMELINE_PAGE_MAX),
+        )
+        .await
+        .unwrap()
+        .items;
         if tl.iter().any(|e| e.kind == kat_core::therapy::timeline::TimelineKind::Note) {
             with_notes += 1;
         }
@@ -477,7 +504,9 @@ async fn demo_patients_have_full_programs(db: Db) {
     }
     assert!(with_notes >= 2, "demo timelines show notes");
     assert_eq!(kinds.len(), kat_core::therapy::timeline::TimelineKind::ALL.len(), "every kind appears: {kinds:?}");
-    let (items, _) = kat_app::therapy::worklist(app.store.as_ref(), &ctx).await.unwrap();
+    let (items, _) =
+        kat_app::therapy::worklist(app.store.as_ref(), &ctx, kat_core::page::PageRequest::first(50)).await.unwrap();
+    let items = items.items;
     assert!(
         items.iter().any(|i| i.kind == kat_core::therapy::worklist::WorkItemKind::UnsignedNote),
         "the demo therapist has a draft to finish"

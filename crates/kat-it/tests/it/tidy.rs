@@ -62,6 +62,11 @@ fn only_the_store_adapters_use_sqlx() {
     let web = meta.workspace_packages().into_iter().find(|p| p.name.as_str() == "kat-web").expect("kat-web");
     let tree = normal_closure(&meta, &web.id);
     assert!(!tree.contains("sqlx"), "kat-web pulls in sqlx: {tree:?}");
+    // The SQL written once for both adapters knows no driver: each adapter runs it.
+    let sql =
+        meta.workspace_packages().into_iter().find(|p| p.name.as_str() == "kat-store-sql").expect("kat-store-sql");
+    let tree = normal_closure(&meta, &sql.id);
+    assert!(tree.contains("kat-store") && !tree.iter().any(|d| d.starts_with("sqlx")), "{tree:?}");
 }
 
 /// The clinical reference beside the repository (`../shared/spec/`), or `None` when it is

@@ -69,7 +69,7 @@ async fn patient_with_plan(tx: &mut Box<dyn Tx>, name: &str) -> (kat_core::user:
 }
 
 /// An administration of `step` at `at`, with the details DOSE-GEN-002 asks for.
-fn administration(at: Timestamp, step: Step) -> Administration {
+pub(super) fn administration(at: Timestamp, step: Step) -> Administration {
     let text = |s: &str| Some(ShortText::parse(s).unwrap());
     let product = Product {
         name: ShortText::parse("Ketamine 50 mg/mL").unwrap(),
@@ -275,7 +275,7 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         tx.session_events_for_session(session.id).await.unwrap().into_iter().map(|e| e.kind).collect();
     use SessionEventKind as K;
     assert_eq!(kinds, [K::AdverseEvent, K::Intervention, K::RemsSubmitted, K::Intervention]);
-    // The kinds of migration 0010.
+    // The kinds of migration 0011.
     for kind in [K::EmergencyTransfer, K::RemsFields] {
         tx.insert_session_event(&SessionEventRecord { id: Uuid::now_v7(), kind, ..rems(19) }).await.unwrap();
     }
@@ -323,7 +323,7 @@ fn running_iv_state() -> DosingSession {
     t.unwrap().session
 }
 
-/// The session's state (0010): stored with the session, read back exactly (by id, in a
+/// The session's state (0011): stored with the session, read back exactly (by id, in a
 /// list, for update), saved again; a session older than the state reads back without
 /// one; reading a session for update holds it until the transaction ends, so a second
 /// writer sees what the first saved.

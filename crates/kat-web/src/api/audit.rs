@@ -5,8 +5,8 @@ use crate::AppState;
 use crate::error::{ApiError, Problem};
 use axum::Json;
 use axum::extract::{Query, State};
+use kat_app::audit_log::Logged;
 use kat_app::{AppError, audit_log};
-use kat_core::audit::AuditEntry;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -33,10 +33,16 @@ pub struct AuditEntryDto {
     /// `allowed` or `denied`.
     outcome: String,
     request_id: Option<String>,
+    /// For a list view (`list`): every patient it showed. Filtering by `patient` finds
+    /// the list views that showed that patient.
+    #[schema(value_type = Vec<String>)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    shown_patients: Vec<String>,
 }
 
-impl From<&AuditEntry> for AuditEntryDto {
-    fn from(e: &AuditEntry) -> Self {
+impl From<&Logged> for AuditEntryDto {
+    fn from(logged: &Logged) -> Self {
+        let e = &logged.entry;
         let en = &e.entry;
         Self {
             seq: e.seq,
@@ -51,16 +57,18 @@ impl From<&AuditEntry> for AuditEntryDto {
             remote_addr: en.remote_addr.clone(),
             outcome: en.outcome.as_str().into(),
             request_id: en.request_id.clone(),
+            shown_patients: logged.shown_patients.iter().map(|p| p.to_string()).collect(),
         }
     }
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct AuditParams {
     /// Only entries by this user id.
     user: String,
-    /// Only entries about this patient id.
+    /// Only entries about this patient id, and list views that showed the patient.
     patient: String,
     /// From this date (YYYY-MM-DD, clinic time zone), inclusive.
     from: String,

@@ -156,7 +156,34 @@ impl FromRequestParts<AppState> for Caller {
             meta.request_id.clone(),
             state.clock.now(),
             &state.config.time_zone,
-        );
+        )
+        .with_events(state.live.sink());
         Ok(Caller { ctx, meta })
     }
+}
+
+/// One page of a JSON list: the items as a JSON array, and the other pages in an RFC 8288
+/// `Link` header (`<…>; rel="prev"`, `<…>; rel="next"`), absent on a single page.
+pub struct Paged<T>(pub crate::view::Pager, pub Vec<T>);
+
+impl<T: Serialize> axum::response::IntoResponse for Paged<T> {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = Json(self.1).into_response();
+        if let Some(link) = self.0.link_header()
+            && let Ok(value) = axum::http::HeaderValue::from_str(&link)
+        {
+            response.headers_mut().insert(axum::http::header::LINK, value);
+        }
+        response
+    }
+}
+
+/// The API's query string of a page (`page`, `limit`) with the caller's other parameters.
+pub(crate) fn page_href(path: &str, params: &[(&str, &str)], page: u32, limit: u32) -> String {
+    let mut out = format!("{path}?");
+    for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+        out.push_str(&format!("{k}={}&", crate::view::url_encode(v)));
+    }
+    out.push_str(&format!("page={page}&limit={limit}"));
+    out
 }

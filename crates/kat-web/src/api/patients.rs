@@ -1,8 +1,9 @@
 //! `/api/v1/patients`: the registry over JSON.
 
-use super::Caller;
+use super::{Caller, Paged, page_href};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
+use crate::view::Pager;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -184,13 +185,16 @@ pub async fn create(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Words to match: name fragments, a date of birth (YYYY-MM-DD) or an MRN. Empty
     /// lists patients.
     #[serde(default)]
     q: String,
-    /// At most this many (1–50, default 50).
+    /// At most this many per page (1–50, default 50).
     limit: Option<u32>,
+    /// Which page (from 1, default 1). The `Link` header names the previous and next pages.
+    page: Option<u32>,
 }
 
 /// Search the registry.
@@ -202,7 +206,8 @@ pub struct SearchParams {
     params(SearchParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Matching patients, by family then given name", body = Vec<PatientDto>),
+        (status = 200, description = "One page of the matching patients, by family then given name", body = Vec<PatientDto>,
+            headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any"))),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -210,12 +215,12 @@ pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
     Query(params): Query<SearchParams>,
-) -> Result<Json<Vec<PatientDto>>, ApiError> {
+) -> Result<Paged<PatientDto>, ApiError> {
+    let page = patients::search_page(params.page, params.limit);
     let found =
-        patients::search(state.store.as_ref(), &caller.ctx, &params.q, params.limit.unwrap_or(patients::SEARCH_LIMIT))
-            .await
-            .map_err(|e| caller.fail(e))?;
-    Ok(Json(found.iter().map(PatientDto::from).collect()))
+        patients::search(state.store.as_ref(), &caller.ctx, &params.q, page).await.map_err(|e| caller.fail(e))?;
+    let pager = Pager::new(&found, |n| page_href("/api/v1/patients", &[("q", &params.q)], n, page.size()));
+    Ok(Paged(pager, found.items.iter().map(PatientDto::from).collect()))
 }
 
 fn parse_id(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {

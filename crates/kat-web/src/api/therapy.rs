@@ -1,9 +1,10 @@
 //! `/api/v1/patients/{id}/therapy-notes`, process notes, safety plan, care team,
 //! program, timeline and `/api/v1/worklist`.
 
-use super::Caller;
+use super::{Caller, Paged, page_href};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
+use crate::view::Pager;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use kat_app::{AppError, therapy};
 use kat_core::FieldErrors;
 use kat_core::ids::{PatientId, PlannedSessionId, ProcessNoteId, TherapyNoteId};
+use kat_core::page::PageRequest;
 use kat_core::therapy::care_team::CareRole;
 use kat_core::therapy::note::{Addendum, AddendumForm, NoteForm, NoteKind, NoteStatus, TherapyNote};
 use kat_core::therapy::process::ProcessNote;
@@ -700,23 +702,28 @@ impl From<&TimelineEntry> for TimelineEntryDto {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineParams {
     /// Only entries of these kinds (comma-separated).
     kind: Option<String>,
+    /// At most this many per page (1–500, default 100).
+    limit: Option<u32>,
+    /// Which page (from 1, default 1). The `Link` header names the previous and next pages.
+    page: Option<u32>,
 }
 
-/// The patient timeline, oldest first.
+/// One page of the patient timeline, oldest first.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/timeline", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), TimelineParams), security(("bearer" = [])),
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<TimelineEntryDto>),
+        (status = 200, body = Vec<TimelineEntryDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any"))),
         (status = 422, description = "Unknown kind", body = Problem, content_type = "application/problem+json")))]
 pub async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw): Path<String>,
     Query(params): Query<TimelineParams>,
-) -> ApiResult<Json<Vec<TimelineEntryDto>>> {
+) -> ApiResult<Paged<TimelineEntryDto>> {
     let pid = patient_id(&caller, &raw)?;
     let mut kinds = Vec::new();
     for k in params.kind.as_deref().unwrap_or("").split(',').map(str::trim).filter(|k| !k.is_empty()) {
@@ -724,10 +731,14 @@ pub async fn timeline(
             caller.fail(AppError::Invalid(FieldErrors::single("kind", format!("`{k}` is not a timeline kind"))))
         })?);
     }
-    let entries = therapy::timeline(state.store.as_ref(), &caller.ctx, pid, &kinds, &state.config.time_zone)
+    let page = PageRequest::new(params.page, params.limit, therapy::TIMELINE_PAGE, therapy::TIMELINE_PAGE_MAX);
+    let entries = therapy::timeline(state.store.as_ref(), &caller.ctx, pid, &kinds, &state.config.time_zone, page)
         .await
         .map_err(|e| caller.fail(e))?;
-    Ok(Json(entries.iter().map(TimelineEntryDto::from).collect()))
+    let path = format!("/api/v1/patients/{pid}/timeline");
+    let kind = params.kind.unwrap_or_default();
+    let pager = Pager::new(&entries, |n| page_href(&path, &[("kind", &kind)], n, page.size()));
+    Ok(Paged(pager, entries.items.iter().map(TimelineEntryDto::from).collect()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -743,13 +754,28 @@ pub struct WorkItemDto {
     what: String,
 }
 
-/// The caller's worklist for today.
-#[utoipa::path(get, path = "/api/v1/worklist", tag = "therapy", security(("bearer" = [])),
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorklistParams {
+    /// At most this many per page (1–50, default 50).
+    limit: Option<u32>,
+    /// Which page (from 1, default 1). The `Link` header names the previous and next pages.
+    page: Option<u32>,
+}
+
+/// One page of the caller's worklist for today.
+#[utoipa::path(get, path = "/api/v1/worklist", tag = "therapy", params(WorklistParams), security(("bearer" = [])),
     responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<WorkItemDto>)))]
-pub async fn worklist(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<WorkItemDto>>> {
-    let (items, _) = therapy::worklist(state.store.as_ref(), &caller.ctx).await.map_err(|e| caller.fail(e))?;
-    Ok(Json(items.iter().map(work_item_dto).collect()))
+        (status = 200, body = Vec<WorkItemDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any")))))]
+pub async fn worklist(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<WorklistParams>,
+) -> ApiResult<Paged<WorkItemDto>> {
+    let page = PageRequest::new(params.page, params.limit, therapy::WORKLIST_PAGE, therapy::WORKLIST_PAGE);
+    let (items, _) = therapy::worklist(state.store.as_ref(), &caller.ctx, page).await.map_err(|e| caller.fail(e))?;
+    let pager = Pager::new(&items, |n| page_href("/api/v1/worklist", &[], n, page.size()));
+    Ok(Paged(pager, items.items.iter().map(work_item_dto).collect()))
 }
 
 fn work_item_dto(i: &WorkItem) -> WorkItemDto {

@@ -234,6 +234,8 @@ struct AuditRowView {
     resource: String,
     patient: Option<String>,
     patient_label: String,
+    /// A list view's patients: (id, short label).
+    shown: Vec<(String, String)>,
     remote_addr: String,
     outcome: &'static str,
 }
@@ -331,7 +333,7 @@ pub async fn audit(
                 url_encode(&q.patient),
                 url_encode(&q.from),
                 url_encode(&q.to),
-                last.seq
+                last.entry.seq
             )
         })
     } else {
@@ -339,8 +341,12 @@ pub async fn audit(
     };
     let rows = entries
         .iter()
-        .map(|e| {
-            let en = &e.entry;
+        .map(|logged| {
+            let en = &logged.entry.entry;
+            let short = |p: String| {
+                let label = format!("…{}", &p[28..]);
+                (p, label)
+            };
             AuditRowView {
                 at: local_time_precise(en.at, tz),
                 actor: en.actor.label.clone(),
@@ -351,6 +357,7 @@ pub async fn audit(
                 },
                 patient: en.patient_id.map(|p| p.to_string()),
                 patient_label: en.patient_id.map(|p| format!("…{}", &p.to_string()[28..])).unwrap_or_default(),
+                shown: logged.shown_patients.iter().map(|p| short(p.to_string())).collect(),
                 remote_addr: en.remote_addr.clone(),
                 outcome: en.outcome.as_str(),
             }

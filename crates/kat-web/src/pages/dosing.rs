@@ -19,8 +19,7 @@ use kat_app::AppError;
 use kat_app::dosing::{self as uc, AdministrationInput, Cadss6Input, InterventionForm, SessionView, VitalsInput};
 use kat_core::FieldErrors;
 use kat_core::dosing::Route;
-use kat_core::dosing::session::GateOutcome;
-use kat_core::ids::{DosingSessionId, SessionAlarmId};
+use kat_core::ids::{DosingSessionId, SessionAlarmId, VitalId};
 use kat_core::instruments::Instrument;
 use kat_core::monitoring::Reading;
 use kat_core::monitoring::adverse::AdverseEventForm;
@@ -29,8 +28,8 @@ use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/floor", get(floor))
-        .route("/floor/live", get(floor_live))
+        .route("/floor", get(super::floor::floor))
+        .route("/floor/live", get(super::floor::floor_live))
         .route("/sessions/{id}", get(show))
         .route("/sessions/{id}/live", get(live))
         .route("/sessions/{id}/vitals", post(add_vitals))
@@ -69,15 +68,11 @@ pub struct VitalRow {
     pub source: &'static str,
 }
 
+/// The session screen's facts around its live part.
 pub struct LiveView {
     pub session_id: String,
     pub patient: String,
     pub route: String,
-    pub gate: String,
-    pub next_check: String,
-    pub next_check_overdue: bool,
-    pub alarms: Vec<AlarmView>,
-    pub vitals: Vec<VitalRow>,
     pub discharged: bool,
     /// The gate outcome is `proceed` or `override`.
     pub gate_passed: bool,
@@ -87,7 +82,7 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_else(|| "–".into())
 }
 
-fn vital_row(r: &Reading, tz: &TimeZone) -> VitalRow {
+pub(super) fn vital_row(r: &Reading, tz: &TimeZone) -> VitalRow {
     VitalRow {
         at: local_time(r.at, tz),
         bp: r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic())).unwrap_or_else(|| "–".into()),
@@ -115,7 +110,7 @@ fn value_words(value: &serde_json::Value) -> Option<String> {
     })
 }
 
-fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
+pub(super) fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
     let content: serde_json::Value = serde_json::from_str(&a.content).unwrap_or_default();
     let what =
         value_words(&content["value"]).unwrap_or_else(|| kat_store::dosing::alarm_kind_str(a.kind).replace('_', " "));
@@ -140,56 +135,46 @@ fn alarm_view(a: &kat_store::dosing::AlarmRecord, tz: &TimeZone) -> AlarmView {
     }
 }
 
-pub(super) fn live_view(v: &SessionView, now: Timestamp, tz: &TimeZone) -> LiveView {
-    let (next_check, overdue) = match &v.next_check {
-        _ if v.session.discharged_at.is_some() => {
-            (format!("Discharged {}", v.session.discharged_at.map(|t| local_time(t, tz)).unwrap_or_default()), false)
-        }
-        Some(c) => {
-            let mins = (c.at.as_second() - now.as_second()) / 60;
-            let when = local_time(c.at, tz);
-            if c.at <= now {
-                (format!("Check due now ({when})"), true)
-            } else {
-                (format!("Next check at {when} (in {mins} min)"), false)
-            }
-        }
-        None if v.administrations.is_empty() => ("Checks start with the first dose".into(), false),
-        None => ("No further scheduled check".into(), false),
-    };
+pub(super) fn live_view(v: &SessionView) -> LiveView {
     LiveView {
         session_id: v.session.id.to_string(),
         patient: v.patient_label.clone(),
         route: v.route().label().to_string(),
-        gate: match v.session.gate_outcome {
-            Some(GateOutcome::Proceed) => "Gate passed".into(),
-            Some(GateOutcome::Override) => "Gate passed with a prescriber's override".into(),
-            Some(GateOutcome::Defer) => "Deferred".into(),
-            None => "Gate not yet run: no administration allowed".into(),
-        },
-        next_check,
-        next_check_overdue: overdue,
-        alarms: {
-            // Open before acknowledged, most severe first (emergency, intervene, notify),
-            // then newest first.
-            let mut list: Vec<&kat_store::dosing::AlarmRecord> = v.alarms.iter().collect();
-            list.sort_by(|a, b| {
-                (a.acknowledged_at.is_some(), std::cmp::Reverse(a.severity))
-                    .cmp(&(b.acknowledged_at.is_some(), std::cmp::Reverse(b.severity)))
-                    .then(b.raised_at.cmp(&a.raised_at))
-            });
-            list.into_iter().map(|a| alarm_view(a, tz)).collect()
-        },
-        vitals: v.vitals.iter().rev().map(|(_, r)| vital_row(r, tz)).collect(),
         discharged: v.session.discharged_at.is_some(),
         gate_passed: v.session.gate_outcome.is_some_and(|o| o.passed()),
     }
 }
 
+/// The session screen's live part: its summary, alarm panel and vitals rows, each a
+/// fragment the stream can send alone (see `floor.rs`).
 #[derive(Template)]
 #[template(path = "dosing/live.html")]
 pub(super) struct LivePart {
-    pub(super) live: LiveView,
+    pub(super) summary: String,
+    pub(super) alarms: String,
+    pub(super) rows: Vec<String>,
+}
+
+/// The live part rendered whole, with its fragments' HTML (for the stream's versions).
+pub(super) struct RenderedLive {
+    pub(super) html: String,
+    pub(super) summary: String,
+    pub(super) alarms: String,
+    pub(super) rows: Vec<VitalId>,
+}
+
+pub(super) fn render_live(v: &SessionView, now: Timestamp, tz: &TimeZone) -> Result<RenderedLive, AppError> {
+    let tile = super::floor::tile_view(&kat_app::live::session_tile(v, now), now, tz);
+    let summary = super::floor::html(&super::floor::SummaryFragment { t: &tile })?;
+    let alarms = super::floor::html(&super::floor::AlarmPanel::new(v.session.id, &v.alarms, tz))?;
+    let rows_html = v
+        .vitals
+        .iter()
+        .rev()
+        .map(|(rec, r)| super::floor::html(&super::floor::VitalRowFragment::new(rec.id, r, tz)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let html = super::floor::html(&LivePart { summary: summary.clone(), alarms: alarms.clone(), rows: rows_html })?;
+    Ok(RenderedLive { html, summary, alarms, rows: v.vitals.iter().map(|(rec, _)| rec.id).collect() })
 }
 
 #[derive(Template)]
@@ -317,11 +302,10 @@ async fn session_page(
     if let (Some(dil), Some(rate), Some(min)) = (d.diluted_ml, d.rate_ml_per_h, d.infusion_minutes) {
         dose.push_str(&format!(" · diluted to {dil} mL, {rate} mL/h over {min} min (DOSE-IV-004)"));
     }
-    let part = LivePart { live: live_view(&v, staff.ctx.now, tz) };
-    let live_html = part.render().map_err(|e| staff.fail(AppError::Internal(e.to_string())))?;
+    let live_html = render_live(&v, staff.ctx.now, tz).map_err(|e| staff.fail(e))?.html;
     Ok(SessionPage {
         layout: Layout::new(state, Some(&staff.principal), "floor"),
-        live: part.live,
+        live: live_view(&v),
         live_version: crate::live::version(&live_html),
         live_html,
         plan: match &c.kap_style {
@@ -449,7 +433,8 @@ pub async fn show(
 pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
-    Ok(render(&LivePart { live: live_view(&v, staff.ctx.now, &state.config.time_zone) }))
+    let live = render_live(&v, staff.ctx.now, &state.config.time_zone).map_err(|e| staff.fail(e))?;
+    Ok(axum::response::Html(live.html).into_response())
 }
 
 pub async fn add_vitals(
@@ -496,41 +481,6 @@ pub async fn acknowledge(
         }
         Err(e) => Err(staff.fail(e)),
     }
-}
-
-#[derive(Template)]
-#[template(path = "dosing/floor.html")]
-struct FloorPage {
-    layout: Layout,
-    live_html: String,
-    live_version: String,
-}
-
-#[derive(Template)]
-#[template(path = "dosing/floor_live.html")]
-pub(super) struct FloorLive {
-    pub(super) sessions: Vec<LiveView>,
-}
-
-async fn floor_views(state: &AppState, staff: &Staff) -> Result<Vec<LiveView>, PageError> {
-    let list =
-        uc::floor_board(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
-    Ok(list.iter().map(|v| live_view(v, staff.ctx.now, &state.config.time_zone)).collect())
-}
-
-pub async fn floor(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let sessions = floor_views(&state, &staff).await?;
-    let live_html = FloorLive { sessions }.render().map_err(|e| staff.fail(AppError::Internal(e.to_string())))?;
-    Ok(render(&FloorPage {
-        layout: Layout::new(&state, Some(&staff.principal), "floor"),
-        live_version: crate::live::version(&live_html),
-        live_html,
-    }))
-}
-
-pub async fn floor_live(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let sessions = floor_views(&state, &staff).await?;
-    Ok(render(&FloorLive { sessions }))
 }
 
 pub struct RemsView {

@@ -390,10 +390,7 @@ async fn page(
                 (Some(kg), Some(on)) if v.plan.content.dose_style == "per_kg" => {
                     let age = match state.config.dosing.gate.weight_max_age_days {
                         Some(days) => format!("re-weigh when older than {days} days (clinic policy)"),
-                        None => {
-                            "the clinic has set no maximum age (dosing.gate.weight_max_age_days): check it is current"
-                                .into()
-                        }
+                        None => "the clinic has set no maximum age for a weight: check it is current".into(),
                     };
                     format!("{kg} kg measured on {on}, from the plan; {age}")
                 }

@@ -20,7 +20,7 @@ struct Dashboard {
 
 pub async fn dashboard(State(state): State<AppState>, staff: Staff) -> Result<Response, crate::error::PageError> {
     let patient_count = {
-        let mut tx = state.store.begin().await.map_err(|e| staff.fail(e.into()))?;
+        let mut tx = state.store.begin_read().await.map_err(|e| staff.fail(e.into()))?;
         tx.count_patients().await.map_err(|e| staff.fail(e.into()))?
     };
     let needs_admin = users::count_active_admins(state.store.as_ref()).await.map_err(|e| staff.fail(e))? == 0;

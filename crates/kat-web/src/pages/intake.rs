@@ -389,6 +389,13 @@ struct EligibilityPage {
     same_day: bool,
     decision: Option<String>,
     decision_stale: bool,
+    /// A signed decision is in force (not stale): the page leads with it and keeps the
+    /// sign form folded away.
+    decided: bool,
+    /// The headline: the decision when one is in force, else the screen's status.
+    headline: String,
+    /// Its style: `accepted` / `declined`, else the screen status key.
+    headline_key: String,
     can_sign: bool,
     is_medical_director: bool,
     evaluation_id: String,
@@ -476,6 +483,17 @@ fn eligibility_page(
             )
         }),
         decision_stale: st.decision.as_ref().is_some_and(|d| d.stale),
+        decided: st.decision.as_ref().is_some_and(|d| !d.stale),
+        headline: match st.decision.as_ref().filter(|d| !d.stale) {
+            Some(d) if d.decision == "accept" => "Accepted for treatment by the prescriber".into(),
+            Some(_) => "Declined by the prescriber".into(),
+            None => status_label(st.evaluation.as_ref().map(|(e, _)| e.status.as_str()).unwrap_or("")).into(),
+        },
+        headline_key: match st.decision.as_ref().filter(|d| !d.stale) {
+            Some(d) if d.decision == "accept" => "accepted".into(),
+            Some(_) => "declined".into(),
+            None => st.evaluation.as_ref().map(|(e, _)| e.status.clone()).unwrap_or_default(),
+        },
         can_sign: staff.principal.user.role.allows(Permission::EligibilitySign),
         is_medical_director: st.signer_is_medical_director,
         evaluation_id: st.evaluation.as_ref().map(|(e, _)| e.id.to_string()).unwrap_or_default(),

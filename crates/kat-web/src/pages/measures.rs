@@ -6,7 +6,7 @@ use super::Staff;
 use crate::AppState;
 use crate::error::PageError;
 use crate::middleware::RequestMeta;
-use crate::view::{Layout, local_time, render};
+use crate::view::{Layout, Pager, local_time, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -21,8 +21,10 @@ use kat_core::ids::{AlertId, PatientId};
 use kat_core::instruments::outcome::Threshold;
 use kat_core::instruments::{Instrument, ItemTextOverrides, TextLicence};
 use kat_core::measures::{AcknowledgeForm, AlertAction, DueStatus, PlanForm, point_label};
+use kat_core::page::PageRequest;
 use kat_core::role::Permission;
 use kat_store::measures::{ResponseRecord, SafetyAlert};
+use serde::Deserialize;
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -545,6 +547,17 @@ struct SelfReportPage {
     token: String,
     forms: Vec<InstrumentView>,
     has_errors: bool,
+    /// Unanswered questions the patient is asked to confirm before sending.
+    skipped: Vec<SkippedView>,
+    /// PHQ-9 question 9 (thoughts of self-harm) is among them: asked about on its own.
+    skipped_phq9_item9: bool,
+    crisis_text: String,
+}
+
+/// One questionnaire's unanswered questions, for the confirmation notice.
+struct SkippedView {
+    name: &'static str,
+    numbers: String,
 }
 
 #[derive(Template)]
@@ -622,6 +635,9 @@ pub async fn self_report_form(
                 })
                 .collect(),
             has_errors: false,
+            skipped: Vec::new(),
+            skipped_phq9_item9: false,
+            crisis_text: state.config.measures.crisis_text.clone(),
         })),
         other => Ok(closed_page(&state, &other)),
     }
@@ -636,7 +652,9 @@ pub async fn self_report_submit(
     let ctx = anonymous_ctx(&state, &meta);
     let answers: uc::SelfReportAnswers =
         uc::SELF_REPORTABLE.iter().map(|i| (*i, answers_from(*i, &format!("{}_", i.as_str()), &form))).collect();
-    match uc::submit_self_report(state.store.as_ref(), &ctx, &state.config.measures, &token, &answers).await {
+    let confirmed = form.get("confirm_skipped").is_some_and(|v| v == "yes");
+    match uc::submit_self_report(state.store.as_ref(), &ctx, &state.config.measures, &token, &answers, confirmed).await
+    {
         Ok(Submitted::Saved(_)) => Ok(render(&SelfReportDone {
             layout: Layout::new(&state, None, "self_report"),
             title: "Thank you: your answers were sent",
@@ -645,35 +663,63 @@ pub async fn self_report_submit(
             crisis_text: state.config.measures.crisis_text.clone(),
         })),
         Ok(Submitted::Closed(s)) => Ok(closed_page(&state, &s)),
-        Err(AppError::Invalid(errors)) => {
-            let ctx = anonymous_ctx(&state, &meta);
-            match uc::open_link(state.store.as_ref(), &ctx, &token).await.map_err(|e| internal(e, &meta))? {
-                LinkState::Open(link) => Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    render(&SelfReportPage {
-                        layout: Layout::new(&state, None, "self_report"),
-                        token,
-                        forms: link
-                            .instruments
-                            .iter()
-                            .map(|i| {
-                                instrument_view(
-                                    *i,
-                                    &state.config.measures.item_texts,
-                                    &format!("{}_", i.as_str()),
-                                    &form,
-                                    &errors,
-                                )
-                            })
-                            .collect(),
-                        has_errors: true,
-                    }),
-                )
-                    .into_response()),
-                other => Ok(closed_page(&state, &other)),
+        Ok(Submitted::ConfirmSkipped(skipped)) => {
+            // The unanswered questions are marked on the form, which keeps every answer
+            // given; nothing was saved and the link is still open.
+            let mut marks = FieldErrors::new();
+            for (instrument, labels) in &skipped {
+                for label in labels {
+                    marks.add(format!("{}_{label}", instrument.as_str()), "is not answered yet");
+                }
             }
+            let views = skipped
+                .iter()
+                .map(|(i, labels)| SkippedView { name: instrument_name(*i), numbers: labels.join(", ") })
+                .collect();
+            let item9 = skipped.iter().any(|(i, labels)| *i == Instrument::Phq9 && labels.contains(&"9"));
+            reopen(&state, &meta, token, &form, &marks, StatusCode::OK, views, item9).await
+        }
+        Err(AppError::Invalid(errors)) => {
+            reopen(&state, &meta, token, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY, Vec::new(), false).await
         }
         Err(e) => Err(internal(e, &meta)),
+    }
+}
+
+/// The self-report form again, with the patient's answers kept and `marks` on items.
+#[allow(clippy::too_many_arguments)]
+async fn reopen(
+    state: &AppState,
+    meta: &RequestMeta,
+    token: String,
+    form: &HashMap<String, String>,
+    marks: &FieldErrors,
+    status: StatusCode,
+    skipped: Vec<SkippedView>,
+    skipped_phq9_item9: bool,
+) -> Result<Response, PageError> {
+    let ctx = anonymous_ctx(state, meta);
+    match uc::open_link(state.store.as_ref(), &ctx, &token).await.map_err(|e| internal(e, meta))? {
+        LinkState::Open(link) => Ok((
+            status,
+            render(&SelfReportPage {
+                layout: Layout::new(state, None, "self_report"),
+                token,
+                forms: link
+                    .instruments
+                    .iter()
+                    .map(|i| {
+                        instrument_view(*i, &state.config.measures.item_texts, &format!("{}_", i.as_str()), form, marks)
+                    })
+                    .collect(),
+                has_errors: skipped.is_empty(),
+                skipped,
+                skipped_phq9_item9,
+                crisis_text: state.config.measures.crisis_text.clone(),
+            }),
+        )
+            .into_response()),
+        other => Ok(closed_page(state, &other)),
     }
 }
 
@@ -898,16 +944,30 @@ struct WorklistPage {
     layout: Layout,
     rows: Vec<WorkRow>,
     today: String,
+    pager: Pager,
 }
 
-pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let found = uc::worklist(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone)
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    page: Option<u32>,
+}
+
+pub async fn worklist(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let page = PageRequest::new(q.page, None, uc::WORKLIST_PAGE, uc::WORKLIST_PAGE);
+    let found = uc::worklist(state.store.as_ref(), &staff.ctx, &state.config.measures, &state.config.time_zone, page)
         .await
         .map_err(|e| staff.fail(e))?;
     Ok(render(&WorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "measures_due"),
         today: staff.ctx.today.to_string(),
+        pager: Pager::new(&found, |n| format!("/measures/worklist?page={n}")),
         rows: found
+            .items
             .iter()
             .map(|(p, due)| WorkRow {
                 patient_id: p.id.to_string(),

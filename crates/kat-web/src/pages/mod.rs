@@ -8,6 +8,7 @@ mod course;
 mod dose_order;
 mod dosing;
 mod dosing_live;
+mod floor;
 mod gate;
 mod home;
 mod intake;
@@ -73,7 +74,7 @@ pub fn router() -> Router<AppState> {
         .route("/patients/{id}/program", post(therapy::plan_program))
         .route("/patients/{id}/safety-plan", get(therapy::safety_plan).post(therapy::new_plan_version))
         .route("/patients/{id}/safety-plan/link", post(therapy::create_plan_link))
-        .route("/s/{token}", get(therapy::patient_plan))
+        .route("/s/{token}", get(therapy::patient_plan_landing).post(therapy::patient_plan))
 }
 
 /// A signed-in staff member making a page request.
@@ -107,7 +108,8 @@ impl FromRequestParts<AppState> for Staff {
             meta.request_id.clone(),
             state.clock.now(),
             &state.config.time_zone,
-        );
+        )
+        .with_events(state.live.sink());
         // The safety banner on every staff page (SUI-003); a failure must not hide it
         // silently, so it shows as "unknown" (-1).
         principal.open_safety_alerts =

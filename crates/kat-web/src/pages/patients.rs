@@ -3,7 +3,7 @@
 use super::Staff;
 use crate::AppState;
 use crate::error::PageError;
-use crate::view::{FieldView, FieldsetView, Layout, local_time, render};
+use crate::view::{FieldView, FieldsetView, Layout, Pager, local_time, render, url_encode};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -45,7 +45,7 @@ struct ListPage {
     layout: Layout,
     q: String,
     patients: Vec<PatientRow>,
-    limit: u32,
+    pager: Pager,
 }
 
 #[derive(Template)]
@@ -53,13 +53,14 @@ struct ListPage {
 struct ResultsFragment {
     q: String,
     patients: Vec<PatientRow>,
-    limit: u32,
+    pager: Pager,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct SearchQuery {
     q: String,
+    page: Option<u32>,
 }
 
 pub async fn list(
@@ -68,19 +69,20 @@ pub async fn list(
     headers: HeaderMap,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
-    let found = patients::search(state.store.as_ref(), &staff.ctx, &query.q, patients::SEARCH_LIMIT)
-        .await
-        .map_err(|e| staff.fail(e))?;
-    let rows: Vec<PatientRow> = found.iter().map(|p| PatientRow::new(p, staff.ctx.today)).collect();
+    let page = patients::search_page(query.page, None);
+    let found = patients::search(state.store.as_ref(), &staff.ctx, &query.q, page).await.map_err(|e| staff.fail(e))?;
+    let q = url_encode(&query.q);
+    let pager = Pager::new(&found, |n| format!("/patients?q={q}&page={n}"));
+    let rows: Vec<PatientRow> = found.items.iter().map(|p| PatientRow::new(p, staff.ctx.today)).collect();
     // htmx asks for just the results while the user types.
     if headers.get("hx-request").is_some() && headers.get("hx-boosted").is_none() {
-        return Ok(render(&ResultsFragment { q: query.q, patients: rows, limit: patients::SEARCH_LIMIT }));
+        return Ok(render(&ResultsFragment { q: query.q, patients: rows, pager }));
     }
     Ok(render(&ListPage {
         layout: Layout::new(&state, Some(&staff.principal), "patients"),
         q: query.q,
         patients: rows,
-        limit: patients::SEARCH_LIMIT,
+        pager,
     }))
 }
 

@@ -5,7 +5,7 @@
 use super::Staff;
 use crate::AppState;
 use crate::error::PageError;
-use crate::view::{FieldView, FieldsetView, Layout, local_time, render};
+use crate::view::{FieldView, FieldsetView, Layout, Pager, local_time, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kat_app::{Actor, AppError, Ctx, patients, therapy};
 use kat_core::FieldErrors;
 use kat_core::ids::{PatientId, PlannedSessionId, ProcessNoteId, TherapyNoteId, UserId};
+use kat_core::page::PageRequest;
 use kat_core::patient::Patient;
 use kat_core::role::Permission;
 use kat_core::therapy::care_team::CareRole;
@@ -1003,9 +1004,65 @@ struct PatientPlanPage {
     layout: Layout,
     problem: Option<&'static str>,
     sections: Vec<PlanSection>,
+    /// The landing page: the link is open; the patient taps to show the plan (and spend
+    /// the link), so a link preview cannot use it up.
+    landing: Option<String>,
 }
 
-/// The patient's read-only view through a one-time link: no sign-in, phone-sized.
+fn link_problem_text(problem: therapy::LinkProblem) -> (StatusCode, &'static str) {
+    match problem {
+        therapy::LinkProblem::Unknown => {
+            (StatusCode::NOT_FOUND, "This link is not valid. Please check it, or ask your care team for a new one.")
+        }
+        therapy::LinkProblem::Used => (
+            StatusCode::GONE,
+            "This link has already been used. For your privacy each link opens once; ask your care team for a new one.",
+        ),
+        therapy::LinkProblem::Expired => (StatusCode::GONE, "This link has expired. Ask your care team for a new one."),
+    }
+}
+
+fn private(mut r: Response) -> Response {
+    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));
+    r
+}
+
+/// The page behind a safety-plan link: a button to open the plan. Link previews fetch
+/// this page, never the plan, so they do not spend the link.
+pub async fn patient_plan_landing(
+    State(state): State<AppState>,
+    axum::Extension(meta): axum::Extension<crate::middleware::RequestMeta>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::new(
+        Actor::Anonymous,
+        meta.remote_addr.clone(),
+        meta.request_id.clone(),
+        state.clock.now(),
+        &state.config.time_zone,
+    );
+    let result = therapy::check_plan_link(state.store.as_ref(), &ctx, &token).await.map_err(|e| PageError {
+        error: e,
+        request_id: meta.request_id.clone(),
+        login_next: None,
+    })?;
+    let layout = Layout::new(&state, None, "");
+    let (status, page) = match result {
+        Ok(()) => (
+            StatusCode::OK,
+            PatientPlanPage { layout, problem: None, sections: Vec::new(), landing: Some(format!("/s/{token}")) },
+        ),
+        Err(problem) => {
+            let (status, text) = link_problem_text(problem);
+            (status, PatientPlanPage { layout, problem: Some(text), sections: Vec::new(), landing: None })
+        }
+    };
+    Ok(private((status, render(&page)).into_response()))
+}
+
+/// The patient's read-only view through a one-time link (after the tap on the landing
+/// page): no sign-in, phone-sized.
 pub async fn patient_plan(
     State(state): State<AppState>,
     axum::Extension(meta): axum::Extension<crate::middleware::RequestMeta>,
@@ -1034,29 +1091,15 @@ pub async fn patient_plan(
                     .iter()
                     .map(|(n, t)| PlanSection { title: t, items: plan.content.section(n).to_vec() })
                     .collect(),
+                landing: None,
             },
         ),
         Err(problem) => {
-            let (status, text) = match problem {
-                therapy::LinkProblem::Unknown => (
-                    StatusCode::NOT_FOUND,
-                    "This link is not valid. Please check it, or ask your care team for a new one.",
-                ),
-                therapy::LinkProblem::Used => (
-                    StatusCode::GONE,
-                    "This link has already been used. For your privacy each link opens once; ask your care team for a new one.",
-                ),
-                therapy::LinkProblem::Expired => {
-                    (StatusCode::GONE, "This link has expired. Ask your care team for a new one.")
-                }
-            };
-            (status, PatientPlanPage { layout, problem: Some(text), sections: Vec::new() })
+            let (status, text) = link_problem_text(problem);
+            (status, PatientPlanPage { layout, problem: Some(text), sections: Vec::new(), landing: None })
         }
     };
-    let mut r = (status, render(&page)).into_response();
-    r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-    r.headers_mut().insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));
-    Ok(r)
+    Ok(private((status, render(&page)).into_response()))
 }
 
 pub struct EntryView {
@@ -1077,6 +1120,7 @@ struct TimelinePage {
     kinds: Vec<Choice>,
     entries: Vec<EntryView>,
     filtered: bool,
+    pager: Pager,
 }
 
 pub async fn timeline(
@@ -1091,10 +1135,17 @@ pub async fn timeline(
         .filter(|(k, _)| k == "kind")
         .filter_map(|(_, v)| TimelineKind::parse(&v))
         .collect();
+    let page_number = form_pairs(query.as_deref().unwrap_or(""))
+        .into_iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<u32>().ok());
+    let page = PageRequest::new(page_number, None, therapy::TIMELINE_PAGE, therapy::TIMELINE_PAGE_MAX);
     let patient = patients::get(state.store.as_ref(), &staff.ctx, p).await.map_err(|e| staff.fail(e))?;
-    let entries = therapy::timeline(state.store.as_ref(), &staff.ctx, p, &only, &state.config.time_zone)
+    let entries = therapy::timeline(state.store.as_ref(), &staff.ctx, p, &only, &state.config.time_zone, page)
         .await
         .map_err(|e| staff.fail(e))?;
+    let kinds_query: String = only.iter().map(|k| format!("kind={}&", k.as_str())).collect();
+    let pager = Pager::new(&entries, |n| format!("/patients/{p}/timeline?{kinds_query}page={n}"));
     Ok(render(&TimelinePage {
         layout: Layout::new(&state, Some(&staff.principal), "patients"),
         patient_id: p.to_string(),
@@ -1103,7 +1154,9 @@ pub async fn timeline(
             .iter()
             .map(|k| Choice { value: k.as_str().into(), label: k.label().into(), checked: only.contains(k) })
             .collect(),
+        pager,
         entries: entries
+            .items
             .iter()
             .map(|e| EntryView {
                 date: e.date.to_string(),
@@ -1142,12 +1195,27 @@ struct WorklistPage {
     /// Patients with rating scales due or overdue (OUT-002).
     measures_due: usize,
     measures_overdue: usize,
+    pager: Pager,
 }
 
-pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let (items, patients) = therapy::worklist(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct WorklistQuery {
+    page: Option<u32>,
+}
+
+pub async fn worklist(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<WorklistQuery>,
+) -> Result<Response, PageError> {
+    let page = PageRequest::new(q.page, None, therapy::WORKLIST_PAGE, therapy::WORKLIST_PAGE);
+    let (items, patients) =
+        therapy::worklist(state.store.as_ref(), &staff.ctx, page).await.map_err(|e| staff.fail(e))?;
+    let pager = Pager::new(&items, |n| format!("/worklist?page={n}"));
     let can_write = can(&staff, Permission::TherapyNoteWrite);
     let rows = items
+        .items
         .iter()
         .map(|i| {
             let p = i.patient_id;
@@ -1185,21 +1253,15 @@ pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Res
         .collect();
     // The other parts of the day's work, for roles that handle them: urgent safety
     // alerts, same-day reviews and rating scales due, each linking to its own list.
-    let (measures_due, measures_overdue) = if can(&staff, Permission::MeasureRead) {
-        let due = kat_app::measures::worklist(
-            state.store.as_ref(),
-            &staff.ctx,
-            &state.config.measures,
-            &state.config.time_zone,
-        )
-        .await
-        .map_err(|e| staff.fail(e))?;
-        let overdue =
-            due.iter().filter(|(_, d)| d.iter().any(|x| x.status == kat_core::measures::DueStatus::Overdue)).count();
-        (due.len(), overdue)
-    } else {
-        (0, 0)
-    };
+    // Counts only (no patient named, so not audited); the list behind the link is.
+    let (measures_due, measures_overdue) = kat_app::measures::worklist_counts(
+        state.store.as_ref(),
+        &staff.ctx,
+        &state.config.measures,
+        &state.config.time_zone,
+    )
+    .await
+    .map_err(|e| staff.fail(e))?;
     Ok(render(&WorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "worklist"),
         today: staff.ctx.today.to_string(),
@@ -1208,5 +1270,6 @@ pub async fn worklist(State(state): State<AppState>, staff: Staff) -> Result<Res
         same_day_reviews: staff.principal.same_day_open.max(0),
         measures_due,
         measures_overdue,
+        pager,
     }))
 }

@@ -160,6 +160,8 @@ impl DosingSettings {
             discharge: self.discharge.parse()?,
             monitoring: self.monitoring.parse()?,
             session: self.session.parse()?,
+            // The calendar is `[clinic]`'s; `Settings::web_config` sets it.
+            calendar: Default::default(),
         })
     }
 

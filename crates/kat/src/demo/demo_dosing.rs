@@ -16,7 +16,7 @@ use kat_app::dosing::{
 };
 use kat_app::{Actor, Ctx, intake};
 use kat_core::eligibility::answers::example_complete_answers;
-use kat_core::ids::{DosingSessionId, PatientId};
+use kat_core::ids::{DosingSessionId, PatientId, TreatmentPlanId};
 use kat_core::user::User;
 use kat_store::Store;
 use serde_json::json;
@@ -47,7 +47,7 @@ fn e(what: &str) -> impl Fn(kat_app::AppError) -> anyhow::Error + '_ {
 }
 
 /// Accepts the patient's latest screen, with a reason for each review finding.
-async fn accept(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> Result<()> {
+pub(crate) async fn accept(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> Result<()> {
     let state = intake::state(store, ctx, patient).await.map_err(e("eligibility"))?;
     let (ev, stored) = state.evaluation.ok_or_else(|| anyhow!("demo dosing: no evaluation"))?;
     let reasons: BTreeMap<String, String> =
@@ -62,7 +62,7 @@ async fn accept(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> Result<()> 
     Ok(())
 }
 
-struct Case {
+pub(crate) struct Case {
     patient: usize,
     route: &'static str,
     protocol: &'static str,
@@ -75,7 +75,7 @@ struct Case {
     days_ago: i64,
 }
 
-const CASES: [Case; 6] = [
+pub(crate) const CASES: [Case; 6] = [
     Case {
         patient: 0,
         route: "iv_infusion",
@@ -200,6 +200,19 @@ async fn start(
     minutes_ago: i64,
 ) -> Result<DosingSessionId> {
     let pc = at(now, minutes_ago + 30, tz, prescriber)?;
+    let plan = signed_plan(store, &pc, policy, patient, case).await?;
+    start_on_plan(store, policy, now, tz, nurse, patient, plan, case, minutes_ago).await
+}
+
+/// Creates and signs the treatment plan of `case` for `patient` (72 kg, sessions every
+/// three days from today).
+pub(crate) async fn signed_plan(
+    store: &dyn Store,
+    pc: &Ctx,
+    policy: &DosingConfig,
+    patient: PatientId,
+    case: &Case,
+) -> Result<TreatmentPlanId> {
     let plan = PlanInput {
         indication: "Treatment-resistant depression".into(),
         route: case.route.into(),
@@ -224,10 +237,27 @@ async fn start(
         interval_days: "3".into(),
         ..PlanInput::default()
     };
-    let p = uc::create_plan(store, &pc, policy, patient, &plan).await.map_err(e("plan"))?;
-    uc::sign_plan(store, &pc, patient, p.record.id).await.map_err(e("sign plan"))?;
+    let p = uc::create_plan(store, pc, policy, patient, &plan).await.map_err(e("plan"))?;
+    uc::sign_plan(store, pc, patient, p.record.id).await.map_err(e("sign plan"))?;
+    Ok(p.record.id)
+}
+
+/// Opens a session on a signed `plan` `minutes_ago` before now, passes the gate and
+/// starts dosing.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn start_on_plan(
+    store: &dyn Store,
+    policy: &DosingConfig,
+    now: Timestamp,
+    tz: &TimeZone,
+    nurse: &User,
+    patient: PatientId,
+    plan: TreatmentPlanId,
+    case: &Case,
+    minutes_ago: i64,
+) -> Result<DosingSessionId> {
     let nc = at(now, minutes_ago + 10, tz, nurse)?;
-    let s = uc::open_session(store, &nc, patient, p.record.id).await.map_err(e("open"))?;
+    let s = uc::open_session(store, &nc, patient, plan).await.map_err(e("open"))?;
     uc::record_gate(store, &nc, policy, s.id, &gate(case.route, &nc)?).await.map_err(e("gate"))?;
     let dc = at(now, minutes_ago, tz, nurse)?;
     let admin = AdministrationInput {

@@ -16,7 +16,7 @@ use kat_store::Store;
 
 /// Answers summing to `total` with the last scored item (the PHQ-9 safety item) at
 /// `last`; items filled from the first, each at most the item's maximum.
-fn answers(instrument: Instrument, total: u8, last: u8) -> Vec<Option<String>> {
+pub(crate) fn answers(instrument: Instrument, total: u8, last: u8) -> Vec<Option<String>> {
     let def = instrument.def();
     let scored: Vec<usize> = def.scored_items().map(|(i, _)| i).collect();
     let mut v = vec![None; def.items.len()];

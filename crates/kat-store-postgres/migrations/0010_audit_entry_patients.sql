@@ -1,0 +1,26 @@
+-- A list view is audited as one entry naming every patient it showed (issue 10 item 7):
+-- the entry in audit_log, and here one row per patient shown, so that the log queried by
+-- patient still finds every list that showed that patient. Append-only like the log.
+-- No foreign keys, like audit_log itself (whose patient_id and actor_user_id have none):
+-- rows are written only with their entry, in its transaction (append_audit_listing),
+-- and a reference to audit_log would make its append-only triggers no longer the only
+-- thing that refuses a TRUNCATE.
+CREATE TABLE audit_entry_patients (
+    audit_id   UUID NOT NULL,
+    patient_id UUID NOT NULL,
+    CONSTRAINT audit_entry_patients_pkey PRIMARY KEY (audit_id, patient_id)
+);
+-- The log by patient: the entries that showed a patient.
+CREATE INDEX audit_entry_patients_patient_idx ON audit_entry_patients (patient_id, audit_id);
+
+CREATE FUNCTION audit_entry_patients_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_entry_patients is append-only';
+END;
+$$;
+CREATE TRIGGER audit_entry_patients_no_update BEFORE UPDATE ON audit_entry_patients
+    FOR EACH ROW EXECUTE FUNCTION audit_entry_patients_append_only();
+CREATE TRIGGER audit_entry_patients_no_delete BEFORE DELETE ON audit_entry_patients
+    FOR EACH ROW EXECUTE FUNCTION audit_entry_patients_append_only();
+CREATE TRIGGER audit_entry_patients_no_truncate BEFORE TRUNCATE ON audit_entry_patients
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_patients_append_only();

@@ -1,0 +1,474 @@
+//! Accounts, sessions, API tokens, patients, the audit log and the clinic's meta facts.
+
+use crate::SqlTx;
+use crate::dialect::{Conn, Query, SqlRow, get, sql};
+use async_trait::async_trait;
+use jiff::Timestamp;
+use kat_core::audit::{AuditEntry, AuditFilter, MAX_AUDIT_PAGE, NewAuditEntry};
+use kat_core::ids::{AuditId, PatientId, TokenId, UserId};
+use kat_core::patient::{Demographics, Mrn, Patient, PatientQuery, SearchTerm, name_search_key, prefix_upper_bound};
+use kat_core::user::{User, Username};
+use kat_store::rows::{AuditRow, DemographicsColumns, PatientRow, UserRow};
+use kat_store::*;
+use uuid::Uuid;
+
+const USER_COLUMNS: &str = "id, username, display_name, role, kind, active";
+
+fn user_from_row(row: &impl SqlRow) -> StoreResult<User> {
+    UserRow {
+        id: get(row, "id")?,
+        username: get(row, "username")?,
+        display_name: get(row, "display_name")?,
+        role: get(row, "role")?,
+        kind: get(row, "kind")?,
+        active: get(row, "active")?,
+    }
+    .into_domain()
+}
+
+pub(crate) const PATIENT_COLUMNS: &str = "id, mrn, given_name, family_name, birth_date, sex_at_birth, \
+    gender_identity, phone, email, address, emergency_contact_name, \
+    emergency_contact_relationship, emergency_contact_phone, created_at, updated_at, version";
+
+pub(crate) fn patient_from_row(row: &impl SqlRow) -> StoreResult<Patient> {
+    PatientRow {
+        id: get(row, "id")?,
+        mrn: get(row, "mrn")?,
+        given_name: get(row, "given_name")?,
+        family_name: get(row, "family_name")?,
+        birth_date: get(row, "birth_date")?,
+        sex_at_birth: get(row, "sex_at_birth")?,
+        gender_identity: get(row, "gender_identity")?,
+        phone: get(row, "phone")?,
+        email: get(row, "email")?,
+        address: get(row, "address")?,
+        emergency_contact_name: get(row, "emergency_contact_name")?,
+        emergency_contact_relationship: get(row, "emergency_contact_relationship")?,
+        emergency_contact_phone: get(row, "emergency_contact_phone")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+        version: get(row, "version")?,
+    }
+    .into_domain()
+}
+
+const TOKEN_COLUMNS: &str = "id, user_id, label, token_hash, created_at, revoked_at, last_used_at";
+
+fn token_from_row(row: &impl SqlRow) -> StoreResult<ApiTokenRecord> {
+    Ok(ApiTokenRecord {
+        id: get(row, "id")?,
+        user_id: get(row, "user_id")?,
+        label: get(row, "label")?,
+        token_hash: get(row, "token_hash")?,
+        created_at: get(row, "created_at")?,
+        revoked_at: get(row, "revoked_at")?,
+        last_used_at: get(row, "last_used_at")?,
+    })
+}
+
+const AUDIT_COLUMNS: &str = "seq, id, at, actor_user_id, actor_label, action, resource_type, resource_id, \
+    patient_id, remote_addr, outcome, request_id";
+
+fn audit_from_row(row: &impl SqlRow) -> StoreResult<AuditEntry> {
+    AuditRow {
+        seq: get(row, "seq")?,
+        id: get(row, "id")?,
+        at: get(row, "at")?,
+        actor_user_id: get(row, "actor_user_id")?,
+        actor_label: get(row, "actor_label")?,
+        action: get(row, "action")?,
+        resource_type: get(row, "resource_type")?,
+        resource_id: get(row, "resource_id")?,
+        patient_id: get(row, "patient_id")?,
+        remote_addr: get(row, "remote_addr")?,
+        outcome: get(row, "outcome")?,
+        request_id: get(row, "request_id")?,
+    }
+    .into_domain()
+}
+
+/// The column `n` of a one-row answer (a count, a next number).
+pub(crate) async fn scalar<C: Conn>(conn: &mut C, query: Query<'_>) -> StoreResult<i64> {
+    get(&conn.fetch_one(query).await?, "n")
+}
+
+/// Fills the search keys of names registered before migration 0009 (an empty key: a name
+/// is never empty) with the one folding every insert and update uses, so old and new rows
+/// are found alike. The adapters run it in a write transaction at every open; a no-op
+/// once done.
+pub async fn backfill_name_keys<C: Conn>(conn: &mut C) -> StoreResult<()> {
+    let rows = conn
+        .fetch_all(sql(format!(
+            "SELECT id, given_name, family_name FROM patients WHERE given_name_key = '' OR family_name_key = ''{}",
+            C::FOR_UPDATE
+        )))
+        .await?;
+    for row in &rows {
+        let (given, family): (String, String) = (get(row, "given_name")?, get(row, "family_name")?);
+        conn.execute(
+            sql("UPDATE patients SET given_name_key = $1, family_name_key = $2 WHERE id = $3")
+                .bind(name_search_key(&given))
+                .bind(name_search_key(&family))
+                .bind(get::<Uuid, _>(row, "id")?),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The registry search after `select` (its columns, or `EXPLAIN QUERY PLAN SELECT …` in a
+/// test): each name word a range on the name keys' indexes, every term ANDed.
+pub fn search_query<'a>(select: &str, query: &'a PatientQuery, limit: u32) -> Query<'a> {
+    let mut q = sql(format!("{select} FROM patients WHERE 1 = 1"));
+    for term in &query.terms {
+        match term {
+            SearchTerm::Name(prefix) => {
+                // A prefix of either name, as a range on each name's key index.
+                let upper = prefix_upper_bound(prefix);
+                q.push(" AND (");
+                for (i, column) in ["given_name_key", "family_name_key"].into_iter().enumerate() {
+                    if i > 0 {
+                        q.push(" OR ");
+                    }
+                    q.push(&format!("({column} >= ")).push_bind(prefix.as_str());
+                    if let Some(upper) = &upper {
+                        q.push(&format!(" AND {column} < ")).push_bind(upper.clone());
+                    }
+                    q.push(")");
+                }
+                q.push(")");
+            }
+            SearchTerm::BirthDate(date) => {
+                q.push(" AND birth_date = ").push_bind(*date);
+            }
+            SearchTerm::Mrn(mrn) => {
+                q.push(" AND mrn = ").push_bind(mrn.as_str());
+            }
+        }
+    }
+    q.push(" ORDER BY family_name_key, given_name_key, mrn LIMIT ").push_bind(i64::from(limit));
+    q
+}
+
+#[async_trait]
+impl<C: Conn> UserRepo for SqlTx<C> {
+    async fn insert_user(&mut self, user: &NewUser) -> StoreResult<User> {
+        self.conn
+            .execute(
+                sql("INSERT INTO users (id, username, display_name, role, kind, password_hash, active, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)")
+                .bind(user.id)
+                .bind(user.username.as_str())
+                .bind(&user.display_name)
+                .bind(user.role.as_str())
+                .bind(user.kind.as_str())
+                .bind(&user.password_hash)
+                .bind(user.created_at),
+            )
+            .await?;
+        self.user_by_id(user.id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn user_by_id(&mut self, id: UserId) -> StoreResult<Option<User>> {
+        let q = sql(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id);
+        self.conn.fetch_optional(q).await?.map(|r| user_from_row(&r)).transpose()
+    }
+
+    async fn credentials_by_username(&mut self, username: &Username) -> StoreResult<Option<UserCredentials>> {
+        let q =
+            sql(format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1")).bind(username.as_str());
+        let row = self.conn.fetch_optional(q).await?;
+        row.map(|r| Ok(UserCredentials { user: user_from_row(&r)?, password_hash: get(&r, "password_hash")? }))
+            .transpose()
+    }
+
+    async fn list_users(&mut self) -> StoreResult<Vec<User>> {
+        let q = sql(format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"));
+        self.conn.fetch_all(q).await?.iter().map(user_from_row).collect()
+    }
+
+    async fn count_active_admins(&mut self) -> StoreResult<i64> {
+        let q = sql("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = TRUE AND kind = 'staff'");
+        scalar(&mut self.conn, q).await
+    }
+
+    async fn set_user_active(&mut self, id: UserId, active: bool) -> StoreResult<()> {
+        let done = self.conn.execute(sql("UPDATE users SET active = $1 WHERE id = $2").bind(active).bind(id)).await?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()> {
+        let done =
+            self.conn.execute(sql("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id)).await?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<C: Conn> SessionRepo for SqlTx<C> {
+    async fn insert_session(&mut self, s: &SessionRecord) -> StoreResult<()> {
+        self.conn
+            .execute(
+                sql("INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, remote_addr) \
+                     VALUES ($1, $2, $3, $4, $5)")
+                .bind(&s.id_hash)
+                .bind(s.user_id)
+                .bind(s.created_at)
+                .bind(s.last_seen_at)
+                .bind(&s.remote_addr),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn session_by_hash(&mut self, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        let q = sql("SELECT id_hash, user_id, created_at, last_seen_at, remote_addr FROM sessions WHERE id_hash = $1")
+            .bind(id_hash);
+        let row = self.conn.fetch_optional(q).await?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                id_hash: get(&r, "id_hash")?,
+                user_id: get(&r, "user_id")?,
+                created_at: get(&r, "created_at")?,
+                last_seen_at: get(&r, "last_seen_at")?,
+                remote_addr: get(&r, "remote_addr")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn touch_session(&mut self, id_hash: &str, at: Timestamp) -> StoreResult<()> {
+        self.conn
+            .execute(sql("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(at).bind(id_hash))
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&mut self, id_hash: &str) -> StoreResult<()> {
+        self.conn.execute(sql("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash)).await?;
+        Ok(())
+    }
+
+    async fn delete_stale_sessions(&mut self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64> {
+        self.conn
+            .execute(
+                sql("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+                    .bind(idle_before)
+                    .bind(created_before),
+            )
+            .await
+    }
+}
+
+#[async_trait]
+impl<C: Conn> TokenRepo for SqlTx<C> {
+    async fn insert_token(&mut self, t: &ApiTokenRecord) -> StoreResult<()> {
+        self.conn
+            .execute(
+                sql(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+                    .bind(t.id)
+                    .bind(t.user_id)
+                    .bind(&t.label)
+                    .bind(&t.token_hash)
+                    .bind(t.created_at)
+                    .bind(t.revoked_at)
+                    .bind(t.last_used_at),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn token_by_hash(&mut self, hash: &str) -> StoreResult<Option<ApiTokenRecord>> {
+        let q = sql(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1")).bind(hash);
+        self.conn.fetch_optional(q).await?.map(|r| token_from_row(&r)).transpose()
+    }
+
+    async fn list_tokens(&mut self) -> StoreResult<Vec<ApiTokenRecord>> {
+        let q = sql(format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id"));
+        self.conn.fetch_all(q).await?.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()> {
+        let q = sql("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2").bind(at).bind(id);
+        if self.conn.execute(q).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn touch_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()> {
+        self.conn.execute(sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(at).bind(id)).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<C: Conn> PatientRepo for SqlTx<C> {
+    async fn insert_patient(
+        &mut self,
+        id: PatientId,
+        demographics: &Demographics,
+        at: Timestamp,
+    ) -> StoreResult<Patient> {
+        let next = scalar(&mut self.conn, sql(C::NEXT_MRN)).await?;
+        let mrn = Mrn::from_sequence(next as u64);
+        let c = DemographicsColumns::from(demographics);
+        self.conn
+            .execute(
+                sql("INSERT INTO patients (id, mrn_seq, mrn, given_name, family_name, birth_date, sex_at_birth, \
+                     gender_identity, phone, email, address, emergency_contact_name, \
+                     emergency_contact_relationship, emergency_contact_phone, created_at, updated_at, version, \
+                     given_name_key, family_name_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17, $18)")
+                .bind(id)
+                .bind(next)
+                .bind(mrn.as_str())
+                .bind(c.given_name)
+                .bind(c.family_name)
+                .bind(c.birth_date)
+                .bind(c.sex_at_birth)
+                .bind(c.gender_identity)
+                .bind(c.phone)
+                .bind(c.email)
+                .bind(c.address)
+                .bind(c.emergency_contact_name)
+                .bind(c.emergency_contact_relationship)
+                .bind(c.emergency_contact_phone)
+                .bind(at)
+                .bind(at)
+                .bind(c.given_name_key)
+                .bind(c.family_name_key),
+            )
+            .await?;
+        self.patient_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn patient_by_id(&mut self, id: PatientId) -> StoreResult<Option<Patient>> {
+        let q = sql(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1")).bind(id);
+        self.conn.fetch_optional(q).await?.map(|r| patient_from_row(&r)).transpose()
+    }
+
+    async fn search_patients(&mut self, query: &PatientQuery, limit: u32) -> StoreResult<Vec<Patient>> {
+        let q = search_query(&format!("SELECT {PATIENT_COLUMNS}"), query, limit);
+        self.conn.fetch_all(q).await?.iter().map(patient_from_row).collect()
+    }
+
+    async fn update_patient(
+        &mut self,
+        id: PatientId,
+        expected_version: i64,
+        demographics: &Demographics,
+        at: Timestamp,
+    ) -> StoreResult<Patient> {
+        let c = DemographicsColumns::from(demographics);
+        let done = self
+            .conn
+            .execute(
+                sql("UPDATE patients SET given_name = $1, family_name = $2, birth_date = $3, sex_at_birth = $4, \
+                     gender_identity = $5, phone = $6, email = $7, address = $8, emergency_contact_name = $9, \
+                     emergency_contact_relationship = $10, emergency_contact_phone = $11, updated_at = $12, \
+                     version = version + 1, given_name_key = $13, family_name_key = $14 \
+                     WHERE id = $15 AND version = $16")
+                .bind(c.given_name)
+                .bind(c.family_name)
+                .bind(c.birth_date)
+                .bind(c.sex_at_birth)
+                .bind(c.gender_identity)
+                .bind(c.phone)
+                .bind(c.email)
+                .bind(c.address)
+                .bind(c.emergency_contact_name)
+                .bind(c.emergency_contact_relationship)
+                .bind(c.emergency_contact_phone)
+                .bind(at)
+                .bind(c.given_name_key)
+                .bind(c.family_name_key)
+                .bind(id)
+                .bind(expected_version),
+            )
+            .await?;
+        if done == 0 {
+            return match self.patient_by_id(id).await? {
+                Some(_) => Err(StoreError::StaleVersion),
+                None => Err(StoreError::NotFound),
+            };
+        }
+        self.patient_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn count_patients(&mut self) -> StoreResult<i64> {
+        scalar(&mut self.conn, sql("SELECT COUNT(*) AS n FROM patients")).await
+    }
+}
+
+#[async_trait]
+impl<C: Conn> AuditRepo for SqlTx<C> {
+    async fn append_audit(&mut self, e: &NewAuditEntry) -> StoreResult<AuditEntry> {
+        let id = AuditId::from_uuid(Uuid::now_v7());
+        let q = sql("INSERT INTO audit_log (id, at, actor_user_id, actor_label, action, resource_type, \
+                     resource_id, patient_id, remote_addr, outcome, request_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq AS n")
+        .bind(id)
+        .bind(e.at)
+        .bind(e.actor.user_id)
+        .bind(&e.actor.label)
+        .bind(e.action.as_str())
+        .bind(&e.resource_type)
+        .bind(&e.resource_id)
+        .bind(e.patient_id)
+        .bind(&e.remote_addr)
+        .bind(e.outcome.as_str())
+        .bind(&e.request_id);
+        let seq = scalar(&mut self.conn, q).await?;
+        Ok(AuditEntry { id, seq, entry: e.clone() })
+    }
+
+    async fn query_audit(&mut self, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+        let mut q = sql(format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE 1 = 1"));
+        if let Some(u) = f.user_id {
+            q.push(" AND actor_user_id = ").push_bind(u);
+        }
+        if let Some(p) = f.patient_id {
+            // Entries about the patient, and list views that showed the patient.
+            q.push(" AND (patient_id = ").push_bind(p);
+            q.push(" OR id IN (SELECT audit_id FROM audit_entry_patients WHERE patient_id = ").push_bind(p).push("))");
+        }
+        if let Some(from) = f.from {
+            q.push(" AND at >= ").push_bind(from);
+        }
+        if let Some(to) = f.to {
+            q.push(" AND at < ").push_bind(to);
+        }
+        if let Some(before) = f.before_seq {
+            q.push(" AND seq < ").push_bind(before);
+        }
+        q.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(f.limit.clamp(1, MAX_AUDIT_PAGE)));
+        self.conn.fetch_all(q).await?.iter().map(audit_from_row).collect()
+    }
+}
+
+#[async_trait]
+impl<C: Conn> MetaRepo for SqlTx<C> {
+    async fn meta(&mut self, key: &str) -> StoreResult<Option<String>> {
+        let row = self.conn.fetch_optional(sql("SELECT value FROM clinic_meta WHERE key = $1").bind(key)).await?;
+        row.map(|r| get(&r, "value")).transpose()
+    }
+
+    async fn set_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
+        self.conn
+            .execute(
+                sql("INSERT INTO clinic_meta (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(key)
+                .bind(value),
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! What clinic-wide lists read in a fixed number of queries (`ListRepo`), and a list
+//! view's audit entry with the patients it showed (migration
+//! `0010_audit_entry_patients.sql`).
+//!
+//! Lists of ids are bound as `IN ($1, $2, …)` (and rows as `VALUES …`), at most
+//! [`IDS_PER_STATEMENT`] to a statement, well under both databases' limits on bound
+//! values: one statement for any page of a list.
+
+use crate::SqlTx;
+use crate::dialect::{Arg, Conn, Query, get, sql};
+use crate::dosing::{EVENT_COLUMNS, event_from_row};
+use crate::foundation::{PATIENT_COLUMNS, patient_from_row, search_query};
+use async_trait::async_trait;
+use kat_core::audit::{AuditEntry, NewAuditEntry};
+use kat_core::ids::{AuditId, PatientId};
+use kat_core::patient::{Patient, PatientQuery};
+use kat_store::dosing::SessionEventRecord;
+use kat_store::lists::{CompletedMeasure, ListRepo};
+use kat_store::measures::instrument_from_str;
+use kat_store::{AuditRepo, StoreResult};
+
+/// The most ids bound in one statement.
+const IDS_PER_STATEMENT: usize = 1000;
+
+/// Appends `($1, $2, …)`, one placeholder per value.
+fn push_in<'a, T: Into<Arg<'a>> + Copy>(q: &mut Query<'a>, values: &[T]) {
+    q.push("(");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push_bind(*v);
+    }
+    q.push(")");
+}
+
+#[async_trait]
+impl<C: Conn> ListRepo for SqlTx<C> {
+    async fn patients_by_ids(&mut self, ids: &[PatientId]) -> StoreResult<Vec<Patient>> {
+        let mut patients = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let mut q = sql(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id IN "));
+            push_in(&mut q, chunk);
+            q.push(" ORDER BY id");
+            for row in self.conn.fetch_all(q).await? {
+                patients.push(patient_from_row(&row)?);
+            }
+        }
+        patients.sort_by_key(|p| p.id);
+        Ok(patients)
+    }
+
+    async fn search_patients_page(
+        &mut self,
+        query: &PatientQuery,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Patient>> {
+        let mut q = search_query(&format!("SELECT {PATIENT_COLUMNS}"), query, limit);
+        q.push(" OFFSET ").push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        self.conn.fetch_all(q).await?.iter().map(patient_from_row).collect()
+    }
+
+    async fn completed_measures_of_planned_patients(&mut self) -> StoreResult<Vec<CompletedMeasure>> {
+        let q = sql("SELECT r.patient_id, r.instrument, r.collected_at FROM measure_responses r \
+                     JOIN measurement_plans p ON p.patient_id = r.patient_id \
+                     WHERE r.complete = TRUE ORDER BY r.patient_id, r.collected_at, r.id");
+        self.conn
+            .fetch_all(q)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(CompletedMeasure {
+                    patient_id: get(row, "patient_id")?,
+                    instrument: instrument_from_str(&get::<String, _>(row, "instrument")?)?,
+                    collected_at: get(row, "collected_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn session_events_for_patient(
+        &mut self,
+        patient: PatientId,
+        kind: kat_store::dosing::SessionEventKind,
+    ) -> StoreResult<Vec<SessionEventRecord>> {
+        let q = sql(format!(
+            "SELECT {EVENT_COLUMNS} FROM session_events \
+             WHERE session_id IN (SELECT id FROM dosing_sessions WHERE patient_id = $1) AND kind = $2 \
+             ORDER BY at, id"
+        ))
+        .bind(patient)
+        .bind(kind.as_str());
+        self.conn.fetch_all(q).await?.iter().map(event_from_row).collect()
+    }
+
+    async fn append_audit_listing(&mut self, entry: &NewAuditEntry, shown: &[PatientId]) -> StoreResult<AuditEntry> {
+        let appended = self.append_audit(entry).await?;
+        let mut ids = shown.to_vec();
+        ids.sort();
+        ids.dedup();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            // $1 is the entry, bound once; each patient one more value.
+            let mut q = sql("INSERT INTO audit_entry_patients (audit_id, patient_id) VALUES ").bind(appended.id);
+            for (i, p) in chunk.iter().enumerate() {
+                q.push(if i > 0 { ", ($1, " } else { "($1, " }).push_bind(*p).push(")");
+            }
+            self.conn.execute(q).await?;
+        }
+        Ok(appended)
+    }
+
+    async fn audit_shown_patients(&mut self, ids: &[AuditId]) -> StoreResult<Vec<(AuditId, PatientId)>> {
+        let mut shown = Vec::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let mut q = sql("SELECT audit_id, patient_id FROM audit_entry_patients WHERE audit_id IN ");
+            push_in(&mut q, chunk);
+            q.push(" ORDER BY audit_id, patient_id");
+            for row in self.conn.fetch_all(q).await? {
+                shown.push((get(&row, "audit_id")?, get(&row, "patient_id")?));
+            }
+        }
+        shown.sort();
+        Ok(shown)
+    }
+}

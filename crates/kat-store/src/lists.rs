@@ -1,0 +1,53 @@
+//! What clinic-wide lists read in a fixed number of queries, whatever the number of
+//! patients (the patient search, the measures and therapy worklists, the timeline), and
+//! the audit entry of a list view that names every patient it showed.
+//!
+//! Each method is one query (two for [`ListRepo::append_audit_listing`]); none loops
+//! over patients. `ids` arguments are one page of a list (a few hundred at most).
+
+use crate::StoreResult;
+use crate::dosing::SessionEventRecord;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use kat_core::audit::{AuditEntry, NewAuditEntry};
+use kat_core::ids::{AuditId, PatientId};
+use kat_core::instruments::Instrument;
+use kat_core::patient::{Patient, PatientQuery};
+
+/// A complete rating-scale response, as the measures worklist needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompletedMeasure {
+    pub patient_id: PatientId,
+    pub instrument: Instrument,
+    pub collected_at: Timestamp,
+}
+
+#[async_trait]
+pub trait ListRepo {
+    /// The patients with these ids (unknown ids are left out), ordered by id.
+    async fn patients_by_ids(&mut self, ids: &[PatientId]) -> StoreResult<Vec<Patient>>;
+    /// The registry search of [`crate::PatientRepo::search_patients`] (same terms, same
+    /// order), `limit` patients after skipping `offset`.
+    async fn search_patients_page(
+        &mut self,
+        query: &PatientQuery,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Patient>>;
+    /// The complete responses of every patient who has a measurement plan, by patient,
+    /// then time.
+    async fn completed_measures_of_planned_patients(&mut self) -> StoreResult<Vec<CompletedMeasure>>;
+    /// The events of `kind` of all the patient's dosing sessions, by time.
+    async fn session_events_for_patient(
+        &mut self,
+        patient: PatientId,
+        kind: crate::dosing::SessionEventKind,
+    ) -> StoreResult<Vec<SessionEventRecord>>;
+    /// Appends the one audit entry of a list view with every patient it showed
+    /// (`audit_entry_patients`, append-only like the log); a query of the log by patient
+    /// then finds the entry for each of them.
+    async fn append_audit_listing(&mut self, entry: &NewAuditEntry, shown: &[PatientId]) -> StoreResult<AuditEntry>;
+    /// The patients each of these entries showed, as (entry, patient) pairs by entry,
+    /// then patient.
+    async fn audit_shown_patients(&mut self, ids: &[AuditId]) -> StoreResult<Vec<(AuditId, PatientId)>>;
+}

@@ -173,6 +173,8 @@ pub struct Figure {
     pub numbers: Vec<f64>,
     /// Failed requests while measuring it.
     pub errors: u64,
+    /// The first failure, in words (status and the start of the answer), if any.
+    pub first_error: Option<String>,
 }
 
 /// The figures of one database.
@@ -521,14 +523,17 @@ impl Bench {
             pb.finish_and_clear();
             filled.push(run.ok());
         }
-        let (mut small, mut large, mut errors) = (Vec::new(), Vec::new(), 0u64);
+        let (mut small, mut large, mut errors, mut first_error) = (Vec::new(), Vec::new(), 0u64, None::<String>);
         let pb = spinner("cost per vital".into());
         for _ in 0..plan.cost_samples {
             for (s, out) in sessions.iter().zip([&mut small, &mut large]) {
                 let t = Instant::now();
                 match post_call(&self.api, self.vitals_url(*s), &token, &normal_vitals(), 201).await {
                     Ok(()) => out.push(t.elapsed()),
-                    Err(_) => errors += 1,
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
         }
@@ -546,6 +551,7 @@ impl Bench {
             met: Some(met && filled[1] >= plan.large_readings),
             numbers: vec![a, b, ratio, filled[0] as f64, filled[1] as f64],
             errors,
+            first_error,
         })
     }
 
@@ -663,6 +669,7 @@ impl Bench {
             met: Some(p99 < target::ALARM_P99_MS && loaded),
             numbers: vec![p50, p99, rate],
             errors: run.errors,
+            first_error: run.first_error.clone(),
         })
     }
 }
@@ -714,6 +721,7 @@ fn ingest_figures(
             met: None,
             numbers: vec![r.rate(), r.pct_ms(50.0), r.pct_ms(99.0)],
             errors: r.errors,
+            first_error: r.first_error.clone(),
         });
     }
     for (c, r) in health {
@@ -726,6 +734,7 @@ fn ingest_figures(
             met: None,
             numbers: vec![r.rate(), r.pct_ms(50.0), r.pct_ms(99.0)],
             errors: r.errors,
+            first_error: r.first_error.clone(),
         });
     }
     for (c, r) in ingest {
@@ -755,6 +764,7 @@ fn ingest_figures(
             met,
             numbers: vec![r.rate(), r.pct_ms(50.0), p99, vs_raw, vs_http],
             errors: r.errors,
+            first_error: r.first_error.clone(),
         });
     }
     out
@@ -802,6 +812,7 @@ fn list_figures(lists: &[(usize, Vec<Run>)], others: &[Figure]) -> Vec<Figure> {
             met,
             numbers,
             errors: lists.iter().map(|(_, runs)| runs[i].errors).sum(),
+            first_error: lists.iter().find_map(|(_, runs)| runs[i].first_error.clone()),
         });
     }
     out

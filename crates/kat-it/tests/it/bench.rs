@@ -58,7 +58,7 @@ async fn bench_quick_measures_and_prints_every_figure() {
             for n in &f.numbers {
                 assert!(n.is_finite() && *n > 0.0, "{} {}: {n} in {:?}", d.database, f.name, f.numbers);
             }
-            assert_eq!(f.errors, 0, "{} {}: failed requests", d.database, f.name);
+            assert_eq!(f.errors, 0, "{} {}: failed requests, the first: {:?}", d.database, f.name, f.first_error);
             assert!(text.contains(&f.name) && text.contains(&f.measured), "{} {}: not printed", d.database, f.name);
             assert!(markdown.contains(&f.name), "{} {}: not in the Markdown", d.database, f.name);
             if !f.target.is_empty() {

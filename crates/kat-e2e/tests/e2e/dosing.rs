@@ -453,6 +453,8 @@ async fn prescriber_titrates_the_next_esketamine_dose() {
         call(&app, post.clone(), &format!("/api/v1/sessions/{s1}/administrations"), &pt, dev.clone()).await;
         app.advance(SignedDuration::from_mins(6));
     }
+    // The label's 2 hours after the last device (DC-001 [V]) pass; no override shortens them.
+    app.advance(SignedDuration::from_hours(2));
     call(
         &app,
         post.clone(),

@@ -25,7 +25,7 @@ pub(crate) const PLAN_COLUMNS: &str =
     "id, patient_id, decision_id, content, created_by, created_at, signed_by, signed_at";
 pub(crate) const SESSION_COLUMNS: &str = "id, patient_id, plan_id, route, opened_by, opened_at, gate_outcome, gate, \
     gate_by, gate_at, discharge, discharged_by, discharged_at, state";
-const ORDER_COLUMNS: &str = "id, session_id, content, ordered_by, ordered_at";
+pub(crate) const ORDER_COLUMNS: &str = "id, session_id, content, ordered_by, ordered_at";
 pub(crate) const EVENT_COLUMNS: &str = "id, session_id, kind, content, at, recorded_by, recorded_at, late";
 pub(crate) const ADMINISTRATION_COLUMNS: &str = "id, session_id, content, recorded_by, at, recorded_at, late";
 pub(crate) const VITAL_COLUMNS: &str = "id, session_id, reading, taken_at, recorded_by, recorded_at, late";
@@ -67,7 +67,7 @@ pub(crate) fn session_from_row(row: &impl SqlRow) -> StoreResult<DosingSessionRe
     })
 }
 
-fn order_from_row(row: &impl SqlRow) -> StoreResult<DoseOrderRecord> {
+pub(crate) fn order_from_row(row: &impl SqlRow) -> StoreResult<DoseOrderRecord> {
     Ok(DoseOrderRecord {
         id: get(row, "id")?,
         session_id: get(row, "session_id")?,

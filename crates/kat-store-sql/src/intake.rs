@@ -12,7 +12,7 @@ use kat_store::intake::*;
 use kat_store::{IntakeRepo, StoreError, StoreResult};
 use uuid::Uuid;
 
-const INTAKE_COLUMNS: &str = "patient_id, version, answers_json, complete, section, saved_at, saved_by";
+pub(crate) const INTAKE_COLUMNS: &str = "patient_id, version, answers_json, complete, section, saved_at, saved_by";
 const POLICY_COLUMNS: &str = "version, policy_json, created_at, created_by";
 const EVALUATION_COLUMNS: &str = "id, patient_id, intake_version, policy_version, status, result_json, evaluated_at";
 const DECISION_COLUMNS: &str = "id, patient_id, evaluation_id, decision, reasons_json, override_reason, \
@@ -20,7 +20,7 @@ const DECISION_COLUMNS: &str = "id, patient_id, evaluation_id, decision, reasons
 const FLAG_COLUMNS: &str =
     "id, patient_id, evaluation_id, reasons_json, raised_at, disposition, disposed_by, disposed_at";
 
-fn intake_from_row(r: &impl SqlRow) -> StoreResult<IntakeVersionRecord> {
+pub(crate) fn intake_from_row(r: &impl SqlRow) -> StoreResult<IntakeVersionRecord> {
     Ok(IntakeVersionRecord {
         patient_id: get(r, "patient_id")?,
         version: get(r, "version")?,

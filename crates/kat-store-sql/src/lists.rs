@@ -8,14 +8,22 @@
 
 use crate::SqlTx;
 use crate::dialect::{Arg, Conn, Query, get, sql};
-use crate::dosing::{EVENT_COLUMNS, event_from_row};
+use crate::dosing::{
+    ADMINISTRATION_COLUMNS, ALARM_COLUMNS, EVENT_COLUMNS, ORDER_COLUMNS, PLAN_COLUMNS, SESSION_COLUMNS, VITAL_COLUMNS,
+    administration_from_row, alarm_from_row, event_from_row, order_from_row, plan_from_row, session_from_row,
+    vital_from_row,
+};
 use crate::foundation::{PATIENT_COLUMNS, patient_from_row, search_query};
+use crate::intake::{INTAKE_COLUMNS, intake_from_row};
 use async_trait::async_trait;
 use kat_core::audit::{AuditEntry, NewAuditEntry};
+use kat_core::dosing::Route;
+use kat_core::ids::DosingSessionId;
 use kat_core::ids::{AuditId, PatientId};
 use kat_core::patient::{Patient, PatientQuery};
 use kat_store::dosing::SessionEventRecord;
-use kat_store::lists::{CompletedMeasure, ListRepo};
+use kat_store::dosing::route_str;
+use kat_store::lists::{CompletedMeasure, ListRepo, SessionRecords};
 use kat_store::measures::instrument_from_str;
 use kat_store::{AuditRepo, StoreResult};
 
@@ -34,8 +42,98 @@ fn push_in<'a, T: Into<Arg<'a>> + Copy>(q: &mut Query<'a>, values: &[T]) {
     q.push(")");
 }
 
+impl<C: Conn> SqlTx<C> {
+    /// `SELECT {columns} FROM {table} WHERE {key} IN (ids) ORDER BY {order}`, one
+    /// statement per [`IDS_PER_STATEMENT`] ids, each row converted by `row`.
+    async fn rows_in<'i, T, I: Into<Arg<'i>> + Copy + Send + Sync>(
+        &mut self,
+        head: &str,
+        ids: &'i [I],
+        order: &str,
+        row: fn(&C::Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let mut q = sql(head.to_string());
+            push_in(&mut q, chunk);
+            q.push(" ORDER BY ").push(order);
+            for r in self.conn.fetch_all(q).await? {
+                out.push(row(&r)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[async_trait]
 impl<C: Conn> ListRepo for SqlTx<C> {
+    async fn sessions_with_records(&mut self, route: Route, offset: u64, limit: u32) -> StoreResult<SessionRecords> {
+        let q = sql(format!(
+            "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = $1 \
+             ORDER BY opened_at DESC, id DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(route_str(route))
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        let sessions = self.conn.fetch_all(q).await?.iter().map(session_from_row).collect::<StoreResult<Vec<_>>>()?;
+        if sessions.is_empty() {
+            return Ok(SessionRecords::default());
+        }
+        let ids: Vec<DosingSessionId> = sessions.iter().map(|s| s.id).collect();
+        let mut plan_ids: Vec<_> = sessions.iter().map(|s| s.plan_id).collect();
+        plan_ids.sort();
+        plan_ids.dedup();
+        let mut patient_ids: Vec<PatientId> = sessions.iter().map(|s| s.patient_id).collect();
+        patient_ids.sort();
+        patient_ids.dedup();
+        let in_sessions = |table: &str, columns: &str| format!("SELECT {columns} FROM {table} WHERE session_id IN ");
+        Ok(SessionRecords {
+            plans: self
+                .rows_in(&format!("SELECT {PLAN_COLUMNS} FROM treatment_plans WHERE id IN "), &plan_ids, "id", |r| {
+                    plan_from_row(r)
+                })
+                .await?,
+            patients: self.patients_by_ids(&patient_ids).await?,
+            administrations: self
+                .rows_in(
+                    &in_sessions("dose_administrations", ADMINISTRATION_COLUMNS),
+                    &ids,
+                    "session_id, at, id",
+                    administration_from_row,
+                )
+                .await?,
+            vitals: self
+                .rows_in(&in_sessions("session_vitals", VITAL_COLUMNS), &ids, "session_id, taken_at, id", |r| {
+                    vital_from_row(r)
+                })
+                .await?,
+            alarms: self
+                .rows_in(&in_sessions("session_alarms", ALARM_COLUMNS), &ids, "session_id, raised_at, id", |r| {
+                    alarm_from_row(r)
+                })
+                .await?,
+            events: self
+                .rows_in(&in_sessions("session_events", EVENT_COLUMNS), &ids, "session_id, at, id", |r| {
+                    event_from_row(r)
+                })
+                .await?,
+            orders: self
+                .rows_in(&in_sessions("session_dose_orders", ORDER_COLUMNS), &ids, "session_id, ordered_at, id", |r| {
+                    order_from_row(r)
+                })
+                .await?,
+            intakes: self
+                .rows_in(
+                    &format!("SELECT {INTAKE_COLUMNS} FROM intake_versions WHERE patient_id IN "),
+                    &patient_ids,
+                    "patient_id, version DESC",
+                    intake_from_row,
+                )
+                .await?,
+            sessions,
+        })
+    }
+
     async fn patients_by_ids(&mut self, ids: &[PatientId]) -> StoreResult<Vec<Patient>> {
         let mut patients = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_STATEMENT) {

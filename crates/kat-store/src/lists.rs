@@ -6,10 +6,15 @@
 //! over patients. `ids` arguments are one page of a list (a few hundred at most).
 
 use crate::StoreResult;
-use crate::dosing::SessionEventRecord;
+use crate::dosing::{
+    AdministrationRecord, AlarmRecord, DoseOrderRecord, DosingSessionRecord, SessionEventRecord, TreatmentPlanRecord,
+    VitalRecord,
+};
+use crate::intake::IntakeVersionRecord;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use kat_core::audit::{AuditEntry, NewAuditEntry};
+use kat_core::dosing::Route;
 use kat_core::ids::{AuditId, PatientId};
 use kat_core::instruments::Instrument;
 use kat_core::patient::{Patient, PatientQuery};
@@ -22,8 +27,30 @@ pub struct CompletedMeasure {
     pub collected_at: Timestamp,
 }
 
+/// One page of a route's sessions, newest opened first, with every row of their records:
+/// what a list that shows each session's whole record needs (the REMS list). The other
+/// lists are by session or patient in any order; a session's rows keep the order of
+/// its own reads (administrations by time, vitals by time taken, alarms by time raised,
+/// events by time, orders by time ordered, intake versions newest first).
+#[derive(Debug, Clone, Default)]
+pub struct SessionRecords {
+    pub sessions: Vec<DosingSessionRecord>,
+    pub plans: Vec<TreatmentPlanRecord>,
+    pub patients: Vec<Patient>,
+    pub administrations: Vec<AdministrationRecord>,
+    pub vitals: Vec<VitalRecord>,
+    pub alarms: Vec<AlarmRecord>,
+    pub events: Vec<SessionEventRecord>,
+    pub orders: Vec<DoseOrderRecord>,
+    /// Every intake version of the sessions' patients.
+    pub intakes: Vec<IntakeVersionRecord>,
+}
+
 #[async_trait]
 pub trait ListRepo {
+    /// `limit` sessions of `route` after skipping `offset` (newest opened first), with
+    /// their records ([`SessionRecords`]): nine queries whatever the page's size.
+    async fn sessions_with_records(&mut self, route: Route, offset: u64, limit: u32) -> StoreResult<SessionRecords>;
     /// The patients with these ids (unknown ids are left out), ordered by id.
     async fn patients_by_ids(&mut self, ids: &[PatientId]) -> StoreResult<Vec<Patient>>;
     /// The registry search of [`crate::PatientRepo::search_patients`] (same terms, same

@@ -3,24 +3,30 @@
 use super::discharge::StoredDischarge;
 use super::events::{cadss6_ratings, rems_dissociation};
 use super::gate::StoredGate;
-use super::view::{SessionView, load_view};
+use super::state::rebuild_state;
+use super::view::{SessionParts, SessionView, assemble_view, load_view};
 use super::{audit_reads, entry, hold, read_session};
 use crate::config::DosingConfig;
 use crate::events::DomainEvent;
-use crate::{AppError, AppResult, Ctx, require};
+use crate::{AppError, AppResult, Ctx, audit_list_view, require};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_core::audit::AuditAction;
 use kat_core::dosing::Route;
 use kat_core::dosing::session::{GateOutcome, Step};
-use kat_core::ids::{DosingSessionId, PatientId};
+use kat_core::ids::{DosingSessionId, PatientId, UserId};
 use kat_core::monitoring::{AlarmKind, GateChecklist, Reading};
+use kat_core::page::{Page, PageRequest};
 use kat_core::patient::SexAtBirth;
 use kat_core::role::Permission;
 use kat_store::dosing::dosing_constraints as c;
-use kat_store::dosing::{DosingSessionRecord, SessionEventKind, SessionEventRecord};
+use kat_store::dosing::{
+    AdministrationRecord, AlarmRecord, DoseOrderRecord, DosingSessionRecord, SessionEventKind, SessionEventRecord,
+    VitalRecord,
+};
 use kat_store::{Store, StoreError, Tx};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 // ---------------------------------------------------------------------------------------
@@ -137,23 +143,32 @@ pub struct RemsPatient {
 /// intake as it stood at the session's gate (or its opening), so a later medication change
 /// does not rewrite the form of an earlier session.
 async fn rems_patient(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord) -> AppResult<RemsPatient> {
-    let patient = s.patient_id;
+    let p = tx.patient_by_id(s.patient_id).await?;
+    let history = tx.intake_history(s.patient_id).await?;
+    Ok(rems_patient_from(s, p.as_ref(), &history))
+}
+
+/// The patient part of a REMS form from the patient and their intake versions (any
+/// order): the intake in force when the session's gate was run.
+fn rems_patient_from(
+    s: &DosingSessionRecord,
+    p: Option<&kat_core::patient::Patient>,
+    history: &[kat_store::intake::IntakeVersionRecord],
+) -> RemsPatient {
     let as_of = s.gate_at.unwrap_or(s.opened_at);
-    let p = tx.patient_by_id(patient).await?;
-    let birth = p.as_ref().map(|p| p.demographics.birth_date);
+    let birth = p.map(|p| p.demographics.birth_date);
     let mut out = RemsPatient {
         birth_date: birth.map(|b| b.date()),
-        sex: p.as_ref().map(|p| p.demographics.sex_at_birth),
+        sex: p.map(|p| p.demographics.sex_at_birth),
         classes: Err("concomitant medicines (DDI-010): no intake"),
     };
-    let history = tx.intake_history(patient).await?;
     let Some(intake) = history
         .iter()
         .filter(|v| v.saved_at <= as_of)
         .max_by_key(|v| v.version)
         .or_else(|| history.iter().min_by_key(|v| v.version))
     else {
-        return Ok(out);
+        return out;
     };
     out.classes = match intake.answers.parse(birth) {
         Err(_) => Err("concomitant medicines (DDI-010): the current intake does not parse"),
@@ -171,7 +186,7 @@ async fn rems_patient(tx: &mut Box<dyn Tx>, s: &DosingSessionRecord) -> AppResul
                 .collect()),
         },
     };
-    Ok(out)
+    out
 }
 
 fn bp_text(r: &Reading) -> Option<String> {
@@ -325,21 +340,105 @@ pub async fn rems(
 }
 
 /// Every esketamine session's REMS form, oldest first, one `list` entry per patient.
-pub async fn rems_worklist(store: &dyn Store, ctx: &Ctx, config: &DosingConfig) -> AppResult<Vec<RemsForm>> {
+/// The REMS list's page size (newest sessions first).
+pub const REMS_PAGE: u32 = 50;
+
+pub async fn rems_worklist(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    page: PageRequest,
+) -> AppResult<Page<RemsForm>> {
     require(store, ctx, Permission::DosingSessionRead, "rems_form", None, None, AuditAction::List).await?;
     let mut tx = store.begin_read().await?;
-    let sessions = tx.dosing_sessions_by_route(Route::IntranasalEsketamine).await?;
-    let mut out = Vec::new();
-    let mut audit = Vec::new();
-    for s in sessions {
-        let v = load_view(&mut tx, config, s, ctx.now).await?;
-        let patient = rems_patient(&mut tx, &v.session).await?;
-        audit.push(entry(ctx, AuditAction::List, "rems_form", v.session.id, &v.session));
-        out.push(rems_form(&v, &patient));
+    // One more session than the page holds says whether a next page exists.
+    let records = tx.sessions_with_records(Route::IntranasalEsketamine, page.offset(), page.size() + 1).await?;
+    let mut sessions = records.sessions;
+    let needs_rebuild: Vec<usize> = (0..sessions.len()).filter(|&i| sessions[i].state.is_none()).collect();
+    for i in needs_rebuild {
+        // Sessions recorded before the state was kept (migration 0011): rebuilt here,
+        // saved by their next write use case.
+        let state = rebuild_state(&mut tx, &sessions[i]).await?;
+        sessions[i].state = Some(state);
     }
+    let users: HashMap<UserId, String> = tx.list_users().await?.into_iter().map(|u| (u.id, u.display_name)).collect();
     drop(tx);
-    audit_reads(store, &audit).await?;
-    Ok(out)
+    let plans: HashMap<_, _> = records.plans.into_iter().map(|p| (p.id, p)).collect();
+    let patients: HashMap<_, _> = records.patients.into_iter().map(|p| (p.id, p)).collect();
+    let mut intakes: HashMap<_, Vec<_>> = HashMap::new();
+    for i in records.intakes {
+        intakes.entry(i.patient_id).or_default().push(i);
+    }
+    let mut rows = Rows::default();
+    rows.add(records.administrations, records.vitals, records.alarms, records.events, records.orders);
+    let mut out = Vec::with_capacity(sessions.len());
+    for s in sessions {
+        let plan = match plans.get(&s.plan_id) {
+            Some(p) => p.clone(),
+            None => return Err(AppError::NotFound("treatment plan")),
+        };
+        let patient = patients.get(&s.patient_id).cloned().ok_or(AppError::NotFound("patient"))?;
+        let rp = rems_patient_from(&s, Some(&patient), intakes.get(&s.patient_id).map_or(&[][..], |v| v));
+        let (administrations, vitals, alarms, events, orders) = rows.take(s.id);
+        let parts = SessionParts {
+            state: s.state.clone().ok_or_else(|| super::internal("a session without its state"))?,
+            plan,
+            patient,
+            administrations,
+            vitals,
+            alarms,
+            events,
+            orders,
+            session: s,
+        };
+        let v = assemble_view(parts, &users, config, ctx.now)?;
+        out.push(rems_form(&v, &rp));
+    }
+    let page = page.from_probe(out);
+    let mut shown: Vec<PatientId> = page.items.iter().map(|f| f.patient_id).collect();
+    shown.sort();
+    shown.dedup();
+    audit_list_view(store, ctx, "rems_form", &shown).await?;
+    Ok(page)
+}
+
+/// One session's rows: administrations, vitals, alarms, events and dose orders.
+type SessionRows =
+    (Vec<AdministrationRecord>, Vec<VitalRecord>, Vec<AlarmRecord>, Vec<SessionEventRecord>, Vec<DoseOrderRecord>);
+
+/// A page's rows grouped by session.
+#[derive(Default)]
+struct Rows(HashMap<DosingSessionId, SessionRows>);
+
+impl Rows {
+    fn add(
+        &mut self,
+        administrations: Vec<AdministrationRecord>,
+        vitals: Vec<VitalRecord>,
+        alarms: Vec<AlarmRecord>,
+        events: Vec<SessionEventRecord>,
+        orders: Vec<DoseOrderRecord>,
+    ) {
+        for a in administrations {
+            self.0.entry(a.session_id).or_default().0.push(a);
+        }
+        for v in vitals {
+            self.0.entry(v.session_id).or_default().1.push(v);
+        }
+        for a in alarms {
+            self.0.entry(a.session_id).or_default().2.push(a);
+        }
+        for e in events {
+            self.0.entry(e.session_id).or_default().3.push(e);
+        }
+        for o in orders {
+            self.0.entry(o.session_id).or_default().4.push(o);
+        }
+    }
+
+    fn take(&mut self, session: DosingSessionId) -> SessionRows {
+        self.0.remove(&session).unwrap_or_default()
+    }
 }
 
 /// REMS form fields filled by hand (issue 11 item 5: completed after discharge too),

@@ -106,6 +106,36 @@ async fn names(tx: &mut Box<dyn Tx>, ids: impl IntoIterator<Item = UserId>) -> A
     Ok(out)
 }
 
+/// Every row a session's view is made of, as read (by [`load_view`] for one session, or
+/// in bulk for a list of them).
+pub(crate) struct SessionParts {
+    pub session: DosingSessionRecord,
+    pub plan: kat_store::dosing::TreatmentPlanRecord,
+    pub state: DosingSession,
+    pub patient: kat_core::patient::Patient,
+    pub administrations: Vec<AdministrationRecord>,
+    pub vitals: Vec<VitalRecord>,
+    pub alarms: Vec<AlarmRecord>,
+    pub events: Vec<SessionEventRecord>,
+    pub orders: Vec<kat_store::dosing::DoseOrderRecord>,
+}
+
+impl SessionParts {
+    /// Who recorded the entries the view names (late entries, a transfer).
+    pub(crate) fn recorders(&self) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = Vec::new();
+        ids.extend(self.administrations.iter().filter(|a| a.late).map(|a| a.recorded_by));
+        ids.extend(self.vitals.iter().filter(|v| v.late).filter_map(|v| v.recorded_by));
+        ids.extend(
+            self.events
+                .iter()
+                .filter(|e| e.late || e.kind == SessionEventKind::EmergencyTransfer)
+                .map(|e| e.recorded_by),
+        );
+        ids
+    }
+}
+
 pub(crate) async fn load_view(
     tx: &mut Box<dyn Tx>,
     config: &DosingConfig,
@@ -113,18 +143,34 @@ pub(crate) async fn load_view(
     now: Timestamp,
 ) -> AppResult<SessionView> {
     let plan = tx.treatment_plan_by_id(session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
-    let plan = PlanView::from_record(plan)?;
     let state = state_of(tx, &session).await?;
-    let administrations = tx.administrations_for_session(session.id).await?;
-    let vitals: Vec<(VitalRecord, Reading)> =
-        tx.vitals_for_session(session.id).await?.into_iter().map(|v| (v.clone(), v.reading)).collect();
-    let alarms = tx.alarms_for_session(session.id).await?;
-    let patient = tx.patient_by_id(session.patient_id).await?.ok_or(AppError::NotFound("patient"))?;
+    let parts = SessionParts {
+        plan,
+        state,
+        administrations: tx.administrations_for_session(session.id).await?,
+        vitals: tx.vitals_for_session(session.id).await?,
+        alarms: tx.alarms_for_session(session.id).await?,
+        patient: tx.patient_by_id(session.patient_id).await?.ok_or(AppError::NotFound("patient"))?,
+        events: tx.session_events_for_session(session.id).await?,
+        orders: tx.dose_orders_for_session(session.id).await?,
+        session,
+    };
+    let who = names(tx, parts.recorders()).await?;
+    assemble_view(parts, &who, config, now)
+}
+
+/// A session's view from its rows; `who` names the users the view shows (missing: "unknown user").
+pub(crate) fn assemble_view(
+    parts: SessionParts,
+    who: &HashMap<UserId, String>,
+    config: &DosingConfig,
+    now: Timestamp,
+) -> AppResult<SessionView> {
+    let SessionParts { session, plan, state, patient, administrations, vitals, alarms, events, orders } = parts;
+    let plan = PlanView::from_record(plan)?;
+    let vitals: Vec<(VitalRecord, Reading)> = vitals.into_iter().map(|v| (v.clone(), v.reading)).collect();
     let patient_label = format!("{} · {}", patient.demographics.full_name(), patient.mrn);
-    let events = tx.session_events_for_session(session.id).await?;
-    let orders = tx
-        .dose_orders_for_session(session.id)
-        .await?
+    let orders = orders
         .iter()
         .map(|o| serde_json::from_str(&o.content).map_err(internal))
         .collect::<AppResult<Vec<DoseOrder>>>()?;
@@ -149,15 +195,7 @@ pub(crate) async fn load_view(
     late.extend(events.iter().filter(|e| e.late).map(|e| (event_name(e.kind), e.at, e.recorded_at, e.recorded_by)));
     late.sort_by_key(|l| (l.1, l.2));
     let transfer_event = events.iter().find(|e| e.kind == SessionEventKind::EmergencyTransfer);
-    let mut recorders: Vec<UserId> = Vec::with_capacity(late.len() + 1);
-    for l in &late {
-        recorders.push(l.3);
-    }
-    if let Some(e) = transfer_event {
-        recorders.push(e.recorded_by);
-    }
-    let who = names(tx, recorders).await?;
-    let name = |id: &UserId| who.get(id).cloned().unwrap_or_default();
+    let name = |id: &UserId| who.get(id).cloned().unwrap_or_else(|| "unknown user".into());
     let mut late_entries = Vec::with_capacity(late.len());
     for (what, at, recorded_at, by) in &late {
         late_entries.push(LateEntryView { what, at: *at, recorded_at: *recorded_at, recorded_by: name(by) });

@@ -611,9 +611,13 @@ async fn demo_dosing(db: Db) {
     assert_eq!(routes.len(), kat_core::dosing::Route::ALL.len());
     drop(tx);
     // The demo esketamine session yields a complete REMS form.
-    let forms = kat_app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default())
-        .await
-        .unwrap();
+    let page = kat_core::page::PageRequest::first(kat_app::dosing::REMS_PAGE);
+    let forms =
+        kat_app::dosing::rems_worklist(app.store.as_ref(), &crate::support::cli_ctx(&app), &Default::default(), page)
+            .await
+            .unwrap();
+    assert!(!forms.has_next);
+    let forms = forms.items;
     assert_eq!(forms.len(), 1);
     assert!(forms[0].missing.is_empty(), "{:?}", forms[0].missing);
     assert_eq!(forms[0].dose_mg, 56);

@@ -207,6 +207,18 @@ async fn rems_api(db: Db) {
     // (DOSE-IN-002).
     app.advance(SignedDuration::from_hours(72));
     let sid2 = open_session(&app, &pt, &patient, &plan).await;
+    // The REMS list comes a page at a time, newest session first, the next page linked.
+    let r = send(&app, reqwest::Method::GET, "/api/v1/rems-forms?limit=1", &pt, None).await;
+    assert_eq!(r.status(), 200);
+    let link = r.headers().get("link").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    assert!(link.contains("page=2&limit=1") && link.contains("rel=\"next\""), "{link}");
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first.as_array().unwrap().len(), 1);
+    assert_eq!(first[0]["session_id"], sid2.as_str(), "newest first");
+    let second = get(&app, "/api/v1/rems-forms?limit=1&page=2", &pt).await;
+    assert_eq!(second[0]["session_id"], sid.as_str());
+    let past = get(&app, "/api/v1/rems-forms?limit=1&page=3", &pt).await;
+    assert_eq!(past, json!([]));
     let d =
         get(&app, &format!("/api/v1/sessions/{sid2}/dose-suggestion?tolerability=tolerated&efficacy=inadequate"), &pt)
             .await;

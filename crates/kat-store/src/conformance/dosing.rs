@@ -397,3 +397,85 @@ pub async fn dosing_session_state_is_stored_beside_the_session_and_held_for_upda
     assert_eq!(seen.state, Some(opened));
     tx.commit().await.unwrap();
 }
+
+/// One page of a route's sessions with every row of their records (the REMS list), newest
+/// opened first: only that route's sessions, only their rows, the next page after the
+/// offset, nothing past the end.
+pub async fn sessions_with_records_come_a_page_at_a_time(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let (pres, pid, plan) = patient_with_plan(&mut tx, "pres.records").await;
+    let routes =
+        [Route::IntranasalEsketamine, Route::IvInfusion, Route::IntranasalEsketamine, Route::IntranasalEsketamine];
+    let mut ids = Vec::new();
+    for (day, route) in (0i64..).zip(routes) {
+        let opened = t0() + (day * 24).hours();
+        let session = DosingSessionRecord {
+            id: DosingSessionId::from_uuid(Uuid::now_v7()),
+            patient_id: pid,
+            plan_id: plan.id,
+            route,
+            opened_by: pres.id,
+            opened_at: opened,
+            gate_outcome: None,
+            gate: None,
+            gate_by: None,
+            gate_at: None,
+            discharge: None,
+            discharged_by: None,
+            discharged_at: None,
+            state: None,
+        };
+        tx.insert_dosing_session(&session).await.unwrap();
+        let reading = Reading::empty(opened + 10.minutes(), ReadingSource::Device { device_id: "mon-1".into() });
+        let vital = VitalRecord {
+            id: VitalId::from_uuid(Uuid::now_v7()),
+            session_id: session.id,
+            reading,
+            taken_at: opened + 10.minutes(),
+            recorded_by: None,
+            recorded_at: opened + 10.minutes(),
+            late: false,
+        };
+        tx.insert_vital(&vital).await.unwrap();
+        let event = SessionEventRecord {
+            id: Uuid::now_v7(),
+            session_id: session.id,
+            kind: SessionEventKind::Cadss6,
+            content: "{}".into(),
+            at: opened + 40.minutes(),
+            recorded_by: pres.id,
+            recorded_at: opened + 40.minutes(),
+            late: false,
+        };
+        tx.insert_session_event(&event).await.unwrap();
+        ids.push(session.id);
+    }
+    let order = DoseOrderRecord {
+        id: Uuid::now_v7(),
+        session_id: ids[3],
+        content: r#"{"mg":84}"#.into(),
+        ordered_by: pres.id,
+        ordered_at: t0() + 72.hours(),
+    };
+    tx.insert_dose_order(&order).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin_read().await.unwrap();
+    let first = tx.sessions_with_records(Route::IntranasalEsketamine, 0, 2).await.unwrap();
+    assert_eq!(first.sessions.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[3], ids[2]], "newest first");
+    let page = [ids[3], ids[2]];
+    assert_eq!(first.vitals.len(), 2);
+    assert!(first.vitals.iter().all(|v| page.contains(&v.session_id)), "only the page's rows");
+    assert_eq!(first.events.len(), 2);
+    assert!(first.events.iter().all(|e| page.contains(&e.session_id)));
+    assert_eq!(first.orders, vec![order]);
+    assert!(first.administrations.is_empty() && first.alarms.is_empty());
+    assert_eq!(first.plans.iter().map(|p| p.id).collect::<Vec<_>>(), vec![plan.id]);
+    assert_eq!(first.patients.iter().map(|p| p.id).collect::<Vec<_>>(), vec![pid]);
+    assert_eq!(first.intakes.iter().map(|i| (i.patient_id, i.version)).collect::<Vec<_>>(), vec![(pid, 1)]);
+    let second = tx.sessions_with_records(Route::IntranasalEsketamine, 2, 2).await.unwrap();
+    assert_eq!(second.sessions.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[0]], "the IV session is not listed");
+    assert_eq!(second.vitals.iter().map(|v| v.session_id).collect::<Vec<_>>(), vec![ids[0]]);
+    let past = tx.sessions_with_records(Route::IntranasalEsketamine, 3, 2).await.unwrap();
+    assert!(past.sessions.is_empty() && past.vitals.is_empty() && past.patients.is_empty());
+}

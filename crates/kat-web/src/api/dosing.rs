@@ -764,14 +764,25 @@ pub struct RemsWorklistEntryDto {
 }
 
 /// Every esketamine session's REMS form, oldest first: deadline, complete, submitted.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RemsListParams {
+    /// At most this many per page (1–50, default 50).
+    limit: Option<u32>,
+    /// Which page (from 1, default 1), newest sessions first. The `Link` header names the
+    /// previous and next pages.
+    page: Option<u32>,
+}
+
+/// One page of the REMS forms of esketamine sessions, newest first.
 #[utoipa::path(
-    operation_id = "list_rems_forms",
     get,
     path = "/api/v1/rems-forms",
     tag = "dosing",
+    params(RemsListParams),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<RemsWorklistEntryDto>),
+        (status = 200, body = Vec<RemsWorklistEntryDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any"))),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
     )
@@ -779,11 +790,17 @@ pub struct RemsWorklistEntryDto {
 pub async fn rems_forms(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<RemsWorklistEntryDto>>, ApiError> {
-    let forms =
-        uc::rems_worklist(state.store.as_ref(), &caller.ctx, &state.config.dosing).await.map_err(|e| caller.fail(e))?;
-    Ok(Json(
+    axum::extract::Query(params): axum::extract::Query<RemsListParams>,
+) -> Result<super::Paged<RemsWorklistEntryDto>, ApiError> {
+    let page = kat_core::page::PageRequest::new(params.page, params.limit, uc::REMS_PAGE, uc::REMS_PAGE);
+    let forms = uc::rems_worklist(state.store.as_ref(), &caller.ctx, &state.config.dosing, page)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    let pager = crate::view::Pager::new(&forms, |n| super::page_href("/api/v1/rems-forms", &[], n, page.size()));
+    Ok(super::Paged(
+        pager,
         forms
+            .items
             .iter()
             .map(|f| RemsWorklistEntryDto {
                 session_id: f.session_id.to_string(),

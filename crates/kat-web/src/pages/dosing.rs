@@ -593,6 +593,13 @@ fn class_yn(f: &uc::RemsForm, class: &str) -> String {
 struct RemsWorklistPage {
     layout: Layout,
     forms: Vec<RemsView>,
+    pager: crate::view::Pager,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct RemsListQuery {
+    page: Option<u32>,
 }
 
 #[derive(Template)]
@@ -602,13 +609,20 @@ struct RemsFormPage {
     form: RemsView,
 }
 
-pub async fn rems_worklist(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
-    let forms =
-        uc::rems_worklist(state.store.as_ref(), &staff.ctx, &state.config.dosing).await.map_err(|e| staff.fail(e))?;
+pub async fn rems_worklist(
+    State(state): State<AppState>,
+    staff: Staff,
+    axum::extract::Query(q): axum::extract::Query<RemsListQuery>,
+) -> Result<Response, PageError> {
+    let page = kat_core::page::PageRequest::new(q.page, None, uc::REMS_PAGE, uc::REMS_PAGE);
+    let forms = uc::rems_worklist(state.store.as_ref(), &staff.ctx, &state.config.dosing, page)
+        .await
+        .map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
     Ok(render(&RemsWorklistPage {
         layout: Layout::new(&state, Some(&staff.principal), "rems"),
-        forms: forms.iter().map(|f| rems_view(f, staff.ctx.now, tz, &state.config.clinic_name)).collect(),
+        pager: crate::view::Pager::new(&forms, |n| format!("/rems?page={n}")),
+        forms: forms.items.iter().map(|f| rems_view(f, staff.ctx.now, tz, &state.config.clinic_name)).collect(),
     }))
 }
 

@@ -27,6 +27,10 @@ pub struct DosingConfig {
     /// The days the clinic is closed (`[clinic]` in `kat.toml`; not a clinical rule):
     /// generated plan dates move to the next open day.
     pub calendar: kat_core::calendar::ClinicCalendar,
+    /// Across sessions (issue 11 item 1, `[dosing.course]`): the clinic's minimum
+    /// interval between sessions, off by default (the reference gives none); one dose
+    /// day per patient is always kept.
+    pub course: kat_core::dosing::course::CoursePolicy,
 }
 
 /// Clinic policy for measurement-based care. Every value has the spec's value (or a

@@ -52,6 +52,8 @@ pub struct Tile {
     pub next_check: Option<ScheduledCheck>,
     /// Unacknowledged alarms, most severe first, then newest first.
     pub open_alarms: Vec<(AlarmRecord, Severity)>,
+    /// A prescriber's override of one dose day ("Second dose today — override by …").
+    pub dose_day: Option<String>,
 }
 
 impl Tile {
@@ -100,6 +102,7 @@ impl Tile {
             latest,
             next_check,
             open_alarms,
+            dose_day: v.dose_day_override().map(|o| o.summary()),
         }
     }
 
@@ -114,6 +117,7 @@ impl Tile {
             at: now,
             late_entries: Vec::new(),
             transfer: None,
+            later_overrides: Vec::new(),
             patient_label: format!("{} · {}", rec.patient.demographics.full_name(), rec.patient.mrn),
             plan: PlanView::from_record(rec.plan)?,
             session: rec.session,

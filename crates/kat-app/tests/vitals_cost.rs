@@ -116,6 +116,7 @@ async fn session(store: &dyn Store) -> (User, DosingSessionId) {
         created_at: t0(),
         signed_by: Some(nurse.id),
         signed_at: Some(t0()),
+        overlap_override: None,
     };
     tx.insert_treatment_plan(&plan).await.unwrap();
     let state = DosingSession::open(
@@ -139,6 +140,7 @@ async fn session(store: &dyn Store) -> (User, DosingSessionId) {
         discharged_by: None,
         discharged_at: None,
         state: Some(state),
+        dose_day_override: None,
     };
     tx.insert_dosing_session(&record).await.unwrap();
     tx.commit().await.unwrap();

@@ -22,9 +22,9 @@ use kat_store::dosing::*;
 use kat_store::{StoreError, StoreResult};
 
 pub(crate) const PLAN_COLUMNS: &str =
-    "id, patient_id, decision_id, content, created_by, created_at, signed_by, signed_at";
+    "id, patient_id, decision_id, content, created_by, created_at, signed_by, signed_at, overlap_override";
 pub(crate) const SESSION_COLUMNS: &str = "id, patient_id, plan_id, route, opened_by, opened_at, gate_outcome, gate, \
-    gate_by, gate_at, discharge, discharged_by, discharged_at, state";
+    gate_by, gate_at, discharge, discharged_by, discharged_at, state, dose_day_override";
 pub(crate) const ORDER_COLUMNS: &str = "id, session_id, content, ordered_by, ordered_at";
 pub(crate) const EVENT_COLUMNS: &str = "id, session_id, kind, content, at, recorded_by, recorded_at, late";
 pub(crate) const ADMINISTRATION_COLUMNS: &str = "id, session_id, content, recorded_by, at, recorded_at, late";
@@ -42,6 +42,7 @@ pub(crate) fn plan_from_row(row: &impl SqlRow) -> StoreResult<TreatmentPlanRecor
         created_at: get(row, "created_at")?,
         signed_by: get(row, "signed_by")?,
         signed_at: get(row, "signed_at")?,
+        overlap_override: get(row, "overlap_override")?,
     })
 }
 
@@ -64,6 +65,7 @@ pub(crate) fn session_from_row(row: &impl SqlRow) -> StoreResult<DosingSessionRe
         discharged_by: get(row, "discharged_by")?,
         discharged_at: get(row, "discharged_at")?,
         state: get::<Option<String>, _>(row, "state")?.as_deref().map(state_from_json).transpose()?,
+        dose_day_override: get(row, "dose_day_override")?,
     })
 }
 
@@ -227,15 +229,18 @@ impl<C: Conn> DosingRepo for SqlTx<C> {
     async fn insert_treatment_plan(&mut self, p: &TreatmentPlanRecord) -> StoreResult<()> {
         self.conn
             .execute(
-                sql(format!("INSERT INTO treatment_plans ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-                    .bind(p.id)
-                    .bind(p.patient_id)
-                    .bind(p.decision_id)
-                    .bind(&p.content)
-                    .bind(p.created_by)
-                    .bind(p.created_at)
-                    .bind(p.signed_by)
-                    .bind(p.signed_at),
+                sql(format!(
+                    "INSERT INTO treatment_plans ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                ))
+                .bind(p.id)
+                .bind(p.patient_id)
+                .bind(p.decision_id)
+                .bind(&p.content)
+                .bind(p.created_by)
+                .bind(p.created_at)
+                .bind(p.signed_by)
+                .bind(p.signed_at)
+                .bind(&p.overlap_override),
             )
             .await?;
         Ok(())
@@ -253,11 +258,19 @@ impl<C: Conn> DosingRepo for SqlTx<C> {
         self.conn.fetch_all(q).await?.iter().map(plan_from_row).collect()
     }
 
-    async fn sign_treatment_plan(&mut self, id: TreatmentPlanId, by: UserId, at: Timestamp) -> StoreResult<()> {
-        let q = sql("UPDATE treatment_plans SET signed_by = $1, signed_at = $2 WHERE id = $3 AND signed_at IS NULL")
-            .bind(by)
-            .bind(at)
-            .bind(id);
+    async fn sign_treatment_plan(
+        &mut self,
+        id: TreatmentPlanId,
+        by: UserId,
+        at: Timestamp,
+        overlap_override: Option<&str>,
+    ) -> StoreResult<()> {
+        let q = sql("UPDATE treatment_plans SET signed_by = $1, signed_at = $2, overlap_override = $3 \
+                     WHERE id = $4 AND signed_at IS NULL")
+        .bind(by)
+        .bind(at)
+        .bind(overlap_override)
+        .bind(id);
         if self.conn.execute(q).await? == 0 {
             return Err(match self.treatment_plan_by_id(id).await? {
                 None => StoreError::NotFound,
@@ -272,7 +285,7 @@ impl<C: Conn> DosingRepo for SqlTx<C> {
             .execute(
                 sql(format!(
                     "INSERT INTO dosing_sessions ({SESSION_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
                 ))
                 .bind(s.id)
                 .bind(s.patient_id)
@@ -287,7 +300,8 @@ impl<C: Conn> DosingRepo for SqlTx<C> {
                 .bind(&s.discharge)
                 .bind(s.discharged_by)
                 .bind(s.discharged_at)
-                .bind(s.state.as_ref().map(state_json)),
+                .bind(s.state.as_ref().map(state_json))
+                .bind(&s.dose_day_override),
             )
             .await?;
         Ok(())

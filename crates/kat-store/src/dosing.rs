@@ -137,6 +137,10 @@ pub struct TreatmentPlanRecord {
     pub created_at: Timestamp,
     pub signed_by: Option<UserId>,
     pub signed_at: Option<Timestamp>,
+    /// The prescriber's reason to sign it while another active plan overlapped, with
+    /// those plans, as JSON (`kat_core::dosing::course::PlanOverlapOverride`; migration
+    /// 0012). Written only by the signing.
+    pub overlap_override: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +164,9 @@ pub struct DosingSessionRecord {
     /// The session's state (migration 0011). `None` for a session recorded before it,
     /// until the app rebuilds it from the history and saves it.
     pub state: Option<DosingSession>,
+    /// A prescriber's override of the one-dose-day rule, as JSON
+    /// (`kat_core::dosing::course::DoseDayOverride`; migration 0012).
+    pub dose_day_override: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -288,7 +295,13 @@ pub trait DosingRepo {
     /// A patient's plans, oldest first.
     async fn treatment_plans_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<TreatmentPlanRecord>>;
     /// Signs a draft plan; a signed plan is `Conflict { TREATMENT_PLANS_LOCKED }`.
-    async fn sign_treatment_plan(&mut self, id: TreatmentPlanId, by: UserId, at: Timestamp) -> StoreResult<()>;
+    async fn sign_treatment_plan(
+        &mut self,
+        id: TreatmentPlanId,
+        by: UserId,
+        at: Timestamp,
+        overlap_override: Option<&str>,
+    ) -> StoreResult<()>;
 
     /// Adds a session with its state (`session.state`).
     async fn insert_dosing_session(&mut self, session: &DosingSessionRecord) -> StoreResult<()>;

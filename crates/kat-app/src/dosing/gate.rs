@@ -9,6 +9,7 @@ use crate::events::DomainEvent;
 use crate::{AppError, AppResult, Ctx, require};
 use kat_core::FieldErrors;
 use kat_core::audit::AuditAction;
+use kat_core::dosing::course::{DoseDay, DoseDayOverride, OtherSession, Standing, check_dose_day};
 use kat_core::dosing::session::{GateOutcome, Reason, Refusal};
 use kat_core::ids::{DosingSessionId, PatientId, TreatmentPlanId};
 use kat_core::monitoring::{GateChecklist, InteractionAction, InteractionFinding, interaction_findings};
@@ -24,17 +25,56 @@ use uuid::Uuid;
 // Dosing session
 // ---------------------------------------------------------------------------------------
 
+/// What staff send to open a session: a prescriber's reason when the patient already
+/// had a dose that day (issue 11 item 1).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OpenSessionInput {
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+/// The patient's other sessions as the one-dose-day check needs them: the clinic's date
+/// each was opened on, and whether it is in progress, ended or deferred at the gate
+/// (nothing given: not a dose day).
+pub fn other_sessions(sessions: &[DosingSessionRecord], tz: &jiff::tz::TimeZone) -> Vec<OtherSession> {
+    sessions
+        .iter()
+        .map(|s| OtherSession {
+            id: s.id,
+            route: s.route,
+            opened_at: s.opened_at,
+            on: s.opened_at.to_zoned(tz.clone()).date(),
+            standing: if in_progress(s) {
+                Standing::InProgress
+            } else if s.gate_outcome == Some(GateOutcome::Defer) {
+                Standing::DeferredAtGate
+            } else {
+                Standing::Ended
+            },
+        })
+        .collect()
+}
+
 /// Opens a dosing session on a signed plan (nurses, prescribers), with the machine's
-/// first state.
+/// first state. One dose day per patient (issue 11 item 1): a session in progress
+/// refuses; a dose already given that clinic day (or within the clinic's
+/// `[dosing.course] min_interval_hours`) needs a prescriber's reason, stored with the
+/// new session; decided in the same transaction as the insert.
 pub async fn open_session(
     store: &dyn Store,
     ctx: &Ctx,
+    config: &DosingConfig,
     patient: PatientId,
     plan: TreatmentPlanId,
+    input: &OpenSessionInput,
 ) -> AppResult<DosingSessionRecord> {
     require(store, ctx, Permission::DosingSessionRun, "dosing_session", None, Some(patient), AuditAction::Create)
         .await?;
     let by = user_id(ctx)?;
+    let override_reason = match input.override_reason.as_deref().and_then(opt) {
+        None => None,
+        Some(raw) => Some(Reason::parse(raw).map_err(|m| FieldErrors::single("override_reason", m))?),
+    };
     let mut tx = store.begin().await?;
     let plan = tx
         .treatment_plan_by_id(plan)
@@ -45,13 +85,43 @@ pub async fn open_session(
         return Err(AppError::Conflict("the treatment plan is not signed; a prescriber must sign it first".into()));
     }
     accepted_decision(&mut tx, patient).await?;
-    // One patient, one session in progress: a second would split the vitals and alarms.
-    if tx.dosing_sessions_for_patient(patient).await?.iter().any(in_progress) {
-        return Err(AppError::Conflict(
-            "a dosing session of this patient is already in progress; discharge it (or defer it at the gate) first"
-                .into(),
-        ));
-    }
+    let others = other_sessions(&tx.dosing_sessions_for_patient(patient).await?, &ctx.tz);
+    let dose_day_override = match check_dose_day(&others, ctx.today, ctx.now, &config.course) {
+        DoseDay::Clear => None,
+        // One patient, one session in progress: a second would split the vitals and alarms.
+        DoseDay::InProgress { route, on, .. } => {
+            return Err(AppError::Conflict(format!(
+                "a dosing session of this patient is already in progress ({} session opened on {on}); discharge it (or defer it at the gate) first",
+                route.label()
+            )));
+        }
+        DoseDay::NeedsOverride(conflicts) => {
+            let named: Vec<String> = conflicts.iter().map(|c| c.to_string()).collect();
+            let named = named.join("; ");
+            let Some(reason) = override_reason else {
+                return Err(FieldErrors::single(
+                    "override_reason",
+                    format!(
+                        "this patient already had a dose: {named}. One dose day per patient: a prescriber may open another with a reason"
+                    ),
+                )
+                .into());
+            };
+            if !ctx.allows(Permission::DischargeOverride) {
+                return Err(FieldErrors::single(
+                    "override_reason",
+                    format!("this patient already had a dose: {named}. Only a prescriber may override one dose day"),
+                )
+                .into());
+            }
+            let by_name = match &ctx.actor {
+                crate::Actor::User(u) => u.display_name.clone(),
+                _ => return Err(AppError::Forbidden),
+            };
+            let o = DoseDayOverride { reason: reason.as_str().to_string(), by, by_name, conflicts };
+            Some(serde_json::to_string(&o).map_err(super::internal)?)
+        }
+    };
     let content: PlanContent = serde_json::from_str(&plan.content).map_err(super::internal)?;
     let state = open_state(&content, ctx.now)?;
     let record = DosingSessionRecord {
@@ -69,6 +139,7 @@ pub async fn open_session(
         discharged_by: None,
         discharged_at: None,
         state: Some(state),
+        dose_day_override,
     };
     tx.insert_dosing_session(&record).await?;
     tx.append_audit(&entry(ctx, AuditAction::Create, "dosing_session", record.id, &record)).await?;

@@ -9,6 +9,8 @@ use jiff::civil::Date;
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::calendar::ClinicCalendar;
+use kat_core::dosing::course::{PlanOverlap, PlanOverlapOverride, PlanSpan, overlapping_plans};
+use kat_core::dosing::session::Reason;
 use kat_core::dosing::weight::WeightError;
 use kat_core::dosing::{
     CheckLevel, Diluent, Dilution, DoseCheck, DoseRequest, DoseReview, DosingPolicy, EsketamineCourse,
@@ -645,6 +647,7 @@ pub async fn create_plan(
         created_at: ctx.now,
         signed_by: None,
         signed_at: None,
+        overlap_override: None,
     };
     tx.insert_treatment_plan(&record).await?;
     tx.append_audit(&ctx.audit(
@@ -659,9 +662,48 @@ pub async fn create_plan(
     Ok(PlanView { record, content })
 }
 
-/// Signs a plan (prescribers). The eligibility decision must still be accepted and not
-/// stale at signing.
-pub async fn sign_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: TreatmentPlanId) -> AppResult<PlanView> {
+/// What the prescriber sends to sign a plan: a reason when another active plan
+/// overlaps it (issue 11 item 1).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SignPlanInput {
+    #[serde(default)]
+    pub overlap_reason: Option<String>,
+}
+
+/// A plan's span of session dates, for the overlap check (`None` without dates).
+fn span_of(record: &TreatmentPlanRecord, content: &PlanContent) -> Option<PlanSpan> {
+    let dates = content.schedule.iter().filter_map(|d| parse_iso_date(d)).collect();
+    PlanSpan::new(record.id, content.route, dates)
+}
+
+/// The other signed, still active ketamine or esketamine plans of the patient whose
+/// dates overlap `plan`'s (issue 11 item 1), for the sign page and the signing.
+pub fn plan_overlaps(plan: &PlanView, all: &[PlanView], today: Date) -> Vec<PlanOverlap> {
+    let Some(this) = span_of(&plan.record, &plan.content) else {
+        return Vec::new();
+    };
+    let signed: Vec<PlanSpan> =
+        all.iter().filter(|p| p.signed()).filter_map(|p| span_of(&p.record, &p.content)).collect();
+    overlapping_plans(&this, &signed, today)
+}
+
+impl PlanView {
+    /// The prescriber's reason for signing over an overlap, if there was one.
+    pub fn overlap_override(&self) -> Option<PlanOverlapOverride> {
+        self.record.overlap_override.as_deref().and_then(|j| serde_json::from_str(j).ok())
+    }
+}
+
+/// Signs a plan (prescribers). Another active plan of the patient that overlaps it
+/// (issue 11 item 1: an IV and a Spravato plan starting the same day gave two doses on
+/// one day) needs a reason, stored with the signature and shown on the plan.
+pub async fn sign_plan(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    plan: TreatmentPlanId,
+    input: &SignPlanInput,
+) -> AppResult<PlanView> {
     require(
         store,
         ctx,
@@ -673,6 +715,10 @@ pub async fn sign_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: T
     )
     .await?;
     let by = user_id(ctx)?;
+    let reason = match input.overlap_reason.as_deref().and_then(opt) {
+        None => None,
+        Some(raw) => Some(Reason::parse(raw).map_err(|m| FieldErrors::single("overlap_reason", m))?),
+    };
     let mut tx = store.begin().await?;
     let record = tx
         .treatment_plan_by_id(plan)
@@ -683,7 +729,32 @@ pub async fn sign_plan(store: &dyn Store, ctx: &Ctx, patient: PatientId, plan: T
         return Err(AppError::Conflict("this plan is already signed".into()));
     }
     accepted_decision(&mut tx, patient).await?;
-    tx.sign_treatment_plan(plan, by, ctx.now).await?;
+    let this = PlanView::from_record(record)?;
+    let all: Vec<PlanView> = tx
+        .treatment_plans_for_patient(patient)
+        .await?
+        .into_iter()
+        .map(PlanView::from_record)
+        .collect::<AppResult<_>>()?;
+    let overlaps = plan_overlaps(&this, &all, ctx.today);
+    let overlap_override = if overlaps.is_empty() {
+        None
+    } else {
+        let Some(reason) = reason else {
+            let named: Vec<String> = overlaps.iter().map(|o| o.to_string()).collect();
+            return Err(FieldErrors::single(
+                "overlap_reason",
+                format!(
+                    "another active ketamine or esketamine plan overlaps this one ({}): give a reason to sign both",
+                    named.join("; ")
+                ),
+            )
+            .into());
+        };
+        let o = PlanOverlapOverride { reason: reason.as_str().to_string(), overlaps };
+        Some(serde_json::to_string(&o).map_err(internal)?)
+    };
+    tx.sign_treatment_plan(plan, by, ctx.now, overlap_override.as_deref()).await?;
     tx.append_audit(&ctx.audit(
         AuditAction::Update,
         "treatment_plan",

@@ -11,6 +11,7 @@ use crate::{AppError, AppResult, Ctx, require};
 use jiff::Timestamp;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::dosing::Route;
+use kat_core::dosing::course::DoseDayOverride;
 use kat_core::dosing::session::{DosingSession, EndCause, GateOutcome};
 use kat_core::ids::{DosingSessionId, PatientId, UserId};
 use kat_core::monitoring::{DischargeDecision, MonitoringSchedule, Reading, ScheduledCheck, SessionTimes};
@@ -70,6 +71,9 @@ pub struct SessionView {
     pub late_entries: Vec<LateEntryView>,
     /// The transfer to emergency care that ended the session, if any.
     pub transfer: Option<TransferView>,
+    /// Later sessions of the patient opened by a prescriber's override of one dose day
+    /// that name this one (issue 11 item 1); read for the session screen only.
+    pub later_overrides: Vec<(DosingSessionId, DoseDayOverride)>,
 }
 
 impl SessionView {
@@ -91,6 +95,10 @@ impl SessionView {
     }
     pub fn open_alarms(&self) -> impl Iterator<Item = &AlarmRecord> {
         self.alarms.iter().filter(|a| a.acknowledged_at.is_none())
+    }
+    /// The prescriber's override of one dose day this session was opened with, if any.
+    pub fn dose_day_override(&self) -> Option<DoseDayOverride> {
+        self.session.dose_day_override.as_deref().and_then(|j| serde_json::from_str(j).ok())
     }
 }
 
@@ -222,6 +230,7 @@ pub(crate) fn assemble_view(
         discharge: None,
         late_entries,
         transfer,
+        later_overrides: Vec::new(),
     };
     if let Some(times) = view.times() {
         let route = view.route();
@@ -258,7 +267,17 @@ pub async fn session(
         AuditAction::Read,
     )
     .await?;
-    let view = load_view(&mut tx, config, s, ctx.now).await?;
+    let mut view = load_view(&mut tx, config, s, ctx.now).await?;
+    // Issue 11 item 1: a later session opened over this one's dose day says so here too.
+    for other in tx.dosing_sessions_for_patient(view.session.patient_id).await? {
+        let Some(o) = other.dose_day_override.as_deref().and_then(|j| serde_json::from_str::<DoseDayOverride>(j).ok())
+        else {
+            continue;
+        };
+        if o.conflicts.iter().any(|c| c.session == session) {
+            view.later_overrides.push((other.id, o));
+        }
+    }
     drop(tx);
     audit_reads(store, &[entry(ctx, AuditAction::Read, "dosing_session", session, &view.session)]).await?;
     Ok(view)

@@ -8,6 +8,7 @@
 //! against the route limits and the clinic's [`limits::DosingPolicy`].
 
 pub mod calc;
+pub mod course;
 pub mod limits;
 pub mod order;
 pub mod plan_schedule;

@@ -63,6 +63,7 @@ async fn patient_with_plan(tx: &mut Box<dyn Tx>, name: &str) -> (kat_core::user:
         created_at: t0(),
         signed_by: None,
         signed_at: None,
+        overlap_override: None,
     };
     tx.insert_treatment_plan(&plan).await.unwrap();
     (pres, pid, plan)
@@ -84,11 +85,13 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     let mut tx = store.begin().await.unwrap();
     let (pres, pid, plan) = patient_with_plan(&mut tx, "pres").await;
     assert_eq!(tx.treatment_plan_by_id(plan.id).await.unwrap(), Some(plan.clone()));
-    tx.sign_treatment_plan(plan.id, pres.id, t0() + 1.minute()).await.unwrap();
-    let err = tx.sign_treatment_plan(plan.id, pres.id, t0()).await.unwrap_err();
+    // The overlap override (migration 0012) is written by the signing itself.
+    tx.sign_treatment_plan(plan.id, pres.id, t0() + 1.minute(), Some(r#"{"reason":"r"}"#)).await.unwrap();
+    let err = tx.sign_treatment_plan(plan.id, pres.id, t0(), None).await.unwrap_err();
     assert!(err.is_conflict_on(c::TREATMENT_PLANS_LOCKED), "{err:?}");
     let signed = tx.treatment_plans_for_patient(pid).await.unwrap();
     assert_eq!((signed.len(), signed[0].signed_by, signed[0].signed_at), (1, Some(pres.id), Some(t0() + 1.minute())));
+    assert_eq!(signed[0].overlap_override.as_deref(), Some(r#"{"reason":"r"}"#));
 
     // Sessions: no administration before the gate.
     let session = DosingSessionRecord {
@@ -106,6 +109,8 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
         discharged_by: None,
         discharged_at: None,
         state: None,
+        // Migration 0012: a prescriber's override of the one-dose-day rule, read back as written.
+        dose_day_override: Some(r#"{"reason":"second dose"}"#.into()),
     };
     tx.insert_dosing_session(&session).await.unwrap();
     assert_eq!(tx.dosing_session_by_id(session.id).await.unwrap(), Some(session.clone()));
@@ -354,6 +359,7 @@ pub async fn dosing_session_state_is_stored_beside_the_session_and_held_for_upda
         discharged_by: None,
         discharged_at: None,
         state: Some(opened.clone()),
+        dose_day_override: None,
     };
     let legacy = DosingSessionRecord { id: DosingSessionId::from_uuid(Uuid::now_v7()), state: None, ..session.clone() };
     tx.insert_dosing_session(&session).await.unwrap();
@@ -424,6 +430,7 @@ pub async fn sessions_with_records_come_a_page_at_a_time(store: &dyn Store) {
             discharged_by: None,
             discharged_at: None,
             state: None,
+            dose_day_override: None,
         };
         tx.insert_dosing_session(&session).await.unwrap();
         let reading = Reading::empty(opened + 10.minutes(), ReadingSource::Device { device_id: "mon-1".into() });

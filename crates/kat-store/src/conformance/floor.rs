@@ -53,6 +53,7 @@ async fn open_session(tx: &mut Box<dyn Tx>, by: UserId, given: &str) -> DosingSe
         created_at: t0(),
         signed_by: None,
         signed_at: None,
+        overlap_override: None,
     };
     tx.insert_treatment_plan(&plan).await.unwrap();
     let session = DosingSessionRecord {
@@ -70,6 +71,7 @@ async fn open_session(tx: &mut Box<dyn Tx>, by: UserId, given: &str) -> DosingSe
         discharged_by: None,
         discharged_at: None,
         state: None,
+        dose_day_override: None,
     };
     tx.insert_dosing_session(&session).await.unwrap();
     tx.record_gate(session.id, kat_core::dosing::session::GateOutcome::Proceed, "{}", by, t0() + 1.minute())

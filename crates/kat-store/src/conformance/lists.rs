@@ -161,6 +161,7 @@ pub async fn lists_read_a_patients_session_events_of_a_kind(store: &dyn Store) {
             created_at: t0(),
             signed_by: None,
             signed_at: None,
+            overlap_override: None,
         };
         tx.insert_treatment_plan(&plan).await.unwrap();
         let mut sessions = Vec::new();
@@ -180,6 +181,7 @@ pub async fn lists_read_a_patients_session_events_of_a_kind(store: &dyn Store) {
                 discharged_by: None,
                 discharged_at: None,
                 state: None,
+                dose_day_override: None,
             };
             tx.insert_dosing_session(&session).await.unwrap();
             sessions.push(session.id);

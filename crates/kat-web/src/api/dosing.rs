@@ -4,7 +4,7 @@
 use super::Caller;
 use super::dosing_types::{
     AdministrationInput, Cadss6Input, Cadss6Rating, DischargeInputForm, DoseOrder, DoseOrderInput, GateInput,
-    InterventionForm, PlanContent, PlanInput, PreviousDose, RemsForm, VitalsInput,
+    InterventionForm, OpenSessionInput, PlanContent, PlanInput, PreviousDose, RemsForm, SignPlanInput, VitalsInput,
 };
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -46,6 +46,18 @@ fn body<T: DeserializeOwned>(raw: Result<Json<Value>, JsonRejection>, numbers_as
     serde_json::from_value(v).map_err(|e| invalid("body", &e.to_string()))
 }
 
+/// An optional JSON body: empty means `T::default()`, otherwise a JSON object as `T`.
+fn optional_body<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, AppError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| invalid("body", &e.to_string())),
+        Ok(_) => Err(invalid("body", "must be a JSON object")),
+        Err(e) => Err(invalid("body", &e.to_string())),
+    }
+}
+
 fn id<T: std::str::FromStr>(caller: &Caller, raw: &str, what: &'static str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| caller.fail(AppError::NotFound(what)))
 }
@@ -60,6 +72,10 @@ pub struct PlanDto {
     #[schema(format = DateTime)]
     signed_at: Option<String>,
     content: PlanContent,
+    /// Signed while another active plan overlapped: the prescriber's reason.
+    overlap_reason: Option<String>,
+    /// The overlapping plans it was signed over, in words.
+    overlaps: Vec<String>,
 }
 
 impl From<&uc::PlanView> for PlanDto {
@@ -70,6 +86,11 @@ impl From<&uc::PlanView> for PlanDto {
             signed: p.signed(),
             signed_at: p.record.signed_at.map(|t| t.to_string()),
             content: p.content.clone().into(),
+            overlap_reason: p.overlap_override().map(|o| o.reason),
+            overlaps: p
+                .overlap_override()
+                .map(|o| o.overlaps.iter().map(|x| x.to_string()).collect())
+                .unwrap_or_default(),
         }
     }
 }
@@ -127,6 +148,8 @@ pub struct SessionDto {
     gate_outcome: Option<String>,
     #[schema(format = DateTime)]
     discharged_at: Option<String>,
+    /// Opened over one dose day by a prescriber: "Second dose today — override by …: reason".
+    dose_day_override: Option<String>,
 }
 
 impl From<&DosingSessionRecord> for SessionDto {
@@ -138,6 +161,11 @@ impl From<&DosingSessionRecord> for SessionDto {
             route: route_str(s.route),
             gate_outcome: s.gate_outcome.map(gate_outcome_str),
             discharged_at: s.discharged_at.map(|t| t.to_string()),
+            dose_day_override: s
+                .dose_day_override
+                .as_deref()
+                .and_then(|j| serde_json::from_str::<kat_core::dosing::course::DoseDayOverride>(j).ok())
+                .map(|o| o.summary()),
         }
     }
 }
@@ -236,10 +264,6 @@ pub struct AckInput {
     action: String,
 }
 
-#[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct OpenSessionInput {}
-
 /// Draft a treatment plan (prescribers). Needs an accepted, non-stale eligibility decision.
 #[utoipa::path(
     operation_id = "create_treatment_plan",
@@ -302,22 +326,27 @@ pub async fn list_plans(
     path = "/api/v1/patients/{id}/treatment-plans/{plan}/sign",
     tag = "dosing",
     params(("id" = String, Path, description = "The patient's id"), ("plan" = String, Path, description = "The plan's id")),
+    request_body(content = Option<SignPlanInput>, description = "Optional: the reason to sign over an overlapping plan"),
     security(("bearer" = [])),
     responses(
         (status = 200, body = PlanDto),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only prescribers sign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already signed, or the eligibility decision is no longer current", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Another active plan overlaps: `overlap_reason` names it and is required", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_plan(
     State(state): State<AppState>,
     caller: Caller,
     Path((raw, plan)): Path<(String, String)>,
+    raw_body: axum::body::Bytes,
 ) -> Result<Json<PlanDto>, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
-    let plan = uc::sign_plan(state.store.as_ref(), &caller.ctx, patient, plan).await.map_err(|e| caller.fail(e))?;
+    let input: uc::SignPlanInput = optional_body::<SignPlanInput>(&raw_body).map_err(|e| caller.fail(e))?.into();
+    let plan =
+        uc::sign_plan(state.store.as_ref(), &caller.ctx, patient, plan, &input).await.map_err(|e| caller.fail(e))?;
     Ok(Json(PlanDto::from(&plan)))
 }
 
@@ -328,22 +357,28 @@ pub async fn sign_plan(
     path = "/api/v1/patients/{id}/treatment-plans/{plan}/sessions",
     tag = "dosing",
     params(("id" = String, Path, description = "The patient's id"), ("plan" = String, Path, description = "The plan's id")),
+    request_body(content = Option<OpenSessionInput>, description = "Optional: a prescriber's reason to open a second session the same clinic day"),
     security(("bearer" = [])),
     responses(
         (status = 201, body = SessionDto),
         (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The plan is not signed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The plan is not signed, or another session of the patient is in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The patient already had a dose this clinic day: `override_reason` names that session and is required, from a prescriber", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn open_session(
     State(state): State<AppState>,
     caller: Caller,
     Path((raw, plan)): Path<(String, String)>,
+    raw_body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
-    let s = uc::open_session(state.store.as_ref(), &caller.ctx, patient, plan).await.map_err(|e| caller.fail(e))?;
+    let input: uc::OpenSessionInput = optional_body::<OpenSessionInput>(&raw_body).map_err(|e| caller.fail(e))?.into();
+    let s = uc::open_session(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, plan, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(SessionDto::from(&s))).into_response())
 }
 

@@ -272,6 +272,36 @@ impl From<GateInput> for uc::GateInput {
     }
 }
 
+/// What staff send to open a dosing session (the body may be empty).
+#[derive(Deserialize, ToSchema, Default)]
+pub struct OpenSessionInput {
+    /// A prescriber's reason to open a session for a patient who already had a dose this
+    /// clinic day (one dose day per patient; a nurse cannot override).
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+impl From<OpenSessionInput> for uc::OpenSessionInput {
+    fn from(d: OpenSessionInput) -> Self {
+        Self { override_reason: d.override_reason }
+    }
+}
+
+/// What a prescriber sends to sign a plan (the body may be empty).
+#[derive(Deserialize, ToSchema, Default)]
+pub struct SignPlanInput {
+    /// Required when another active ketamine or esketamine plan of the patient overlaps
+    /// this one's dates.
+    #[serde(default)]
+    pub overlap_reason: Option<String>,
+}
+
+impl From<SignPlanInput> for uc::SignPlanInput {
+    fn from(d: SignPlanInput) -> Self {
+        Self { overlap_reason: d.overlap_reason }
+    }
+}
+
 /// One administration event (DOSE-GEN-002, DOSE-IN-001).
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]

@@ -8,12 +8,13 @@ use crate::AppState;
 use crate::error::PageError;
 use crate::view::{Layout, local_time, render};
 use askama::Template;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use axum::{Form, Router};
 use kat_app::AppError;
 use kat_app::dosing::{self as uc, StoredGate};
+use kat_core::dosing::course::{DoseDay, DoseDayOverride, check_dose_day};
 use kat_core::ids::{PatientId, TreatmentPlanId};
 use kat_core::role::Permission;
 
@@ -47,6 +48,8 @@ pub struct SessionRow {
     pub in_progress: bool,
     pub esketamine: bool,
     pub deferral: String,
+    /// Opened over one dose day: "Second dose today — override by …: reason".
+    pub dose_day_override: Option<String>,
 }
 
 #[derive(Template)]
@@ -60,6 +63,12 @@ struct CoursePage {
     /// A session is in progress: starting another is refused.
     busy: bool,
     error: Option<String>,
+    /// The patient's doses that stand in the way of another session now (one dose day
+    /// per patient, issue 11 item 1), in words; empty when none.
+    dosed: Vec<String>,
+    /// A prescriber may start one anyway, with a reason.
+    can_override: bool,
+    override_reason: String,
 }
 
 fn parse_patient(staff: &Staff, raw: &str) -> Result<PatientId, PageError> {
@@ -71,6 +80,7 @@ async fn page(
     staff: &Staff,
     patient: PatientId,
     error: Option<String>,
+    override_reason: &str,
 ) -> Result<CoursePage, PageError> {
     let tz = &state.config.time_zone;
     let course = uc::course(state.store.as_ref(), &staff.ctx, patient, tz).await.map_err(|e| staff.fail(e))?;
@@ -143,9 +153,19 @@ async fn page(
                         format!("{}{to}", g.defer_reason.unwrap_or_default())
                     })
                     .unwrap_or_default(),
+                dose_day_override: s
+                    .dose_day_override
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str::<DoseDayOverride>(j).ok())
+                    .map(|o| o.summary()),
             }
         })
         .collect();
+    let others = uc::other_sessions(&course.sessions, tz);
+    let dosed = match check_dose_day(&others, today, staff.ctx.now, &state.config.dosing.course) {
+        DoseDay::NeedsOverride(c) => c.iter().map(|c| c.to_string()).collect(),
+        _ => Vec::new(),
+    };
     Ok(CoursePage {
         layout: Layout::new(state, Some(&staff.principal), "patients"),
         patient_id: patient.to_string(),
@@ -153,13 +173,16 @@ async fn page(
         plans,
         sessions,
         can_start: staff.principal.user.role.allows(Permission::DosingSessionRun),
+        can_override: staff.principal.user.role.allows(Permission::DischargeOverride),
         error,
+        dosed,
+        override_reason: override_reason.to_string(),
     })
 }
 
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
-    Ok(render(&page(&state, &staff, patient, None).await?))
+    Ok(render(&page(&state, &staff, patient, None, "").await?))
 }
 
 /// Starts a dosing session on a signed plan, then goes to its pre-dose gate.
@@ -167,14 +190,23 @@ pub async fn start(
     State(state): State<AppState>,
     staff: Staff,
     Path((raw, raw_plan)): Path<(String, String)>,
+    form: Result<Form<uc::OpenSessionInput>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
+    // The button posts no field unless a reason is asked for: no body is no reason.
+    let input = form.map(|Form(f)| f).unwrap_or_default();
     let patient = parse_patient(&staff, &raw)?;
     let plan: TreatmentPlanId = raw_plan.parse().map_err(|_| staff.fail(AppError::NotFound("treatment plan")))?;
-    match uc::open_session(state.store.as_ref(), &staff.ctx, patient, plan).await {
+    let reason = input.override_reason.clone().unwrap_or_default();
+    match uc::open_session(state.store.as_ref(), &staff.ctx, &state.config.dosing, patient, plan, &input).await {
         Ok(s) => Ok(Redirect::to(&format!("/sessions/{}/gate", s.id)).into_response()),
         Err(AppError::Conflict(why)) => {
-            let p = page(&state, &staff, patient, Some(why)).await?;
+            let p = page(&state, &staff, patient, Some(why), &reason).await?;
             Ok((axum::http::StatusCode::CONFLICT, render(&p)).into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let why = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+            let p = page(&state, &staff, patient, Some(why), &reason).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }

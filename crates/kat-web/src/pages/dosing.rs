@@ -214,6 +214,10 @@ struct SessionPage {
     int_in: InterventionForm,
     alarm_options: Vec<(String, String)>,
     interventions: Vec<InterventionRow>,
+    /// One dose day (issue 11 item 1): this session's override, and later sessions
+    /// opened over this one's day (their link and override), in words.
+    dose_day_override: Option<String>,
+    later_overrides: Vec<(String, String)>,
 }
 
 /// One CADSS-6 rating on the session page.
@@ -304,6 +308,8 @@ async fn session_page(
     }
     let live_html = render_live(&v, staff.ctx.now, tz).map_err(|e| staff.fail(e))?.html;
     Ok(SessionPage {
+        dose_day_override: v.dose_day_override().map(|o| o.summary()),
+        later_overrides: v.later_overrides.iter().map(|(id, o)| (id.to_string(), o.summary())).collect(),
         layout: Layout::new(state, Some(&staff.principal), "floor"),
         live: live_view(&v),
         live_version: crate::live::version(&live_html),

@@ -63,6 +63,8 @@ pub struct TileView {
     pub open_alarms: usize,
     /// An intervene or emergency alarm is open: the chime repeats.
     pub urgent: bool,
+    /// Opened over one dose day ("Second dose today — override by …: reason").
+    pub dose_day: Option<String>,
 }
 
 impl TileView {
@@ -222,6 +224,7 @@ pub fn tile_view(t: &Tile, now: Timestamp, tz: &TimeZone) -> TileView {
             .map(|(a, _)| TileAlarm { alarm: alarm_view(a, tz), more: t.open_alarms.len().saturating_sub(1) }),
         open_alarms: t.open_alarms.len(),
         urgent: t.worst().is_some_and(|s| s >= Severity::Intervene),
+        dose_day: t.dose_day.clone(),
     }
 }
 

@@ -46,6 +46,13 @@ pub struct PlanRow {
     pub dose: Vec<(&'static str, String)>,
     pub findings: Vec<String>,
     pub schedule: String,
+    /// Unsigned: the other active plans that overlap it (issue 11 item 1), in words.
+    pub overlaps: Vec<String>,
+    /// Signed over an overlap: the prescriber's reason and the plans it overlapped.
+    pub overlap_override: Option<(String, Vec<String>)>,
+    /// The refusal of the last attempt to sign it (the overlap reason), if any.
+    pub sign_error: Option<String>,
+    pub overlap_reason: String,
 }
 
 fn num(v: f64) -> String {
@@ -53,7 +60,7 @@ fn num(v: f64) -> String {
     format!("{r}")
 }
 
-fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
+fn plan_row(p: &PlanView, all: &[PlanView], today: jiff::civil::Date, tz: &jiff::tz::TimeZone) -> PlanRow {
     let c = &p.content;
     let d = &c.dose;
     let mut dose = vec![("Dose", format!("{} mg", num(d.mg)))];
@@ -115,6 +122,14 @@ fn plan_row(p: &PlanView, tz: &jiff::tz::TimeZone) -> PlanRow {
             })
             .collect(),
         schedule: c.schedule.join(", "),
+        overlaps: if p.signed() {
+            Vec::new()
+        } else {
+            uc::plan_overlaps(p, all, today).iter().map(|o| o.to_string()).collect()
+        },
+        overlap_override: p.overlap_override().map(|o| (o.reason, o.overlaps.iter().map(|x| x.to_string()).collect())),
+        sign_error: None,
+        overlap_reason: String::new(),
     }
 }
 
@@ -231,6 +246,7 @@ async fn page(
     patient: PatientId,
     form: &PlanInput,
     errors: &FieldErrors,
+    sign: Option<(TreatmentPlanId, &str, &FieldErrors)>,
 ) -> Result<PlanPage, PageError> {
     let plans = uc::plans(state.store.as_ref(), &staff.ctx, patient).await.map_err(|e| staff.fail(e))?;
     let tz = &state.config.time_zone;
@@ -238,7 +254,19 @@ async fn page(
     Ok(PlanPage {
         layout: Layout::new(state, Some(&staff.principal), "patients"),
         patient_id: patient.to_string(),
-        plans: plans.iter().rev().map(|p| plan_row(p, tz)).collect(),
+        plans: plans
+            .iter()
+            .rev()
+            .map(|p| {
+                let mut row = plan_row(p, &plans, staff.ctx.today, tz);
+                if sign.is_some_and(|(id, _, _)| id == p.record.id) {
+                    let (_, reason, errors) = sign.expect("checked");
+                    row.sign_error = errors.for_field("overlap_reason").map(String::from);
+                    row.overlap_reason = reason.to_string();
+                }
+                row
+            })
+            .collect(),
         can_write: role.allows(Permission::TreatmentPlanWrite),
         can_sign: role.allows(Permission::TreatmentPlanSign),
         has_errors: !errors.is_empty(),
@@ -250,7 +278,7 @@ async fn page(
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
     let form = PlanInput { dose_style: "per_kg".into(), infusion_minutes: "40".into(), ..PlanInput::default() };
-    Ok(render(&page(&state, &staff, patient, &form, &FieldErrors::new()).await?))
+    Ok(render(&page(&state, &staff, patient, &form, &FieldErrors::new(), None).await?))
 }
 
 pub async fn create(
@@ -263,20 +291,33 @@ pub async fn create(
     match uc::create_plan(state.store.as_ref(), &staff.ctx, &state.config.dosing, patient, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response()),
         Err(AppError::Invalid(errors)) => {
-            let p = page(&state, &staff, patient, &form, &errors).await?;
+            let p = page(&state, &staff, patient, &form, &errors, None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }
 }
 
+/// Signs a plan; an overlap with another active plan re-renders the page (422) with the
+/// overlapping plans and the reason field on that plan.
 pub async fn sign(
     State(state): State<AppState>,
     staff: Staff,
     Path((raw, raw_plan)): Path<(String, String)>,
+    form: Result<Form<uc::SignPlanInput>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
+    // The button posts no field unless a reason is asked for: no body is no reason.
+    let input = form.map(|Form(f)| f).unwrap_or_default();
     let patient = parse_patient(&staff, &raw)?;
     let plan: TreatmentPlanId = raw_plan.parse().map_err(|_| staff.fail(AppError::NotFound("treatment plan")))?;
-    uc::sign_plan(state.store.as_ref(), &staff.ctx, patient, plan).await.map_err(|e| staff.fail(e))?;
-    Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response())
+    match uc::sign_plan(state.store.as_ref(), &staff.ctx, patient, plan, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/patients/{patient}/treatment-plan")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let form = PlanInput { dose_style: "per_kg".into(), infusion_minutes: "40".into(), ..PlanInput::default() };
+            let reason = input.overlap_reason.as_deref().unwrap_or_default();
+            let p = page(&state, &staff, patient, &form, &FieldErrors::new(), Some((plan, reason, &errors))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
 }

@@ -117,6 +117,7 @@ pub struct DosingSettings {
     pub discharge: DischargeSettings,
     pub monitoring: MonitoringSettings,
     pub session: SessionTimeSettings,
+    pub course: CourseSettings,
 }
 
 impl Default for DosingSettings {
@@ -144,6 +145,7 @@ impl Default for DosingSettings {
             discharge: DischargeSettings::default(),
             monitoring: MonitoringSettings::default(),
             session: SessionTimeSettings::default(),
+            course: CourseSettings::default(),
         }
     }
 }
@@ -162,6 +164,7 @@ impl DosingSettings {
             session: self.session.parse()?,
             // The calendar is `[clinic]`'s; `Settings::web_config` sets it.
             calendar: Default::default(),
+            course: self.course.parse()?,
         })
     }
 
@@ -893,9 +896,45 @@ impl SessionTimeSettings {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// [dosing.course]
+// ---------------------------------------------------------------------------------------
+
+/// `[dosing.course]`: across sessions (issue 11 item 1). One dose day per patient is
+/// always kept (a second session the same clinic day needs a prescriber's reason). The
+/// clinical reference gives dosing frequencies but no minimum interval between sessions
+/// for any route, so the interval is the clinic's, off unless set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CourseSettings {
+    /// Minimum hours between the opening of one dosing session and the next, any route;
+    /// a session sooner needs a prescriber's reason. 0: none (default). 1 to 336.
+    pub min_interval_hours: u32,
+}
+
+impl CourseSettings {
+    pub fn parse(&self) -> Result<kat_core::dosing::course::CoursePolicy> {
+        let h = self.min_interval_hours;
+        if h > 336 {
+            bail!(
+                "dosing.course.min_interval_hours: {h} is not a number of hours from 0 to 336 (0: no minimum beyond one dose day)"
+            );
+        }
+        Ok(kat_core::dosing::course::CoursePolicy { min_interval_hours: (h > 0).then_some(h) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_course_interval_is_off_by_default_and_bounded() {
+        let off = CourseSettings::default().parse().unwrap();
+        assert_eq!(off.min_interval_hours, None);
+        assert_eq!(CourseSettings { min_interval_hours: 336 }.parse().unwrap().min_interval_hours, Some(336));
+        assert!(err(CourseSettings { min_interval_hours: 337 }.parse()).contains("dosing.course.min_interval_hours"));
+    }
 
     #[test]
     fn defaults_are_the_core_defaults() {

@@ -238,7 +238,12 @@ pub(crate) async fn signed_plan(
         ..PlanInput::default()
     };
     let p = uc::create_plan(store, pc, policy, patient, &plan).await.map_err(e("plan"))?;
-    uc::sign_plan(store, pc, patient, p.record.id).await.map_err(e("sign plan"))?;
+    // A demo patient may hold plans of two routes whose dates overlap (a route change):
+    // the prescriber's reason is kept only when another active plan does overlap.
+    let sign = uc::SignPlanInput {
+        overlap_reason: Some("Demo clinic: route changed; the earlier plan's remaining dates are not booked".into()),
+    };
+    uc::sign_plan(store, pc, patient, p.record.id, &sign).await.map_err(e("sign plan"))?;
     Ok(p.record.id)
 }
 
@@ -257,7 +262,9 @@ pub(crate) async fn start_on_plan(
     minutes_ago: i64,
 ) -> Result<DosingSessionId> {
     let nc = at(now, minutes_ago + 10, tz, nurse)?;
-    let s = uc::open_session(store, &nc, patient, plan).await.map_err(e("open"))?;
+    let s = uc::open_session(store, &nc, policy, patient, plan, &uc::OpenSessionInput::default())
+        .await
+        .map_err(e("open"))?;
     uc::record_gate(store, &nc, policy, s.id, &gate(case.route, &nc)?).await.map_err(e("gate"))?;
     let dc = at(now, minutes_ago, tz, nurse)?;
     let admin = AdministrationInput {

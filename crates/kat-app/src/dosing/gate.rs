@@ -12,7 +12,10 @@ use kat_core::audit::AuditAction;
 use kat_core::dosing::course::{DoseDay, DoseDayOverride, OtherSession, Standing, check_dose_day};
 use kat_core::dosing::session::{GateOutcome, Reason, Refusal};
 use kat_core::ids::{DosingSessionId, PatientId, TreatmentPlanId};
-use kat_core::monitoring::{GateChecklist, InteractionAction, InteractionFinding, interaction_findings};
+use kat_core::monitoring::{
+    EligibilityAcceptances, GateChecklist, GateDecision, InteractionAction, InteractionFinding, carry_over,
+    evaluate_gate, interaction_findings,
+};
 use kat_core::patient::parse_iso_date;
 use kat_core::role::Permission;
 use kat_store::Store;
@@ -178,7 +181,9 @@ pub struct StoredGate {
 /// DAY-004: the interaction rules (§1.4) rerun on the patient's current intake under the
 /// policy in force, as gate findings; plus a finding that needs the prescriber when the
 /// intake changed since the eligibility decision or since its last screen (a medication
-/// change not yet reviewed). Read inside the caller's transaction; writes nothing.
+/// change not yet reviewed). A finding the prescriber accepted with a reason at the
+/// current eligibility decision carries over when the intake has not changed since
+/// (issue 11 item 7, `carry_over`). Read inside the caller's transaction; writes nothing.
 async fn rerun_interactions(tx: &mut Box<dyn Tx>, ctx: &Ctx, patient: PatientId) -> AppResult<Vec<InteractionFinding>> {
     let mut out = Vec::new();
     let Some(intake) = tx.latest_intake(patient).await? else {
@@ -190,24 +195,93 @@ async fn rerun_interactions(tx: &mut Box<dyn Tx>, ctx: &Ctx, patient: PatientId)
             let policy = tx.current_policy().await?.map(|p| p.policy).unwrap_or_default();
             out.extend(interaction_findings(&kat_core::eligibility::evaluate(&parsed, &policy, ctx.today).findings));
         }
-        Err(_) => out.push(InteractionFinding {
-            rule: "DAY-004".into(),
-            action: InteractionAction::Override,
-            message:
-                "The current intake is incomplete, so the interaction rules could not be rerun: review the medications."
-                    .into(),
-        }),
+        Err(_) => out.push(InteractionFinding::new(
+            "DAY-004",
+            InteractionAction::Override,
+            "The current intake is incomplete, so the interaction rules could not be rerun: review the medications.",
+        )),
     }
-    let stale = tx.latest_decision(patient).await?.is_some_and(|d| d.stale);
-    let unscreened = tx.latest_evaluation(patient).await?.is_none_or(|e| e.intake_version < intake.version);
+    let decision = tx.latest_decision(patient).await?;
+    let latest_evaluation = tx.latest_evaluation(patient).await?;
+    let stale = decision.as_ref().is_some_and(|d| d.stale);
+    let unscreened = latest_evaluation.as_ref().is_none_or(|e| e.intake_version < intake.version);
+    // The intake the decision was signed on, against the current one.
+    let decided_on_intake = match &decision {
+        Some(d) => tx.evaluation_by_id(d.evaluation_id).await?.map(|e| e.intake_version),
+        None => None,
+    };
+    let intake_changed = stale || unscreened || decided_on_intake != Some(intake.version);
+    let accepted = match decision.filter(|d| d.decision == "accept") {
+        Some(d) => {
+            let by = tx.user_by_id(d.signed_by).await?.map(|u| u.display_name).unwrap_or_else(|| "unknown user".into());
+            Some(EligibilityAcceptances {
+                on: d.signed_at.to_zoned(ctx.tz.clone()).date(),
+                by,
+                reasons: serde_json::from_str(&d.reasons_json).unwrap_or_default(),
+                intake_changed,
+            })
+        }
+        None => None,
+    };
+    carry_over(&mut out, accepted.as_ref());
     if stale || unscreened {
-        out.push(InteractionFinding {
-            rule: "DAY-004".into(),
-            action: InteractionAction::Override,
-            message: "The intake (medications) changed since the prescriber's eligibility decision: the prescriber re-signs eligibility, or overrides here with a reason.".into(),
-        });
+        out.push(InteractionFinding::new(
+            "DAY-004",
+            InteractionAction::Override,
+            "The intake (medications) changed since the prescriber's eligibility decision: the prescriber re-signs eligibility, or overrides here with a reason.",
+        ));
     }
     Ok(out)
+}
+
+/// The checklist the gate decides on: the caller's answers, the interaction rules rerun
+/// on the current intake (DAY-004, with what carries over from eligibility) and, for
+/// DAY-008, whether the dose is weight-based and the weight's date, both the plan's (the
+/// weight the dose was computed from), not what the caller says. The one preparation
+/// for recording the gate and for showing what it would decide.
+async fn prepare_checklist(
+    tx: &mut Box<dyn Tx>,
+    ctx: &Ctx,
+    session: &DosingSessionRecord,
+    given: &GateChecklist,
+) -> AppResult<GateChecklist> {
+    let mut checklist = given.clone();
+    // Interactions are the rerun's: a stale copy the caller sent back (with or without a
+    // carried acceptance) is replaced by the current one.
+    // Only the rerun may carry an acceptance from eligibility; the caller's never does.
+    for i in &mut checklist.interactions {
+        i.accepted = None;
+    }
+    let rerun = rerun_interactions(tx, ctx, session.patient_id).await?;
+    checklist.interactions.retain(|i| !rerun.iter().any(|r| r.rule == i.rule && r.message == i.message));
+    checklist.interactions.extend(rerun);
+    let plan = tx.treatment_plan_by_id(session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
+    let plan: PlanContent = serde_json::from_str(&plan.content).map_err(super::internal)?;
+    checklist.dose_is_weight_based = plan.dose_style == "per_kg";
+    if checklist.dose_is_weight_based {
+        checklist.weight_measured_on = plan.dose.weight_measured_on.as_deref().and_then(parse_iso_date);
+    }
+    Ok(checklist)
+}
+
+/// What the gate would decide on these answers now (the gate page shows it beside a
+/// refusal), from the same checklist [`record_gate`] decides on; reads only, no audit
+/// (the page's session read is the audited one).
+pub async fn gate_preview(
+    store: &dyn Store,
+    ctx: &Ctx,
+    config: &DosingConfig,
+    session: DosingSessionId,
+    input: &GateInput,
+) -> AppResult<GateDecision> {
+    if !ctx.allows(Permission::DosingSessionRead) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = store.begin_read().await?;
+    let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    let checklist = prepare_checklist(&mut tx, ctx, &s, &input.checklist).await?;
+    drop(tx);
+    Ok(evaluate_gate(&checklist, ctx.now, ctx.today, &config.gate))
 }
 
 /// The gate's interaction findings for a session, for the gate page to show before the
@@ -251,20 +325,7 @@ pub async fn record_gate(
     if input.checklist.route != h.session.route {
         e.add("checklist.route", "must be the route of the plan");
     }
-    let mut checklist = input.checklist.clone();
-    for f in rerun_interactions(&mut h.tx, ctx, h.session.patient_id).await? {
-        if !checklist.interactions.contains(&f) {
-            checklist.interactions.push(f);
-        }
-    }
-    // DAY-008: whether the dose is weight-based, and the weight's date, are the plan's
-    // (the weight the dose was computed from), not what the caller says.
-    let plan = h.tx.treatment_plan_by_id(h.session.plan_id).await?.ok_or(AppError::NotFound("treatment plan"))?;
-    let plan: PlanContent = serde_json::from_str(&plan.content).map_err(super::internal)?;
-    checklist.dose_is_weight_based = plan.dose_style == "per_kg";
-    if checklist.dose_is_weight_based {
-        checklist.weight_measured_on = plan.dose.weight_measured_on.as_deref().and_then(parse_iso_date);
-    }
+    let checklist = prepare_checklist(&mut h.tx, ctx, &h.session, &input.checklist).await?;
     let reason = |field: &str, raw: Option<&str>, e: &mut FieldErrors| -> Option<Reason> {
         let raw = raw.and_then(opt)?;
         e.take(field, Reason::parse(raw))

@@ -187,6 +187,60 @@ pub struct InteractionFinding {
     pub rule: String,
     pub action: InteractionAction,
     pub message: String,
+    /// The prescriber accepted this finding at the current eligibility decision and the
+    /// intake has not changed since (issue 11 item 7): it needs no new override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<AcceptedAtEligibility>,
+}
+
+impl InteractionFinding {
+    pub fn new(rule: impl Into<String>, action: InteractionAction, message: impl Into<String>) -> Self {
+        Self { rule: rule.into(), action, message: message.into(), accepted: None }
+    }
+}
+
+/// A prescriber's acceptance of a finding at eligibility, carried to the gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptedAtEligibility {
+    /// The clinic date of the eligibility decision.
+    pub on: Date,
+    /// The prescriber's name.
+    pub by: String,
+    pub reason: String,
+}
+
+impl AcceptedAtEligibility {
+    /// "accepted at eligibility on 2026-03-01 by Dr A: reason".
+    pub fn words(&self) -> String {
+        format!("accepted at eligibility on {} by {}: {}", self.on, self.by, self.reason)
+    }
+}
+
+/// The current eligibility decision's per-finding acceptances, as the gate needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EligibilityAcceptances {
+    pub on: Date,
+    pub by: String,
+    /// Rule id → the prescriber's written reason (the decision's per-finding reasons).
+    pub reasons: std::collections::BTreeMap<String, String>,
+    /// The intake changed after the decision (or the decision is stale): nothing carries.
+    pub intake_changed: bool,
+}
+
+/// Issue 11 item 7: an interaction finding that needs the prescriber (`Override`) and
+/// matches, by rule, one the prescriber accepted with a reason at the current
+/// eligibility decision carries that acceptance, unless the intake changed since the
+/// decision (then it needs the prescriber again). A hard stop (`Block`) never carries:
+/// it defers at every gate whatever was signed at eligibility.
+pub fn carry_over(findings: &mut [InteractionFinding], accepted: Option<&EligibilityAcceptances>) {
+    let Some(a) = accepted.filter(|a| !a.intake_changed) else {
+        return;
+    };
+    for f in findings.iter_mut().filter(|f| f.action == InteractionAction::Override) {
+        if let Some(reason) = a.reasons.get(&f.rule) {
+            f.accepted = Some(AcceptedAtEligibility { on: a.on, by: a.by.clone(), reason: reason.clone() });
+        }
+    }
 }
 
 /// DAY-004: the drug-interaction findings (§1.4, DDI-001..008) of an eligibility screen
@@ -215,7 +269,7 @@ pub fn interaction_findings(screen: &[crate::eligibility::Finding]) -> Vec<Inter
             let data: Vec<String> = f.data.iter().map(|d| format!("{}: {}", d.label, d.value)).collect();
             let message =
                 if data.is_empty() { f.message.clone() } else { format!("{} ({})", f.message, data.join("; ")) };
-            InteractionFinding { rule: f.rule_id.to_string(), action, message }
+            InteractionFinding::new(f.rule_id, action, message)
         })
         .collect()
 }
@@ -786,12 +840,18 @@ pub fn evaluate_gate(c: &GateChecklist, now: Timestamp, today: Date, policy: &Ga
         "Medication changes since the last session have not been reviewed.",
     );
     for i in &c.interactions {
-        let level = match i.action {
-            InteractionAction::Inform | InteractionAction::Monitor => Info,
-            InteractionAction::Override => Override,
-            InteractionAction::Block => Defer,
+        let level = match (i.action, &i.accepted) {
+            (InteractionAction::Inform | InteractionAction::Monitor, _) => Info,
+            // Accepted at the current eligibility decision (issue 11 item 7): shown, no new override.
+            (InteractionAction::Override, Some(_)) => Info,
+            (InteractionAction::Override, None) => Override,
+            (InteractionAction::Block, _) => Defer,
         };
-        f.add(RuleId::owned(i.rule.clone()), I::Interaction, level, i.message.clone());
+        let message = match &i.accepted {
+            Some(a) if level == Info => format!("{} — {}", i.message, a.words()),
+            _ => i.message.clone(),
+        };
+        f.add(RuleId::owned(i.rule.clone()), I::Interaction, level, message);
     }
 
     // DAY-006 (RCI-001/002): new psychotic or manic symptoms → defer and escalate.
@@ -904,8 +964,11 @@ pub fn evaluate_gate(c: &GateChecklist, now: Timestamp, today: Date, policy: &Ga
     decide(f.0)
 }
 
+/// The decision, its findings ordered so the one that blocks comes first (issue 11
+/// item 7): defer (hard stops) before needs-override before attestation before notes;
+/// within a level, an answer that fails before an item not answered yet.
 fn decide(mut findings: Vec<GateFinding>) -> GateDecision {
-    findings.sort_by_key(|f| std::cmp::Reverse(f.level));
+    findings.sort_by_key(|f| (std::cmp::Reverse(f.level), f.unanswered));
     let worst = findings.first().map(|f| f.level).unwrap_or(GateLevel::Info);
     match worst {
         GateLevel::Defer => {
@@ -957,6 +1020,64 @@ mod tests {
             // DDI-001 a CNS depressant (a benzodiazepine): monitor closely.
             let f = screen_with(&[("med2_name", "alprazolam"), ("med2_dose_mg", "1")]);
             assert!(f.iter().any(|f| f.rule == "DDI-001" && f.action == InteractionAction::Monitor), "{f:?}");
+        }
+
+        fn acceptances(reasons: &[(&str, &str)], intake_changed: bool) -> EligibilityAcceptances {
+            EligibilityAcceptances {
+                on: date(2026, 3, 1),
+                by: "Dr Ada".into(),
+                reasons: reasons.iter().map(|(r, w)| (r.to_string(), w.to_string())).collect(),
+                intake_changed,
+            }
+        }
+
+        #[test]
+        fn a_finding_accepted_at_eligibility_carries_to_the_gate() {
+            let mut f = vec![
+                InteractionFinding::new("DDI-004", InteractionAction::Override, "benzodiazepine load 20 mg"),
+                InteractionFinding::new("DDI-001", InteractionAction::Monitor, "CNS depressant"),
+            ];
+            carry_over(&mut f, Some(&acceptances(&[("DDI-004", "Taper agreed with the patient")], false)));
+            let a = f[0].accepted.as_ref().expect("DDI-004 carries");
+            assert_eq!(a.words(), "accepted at eligibility on 2026-03-01 by Dr Ada: Taper agreed with the patient");
+            assert_eq!(f[1].accepted, None, "only a finding that needed the prescriber carries");
+            // At the gate it no longer needs an override: it is a note that says so.
+            let mut c = passing_checklist();
+            c.interactions = f;
+            let d = super::gate(&c);
+            assert!(d.is_proceed(), "{d:?}");
+            assert!(
+                d.findings().iter().any(|g| g.rule.as_str() == "DDI-004"
+                    && g.message.contains("accepted at eligibility on 2026-03-01 by Dr Ada")),
+                "{d:?}"
+            );
+        }
+
+        #[test]
+        fn nothing_carries_when_the_intake_changed_or_another_rule_was_accepted() {
+            let finding = || vec![InteractionFinding::new("DDI-004", InteractionAction::Override, "load")];
+            let mut f = finding();
+            carry_over(&mut f, Some(&acceptances(&[("DDI-004", "agreed")], true)));
+            assert_eq!(f[0].accepted, None, "intake changed since the decision");
+            let mut f = finding();
+            carry_over(&mut f, Some(&acceptances(&[("RCI-003", "agreed")], false)));
+            assert_eq!(f[0].accepted, None, "another rule's reason");
+            let mut f = finding();
+            carry_over(&mut f, None);
+            assert_eq!(f[0].accepted, None, "no current decision");
+            // A hard stop never carries.
+            let mut f = vec![InteractionFinding::new("DDI-007", InteractionAction::Block, "theophylline")];
+            carry_over(&mut f, Some(&acceptances(&[("DDI-007", "agreed")], false)));
+            assert_eq!(f[0].accepted, None);
+            // Not carried: it needs the prescriber again.
+            let mut c = passing_checklist();
+            c.interactions = finding();
+            let d = super::gate(&c);
+            assert!(matches!(d, GateDecision::NeedsOverride { .. }), "{d:?}");
+        }
+
+        fn passing_checklist() -> GateChecklist {
+            super::passing(Route::IvInfusion)
         }
 
         #[test]
@@ -1187,41 +1308,52 @@ mod tests {
         check(&|c| c.nasal_congestion = Some(true), "proceed", "DAY-007");
         check(&|c| c.hypertensive_symptoms = Some(true), "defer", "BP-006");
         check(
-            &|c| {
-                c.interactions.push(InteractionFinding {
-                    rule: "DDI-007".into(),
-                    action: InteractionAction::Block,
-                    message: "theophylline".into(),
-                })
-            },
+            &|c| c.interactions.push(InteractionFinding::new("DDI-007", InteractionAction::Block, "theophylline")),
             "defer",
             "DDI-007",
         );
         check(
             &|c| {
-                c.interactions.push(InteractionFinding {
-                    rule: "DDI-004".into(),
-                    action: InteractionAction::Override,
-                    message: "benzodiazepine load".into(),
-                })
+                c.interactions.push(InteractionFinding::new(
+                    "DDI-004",
+                    InteractionAction::Override,
+                    "benzodiazepine load",
+                ))
             },
             "override",
             "DDI-004",
         );
         check(
-            &|c| {
-                c.interactions.push(InteractionFinding {
-                    rule: "DDI-005".into(),
-                    action: InteractionAction::Inform,
-                    message: "lamotrigine".into(),
-                })
-            },
+            &|c| c.interactions.push(InteractionFinding::new("DDI-005", InteractionAction::Inform, "lamotrigine")),
             "proceed",
             "DDI-005",
         );
         let mut c = passing(Route::IntranasalEsketamine);
         c.nasal_medication = Some(NasalMedication::LastUsedAt(ago(60)));
         assert!(gate(&c).is_proceed(), "exactly 60 minutes is enough (DOSE-IN-010)");
+    }
+
+    #[test]
+    fn the_finding_that_blocks_comes_first() {
+        // Issue 11 item 7: an unanswered weight date, a prescriber-level interaction and a
+        // hard-stop interaction: the hard stop leads, then other defers, then overrides.
+        let mut c = passing(Route::IvInfusion);
+        c.weight_measured_on = None;
+        c.interactions = vec![
+            InteractionFinding::new("DDI-004", InteractionAction::Override, "benzodiazepine load"),
+            InteractionFinding::new("DDI-001", InteractionAction::Monitor, "CNS depressant"),
+            InteractionFinding::new("DDI-007", InteractionAction::Block, "theophylline"),
+        ];
+        let d = gate(&c);
+        assert!(matches!(d, GateDecision::Defer { .. }), "{d:?}");
+        // An answered failure leads the unanswered item at the same level.
+        assert_eq!(rules(&d), vec!["DDI-007", "DAY-008", "DDI-004"]);
+        c.interactions.retain(|i| i.rule != "DDI-007");
+        assert_eq!(rules(&gate(&c)), vec!["DAY-008", "DDI-004"]);
+        c.weight_measured_on = Some(Date::constant(2026, 2, 1));
+        let d = gate(&c);
+        assert!(matches!(d, GateDecision::NeedsOverride { .. }), "{d:?}");
+        assert_eq!(rules(&d), vec!["DDI-004"]);
     }
 
     #[test]

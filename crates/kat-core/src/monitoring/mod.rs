@@ -20,8 +20,9 @@ pub use discharge::{
     Criterion, DischargeDecision, DischargeInput, DischargePolicy, UnmetCriterion, current_values, discharge_decision,
 };
 pub use gate::{
-    BpGatePolicy, BpPolicyName, FastingPolicy, GateChecklist, GateDecision, GateFinding, GateItem, GateLevel,
-    GatePolicy, HrGatePolicy, InteractionAction, InteractionFinding, evaluate_gate, interaction_findings,
+    AcceptedAtEligibility, BpGatePolicy, BpPolicyName, EligibilityAcceptances, FastingPolicy, GateChecklist,
+    GateDecision, GateFinding, GateItem, GateLevel, GatePolicy, HrGatePolicy, InteractionAction, InteractionFinding,
+    carry_over, evaluate_gate, interaction_findings,
 };
 pub use schedule::{CheckKind, MonitoringSchedule, SchedulePolicy, ScheduledCheck, SessionTimes};
 pub use vitals::{

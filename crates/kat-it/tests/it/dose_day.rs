@@ -3,15 +3,18 @@
 //! same local day is refused, a nurse cannot override, a prescriber can with a reason
 //! shown on both sessions and the floor board, the next local day is clear, a session
 //! deferred at the gate is no dose day); a plan that overlaps another active plan is
-//! signed only with a reason, shown on the plan.
+//! signed only with a reason, shown on the plan; at the gate the blocking finding leads,
+//! the plan's weight date answers DAY-008 up to the clinic's maximum age, and a finding
+//! accepted at eligibility carries over unless the intake changed since.
 
-use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, post};
-use crate::support::{expect_problem, problem_fields, staff_with_token};
+use crate::dosing::{dose_event, eligible_patient, get, iv_plan, manual, passing_gate, post, send};
+use crate::support::{ada, create_patient, expect_problem, problem_fields, staff_with_token};
 use jiff::SignedDuration;
 use jiff::tz::{TimeZone, offset};
+use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::role::Role;
 use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// The clinic five hours behind UTC: the test clock's 14:00 UTC is 09:00 there.
 fn clinic_minus_5() -> Options {
@@ -210,3 +213,179 @@ async fn overlapping_plans(db: Db) {
     app.stop().await;
 }
 on_both_databases!(a_plan_overlapping_another_is_signed_only_with_a_reason, overlapping_plans);
+
+/// A patient taking diazepam 20 mg/day (DDI-004 above the 8 mg cap: prescriber review),
+/// accepted at eligibility with a reason.
+async fn benzodiazepine_patient(app: &TestApp, pt: &str) -> String {
+    let p = create_patient(app, pt, &ada()).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    put_intake(app, pt, &id, "20").await;
+    let e = get(app, &format!("/api/v1/patients/{id}/eligibility"), pt).await;
+    let reasons: Map<String, Value> = e["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "prescriber_review")
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), json!("Taper agreed; dose stable")))
+        .collect();
+    assert!(reasons.contains_key("DDI-004"), "{e:#}");
+    let r = post(
+        app,
+        &format!("/api/v1/patients/{id}/eligibility/decision"),
+        pt,
+        json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    id
+}
+
+async fn put_intake(app: &TestApp, pt: &str, id: &str, diazepam_mg: &str) {
+    let today = app.now().to_zoned(TimeZone::UTC).date();
+    let mut a = example_complete_answers(today);
+    a.set("med2_name", "diazepam").unwrap();
+    a.set("med2_dose_mg", diazepam_mg).unwrap();
+    let answers: Map<String, Value> = a.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+    let r = send(
+        app,
+        reqwest::Method::PUT,
+        &format!("/api/v1/patients/{id}/intake"),
+        pt,
+        Some(json!({"answers": answers, "complete": true})),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+async fn gate_carry_over(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (pres, _, pt) = staff_with_token(&app, "pres.carry", Role::Prescriber).await;
+    let (_, _, nt) = staff_with_token(&app, "nurse.carry", Role::Nurse).await;
+    let id = benzodiazepine_patient(&app, &pt).await;
+    let plan_id = signed_plan(&app, &pt, &id, iv_plan(&app, "0.5")).await;
+    let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
+    let sid =
+        post(&app, &open, &nt, json!({})).await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+
+    // The rerun DDI-004 carries the acceptance: the nurse passes the gate, no override.
+    let found = get(&app, &format!("/api/v1/sessions/{sid}/gate/interactions"), &nt).await;
+    let ddi4 = found.as_array().unwrap().iter().find(|f| f["rule"] == "DDI-004").expect("DDI-004 rerun").clone();
+    assert_eq!(ddi4["accepted"]["reason"], "Taper agreed; dose stable", "{found:#}");
+    assert_eq!(ddi4["accepted"]["by"], pres.display_name.as_str(), "{found:#}");
+    assert_eq!(ddi4["accepted"]["on"], "2026-03-10", "{found:#}");
+    let web = app.client();
+    app.login(&web, "nurse.carry").await;
+    let html = web.get(app.url(&format!("/sessions/{sid}/gate"))).send().await.unwrap().text().await.unwrap();
+    let words = format!("accepted at eligibility on 2026-03-10 by {}: Taper agreed; dose stable", pres.display_name);
+    assert!(html.contains(&words) && html.contains("Accepted at eligibility"), "{html}");
+    // A caller cannot forge an acceptance for a finding of its own.
+    let mut forged = passing_gate(&app, "iv_infusion", 120);
+    forged["checklist"]["interactions"] = json!([{"rule": "DDI-003", "action": "override", "message": "MAOI",
+        "accepted": {"on": "2026-03-01", "by": "nobody", "reason": "forged"}}]);
+    let p = expect_problem(post(&app, &format!("/api/v1/sessions/{sid}/gate"), &nt, forged).await, 422).await;
+    assert_eq!(problem_fields(&p), ["override_reason"], "{p}");
+    let r = post(&app, &format!("/api/v1/sessions/{sid}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let g: Value = r.json().await.unwrap();
+    assert_eq!(g["outcome"], "proceed", "{g:#}");
+    app.stop().await;
+}
+on_both_databases!(a_finding_accepted_at_eligibility_carries_to_the_gate, gate_carry_over);
+
+async fn gate_no_carry_after_intake_change(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.nocarry", Role::Prescriber).await;
+    let (_, _, nt) = staff_with_token(&app, "nurse.nocarry", Role::Nurse).await;
+    let id = benzodiazepine_patient(&app, &pt).await;
+    let plan_id = signed_plan(&app, &pt, &id, iv_plan(&app, "0.5")).await;
+    let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
+    let sid =
+        post(&app, &open, &nt, json!({})).await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    // The dose went up after the decision: the acceptance no longer carries.
+    app.advance(SignedDuration::from_mins(5));
+    put_intake(&app, &pt, &id, "30").await;
+    let found = get(&app, &format!("/api/v1/sessions/{sid}/gate/interactions"), &nt).await;
+    let ddi4 = found.as_array().unwrap().iter().find(|f| f["rule"] == "DDI-004").expect("DDI-004 rerun");
+    assert!(ddi4.get("accepted").is_none_or(Value::is_null), "{found:#}");
+    // The gate needs the prescriber again, and the page leads with what blocks.
+    let p = expect_problem(
+        post(&app, &format!("/api/v1/sessions/{sid}/gate"), &nt, passing_gate(&app, "iv_infusion", 120)).await,
+        422,
+    )
+    .await;
+    assert_eq!(problem_fields(&p), ["override_reason"], "{p}");
+    let mut over = passing_gate(&app, "iv_infusion", 120);
+    over["override_reason"] = json!("Reviewed the new dose with the patient");
+    let r = post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, over).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.json::<Value>().await.unwrap()["outcome"], "override");
+    app.stop().await;
+}
+on_both_databases!(no_carry_over_once_the_intake_changed, gate_no_carry_after_intake_change);
+
+/// Issue 11 item 7's DAY-008 complaint: the gate page said the weight date was not
+/// answered while the plan had it. The plan's weight date answers DAY-008 on the page's
+/// decision too, up to the clinic's maximum age (boundary), and the blocking finding
+/// leads the page.
+async fn weight_date_from_the_plan(db: Db) {
+    let mut o = manual();
+    o.config.dosing.gate.weight_max_age_days = Some(28);
+    let app = app_or_skip!(db, o);
+    let (_, _, pt) = staff_with_token(&app, "pres.weight", Role::Prescriber).await;
+    app.add_staff("nurse.weight", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "nurse.weight").await;
+    // Weighed 28 days ago (the limit) and 29 days ago (one too many).
+    let mut run = Vec::new();
+    for (days, plan_weight_on) in [(28, "2026-02-10"), (29, "2026-02-09")] {
+        let mut body = iv_plan(&app, "0.5");
+        body["weight_measured_on"] = json!(plan_weight_on);
+        let plan_id = signed_plan(&app, &pt, &id, body).await;
+        let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
+        let r = post(&app, &open, &pt, json!({})).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let sid = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        // The page's form leaves the weight date blank (it is the plan's) and says "no"
+        // to the escort: the escort leads, the weight is answered by the plan.
+        let form = [
+            ("last_solid_at", "2026-03-10T04:00"),
+            ("last_solid_kind", "fatty_or_meat"),
+            ("last_clear_liquid_at", "2026-03-10T11:00"),
+            ("systolic", "120"),
+            ("diastolic", "80"),
+            ("hypertensive_symptoms", "no"),
+            ("heart_rate", "72"),
+            ("new_irregular_rhythm", "no"),
+            ("escort_confirmed", "no"),
+            ("no_driving_instruction_given", "yes"),
+            ("intoxicated_or_in_withdrawal", "no"),
+            ("substance_use", "none_within_window"),
+            ("childbearing_potential", "no"),
+            ("medication_changes_reviewed", "yes"),
+            ("new_psychotic_or_manic_symptoms", "no"),
+            ("suicide_screen", "negative"),
+        ];
+        let r = web
+            .post(app.url(&format!("/sessions/{sid}/gate")))
+            .header("origin", &app.base_url)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("gate-blocker"), "{html}");
+        let blocker = html.split("gate-blocker").nth(1).unwrap().split("</div>").next().unwrap().to_string();
+        assert!(blocker.contains("DAY-002"), "the escort leads: {blocker}");
+        assert!(!html.contains("Date the dosing weight was measured: not answered"), "{html}");
+        run.push((days, html.contains("re-weigh before dosing")));
+        // Discharge-free end for the next round: defer it.
+        let mut defer = passing_gate(&app, "iv_infusion", 120);
+        defer["defer_reason"] = json!("test round over");
+        assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, defer).await.status(), 200);
+    }
+    assert_eq!(run, vec![(28, false), (29, true)], "the clinic's 28 days, at the boundary");
+    app.stop().await;
+}
+on_both_databases!(the_plan_weight_date_answers_day_008_up_to_the_clinic_limit, weight_date_from_the_plan);

@@ -887,6 +887,20 @@ pub struct InteractionDto {
     /// `monitor`, `override` (needs a prescriber) or `block`.
     action: String,
     message: String,
+    /// An `override` finding the prescriber accepted at the current eligibility decision,
+    /// the intake unchanged since: it needs no new override at the gate.
+    accepted: Option<AcceptedDto>,
+}
+
+/// A finding accepted at eligibility (issue 11 item 7).
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedDto {
+    /// The clinic date of the eligibility decision.
+    #[schema(format = Date)]
+    on: String,
+    /// The prescriber's name.
+    by: String,
+    reason: String,
 }
 
 /// The interaction findings the pre-dose gate would add (DAY-004): the interaction rules
@@ -924,6 +938,7 @@ pub async fn gate_interactions(
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
                 message: f.message,
+                accepted: f.accepted.map(|a| AcceptedDto { on: a.on.to_string(), by: a.by, reason: a.reason }),
             })
             .collect(),
     ))

@@ -18,7 +18,7 @@ use kat_app::AppError;
 use kat_app::dosing::{self as uc, GateInput};
 use kat_core::FieldErrors;
 use kat_core::ids::DosingSessionId;
-use kat_core::monitoring::{GateChecklist, evaluate_gate};
+use kat_core::monitoring::GateChecklist;
 use serde_json::{Map, Value, json};
 
 pub fn router() -> Router<AppState> {
@@ -274,15 +274,30 @@ fn interaction_views(list: &[kat_core::monitoring::InteractionFinding]) -> Vec<F
     use kat_core::monitoring::InteractionAction as A;
     list.iter()
         .map(|i| {
-            let (severity, label, icon) = match i.action {
-                A::Block => ("emergency", "Defer", "✖"),
-                A::Override => ("intervene", "Needs a prescriber's override", "⚠"),
-                A::Monitor => ("notify", "Monitor closely", "ℹ"),
-                A::Inform => ("notify", "Note", "ℹ"),
+            let (severity, label, icon) = match (i.action, &i.accepted) {
+                (A::Block, _) => ("emergency", "Defer", "✖"),
+                (A::Override, Some(_)) => ("notify", "Accepted at eligibility", "✔"),
+                (A::Override, None) => ("intervene", "Needs a prescriber's override", "⚠"),
+                (A::Monitor, _) => ("notify", "Monitor closely", "ℹ"),
+                (A::Inform, _) => ("notify", "Note", "ℹ"),
             };
-            FindingView { rule: i.rule.clone(), severity, label, icon, message: i.message.clone() }
+            let message = match &i.accepted {
+                Some(a) => format!("{} — {}", i.message, a.words()),
+                None => i.message.clone(),
+            };
+            FindingView { rule: i.rule.clone(), severity, label, icon, message }
         })
         .collect()
+}
+
+/// The order the page lists findings in (issue 11 item 7): what blocks first.
+fn rank(severity: &str, label: &str) -> u8 {
+    match (severity, label) {
+        ("emergency", _) => 0,
+        ("intervene", _) => 1,
+        (_, "Monitor closely") => 2,
+        _ => 3,
+    }
 }
 
 fn outcome_words(decision: &Value) -> &'static str {
@@ -306,6 +321,8 @@ struct GatePage {
     recorded: Option<String>,
     recorded_detail: String,
     decision: String,
+    /// The finding that blocks (the first above a note), to lead the page in words.
+    blocker: Option<FindingView>,
     findings: Vec<FindingView>,
     /// DAY-004: the interaction rules rerun on the current intake.
     interactions: Vec<FindingView>,
@@ -379,10 +396,15 @@ async fn page(
         recorded: v.session.gate_outcome.map(kat_store::dosing::gate_outcome_str),
         recorded_detail,
         decision: outcome_words(&decision).to_string(),
+        blocker: findings(&decision, &state.config.time_zone).into_iter().find(|f| f.severity != "notify"),
         findings: findings(&decision, &state.config.time_zone),
-        interactions: interaction_views(
-            &uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?,
-        ),
+        interactions: {
+            let mut v = interaction_views(
+                &uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?,
+            );
+            v.sort_by_key(|f| rank(f.severity, f.label));
+            v
+        },
         patient_id: v.session.patient_id.to_string(),
         weight_used: {
             let d = &v.plan.content.dose;
@@ -429,16 +451,14 @@ pub async fn submit(
     let (errors, live) = match parse_form(&form, &kat_store::dosing::route_str(v.session.route), weight_based, tz) {
         Err(e) => (e, None),
         Ok(input) => {
-            let mut checklist = input.checklist.clone();
-            checklist
-                .interactions
-                .extend(uc::gate_interactions(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?);
-            let decision = serde_json::to_value(evaluate_gate(
-                &checklist,
-                staff.ctx.now,
-                staff.ctx.today,
-                &state.config.dosing.gate,
-            ))
+            // What the gate decides on these answers: the use case's checklist (the plan's
+            // weight and date for DAY-008, the rerun interactions with what carries over
+            // from eligibility), not the form's alone.
+            let decision = serde_json::to_value(
+                uc::gate_preview(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input)
+                    .await
+                    .map_err(|e| staff.fail(e))?,
+            )
             .ok();
             match uc::record_gate(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
                 // Deferred: the course page shows the dose's new date (or that it needs one).

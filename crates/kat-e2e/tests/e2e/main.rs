@@ -4,6 +4,7 @@
 //! Screenshots land in `target/e2e-screenshots/<test>-<step>.png`.
 
 mod api;
+mod dose_day;
 mod dosing;
 mod floor;
 mod intake;

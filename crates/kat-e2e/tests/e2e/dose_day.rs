@@ -183,7 +183,7 @@ async fn second_dose_same_day_overlapping_plan_and_the_gate_carry_over() {
     b.wait_for_text("Second dose today — override by").await;
     b.screenshot("7-floor-tile-second-dose").await;
     b.goto(&app.url(&format!("/sessions/{s1}"))).await;
-    b.wait_for_text("A later session the same day").await;
+    b.wait_for_text("A later session was opened over this one").await;
     b.screenshot("8-first-session-names-the-second").await;
     b.finish().await;
     app.stop().await;

@@ -107,7 +107,10 @@ async fn one_dose_day(db: Db) {
     let html = page(format!("/sessions/{s2}")).await;
     assert!(html.contains(&summary), "{html}");
     let html = page(format!("/sessions/{s1}")).await;
-    assert!(html.contains("A later session the same day") && html.contains(&format!("/sessions/{s2}")), "{html}");
+    assert!(
+        html.contains("A later session was opened over this one") && html.contains(&format!("/sessions/{s2}")),
+        "{html}"
+    );
     assert!(html.contains(&summary), "{html}");
     let html = page("/floor".into()).await;
     assert!(html.contains("tile-doseday") && html.contains(&summary), "{html}");
@@ -158,6 +161,33 @@ async fn deferred_is_no_dose_day(db: Db) {
     app.stop().await;
 }
 on_both_databases!(a_session_deferred_at_the_gate_is_no_dose_day, deferred_is_no_dose_day);
+
+/// The clinic's minimum interval (`[dosing.course] min_interval_hours`, off by default:
+/// the reference gives none), here 48 h: the next day needs a prescriber's reason, 48 h
+/// after the first opened is clear.
+async fn clinic_min_interval(db: Db) {
+    let mut o = manual();
+    o.config.dosing.course.min_interval_hours = Some(48);
+    let app = app_or_skip!(db, o);
+    let (_, _, pt) = staff_with_token(&app, "pres.interval", Role::Prescriber).await;
+    let (_, _, nt) = staff_with_token(&app, "nurse.interval", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan_id = signed_plan(&app, &pt, &id, iv_plan(&app, "0.5")).await;
+    let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
+    let s1: Value = post(&app, &open, &nt, json!({})).await.json().await.unwrap();
+    gate_and_discharge(&app, &pt, s1["id"].as_str().unwrap()).await;
+    // 47 h 59 min after the first was opened: too soon.
+    advance_to(&app, "2026-03-12T13:59:00Z");
+    let p = expect_problem(post(&app, &open, &nt, json!({})).await, 422).await;
+    assert_eq!(problem_fields(&p), ["override_reason"], "{p}");
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("less than the clinic's 48 hours"), "{p}");
+    // 48 h: clear.
+    advance_to(&app, "2026-03-12T14:00:00Z");
+    let r = post(&app, &open, &nt, json!({})).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    app.stop().await;
+}
+on_both_databases!(the_clinic_minimum_interval_needs_a_prescriber_until_it_has_passed, clinic_min_interval);
 
 async fn overlapping_plans(db: Db) {
     let app = app_or_skip!(db, manual());

@@ -181,6 +181,11 @@ impl<C: Conn> DosingRepo for SqlTx<C> {
         self.conn.fetch_optional(q).await?.map(|_| ()).ok_or(StoreError::NotFound)
     }
 
+    async fn lock_patient_for_dosing(&mut self, patient: PatientId) -> StoreResult<()> {
+        let q = sql(format!("SELECT 1 AS n FROM patients WHERE id = $1{}", C::FOR_UPDATE)).bind(patient);
+        self.conn.fetch_optional(q).await?.map(|_| ()).ok_or(StoreError::NotFound)
+    }
+
     async fn insert_dose_order(&mut self, o: &DoseOrderRecord) -> StoreResult<()> {
         self.conn
             .execute(

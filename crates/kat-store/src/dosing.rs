@@ -317,6 +317,12 @@ pub trait DosingRepo {
     /// PostgreSQL: `SELECT … FOR UPDATE`; SQLite: its write transactions already run one
     /// at a time (`BEGIN IMMEDIATE`). `NotFound` for an unknown session.
     async fn lock_dosing_session(&mut self, id: DosingSessionId) -> StoreResult<()>;
+    /// Holds the patient's row until the transaction ends, so that what a use case
+    /// decided on the patient's other sessions or plans (one dose day, plans that
+    /// overlap: issue 11 item 1) still holds at its write: two quick opens or signs
+    /// cannot both pass. PostgreSQL: `SELECT … FOR UPDATE`; SQLite: one writer already.
+    /// `NotFound` for an unknown patient.
+    async fn lock_patient_for_dosing(&mut self, patient: PatientId) -> StoreResult<()>;
     async fn dosing_session_by_id(&mut self, id: DosingSessionId) -> StoreResult<Option<DosingSessionRecord>>;
     /// A patient's sessions, oldest first.
     async fn dosing_sessions_for_patient(&mut self, patient: PatientId) -> StoreResult<Vec<DosingSessionRecord>>;

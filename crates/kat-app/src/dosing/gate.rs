@@ -88,6 +88,8 @@ pub async fn open_session(
         return Err(AppError::Conflict("the treatment plan is not signed; a prescriber must sign it first".into()));
     }
     accepted_decision(&mut tx, patient).await?;
+    // Held to the insert: a second open at the same moment waits, then sees this one.
+    tx.lock_patient_for_dosing(patient).await?;
     let others = other_sessions(&tx.dosing_sessions_for_patient(patient).await?, &ctx.tz);
     let dose_day_override = match check_dose_day(&others, ctx.today, ctx.now, &config.course) {
         DoseDay::Clear => None,

@@ -729,6 +729,8 @@ pub async fn sign_plan(
         return Err(AppError::Conflict("this plan is already signed".into()));
     }
     accepted_decision(&mut tx, patient).await?;
+    // Held to the signature: two plans signed at the same moment cannot both miss each other.
+    tx.lock_patient_for_dosing(patient).await?;
     let this = PlanView::from_record(record)?;
     let all: Vec<PlanView> = tx
         .treatment_plans_for_patient(patient)

@@ -141,6 +141,38 @@ async fn one_dose_day(db: Db) {
 }
 on_both_databases!(one_dose_day_per_patient_in_the_clinic_time_zone, one_dose_day);
 
+/// Two opens at the same moment: the patient's row is held to the insert, so the second
+/// sees the first (in progress) and is refused; never two sessions.
+async fn simultaneous_opens(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.race", Role::Prescriber).await;
+    let (_, _, nt) = staff_with_token(&app, "nurse.race", Role::Nurse).await;
+    let id = eligible_patient(&app, &pt).await;
+    let plan_id = signed_plan(&app, &pt, &id, iv_plan(&app, "0.5")).await;
+    let open = format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions");
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(post(&app, &open, &nt, json!({})), post(&app, &open, &pt, json!({})));
+        let mut got = [a.status().as_u16(), b.status().as_u16()];
+        got.sort();
+        assert_eq!(got, [201, 409]);
+        // End the day's session by deferring it (no dose), then race again.
+        let sessions = get(&app, &format!("/api/v1/patients/{id}/timeline?kind=dosing_session"), &pt).await;
+        let open_now: Vec<&Value> = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["detail"].as_str().unwrap_or_default().contains("in progress"))
+            .collect();
+        assert_eq!(open_now.len(), 1, "{sessions:#}");
+        let sid = open_now[0]["href"].as_str().unwrap().trim_start_matches("/sessions/").to_string();
+        let mut defer = passing_gate(&app, "iv_infusion", 120);
+        defer["defer_reason"] = json!("race round over");
+        assert_eq!(post(&app, &format!("/api/v1/sessions/{sid}/gate"), &pt, defer).await.status(), 200);
+    }
+    app.stop().await;
+}
+on_both_databases!(two_simultaneous_opens_give_one_session, simultaneous_opens);
+
 /// A session deferred at the gate gave nothing: the same day, another opens without an
 /// override (the patient came back once the reason was fixed).
 async fn deferred_is_no_dose_day(db: Db) {

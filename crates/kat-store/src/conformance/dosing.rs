@@ -117,6 +117,9 @@ pub async fn dosing_gate_before_administration_and_alarms_once(store: &dyn Store
     tx.lock_dosing_session(session.id).await.unwrap();
     let unknown = tx.lock_dosing_session(DosingSessionId::from_uuid(Uuid::now_v7())).await.unwrap_err();
     assert!(matches!(unknown, StoreError::NotFound), "{unknown:?}");
+    tx.lock_patient_for_dosing(pid).await.unwrap();
+    let unknown = tx.lock_patient_for_dosing(PatientId::from_uuid(Uuid::now_v7())).await.unwrap_err();
+    assert!(matches!(unknown, StoreError::NotFound), "{unknown:?}");
     let admin = AdministrationRecord {
         id: AdministrationId::from_uuid(Uuid::now_v7()),
         session_id: session.id,

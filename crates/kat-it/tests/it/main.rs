@@ -18,6 +18,7 @@ mod lists;
 mod live;
 mod measures;
 mod pages;
+mod session_page;
 mod sessions;
 mod snapshots;
 mod support;

@@ -479,11 +479,16 @@ async fn session_page(
         (None, None) => None,
     };
     let late_words = |what: &str, at: Timestamp, recorded_at: Timestamp, by: &str| {
-        format!(
-            "{what}: late entry: taken at {}, recorded at {} by {by}",
-            local_time(at, tz),
-            local_time(recorded_at, tz)
-        )
+        if at == recorded_at {
+            // Charted at its own time, after the session closed (REMS fields, submission).
+            format!("{what}: late entry: recorded at {} by {by}, after the session closed", local_time(recorded_at, tz))
+        } else {
+            format!(
+                "{what}: late entry: taken at {}, recorded at {} by {by}",
+                local_time(at, tz),
+                local_time(recorded_at, tz)
+            )
+        }
     };
     let late_entries = v
         .late_entries

@@ -344,3 +344,36 @@ on_both_databases!(
 async fn form_post(app: &TestApp, web: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     form(app, web, path, fields).await
 }
+
+async fn intervention_stop_keeps_the_tile(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres", Role::Prescriber).await;
+    app.add_staff("nurse.int", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let s = format!("/api/v1/sessions/{sid}");
+    let r = post(
+        &app,
+        &format!("{s}/interventions"),
+        &pt,
+        json!({"trigger_value": "BP 190/115", "action": "infusion stopped",
+        "response": "BP 160/95 after 10 min", "session_stopped": "yes"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // Dosing has ended, but the patient is still observed: the tile stays, saying so,
+    // and the session page still offers the discharge and the transfer.
+    let web = app.client();
+    app.login(&web, "nurse.int").await;
+    let floor = web.get(app.url("/floor")).send().await.unwrap().text().await.unwrap();
+    assert!(floor.contains(&format!("tile-{sid}")), "{floor}");
+    assert!(floor.contains("Dosing stopped (INT-005) · observing"), "{floor}");
+    let html = page(&app, &web, &sid).await;
+    for offered in ["/discharge", "/transfer"] {
+        assert!(html.contains(&format!(r#"action="/sessions/{sid}{offered}""#)), "{offered}: {html}");
+    }
+    app.stop().await;
+}
+on_both_databases!(
+    an_intervention_that_stops_dosing_keeps_the_floor_tile_until_discharge,
+    intervention_stop_keeps_the_tile
+);

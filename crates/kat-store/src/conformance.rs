@@ -131,6 +131,7 @@ macro_rules! conformance_suite {
             dosing_gate_before_administration_and_alarms_once,
             dosing_session_state_is_stored_beside_the_session_and_held_for_update,
             sessions_with_records_come_a_page_at_a_time,
+            the_dosing_day_reads_signed_plans_deferred_and_the_days_sessions,
             read_transactions_see_committed_data,
             writes_in_a_read_transaction_fail_as_read_only,
             a_read_transaction_does_not_wait_for_an_open_write,

@@ -24,3 +24,4 @@ mod support;
 mod therapy;
 mod tidy;
 mod timeline;
+mod today;

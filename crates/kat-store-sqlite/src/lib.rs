@@ -134,6 +134,18 @@ impl Store for SqliteStore {
         self.readers.close().await;
         self.pool.close().await;
     }
+
+    async fn missing_append_only_guards(&self) -> StoreResult<Vec<String>> {
+        let present: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&self.readers)
+            .await
+            .map_err(map_err)?;
+        Ok(kat_store::APPEND_ONLY_GUARDS
+            .iter()
+            .filter(|g| !present.iter().any(|p| p == *g))
+            .map(|g| g.to_string())
+            .collect())
+    }
 }
 
 /// A transaction on SQLite: the shared repositories ([`kat_store_sql`]) over a

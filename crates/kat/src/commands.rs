@@ -26,11 +26,12 @@ async fn cli_ctx(settings: &Settings) -> Result<Ctx> {
     Ok(Ctx::cli(Timestamp::now(), &web.time_zone))
 }
 
-pub async fn serve(settings: &Settings, init: bool) -> Result<()> {
+pub async fn serve(settings: &Settings, init: bool, allow_missing_audit_guards: bool) -> Result<()> {
     let web = settings.web_config(false)?;
     let location = Location::from_settings(settings)?;
     let store = storage::open(&location, Create::WhenSafe { init }).await?;
     eprintln!("kat {}: {}", env!("CARGO_PKG_VERSION"), location.describe());
+    check_audit_guards(store.as_ref(), settings, allow_missing_audit_guards).await?;
     if users::count_active_admins(store.as_ref()).await.map_err(app_err)? == 0 {
         eprintln!(
             "\nNo admin account exists yet. Create one (the password is read from standard input):\n\
@@ -39,6 +40,74 @@ pub async fn serve(settings: &Settings, init: bool) -> Result<()> {
         );
     }
     serve_until_signal(&settings.bind, store, web).await
+}
+
+/// Refuses to serve when a trigger keeping the audit log append-only is missing (issue
+/// 12 item 5), unless the recovery flag is given; a start with the flag is logged and
+/// audited.
+async fn check_audit_guards(store: &dyn Store, settings: &Settings, allow: bool) -> Result<()> {
+    let missing = store.missing_append_only_guards().await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !allow {
+        bail!(
+            "the audit log is not protected: the database lacks the trigger(s) {} that keep it append-only. \
+             Restore them (re-create the database from a backup, or run the migration's statements by hand), \
+             check the log with `kat audit verify`, or start with --allow-missing-audit-guards to recover",
+            missing.join(", ")
+        );
+    }
+    tracing::warn!(missing = %missing.join(", "), "serving without the audit log's append-only triggers (--allow-missing-audit-guards)");
+    eprintln!("WARNING: serving without the audit log's append-only trigger(s) {}", missing.join(", "));
+    let ctx = cli_ctx(settings).await?;
+    let mut tx = store.begin().await?;
+    tx.append_audit(&ctx.audit(
+        kat_core::audit::AuditAction::Update,
+        "audit_guards_overridden",
+        Some(missing.join(",")),
+        None,
+        kat_core::audit::AuditOutcome::Allowed,
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Walks the audit log's hash chain; an error (exit 1) names the first broken link.
+pub async fn audit_verify(settings: &Settings) -> Result<()> {
+    let store = storage::open(&Location::from_settings(settings)?, Create::Never).await?;
+    let ctx = cli_ctx(settings).await?;
+    let report = kat_app::audit_log::verify_chain(store.as_ref(), &ctx).await.map_err(app_err)?;
+    store.close().await;
+    let head = match &report.head {
+        Some((seq, hash)) => format!("head: entry {seq}, {hash}"),
+        None => "no chained entry yet".into(),
+    };
+    match report.broken {
+        None => {
+            println!(
+                "audit log intact: {} entries ({} from before the chain, folded in); {head}",
+                report.entries, report.legacy
+            );
+            Ok(())
+        }
+        Some(b) => bail!("audit log broken: {b} ({} entries checked before it)", report.entries),
+    }
+}
+
+/// Prints the chain's head: `SEQ HASH`, to be kept somewhere the database's owner
+/// cannot rewrite.
+pub async fn audit_head(settings: &Settings) -> Result<()> {
+    let store = storage::open(&Location::from_settings(settings)?, Create::Never).await?;
+    let ctx = cli_ctx(settings).await?;
+    let head = kat_app::audit_log::chain_head(store.as_ref(), &ctx).await.map_err(app_err)?;
+    store.close().await;
+    match head {
+        Some((seq, hash)) => println!("{seq} {hash}"),
+        None => println!("0 {}", kat_core::audit_chain::GENESIS),
+    }
+    Ok(())
 }
 
 fn flags_hint(settings: &Settings) -> String {

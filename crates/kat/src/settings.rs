@@ -56,11 +56,23 @@ pub struct SessionSettings {
     pub cookie_secure: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecuritySettings {
     /// Extra origins allowed to post forms (a reverse proxy's public URL).
     pub trusted_origins: Vec<String>,
+    /// Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+    /// believed; from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            trusted_origins: Vec::new(),
+            trusted_proxies: kat_web::config::default_trusted_proxies().iter().map(|a| a.to_string()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -217,6 +229,16 @@ impl Settings {
             absolute_timeout,
             cookie_secure,
             trusted_origins: self.security.trusted_origins.clone(),
+            trusted_proxies: self
+                .security
+                .trusted_proxies
+                .iter()
+                .map(|a| {
+                    a.trim().parse().map_err(|_| {
+                        anyhow::anyhow!("security.trusted_proxies: `{a}` is not an IP address (such as 127.0.0.1)")
+                    })
+                })
+                .collect::<Result<_>>()?,
             demo,
             measures: MeasuresConfig {
                 self_report_link_ttl,

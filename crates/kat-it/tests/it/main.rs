@@ -25,3 +25,4 @@ mod therapy;
 mod tidy;
 mod timeline;
 mod today;
+mod transport;

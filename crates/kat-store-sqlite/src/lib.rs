@@ -51,6 +51,22 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// Creates `path` as an empty file readable and writable by its owner only (0600 on
+/// Unix) when it does not exist, so the database holds no patient data readable by
+/// others: SQLite gives its `-wal` and `-shm` files the database file's permissions.
+/// An existing file is left as it is.
+fn create_private(path: &Path) -> StoreResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!("creating {}: {e}", path.display()))),
+    }
+}
+
 /// The connection settings of every kat database (and of `kat bench`'s raw limit).
 fn connect_options(path: &Path, mode: OpenMode) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
@@ -65,6 +81,9 @@ fn connect_options(path: &Path, mode: OpenMode) -> SqliteConnectOptions {
 impl SqliteStore {
     /// Opens (or creates) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path, mode: OpenMode) -> StoreResult<Self> {
+        if mode == OpenMode::CreateIfMissing {
+            create_private(path)?;
+        }
         let options = connect_options(path, mode);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
@@ -94,6 +113,8 @@ impl SqliteStore {
     /// so writers go on while it copies.
     pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
         let target = target.to_str().ok_or_else(|| StoreError::Unavailable("backup path is not valid UTF-8".into()))?;
+        // The copy is created empty and private first; VACUUM INTO fills an empty file.
+        create_private(Path::new(target))?;
         sqlx::query("VACUUM INTO ?").bind(target).execute(&self.readers).await.map_err(map_err)?;
         Ok(())
     }

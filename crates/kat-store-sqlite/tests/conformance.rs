@@ -206,3 +206,23 @@ async fn entries_from_before_the_chain_are_folded_into_it() {
     pool.close().await;
     assert_eq!(walk(&store).await.broken, Some(ChainBreak::Unlinked { seq: 3 }));
 }
+
+/// A new database, its WAL and its backups are readable by their owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn database_wal_and_backups_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store) = fresh().await;
+    kat_store::conformance::append_one_audit_entry(&store).await;
+    let backup = dir.path().join("copy.db");
+    store.backup_to(&backup).await.unwrap();
+    let mode = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+    for f in ["kat.db", "kat.db-wal", "kat.db-shm", "copy.db"] {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+    // The copy is a whole database.
+    let copy = SqliteStore::open(&backup, OpenMode::MustExist).await.unwrap();
+    let mut tx = copy.begin_read().await.unwrap();
+    assert!(tx.audit_chain_head().await.unwrap().is_some());
+    tx.commit().await.unwrap();
+}

@@ -90,13 +90,26 @@ pub fn may_create(db: &Path, create: Create) -> Result<bool> {
     Ok(true)
 }
 
+/// Creates the data directory (and missing parents) for the owner alone (0700 on Unix);
+/// a directory that exists is left as it is.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
 /// Opens the clinic's database, applying pending migrations.
 pub async fn open(location: &Location, create: Create) -> Result<Arc<dyn Store>> {
     match location {
         Location::Sqlite(db) => {
             let mode = if may_create(db, create)? {
                 if let Some(dir) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                    create_private_dir(dir)?;
                 }
                 OpenMode::CreateIfMissing
             } else {

@@ -160,3 +160,18 @@ async fn audit_verify_names_the_first_broken_link_and_serve_needs_the_guards() {
     let err = commands::serve(&s, false, false).await.unwrap_err();
     assert!(format!("{err:#}").contains("audit_log_no_update"), "{err:#}");
 }
+
+/// A new clinic's data directory is its owner's alone (0700), and its database file
+/// 0600.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_data_directory_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("clinic").join("kat.db");
+    let store = storage::open(&Location::Sqlite(db.clone()), Create::WhenSafe { init: true }).await.unwrap();
+    store.close().await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&tmp.path().join("clinic")), 0o700);
+    assert_eq!(mode(&db), 0o600);
+}

@@ -67,24 +67,45 @@ fn create_private(path: &Path) -> StoreResult<()> {
     }
 }
 
+/// How hard a commit presses its data to the disk (SQLite's `synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `FULL` (the default): the WAL is synced at every commit, so an acknowledged write
+    /// survives a power cut.
+    #[default]
+    Full,
+    /// `NORMAL`: synced at checkpoints only; a power cut can lose the last commits
+    /// (never corrupt the database). A clinic may choose it for speed (clinic policy).
+    Normal,
+}
+
 /// The connection settings of every kat database (and of `kat bench`'s raw limit).
-fn connect_options(path: &Path, mode: OpenMode) -> SqliteConnectOptions {
+fn connect_options(path: &Path, mode: OpenMode, durability: Durability) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(mode == OpenMode::CreateIfMissing)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(match durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Normal => SqliteSynchronous::Normal,
+        })
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT)
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database at `path` and applies pending migrations.
+    /// Opens (or creates) the database at `path` and applies pending migrations, with
+    /// every commit synced to disk ([`Durability::Full`]).
     pub async fn open(path: &Path, mode: OpenMode) -> StoreResult<Self> {
+        Self::open_with(path, mode, Durability::default()).await
+    }
+
+    /// [`SqliteStore::open`] with the clinic's chosen durability.
+    pub async fn open_with(path: &Path, mode: OpenMode, durability: Durability) -> StoreResult<Self> {
         if mode == OpenMode::CreateIfMissing {
             create_private(path)?;
         }
-        let options = connect_options(path, mode);
+        let options = connect_options(path, mode, durability);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(BUSY_TIMEOUT)

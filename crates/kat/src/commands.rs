@@ -29,7 +29,7 @@ async fn cli_ctx(settings: &Settings) -> Result<Ctx> {
 pub async fn serve(settings: &Settings, init: bool, allow_missing_audit_guards: bool) -> Result<()> {
     let web = settings.web_config(false)?;
     let location = Location::from_settings(settings)?;
-    let store = storage::open(&location, Create::WhenSafe { init }).await?;
+    let store = storage::open_with(&location, Create::WhenSafe { init }, settings.durability()?).await?;
     eprintln!("kat {}: {}", env!("CARGO_PKG_VERSION"), location.describe());
     check_audit_guards(store.as_ref(), settings, allow_missing_audit_guards).await?;
     if users::count_active_admins(store.as_ref()).await.map_err(app_err)? == 0 {

@@ -23,6 +23,10 @@ pub struct Settings {
     /// `postgres://…` selects PostgreSQL; `sqlite://PATH` a specific SQLite file. Empty:
     /// SQLite in `data_dir`.
     pub database_url: String,
+    /// SQLite's commit durability: `full` (default: every commit synced, an
+    /// acknowledged write survives a power cut) or `normal` (faster; a power cut can
+    /// lose the last commits). Clinic policy; PostgreSQL has its own settings.
+    pub sqlite_synchronous: String,
     pub clinic: ClinicSettings,
     pub session: SessionSettings,
     pub security: SecuritySettings,
@@ -119,6 +123,7 @@ impl Default for Settings {
             bind: DEFAULT_BIND.into(),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: String::new(),
+            sqlite_synchronous: "full".into(),
             clinic: ClinicSettings::default(),
             session: SessionSettings::default(),
             security: SecuritySettings::default(),
@@ -197,6 +202,15 @@ impl Settings {
             settings.database_url = u.clone();
         }
         Ok(settings)
+    }
+
+    /// SQLite's commit durability, parsed (`sqlite_synchronous`).
+    pub fn durability(&self) -> Result<kat_store_sqlite::Durability> {
+        match self.sqlite_synchronous.trim() {
+            "full" => Ok(kat_store_sqlite::Durability::Full),
+            "normal" => Ok(kat_store_sqlite::Durability::Normal),
+            other => bail!("sqlite_synchronous: `{other}` is not full or normal"),
+        }
     }
 
     /// The settings the web layer uses, parsed (a bad value is named here, at start-up).
@@ -451,6 +465,16 @@ mod tests {
                 ("session.idle_timeout".to_string(), EnvValue::One("10m".into())),
             ]
         );
+    }
+
+    #[test]
+    fn sqlite_durability_is_full_unless_the_clinic_chooses_normal() {
+        let mut s = Settings::default();
+        assert_eq!(s.durability().unwrap(), kat_store_sqlite::Durability::Full);
+        s.sqlite_synchronous = "normal".into();
+        assert_eq!(s.durability().unwrap(), kat_store_sqlite::Durability::Normal);
+        s.sqlite_synchronous = "off".into();
+        assert!(s.durability().unwrap_err().to_string().contains("sqlite_synchronous"));
     }
 
     #[test]

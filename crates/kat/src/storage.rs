@@ -4,7 +4,7 @@ use crate::settings::{DEFAULT_DATA_DIR, Settings};
 use anyhow::{Context, Result, bail};
 use kat_store::Store;
 use kat_store_postgres::PostgresStore;
-use kat_store_sqlite::{OpenMode, SqliteStore};
+use kat_store_sqlite::{Durability, OpenMode, SqliteStore};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -103,8 +103,14 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     builder.create(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
-/// Opens the clinic's database, applying pending migrations.
+/// Opens the clinic's database, applying pending migrations; a SQLite commit is synced
+/// to disk ([`Durability::Full`]).
 pub async fn open(location: &Location, create: Create) -> Result<Arc<dyn Store>> {
+    open_with(location, create, Durability::default()).await
+}
+
+/// [`open`] with the clinic's `sqlite_synchronous` choice (SQLite only).
+pub async fn open_with(location: &Location, create: Create, durability: Durability) -> Result<Arc<dyn Store>> {
     match location {
         Location::Sqlite(db) => {
             let mode = if may_create(db, create)? {
@@ -115,7 +121,7 @@ pub async fn open(location: &Location, create: Create) -> Result<Arc<dyn Store>>
             } else {
                 OpenMode::MustExist
             };
-            let store = SqliteStore::open(db, mode)
+            let store = SqliteStore::open_with(db, mode, durability)
                 .await
                 .with_context(|| format!("opening SQLite database {}", db.display()))?;
             Ok(Arc::new(store))

@@ -287,6 +287,11 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Bench { database_url, sizes, seconds, background_rate, quick, out } => {
+            // The in-process server's log (its errors behind a failed request) only when
+            // asked for: KAT_LOG=error.
+            if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("KAT_LOG") {
+                tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+            }
             let options = kat::bench::Options { database_url, sizes, seconds, quick, out, background_rate };
             kat::bench::run(&options).await.map(|_| ())
         }

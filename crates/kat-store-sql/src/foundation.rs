@@ -52,7 +52,7 @@ pub(crate) fn patient_from_row(row: &impl SqlRow) -> StoreResult<Patient> {
     .into_domain()
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, label, token_hash, created_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str = "id, user_id, label, token_hash, created_at, revoked_at, last_used_at, expires_at";
 
 fn token_from_row(row: &impl SqlRow) -> StoreResult<ApiTokenRecord> {
     Ok(ApiTokenRecord {
@@ -63,6 +63,7 @@ fn token_from_row(row: &impl SqlRow) -> StoreResult<ApiTokenRecord> {
         created_at: get(row, "created_at")?,
         revoked_at: get(row, "revoked_at")?,
         last_used_at: get(row, "last_used_at")?,
+        expires_at: get(row, "expires_at")?,
     })
 }
 
@@ -271,14 +272,15 @@ impl<C: Conn> TokenRepo for SqlTx<C> {
     async fn insert_token(&mut self, t: &ApiTokenRecord) -> StoreResult<()> {
         self.conn
             .execute(
-                sql(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+                sql(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
                     .bind(t.id)
                     .bind(t.user_id)
                     .bind(&t.label)
                     .bind(&t.token_hash)
                     .bind(t.created_at)
                     .bind(t.revoked_at)
-                    .bind(t.last_used_at),
+                    .bind(t.last_used_at)
+                    .bind(t.expires_at),
             )
             .await?;
         Ok(())
@@ -305,6 +307,12 @@ impl<C: Conn> TokenRepo for SqlTx<C> {
     async fn touch_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()> {
         self.conn.execute(sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(at).bind(id)).await?;
         Ok(())
+    }
+
+    async fn revoke_tokens_of_user(&mut self, user: UserId, at: Timestamp) -> StoreResult<u64> {
+        let q =
+            sql("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(at).bind(user);
+        self.conn.execute(q).await
     }
 }
 

@@ -285,9 +285,10 @@ pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
         created_at: t0(),
         revoked_at: None,
         last_used_at: None,
+        expires_at: Some(t0() + (90 * 24).hours()),
     };
     tx.insert_token(&token).await.unwrap();
-    assert_eq!(tx.token_by_hash("abc123").await.unwrap(), Some(token.clone()));
+    assert_eq!(tx.token_by_hash("abc123").await.unwrap(), Some(token.clone()), "the expiry round-trips");
     assert_eq!(tx.token_by_hash("nope").await.unwrap(), None);
     tx.touch_token(token.id, t0() + 1.minute()).await.unwrap();
     tx.revoke_token(token.id, t0() + 2.minutes()).await.unwrap();
@@ -296,6 +297,21 @@ pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
     assert_eq!(stored.revoked_at, Some(t0() + 2.minutes()), "first revocation time is kept");
     assert_eq!(stored.last_used_at, Some(t0() + 1.minute()));
     assert_eq!(tx.list_tokens().await.unwrap().len(), 1);
+    // An account's tokens revoked at once: only those not revoked yet, only its own.
+    let other = tx.insert_user(&new_user("bot2", Role::FrontDesk)).await.unwrap();
+    let mine = ApiTokenRecord { id: TokenId::from_uuid(Uuid::now_v7()), token_hash: "def456".into(), ..token.clone() };
+    let theirs = ApiTokenRecord {
+        id: TokenId::from_uuid(Uuid::now_v7()),
+        user_id: other.id,
+        token_hash: "ghi789".into(),
+        ..token.clone()
+    };
+    tx.insert_token(&mine).await.unwrap();
+    tx.insert_token(&theirs).await.unwrap();
+    assert_eq!(tx.revoke_tokens_of_user(user.id, t0() + 5.minutes()).await.unwrap(), 1, "the one still live");
+    assert_eq!(tx.token_by_hash("def456").await.unwrap().unwrap().revoked_at, Some(t0() + 5.minutes()));
+    assert_eq!(tx.token_by_hash("abc123").await.unwrap().unwrap().revoked_at, Some(t0() + 2.minutes()));
+    assert_eq!(tx.token_by_hash("ghi789").await.unwrap().unwrap().revoked_at, None);
     assert!(matches!(tx.revoke_token(TokenId::from_uuid(Uuid::now_v7()), t0()).await, Err(StoreError::NotFound)));
     // A failed statement spoils the transaction (PostgreSQL aborts it), so the
     // conflict is the last thing this transaction does.

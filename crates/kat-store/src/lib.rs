@@ -183,6 +183,9 @@ pub trait TokenRepo {
     /// Marks a token revoked; revoking twice keeps the first time.
     async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()>;
     async fn touch_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()>;
+    /// Revokes every token of the account not revoked yet (an account disabled); how
+    /// many. Revocation is for good: enabling the account again revives none.
+    async fn revoke_tokens_of_user(&mut self, user: UserId, at: Timestamp) -> StoreResult<u64>;
 }
 
 #[async_trait]

@@ -282,10 +282,12 @@ pub async fn token_create(settings: &Settings, name: &str, role: Option<&str>, l
             u
         }
     };
+    let lifetime = settings.token_lifetime()?;
     let (record, secret) =
-        auth::create_token(store.as_ref(), &ctx, &user, label.unwrap_or(name)).await.map_err(app_err)?;
+        auth::create_token_for(store.as_ref(), &ctx, &user, label.unwrap_or(name), lifetime).await.map_err(app_err)?;
     store.close().await;
-    eprintln!("token {} for {} ({}); it is shown only now:", record.id, user.username, user.role);
+    let until = record.expires_at.map(|t| t.to_string()).unwrap_or_default();
+    eprintln!("token {} for {} ({}), valid until {until}; it is shown only now:", record.id, user.username, user.role);
     println!("{secret}");
     Ok(())
 }
@@ -321,6 +323,21 @@ pub async fn token_revoke(settings: &Settings, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// One line of `kat token list`: id, account, label, when made, when last used, until
+/// when it works, and whether it still does.
+pub fn token_line(t: &kat_store::ApiTokenRecord, account: &str, now: Timestamp) -> String {
+    let state = if t.revoked_at.is_some() {
+        "revoked"
+    } else if t.expires_at.is_some_and(|end| now >= end) {
+        "expired"
+    } else {
+        "active"
+    };
+    let last = t.last_used_at.map(|at| at.to_string()).unwrap_or_else(|| "never".into());
+    let until = t.expires_at.map(|at| at.to_string()).unwrap_or_else(|| "-".into());
+    format!("{} {account:<20} {:<24} created {} last used {last} expires {until} {state}", t.id, t.label, t.created_at)
+}
+
 pub async fn token_list(settings: &Settings) -> Result<()> {
     let store = open_existing(settings).await?;
     let ctx = cli_ctx(settings).await?;
@@ -330,15 +347,9 @@ pub async fn token_list(settings: &Settings) -> Result<()> {
         .into_iter()
         .map(|u| (u.id, u.username.to_string()))
         .collect();
+    let now = Timestamp::now();
     for t in auth::list_tokens(store.as_ref(), &ctx).await.map_err(app_err)? {
-        println!(
-            "{} {:<20} {:<24} created {} {}",
-            t.id,
-            names.get(&t.user_id).cloned().unwrap_or_default(),
-            t.label,
-            t.created_at,
-            if t.revoked_at.is_some() { "revoked" } else { "active" }
-        );
+        println!("{}", token_line(&t, names.get(&t.user_id).map(String::as_str).unwrap_or_default(), now));
     }
     store.close().await;
     Ok(())
@@ -374,4 +385,38 @@ pub fn config_print(settings: &Settings) -> Result<()> {
     settings.web_config(false)?;
     print!("{}", settings.redacted_toml()?);
     Ok(())
+}
+
+#[cfg(test)]
+mod token_line_tests {
+    use super::token_line;
+    use jiff::{Timestamp, ToSpan};
+    use kat_core::ids::{TokenId, UserId};
+
+    #[test]
+    fn a_token_line_shows_its_last_use_its_end_and_whether_it_still_works() {
+        let t0: Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
+        let mut t = kat_store::ApiTokenRecord {
+            id: TokenId::from_uuid(uuid::Uuid::nil()),
+            user_id: UserId::from_uuid(uuid::Uuid::nil()),
+            label: "import".into(),
+            token_hash: "h".into(),
+            created_at: t0,
+            revoked_at: None,
+            last_used_at: None,
+            expires_at: Some(t0 + 24.hours()),
+        };
+        let line = token_line(&t, "bot", t0);
+        assert!(
+            line.contains("last used never")
+                && line.contains("expires 2026-03-11T14:00:00Z")
+                && line.ends_with("active"),
+            "{line}"
+        );
+        t.last_used_at = Some(t0 + 1.hour());
+        assert!(token_line(&t, "bot", t0 + 24.hours()).ends_with("expired"), "at its end it no longer works");
+        assert!(token_line(&t, "bot", t0).contains("last used 2026-03-10T15:00:00Z"));
+        t.revoked_at = Some(t0);
+        assert!(token_line(&t, "bot", t0).ends_with("revoked"));
+    }
 }

@@ -68,6 +68,8 @@ pub struct SecuritySettings {
     /// Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
     /// believed; from anyone else those headers are ignored.
     pub trusted_proxies: Vec<String>,
+    /// Days an API token works after it is made (clinic policy, default 90).
+    pub token_lifetime_days: i64,
 }
 
 impl Default for SecuritySettings {
@@ -75,6 +77,7 @@ impl Default for SecuritySettings {
         Self {
             trusted_origins: Vec::new(),
             trusted_proxies: kat_web::config::default_trusted_proxies().iter().map(|a| a.to_string()).collect(),
+            token_lifetime_days: 90,
         }
     }
 }
@@ -202,6 +205,15 @@ impl Settings {
             settings.database_url = u.clone();
         }
         Ok(settings)
+    }
+
+    /// How long a new API token works (`security.token_lifetime_days`, 1 to 3,650).
+    pub fn token_lifetime(&self) -> Result<jiff::SignedDuration> {
+        let days = self.security.token_lifetime_days;
+        if !(1..=3650).contains(&days) {
+            bail!("security.token_lifetime_days: {days} is not between 1 and 3650");
+        }
+        Ok(jiff::SignedDuration::from_hours(days * 24))
     }
 
     /// SQLite's commit durability, parsed (`sqlite_synchronous`).
@@ -465,6 +477,18 @@ mod tests {
                 ("session.idle_timeout".to_string(), EnvValue::One("10m".into())),
             ]
         );
+    }
+
+    #[test]
+    fn token_lifetime_is_90_days_unless_the_clinic_says_otherwise() {
+        let mut s = Settings::default();
+        assert_eq!(s.token_lifetime().unwrap(), jiff::SignedDuration::from_hours(90 * 24));
+        s.security.token_lifetime_days = 1;
+        assert_eq!(s.token_lifetime().unwrap(), jiff::SignedDuration::from_hours(24));
+        for bad in [0, 3651] {
+            s.security.token_lifetime_days = bad;
+            assert!(s.token_lifetime().unwrap_err().to_string().contains("token_lifetime_days"), "{bad}");
+        }
     }
 
     #[test]

@@ -25,3 +25,5 @@ mod support;
 mod therapy;
 mod tidy;
 mod timeline;
+mod today;
+mod transport;

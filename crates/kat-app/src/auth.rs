@@ -187,7 +187,7 @@ pub async fn resolve_token(store: &dyn Store, now: Timestamp, token: &str) -> Ap
     let Some(record) = tx.token_by_hash(&hash_secret(token)).await? else {
         return Ok(Resolved::None);
     };
-    if record.revoked_at.is_some() {
+    if record.revoked_at.is_some() || record.expires_at.is_some_and(|end| now >= end) {
         return Ok(Resolved::None);
     }
     let Some(user) = tx.user_by_id(record.user_id).await?.filter(|u| u.active) else {
@@ -223,13 +223,29 @@ pub async fn sweep_sessions(
     Ok(removed)
 }
 
-/// Creates an API token for `user`; returns its record and the secret, which is shown
-/// once and never stored.
+/// How long an API token works unless the clinic says otherwise
+/// (`security.token_lifetime_days`; issue 12 item 4).
+pub const DEFAULT_TOKEN_LIFETIME: jiff::SignedDuration = jiff::SignedDuration::from_hours(90 * 24);
+
+/// Creates an API token for `user` that works for [`DEFAULT_TOKEN_LIFETIME`]; returns
+/// its record and the secret, which is shown once and never stored.
 pub async fn create_token(
     store: &dyn Store,
     ctx: &Ctx,
     user: &User,
     label: &str,
+) -> AppResult<(ApiTokenRecord, String)> {
+    create_token_for(store, ctx, user, label, DEFAULT_TOKEN_LIFETIME).await
+}
+
+/// [`create_token`] with the clinic's token lifetime: the token stops working `lifetime`
+/// after it is made.
+pub async fn create_token_for(
+    store: &dyn Store,
+    ctx: &Ctx,
+    user: &User,
+    label: &str,
+    lifetime: jiff::SignedDuration,
 ) -> AppResult<(ApiTokenRecord, String)> {
     super::require(store, ctx, kat_core::role::Permission::UserManage, "api_token", None, None, AuditAction::Create)
         .await?;
@@ -242,6 +258,7 @@ pub async fn create_token(
         created_at: ctx.now,
         revoked_at: None,
         last_used_at: None,
+        expires_at: Some(ctx.now + lifetime),
     };
     let mut tx = store.begin().await?;
     tx.insert_token(&record).await?;

@@ -16,6 +16,7 @@ pub mod measures;
 pub mod patients;
 pub mod therapy;
 pub mod timeline;
+pub mod today;
 pub mod users;
 
 use jiff::Timestamp;

@@ -14,13 +14,13 @@
 use crate::config::DosingConfig;
 use crate::dosing::{PlanView, SessionView};
 use crate::{AppError, AppResult, Ctx, require};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::dosing::Route;
 use kat_core::dosing::session::{DosingSession, GateOutcome, Phase};
 use kat_core::ids::{DosingSessionId, VitalId};
 use kat_core::monitoring::alarms::Severity;
-use kat_core::monitoring::{MonitoringSchedule, Reading, ScheduledCheck, current_values};
+use kat_core::monitoring::{Reading, ScheduledCheck, current_values};
 use kat_core::role::Permission;
 use kat_store::dosing::AlarmRecord;
 use kat_store::floor::FloorTileRecord;
@@ -42,6 +42,8 @@ pub struct Tile {
     pub gate_outcome: Option<GateOutcome>,
     pub opened_at: Timestamp,
     pub discharged_at: Option<Timestamp>,
+    /// When the patient was transferred to emergency care, if the session ended so.
+    pub transferred_at: Option<Timestamp>,
     /// The first dose (infusion start, injection, first device), if given.
     pub first_dose: Option<Timestamp>,
     /// The newest readings, newest first (at most [`RECENT_READINGS`]).
@@ -64,7 +66,9 @@ impl Tile {
 
     /// Whether the next check is due or overdue.
     pub fn check_due(&self, now: Timestamp) -> bool {
-        self.discharged_at.is_none() && self.next_check.as_ref().is_some_and(|c| c.at <= now)
+        self.discharged_at.is_none()
+            && self.transferred_at.is_none()
+            && self.next_check.as_ref().is_some_and(|c| c.at <= now)
     }
 
     /// The floor board's order: the most severe open alarm first, then a check due, then
@@ -97,6 +101,7 @@ impl Tile {
             gate_outcome: v.session.gate_outcome,
             opened_at: v.session.opened_at,
             discharged_at: v.session.discharged_at,
+            transferred_at: crate::dosing::transferred(&v.session),
             first_dose: times.map(|t| t.dose_start),
             readings,
             latest,
@@ -129,7 +134,7 @@ impl Tile {
             next_check: None,
             discharge: None,
         };
-        let next = next_check(&view, config, now);
+        let next = crate::dosing::next_check(&view, config, now);
         Ok(Self::from_view(&view, next, now))
     }
 }
@@ -149,29 +154,12 @@ async fn with_states(
     Ok(out)
 }
 
-/// The next scheduled check of a session (MON-*): overdue when a scheduled check passed
-/// with no reading since; otherwise the next one after the latest reading. The same rule
-/// as the session screen's (`dosing::load_view`).
-fn next_check(v: &SessionView, config: &DosingConfig, now: Timestamp) -> Option<ScheduledCheck> {
-    let times = v.times()?;
-    let route = v.route();
-    let schedule =
-        MonitoringSchedule::for_session(route, times, config.discharge.min_observation(route), &config.monitoring);
-    let last_done = v.vitals.iter().map(|(r, _)| r.taken_at).max();
-    match schedule.overdue(last_done, now) {
-        Some(c) => Some(c),
-        None => {
-            let after = last_done.map_or(now, |t| t.max(now) + SignedDuration::from_secs(1));
-            schedule.next_check_due(after)
-        }
-    }
-}
-
-/// A session in progress: open, and not deferred at the gate (a deferral ends the day).
+/// A session in progress: open, not deferred at the gate (a deferral ends the day) and
+/// not transferred to emergency care (the separate exit: the tile leaves the board). A
+/// session whose dosing an intervention stopped (INT-005) stays: the patient is still
+/// observed until discharge.
 fn in_progress(rec: &FloorTileRecord) -> bool {
-    rec.session.discharged_at.is_none()
-        && rec.session.gate_outcome != Some(GateOutcome::Defer)
-        && rec.session.state.as_ref().is_none_or(|s| s.phase() != Phase::Ended)
+    crate::dosing::in_progress(&rec.session)
 }
 
 /// Reads tiles in a read snapshot, then audits the sessions not in `seen` (every one

@@ -601,7 +601,7 @@ pub const WORKLIST_PAGE: u32 = 50;
 
 /// Due and overdue measures of every patient with a plan, most urgent first (overdue
 /// before due, then by date), in two queries whatever the number of patients.
-async fn due_list(
+pub(crate) async fn due_list(
     tx: &mut Box<dyn Tx>,
     ctx: &Ctx,
     cfg: &MeasuresConfig,

@@ -99,6 +99,11 @@ pub async fn set_active(store: &dyn Store, ctx: &Ctx, id: UserId, active: bool) 
         return Err(AppError::Conflict("the last active admin cannot be disabled".into()));
     }
     tx.set_user_active(id, active).await?;
+    if !active {
+        // Disabling ends the account's API tokens for good: enabling it again later
+        // revives none of them (issue 12 item 4).
+        tx.revoke_tokens_of_user(id, ctx.now).await?;
+    }
     tx.append_audit(&ctx.audit(AuditAction::Update, "user", Some(id.to_string()), None, AuditOutcome::Allowed)).await?;
     let updated = tx.user_by_id(id).await?.ok_or(AppError::NotFound("user"))?;
     tx.commit().await?;

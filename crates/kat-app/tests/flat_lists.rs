@@ -1,5 +1,5 @@
 //! Clinic-wide lists stay flat: the patient search, the measures worklist, the therapy
-//! worklist and the timeline run the same number of SQL statements with 5 and with 50
+//! worklist, the clinic's day and the timeline run the same number of SQL statements with 5 and with 50
 //! patients, and each view is audited as one entry naming every patient it showed.
 //!
 //! The statements are counted as sqlx reports them (tracing target `sqlx::query`, one
@@ -130,6 +130,12 @@ async fn list_statements(store: &dyn Store, viewer: &Ctx, expected_patients: usi
     assert!(!shown.is_empty());
     out.push(("therapy worklist", n));
     one_list_entry_naming(store, audit_len(store).await - 1, shown.len()).await;
+
+    let (n, day) = statements!(kat_app::today::today(store, viewer, &cfg, page));
+    assert_eq!(day.measures_total, expected_patients, "every patient has measures overdue");
+    assert!(!day.therapy.is_empty());
+    out.push(("the clinic's day", n));
+    one_list_entry_naming(store, audit_len(store).await - 1, day.patients.len()).await;
 
     let first = found.items[0].id;
     let (n, entries) = statements!(therapy::timeline(store, viewer, first, &[], &tz, PageRequest::first(100)));

@@ -6,6 +6,7 @@
 //! is valid. Rules that come from `shared/spec/clinical.md` name their spec ID.
 
 pub mod audit;
+pub mod audit_chain;
 pub mod calendar;
 pub mod dosing;
 pub mod eligibility;

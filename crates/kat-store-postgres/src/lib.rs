@@ -73,6 +73,24 @@ impl Store for PostgresStore {
         self.pool.close().await;
     }
 
+    async fn missing_append_only_guards(&self) -> StoreResult<Vec<String>> {
+        // Enabled triggers on the tables of this database's search path (a trigger
+        // disabled with ALTER TABLE … DISABLE TRIGGER counts as missing).
+        let present: Vec<String> = sqlx::query_scalar(
+            "SELECT t.tgname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+             WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND c.relname IN ('audit_log', 'audit_entry_patients') \
+             AND pg_table_is_visible(c.oid)",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(kat_store::APPEND_ONLY_GUARDS
+            .iter()
+            .filter(|g| !present.iter().any(|p| p == *g))
+            .map(|g| g.to_string())
+            .collect())
+    }
+
     async fn notify(&self, payload: &str) -> StoreResult<()> {
         notify::notify(&self.pool, payload).await
     }

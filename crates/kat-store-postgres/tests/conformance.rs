@@ -90,3 +90,36 @@ async fn names_stored_before_their_search_keys_are_folded_on_connect() {
     assert_eq!(keys, FOLDED_KEYS.map(|(g, f)| (g.to_string(), f.to_string())));
     pool.close().await;
 }
+
+/// With the append-only triggers dropped, an edit, a removed entry and a removed tail
+/// are each found by the hash chain at their place, and the missing triggers are named.
+#[tokio::test]
+async fn the_hash_chain_finds_what_the_triggers_no_longer_stop() {
+    use kat_core::audit_chain::ChainBreak;
+    for tamper in ["edit", "remove", "tail"] {
+        let Some(db) = fresh_database().await else { return };
+        for _ in 0..4 {
+            kat_store::conformance::append_one_audit_entry(&*db).await;
+        }
+        let walk = || async {
+            let mut read = db.begin_read().await.unwrap();
+            let r = kat_store::audit_walk::walk_audit_chain(&mut *read).await.unwrap();
+            read.commit().await.unwrap();
+            r
+        };
+        assert_eq!(walk().await.broken, None);
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        for drop in ["DROP TRIGGER audit_log_no_update ON audit_log", "DROP TRIGGER audit_log_no_delete ON audit_log"] {
+            sqlx::query(drop).execute(&pool).await.unwrap();
+        }
+        assert_eq!(db.missing_append_only_guards().await.unwrap(), ["audit_log_no_update", "audit_log_no_delete"]);
+        let (sql, expected) = match tamper {
+            "edit" => ("UPDATE audit_log SET actor_label = 'x' WHERE seq = 2", ChainBreak::Altered { seq: 2 }),
+            "remove" => ("DELETE FROM audit_log WHERE seq = 3", ChainBreak::Unlinked { seq: 4 }),
+            _ => ("DELETE FROM audit_log WHERE seq = 4", ChainBreak::HeadMismatch { head_seq: 4, last_seq: 3 }),
+        };
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+        assert_eq!(walk().await.broken, Some(expected), "{tamper}");
+    }
+}

@@ -52,7 +52,7 @@ pub(crate) fn patient_from_row(row: &impl SqlRow) -> StoreResult<Patient> {
     .into_domain()
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, label, token_hash, created_at, revoked_at, last_used_at";
+const TOKEN_COLUMNS: &str = "id, user_id, label, token_hash, created_at, revoked_at, last_used_at, expires_at";
 
 fn token_from_row(row: &impl SqlRow) -> StoreResult<ApiTokenRecord> {
     Ok(ApiTokenRecord {
@@ -63,6 +63,7 @@ fn token_from_row(row: &impl SqlRow) -> StoreResult<ApiTokenRecord> {
         created_at: get(row, "created_at")?,
         revoked_at: get(row, "revoked_at")?,
         last_used_at: get(row, "last_used_at")?,
+        expires_at: get(row, "expires_at")?,
     })
 }
 
@@ -271,14 +272,15 @@ impl<C: Conn> TokenRepo for SqlTx<C> {
     async fn insert_token(&mut self, t: &ApiTokenRecord) -> StoreResult<()> {
         self.conn
             .execute(
-                sql(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+                sql(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
                     .bind(t.id)
                     .bind(t.user_id)
                     .bind(&t.label)
                     .bind(&t.token_hash)
                     .bind(t.created_at)
                     .bind(t.revoked_at)
-                    .bind(t.last_used_at),
+                    .bind(t.last_used_at)
+                    .bind(t.expires_at),
             )
             .await?;
         Ok(())
@@ -305,6 +307,12 @@ impl<C: Conn> TokenRepo for SqlTx<C> {
     async fn touch_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()> {
         self.conn.execute(sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(at).bind(id)).await?;
         Ok(())
+    }
+
+    async fn revoke_tokens_of_user(&mut self, user: UserId, at: Timestamp) -> StoreResult<u64> {
+        let q =
+            sql("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(at).bind(user);
+        self.conn.execute(q).await
     }
 }
 
@@ -410,23 +418,7 @@ impl<C: Conn> PatientRepo for SqlTx<C> {
 #[async_trait]
 impl<C: Conn> AuditRepo for SqlTx<C> {
     async fn append_audit(&mut self, e: &NewAuditEntry) -> StoreResult<AuditEntry> {
-        let id = AuditId::from_uuid(Uuid::now_v7());
-        let q = sql("INSERT INTO audit_log (id, at, actor_user_id, actor_label, action, resource_type, \
-                     resource_id, patient_id, remote_addr, outcome, request_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq AS n")
-        .bind(id)
-        .bind(e.at)
-        .bind(e.actor.user_id)
-        .bind(&e.actor.label)
-        .bind(e.action.as_str())
-        .bind(&e.resource_type)
-        .bind(&e.resource_id)
-        .bind(e.patient_id)
-        .bind(&e.remote_addr)
-        .bind(e.outcome.as_str())
-        .bind(&e.request_id);
-        let seq = scalar(&mut self.conn, q).await?;
-        Ok(AuditEntry { id, seq, entry: e.clone() })
+        self.append_chained(e, &[]).await
     }
 
     async fn query_audit(&mut self, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
@@ -450,6 +442,100 @@ impl<C: Conn> AuditRepo for SqlTx<C> {
         }
         q.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(f.limit.clamp(1, MAX_AUDIT_PAGE)));
         self.conn.fetch_all(q).await?.iter().map(audit_from_row).collect()
+    }
+
+    async fn audit_chain_page(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedEntry>> {
+        let q =
+            sql(format!("SELECT {AUDIT_COLUMNS}, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"))
+                .bind(after_seq)
+                .bind(i64::from(limit.max(1)));
+        let rows = self.conn.fetch_all(q).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(ChainedEntry {
+                entry: audit_from_row(r)?,
+                shown: Vec::new(),
+                prev_hash: get(r, "prev_hash")?,
+                hash: get(r, "hash")?,
+            });
+        }
+        let ids: Vec<AuditId> = out.iter().map(|c| c.entry.id).collect();
+        for (audit, patient) in self.audit_shown_patients(&ids).await? {
+            if let Some(c) = out.iter_mut().find(|c| c.entry.id == audit) {
+                c.shown.push(patient);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn audit_chain_head(&mut self) -> StoreResult<Option<(i64, String)>> {
+        let row = self.conn.fetch_one(sql("SELECT seq, hash FROM audit_chain_head WHERE id = 1")).await?;
+        let seq: Option<i64> = get(&row, "seq")?;
+        let hash: Option<String> = get(&row, "hash")?;
+        Ok(seq.zip(hash))
+    }
+}
+
+impl<C: Conn> SqlTx<C> {
+    /// Appends `e` chained to the head, naming the patients a list view showed (written
+    /// beside it in `audit_entry_patients`): the head read and held (PostgreSQL: `FOR
+    /// UPDATE`; SQLite: the one writer's transaction), the entry inserted with its
+    /// previous hash and its own, the head moved to it.
+    pub(crate) async fn append_chained(&mut self, e: &NewAuditEntry, shown: &[PatientId]) -> StoreResult<AuditEntry> {
+        let head = self
+            .conn
+            .fetch_one(sql(format!("SELECT seq, hash FROM audit_chain_head WHERE id = 1{}", C::FOR_UPDATE)))
+            .await?;
+        let prev: Option<String> = get(&head, "hash")?;
+        let prev = match prev {
+            Some(h) => h,
+            // The first chained append: fold the entries written before the chain.
+            None => self.fold_log().await?,
+        };
+        let id = AuditId::from_uuid(Uuid::now_v7());
+        let mut ids = shown.to_vec();
+        ids.sort();
+        ids.dedup();
+        let hash = kat_core::audit_chain::entry_hash(&prev, id, e, &ids);
+        let q = sql("INSERT INTO audit_log (id, at, actor_user_id, actor_label, action, resource_type, \
+                     resource_id, patient_id, remote_addr, outcome, request_id, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq AS n")
+        .bind(id)
+        .bind(e.at)
+        .bind(e.actor.user_id)
+        .bind(&e.actor.label)
+        .bind(e.action.as_str())
+        .bind(&e.resource_type)
+        .bind(&e.resource_id)
+        .bind(e.patient_id)
+        .bind(&e.remote_addr)
+        .bind(e.outcome.as_str())
+        .bind(&e.request_id)
+        .bind(&prev)
+        .bind(&hash);
+        let seq = scalar(&mut self.conn, q).await?;
+        for chunk in ids.chunks(crate::lists::IDS_PER_STATEMENT) {
+            // $1 is the entry, bound once; each patient one more value.
+            let mut q = sql("INSERT INTO audit_entry_patients (audit_id, patient_id) VALUES ").bind(id);
+            for (i, p) in chunk.iter().enumerate() {
+                q.push(if i > 0 { ", ($1, " } else { "($1, " }).push_bind(*p).push(")");
+            }
+            self.conn.execute(q).await?;
+        }
+        self.conn
+            .execute(sql("UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(&hash))
+            .await?;
+        Ok(AuditEntry { id, seq, entry: e.clone() })
+    }
+
+    /// The hash the first chained entry follows: every entry written before the chain,
+    /// folded from the genesis hash in `seq` order ([`kat_store::audit_walk`]).
+    async fn fold_log(&mut self) -> StoreResult<String> {
+        let folded = kat_store::audit_walk::walk_audit_chain(self).await?;
+        if let Some(b) = folded.broken {
+            return Err(StoreError::Corrupt(format!("the audit log cannot be chained: {b}")));
+        }
+        Ok(folded.walk.head().to_string())
     }
 }
 

@@ -21,14 +21,14 @@ use kat_core::dosing::Route;
 use kat_core::ids::DosingSessionId;
 use kat_core::ids::{AuditId, PatientId};
 use kat_core::patient::{Patient, PatientQuery};
+use kat_store::StoreResult;
 use kat_store::dosing::SessionEventRecord;
 use kat_store::dosing::route_str;
-use kat_store::lists::{CompletedMeasure, ListRepo, SessionRecords};
+use kat_store::lists::{CompletedMeasure, DosingDay, ListRepo, SessionRecords};
 use kat_store::measures::instrument_from_str;
-use kat_store::{AuditRepo, StoreResult};
 
 /// The most ids bound in one statement.
-const IDS_PER_STATEMENT: usize = 1000;
+pub(crate) const IDS_PER_STATEMENT: usize = 1000;
 
 /// Appends `($1, $2, …)`, one placeholder per value.
 fn push_in<'a, T: Into<Arg<'a>> + Copy>(q: &mut Query<'a>, values: &[T]) {
@@ -67,6 +67,28 @@ impl<C: Conn> SqlTx<C> {
 
 #[async_trait]
 impl<C: Conn> ListRepo for SqlTx<C> {
+    async fn dosing_day(&mut self, from: jiff::Timestamp, to: jiff::Timestamp) -> StoreResult<DosingDay> {
+        let plans = sql(format!(
+            "SELECT {PLAN_COLUMNS} FROM treatment_plans WHERE signed_at IS NOT NULL ORDER BY patient_id, signed_at, id"
+        ));
+        let plans = self.conn.fetch_all(plans).await?.iter().map(plan_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let deferred = sql(format!(
+            "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE gate_outcome = $1 ORDER BY opened_at, id"
+        ))
+        .bind(kat_store::dosing::gate_outcome_str(kat_core::dosing::session::GateOutcome::Defer));
+        let deferred =
+            self.conn.fetch_all(deferred).await?.iter().map(session_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let sessions = sql(format!(
+            "SELECT {SESSION_COLUMNS} FROM dosing_sessions \
+             WHERE (opened_at >= $1 AND opened_at < $2) OR discharged_at IS NULL ORDER BY opened_at, id"
+        ))
+        .bind(from)
+        .bind(to);
+        let sessions =
+            self.conn.fetch_all(sessions).await?.iter().map(session_from_row).collect::<StoreResult<Vec<_>>>()?;
+        Ok(DosingDay { plans, deferred, sessions })
+    }
+
     async fn sessions_with_records(&mut self, route: Route, offset: u64, limit: u32) -> StoreResult<SessionRecords> {
         let q = sql(format!(
             "SELECT {SESSION_COLUMNS} FROM dosing_sessions WHERE route = $1 \
@@ -193,19 +215,8 @@ impl<C: Conn> ListRepo for SqlTx<C> {
     }
 
     async fn append_audit_listing(&mut self, entry: &NewAuditEntry, shown: &[PatientId]) -> StoreResult<AuditEntry> {
-        let appended = self.append_audit(entry).await?;
-        let mut ids = shown.to_vec();
-        ids.sort();
-        ids.dedup();
-        for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            // $1 is the entry, bound once; each patient one more value.
-            let mut q = sql("INSERT INTO audit_entry_patients (audit_id, patient_id) VALUES ").bind(appended.id);
-            for (i, p) in chunk.iter().enumerate() {
-                q.push(if i > 0 { ", ($1, " } else { "($1, " }).push_bind(*p).push(")");
-            }
-            self.conn.execute(q).await?;
-        }
-        Ok(appended)
+        // The patients shown are part of the entry's hash.
+        self.append_chained(entry, shown).await
     }
 
     async fn audit_shown_patients(&mut self, ids: &[AuditId]) -> StoreResult<Vec<(AuditId, PatientId)>> {

@@ -3,7 +3,7 @@
 //! opened with exactly the store's connection settings (WAL, `synchronous = NORMAL`,
 //! foreign keys, busy timeout).
 
-use crate::{OpenMode, connect_options, map_err, unavailable};
+use crate::{Durability, OpenMode, connect_options, map_err, unavailable};
 use kat_store::StoreResult;
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqlitePoolOptions;
@@ -20,7 +20,7 @@ impl RawInserts {
     pub async fn create(path: &Path, connections: u32) -> StoreResult<Self> {
         let pool = SqlitePoolOptions::new()
             .max_connections(connections.max(1))
-            .connect_with(connect_options(path, OpenMode::CreateIfMissing))
+            .connect_with(connect_options(path, OpenMode::CreateIfMissing, Durability::default()))
             .await
             .map_err(unavailable)?;
         sqlx::query("DROP TABLE IF EXISTS bench_raw").execute(&pool).await.map_err(map_err)?;

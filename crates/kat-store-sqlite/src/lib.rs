@@ -51,21 +51,61 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// Creates `path` as an empty file readable and writable by its owner only (0600 on
+/// Unix) when it does not exist, so the database holds no patient data readable by
+/// others: SQLite gives its `-wal` and `-shm` files the database file's permissions.
+/// An existing file is left as it is.
+fn create_private(path: &Path) -> StoreResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!("creating {}: {e}", path.display()))),
+    }
+}
+
+/// How hard a commit presses its data to the disk (SQLite's `synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `FULL` (the default): the WAL is synced at every commit, so an acknowledged write
+    /// survives a power cut.
+    #[default]
+    Full,
+    /// `NORMAL`: synced at checkpoints only; a power cut can lose the last commits
+    /// (never corrupt the database). A clinic may choose it for speed (clinic policy).
+    Normal,
+}
+
 /// The connection settings of every kat database (and of `kat bench`'s raw limit).
-fn connect_options(path: &Path, mode: OpenMode) -> SqliteConnectOptions {
+fn connect_options(path: &Path, mode: OpenMode, durability: Durability) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(mode == OpenMode::CreateIfMissing)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(match durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Normal => SqliteSynchronous::Normal,
+        })
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT)
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database at `path` and applies pending migrations.
+    /// Opens (or creates) the database at `path` and applies pending migrations, with
+    /// every commit synced to disk ([`Durability::Full`]).
     pub async fn open(path: &Path, mode: OpenMode) -> StoreResult<Self> {
-        let options = connect_options(path, mode);
+        Self::open_with(path, mode, Durability::default()).await
+    }
+
+    /// [`SqliteStore::open`] with the clinic's chosen durability.
+    pub async fn open_with(path: &Path, mode: OpenMode, durability: Durability) -> StoreResult<Self> {
+        if mode == OpenMode::CreateIfMissing {
+            create_private(path)?;
+        }
+        let options = connect_options(path, mode, durability);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(BUSY_TIMEOUT)
@@ -94,6 +134,8 @@ impl SqliteStore {
     /// so writers go on while it copies.
     pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
         let target = target.to_str().ok_or_else(|| StoreError::Unavailable("backup path is not valid UTF-8".into()))?;
+        // The copy is created empty and private first; VACUUM INTO fills an empty file.
+        create_private(Path::new(target))?;
         sqlx::query("VACUUM INTO ?").bind(target).execute(&self.readers).await.map_err(map_err)?;
         Ok(())
     }
@@ -133,6 +175,18 @@ impl Store for SqliteStore {
         // Readers first: the writer, closing last, checkpoints the WAL into the file.
         self.readers.close().await;
         self.pool.close().await;
+    }
+
+    async fn missing_append_only_guards(&self) -> StoreResult<Vec<String>> {
+        let present: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&self.readers)
+            .await
+            .map_err(map_err)?;
+        Ok(kat_store::APPEND_ONLY_GUARDS
+            .iter()
+            .filter(|g| !present.iter().any(|p| p == *g))
+            .map(|g| g.to_string())
+            .collect())
     }
 }
 

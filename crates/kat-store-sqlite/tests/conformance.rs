@@ -143,3 +143,86 @@ async fn names_stored_before_their_search_keys_are_folded_on_open() {
     assert_eq!(keys, FOLDED_KEYS.map(|(g, f)| (g.to_string(), f.to_string())));
     pool.close().await;
 }
+
+/// Walks the audit chain in a read transaction.
+async fn walk(store: &SqliteStore) -> kat_store::audit_walk::WalkResult {
+    let mut read = store.begin_read().await.unwrap();
+    let r = kat_store::audit_walk::walk_audit_chain(&mut *read).await.unwrap();
+    read.commit().await.unwrap();
+    r
+}
+
+/// With the append-only triggers dropped, an edit, a removed entry and a removed tail
+/// are each found by the hash chain at their place, and the missing triggers are named.
+#[tokio::test]
+async fn the_hash_chain_finds_what_the_triggers_no_longer_stop() {
+    use kat_core::audit_chain::ChainBreak;
+    for tamper in ["edit", "remove", "tail"] {
+        let (_dir, store) = fresh().await;
+        for _ in 0..4 {
+            kat_store::conformance::append_one_audit_entry(&store).await;
+        }
+        assert_eq!(walk(&store).await.broken, None);
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display())).await.unwrap();
+        for drop in ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"] {
+            sqlx::query(drop).execute(&pool).await.unwrap();
+        }
+        assert_eq!(store.missing_append_only_guards().await.unwrap(), ["audit_log_no_update", "audit_log_no_delete"]);
+        let (sql, expected) = match tamper {
+            "edit" => ("UPDATE audit_log SET actor_label = 'x' WHERE seq = 2", ChainBreak::Altered { seq: 2 }),
+            "remove" => ("DELETE FROM audit_log WHERE seq = 3", ChainBreak::Unlinked { seq: 4 }),
+            _ => ("DELETE FROM audit_log WHERE seq = 4", ChainBreak::HeadMismatch { head_seq: 4, last_seq: 3 }),
+        };
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+        assert_eq!(walk(&store).await.broken, Some(expected), "{tamper}");
+    }
+}
+
+/// Entries written before the chain existed (no hashes) are folded into it by the first
+/// chained append: the walk counts them, and a later edit of one of them breaks the
+/// chain at the first chained entry.
+#[tokio::test]
+async fn entries_from_before_the_chain_are_folded_into_it() {
+    use kat_core::audit_chain::ChainBreak;
+    let (_dir, store) = fresh().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display())).await.unwrap();
+    for _ in 0..2 {
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, actor_label, action, resource_type, remote_addr, outcome) \
+             VALUES (randomblob(16), 0, 'before the chain', 'read', 'patient', 'cli', 'allowed')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    kat_store::conformance::append_one_audit_entry(&store).await;
+    kat_store::conformance::append_one_audit_entry(&store).await;
+    let r = walk(&store).await;
+    assert_eq!(r.broken, None);
+    assert_eq!(r.walk.counts(), (4, 2), "four entries, two of them from before the chain");
+    sqlx::query("DROP TRIGGER audit_log_no_update").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor_label = 'rewritten' WHERE seq = 1").execute(&pool).await.unwrap();
+    pool.close().await;
+    assert_eq!(walk(&store).await.broken, Some(ChainBreak::Unlinked { seq: 3 }));
+}
+
+/// A new database, its WAL and its backups are readable by their owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn database_wal_and_backups_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store) = fresh().await;
+    kat_store::conformance::append_one_audit_entry(&store).await;
+    let backup = dir.path().join("copy.db");
+    store.backup_to(&backup).await.unwrap();
+    let mode = |name: &str| std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
+    for f in ["kat.db", "kat.db-wal", "kat.db-shm", "copy.db"] {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+    // The copy is a whole database.
+    let copy = SqliteStore::open(&backup, OpenMode::MustExist).await.unwrap();
+    let mut tx = copy.begin_read().await.unwrap();
+    assert!(tx.audit_chain_head().await.unwrap().is_some());
+    tx.commit().await.unwrap();
+}

@@ -111,6 +111,8 @@ macro_rules! conformance_suite {
             patient_search_matches_name_prefixes_in_every_script,
             patient_update_checks_the_version,
             audit_entries_append_and_filter,
+            audit_entries_form_a_hash_chain_to_the_head,
+            concurrent_appends_chain_one_after_another,
             lists_read_patients_by_id_and_search_pages,
             lists_read_completed_measures_of_planned_patients,
             lists_read_a_patients_session_events_of_a_kind,
@@ -131,6 +133,7 @@ macro_rules! conformance_suite {
             dosing_gate_before_administration_and_alarms_once,
             dosing_session_state_is_stored_beside_the_session_and_held_for_update,
             sessions_with_records_come_a_page_at_a_time,
+            the_dosing_day_reads_signed_plans_deferred_and_the_days_sessions,
             read_transactions_see_committed_data,
             writes_in_a_read_transaction_fail_as_read_only,
             a_read_transaction_does_not_wait_for_an_open_write,
@@ -282,9 +285,10 @@ pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
         created_at: t0(),
         revoked_at: None,
         last_used_at: None,
+        expires_at: Some(t0() + (90 * 24).hours()),
     };
     tx.insert_token(&token).await.unwrap();
-    assert_eq!(tx.token_by_hash("abc123").await.unwrap(), Some(token.clone()));
+    assert_eq!(tx.token_by_hash("abc123").await.unwrap(), Some(token.clone()), "the expiry round-trips");
     assert_eq!(tx.token_by_hash("nope").await.unwrap(), None);
     tx.touch_token(token.id, t0() + 1.minute()).await.unwrap();
     tx.revoke_token(token.id, t0() + 2.minutes()).await.unwrap();
@@ -293,6 +297,21 @@ pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {
     assert_eq!(stored.revoked_at, Some(t0() + 2.minutes()), "first revocation time is kept");
     assert_eq!(stored.last_used_at, Some(t0() + 1.minute()));
     assert_eq!(tx.list_tokens().await.unwrap().len(), 1);
+    // An account's tokens revoked at once: only those not revoked yet, only its own.
+    let other = tx.insert_user(&new_user("bot2", Role::FrontDesk)).await.unwrap();
+    let mine = ApiTokenRecord { id: TokenId::from_uuid(Uuid::now_v7()), token_hash: "def456".into(), ..token.clone() };
+    let theirs = ApiTokenRecord {
+        id: TokenId::from_uuid(Uuid::now_v7()),
+        user_id: other.id,
+        token_hash: "ghi789".into(),
+        ..token.clone()
+    };
+    tx.insert_token(&mine).await.unwrap();
+    tx.insert_token(&theirs).await.unwrap();
+    assert_eq!(tx.revoke_tokens_of_user(user.id, t0() + 5.minutes()).await.unwrap(), 1, "the one still live");
+    assert_eq!(tx.token_by_hash("def456").await.unwrap().unwrap().revoked_at, Some(t0() + 5.minutes()));
+    assert_eq!(tx.token_by_hash("abc123").await.unwrap().unwrap().revoked_at, Some(t0() + 2.minutes()));
+    assert_eq!(tx.token_by_hash("ghi789").await.unwrap().unwrap().revoked_at, None);
     assert!(matches!(tx.revoke_token(TokenId::from_uuid(Uuid::now_v7()), t0()).await, Err(StoreError::NotFound)));
     // A failed statement spoils the transaction (PostgreSQL aborts it), so the
     // conflict is the last thing this transaction does.
@@ -427,6 +446,76 @@ pub async fn patient_update_checks_the_version(store: &dyn Store) {
         tx.update_patient(PatientId::from_uuid(Uuid::now_v7()), 1, &changed, t0()).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// Entries appended one by one, and a list view naming patients, form one chain: each
+/// entry follows the one before it, the walk ends at the store's head, and every
+/// append-only trigger is in place. A tampered chain is shown by each adapter's own
+/// tests (dropping a trigger is the database's own SQL).
+pub async fn audit_entries_form_a_hash_chain_to_the_head(store: &dyn Store) {
+    assert!(store.missing_append_only_guards().await.unwrap().is_empty());
+    let mut read = store.begin_read().await.unwrap();
+    assert_eq!(read.audit_chain_head().await.unwrap(), None, "no chained entry yet");
+    read.commit().await.unwrap();
+    for i in 0..3 {
+        let mut tx = store.begin().await.unwrap();
+        let mut e = chain_entry(i);
+        e.patient_id = (i == 1).then(|| PatientId::from_uuid(Uuid::now_v7()));
+        tx.append_audit(&e).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    append_one_audit_entry(store).await;
+    // A dropped transaction leaves neither an entry nor a moved head.
+    let mut tx = store.begin().await.unwrap();
+    tx.append_audit(&chain_entry(9)).await.unwrap();
+    drop(tx);
+
+    let mut read = store.begin_read().await.unwrap();
+    let page = read.audit_chain_page(0, 100).await.unwrap();
+    assert_eq!(page.len(), 4);
+    assert_eq!(page[0].prev_hash.as_deref(), Some(kat_core::audit_chain::GENESIS));
+    for w in page.windows(2) {
+        assert_eq!(w[1].prev_hash, w[0].hash, "each entry names the hash of the one before");
+    }
+    assert_eq!(page[3].shown.len(), 1, "the list view's patient comes with it");
+    let walked = crate::audit_walk::walk_audit_chain(&mut *read).await.unwrap();
+    assert_eq!(walked.broken, None);
+    assert_eq!(walked.walk.counts(), (4, 0));
+    assert_eq!(walked.stored_head, Some((page[3].entry.seq, page[3].hash.clone().unwrap())));
+    assert_eq!(read.audit_chain_page(page[1].entry.seq, 2).await.unwrap().len(), 2, "a page after a seq");
+    read.commit().await.unwrap();
+}
+
+/// Writers appending at the same time (PostgreSQL: several connections) still make one
+/// chain: each append waits for the head the one before it moved.
+pub async fn concurrent_appends_chain_one_after_another(store: &dyn Store) {
+    let writer = |w: i64| async move {
+        for i in 0..5 {
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(&chain_entry(w * 10 + i)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    tokio::join!(writer(1), writer(2), writer(3), writer(4));
+    let mut read = store.begin_read().await.unwrap();
+    let walked = crate::audit_walk::walk_audit_chain(&mut *read).await.unwrap();
+    read.commit().await.unwrap();
+    assert_eq!(walked.broken, None);
+    assert_eq!(walked.walk.counts(), (20, 0));
+}
+
+fn chain_entry(i: i64) -> NewAuditEntry {
+    NewAuditEntry {
+        at: Timestamp::UNIX_EPOCH + (i * 1_000_001).microseconds(),
+        actor: AuditActor { user_id: None, label: format!("actor {i}") },
+        action: AuditAction::Update,
+        resource_type: "patient".into(),
+        resource_id: Some(format!("r{i}")),
+        patient_id: None,
+        remote_addr: "cli".into(),
+        outcome: AuditOutcome::Denied,
+        request_id: Some("req".into()),
+    }
 }
 
 pub async fn audit_entries_append_and_filter(store: &dyn Store) {

@@ -10,6 +10,7 @@
 //! only reads opens [`Store::begin_read`] instead: the same `Tx`, on which every write
 //! fails with [`StoreError::ReadOnly`], and which never waits for a writer.
 
+pub mod audit_walk;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod dosing;
@@ -98,6 +99,10 @@ pub trait Store: Send + Sync + 'static {
     async fn begin_read(&self) -> StoreResult<Box<dyn Tx>>;
     /// Closes the connections, flushing what the database keeps in memory.
     async fn close(&self);
+    /// The triggers that keep the audit log and its list-view patients append-only
+    /// ([`APPEND_ONLY_GUARDS`]) that the database does not have: empty when all are in
+    /// place. The server refuses to start when one is missing (issue 12 item 5).
+    async fn missing_append_only_guards(&self) -> StoreResult<Vec<String>>;
     /// Tells every process listening on this database ([`Store::listen`]) `payload`,
     /// after the caller's transaction committed. The payload is compact JSON of opaque ids
     /// (the live screens' domain events), never patient data. PostgreSQL: `NOTIFY` on
@@ -178,6 +183,9 @@ pub trait TokenRepo {
     /// Marks a token revoked; revoking twice keeps the first time.
     async fn revoke_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()>;
     async fn touch_token(&mut self, id: TokenId, at: Timestamp) -> StoreResult<()>;
+    /// Revokes every token of the account not revoked yet (an account disabled); how
+    /// many. Revocation is for good: enabling the account again revives none.
+    async fn revoke_tokens_of_user(&mut self, user: UserId, at: Timestamp) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -205,11 +213,37 @@ pub trait PatientRepo {
 
 /// The audit log. There is deliberately no method that changes or deletes an entry,
 /// and both schemas refuse UPDATE and DELETE on the table.
+/// The triggers refusing to change or remove an audit entry, by name, in both schemas
+/// (PostgreSQL also refuses TRUNCATE of the log).
+pub const APPEND_ONLY_GUARDS: [&str; 4] =
+    ["audit_log_no_update", "audit_log_no_delete", "audit_entry_patients_no_update", "audit_entry_patients_no_delete"];
+
+/// One entry of the log with what its hash covers (migration 0014): the patients a list
+/// view showed, the stored hash of the entry before it and its own; both `None` for an
+/// entry written before the chain existed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainedEntry {
+    pub entry: AuditEntry,
+    pub shown: Vec<PatientId>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
 #[async_trait]
 pub trait AuditRepo {
+    /// Appends an entry chained to the one before it (`kat_core::audit_chain`): the
+    /// chain's head is read and held until the transaction ends, so appends chain one
+    /// after another. The first append after the chain was introduced folds the entries
+    /// written before it into the chain (one walk of the log, once).
     async fn append_audit(&mut self, entry: &NewAuditEntry) -> StoreResult<AuditEntry>;
     /// Entries matching the filter, newest first.
     async fn query_audit(&mut self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// `limit` entries after `after_seq`, oldest first, with what their hashes cover: a
+    /// page of the walk of `kat audit verify`.
+    async fn audit_chain_page(&mut self, after_seq: i64, limit: u32) -> StoreResult<Vec<ChainedEntry>>;
+    /// The newest chained entry as the store keeps it (`seq`, hash); `None` before the
+    /// first chained append.
+    async fn audit_chain_head(&mut self) -> StoreResult<Option<(i64, String)>>;
 }
 
 /// Small facts about the database itself (is it a demo clinic, its instance id).

@@ -46,8 +46,25 @@ pub struct SessionRecords {
     pub intakes: Vec<IntakeVersionRecord>,
 }
 
+/// What the clinic's day list of dosing reads (the Today page): every signed treatment
+/// plan (their dates say whose dose is planned today), every deferred session (its new
+/// date moves a planned dose), and the sessions opened in the day or still not
+/// discharged. Three queries whatever the number of patients.
+#[derive(Debug, Clone, Default)]
+pub struct DosingDay {
+    /// Signed plans, by patient, then signing time.
+    pub plans: Vec<TreatmentPlanRecord>,
+    /// Sessions whose gate deferred the dose, by opening time.
+    pub deferred: Vec<DosingSessionRecord>,
+    /// Sessions opened in the day, and earlier ones not yet discharged, by opening time.
+    pub sessions: Vec<DosingSessionRecord>,
+}
+
 #[async_trait]
 pub trait ListRepo {
+    /// The dosing side of the day from `from` to `to` (the clinic's local day as UTC
+    /// instants): [`DosingDay`], in three queries.
+    async fn dosing_day(&mut self, from: Timestamp, to: Timestamp) -> StoreResult<DosingDay>;
     /// `limit` sessions of `route` after skipping `offset` (newest opened first), with
     /// their records ([`SessionRecords`]): nine queries whatever the page's size.
     async fn sessions_with_records(&mut self, route: Route, offset: u64, limit: u32) -> StoreResult<SessionRecords>;

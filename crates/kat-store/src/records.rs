@@ -63,4 +63,7 @@ pub struct ApiTokenRecord {
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// When the token stops working (migration 0015; `None` only for a row written
+    /// outside kat).
+    pub expires_at: Option<Timestamp>,
 }

@@ -16,6 +16,11 @@ pub enum CookieSecure {
     Never,
 }
 
+/// A reverse proxy on the same host: the loopback addresses.
+pub fn default_trusted_proxies() -> Vec<std::net::IpAddr> {
+    vec![std::net::Ipv4Addr::LOCALHOST.into(), std::net::Ipv6Addr::LOCALHOST.into()]
+}
+
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub clinic_name: String,
@@ -29,6 +34,9 @@ pub struct WebConfig {
     /// Origins besides the server's own that may post forms (a reverse proxy's public
     /// origin when it rewrites `Host`).
     pub trusted_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (reverse
+    /// proxies); from anyone else those headers are ignored (default: this host).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
     /// Therapy program policy and the patient safety-plan link lifetime.
@@ -48,6 +56,7 @@ impl Default for WebConfig {
             absolute_timeout: SignedDuration::from_hours(12),
             cookie_secure: CookieSecure::Auto,
             trusted_origins: Vec::new(),
+            trusted_proxies: default_trusted_proxies(),
             demo: false,
             measures: MeasuresConfig::default(),
             therapy: Default::default(),

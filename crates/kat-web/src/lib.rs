@@ -63,9 +63,12 @@ pub fn router(state: AppState) -> Router {
         .layer(csrf)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Outside the CSRF and body-limit layers, so their refusals carry the headers too.
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::from_fn(middleware::trace))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Outermost: a client's malformed or overlong request id is dropped, so the
+        // server's own is used instead.
+        .layer(axum::middleware::from_fn(middleware::drop_malformed_request_id))
         .with_state(state)
 }

@@ -218,7 +218,7 @@ async fn until_closed(closed: &mut watch::Receiver<bool>) {
 
 /// The session cookie's secret, for re-checking the sign-in on each wake-up.
 pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<String> {
-    crate::middleware::cookie_value(headers, crate::middleware::SESSION_COOKIE).filter(|s| !s.is_empty())
+    crate::middleware::session_secret(headers)
 }
 
 /// What a screen sends after a wake-up.

@@ -10,10 +10,20 @@ use axum::response::Response;
 use kat_app::auth::{self, Credential, Resolved};
 use kat_app::{Actor, Ctx};
 use kat_core::user::User;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 pub const SESSION_COOKIE: &str = "kat_session";
+/// The session cookie's name when it is `Secure`: the `__Host-` prefix makes browsers
+/// refuse it unless it is Secure, for the whole host (`Path=/`) and set by this host.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-kat_session";
+
+/// The session secret a request carries, under either name.
+pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SECURE_SESSION_COOKIE)
+        .filter(|s| !s.is_empty())
+        .or_else(|| cookie_value(headers, SESSION_COOKIE).filter(|s| !s.is_empty()))
+}
 
 /// Facts about the request that every use case records.
 #[derive(Debug, Clone)]
@@ -40,16 +50,61 @@ pub struct Principal {
 #[derive(Debug, Clone, Copy)]
 pub struct SessionExpired;
 
-fn request_meta(req: &Request) -> RequestMeta {
-    let remote_addr = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let tls = req.uri().scheme_str() == Some("https")
-        || req.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    RequestMeta { remote_addr, request_id, tls }
+/// A client's `X-Request-Id` is kept only when it is short and well-formed: 1 to 64
+/// characters of letters, digits, `-`, `_`, `.` and `:`. Anything else is dropped, and
+/// the server makes an id of its own (a UUID).
+pub fn well_formed_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// Drops a malformed `X-Request-Id` before the server sets its own (the outermost layer).
+pub async fn drop_malformed_request_id(mut req: Request, next: Next) -> Response {
+    let keep = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).is_some_and(well_formed_request_id);
+    if !keep {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
+/// address of `X-Forwarded-For` (read from the right) that is not itself a trusted
+/// proxy. A forwarded value that is not an address is ignored.
+pub fn client_addr(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> String {
+    let Some(peer) = peer else { return "unknown".into() };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer).to_string()
+}
+
+fn peer(req: &Request) -> Option<IpAddr> {
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip())
+}
+
+/// Whether the request reached kat over TLS: directly, or through a trusted proxy that
+/// says so with `X-Forwarded-Proto: https`.
+fn over_tls(req: &Request, trusted: &[IpAddr]) -> bool {
+    req.uri().scheme_str() == Some("https")
+        || (peer(req).is_some_and(|p| trusted.contains(&p))
+            && req.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")))
+}
+
+fn request_meta(req: &Request, trusted: &[IpAddr]) -> RequestMeta {
+    let remote_addr = client_addr(peer(req), req.headers(), trusted);
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| well_formed_request_id(id))
+        .map(str::to_string);
+    RequestMeta { remote_addr, request_id, tls: over_tls(req, trusted) }
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -76,9 +131,10 @@ pub fn session_cookie(state: &AppState, meta: &RequestMeta, secret: Option<&str>
         CookieSecure::Never => false,
         CookieSecure::Auto => meta.tls,
     };
+    let name = if secure { SECURE_SESSION_COOKIE } else { SESSION_COOKIE };
     let mut cookie = match secret {
-        Some(s) => format!("{SESSION_COOKIE}={s}; Path=/; HttpOnly; SameSite=Lax"),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        Some(s) => format!("{name}={s}; Path=/; HttpOnly; SameSite=Lax"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
     };
     if secure {
         cookie.push_str("; Secure");
@@ -88,14 +144,14 @@ pub fn session_cookie(state: &AppState, meta: &RequestMeta, secret: Option<&str>
 
 /// Resolves who is calling (bearer token or session cookie) once per request.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let meta = request_meta(&req);
+    let meta = request_meta(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     let ctx =
         Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), now, &state.config.time_zone);
     let mut expired = false;
     let resolved = if let Some(token) = bearer(req.headers()) {
         auth::resolve_token(state.store.as_ref(), now, &token).await
-    } else if let Some(secret) = cookie_value(req.headers(), SESSION_COOKIE).filter(|s| !s.is_empty()) {
+    } else if let Some(secret) = session_secret(req.headers()) {
         auth::resolve_session(
             state.store.as_ref(),
             &ctx,
@@ -131,9 +187,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 
 /// Strict security headers on every response. Scripts and styles come only from this
 /// origin; nothing may frame kat; pages with patient data are never cached.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let tls = over_tls(&req, &state.config.trusted_proxies);
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    if tls {
+        // Served over HTTPS: browsers keep to HTTPS for this host for a year.
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -203,6 +264,39 @@ pub async fn trace(req: Request, next: Next) -> Response {
         "request"
     );
     response
+}
+
+#[cfg(test)]
+mod request_tests {
+    use super::{HeaderMap, client_addr, well_formed_request_id};
+    use std::net::IpAddr;
+
+    #[test]
+    fn request_ids_are_kept_only_short_and_well_formed() {
+        assert!(well_formed_request_id("abc-123_x.y:z"));
+        assert!(well_formed_request_id(&"a".repeat(64)));
+        assert!(!well_formed_request_id(&"a".repeat(65)), "65 characters");
+        assert!(!well_formed_request_id(""));
+        for bad in ["a b", "a\"b", "é", "a/b", "<script>"] {
+            assert!(!well_formed_request_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted = [ip("127.0.0.1"), ip("10.0.0.2")];
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.7, 198.51.100.1, 10.0.0.2".parse().unwrap());
+        // From a trusted proxy: the nearest untrusted address, read from the right.
+        assert_eq!(client_addr(Some(ip("127.0.0.1")), &h, &trusted), "198.51.100.1");
+        // From anyone else the header is ignored.
+        assert_eq!(client_addr(Some(ip("192.0.2.9")), &h, &trusted), "192.0.2.9");
+        // Garbage and an all-trusted chain leave the peer.
+        h.insert("x-forwarded-for", "not-an-address, 10.0.0.2".parse().unwrap());
+        assert_eq!(client_addr(Some(ip("127.0.0.1")), &h, &trusted), "127.0.0.1");
+        assert_eq!(client_addr(None, &h, &trusted), "unknown");
+    }
 }
 
 #[cfg(test)]

@@ -113,6 +113,9 @@ pub struct Layout {
     pub same_day_open: i64,
     /// Unacknowledged safety alerts for the banner (-1: could not be counted).
     pub safety_alerts: i64,
+    /// The clinic-wide banners (other patients' reviews and alerts) as one compact line:
+    /// on a page whose own patient's alarms come first (the dosing session).
+    pub compact_banners: bool,
 }
 
 pub struct UserView {
@@ -139,7 +142,14 @@ impl Layout {
             time_zone: state.config.time_zone.iana_name().unwrap_or("UTC").to_string(),
             same_day_open: principal.map(|p| p.same_day_open).unwrap_or(0),
             safety_alerts: principal.map(|p| p.open_safety_alerts).unwrap_or(0),
+            compact_banners: false,
         }
+    }
+
+    /// Shows the clinic-wide banners as one compact line (see `compact_banners`).
+    pub fn compact_banners(mut self) -> Self {
+        self.compact_banners = true;
+        self
     }
 }
 
@@ -279,6 +289,12 @@ pub fn field_label(key: &str) -> String {
         ("kind", "Step"),
         ("spo2", "SpO2"),
         ("moaas", "MOAA/S"),
+        ("vitals_at", "Taken at"),
+        ("transfer_reason", "Transfer: reason"),
+        ("transfer_confirm", "Transfer: confirmation"),
+        ("transfer_at", "Transfer: time"),
+        ("rems_ready_to_leave_minutes", "REMS: ready to leave after (minutes)"),
+        ("rems_submitted", "REMS form"),
     ];
     if let Some((_, label)) = known.iter().find(|(k, _)| *k == key) {
         return (*label).to_string();

@@ -276,7 +276,7 @@ const LISTS: [(&str, bool, &str); 7] = [
     ("timeline", false, ""),
     ("measures worklist", true, ""),
     ("therapy worklist", true, ""),
-    ("REMS list", true, "empty: the synthetic clinic has no esketamine session"),
+    ("REMS list", true, "half the open sessions are Spravato, a form each"),
     ("floor board", false, ""),
 ];
 
@@ -402,7 +402,7 @@ impl Bench {
         self.patients.extend(added);
         for i in 0..new_sessions {
             let (p, plan) = self.patients[i];
-            self.sessions.push(seed::session(self.store.as_ref(), &self.staff, &self.tz, p, plan).await?);
+            self.sessions.push(seed::session(self.store.as_ref(), &self.staff, &self.tz, i, p, plan).await?);
             pb.inc(1);
         }
         pb.finish_and_clear();
@@ -503,11 +503,13 @@ impl Bench {
     async fn cost_per_vital(&mut self) -> Result<Figure> {
         let plan = self.plan.clone();
         let from = self.patients.len();
-        let added = seed::patients(&self.store, &self.staff, &self.tz, from, from + 2, 1, &|| {}).await?;
+        // Four more patients, of whom the two with even numbers have IV plans: the two
+        // sessions differ only in their readings, not in their route.
+        let added = seed::patients(&self.store, &self.staff, &self.tz, from, from + 4, 1, &|| {}).await?;
         self.patients.extend(added.iter().copied());
         let mut sessions = Vec::new();
-        for (p, pl) in added {
-            sessions.push(seed::session(self.store.as_ref(), &self.staff, &self.tz, p, pl).await?);
+        for (i, (p, pl)) in added.into_iter().enumerate().map(|(k, v)| (from + k, v)).filter(|(i, _)| i % 2 == 0) {
+            sessions.push(seed::session(self.store.as_ref(), &self.staff, &self.tz, i, p, pl).await?);
         }
         let token = self.staff.nurse_token.clone();
         let mut filled = Vec::new();

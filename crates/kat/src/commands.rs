@@ -26,11 +26,12 @@ async fn cli_ctx(settings: &Settings) -> Result<Ctx> {
     Ok(Ctx::cli(Timestamp::now(), &web.time_zone))
 }
 
-pub async fn serve(settings: &Settings, init: bool) -> Result<()> {
+pub async fn serve(settings: &Settings, init: bool, allow_missing_audit_guards: bool) -> Result<()> {
     let web = settings.web_config(false)?;
     let location = Location::from_settings(settings)?;
-    let store = storage::open(&location, Create::WhenSafe { init }).await?;
+    let store = storage::open_with(&location, Create::WhenSafe { init }, settings.durability()?).await?;
     eprintln!("kat {}: {}", env!("CARGO_PKG_VERSION"), location.describe());
+    check_audit_guards(store.as_ref(), settings, allow_missing_audit_guards).await?;
     if users::count_active_admins(store.as_ref()).await.map_err(app_err)? == 0 {
         eprintln!(
             "\nNo admin account exists yet. Create one (the password is read from standard input):\n\
@@ -39,6 +40,74 @@ pub async fn serve(settings: &Settings, init: bool) -> Result<()> {
         );
     }
     serve_until_signal(&settings.bind, store, web).await
+}
+
+/// Refuses to serve when a trigger keeping the audit log append-only is missing (issue
+/// 12 item 5), unless the recovery flag is given; a start with the flag is logged and
+/// audited.
+async fn check_audit_guards(store: &dyn Store, settings: &Settings, allow: bool) -> Result<()> {
+    let missing = store.missing_append_only_guards().await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !allow {
+        bail!(
+            "the audit log is not protected: the database lacks the trigger(s) {} that keep it append-only. \
+             Restore them (re-create the database from a backup, or run the migration's statements by hand), \
+             check the log with `kat audit verify`, or start with --allow-missing-audit-guards to recover",
+            missing.join(", ")
+        );
+    }
+    tracing::warn!(missing = %missing.join(", "), "serving without the audit log's append-only triggers (--allow-missing-audit-guards)");
+    eprintln!("WARNING: serving without the audit log's append-only trigger(s) {}", missing.join(", "));
+    let ctx = cli_ctx(settings).await?;
+    let mut tx = store.begin().await?;
+    tx.append_audit(&ctx.audit(
+        kat_core::audit::AuditAction::Update,
+        "audit_guards_overridden",
+        Some(missing.join(",")),
+        None,
+        kat_core::audit::AuditOutcome::Allowed,
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Walks the audit log's hash chain; an error (exit 1) names the first broken link.
+pub async fn audit_verify(settings: &Settings) -> Result<()> {
+    let store = storage::open(&Location::from_settings(settings)?, Create::Never).await?;
+    let ctx = cli_ctx(settings).await?;
+    let report = kat_app::audit_log::verify_chain(store.as_ref(), &ctx).await.map_err(app_err)?;
+    store.close().await;
+    let head = match &report.head {
+        Some((seq, hash)) => format!("head: entry {seq}, {hash}"),
+        None => "no chained entry yet".into(),
+    };
+    match report.broken {
+        None => {
+            println!(
+                "audit log intact: {} entries ({} from before the chain, folded in); {head}",
+                report.entries, report.legacy
+            );
+            Ok(())
+        }
+        Some(b) => bail!("audit log broken: {b} ({} entries checked before it)", report.entries),
+    }
+}
+
+/// Prints the chain's head: `SEQ HASH`, to be kept somewhere the database's owner
+/// cannot rewrite.
+pub async fn audit_head(settings: &Settings) -> Result<()> {
+    let store = storage::open(&Location::from_settings(settings)?, Create::Never).await?;
+    let ctx = cli_ctx(settings).await?;
+    let head = kat_app::audit_log::chain_head(store.as_ref(), &ctx).await.map_err(app_err)?;
+    store.close().await;
+    match head {
+        Some((seq, hash)) => println!("{seq} {hash}"),
+        None => println!("0 {}", kat_core::audit_chain::GENESIS),
+    }
+    Ok(())
 }
 
 fn flags_hint(settings: &Settings) -> String {
@@ -213,10 +282,12 @@ pub async fn token_create(settings: &Settings, name: &str, role: Option<&str>, l
             u
         }
     };
+    let lifetime = settings.token_lifetime()?;
     let (record, secret) =
-        auth::create_token(store.as_ref(), &ctx, &user, label.unwrap_or(name)).await.map_err(app_err)?;
+        auth::create_token_for(store.as_ref(), &ctx, &user, label.unwrap_or(name), lifetime).await.map_err(app_err)?;
     store.close().await;
-    eprintln!("token {} for {} ({}); it is shown only now:", record.id, user.username, user.role);
+    let until = record.expires_at.map(|t| t.to_string()).unwrap_or_default();
+    eprintln!("token {} for {} ({}), valid until {until}; it is shown only now:", record.id, user.username, user.role);
     println!("{secret}");
     Ok(())
 }
@@ -252,6 +323,21 @@ pub async fn token_revoke(settings: &Settings, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// One line of `kat token list`: id, account, label, when made, when last used, until
+/// when it works, and whether it still does.
+pub fn token_line(t: &kat_store::ApiTokenRecord, account: &str, now: Timestamp) -> String {
+    let state = if t.revoked_at.is_some() {
+        "revoked"
+    } else if t.expires_at.is_some_and(|end| now >= end) {
+        "expired"
+    } else {
+        "active"
+    };
+    let last = t.last_used_at.map(|at| at.to_string()).unwrap_or_else(|| "never".into());
+    let until = t.expires_at.map(|at| at.to_string()).unwrap_or_else(|| "-".into());
+    format!("{} {account:<20} {:<24} created {} last used {last} expires {until} {state}", t.id, t.label, t.created_at)
+}
+
 pub async fn token_list(settings: &Settings) -> Result<()> {
     let store = open_existing(settings).await?;
     let ctx = cli_ctx(settings).await?;
@@ -261,15 +347,9 @@ pub async fn token_list(settings: &Settings) -> Result<()> {
         .into_iter()
         .map(|u| (u.id, u.username.to_string()))
         .collect();
+    let now = Timestamp::now();
     for t in auth::list_tokens(store.as_ref(), &ctx).await.map_err(app_err)? {
-        println!(
-            "{} {:<20} {:<24} created {} {}",
-            t.id,
-            names.get(&t.user_id).cloned().unwrap_or_default(),
-            t.label,
-            t.created_at,
-            if t.revoked_at.is_some() { "revoked" } else { "active" }
-        );
+        println!("{}", token_line(&t, names.get(&t.user_id).map(String::as_str).unwrap_or_default(), now));
     }
     store.close().await;
     Ok(())
@@ -305,4 +385,38 @@ pub fn config_print(settings: &Settings) -> Result<()> {
     settings.web_config(false)?;
     print!("{}", settings.redacted_toml()?);
     Ok(())
+}
+
+#[cfg(test)]
+mod token_line_tests {
+    use super::token_line;
+    use jiff::{Timestamp, ToSpan};
+    use kat_core::ids::{TokenId, UserId};
+
+    #[test]
+    fn a_token_line_shows_its_last_use_its_end_and_whether_it_still_works() {
+        let t0: Timestamp = "2026-03-10T14:00:00Z".parse().unwrap();
+        let mut t = kat_store::ApiTokenRecord {
+            id: TokenId::from_uuid(uuid::Uuid::nil()),
+            user_id: UserId::from_uuid(uuid::Uuid::nil()),
+            label: "import".into(),
+            token_hash: "h".into(),
+            created_at: t0,
+            revoked_at: None,
+            last_used_at: None,
+            expires_at: Some(t0 + 24.hours()),
+        };
+        let line = token_line(&t, "bot", t0);
+        assert!(
+            line.contains("last used never")
+                && line.contains("expires 2026-03-11T14:00:00Z")
+                && line.ends_with("active"),
+            "{line}"
+        );
+        t.last_used_at = Some(t0 + 1.hour());
+        assert!(token_line(&t, "bot", t0 + 24.hours()).ends_with("expired"), "at its end it no longer works");
+        assert!(token_line(&t, "bot", t0).contains("last used 2026-03-10T15:00:00Z"));
+        t.revoked_at = Some(t0);
+        assert!(token_line(&t, "bot", t0).ends_with("revoked"));
+    }
 }

@@ -38,6 +38,10 @@ enum Command {
         /// Allow creating a new, empty clinic database where one does not exist yet.
         #[arg(long)]
         init: bool,
+        /// Start even when a trigger keeping the audit log append-only is missing (for
+        /// recovery only; the start is logged and audited).
+        #[arg(long)]
+        allow_missing_audit_guards: bool,
     },
     /// Run a demo clinic with synthetic patients (reset at every start).
     Demo {
@@ -97,6 +101,11 @@ enum Command {
         /// Also write the results as Markdown tables to FILE.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Check the audit log's hash chain, or print its head.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Show the configuration.
     Config {
@@ -170,6 +179,21 @@ enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the whole log's hash chain; exits 1 naming the first broken link.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the chain's head (sequence number and hash), to keep a copy elsewhere: a
+    /// log rewritten since no longer ends at it.
+    Head {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Print the effective configuration, secrets redacted.
     Print {
@@ -201,10 +225,10 @@ fn init_logging(settings: &Settings) {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { bind, db, init } => {
+        Command::Serve { bind, db, init, allow_missing_audit_guards } => {
             let s = settings(&cli.config, bind, db)?;
             init_logging(&s);
-            commands::serve(&s, init).await
+            commands::serve(&s, init, allow_missing_audit_guards).await
         }
         Command::Demo { bind, mut db } => {
             // The demo keeps its data apart from a real clinic's default directory.
@@ -242,6 +266,10 @@ async fn main() -> Result<()> {
             }
             TokenCommand::List { db } => commands::token_list(&settings(&cli.config, None, db)?).await,
         },
+        Command::Audit { command } => match command {
+            AuditCommand::Verify { db } => commands::audit_verify(&settings(&cli.config, None, db)?).await,
+            AuditCommand::Head { db } => commands::audit_head(&settings(&cli.config, None, db)?).await,
+        },
         Command::Backup { to, db } => commands::backup(&settings(&cli.config, None, db)?, &to).await,
         Command::Score { instrument, pcl5_cutoff, file } => {
             let instrument = kat::score::instrument_named(&instrument)?;
@@ -259,6 +287,11 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Bench { database_url, sizes, seconds, background_rate, quick, out } => {
+            // The in-process server's log (its errors behind a failed request) only when
+            // asked for: KAT_LOG=error.
+            if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("KAT_LOG") {
+                tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+            }
             let options = kat::bench::Options { database_url, sizes, seconds, quick, out, background_rate };
             kat::bench::run(&options).await.map(|_| ())
         }

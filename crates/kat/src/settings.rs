@@ -23,6 +23,10 @@ pub struct Settings {
     /// `postgres://…` selects PostgreSQL; `sqlite://PATH` a specific SQLite file. Empty:
     /// SQLite in `data_dir`.
     pub database_url: String,
+    /// SQLite's commit durability: `full` (default: every commit synced, an
+    /// acknowledged write survives a power cut) or `normal` (faster; a power cut can
+    /// lose the last commits). Clinic policy; PostgreSQL has its own settings.
+    pub sqlite_synchronous: String,
     pub clinic: ClinicSettings,
     pub session: SessionSettings,
     pub security: SecuritySettings,
@@ -56,11 +60,26 @@ pub struct SessionSettings {
     pub cookie_secure: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecuritySettings {
     /// Extra origins allowed to post forms (a reverse proxy's public URL).
     pub trusted_origins: Vec<String>,
+    /// Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+    /// believed; from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<String>,
+    /// Days an API token works after it is made (clinic policy, default 90).
+    pub token_lifetime_days: i64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            trusted_origins: Vec::new(),
+            trusted_proxies: kat_web::config::default_trusted_proxies().iter().map(|a| a.to_string()).collect(),
+            token_lifetime_days: 90,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +126,7 @@ impl Default for Settings {
             bind: DEFAULT_BIND.into(),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: String::new(),
+            sqlite_synchronous: "full".into(),
             clinic: ClinicSettings::default(),
             session: SessionSettings::default(),
             security: SecuritySettings::default(),
@@ -187,6 +207,24 @@ impl Settings {
         Ok(settings)
     }
 
+    /// How long a new API token works (`security.token_lifetime_days`, 1 to 3,650).
+    pub fn token_lifetime(&self) -> Result<jiff::SignedDuration> {
+        let days = self.security.token_lifetime_days;
+        if !(1..=3650).contains(&days) {
+            bail!("security.token_lifetime_days: {days} is not between 1 and 3650");
+        }
+        Ok(jiff::SignedDuration::from_hours(days * 24))
+    }
+
+    /// SQLite's commit durability, parsed (`sqlite_synchronous`).
+    pub fn durability(&self) -> Result<kat_store_sqlite::Durability> {
+        match self.sqlite_synchronous.trim() {
+            "full" => Ok(kat_store_sqlite::Durability::Full),
+            "normal" => Ok(kat_store_sqlite::Durability::Normal),
+            other => bail!("sqlite_synchronous: `{other}` is not full or normal"),
+        }
+    }
+
     /// The settings the web layer uses, parsed (a bad value is named here, at start-up).
     pub fn web_config(&self, demo: bool) -> Result<WebConfig> {
         let time_zone = TimeZone::get(&self.clinic.time_zone)
@@ -217,6 +255,16 @@ impl Settings {
             absolute_timeout,
             cookie_secure,
             trusted_origins: self.security.trusted_origins.clone(),
+            trusted_proxies: self
+                .security
+                .trusted_proxies
+                .iter()
+                .map(|a| {
+                    a.trim().parse().map_err(|_| {
+                        anyhow::anyhow!("security.trusted_proxies: `{a}` is not an IP address (such as 127.0.0.1)")
+                    })
+                })
+                .collect::<Result<_>>()?,
             demo,
             measures: MeasuresConfig {
                 self_report_link_ttl,
@@ -429,6 +477,28 @@ mod tests {
                 ("session.idle_timeout".to_string(), EnvValue::One("10m".into())),
             ]
         );
+    }
+
+    #[test]
+    fn token_lifetime_is_90_days_unless_the_clinic_says_otherwise() {
+        let mut s = Settings::default();
+        assert_eq!(s.token_lifetime().unwrap(), jiff::SignedDuration::from_hours(90 * 24));
+        s.security.token_lifetime_days = 1;
+        assert_eq!(s.token_lifetime().unwrap(), jiff::SignedDuration::from_hours(24));
+        for bad in [0, 3651] {
+            s.security.token_lifetime_days = bad;
+            assert!(s.token_lifetime().unwrap_err().to_string().contains("token_lifetime_days"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sqlite_durability_is_full_unless_the_clinic_chooses_normal() {
+        let mut s = Settings::default();
+        assert_eq!(s.durability().unwrap(), kat_store_sqlite::Durability::Full);
+        s.sqlite_synchronous = "normal".into();
+        assert_eq!(s.durability().unwrap(), kat_store_sqlite::Durability::Normal);
+        s.sqlite_synchronous = "off".into();
+        assert!(s.durability().unwrap_err().to_string().contains("sqlite_synchronous"));
     }
 
     #[test]

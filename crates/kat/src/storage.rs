@@ -4,7 +4,7 @@ use crate::settings::{DEFAULT_DATA_DIR, Settings};
 use anyhow::{Context, Result, bail};
 use kat_store::Store;
 use kat_store_postgres::PostgresStore;
-use kat_store_sqlite::{OpenMode, SqliteStore};
+use kat_store_sqlite::{Durability, OpenMode, SqliteStore};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -90,19 +90,38 @@ pub fn may_create(db: &Path, create: Create) -> Result<bool> {
     Ok(true)
 }
 
-/// Opens the clinic's database, applying pending migrations.
+/// Creates the data directory (and missing parents) for the owner alone (0700 on Unix);
+/// a directory that exists is left as it is.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Opens the clinic's database, applying pending migrations; a SQLite commit is synced
+/// to disk ([`Durability::Full`]).
 pub async fn open(location: &Location, create: Create) -> Result<Arc<dyn Store>> {
+    open_with(location, create, Durability::default()).await
+}
+
+/// [`open`] with the clinic's `sqlite_synchronous` choice (SQLite only).
+pub async fn open_with(location: &Location, create: Create, durability: Durability) -> Result<Arc<dyn Store>> {
     match location {
         Location::Sqlite(db) => {
             let mode = if may_create(db, create)? {
                 if let Some(dir) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                    create_private_dir(dir)?;
                 }
                 OpenMode::CreateIfMissing
             } else {
                 OpenMode::MustExist
             };
-            let store = SqliteStore::open(db, mode)
+            let store = SqliteStore::open_with(db, mode, durability)
                 .await
                 .with_context(|| format!("opening SQLite database {}", db.display()))?;
             Ok(Arc::new(store))

@@ -27,7 +27,10 @@ pub struct Course {
 }
 
 /// The day a session was opened, in the clinic's zone, and the new date of its deferral.
-fn deferral_of(s: &DosingSessionRecord, tz: &jiff::tz::TimeZone) -> Option<kat_core::dosing::schedule::Deferral> {
+pub(crate) fn deferral_of(
+    s: &DosingSessionRecord,
+    tz: &jiff::tz::TimeZone,
+) -> Option<kat_core::dosing::schedule::Deferral> {
     if s.gate_outcome != Some(kat_core::dosing::session::GateOutcome::Defer) {
         return None;
     }

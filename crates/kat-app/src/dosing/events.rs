@@ -43,11 +43,11 @@ fn entry_time(e: &mut FieldErrors, raw: &str, now: Timestamp) -> Timestamp {
 }
 
 /// Whether an entry dated `at` is late: beyond the clinic's margin, or recorded after the
-/// discharge (issue 11 item 5). Refused before the session opened or beyond the clock-skew
+/// session closed, by its discharge or a transfer to emergency care (issue 11 item 5). Refused before the session opened or beyond the clock-skew
 /// allowance (issue 11 item 2).
 fn late_entry(h: &Held, at: Timestamp, now: Timestamp, config: &DosingConfig) -> AppResult<bool> {
     let late = h.state.check_entry_time(at, now, time_policy(config)).map_err(refused)?;
-    Ok(late.is_some() || h.state.discharged_at().is_some())
+    Ok(late.is_some() || h.state.closed_at().is_some())
 }
 
 /// Stores a session event in the held transaction and finishes the use case.
@@ -107,7 +107,7 @@ pub async fn record_adverse_event(
     let ae = form.parse(ctx.now)?;
     // An adverse event may have begun before the session (its onset is not the session's
     // entry time): only whether it is charted late is the session's policy.
-    let late = h.state.discharged_at().is_some()
+    let late = h.state.closed_at().is_some()
         || ctx.now.duration_since(ae.onset) > time_policy(config).late_after.as_duration();
     let content = serde_json::to_string(&ae).map_err(internal)?;
     save_event(h, ctx, SessionEventKind::AdverseEvent, ae.onset, content, late, None, Vec::new()).await

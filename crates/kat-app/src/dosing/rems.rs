@@ -47,7 +47,8 @@ pub struct RemsForm {
     /// The form's sex answer from the patient record: `Male`, `Female` or `Other`
     /// (intersex); absent (and in `missing`) when the record says unknown.
     pub sex: Option<&'static str>,
-    /// Whether the session is discharged (completion of monitoring).
+    /// Whether monitoring is completed: the session discharged, or ended by a transfer to
+    /// emergency care (the form is due after every outpatient session, MON-SPV-008).
     pub discharged: bool,
     pub treatment_date: Option<Timestamp>,
     /// Due 7 days after the treatment date.
@@ -193,6 +194,38 @@ fn bp_text(r: &Reading) -> Option<String> {
     r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic()))
 }
 
+/// The esketamine BP "at about 40 minutes" after the first device (MON-SPV-002): the
+/// reading with a BP nearest to 40 minutes, within 15 minutes of it; when it was taken
+/// and the BP. None before the first device or when no BP was taken then.
+pub fn bp_at_40_min(v: &SessionView) -> Option<(Timestamp, String)> {
+    let target = bp_40_due(v)?;
+    v.vitals
+        .iter()
+        .filter(|(_, r)| r.blood_pressure.is_some())
+        .min_by_key(|(_, r)| (r.at.as_second() - target.as_second()).abs())
+        .filter(|(_, r)| (r.at.as_second() - target.as_second()).abs() <= 15 * 60)
+        .and_then(|(_, r)| Some((r.at, bp_text(r)?)))
+}
+
+/// When the esketamine BP at about 40 minutes is due: 40 minutes after the first device.
+pub fn bp_40_due(v: &SessionView) -> Option<Timestamp> {
+    let first = v.state.device_times().first().copied()?;
+    Some(first + jiff::SignedDuration::from_mins(40))
+}
+
+/// The REMS "ready to leave" answer (minutes from the start of administration): the
+/// latest hand-filled REMS fields, else the answer given at discharge.
+pub fn ready_to_leave_minutes(v: &SessionView) -> Option<u32> {
+    let fields: Option<RemsFields> = v
+        .events
+        .iter()
+        .filter(|e| e.kind == SessionEventKind::RemsFields)
+        .filter_map(|e| serde_json::from_str(&e.content).ok())
+        .next_back();
+    let discharge: Option<StoredDischarge> = v.session.discharge.as_deref().and_then(|d| serde_json::from_str(d).ok());
+    fields.and_then(|f| f.ready_to_leave_minutes).or(discharge.and_then(|d| d.rems_ready_to_leave_minutes))
+}
+
 /// Fills the form from the session (esketamine sessions only).
 pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
     let devices: Vec<_> = v
@@ -211,22 +244,7 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
     let mut monitored_by: Vec<String> =
         devices.iter().filter_map(|a| a.monitored_by().map(|m| m.as_str().to_string())).collect();
     monitored_by.dedup();
-    // Completed after discharge (issue 11 item 5): the latest hand-filled fields win.
-    let fields: Option<RemsFields> = v
-        .events
-        .iter()
-        .filter(|e| e.kind == SessionEventKind::RemsFields)
-        .filter_map(|e| serde_json::from_str(&e.content).ok())
-        .next_back();
-    let bp_40 = first.and_then(|f| {
-        let target = f + jiff::SignedDuration::from_mins(40);
-        v.vitals
-            .iter()
-            .filter(|(_, r)| r.blood_pressure.is_some())
-            .min_by_key(|(_, r)| (r.at.as_second() - target.as_second()).abs())
-            .filter(|(_, r)| (r.at.as_second() - target.as_second()).abs() <= 15 * 60)
-            .and_then(|(_, r)| bp_text(r))
-    });
+    let bp_40 = bp_at_40_min(v).map(|(_, bp)| bp);
     let bp_completion = v.vitals.iter().rev().find_map(|(_, r)| bp_text(r));
     let serious_adverse_events = v
         .events
@@ -248,7 +266,9 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
             // Not known is not an answer the form takes: `missing` names it.
             SexAtBirth::Unknown => None,
         }),
-        discharged: v.session.discharged_at.is_some(),
+        // Monitoring completed: by the discharge, or by a transfer to emergency care (the
+        // form is due after every outpatient session, MON-SPV-008).
+        discharged: v.state.closed_at().is_some(),
         treatment_date: first,
         due: first.map(|t| t + jiff::SignedDuration::from_hours(24 * 7)),
         submitted: v.events.iter().find(|e| e.kind == SessionEventKind::RemsSubmitted).map(|e| e.at),
@@ -262,10 +282,8 @@ pub fn rems_form(v: &SessionView, patient: &RemsPatient) -> RemsForm {
         // What was delivered (issue 11 item 3): for esketamine, the devices used.
         dose_mg: v.given_mg().round().max(0.0) as u32,
         lots,
-        duration_minutes: first.zip(v.session.discharged_at).map(|(f, d)| (d.as_second() - f.as_second()) / 60),
-        ready_to_leave_minutes: fields
-            .and_then(|f| f.ready_to_leave_minutes)
-            .or(discharge.as_ref().and_then(|d| d.rems_ready_to_leave_minutes)),
+        duration_minutes: first.zip(v.state.closed_at()).map(|(f, d)| (d.as_second() - f.as_second()) / 60),
+        ready_to_leave_minutes: ready_to_leave_minutes(v),
         vitals_ok_before: v.session.gate_outcome.map(|o| o == GateOutcome::Proceed),
         vitals_ok_at_completion: discharge.as_ref().map(|d| d.ready),
         bp_before: checklist
@@ -485,7 +503,7 @@ pub async fn complete_rems_fields(
         at: ctx.now,
         recorded_by: h.by,
         recorded_at: ctx.now,
-        late: h.state.discharged_at().is_some(),
+        late: h.state.closed_at().is_some(),
     };
     h.tx.insert_session_event(&record).await?;
     let patient = rems_patient(&mut h.tx, &v.session).await?;
@@ -522,7 +540,7 @@ pub async fn mark_rems_submitted(
     }
     let mut why: Vec<&str> = Vec::new();
     if !form.discharged {
-        why.push("the session is not discharged");
+        why.push("the session is not discharged (nor transferred to emergency care)");
     }
     why.extend(form.missing.iter().copied());
     if !why.is_empty() {
@@ -536,7 +554,7 @@ pub async fn mark_rems_submitted(
         at: ctx.now,
         recorded_by: h.by,
         recorded_at: ctx.now,
-        late: h.state.discharged_at().is_some(),
+        late: h.state.closed_at().is_some(),
     };
     h.tx.insert_session_event(&record).await.map_err(|e| match e {
         StoreError::Conflict { constraint } if constraint == c::SESSION_EVENTS_REMS_SUBMITTED_ONCE => {

@@ -13,8 +13,12 @@ use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::dosing::Route;
 use kat_core::dosing::course::DoseDayOverride;
 use kat_core::dosing::session::{DosingSession, EndCause, GateOutcome};
+use kat_core::dosing::units::Minutes;
 use kat_core::ids::{DosingSessionId, PatientId, UserId};
-use kat_core::monitoring::{DischargeDecision, MonitoringSchedule, Reading, ScheduledCheck, SessionTimes};
+use kat_core::monitoring::{
+    AlarmKind, CheckKind, DischargeDecision, MonitoringSchedule, Reading, ScheduledCheck, SessionTimes, recheck,
+    tighter,
+};
 use kat_core::role::Permission;
 use kat_store::dosing::{
     AdministrationRecord, AlarmRecord, DosingSessionRecord, SessionEventKind, SessionEventRecord, VitalRecord,
@@ -232,22 +236,50 @@ pub(crate) fn assemble_view(
         transfer,
         later_overrides: Vec::new(),
     };
-    if let Some(times) = view.times() {
-        let route = view.route();
+    view.next_check = next_check(&view, config, now);
+    Ok(view)
+}
+
+/// The session's next check (the one rule for the session screen and the floor tile):
+/// the tighter of the monitoring schedule's next check (MON-KET-003, MON-SPV-002;
+/// overdue when a scheduled check passed with no reading since, otherwise the next one
+/// after the latest reading) and each open alarm's recheck (ALM-002, the one rule with a
+/// recheck interval: due that interval after the newest reading of its measure since
+/// the alarm). None once the session is closed (discharged or transferred to emergency
+/// care). The view may hold only the newest readings (a floor tile's).
+pub fn next_check(v: &SessionView, config: &DosingConfig, now: Timestamp) -> Option<ScheduledCheck> {
+    if v.state.closed_at().is_some() {
+        return None;
+    }
+    let last_done = v.vitals.iter().map(|(r, _)| r.taken_at).max().max(v.state.vitals().last_at());
+    let scheduled = v.times().and_then(|times| {
+        let route = v.route();
         let schedule =
             MonitoringSchedule::for_session(route, times, config.discharge.min_observation(route), &config.monitoring);
-        // Overdue when a scheduled check passed with no reading since; otherwise the
-        // next one after the latest reading (a reading at the due time does it).
-        let last_done = view.state.vitals().last_at();
-        view.next_check = match schedule.overdue(last_done, now) {
-            Some(c) => Some(c),
-            None => {
-                let after = last_done.map_or(now, |t| t.max(now) + jiff::SignedDuration::from_secs(1));
-                schedule.next_check_due(after)
-            }
-        };
-    }
-    Ok(view)
+        schedule.overdue(last_done, now).or_else(|| {
+            let after = last_done.map_or(now, |t| t.max(now) + jiff::SignedDuration::from_secs(1));
+            schedule.next_check_due(after)
+        })
+    });
+    v.open_alarms().filter_map(|a| open_recheck(a, &v.vitals)).fold(scheduled, |next, r| tighter(next, Some(r)))
+}
+
+/// An open alarm's recheck, when its rule has an interval (ALM-002: the alarm's
+/// `recheck_in`, stored with it).
+fn open_recheck(a: &AlarmRecord, vitals: &[(VitalRecord, Reading)]) -> Option<ScheduledCheck> {
+    let content: serde_json::Value = serde_json::from_str(&a.content).ok()?;
+    let every = u32::try_from(content["recheck_in"].as_u64()?).ok()?;
+    let raised_at = content["at"].as_str().and_then(|t| t.parse::<Timestamp>().ok()).unwrap_or(a.raised_at);
+    let (check, measured): (CheckKind, fn(&Reading) -> bool) = match a.kind {
+        AlarmKind::BloodPressure => (CheckKind::BloodPressure, |r| r.blood_pressure.is_some()),
+        AlarmKind::HeartRate => (CheckKind::HeartRate, |r| r.heart_rate.is_some()),
+        AlarmKind::Oxygenation => (CheckKind::SpO2, |r| r.spo2.is_some()),
+        AlarmKind::Respiration => (CheckKind::RespiratoryRate, |r| r.respiratory_rate.is_some()),
+        AlarmKind::Sedation => (CheckKind::Sedation, |r| r.moaas.is_some()),
+        AlarmKind::Psychological => return None,
+    };
+    let newest = vitals.iter().filter(|(_, r)| measured(r)).map(|(rec, _)| rec.taken_at).max();
+    Some(recheck(a.rule.clone(), check, raised_at, Minutes::new(every), newest))
 }
 
 /// The session screen (audited read).

@@ -146,6 +146,17 @@ pub async fn record_vitals(
 ) -> AppResult<SavedVitals> {
     let mut h =
         hold(store, ctx, session, Permission::DosingSessionRun, "session_vitals", None, AuditAction::Create).await?;
+    if let Some(closed) = h.state.closed_at()
+        && opt(&input.at).is_none()
+    {
+        // After the discharge (or a transfer) a reading is a late entry of the record
+        // (issue 11 item 5): it needs the time it was taken, before the session closed.
+        return Err(FieldErrors::single(
+            "at",
+            format!("the time the reading was taken is required: the session closed at {closed}, so a reading charted now is a late entry taken before it"),
+        )
+        .into());
+    }
     let reading = parse_vitals(input, h.by, ctx.now)?;
     let t = h
         .state

@@ -368,6 +368,63 @@ pub fn evaluate_reading(reading: &Reading, baseline: &Baseline, policy: &AlarmPo
     out
 }
 
+/// Which way a value is out of the alarm policy's range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deviation {
+    High,
+    Low,
+}
+
+impl Deviation {
+    /// The word for the screen ("high", "low").
+    pub fn word(self) -> &'static str {
+        match self {
+            Deviation::High => "high",
+            Deviation::Low => "low",
+        }
+    }
+}
+
+/// Each value of a reading that is out of range by the alarm policy, and which way: the
+/// thresholds [`evaluate_reading`] raises its alarms at (its lowest tier), so a vitals
+/// table marks exactly the values an alarm is about. BP is high from the notify tier
+/// (ALM-002, default 160/100); the spec has no low BP alarm, so BP is never marked low.
+/// HR high above / low below its limits (ALM-003), SpO2 low below the alarm threshold
+/// (ALM-001), RR low below its limit (ALM-004), MOAA/S low at or below the observation
+/// level (MON-SPV-005). The relative BP rise (a baseline comparison) is not a value's
+/// own range and is not marked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutOfRange {
+    pub blood_pressure: Option<Deviation>,
+    pub heart_rate: Option<Deviation>,
+    pub spo2: Option<Deviation>,
+    pub respiratory_rate: Option<Deviation>,
+    pub moaas: Option<Deviation>,
+}
+
+/// Which values of `reading` are out of the policy's range (see [`OutOfRange`]).
+pub fn out_of_range(reading: &Reading, policy: &AlarmPolicy) -> OutOfRange {
+    OutOfRange {
+        blood_pressure: reading
+            .blood_pressure
+            .filter(|bp| policy.bp_notify.crossed_by(*bp) || policy.bp_intervene.crossed_by(*bp))
+            .map(|_| Deviation::High),
+        heart_rate: reading.heart_rate.and_then(|h| {
+            if h.get() > policy.hr_above {
+                Some(Deviation::High)
+            } else if h.get() < policy.hr_below {
+                Some(Deviation::Low)
+            } else {
+                None
+            }
+        }),
+        spo2: reading.spo2.filter(|s| s.get() < u16::from(policy.spo2_below)).map(|_| Deviation::Low),
+        respiratory_rate: reading.respiratory_rate.filter(|r| r.get() < policy.rr_below).map(|_| Deviation::Low),
+        moaas: reading.moaas.filter(|m| m.get() <= u16::from(policy.moaas_observe_at_or_below)).map(|_| Deviation::Low),
+    }
+}
+
 /// A structured record of an intervention (INT-005): time, trigger, action, any drug
 /// given, the response, and whether the session was stopped. It feeds the adverse-event
 /// record (§5) and REMS serious-adverse-event reporting.
@@ -512,6 +569,63 @@ mod tests {
         assert!(evaluate_reading(&r, &base, &policy).is_empty());
         r.blood_pressure = Some(BloodPressure::mmhg(141, 80).unwrap());
         assert_eq!(evaluate_reading(&r, &base, &policy).len(), 1);
+    }
+
+    #[test]
+    fn out_of_range_marks_each_value_at_its_alarm_threshold() {
+        let p = AlarmPolicy::default();
+        let mut r = reading();
+        assert_eq!(out_of_range(&r, &p), OutOfRange::default(), "nothing recorded, nothing marked");
+        // BP: 159/99 in range; 160 systolic or 100 diastolic high (ALM-002 notify tier).
+        for (s, d, want) in [
+            (159, 99, None),
+            (160, 80, Some(Deviation::High)),
+            (120, 100, Some(Deviation::High)),
+            (190, 115, Some(Deviation::High)),
+            (70, 40, None),
+        ] {
+            r.blood_pressure = Some(BloodPressure::mmhg(s, d).unwrap());
+            assert_eq!(out_of_range(&r, &p).blood_pressure, want, "{s}/{d}");
+        }
+        // HR: 50 and 120 in range, 49 low, 121 high (ALM-003).
+        for (v, want) in [(49, Some(Deviation::Low)), (50, None), (120, None), (121, Some(Deviation::High))] {
+            r.heart_rate = Some(HeartRate::new(v).unwrap());
+            assert_eq!(out_of_range(&r, &p).heart_rate, want, "HR {v}");
+        }
+        // SpO2: 92 in range, 91 low (ALM-001).
+        for (v, want) in [(92, None), (91, Some(Deviation::Low)), (100, None)] {
+            r.spo2 = Some(SpO2::new(v).unwrap());
+            assert_eq!(out_of_range(&r, &p).spo2, want, "SpO2 {v}");
+        }
+        // RR: 10 in range, 9 low (ALM-004).
+        for (v, want) in [(10, None), (9, Some(Deviation::Low))] {
+            r.respiratory_rate = Some(RespiratoryRate::new(v).unwrap());
+            assert_eq!(out_of_range(&r, &p).respiratory_rate, want, "RR {v}");
+        }
+        // MOAA/S: 4 in range, 3 low (MON-SPV-005).
+        for (v, want) in [(4, None), (3, Some(Deviation::Low)), (0, Some(Deviation::Low))] {
+            r.moaas = Some(Moaas::new(v).unwrap());
+            assert_eq!(out_of_range(&r, &p).moaas, want, "MOAA/S {v}");
+        }
+        // The clinic's policy moves the marks with its alarms.
+        let strict = AlarmPolicy { hr_above: 100, ..AlarmPolicy::default() };
+        r.heart_rate = Some(HeartRate::new(101).unwrap());
+        assert_eq!(out_of_range(&r, &strict).heart_rate, Some(Deviation::High));
+        assert_eq!(out_of_range(&r, &p).heart_rate, None);
+        assert_eq!(Deviation::High.word(), "high");
+    }
+
+    #[test]
+    fn a_marked_value_is_one_an_alarm_is_raised_for() {
+        // The marks and the alarms share their thresholds: a value marked raises its kind.
+        let p = AlarmPolicy::default();
+        for (s, d) in [(159, 99), (160, 99), (180, 110)] {
+            let mut r = reading();
+            r.blood_pressure = Some(BloodPressure::mmhg(s, d).unwrap());
+            let marked = out_of_range(&r, &p).blood_pressure.is_some();
+            let alarmed = eval(&r).iter().any(|a| a.kind == AlarmKind::BloodPressure);
+            assert_eq!(marked, alarmed, "{s}/{d}");
+        }
     }
 
     #[test]

@@ -15,7 +15,10 @@ pub mod schedule;
 pub mod vitals;
 
 pub use crate::dosing::rule::RuleId;
-pub use alarms::{Alarm, AlarmKind, AlarmPolicy, AlarmValue, InterventionEvent, Severity, evaluate_reading};
+pub use alarms::{
+    Alarm, AlarmKind, AlarmPolicy, AlarmValue, Deviation, InterventionEvent, OutOfRange, Severity, evaluate_reading,
+    out_of_range,
+};
 pub use discharge::{
     Criterion, DischargeDecision, DischargeInput, DischargePolicy, UnmetCriterion, current_values, discharge_decision,
 };
@@ -24,7 +27,7 @@ pub use gate::{
     GateDecision, GateFinding, GateItem, GateLevel, GatePolicy, HrGatePolicy, InteractionAction, InteractionFinding,
     carry_over, evaluate_gate, interaction_findings,
 };
-pub use schedule::{CheckKind, MonitoringSchedule, SchedulePolicy, ScheduledCheck, SessionTimes};
+pub use schedule::{CheckKind, MonitoringSchedule, SchedulePolicy, ScheduledCheck, SessionTimes, recheck, tighter};
 pub use vitals::{
     Baseline, BloodPressure, ClinicalSigns, Diastolic, HeartRate, Moaas, Reading, ReadingSource, RespiratoryRate, SpO2,
     Systolic,

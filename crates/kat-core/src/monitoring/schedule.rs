@@ -214,6 +214,37 @@ impl MonitoringSchedule {
     }
 }
 
+/// An open alarm's recheck (ALM-002, the one rule with a recheck interval: "recheck in
+/// 5 min" at the intervene tier, "every 5 min" at the notify tier): due `every` after the
+/// newest reading of its measure taken at or after the reading that raised it, so each
+/// recheck sets the next while the alarm stays open. `newest` earlier than `raised_at`
+/// counts as none.
+pub fn recheck(
+    rule: RuleId,
+    check: CheckKind,
+    raised_at: Timestamp,
+    every: Minutes,
+    newest: Option<Timestamp>,
+) -> ScheduledCheck {
+    let from = newest.map_or(raised_at, |n| n.max(raised_at));
+    ScheduledCheck { at: add_minutes(from, every), checks: [check].into(), rules: [rule].into() }
+}
+
+/// The tighter of two next checks (the schedule's and an open alarm's recheck): the
+/// earlier one; at the same time, one check with what both ask for.
+pub fn tighter(a: Option<ScheduledCheck>, b: Option<ScheduledCheck>) -> Option<ScheduledCheck> {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) if a.at < b.at => Some(a),
+        (Some(a), Some(b)) if b.at < a.at => Some(b),
+        (Some(mut a), Some(b)) => {
+            a.checks.extend(b.checks);
+            a.rules.extend(b.rules);
+            Some(a)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +325,33 @@ mod tests {
         assert_eq!(s.overdue(Some(t(0)), t(9)), None);
         assert_eq!(s.overdue(Some(t(0)), t(12)).unwrap().at, t(10));
         assert_eq!(s.overdue(None, t(0)).unwrap().at, t(0));
+    }
+
+    #[test]
+    fn an_alarms_recheck_follows_its_newest_reading_and_the_tighter_check_wins() {
+        let rule = RuleId::spec("ALM-002");
+        let every = Minutes::new(5);
+        // Raised by the reading at 12: due at 17; a recheck at 16 sets the next at 21.
+        assert_eq!(recheck(rule.clone(), CheckKind::BloodPressure, t(12), every, None).at, t(17));
+        assert_eq!(recheck(rule.clone(), CheckKind::BloodPressure, t(12), every, Some(t(16))).at, t(21));
+        // A reading older than the alarm does not move it.
+        assert_eq!(recheck(rule.clone(), CheckKind::BloodPressure, t(12), every, Some(t(3))).at, t(17));
+        let r = recheck(rule.clone(), CheckKind::BloodPressure, t(12), every, None);
+        assert!(r.rules.contains(&rule) && r.checks.contains(&CheckKind::BloodPressure));
+        // The schedule's next check is at 20 (IV, every 10 min during the infusion).
+        let sched = iv().next_check_due(t(12) + jiff::SignedDuration::from_secs(1));
+        assert_eq!(sched.as_ref().unwrap().at, t(20));
+        // 17 < 20: the recheck; 21 > 20: the schedule; both at 20: one merged check.
+        assert_eq!(tighter(sched.clone(), Some(r.clone())).unwrap().at, t(17));
+        let later = recheck(rule.clone(), CheckKind::BloodPressure, t(16), every, None);
+        assert_eq!(tighter(sched.clone(), Some(later.clone())).unwrap().at, t(20));
+        assert!(!tighter(sched.clone(), Some(later)).unwrap().rules.contains(&rule));
+        let same = recheck(rule.clone(), CheckKind::BloodPressure, t(15), every, None);
+        let merged = tighter(sched.clone(), Some(same)).unwrap();
+        assert_eq!(merged.at, t(20));
+        assert!(merged.rules.contains(&rule) && merged.rules.len() > 1, "{merged:?}");
+        // No schedule (before the first dose): the recheck alone; neither: none.
+        assert_eq!(tighter(None, Some(r.clone())), Some(r));
+        assert_eq!(tighter(None, None), None);
     }
 }

@@ -175,7 +175,7 @@ async fn iv_session_from_gate_to_discharge_with_a_high_bp_alarm() {
     )
     .await;
     b.wait_for_text("Intervene now").await;
-    b.wait_for_text("Recommended: Pause or stop the infusion").await;
+    b.wait_for_text("Do now: Pause or stop the infusion").await;
     assert_eq!(b.js("return window.katNoReload === true;").await, Value::Bool(true), "the page was not reloaded");
     b.screenshot("6-high-bp-alarm-live").await;
     // "Record intervention" next to the open alarm: the form with that alarm chosen (INT-005).

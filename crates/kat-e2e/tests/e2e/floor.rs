@@ -13,18 +13,18 @@ use kat_e2e::Browser;
 use kat_it::{Db, Options, TestApp, spawn_app};
 use serde_json::{Map, Value, json};
 
-async fn call(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Value) -> Value {
+pub(crate) async fn call(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Value) -> Value {
     let r = reqwest::Client::new().request(method, app.url(path)).bearer_auth(token).json(&body).send().await.unwrap();
     assert!(r.status().is_success(), "{path}: {}", r.status());
     r.json().await.unwrap()
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
+pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
     call(app, reqwest::Method::POST, path, token, body).await
 }
 
-/// A patient with a signed IV plan and a session whose infusion has started.
-async fn running_session(app: &TestApp, pt: &str, given: &str, family: &str) -> String {
+/// A patient with a complete intake and an accepted eligibility decision.
+pub(crate) async fn eligible_patient(app: &TestApp, pt: &str, given: &str, family: &str) -> String {
     let p = post(
         app,
         "/api/v1/patients",
@@ -60,6 +60,14 @@ async fn running_session(app: &TestApp, pt: &str, given: &str, family: &str) -> 
         json!({"evaluation_id": e["evaluation_id"], "decision": "accept", "reasons": reasons}),
     )
     .await;
+    id
+}
+
+/// A patient with a signed IV plan and a session whose infusion has started.
+pub(crate) async fn running_session(app: &TestApp, pt: &str, given: &str, family: &str) -> String {
+    let id = eligible_patient(app, pt, given, family).await;
+    let now = app.now();
+    let today = now.to_zoned(TimeZone::UTC).date();
     let plan = post(
         app,
         &format!("/api/v1/patients/{id}/treatment-plans"),
@@ -107,7 +115,7 @@ async fn vitals(app: &TestApp, nt: &str, sid: &str, body: Value) {
 
 /// Sets the browser's viewport to `w`×`h` CSS pixels (the window is grown by what the
 /// browser keeps for itself) and takes a screenshot.
-async fn shot_at(b: &Browser, w: u32, h: u32, step: &str) {
+pub(crate) async fn shot_at(b: &Browser, w: u32, h: u32, step: &str) {
     b.client.set_window_size(w, h).await.expect("window size");
     let inner = b.js("return [window.innerWidth, window.innerHeight];").await;
     let (iw, ih) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);

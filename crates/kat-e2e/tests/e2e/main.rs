@@ -11,6 +11,7 @@ mod intake;
 mod layout;
 mod measures;
 mod patients;
+mod session_page;
 mod sign_in;
 mod support;
 mod therapy;

@@ -47,13 +47,14 @@ async fn unauthenticated_calls_get_401(db: Db) {
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
 
-    // A disabled account's token stops working; enabling it again restores it.
+    // A disabled account's token stops working, and enabling the account again does not
+    // revive it (issue 12 item 4): the account needs a new token.
     let (user, _, token) = staff_with_token(&app, "nurse", Role::Nurse).await;
     assert_eq!(get_patients(&app, Some(&token)).await.status(), 200);
     users::set_active(app.store.as_ref(), &cli_ctx(&app), user.id, false).await.unwrap();
     assert_eq!(get_patients(&app, Some(&token)).await.status(), 401);
     users::set_active(app.store.as_ref(), &cli_ctx(&app), user.id, true).await.unwrap();
-    assert_eq!(get_patients(&app, Some(&token)).await.status(), 200);
+    assert_eq!(get_patients(&app, Some(&token)).await.status(), 401);
     app.stop().await;
 }
 on_both_databases!(unauthenticated_calls_get_401, unauthenticated_calls_get_401);
@@ -94,3 +95,31 @@ on_both_databases!(
     only_admins_read_the_audit_log_and_denials_are_audited,
     only_admins_read_the_audit_log_and_denials_are_audited
 );
+
+/// An API token works for the clinic's token lifetime (90 days by default) and not a
+/// moment longer; disabling its account revokes it for good (enabling the account again
+/// revives nothing).
+async fn tokens_expire_and_die_with_their_account(db: Db) {
+    let app = app_or_skip!(
+        db,
+        kat_it::Options { manual_clock: Some("2026-03-10T14:00:00Z".parse().unwrap()), ..Default::default() }
+    );
+    let (_, _, token) = staff_with_token(&app, "desk", Role::FrontDesk).await;
+    let (user, _, other) = staff_with_token(&app, "desk2", Role::FrontDesk).await;
+    assert_eq!(get_patients(&app, Some(&token)).await.status(), 200);
+    app.advance(jiff::SignedDuration::from_hours(90 * 24) - jiff::SignedDuration::from_secs(1));
+    assert_eq!(get_patients(&app, Some(&token)).await.status(), 200, "the last second of its 90 days");
+    app.advance(jiff::SignedDuration::from_secs(1));
+    assert_eq!(get_patients(&app, Some(&token)).await.status(), 401, "expired");
+
+    // `other` was made at the same time: expired too. A fresh one for the account…
+    assert_eq!(get_patients(&app, Some(&other)).await.status(), 401);
+    let (_, fresh) = auth::create_token(app.store.as_ref(), &cli_ctx(&app), &user, "again").await.unwrap();
+    assert_eq!(get_patients(&app, Some(&fresh)).await.status(), 200);
+    // …dies when the account is disabled, and stays dead once it is enabled again.
+    users::set_active(app.store.as_ref(), &cli_ctx(&app), user.id, false).await.unwrap();
+    users::set_active(app.store.as_ref(), &cli_ctx(&app), user.id, true).await.unwrap();
+    assert_eq!(get_patients(&app, Some(&fresh)).await.status(), 401);
+    app.stop().await;
+}
+on_both_databases!(api_tokens_expire_and_die_with_their_account, tokens_expire_and_die_with_their_account);

@@ -124,3 +124,54 @@ async fn commands_refuse_a_mistyped_data_directory() {
     assert!(format!("{err:#}").contains("holds files but no kat.db"), "{err:#}");
     assert!(!tmp.path().join("kat.db").exists());
 }
+
+/// `kat audit verify` walks the hash chain: intact after ordinary use; after the
+/// append-only triggers are dropped and an entry is edited, it fails naming the entry,
+/// and the server refuses to start without its triggers unless told to recover (which
+/// is itself audited).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_names_the_first_broken_link_and_serve_needs_the_guards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = settings_in(tmp.path());
+    commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new("a-long-enough-passphrase\n")).await.unwrap();
+    commands::token_create(&settings, "x-client", None, None).await.unwrap();
+    commands::audit_verify(&settings).await.expect("an intact log");
+    commands::audit_head(&settings).await.unwrap();
+    let store = open(&settings).await;
+    let report = kat_app::audit_log::verify_chain(
+        store.as_ref(),
+        &kat_app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC),
+    )
+    .await
+    .unwrap();
+    assert!(report.broken.is_none() && report.entries >= 2, "{report:?}");
+    store.close().await;
+
+    let db = tmp.path().join("kat.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_update").execute(&pool).await.unwrap();
+    sqlx::query("UPDATE audit_log SET remote_addr = '10.0.0.9' WHERE seq = 2").execute(&pool).await.unwrap();
+    pool.close().await;
+    let err = commands::audit_verify(&settings).await.unwrap_err();
+    assert!(format!("{err:#}").contains("entry 2: its content does not match its hash"), "{err:#}");
+
+    let mut s = settings.clone();
+    s.bind = "127.0.0.1:0".into();
+    let err = commands::serve(&s, false, false).await.unwrap_err();
+    assert!(format!("{err:#}").contains("audit_log_no_update"), "{err:#}");
+}
+
+/// A new clinic's data directory is its owner's alone (0700), and its database file
+/// 0600.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_data_directory_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("clinic").join("kat.db");
+    let store = storage::open(&Location::Sqlite(db.clone()), Create::WhenSafe { init: true }).await.unwrap();
+    store.close().await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&tmp.path().join("clinic")), 0o700);
+    assert_eq!(mode(&db), 0o600);
+}

@@ -14,7 +14,7 @@ use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
 use serde_json::{Value, json};
 
 /// A signed esketamine plan for a new eligible patient; returns (patient, plan).
-async fn esketamine_plan(app: &TestApp, pt: &str) -> (String, String) {
+pub(crate) async fn esketamine_plan(app: &TestApp, pt: &str) -> (String, String) {
     let id = eligible_patient(app, pt).await;
     let today = app.now().to_zoned(TimeZone::UTC).date();
     let r = post(app, &format!("/api/v1/patients/{id}/treatment-plans"), pt, json!({
@@ -33,7 +33,7 @@ async fn esketamine_plan(app: &TestApp, pt: &str) -> (String, String) {
     (id, plan_id)
 }
 
-async fn open_session(app: &TestApp, pt: &str, patient: &str, plan: &str) -> String {
+pub(crate) async fn open_session(app: &TestApp, pt: &str, patient: &str, plan: &str) -> String {
     let r = post(app, &format!("/api/v1/patients/{patient}/treatment-plans/{plan}/sessions"), pt, json!({})).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let session: Value = r.json().await.unwrap();
@@ -42,7 +42,7 @@ async fn open_session(app: &TestApp, pt: &str, patient: &str, plan: &str) -> Str
 
 /// Gate passed, two devices 5 minutes apart, BP and MOAA/S at 40 minutes, a CADSS-6 at
 /// the peak.
-async fn dose_and_monitor(app: &TestApp, pt: &str, sid: &str) {
+pub(crate) async fn dose_and_monitor(app: &TestApp, pt: &str, sid: &str) {
     let s = format!("/api/v1/sessions/{sid}");
     let r = post(app, &format!("{s}/gate"), pt, passing_gate(app, "intranasal_esketamine", 130)).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -60,7 +60,7 @@ async fn dose_and_monitor(app: &TestApp, pt: &str, sid: &str) {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 
-async fn audited(app: &TestApp, patient: &str) -> Vec<String> {
+pub(crate) async fn audited(app: &TestApp, patient: &str) -> Vec<String> {
     let mut tx = app.store.begin().await.unwrap();
     let entries = tx
         .query_audit(&AuditFilter {

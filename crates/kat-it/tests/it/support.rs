@@ -70,15 +70,11 @@ pub async fn expect_problem(r: reqwest::Response, status: u16) -> Value {
 
 /// The `kat_session` cookie value from a response's `Set-Cookie`, with the whole header.
 pub fn session_set_cookie(r: &reqwest::Response) -> Option<(String, String)> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("kat_session="))
-        .map(|v| {
-            let value = v["kat_session=".len()..].split(';').next().unwrap_or_default().to_string();
-            (value, v.to_string())
-        })
+    r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        // Plain http: `kat_session`; behind HTTPS: `__Host-kat_session`.
+        let rest = v.strip_prefix("kat_session=").or_else(|| v.strip_prefix("__Host-kat_session="))?;
+        Some((rest.split(';').next().unwrap_or_default().to_string(), v.to_string()))
+    })
 }
 
 pub fn location(r: &reqwest::Response) -> String {

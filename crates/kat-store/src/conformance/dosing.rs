@@ -489,3 +489,65 @@ pub async fn sessions_with_records_come_a_page_at_a_time(store: &dyn Store) {
     let past = tx.sessions_with_records(Route::IntranasalEsketamine, 3, 2).await.unwrap();
     assert!(past.sessions.is_empty() && past.vitals.is_empty() && past.patients.is_empty());
 }
+
+/// The dosing side of a day (the Today page): signed plans only, every deferred session,
+/// and the sessions opened in the day or not yet discharged; a session opened the day
+/// before and discharged, or opened the day after, is not the day's.
+pub async fn the_dosing_day_reads_signed_plans_deferred_and_the_days_sessions(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let (pres, pid, plan) = patient_with_plan(&mut tx, "pres.day").await;
+    let unsigned = TreatmentPlanRecord { id: TreatmentPlanId::from_uuid(Uuid::now_v7()), ..plan.clone() };
+    tx.insert_treatment_plan(&unsigned).await.unwrap();
+    tx.sign_treatment_plan(plan.id, pres.id, t0(), None).await.unwrap();
+    let day = t0() + 48.hours();
+    let next_day = day + 24.hours();
+    // (opened, discharged, deferred)
+    let cases = [
+        (day - 2.hours(), true, false),             // 0: the day before, discharged
+        (day - 1.hours(), false, false),            // 1: the day before, still open
+        (day, true, false),                         // 2: the day's first instant
+        (day + 3.hours(), false, true),             // 3: the day, deferred
+        (next_day - 1.microseconds(), true, false), // 4: the day's last instant
+        (next_day, true, false),                    // 5: the next day
+    ];
+    let mut ids = Vec::new();
+    for (opened, discharged, deferred) in cases {
+        let session = DosingSessionRecord {
+            id: DosingSessionId::from_uuid(Uuid::now_v7()),
+            patient_id: pid,
+            plan_id: plan.id,
+            route: Route::IvInfusion,
+            opened_by: pres.id,
+            opened_at: opened,
+            gate_outcome: None,
+            gate: None,
+            gate_by: None,
+            gate_at: None,
+            discharge: None,
+            discharged_by: None,
+            discharged_at: None,
+            state: None,
+            dose_day_override: None,
+        };
+        tx.insert_dosing_session(&session).await.unwrap();
+        if deferred {
+            tx.record_gate(session.id, GateOutcome::Defer, "{}", pres.id, opened + 5.minutes()).await.unwrap();
+        }
+        if discharged {
+            tx.record_discharge(session.id, "{}", pres.id, opened + 1.minutes()).await.unwrap();
+        }
+        ids.push(session.id);
+    }
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin_read().await.unwrap();
+    let read = tx.dosing_day(day, next_day).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(read.plans.iter().map(|p| p.id).collect::<Vec<_>>(), vec![plan.id], "signed plans only");
+    assert_eq!(read.deferred.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[3]]);
+    assert_eq!(
+        read.sessions.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![ids[1], ids[2], ids[3], ids[4]],
+        "the day's sessions and the earlier one still open, by opening time"
+    );
+}

@@ -4,7 +4,8 @@
 use super::Caller;
 use super::dosing_types::{
     AdministrationInput, Cadss6Input, Cadss6Rating, DischargeInputForm, DoseOrder, DoseOrderInput, GateInput,
-    InterventionForm, OpenSessionInput, PlanContent, PlanInput, PreviousDose, RemsForm, SignPlanInput, VitalsInput,
+    InterventionForm, OpenSessionInput, PlanContent, PlanInput, PreviousDose, RemsFieldsInput, RemsForm, SignPlanInput,
+    TransferInput, VitalsInput,
 };
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -150,6 +151,10 @@ pub struct SessionDto {
     discharged_at: Option<String>,
     /// Opened over one dose day by a prescriber: "Second dose today — override by …: reason".
     dose_day_override: Option<String>,
+    /// When the session ended by a transfer to emergency care (a separate exit, never a
+    /// discharge), if it did.
+    #[schema(format = DateTime)]
+    transferred_at: Option<String>,
 }
 
 impl From<&DosingSessionRecord> for SessionDto {
@@ -166,6 +171,7 @@ impl From<&DosingSessionRecord> for SessionDto {
                 .as_deref()
                 .and_then(|j| serde_json::from_str::<kat_core::dosing::course::DoseDayOverride>(j).ok())
                 .map(|o| o.summary()),
+            transferred_at: uc::transferred(s).map(|t| t.to_string()),
         }
     }
 }
@@ -851,7 +857,8 @@ pub async fn rems_forms(
 }
 
 /// Mark a session's REMS form as submitted (once). Refused with 409 naming what is
-/// missing unless the session is discharged and the form is complete.
+/// missing unless the session is closed (discharged, or transferred to emergency care)
+/// and the form is complete.
 #[utoipa::path(
     operation_id = "mark_rems_form_submitted",
     post,
@@ -874,6 +881,99 @@ pub async fn rems_submitted(
 ) -> Result<Json<RemsFormDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let form = uc::mark_rems_submitted(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok(Json(RemsFormDto::new(form, &state)))
+}
+
+/// The transfer recorded.
+#[derive(Serialize, ToSchema)]
+pub struct TransferDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = DateTime)]
+    at: String,
+    reason: String,
+    /// Recorded well after its time (a late entry).
+    late: bool,
+}
+
+/// End the session by a transfer to emergency care (issue 11 item 4): the separate exit
+/// of a medical emergency, with its reason. Not a discharge: no further dosing, the
+/// session is never discharged after it, and no reading dated after it is accepted.
+#[utoipa::path(
+    operation_id = "transfer_to_emergency_care",
+    post,
+    path = "/api/v1/sessions/{id}/transfer",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = TransferInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Transferred: the session has ended", body = TransferDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already discharged or transferred", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reason is missing or the time is invalid (the field is named)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: uc::TransferInput = body::<TransferInput>(raw_body, false).map_err(|e| caller.fail(e))?.into();
+    let r = uc::transfer_to_emergency_care(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    let t: uc::EmergencyTransfer =
+        serde_json::from_str(&r.content).map_err(|e| caller.fail(AppError::Internal(e.to_string())))?;
+    let dto = TransferDto { id: r.id.to_string(), at: r.at.to_string(), reason: t.reason, late: r.late };
+    Ok((StatusCode::CREATED, Json(dto)).into_response())
+}
+
+/// Complete the REMS form's hand-filled fields of an esketamine session (issue 11 item
+/// 5): before or after the discharge (then a late entry); refused once it is marked
+/// submitted. Answers the form as it now stands.
+#[utoipa::path(
+    operation_id = "complete_rems_fields",
+    post,
+    path = "/api/v1/sessions/{id}/rems/fields",
+    tag = "dosing",
+    params(("id" = String, Path, description = "The session's id")),
+    request_body = RemsFieldsInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Saved; the form as it now stands", body = RemsFormDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session, or not an esketamine session", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The form is already marked submitted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`ready_to_leave_minutes` is missing or not whole minutes 0–1440", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rems_fields(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    raw_body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<RemsFormDto>, ApiError> {
+    let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
+    let input: RemsFieldsInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let minutes = match input.ready_to_leave_minutes.trim().parse::<u32>() {
+        Ok(m) if m <= 1440 => m,
+        _ => {
+            return Err(caller.fail(invalid(
+                "ready_to_leave_minutes",
+                "whole minutes from the start of administration (0 to 1440)",
+            )));
+        }
+    };
+    let fields = uc::RemsFields { ready_to_leave_minutes: Some(minutes) };
+    let form = uc::complete_rems_fields(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &fields)
         .await
         .map_err(|e| caller.fail(e))?;
     Ok(Json(RemsFormDto::new(form, &state)))

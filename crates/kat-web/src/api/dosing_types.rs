@@ -711,3 +711,29 @@ impl From<uc::RemsMedicineClass> for RemsMedicineClass {
         Self { class: v.class, current_use: v.current_use }
     }
 }
+
+/// A transfer to emergency care as typed: when (RFC 3339, now when empty) and why
+/// (required).
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct TransferInput {
+    /// When the patient left for emergency care (RFC 3339); now when empty.
+    pub at: String,
+    /// What happened and where the patient goes (required).
+    pub reason: String,
+}
+
+impl From<TransferInput> for uc::TransferInput {
+    fn from(d: TransferInput) -> Self {
+        Self { at: d.at, reason: d.reason }
+    }
+}
+
+/// The REMS form's hand-filled fields (issue 11 item 5: completed after discharge too).
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RemsFieldsInput {
+    /// Without the 2-hour minimum, when the patient would have been ready to leave:
+    /// whole minutes from the start of administration (0–1440; required).
+    pub ready_to_leave_minutes: String,
+}

@@ -94,6 +94,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dosing::rems_form))
         .routes(routes!(dosing::rems_forms))
         .routes(routes!(dosing::rems_submitted))
+        .routes(routes!(dosing::rems_fields))
+        .routes(routes!(dosing::transfer))
         .routes(routes!(dosing::gate_interactions))
         .routes(routes!(dosing::dose_suggestion))
 }

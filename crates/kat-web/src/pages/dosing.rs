@@ -24,6 +24,7 @@ use kat_core::instruments::Instrument;
 use kat_core::monitoring::Reading;
 use kat_core::monitoring::adverse::AdverseEventForm;
 use kat_core::monitoring::alarms::Severity;
+use kat_core::monitoring::{AlarmPolicy, Deviation, out_of_range};
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -39,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}/cadss6", post(cadss6))
         .route("/sessions/{id}/moaas", post(moaas))
         .route("/sessions/{id}/interventions", post(intervention))
+        .route("/sessions/{id}/transfer", post(transfer))
+        .route("/sessions/{id}/rems/fields", post(rems_fields))
         .route("/session-alarms/{id}/acknowledge", post(acknowledge))
         .route("/rems", get(rems_worklist))
         .route("/sessions/{id}/rems", get(rems_form))
@@ -60,12 +63,37 @@ pub struct AlarmView {
 
 pub struct VitalRow {
     pub at: String,
-    pub bp: String,
-    pub hr: String,
-    pub spo2: String,
-    pub rr: String,
-    pub moaas: String,
+    /// BP, HR, SpO2, RR and MOAA/S, in the table's order.
+    pub cells: Vec<VitalCell>,
     pub source: &'static str,
+}
+
+/// One value of a vitals row, marked when out of the alarm policy's range
+/// (`monitoring::out_of_range`): a class (colour), a glyph and the word.
+pub struct VitalCell {
+    pub text: String,
+    pub mark: Option<Deviation>,
+}
+
+impl VitalCell {
+    /// `vital-high` / `vital-low`, or empty.
+    pub fn class(&self) -> &'static str {
+        match self.mark {
+            Some(Deviation::High) => "vital-high",
+            Some(Deviation::Low) => "vital-low",
+            None => "",
+        }
+    }
+    pub fn glyph(&self) -> &'static str {
+        match self.mark {
+            Some(Deviation::High) => "▲",
+            Some(Deviation::Low) => "▼",
+            None => "",
+        }
+    }
+    pub fn word(&self) -> &'static str {
+        self.mark.map(Deviation::word).unwrap_or_default()
+    }
 }
 
 /// The session screen's facts around its live part.
@@ -73,7 +101,6 @@ pub struct LiveView {
     pub session_id: String,
     pub patient: String,
     pub route: String,
-    pub discharged: bool,
     /// The gate outcome is `proceed` or `override`.
     pub gate_passed: bool,
 }
@@ -82,14 +109,27 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_else(|| "–".into())
 }
 
-pub(super) fn vital_row(r: &Reading, tz: &TimeZone) -> VitalRow {
+pub(super) fn vital_row(r: &Reading, tz: &TimeZone, policy: &AlarmPolicy) -> VitalRow {
+    let marks = out_of_range(r, policy);
+    let cell = |text: String, mark: Option<Deviation>| VitalCell { text, mark };
     VitalRow {
         at: local_time(r.at, tz),
-        bp: r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic())).unwrap_or_else(|| "–".into()),
-        hr: opt(r.heart_rate.map(|h| h.get())),
-        spo2: opt(r.spo2.map(|s| s.get())),
-        rr: opt(r.respiratory_rate.map(|x| x.get())),
-        moaas: opt(r.moaas.map(|m| m.get())),
+        cells: vec![
+            cell(
+                r.blood_pressure.map(|b| format!("{}/{}", b.systolic(), b.diastolic())).unwrap_or_else(|| "–".into()),
+                marks.blood_pressure,
+            ),
+            cell(opt(r.heart_rate.map(|h| h.get())), marks.heart_rate),
+            cell(
+                match (r.spo2, r.on_supplemental_o2) {
+                    (Some(v), Some(true)) => format!("{} on O2", v.get()),
+                    (v, _) => opt(v.map(|v| v.get())),
+                },
+                marks.spo2,
+            ),
+            cell(opt(r.respiratory_rate.map(|x| x.get())), marks.respiratory_rate),
+            cell(opt(r.moaas.map(|m| m.get())), marks.moaas),
+        ],
         source: match r.source {
             kat_core::monitoring::ReadingSource::Device { .. } => "device",
             kat_core::monitoring::ReadingSource::Manual { .. } => "nurse",
@@ -140,7 +180,6 @@ pub(super) fn live_view(v: &SessionView) -> LiveView {
         session_id: v.session.id.to_string(),
         patient: v.patient_label.clone(),
         route: v.route().label().to_string(),
-        discharged: v.session.discharged_at.is_some(),
         gate_passed: v.session.gate_outcome.is_some_and(|o| o.passed()),
     }
 }
@@ -163,15 +202,21 @@ pub(super) struct RenderedLive {
     pub(super) rows: Vec<VitalId>,
 }
 
-pub(super) fn render_live(v: &SessionView, now: Timestamp, tz: &TimeZone) -> Result<RenderedLive, AppError> {
-    let tile = super::floor::tile_view(&kat_app::live::session_tile(v, now), now, tz);
-    let summary = super::floor::html(&super::floor::SummaryFragment { t: &tile })?;
+pub(super) fn render_live(
+    v: &SessionView,
+    now: Timestamp,
+    tz: &TimeZone,
+    policy: &AlarmPolicy,
+) -> Result<RenderedLive, AppError> {
+    let tile = kat_app::live::session_tile(v, now);
+    let view = super::floor::tile_view(&tile, now, tz);
+    let summary = super::floor::html(&super::floor::SummaryFragment::new(&view, &tile))?;
     let alarms = super::floor::html(&super::floor::AlarmPanel::new(v.session.id, &v.alarms, tz))?;
     let rows_html = v
         .vitals
         .iter()
         .rev()
-        .map(|(rec, r)| super::floor::html(&super::floor::VitalRowFragment::new(rec.id, r, tz)))
+        .map(|(rec, r)| super::floor::html(&super::floor::VitalRowFragment::new(rec.id, r, tz, policy)))
         .collect::<Result<Vec<_>, _>>()?;
     let html = super::floor::html(&LivePart { summary: summary.clone(), alarms: alarms.clone(), rows: rows_html })?;
     Ok(RenderedLive { html, summary, alarms, rows: v.vitals.iter().map(|(rec, _)| rec.id).collect() })
@@ -218,6 +263,75 @@ struct SessionPage {
     /// opened over this one's day (their link and override), in words.
     dose_day_override: Option<String>,
     later_overrides: Vec<(String, String)>,
+    /// How the session closed (discharge or transfer to emergency care), if it has.
+    closed: Option<ClosedView>,
+    /// The administration log (DOSE-GEN-002), oldest first, and what was delivered.
+    admin_log: Vec<AdminRow>,
+    delivered: String,
+    /// Entries charted after the fact, in words (issue 11 items 2 and 5).
+    late_entries: Vec<String>,
+    /// Esketamine: the BP at about 40 minutes and "ready to leave", each done or missing
+    /// (MON-SPV-002, §4.1).
+    esketamine_checks: Vec<CheckView>,
+    /// The esketamine REMS form's state on this page: submitted, or what it still lacks.
+    rems: Option<RemsStatus>,
+    transfer_in: TransferForm,
+    rems_in: RemsFieldsForm,
+}
+
+/// How the session closed.
+pub struct ClosedView {
+    /// `transferred` or `discharged`.
+    pub kind: &'static str,
+    pub at: String,
+    pub reason: Option<String>,
+    pub by: Option<String>,
+}
+
+/// One row of the administration log.
+pub struct AdminRow {
+    pub at: String,
+    pub what: &'static str,
+    pub product: String,
+    pub concentration: String,
+    pub lot: String,
+    pub expiry: String,
+    pub given_by: String,
+    pub monitored_by: String,
+    pub dose: String,
+    pub rate: String,
+    /// "late entry: taken at …, recorded at … by …", when charted after the fact.
+    pub late: Option<String>,
+}
+
+/// A required check shown by name as done or missing.
+pub struct CheckView {
+    pub name: &'static str,
+    pub done: bool,
+    pub detail: String,
+}
+
+/// The REMS form as the session page shows it.
+pub struct RemsStatus {
+    pub submitted: Option<String>,
+    pub missing: Vec<&'static str>,
+    pub complete: bool,
+}
+
+/// The transfer form (reason required, and a confirmation box).
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct TransferForm {
+    reason: String,
+    at: String,
+    confirm: Option<String>,
+}
+
+/// The REMS fields form (issue 11 item 5: completed after discharge too).
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct RemsFieldsForm {
+    ready_to_leave_minutes: String,
 }
 
 /// One CADSS-6 rating on the session page.
@@ -256,6 +370,8 @@ struct Typed {
     cadss: Cadss6Input,
     sedation: SedationInput,
     intervention: InterventionForm,
+    transfer: TransferForm,
+    rems: RemsFieldsForm,
 }
 
 /// Renames the use case's field names to the page's ids of one form (`at` of the
@@ -273,6 +389,55 @@ fn prefixed(errors: FieldErrors, prefix: &str, keep: &[&str]) -> FieldErrors {
 impl SessionPage {
     fn err(&self, field: &str) -> Option<String> {
         self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone())
+    }
+}
+
+/// A late entry's kind in words.
+fn late_entry_name(what: &str) -> &'static str {
+    match what {
+        "administration" => "Administration",
+        "reading" => "Vitals reading",
+        "adverse_event" => "Adverse event",
+        "intervention" => "Intervention",
+        "cadss6" => "CADSS-6 rating",
+        "emergency_transfer" => "Transfer to emergency care",
+        "rems_fields" => "REMS form fields",
+        "rems_submitted" => "REMS form marked submitted",
+        _ => "Entry",
+    }
+}
+
+fn admin_row(a: &kat_store::dosing::AdministrationRecord, tz: &TimeZone, late: Option<String>) -> AdminRow {
+    use kat_core::dosing::session::Step;
+    let x = &a.administration;
+    let text =
+        |t: Option<&kat_core::dosing::session::ShortText>| t.map_or_else(|| "–".into(), |t| t.as_str().to_string());
+    let p = x.product();
+    AdminRow {
+        at: local_time(x.at(), tz),
+        what: match x.step() {
+            Step::Dose { .. } => "Dose given",
+            Step::Device { .. } => "Esketamine device",
+            Step::InfusionStart { .. } => "Infusion started",
+            Step::InfusionPause => "Infusion paused",
+            Step::InfusionResume { .. } => "Infusion resumed",
+            Step::InfusionRateChange { .. } => "Pump rate changed",
+            Step::InfusionStop => "Infusion stopped",
+        },
+        product: text(p.map(|p| &p.name)),
+        concentration: p.and_then(|p| p.concentration).map_or_else(|| "–".into(), |c| format!("{} mg/mL", c.value())),
+        lot: text(p.map(|p| &p.lot)),
+        expiry: p.map_or_else(|| "–".into(), |p| p.expiry.to_string()),
+        given_by: text(x.administered_by()),
+        monitored_by: text(x.monitored_by()),
+        dose: x.step().mg().map_or_else(|| "–".into(), |m| format!("{} mg", m.value())),
+        rate: match x.step() {
+            Step::InfusionStart { rate, .. } | Step::InfusionResume { rate } | Step::InfusionRateChange { rate } => {
+                format!("{} mL/h", rate.value())
+            }
+            _ => "–".into(),
+        },
+        late: late.map(|l| l.trim_start_matches(": ").to_string()),
     }
 }
 
@@ -306,11 +471,100 @@ async fn session_page(
     if let (Some(dil), Some(rate), Some(min)) = (d.diluted_ml, d.rate_ml_per_h, d.infusion_minutes) {
         dose.push_str(&format!(" · diluted to {dil} mL, {rate} mL/h over {min} min (DOSE-IV-004)"));
     }
-    let live_html = render_live(&v, staff.ctx.now, tz).map_err(|e| staff.fail(e))?.html;
+    let live_html = render_live(&v, staff.ctx.now, tz, &state.config.dosing.alarms).map_err(|e| staff.fail(e))?.html;
+    let closed = match (&v.transfer, v.session.discharged_at) {
+        (Some(t), _) => Some(ClosedView {
+            kind: "transferred",
+            at: local_time(t.at, tz),
+            reason: Some(t.reason.clone()),
+            by: Some(t.recorded_by.clone()),
+        }),
+        (None, Some(d)) => Some(ClosedView { kind: "discharged", at: local_time(d, tz), reason: None, by: None }),
+        (None, None) => None,
+    };
+    let late_words = |what: &str, at: Timestamp, recorded_at: Timestamp, by: &str| {
+        if at == recorded_at {
+            // Charted at its own time, after the session closed (REMS fields, submission).
+            format!("{what}: late entry: recorded at {} by {by}, after the session closed", local_time(recorded_at, tz))
+        } else {
+            format!(
+                "{what}: late entry: taken at {}, recorded at {} by {by}",
+                local_time(at, tz),
+                local_time(recorded_at, tz)
+            )
+        }
+    };
+    let late_entries = v
+        .late_entries
+        .iter()
+        .map(|l| late_words(late_entry_name(l.what), l.at, l.recorded_at, &l.recorded_by))
+        .collect();
+    let late_by_admin: HashMap<Timestamp, &uc::LateEntryView> =
+        v.late_entries.iter().filter(|l| l.what == "administration").map(|l| (l.at, l)).collect();
+    let admin_log = v
+        .administrations
+        .iter()
+        .map(|a| {
+            admin_row(a, tz, late_by_admin.get(&a.at()).map(|l| late_words("", l.at, l.recorded_at, &l.recorded_by)))
+        })
+        .collect();
+    let n2 = |x: f64| format!("{}", (x * 100.0).round() / 100.0);
+    let delivered = format!(
+        "{} mg delivered of {} mg in force (as of {})",
+        n2(v.given_mg()),
+        n2(v.ordered_mg()),
+        local_time(v.at, tz)
+    );
+    let is_esketamine = v.route().is_esketamine();
+    let esketamine_checks = if is_esketamine {
+        let bp40 = uc::bp_at_40_min(&v);
+        let due = uc::bp_40_due(&v);
+        let ready = uc::ready_to_leave_minutes(&v);
+        vec![
+            CheckView {
+                name: "BP at about 40 minutes (MON-SPV-002)",
+                done: bp40.is_some(),
+                detail: match (bp40, due) {
+                    (Some((at, bp)), _) => format!("done: {bp} mmHg at {}", local_time(at, tz)),
+                    (None, Some(due)) => format!("missing: due about {}", local_time(due, tz)),
+                    (None, None) => "missing: due about 40 minutes after the first device".into(),
+                },
+            },
+            CheckView {
+                name: "Ready to leave (REMS: without the 2-hour minimum)",
+                done: ready.is_some(),
+                detail: match ready {
+                    Some(m) => format!("done: ready after {m} min"),
+                    None => "missing: answer it at discharge or in the REMS fields".into(),
+                },
+            },
+        ]
+    } else {
+        Vec::new()
+    };
+    let rems = if is_esketamine {
+        let f =
+            uc::rems(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
+        Some(RemsStatus {
+            submitted: f.submitted.map(|t| local_time(t, tz)),
+            complete: f.complete(),
+            missing: f.missing,
+        })
+    } else {
+        None
+    };
     Ok(SessionPage {
         dose_day_override: v.dose_day_override().map(|o| o.summary()),
         later_overrides: v.later_overrides.iter().map(|(id, o)| (id.to_string(), o.summary())).collect(),
-        layout: Layout::new(state, Some(&staff.principal), "floor"),
+        closed,
+        admin_log,
+        delivered,
+        late_entries,
+        esketamine_checks,
+        rems,
+        transfer_in: typed.transfer,
+        rems_in: typed.rems,
+        layout: Layout::new(state, Some(&staff.principal), "floor").compact_banners(),
         live: live_view(&v),
         live_version: crate::live::version(&live_html),
         live_html,
@@ -439,7 +693,8 @@ pub async fn show(
 pub async fn live(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
-    let live = render_live(&v, staff.ctx.now, &state.config.time_zone).map_err(|e| staff.fail(e))?;
+    let live = render_live(&v, staff.ctx.now, &state.config.time_zone, &state.config.dosing.alarms)
+        .map_err(|e| staff.fail(e))?;
     Ok(axum::response::Html(live.html).into_response())
 }
 
@@ -450,14 +705,89 @@ pub async fn add_vitals(
     Form(form): Form<VitalsInput>,
 ) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    match uc::record_vitals(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &form).await {
-        Ok(_) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let page = session_page(&state, &staff, id, Typed { vitals: form, ..Typed::default() }, &errors).await?;
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
-        }
-        Err(e) => Err(staff.fail(e)),
+    let input = VitalsInput { at: local_to_rfc3339(&form.at, &state.config.time_zone), ..form.clone() };
+    let errors = match uc::record_vitals(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
+        Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        // The reading's time is this form's `vitals_at` (the administration form has `at`).
+        Err(AppError::Invalid(errors)) => prefixed(
+            errors,
+            "vitals_",
+            &[
+                "systolic",
+                "diastolic",
+                "heart_rate",
+                "spo2",
+                "on_supplemental_o2",
+                "respiratory_rate",
+                "moaas",
+                "device_id",
+                "reading",
+            ],
+        ),
+        // After the discharge: a reading dated after it (the session's state refuses).
+        Err(AppError::Conflict(msg)) => FieldErrors::single("vitals_at", msg),
+        Err(e) => return Err(staff.fail(e)),
+    };
+    let page = session_page(&state, &staff, id, Typed { vitals: form, ..Typed::default() }, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// `POST /sessions/{id}/transfer`: the separate exit of a medical emergency (issue 11
+/// item 4): the reason is required and the box confirms it; the same use case as the API.
+pub async fn transfer(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<TransferForm>,
+) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let mut errors = FieldErrors::new();
+    if form.confirm.is_none() {
+        errors.add("transfer_confirm", "tick the box to confirm the patient leaves for emergency care");
     }
+    if form.reason.trim().is_empty() {
+        errors.add("transfer_reason", "the reason for the transfer is required");
+    }
+    if errors.is_empty() {
+        let input =
+            uc::TransferInput { at: local_to_rfc3339(&form.at, &state.config.time_zone), reason: form.reason.clone() };
+        match uc::transfer_to_emergency_care(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &input).await {
+            Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+            Err(AppError::Invalid(e)) => errors = prefixed(e, "transfer_", &[]),
+            Err(AppError::Conflict(msg)) => errors.add("transfer_reason", msg),
+            Err(e) => return Err(staff.fail(e)),
+        }
+    }
+    let page = session_page(&state, &staff, id, Typed { transfer: form, ..Typed::default() }, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// `POST /sessions/{id}/rems/fields`: the REMS form's hand-filled fields (issue 11 item
+/// 5: before or after the discharge, then a late entry).
+pub async fn rems_fields(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(form): Form<RemsFieldsForm>,
+) -> Result<Response, PageError> {
+    let id = parse_session(&staff, &raw)?;
+    let errors = match form.ready_to_leave_minutes.trim().parse::<u32>() {
+        Ok(m) if m <= 1440 => {
+            let fields = uc::RemsFields { ready_to_leave_minutes: Some(m) };
+            match uc::complete_rems_fields(state.store.as_ref(), &staff.ctx, &state.config.dosing, id, &fields).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/sessions/{id}#rems")).into_response()),
+                Err(AppError::Invalid(e)) => prefixed(e, "rems_", &[]),
+                Err(AppError::Conflict(msg)) => FieldErrors::single("rems_ready_to_leave_minutes", msg),
+                Err(e) => return Err(staff.fail(e)),
+            }
+        }
+        _ => FieldErrors::single(
+            "rems_ready_to_leave_minutes",
+            "whole minutes from the start of administration (0 to 1440)",
+        ),
+    };
+    let page = session_page(&state, &staff, id, Typed { rems: form, ..Typed::default() }, &errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -645,16 +975,30 @@ pub async fn rems_form(
     }))
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SubmittedForm {
+    /// `?back=session`: return to the session page (its "Mark REMS submitted").
+    back: String,
+}
+
 pub async fn rems_submitted(
     State(state): State<AppState>,
     staff: Staff,
     Path(raw): Path<String>,
+    Query(form): Query<SubmittedForm>,
 ) -> Result<Response, PageError> {
     let id = parse_session(&staff, &raw)?;
-    uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, &state.config.dosing, id)
-        .await
-        .map_err(|e| staff.fail(e))?;
-    Ok(Redirect::to("/rems").into_response())
+    match uc::mark_rems_submitted(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await {
+        Ok(_) if form.back == "session" => Ok(Redirect::to(&format!("/sessions/{id}#rems")).into_response()),
+        Ok(_) => Ok(Redirect::to("/rems").into_response()),
+        Err(AppError::Conflict(msg)) if form.back == "session" => {
+            let errors = FieldErrors::single("rems_submitted", msg);
+            let page = session_page(&state, &staff, id, Typed::default(), &errors).await?;
+            Ok((axum::http::StatusCode::CONFLICT, render(&page)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
 }
 
 /// The discharge form on the session page (checkboxes send "on").

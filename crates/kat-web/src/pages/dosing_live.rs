@@ -57,7 +57,7 @@ impl SessionScreen {
             Ok(v) => v,
             Err(e) => return failed(&e),
         };
-        let r = match render_live(&v, ctx.now, &state.config.time_zone) {
+        let r = match render_live(&v, ctx.now, &state.config.time_zone, &state.config.dosing.alarms) {
             Ok(r) => r,
             Err(e) => return failed(&e),
         };
@@ -96,7 +96,7 @@ impl LiveScreen for SessionScreen {
         }
         let mut out = Vec::new();
         let view = tile_view(&tile, ctx.now, tz);
-        let parts = (html(&SummaryFragment { t: &view }), html(&AlarmPanel::new(self.id, &alarms, tz)));
+        let parts = (html(&SummaryFragment::new(&view, &tile)), html(&AlarmPanel::new(self.id, &alarms, tz)));
         let (summary, panel) = match parts {
             (Ok(s), Ok(p)) => (s, p),
             (Err(e), _) | (_, Err(e)) => return failed(&e),
@@ -104,7 +104,7 @@ impl LiveScreen for SessionScreen {
         // New rows, oldest first (each is put in its place by the time taken).
         for (id, reading) in tile.readings.iter().rev() {
             if self.rows.insert(*id) {
-                match html(&VitalRowFragment::new(*id, reading, tz)) {
+                match html(&VitalRowFragment::new(*id, reading, tz, &state.config.dosing.alarms)) {
                     Ok(row) => out.push(fragment("vital", &row)),
                     Err(e) => return failed(&e),
                 }
@@ -138,7 +138,8 @@ pub async fn session_stream(
     state.live.relay_ready().await;
     let events = state.live.subscribe();
     let v = uc::session(state.store.as_ref(), &staff.ctx, &state.config.dosing, id).await.map_err(|e| staff.fail(e))?;
-    let r = render_live(&v, staff.ctx.now, &state.config.time_zone).map_err(|e| staff.fail(e))?;
+    let r = render_live(&v, staff.ctx.now, &state.config.time_zone, &state.config.dosing.alarms)
+        .map_err(|e| staff.fail(e))?;
     let screen = SessionScreen {
         id,
         full: live::version(&r.html),

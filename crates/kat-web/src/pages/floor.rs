@@ -21,6 +21,7 @@ use kat_app::live::Tile;
 use kat_core::dosing::session::GateOutcome;
 use kat_core::dosing::session::Phase;
 use kat_core::ids::{DosingSessionId, VitalId};
+use kat_core::monitoring::AlarmPolicy;
 use kat_core::monitoring::Reading;
 use kat_core::monitoring::alarms::Severity;
 use kat_store::dosing::AlarmRecord;
@@ -85,7 +86,7 @@ fn phase_words(p: Phase) -> &'static str {
         Phase::Dosing => "Dosing",
         Phase::Observing => "Observing after the dose",
         Phase::Discharged => "Discharged",
-        Phase::Ended => "Ended",
+        Phase::Ended => "Dosing stopped (INT-005) · observing",
     }
 }
 
@@ -117,12 +118,21 @@ pub fn next_check_words(t: &Tile, now: Timestamp, tz: &TimeZone) -> (String, boo
     if let Some(d) = t.discharged_at {
         return (format!("Discharged {}", local_time(d, tz)), false);
     }
+    if let Some(d) = t.transferred_at {
+        return (format!("Transferred to emergency care {}: no further checks here", local_time(d, tz)), false);
+    }
     match &t.next_check {
-        Some(c) if c.at <= now => (format!("Check due now (since {})", clock(c.at, tz)), true),
-        Some(c) => (format!("Next check at {} (in {})", clock(c.at, tz), span(now, c.at)), false),
+        Some(c) if c.at <= now => (format!("Check due now (since {}){}", clock(c.at, tz), recheck_words(c)), true),
+        Some(c) => (format!("Next check at {} (in {}){}", clock(c.at, tz), span(now, c.at), recheck_words(c)), false),
         None if t.first_dose.is_none() => ("Checks start with the first dose".into(), false),
         None => ("No further scheduled check".into(), false),
     }
+}
+
+/// ": ALM-002 recheck of BP" when the check is an open alarm's recheck.
+fn recheck_words(c: &kat_core::monitoring::ScheduledCheck) -> String {
+    let alarms: Vec<&str> = c.rules.iter().map(|r| r.as_str()).filter(|r| r.starts_with("ALM-")).collect();
+    if alarms.is_empty() { String::new() } else { format!(": {} recheck", alarms.join(", ")) }
 }
 
 fn values(r: &Reading) -> Vec<ValueView> {
@@ -149,46 +159,113 @@ fn values(r: &Reading) -> Vec<ValueView> {
     out
 }
 
-/// The trend of the newest readings (oldest left): systolic as a solid line, SpO2 as a
-/// dashed one, each on a fixed clinical scale (systolic 60–220 mmHg, SpO2 70–100 %) so
-/// tiles compare at a glance. Its text alternative names the first and last values.
-pub fn trend_svg(readings_newest_first: &[(VitalId, Reading)]) -> Option<String> {
-    let oldest_first: Vec<&Reading> = readings_newest_first.iter().rev().map(|(_, r)| r).collect();
-    let sys: Vec<(Timestamp, f64)> =
-        oldest_first.iter().filter_map(|r| r.blood_pressure.map(|b| (r.at, f64::from(b.systolic())))).collect();
-    let spo2: Vec<(Timestamp, f64)> =
-        oldest_first.iter().filter_map(|r| r.spo2.map(|s| (r.at, f64::from(s.get())))).collect();
-    if sys.len() < 2 && spo2.len() < 2 {
-        return None;
-    }
-    let (w, h, pad) = (240.0_f64, 64.0_f64, 4.0_f64);
+/// One line of a trend chart: its CSS class, name and unit, its fixed clinical scale and
+/// the value it draws from a reading.
+struct Series {
+    class: &'static str,
+    name: &'static str,
+    unit: &'static str,
+    lo: f64,
+    hi: f64,
+    value: fn(&Reading) -> Option<f64>,
+}
+
+const SYSTOLIC: Series = Series {
+    class: "trend-sys",
+    name: "systolic",
+    unit: "mmHg",
+    lo: 60.0,
+    hi: 220.0,
+    value: |r| r.blood_pressure.map(|b| f64::from(b.systolic())),
+};
+const SPO2: Series = Series {
+    class: "trend-spo2",
+    name: "SpO2",
+    unit: "%",
+    lo: 70.0,
+    hi: 100.0,
+    value: |r| r.spo2.map(|s| f64::from(s.get())),
+};
+
+/// The polylines of `series` over the readings (oldest first) in a `w`×`h` box, and the
+/// words of each line drawn ("systolic 124 to 186 mmHg"); None when no line has two
+/// points. Each series on its own fixed scale, so charts compare at a glance; no inline
+/// style (CSP).
+fn lines(oldest_first: &[&Reading], series: &[Series], w: f64, h: f64) -> Option<(String, Vec<String>)> {
+    let pad = 4.0_f64;
     let t0 = oldest_first.first()?.at.as_millisecond() as f64;
     let t1 = oldest_first.last()?.at.as_millisecond() as f64;
     let x = |t: Timestamp| {
         if t1 > t0 { pad + (t.as_millisecond() as f64 - t0) / (t1 - t0) * (w - 2.0 * pad) } else { w / 2.0 }
     };
-    let line = |pts: &[(Timestamp, f64)], lo: f64, hi: f64, class: &str| -> String {
+    let (mut svg, mut words) = (String::new(), Vec::new());
+    for s in series {
+        let pts: Vec<(Timestamp, f64)> = oldest_first.iter().filter_map(|r| (s.value)(r).map(|v| (r.at, v))).collect();
         if pts.len() < 2 {
-            return String::new();
+            continue;
         }
-        let y = |v: f64| pad + (1.0 - (v.clamp(lo, hi) - lo) / (hi - lo)) * (h - 2.0 * pad);
+        let y = |v: f64| pad + (1.0 - (v.clamp(s.lo, s.hi) - s.lo) / (s.hi - s.lo)) * (h - 2.0 * pad);
         let points: Vec<String> = pts.iter().map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v))).collect();
-        format!(r#"<polyline class="{class}" vector-effect="non-scaling-stroke" points="{}"/>"#, points.join(" "))
-    };
-    let words = |name: &str, pts: &[(Timestamp, f64)], unit: &str| -> Option<String> {
-        let (first, last) = (pts.first()?.1, pts.last()?.1);
-        Some(format!("{name} {first} to {last} {unit}"))
-    };
-    let label = [words("systolic", &sys, "mmHg"), words("SpO2", &spo2, "%")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
+        svg.push_str(&format!(
+            r#"<polyline class="{}" vector-effect="non-scaling-stroke" points="{}"/>"#,
+            s.class,
+            points.join(" ")
+        ));
+        let (first, last) = (pts[0].1, pts[pts.len() - 1].1);
+        words.push(format!("{} {first} to {last} {}", s.name, s.unit));
+    }
+    (!words.is_empty()).then_some((svg, words))
+}
+
+/// The trend of the newest readings (oldest left): systolic as a solid line, SpO2 as a
+/// dashed one, each on a fixed clinical scale (systolic 60–220 mmHg, SpO2 70–100 %) so
+/// tiles compare at a glance. Its text alternative names the first and last values.
+pub fn trend_svg(readings_newest_first: &[(VitalId, Reading)]) -> Option<String> {
+    let oldest_first: Vec<&Reading> = readings_newest_first.iter().rev().map(|(_, r)| r).collect();
+    let (w, h) = (240.0_f64, 64.0_f64);
+    let (svg, words) = lines(&oldest_first, &[SYSTOLIC, SPO2], w, h)?;
     Some(format!(
-        r#"<svg class="trend" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-label="Trend of the last {n} readings: {label}"><rect class="trend-bg" vector-effect="non-scaling-stroke" x="0" y="0" width="{w}" height="{h}"/>{}{}</svg>"#,
-        line(&sys, 60.0, 220.0, "trend-sys"),
-        line(&spo2, 70.0, 100.0, "trend-spo2"),
+        r#"<svg class="trend" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-label="Trend of the last {n} readings: {label}"><rect class="trend-bg" vector-effect="non-scaling-stroke" x="0" y="0" width="{w}" height="{h}"/>{svg}</svg>"#,
         n = oldest_first.len(),
+        label = words.join(", "),
+    ))
+}
+
+/// The session screen's trend chart (issue 11 item 9): systolic, diastolic, heart rate
+/// and SpO2 over the readings shown, each on a fixed clinical scale (BP 40–220 mmHg, HR
+/// 30–180 /min, SpO2 70–100 %), drawn by the same lines as the tiles' trend. Accessible:
+/// `role="img"` with a `<title>` naming what it draws; the page shows the same words as
+/// text beside it. None below two readings of any measure.
+pub fn session_chart(readings_newest_first: &[(VitalId, Reading)]) -> Option<(String, String)> {
+    const SERIES: [Series; 4] = [
+        Series { class: "chart-sys", lo: 40.0, ..SYSTOLIC },
+        Series {
+            class: "chart-dia",
+            name: "diastolic",
+            unit: "mmHg",
+            lo: 40.0,
+            hi: 220.0,
+            value: |r| r.blood_pressure.map(|b| f64::from(b.diastolic())),
+        },
+        Series {
+            class: "chart-hr",
+            name: "heart rate",
+            unit: "/min",
+            lo: 30.0,
+            hi: 180.0,
+            value: |r| r.heart_rate.map(|h| f64::from(h.get())),
+        },
+        Series { class: "chart-spo2", ..SPO2 },
+    ];
+    let oldest_first: Vec<&Reading> = readings_newest_first.iter().rev().map(|(_, r)| r).collect();
+    let (w, h) = (600.0_f64, 160.0_f64);
+    let (svg, words) = lines(&oldest_first, &SERIES, w, h)?;
+    let summary = format!("Trend of the last {} readings: {}.", oldest_first.len(), words.join(", "));
+    Some((
+        format!(
+            r#"<svg class="session-chart" viewBox="0 0 {w} {h}" preserveAspectRatio="none" role="img" aria-labelledby="session-chart-title"><title id="session-chart-title">{summary}</title><rect class="trend-bg" vector-effect="non-scaling-stroke" x="0" y="0" width="{w}" height="{h}"/>{svg}</svg>"#
+        ),
+        summary,
     ))
 }
 
@@ -209,8 +286,11 @@ pub fn tile_view(t: &Tile, now: Timestamp, tz: &TimeZone) -> TileView {
         patient_name: t.patient_label.split_once(" · ").map_or(t.patient_label.as_str(), |(n, _)| n).to_string(),
         mrn: t.patient_label.split_once(" · ").map(|(_, m)| m.to_string()).unwrap_or_default(),
         route: t.route.label(),
-        phase: phase_words(t.phase),
-        since_first_dose: t.first_dose.filter(|_| t.discharged_at.is_none()).map(|f| span(f, now)),
+        phase: if t.transferred_at.is_some() { "Transferred to emergency care" } else { phase_words(t.phase) },
+        since_first_dose: t
+            .first_dose
+            .filter(|_| t.discharged_at.is_none() && t.transferred_at.is_none())
+            .map(|f| span(f, now)),
         gate: gate_words(t.gate_outcome),
         values: t.latest.as_ref().map(values).unwrap_or_default(),
         reading_age: newest.map(|at| format!("{}, {} ago", clock(at, tz), span(at, now))),
@@ -240,6 +320,14 @@ pub struct TileFragment<'a> {
 #[template(path = "dosing/summary.html")]
 pub struct SummaryFragment<'a> {
     pub t: &'a TileView,
+    /// The session's trend chart and its words ([`session_chart`]).
+    pub chart: Option<(String, String)>,
+}
+
+impl<'a> SummaryFragment<'a> {
+    pub fn new(t: &'a TileView, tile: &Tile) -> Self {
+        Self { t, chart: session_chart(&tile.readings) }
+    }
 }
 
 /// The session screen's alarm panel (the `alarms` fragment): open alarms first, most
@@ -261,6 +349,11 @@ impl AlarmPanel {
         });
         Self { session_id: session.to_string(), alarms: list.into_iter().map(|a| alarm_view(a, tz)).collect() }
     }
+
+    /// How many alarms are open (not acknowledged).
+    pub fn open_count(&self) -> usize {
+        self.alarms.iter().filter(|a| a.acknowledged.is_none()).count()
+    }
 }
 
 /// One row of the session screen's vitals table (the `vital` fragment), its element id
@@ -275,8 +368,9 @@ pub struct VitalRowFragment {
 }
 
 impl VitalRowFragment {
-    pub fn new(id: VitalId, r: &Reading, tz: &TimeZone) -> Self {
-        Self { id: format!("vital-{id}"), sort: r.at.as_microsecond(), v: vital_row(r, tz) }
+    /// The row of a reading, each value out of the alarm policy's range marked.
+    pub fn new(id: VitalId, r: &Reading, tz: &TimeZone, policy: &AlarmPolicy) -> Self {
+        Self { id: format!("vital-{id}"), sort: r.at.as_microsecond(), v: vital_row(r, tz, policy) }
     }
 }
 

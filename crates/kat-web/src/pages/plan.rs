@@ -277,8 +277,9 @@ async fn page(
 
 pub async fn show(State(state): State<AppState>, staff: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let patient = parse_patient(&staff, &raw)?;
-    let form = PlanInput { dose_style: "per_kg".into(), infusion_minutes: "40".into(), ..PlanInput::default() };
-    Ok(render(&page(&state, &staff, patient, &form, &FieldErrors::new(), None).await?))
+    // The form starts from the intake's indication, weight and height (issue 11 item 12).
+    let draft = uc::plan_draft(state.store.as_ref(), &staff.ctx, patient).await.map_err(|e| staff.fail(e))?;
+    Ok(render(&page(&state, &staff, patient, &draft.input, &FieldErrors::new(), None).await?))
 }
 
 pub async fn create(

@@ -149,7 +149,7 @@ pub async fn patient(
         let raw = answers(instrument, total, 0);
         measures::record_response(store, &pc, &cfg, p, instrument, &raw, Some(at)).await.map_err(err("measure"))?;
     }
-    let plan = signed_plan(store, &pc, &DosingConfig::default(), p, &CASES[0]).await?;
+    let plan = signed_plan(store, &pc, &DosingConfig::default(), p, case(i)).await?;
     Ok((p, plan))
 }
 
@@ -186,15 +186,21 @@ pub async fn patients(
     Ok(out)
 }
 
-/// A dosing session in progress on a seeded patient's plan: opened 25 minutes ago, gate
-/// passed, IV infusion started 15 minutes ago.
+/// Patient `i`'s route: every other patient has a Spravato plan (so the REMS list has
+/// forms to show), the others an IV infusion.
+fn case(i: usize) -> &'static crate::demo::demo_dosing::Case {
+    if i % 2 == 1 { &CASES[1] } else { &CASES[0] }
+}
+
+/// A dosing session in progress on seeded patient `i`'s plan: opened 25 minutes ago, gate
+/// passed, the IV infusion started or the first esketamine devices given 15 minutes ago.
 pub async fn session(
     store: &dyn Store,
     staff: &Staff,
     tz: &TimeZone,
+    i: usize,
     patient: PatientId,
     plan: TreatmentPlanId,
 ) -> Result<DosingSessionId> {
-    start_on_plan(store, &DosingConfig::default(), Timestamp::now(), tz, &staff.nurse, patient, plan, &CASES[0], 15)
-        .await
+    start_on_plan(store, &DosingConfig::default(), Timestamp::now(), tz, &staff.nurse, patient, plan, case(i), 15).await
 }

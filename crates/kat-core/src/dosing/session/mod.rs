@@ -353,6 +353,11 @@ impl DosingSession {
     pub fn discharged_at(&self) -> Option<Timestamp> {
         self.discharged_at
     }
+    /// When the session closed: its discharge, or the transfer to emergency care that
+    /// ended it (issue 11 items 4 and 5). Anything charted after it is a late entry.
+    pub fn closed_at(&self) -> Option<Timestamp> {
+        self.discharged_at.or(self.ended.filter(|e| e.cause == EndCause::EmergencyTransfer).map(|e| e.at))
+    }
     pub fn infusion(&self) -> Option<&Infusion> {
         self.infusion.as_ref()
     }
@@ -741,10 +746,10 @@ impl DosingSession {
         time: &SessionTimePolicy,
         mut new_id: impl FnMut() -> SessionAlarmId,
     ) -> Result<Transition<ReadingRecorded>, SessionError> {
-        let late = match self.discharged_at {
+        let late = match self.closed_at() {
             // The record can still be completed (issue 11 item 5): a reading taken before
-            // the discharge, charted after it, is always a late entry.
-            Some(discharged) if reading.at <= discharged => {
+            // the discharge (or the transfer), charted after it, is always a late entry.
+            Some(closed) if reading.at <= closed => {
                 self.check_entry_time(reading.at, now, time)?;
                 Some(LateEntry { at: reading.at, recorded_at: now })
             }

@@ -399,6 +399,29 @@ fn an_intervention_ends_dosing_but_not_the_record_and_an_emergency_transfer_is_n
     assert_eq!(refusal(gone.end(transfer, mins(50), mins(50), &policy())).0, Refusal::Ended);
 }
 
+#[test]
+fn after_a_transfer_the_record_is_completed_by_late_entries_dated_before_it() {
+    let s = gated(plan(Route::Intramuscular, 35.0));
+    let s = give(&s, mins(20), Step::Dose { mg: mg(35.0) }).unwrap();
+    assert_eq!(s.closed_at(), None);
+    let transfer = End::EmergencyTransfer { reason: reason("chest pain") };
+    let gone = s.end(transfer, mins(45), mins(45), &policy()).unwrap().session;
+    assert_eq!(gone.closed_at(), Some(mins(45)));
+    // Charted a minute later, dated a minute before the transfer: late (after the close).
+    let t = gone.record_reading(&good_reading(mins(44)), mins(46), &AlarmPolicy::default(), &policy(), ids()).unwrap();
+    assert_eq!(t.record.late, Some(LateEntry { at: mins(44), recorded_at: mins(46) }));
+    // Dated at the transfer itself: still ours; a microsecond after: refused.
+    assert!(gone.record_reading(&good_reading(mins(45)), mins(46), &AlarmPolicy::default(), &policy(), ids()).is_ok());
+    let after = mins(45) + SignedDuration::from_micros(1);
+    let e = gone.record_reading(&good_reading(after), mins(46), &AlarmPolicy::default(), &policy(), ids());
+    assert_eq!(refusal(e).0, Refusal::TooEarly);
+    // An intervention's end does not close the record: the patient is still observed.
+    let stopped = s.end(End::Intervention, mins(25), mins(25), &policy()).unwrap().session;
+    assert_eq!(stopped.closed_at(), None);
+    let d = gone.clone();
+    assert_eq!(d.discharged_at(), None, "a transfer is no discharge");
+}
+
 fn ready_assessment() -> DischargeAssessment {
     DischargeAssessment {
         aldrete_total: Some(10),

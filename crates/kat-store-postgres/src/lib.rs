@@ -84,11 +84,7 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
-        Ok(kat_store::APPEND_ONLY_GUARDS
-            .iter()
-            .filter(|g| !present.iter().any(|p| p == *g))
-            .map(|g| g.to_string())
-            .collect())
+        Ok(kat_store::missing_guards(&present))
     }
 
     async fn notify(&self, payload: &str) -> StoreResult<()> {

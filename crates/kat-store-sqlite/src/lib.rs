@@ -182,11 +182,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.readers)
             .await
             .map_err(map_err)?;
-        Ok(kat_store::APPEND_ONLY_GUARDS
-            .iter()
-            .filter(|g| !present.iter().any(|p| p == *g))
-            .map(|g| g.to_string())
-            .collect())
+        Ok(kat_store::missing_guards(&present))
     }
 }
 

@@ -218,6 +218,11 @@ pub trait PatientRepo {
 pub const APPEND_ONLY_GUARDS: [&str; 4] =
     ["audit_log_no_update", "audit_log_no_delete", "audit_entry_patients_no_update", "audit_entry_patients_no_delete"];
 
+/// The guards of [`APPEND_ONLY_GUARDS`] not among the triggers a database reports.
+pub fn missing_guards(present: &[String]) -> Vec<String> {
+    APPEND_ONLY_GUARDS.iter().filter(|g| !present.iter().any(|p| p == *g)).map(|g| g.to_string()).collect()
+}
+
 /// One entry of the log with what its hash covers (migration 0014): the patients a list
 /// view showed, the stored hash of the entry before it and its own; both `None` for an
 /// entry written before the chain existed.

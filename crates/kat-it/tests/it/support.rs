@@ -80,3 +80,19 @@ pub fn session_set_cookie(r: &reqwest::Response) -> Option<(String, String)> {
 pub fn location(r: &reqwest::Response) -> String {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
+
+/// Every audit entry about the patient (and every list view that showed the patient),
+/// read from the store, newest first.
+pub async fn audit_of_patient(app: &TestApp, patient: &str) -> Vec<kat_core::audit::AuditEntry> {
+    let mut tx = app.store.begin_read().await.unwrap();
+    let entries = tx
+        .query_audit(&kat_core::audit::AuditFilter {
+            patient_id: Some(patient.parse().unwrap()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    entries
+}

@@ -5,10 +5,8 @@
 //! view is one audit entry naming every patient shown.
 
 use crate::dosing::{eligible_patient, get, iv_plan, manual, passing_gate, post, running_iv_session};
-use crate::support::staff_with_token;
+use crate::support::{audit_of_patient, staff_with_token};
 use jiff::SignedDuration;
-use kat_core::audit::AuditFilter;
-use kat_core::ids::PatientId;
 use kat_core::role::Role;
 use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
 use serde_json::{Value, json};
@@ -90,22 +88,10 @@ async fn the_day(db: Db) {
     assert!(!start_page(&app, "admin.today").await.contains("id=\"today-dosing\""));
 
     // One audit entry of the view names each patient shown.
-    let mut tx = app.store.begin_read().await.unwrap();
     for p in [&a, &b, &c] {
-        let entries = tx
-            .query_audit(&AuditFilter {
-                user_id: None,
-                patient_id: Some(p.parse::<PatientId>().unwrap()),
-                from: None,
-                to: None,
-                before_seq: None,
-                limit: 1000,
-            })
-            .await
-            .unwrap();
+        let entries = audit_of_patient(&app, p).await;
         assert!(entries.iter().any(|e| e.entry.resource_type == "today"), "today's view names {p}");
     }
-    tx.commit().await.unwrap();
 
     // Two days on: A's next dose (every 3 days) is not due, C's deferred dose is.
     app.advance(SignedDuration::from_hours(48));

@@ -1,6 +1,9 @@
 //! The SQLite adapter of the kat storage port: the default, embedded database.
 //!
-//! The database runs in WAL mode with foreign keys on and a busy timeout. Two pools:
+//! The database runs in WAL mode with foreign keys on, a busy timeout and every commit
+//! synced to disk (`synchronous=FULL`, [`Durability`]; a clinic may choose `NORMAL`).
+//! A new database file and its backups are created readable by their owner only. Two
+//! pools:
 //!
 //! - **one writer connection**: write transactions start with `BEGIN IMMEDIATE` on it, so
 //!   writers queue in the pool in FIFO order (sqlx's pool is fair) instead of each holding

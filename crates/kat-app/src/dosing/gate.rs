@@ -59,10 +59,10 @@ pub fn other_sessions(sessions: &[DosingSessionRecord], tz: &jiff::tz::TimeZone)
 }
 
 /// Opens a dosing session on a signed plan (nurses, prescribers), with the machine's
-/// first state. One dose day per patient (issue 11 item 1): a session in progress
-/// refuses; a dose already given that clinic day (or within the clinic's
-/// `[dosing.course] min_interval_hours`) needs a prescriber's reason, stored with the
-/// new session; decided in the same transaction as the insert.
+/// first state. One dose day per patient (issue 11 item 1): a session still open, a
+/// dose already given that clinic day (or within the clinic's `[dosing.course]
+/// min_interval_hours`) needs a prescriber's reason, stored with the new session;
+/// decided in the same transaction as the insert.
 pub async fn open_session(
     store: &dyn Store,
     ctx: &Ctx,
@@ -93,13 +93,6 @@ pub async fn open_session(
     let others = other_sessions(&tx.dosing_sessions_for_patient(patient).await?, &ctx.tz);
     let dose_day_override = match check_dose_day(&others, ctx.today, ctx.now, &config.course) {
         DoseDay::Clear => None,
-        // One patient, one session in progress: a second would split the vitals and alarms.
-        DoseDay::InProgress { route, on, .. } => {
-            return Err(AppError::Conflict(format!(
-                "a dosing session of this patient is already in progress ({} session opened on {on}); discharge it (or defer it at the gate) first",
-                route.label()
-            )));
-        }
         DoseDay::NeedsOverride(conflicts) => {
             let named: Vec<String> = conflicts.iter().map(|c| c.to_string()).collect();
             let named = named.join("; ");
@@ -107,7 +100,7 @@ pub async fn open_session(
                 return Err(FieldErrors::single(
                     "override_reason",
                     format!(
-                        "this patient already had a dose: {named}. One dose day per patient: a prescriber may open another with a reason"
+                        "this patient already had a dose or has a session open: {named}. One dose day per patient: a prescriber may open another with a reason"
                     ),
                 )
                 .into());
@@ -115,7 +108,9 @@ pub async fn open_session(
             if !ctx.allows(Permission::DischargeOverride) {
                 return Err(FieldErrors::single(
                     "override_reason",
-                    format!("this patient already had a dose: {named}. Only a prescriber may override one dose day"),
+                    format!(
+                        "this patient already had a dose or has a session open: {named}. Only a prescriber may override one dose day"
+                    ),
                 )
                 .into());
             }

@@ -55,6 +55,10 @@ pub struct OtherSession {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ConflictKind {
+    /// A session not yet discharged, deferred or ended (left open, perhaps from an
+    /// earlier day): a second open session splits the vitals and alarms between two
+    /// records, so it needs a prescriber's reason too.
+    StillOpen,
     /// A session on the same clinic day (one dose day per patient).
     SameDay,
     /// Opened less than the clinic's minimum interval ago (`[dosing.course]`).
@@ -73,6 +77,9 @@ pub struct SessionConflict {
 impl fmt::Display for SessionConflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
+            ConflictKind::StillOpen => {
+                write!(f, "{} session opened on {}, still open (not discharged)", self.route.label(), self.on)
+            }
             ConflictKind::SameDay => write!(f, "{} session on {} (the same day)", self.route.label(), self.on),
             ConflictKind::TooSoon { min_interval_hours } => write!(
                 f,
@@ -87,22 +94,21 @@ impl fmt::Display for SessionConflict {
 /// What the core says about opening a new session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DoseDay {
-    /// No other dose that day (nor within the clinic's interval).
+    /// No other dose that day (nor within the clinic's interval), no session open.
     Clear,
-    /// Another session is in progress: it is discharged, transferred or deferred first
-    /// (two at once would split the vitals and alarms); no override.
-    InProgress { session: DosingSessionId, route: Route, on: Date },
-    /// A prescriber may open it with a reason, naming these sessions.
+    /// A prescriber may open it with a reason, naming these sessions: one still open,
+    /// one the same clinic day, or one within the clinic's minimum interval.
     NeedsOverride(Vec<SessionConflict>),
 }
 
 /// One dose day per patient (issue 11 item 1): judges a new session opened at `now` on
 /// the clinic date `today` against the patient's other sessions.
 pub fn check_dose_day(others: &[OtherSession], today: Date, now: Timestamp, policy: &CoursePolicy) -> DoseDay {
-    if let Some(s) = others.iter().find(|s| s.standing == Standing::InProgress) {
-        return DoseDay::InProgress { session: s.id, route: s.route, on: s.on };
-    }
-    let mut conflicts = Vec::new();
+    let mut conflicts: Vec<SessionConflict> = others
+        .iter()
+        .filter(|s| s.standing == Standing::InProgress)
+        .map(|s| SessionConflict { session: s.id, on: s.on, route: s.route, kind: ConflictKind::StillOpen })
+        .collect();
     for s in others.iter().filter(|s| s.standing == Standing::Ended) {
         let kind = if s.on == today {
             Some(ConflictKind::SameDay)
@@ -138,7 +144,9 @@ pub struct DoseDayOverride {
 impl DoseDayOverride {
     /// One line for the session pages and the floor tile.
     pub fn summary(&self) -> String {
-        let what = if self.conflicts.iter().any(|c| c.kind == ConflictKind::SameDay) {
+        let what = if self.conflicts.iter().any(|c| c.kind == ConflictKind::StillOpen) {
+            "Opened while another session was still open"
+        } else if self.conflicts.iter().any(|c| c.kind == ConflictKind::SameDay) {
             "Second dose today"
         } else {
             "Dose sooner than the clinic's interval"
@@ -261,14 +269,23 @@ mod tests {
     }
 
     #[test]
-    fn a_session_in_progress_refuses_without_override() {
+    fn a_session_still_open_needs_a_prescribers_reason_naming_it() {
         let today = date(2026, 12, 5);
         let ended = other("2026-12-05T08:00:00Z", today, Standing::Ended);
         let open = other("2026-12-03T09:00:00Z", date(2026, 12, 3), Standing::InProgress);
+        let DoseDay::NeedsOverride(c) = check_dose_day(&[ended, open], today, at("2026-12-05T15:00:00Z"), &NONE) else {
+            panic!("an open session needs an override")
+        };
         assert_eq!(
-            check_dose_day(&[ended, open], today, at("2026-12-05T15:00:00Z"), &NONE),
-            DoseDay::InProgress { session: open.id, route: open.route, on: open.on }
+            c.iter().map(|c| (c.session, c.kind)).collect::<Vec<_>>(),
+            vec![(open.id, ConflictKind::StillOpen), (ended.id, ConflictKind::SameDay)]
         );
+        assert!(c[0].to_string().contains("still open"), "{}", c[0]);
+        // Alone, from an earlier day, it still needs the reason.
+        assert!(matches!(
+            check_dose_day(&[open], today, at("2026-12-05T15:00:00Z"), &NONE),
+            DoseDay::NeedsOverride(c) if c.len() == 1
+        ));
     }
 
     #[test]

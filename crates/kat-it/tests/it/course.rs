@@ -50,13 +50,14 @@ async fn course_page(db: Db) {
     let gate = r.headers()["location"].to_str().unwrap().to_string();
     assert!(gate.starts_with("/sessions/") && gate.ends_with("/gate"), "{gate}");
     let sid = gate.trim_start_matches("/sessions/").trim_end_matches("/gate").to_string();
-    // A second session while this one is in progress is refused, on the page and the API.
+    // A second session while this one is still open needs a prescriber's reason, on the
+    // page and the API.
     let r = web.post(app.url(&start)).header("origin", &app.base_url).send().await.unwrap();
-    assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("already in progress"));
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("still open"));
     assert_eq!(
         post(&app, &format!("/api/v1/patients/{id}/treatment-plans/{plan_id}/sessions"), &pt, json!({})).await.status(),
-        409
+        422
     );
     assert!(web.get(app.url("/floor/live")).send().await.unwrap().text().await.unwrap().contains(&sid));
 

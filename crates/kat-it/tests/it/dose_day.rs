@@ -92,9 +92,11 @@ async fn one_dose_day(db: Db) {
     let summary = format!("Second dose today — override by {}: Rescue dose agreed with the team", pres.display_name);
     assert_eq!(s2["dose_day_override"], summary.as_str(), "{s2:#}");
     let s2 = s2["id"].as_str().unwrap().to_string();
-    // One in progress: a third is refused outright, whatever the reason.
-    let p = expect_problem(post(&app, &open, &pt, json!({"override_reason": "again"})).await, 409).await;
-    assert!(p["detail"].as_str().unwrap().contains("already in progress"), "{p}");
+    // The second is still open: a third needs a prescriber's reason too, naming it, and
+    // a nurse cannot give one (nothing is saved either way).
+    let p = expect_problem(post(&app, &open, &pt, json!({})).await, 422).await;
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("still open (not discharged)"), "{p}");
+    expect_problem(post(&app, &open, &nt, json!({"override_reason": "again"})).await, 422).await;
 
     // Shown on both sessions' pages, the course page and the floor board tile.
     let web = app.client();
@@ -141,8 +143,9 @@ async fn one_dose_day(db: Db) {
 }
 on_both_databases!(one_dose_day_per_patient_in_the_clinic_time_zone, one_dose_day);
 
-/// Two opens at the same moment: the patient's row is held to the insert, so the second
-/// sees the first (in progress) and is refused; never two sessions.
+/// Two opens at the same moment, neither with a reason: the patient's row is held to the
+/// insert, so the second sees the first (still open) and is refused for want of a
+/// prescriber's reason; never two sessions.
 async fn simultaneous_opens(db: Db) {
     let app = app_or_skip!(db, manual());
     let (_, _, pt) = staff_with_token(&app, "pres.race", Role::Prescriber).await;
@@ -154,7 +157,7 @@ async fn simultaneous_opens(db: Db) {
         let (a, b) = tokio::join!(post(&app, &open, &nt, json!({})), post(&app, &open, &pt, json!({})));
         let mut got = [a.status().as_u16(), b.status().as_u16()];
         got.sort();
-        assert_eq!(got, [201, 409]);
+        assert_eq!(got, [201, 422]);
         // End the day's session by deferring it (no dose), then race again.
         let sessions = get(&app, &format!("/api/v1/patients/{id}/timeline?kind=dosing_session"), &pt).await;
         let open_now: Vec<&Value> = sessions

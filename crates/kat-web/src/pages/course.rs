@@ -60,7 +60,7 @@ struct CoursePage {
     plans: Vec<PlanCourseView>,
     sessions: Vec<SessionRow>,
     can_start: bool,
-    /// A session is in progress: starting another is refused.
+    /// A session is still open: starting another needs a prescriber's reason.
     busy: bool,
     error: Option<String>,
     /// The patient's doses that stand in the way of another session now (one dose day

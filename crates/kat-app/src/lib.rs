@@ -134,6 +134,10 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Sign-in refused for now: too many failures from this account or address (issue 12
+    /// item 3); the next attempt may come at `until`.
+    #[error("too many failed sign-ins; try again at {until}")]
+    TooManyAttempts { until: jiff::Timestamp },
     #[error("storage: {0}")]
     Store(StoreError),
     #[error("internal: {0}")]

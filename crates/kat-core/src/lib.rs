@@ -19,6 +19,7 @@ pub mod page;
 pub mod patient;
 pub mod phi;
 pub mod role;
+pub mod sign_in;
 pub mod therapy;
 pub mod user;
 

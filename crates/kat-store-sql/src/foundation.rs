@@ -265,6 +265,41 @@ impl<C: Conn> SessionRepo for SqlTx<C> {
             )
             .await
     }
+
+    async fn sign_in_failures(&mut self, keys: &[String]) -> StoreResult<Vec<(String, kat_core::sign_in::Failures)>> {
+        let mut out = Vec::new();
+        for key in keys {
+            let q = sql("SELECT key, failures, last_at, locked_until FROM sign_in_failures WHERE key = $1").bind(key);
+            if let Some(r) = self.conn.fetch_optional(q).await? {
+                let count: i64 = get(&r, "failures")?;
+                out.push((
+                    get(&r, "key")?,
+                    kat_core::sign_in::Failures {
+                        count: u32::try_from(count).unwrap_or(u32::MAX),
+                        last_at: get(&r, "last_at")?,
+                        locked_until: get(&r, "locked_until")?,
+                    },
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_sign_in_failures(&mut self, key: &str, f: &kat_core::sign_in::Failures) -> StoreResult<()> {
+        let q = sql("INSERT INTO sign_in_failures (key, failures, last_at, locked_until) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at, \
+                     locked_until = excluded.locked_until")
+        .bind(key)
+        .bind(i64::from(f.count))
+        .bind(f.last_at)
+        .bind(f.locked_until);
+        self.conn.execute(q).await?;
+        Ok(())
+    }
+
+    async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool> {
+        Ok(self.conn.execute(sql("DELETE FROM sign_in_failures WHERE key = $1").bind(key)).await? > 0)
+    }
 }
 
 #[async_trait]

@@ -104,6 +104,7 @@ macro_rules! conformance_suite {
             duplicate_usernames_conflict_by_name,
             user_activation_and_password,
             sessions_touch_and_expire,
+            sign_in_failures_are_counted_per_key_and_cleared,
             tokens_hash_lookup_and_revocation,
             patients_get_sequential_mrns,
             patient_search_by_name_date_and_mrn,
@@ -272,6 +273,29 @@ pub async fn sessions_touch_and_expire(store: &dyn Store) {
     tx.insert_session(&session("third", t0())).await.unwrap();
     tx.delete_session("third").await.unwrap();
     assert!(tx.session_by_hash("third").await.unwrap().is_none());
+}
+
+/// Sign-in failures are kept per key, replaced whole, read only for the keys asked,
+/// and cleared.
+pub async fn sign_in_failures_are_counted_per_key_and_cleared(store: &dyn Store) {
+    use kat_core::sign_in::Failures;
+    let mut tx = store.begin().await.unwrap();
+    let a = Failures { count: 3, last_at: t0(), locked_until: None };
+    let b = Failures { count: 10, last_at: t0() + 1.minute(), locked_until: Some(t0() + 16.minutes()) };
+    tx.put_sign_in_failures("account:1", &a).await.unwrap();
+    tx.put_sign_in_failures("address:10.0.0.1", &a).await.unwrap();
+    tx.put_sign_in_failures("address:10.0.0.1", &b).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut read = store.begin_read().await.unwrap();
+    let keys = ["account:1".to_string(), "address:10.0.0.1".to_string(), "account:2".to_string()];
+    let got = read.sign_in_failures(&keys).await.unwrap();
+    assert_eq!(got, vec![("account:1".to_string(), a), ("address:10.0.0.1".to_string(), b)]);
+    read.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.clear_sign_in_failures("account:1").await.unwrap());
+    assert!(!tx.clear_sign_in_failures("account:1").await.unwrap(), "nothing left to clear");
+    assert_eq!(tx.sign_in_failures(&keys).await.unwrap().len(), 1);
+    tx.commit().await.unwrap();
 }
 
 pub async fn tokens_hash_lookup_and_revocation(store: &dyn Store) {

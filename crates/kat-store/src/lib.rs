@@ -173,6 +173,13 @@ pub trait SessionRepo {
     async fn delete_session(&mut self, id_hash: &str) -> StoreResult<()>;
     /// Removes sessions last seen before `idle_before` or created before `created_before`.
     async fn delete_stale_sessions(&mut self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;
+    /// The sign-in failures counted under each of these keys (`account:…`,
+    /// `address:…`; migration 0016), for the keys that have any.
+    async fn sign_in_failures(&mut self, keys: &[String]) -> StoreResult<Vec<(String, kat_core::sign_in::Failures)>>;
+    /// Sets the failures counted under `key`.
+    async fn put_sign_in_failures(&mut self, key: &str, f: &kat_core::sign_in::Failures) -> StoreResult<()>;
+    /// Forgets the failures under `key` (a success, an admin's unlock); whether there were any.
+    async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool>;
 }
 
 #[async_trait]

@@ -37,6 +37,8 @@ pub struct WebConfig {
     /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed (reverse
     /// proxies); from anyone else those headers are ignored (default: this host).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Sign-in throttling and lockout (`[security.sign_in]`).
+    pub sign_in: kat_core::sign_in::SignInPolicy,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
     /// Therapy program policy and the patient safety-plan link lifetime.
@@ -57,6 +59,7 @@ impl Default for WebConfig {
             cookie_secure: CookieSecure::Auto,
             trusted_origins: Vec::new(),
             trusted_proxies: default_trusted_proxies(),
+            sign_in: kat_core::sign_in::SignInPolicy::default(),
             demo: false,
             measures: MeasuresConfig::default(),
             therapy: Default::default(),

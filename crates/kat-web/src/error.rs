@@ -107,6 +107,17 @@ impl IntoResponse for ApiError {
                 problem(StatusCode::NOT_FOUND, "Not found", Some(format!("{what} not found")), vec![], rid)
             }
             AppError::Conflict(detail) => problem(StatusCode::CONFLICT, "Conflict", Some(detail), vec![], rid),
+            AppError::TooManyAttempts { until } => {
+                let mut r = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    Some(format!("try again at {until}")),
+                    vec![],
+                    rid,
+                );
+                r.headers_mut().insert(header::RETRY_AFTER, retry_after(until, jiff::Timestamp::now()));
+                r
+            }
             other => {
                 tracing::error!(request_id = rid.as_deref().unwrap_or("-"), error = %other, "internal error");
                 problem(
@@ -151,6 +162,9 @@ impl IntoResponse for PageError {
             AppError::NotFound(what) => (StatusCode::NOT_FOUND, "Not found", format!("That {what} does not exist.")),
             AppError::Conflict(detail) => (StatusCode::CONFLICT, "Could not save", detail),
             AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", errors.to_string()),
+            AppError::TooManyAttempts { until } => {
+                (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", format!("Please try again after {until}."))
+            }
             other => {
                 tracing::error!(request_id = rid.as_deref().unwrap_or("-"), error = %other, "internal error");
                 (
@@ -190,4 +204,11 @@ pub fn csrf_rejection(_e: ProtectionError) -> Response<axum::body::Body> {
         vec![],
         None,
     )
+}
+
+/// A `Retry-After` value: whole seconds from `now` until `until`, rounded up (at least 1).
+pub fn retry_after(until: jiff::Timestamp, now: jiff::Timestamp) -> HeaderValue {
+    let d = until.duration_since(now);
+    let secs = (d.as_secs() + i64::from(d.subsec_nanos() > 0)).max(1);
+    HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("1"))
 }

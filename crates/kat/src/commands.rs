@@ -238,6 +238,17 @@ pub async fn user_set_active(settings: &Settings, name: &str, active: bool) -> R
     Ok(())
 }
 
+/// Lifts a sign-in lock on the account `name` (its failed sign-ins are forgotten).
+pub async fn user_unlock(settings: &Settings, name: &str) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
+    let had = auth::unlock_account(store.as_ref(), &ctx, &user).await.map_err(app_err)?;
+    store.close().await;
+    println!("{name}: {}", if had { "failed sign-ins forgotten; the account may sign in" } else { "was not locked" });
+    Ok(())
+}
+
 /// Marks (or unmarks) the account `name` as the clinic's medical director, who alone may
 /// override a hard stop at eligibility sign-off.
 pub async fn user_set_medical_director(settings: &Settings, name: &str, yes: bool) -> Result<()> {

@@ -148,6 +148,12 @@ enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Lift a sign-in lock on an account (too many failed sign-ins).
+    Unlock {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +261,7 @@ async fn main() -> Result<()> {
             UserCommand::Enable { name, db } => {
                 commands::user_set_active(&settings(&cli.config, None, db)?, &name, true).await
             }
+            UserCommand::Unlock { name, db } => commands::user_unlock(&settings(&cli.config, None, db)?, &name).await,
         },
         Command::Token { command } => match command {
             TokenCommand::Create { name, role, label, db } => {

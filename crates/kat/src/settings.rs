@@ -70,6 +70,74 @@ pub struct SecuritySettings {
     pub trusted_proxies: Vec<String>,
     /// Days an API token works after it is made (clinic policy, default 90).
     pub token_lifetime_days: i64,
+    pub sign_in: SignInSettings,
+}
+
+/// Sign-in throttling and lockout (`[security.sign_in]`; kat_core::sign_in). Security
+/// policy with common-practice defaults; no clinical reference gives these numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignInSettings {
+    /// Failures answered at once, per account and per client address.
+    pub free_failures: u32,
+    /// The first wait after them, doubled at each further failure up to the maximum.
+    pub first_delay_seconds: u32,
+    pub max_delay_seconds: u32,
+    /// Failures that lock the account or address.
+    pub lock_after: u32,
+    /// How long a lock lasts (`kat user unlock NAME` lifts it sooner).
+    pub lock_minutes: u32,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        let p = kat_core::sign_in::SignInPolicy::default();
+        Self {
+            free_failures: p.free_failures,
+            first_delay_seconds: p.first_delay.as_secs() as u32,
+            max_delay_seconds: p.max_delay.as_secs() as u32,
+            lock_after: p.lock_after,
+            lock_minutes: (p.lock_for.as_secs() / 60) as u32,
+        }
+    }
+}
+
+impl SignInSettings {
+    /// The policy, refusing values that would switch the protection off or contradict
+    /// each other, by full key name.
+    pub fn parse(&self) -> Result<kat_core::sign_in::SignInPolicy> {
+        let key = |k: &str| format!("security.sign_in.{k}");
+        if self.lock_after == 0 || self.lock_after > 100 {
+            bail!("{}: {} is not between 1 and 100 (NIST SP 800-63B: at most 100)", key("lock_after"), self.lock_after);
+        }
+        if self.free_failures == 0 || self.free_failures > self.lock_after {
+            bail!(
+                "{}: {} is not between 1 and lock_after ({})",
+                key("free_failures"),
+                self.free_failures,
+                self.lock_after
+            );
+        }
+        if self.first_delay_seconds == 0 || self.max_delay_seconds < self.first_delay_seconds {
+            bail!(
+                "{}: must be at least 1 and at most {} ({})",
+                key("first_delay_seconds"),
+                key("max_delay_seconds"),
+                self.max_delay_seconds
+            );
+        }
+        if self.lock_minutes == 0 {
+            bail!("{}: must be at least 1", key("lock_minutes"));
+        }
+        Ok(kat_core::sign_in::SignInPolicy {
+            free_failures: self.free_failures,
+            first_delay: jiff::SignedDuration::from_secs(i64::from(self.first_delay_seconds)),
+            max_delay: jiff::SignedDuration::from_secs(i64::from(self.max_delay_seconds)),
+            lock_after: self.lock_after,
+            lock_for: jiff::SignedDuration::from_mins(i64::from(self.lock_minutes)),
+            ..Default::default()
+        })
+    }
 }
 
 impl Default for SecuritySettings {
@@ -78,6 +146,7 @@ impl Default for SecuritySettings {
             trusted_origins: Vec::new(),
             trusted_proxies: kat_web::config::default_trusted_proxies().iter().map(|a| a.to_string()).collect(),
             token_lifetime_days: 90,
+            sign_in: SignInSettings::default(),
         }
     }
 }
@@ -265,6 +334,7 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_>>()?,
+            sign_in: self.security.sign_in.parse()?,
             demo,
             measures: MeasuresConfig {
                 self_report_link_ttl,
@@ -477,6 +547,19 @@ mod tests {
                 ("session.idle_timeout".to_string(), EnvValue::One("10m".into())),
             ]
         );
+    }
+
+    #[test]
+    fn sign_in_throttling_settings_are_checked_by_key() {
+        let mut s = Settings::default();
+        assert_eq!(s.security.sign_in.parse().unwrap(), kat_core::sign_in::SignInPolicy::default());
+        s.security.sign_in.lock_after = 0;
+        assert!(s.web_config(false).unwrap_err().to_string().contains("security.sign_in.lock_after"));
+        s.security.sign_in.lock_after = 5;
+        s.security.sign_in.free_failures = 6;
+        assert!(s.security.sign_in.parse().unwrap_err().to_string().contains("free_failures"));
+        s.security.sign_in.free_failures = 5;
+        assert_eq!(s.security.sign_in.parse().unwrap().lock_after, 5);
     }
 
     #[test]

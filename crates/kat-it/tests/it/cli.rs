@@ -49,8 +49,14 @@ async fn user_add_reads_the_password_and_enforces_its_length() {
     assert_eq!(user.display_name, "Ada Admin");
     // The password works (and is exactly the line without its newline).
     let ctx = kat_app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
-    kat_app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase").await.expect("login");
-    assert!(kat_app::auth::login(store.as_ref(), &ctx, "ada", "a-long-enough-passphrase\r").await.is_err());
+    kat_app::auth::login(store.as_ref(), &ctx, &Default::default(), "ada", "a-long-enough-passphrase")
+        .await
+        .expect("login");
+    assert!(
+        kat_app::auth::login(store.as_ref(), &ctx, &Default::default(), "ada", "a-long-enough-passphrase\r")
+            .await
+            .is_err()
+    );
     store.close().await;
 }
 
@@ -74,7 +80,7 @@ async fn token_create_makes_an_api_client_when_the_name_is_new() {
     assert_eq!(tokens.len(), 2);
     assert!(tokens.iter().any(|t| t.user_id == client.id && t.label == "lab import" && t.revoked_at.is_none()));
     // An API client cannot sign in to the pages.
-    assert!(kat_app::auth::login(store.as_ref(), &ctx, "lab-sync", "").await.is_err());
+    assert!(kat_app::auth::login(store.as_ref(), &ctx, &Default::default(), "lab-sync", "").await.is_err());
     store.close().await;
 
     // Revoking by account name revokes its tokens.

@@ -24,6 +24,7 @@ mod sessions;
 mod snapshots;
 mod support;
 mod therapy;
+mod throttle;
 mod tidy;
 mod timeline;
 mod today;

@@ -107,7 +107,7 @@ pub async fn submit(
         state.clock.now(),
         &state.config.time_zone,
     );
-    match auth::login(state.store.as_ref(), &ctx, &f.username, &f.password).await {
+    match auth::login(state.store.as_ref(), &ctx, &state.config.sign_in, &f.username, &f.password).await {
         Ok((_user, secret)) => {
             // A fresh session id at every sign-in: a session id planted before sign-in
             // is worthless afterwards.
@@ -125,6 +125,22 @@ pub async fn submit(
                 false,
             );
             (StatusCode::UNAUTHORIZED, render(&p)).into_response()
+        }
+        Err(AppError::TooManyAttempts { until }) => {
+            let at = crate::view::local_time_precise(until, &state.config.time_zone);
+            let p = page(
+                &state,
+                safe_next(&f.next),
+                f.username.clone(),
+                Some(format!(
+                    "Too many failed sign-ins from this account or this computer. Try again after {at}, or ask an administrator to unlock the account."
+                )),
+                false,
+                false,
+            );
+            let mut r = (StatusCode::TOO_MANY_REQUESTS, render(&p)).into_response();
+            r.headers_mut().insert(header::RETRY_AFTER, crate::error::retry_after(until, ctx.now));
+            r
         }
         Err(e) => {
             crate::error::PageError { error: e, request_id: meta.request_id.clone(), login_next: None }.into_response()

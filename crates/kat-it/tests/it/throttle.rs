@@ -1,0 +1,79 @@
+//! Sign-in throttling and lockout (issue 12 item 3), over HTTP on both databases: per
+//! account (whatever the address) and per client address (whatever the name), the first
+//! failures are answered at once, the next try waits, and enough failures lock until the
+//! lock passes or an admin lifts it; an attempt that comes too soon is not judged (even
+//! with the right password) and gets 429 with Retry-After.
+
+use crate::dosing::manual;
+use crate::support::{audit, staff_with_token};
+use jiff::SignedDuration;
+use kat_core::role::Role;
+use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
+
+async fn sign_in(app: &TestApp, from: &str, username: &str, password: &str) -> reqwest::Response {
+    app.client()
+        .post(app.url("/login"))
+        .header("origin", &app.base_url)
+        // The test client is on loopback, a trusted proxy by default: the forwarded
+        // address is the client's.
+        .header("x-forwarded-for", from)
+        .form(&[("username", username), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn throttled(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, admin) = staff_with_token(&app, "admin", Role::Admin).await;
+    let nina = app.add_staff("nina", Role::Nurse).await;
+    let right = "nina-password";
+
+    // Per account: three failures from three addresses are answered at once…
+    for i in 1..=3 {
+        assert_eq!(sign_in(&app, &format!("203.0.113.{i}"), "nina", "wrong-password-1").await.status(), 401);
+    }
+    // …the fourth at once, from yet another address and with the right password, waits.
+    let r = sign_in(&app, "203.0.113.4", "nina", right).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "2");
+    assert!(r.text().await.unwrap().contains("Too many failed sign-ins"));
+    // At the end of the wait it is judged: the right password signs in and clears the count.
+    app.advance(SignedDuration::from_secs(2));
+    assert_eq!(sign_in(&app, "203.0.113.5", "nina", right).await.status(), 303);
+    assert_eq!(sign_in(&app, "203.0.113.6", "nina", "wrong-password-2").await.status(), 401, "counting from zero");
+    app.advance(SignedDuration::from_secs(1));
+
+    // Ten failures (each after its wait) lock the account: the right password is refused.
+    for i in 1..=9 {
+        app.advance(SignedDuration::from_secs(61));
+        assert_eq!(sign_in(&app, &format!("198.51.100.{i}"), "nina", "wrong").await.status(), 401, "failure {i}");
+    }
+    app.advance(SignedDuration::from_secs(61));
+    assert_eq!(sign_in(&app, "198.51.100.50", "nina", right).await.status(), 429, "locked");
+    let locks = audit(&app, &admin, "").await.into_iter().filter(|e| e["resource_type"] == "sign_in_lock").count();
+    assert_eq!(locks, 1, "the lock is audited once");
+    // An admin lifts it.
+    let ctx = crate::support::cli_ctx(&app);
+    assert!(kat_app::auth::unlock_account(app.store.as_ref(), &ctx, &nina).await.unwrap());
+    assert_eq!(sign_in(&app, "198.51.100.51", "nina", right).await.status(), 303);
+
+    // Per address: failures with names that are no account throttle that address for
+    // every name, and no one else.
+    for _ in 0..3 {
+        assert_eq!(sign_in(&app, "192.0.2.66", "nobody-here", "guess").await.status(), 401);
+    }
+    assert_eq!(sign_in(&app, "192.0.2.66", "nina", right).await.status(), 429);
+    assert_eq!(sign_in(&app, "192.0.2.67", "nina", right).await.status(), 303);
+    // A lock passes by itself: ten failures from the address, then the lock time.
+    for _ in 0..7 {
+        app.advance(SignedDuration::from_secs(61));
+        sign_in(&app, "192.0.2.66", "nobody-here", "guess").await;
+    }
+    app.advance(SignedDuration::from_secs(61));
+    assert_eq!(sign_in(&app, "192.0.2.66", "nina", right).await.status(), 429, "the address is locked");
+    app.advance(SignedDuration::from_mins(15));
+    assert_eq!(sign_in(&app, "192.0.2.66", "nina", right).await.status(), 303, "the lock has passed");
+    app.stop().await;
+}
+on_both_databases!(sign_in_is_throttled_and_locked_per_account_and_per_address, throttled);

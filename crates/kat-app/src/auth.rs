@@ -170,15 +170,27 @@ pub enum Resolved {
     None,
 }
 
+/// Whether a check of a sign-in is the person's own doing (a request) or the screen's
+/// (a live screen re-checking on its own): only the first keeps the sign-in alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    Request,
+    /// A live screen's re-check: it never counts as activity, so an open screen left
+    /// alone ends its sign-in at the idle timeout (issue 12 item 9).
+    Background,
+}
+
 /// Finds the user behind a session secret, ending the session when it has been idle
-/// longer than `idle` or alive longer than `absolute`. A live session is only read; its
-/// last-seen time is written when it is [`LAST_SEEN_GRANULARITY`] old or older.
+/// longer than `idle` or alive longer than `absolute`. A live session is only read; on a
+/// request its last-seen time is written when it is [`LAST_SEEN_GRANULARITY`] old or
+/// older.
 pub async fn resolve_session(
     store: &dyn Store,
     ctx: &Ctx,
     secret: &str,
     idle: jiff::SignedDuration,
     absolute: jiff::SignedDuration,
+    activity: Activity,
 ) -> AppResult<Resolved> {
     let id_hash = hash_secret(secret);
     let mut tx = store.begin_read().await?;
@@ -191,7 +203,7 @@ pub async fn resolve_session(
     let too_old = ctx.now.duration_since(session.created_at) > absolute;
     match user {
         Some(user) if user.active && !idle_expired && !too_old => {
-            if ctx.now.duration_since(session.last_seen_at) >= LAST_SEEN_GRANULARITY {
+            if activity == Activity::Request && ctx.now.duration_since(session.last_seen_at) >= LAST_SEEN_GRANULARITY {
                 // A session signed out meanwhile is touched nowhere (no row matches).
                 let mut tx = store.begin().await?;
                 tx.touch_session(&id_hash, ctx.now).await?;

@@ -357,9 +357,9 @@ fn sse_events<S: LiveScreen>(run: Run<S>) -> impl Stream<Item = Result<Event, In
     })
 }
 
-/// The signed-in user's context now, or `None` when the sign-in has ended. The session
-/// is resolved (and so kept alive, within the absolute timeout) exactly as a page
-/// request would resolve it.
+/// The signed-in user's context now, or `None` when the sign-in has ended. The re-check
+/// is not activity: it never keeps the sign-in alive, so a screen left alone ends at
+/// the idle timeout and the page goes to sign-in (issue 12 item 9).
 async fn signed_in(state: &AppState, secret: Option<&str>, now: jiff::Timestamp) -> Option<Ctx> {
     let secret = secret?;
     let anon = Ctx::new(Actor::Anonymous, "live".into(), None, now, &state.config.time_zone);
@@ -369,6 +369,7 @@ async fn signed_in(state: &AppState, secret: Option<&str>, now: jiff::Timestamp)
         secret,
         state.config.idle_timeout,
         state.config.absolute_timeout,
+        auth::Activity::Background,
     )
     .await;
     match resolved {

@@ -158,6 +158,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             &secret,
             state.config.idle_timeout,
             state.config.absolute_timeout,
+            auth::Activity::Request,
         )
         .await
     } else {

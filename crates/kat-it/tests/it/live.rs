@@ -208,6 +208,39 @@ async fn streams_send_only_what_changed(db: Db) {
 }
 on_both_databases!(live_streams_send_only_what_changed, streams_send_only_what_changed);
 
+/// An open live screen is not activity (issue 12 item 9): updates it receives do not keep
+/// the sign-in alive, so a board left alone past the idle timeout ends with `expired`.
+async fn live_screens_obey_the_idle_timeout(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, pt) = staff_with_token(&app, "pres.idle", Role::Prescriber).await;
+    app.add_staff("nurse.idle", Role::Nurse).await;
+    let sid = running_iv_session(&app, &pt).await;
+    let web = app.client();
+    app.login(&web, "nurse.idle").await;
+    let mut board = Events::open(&web, app.url("/floor/stream")).await;
+    board.named("update", &format!("id=\"tile-{sid}\"")).await;
+    let vital = |systolic: u16| {
+        let (app, pt, sid) = (&app, &pt, &sid);
+        async move {
+            let body = json!({"systolic": systolic, "diastolic": 80, "heart_rate": 70, "spo2": 98});
+            assert_eq!(post(app, &format!("/api/v1/sessions/{sid}/vitals"), pt, body).await.status(), 201);
+        }
+    };
+    // Ten minutes in, an update arrives (the screen re-checks the sign-in, which is still
+    // good)…
+    app.advance(jiff::SignedDuration::from_mins(10));
+    vital(121).await;
+    board.named("tile", "121/80").await;
+    // …and sixteen minutes after the last request the next one ends it: the update of
+    // minute 10 did not count as activity (the idle timeout is 15 minutes).
+    app.advance(jiff::SignedDuration::from_mins(6));
+    vital(122).await;
+    let (event, _) = board.next().await;
+    assert_eq!(event, "expired");
+    app.stop().await;
+}
+on_both_databases!(live_screens_end_at_the_idle_timeout_when_left_alone, live_screens_obey_the_idle_timeout);
+
 /// Two kat servers on one PostgreSQL database: the floor board open on B shows an alarm
 /// posted to A within a bounded wait (the latency target itself is `kat bench`'s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -84,7 +84,9 @@ impl Password {
     /// least [`MIN_PASSWORD_CHARS`] characters, not common nor breached nor built from
     /// the account's or the clinic's words (zxcvbn, with its embedded lists of common
     /// and leaked passwords, words and names), and no composition rules (any
-    /// characters, spaces included).
+    /// characters, spaces included). zxcvbn itself reads the current year (recent years
+    /// are cheap guesses), the one clock reading in the core; it changes no verdict
+    /// within a year and none of the tests'.
     pub fn parse(raw: &str, context: &PasswordContext<'_>) -> Result<Self, PasswordError> {
         let n = raw.chars().count();
         if n < MIN_PASSWORD_CHARS {

@@ -12,9 +12,10 @@ use super::{Actor, AppError, AppResult, Ctx};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jiff::Timestamp;
+use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::ids::TokenId;
-use kat_core::user::{AccountKind, Password, User, Username};
+use kat_core::user::{AccountKind, Password, PasswordContext, User, Username};
 use kat_store::{ApiTokenRecord, SessionRecord, Store};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
@@ -69,6 +70,31 @@ fn throttle_keys(user: Option<kat_core::ids::UserId>, remote_addr: &str) -> Vec<
     keys
 }
 
+/// Counts one more failure under each key (`counted`: the failures read before); a lock
+/// that this failure sets is audited once, as `entry` on the `sign_in_lock` of the kind
+/// of key (what is locked, never the typed name).
+async fn count_failure(
+    tx: &mut dyn kat_store::Tx,
+    entry: &kat_core::audit::NewAuditEntry,
+    keys: &[String],
+    counted: &[(String, kat_core::sign_in::Failures)],
+    now: Timestamp,
+    policy: &kat_core::sign_in::SignInPolicy,
+) -> AppResult<()> {
+    for k in keys {
+        let before = counted.iter().find(|(key, _)| key == k).map(|(_, f)| *f);
+        let after = kat_core::sign_in::after_failure(before.as_ref(), now, policy);
+        tx.put_sign_in_failures(k, &after).await?;
+        if after.locked_until.is_some() && before.and_then(|b| b.locked_until).is_none() {
+            let mut locked = entry.clone();
+            locked.resource_type = "sign_in_lock".into();
+            locked.resource_id = Some(k.split(':').next().unwrap_or_default().to_string());
+            tx.append_audit(&locked).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Signs a staff member in. On success returns the user and the new session's secret
 /// (for the cookie); every judged attempt is audited. Throttled (issue 12 item 3): after
 /// the policy's free failures an account or address waits longer before each try, and
@@ -81,7 +107,7 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> AppResult<(User, String)> {
-    use kat_core::sign_in::{after_failure, gate};
+    use kat_core::sign_in::gate;
     let mut tx = store.begin_read().await?;
     let creds = match Username::parse(username) {
         Ok(name) => tx.credentials_by_username(&name).await?,
@@ -137,18 +163,7 @@ pub async fn login(
                 entry.actor.label = "unknown user".into();
             }
             tx.append_audit(&entry).await?;
-            for k in &keys {
-                let before = counted_for(k);
-                let after = after_failure(before.as_ref(), ctx.now, policy);
-                tx.put_sign_in_failures(k, &after).await?;
-                if after.locked_until.is_some() && before.and_then(|b| b.locked_until).is_none() {
-                    // The lock itself is audited once (what is locked, not the typed name).
-                    let mut locked = entry.clone();
-                    locked.resource_type = "sign_in_lock".into();
-                    locked.resource_id = Some(k.split(':').next().unwrap_or_default().to_string());
-                    tx.append_audit(&locked).await?;
-                }
-            }
+            count_failure(tx.as_mut(), &entry, &keys, &counted, ctx.now, policy).await?;
             tx.commit().await?;
             Err(AppError::Unauthenticated)
         }
@@ -377,4 +392,93 @@ pub async fn unlock_account(store: &dyn Store, ctx: &Ctx, user: &User) -> AppRes
     .await?;
     tx.commit().await?;
     Ok(had)
+}
+
+/// What a staff member types to change their own password.
+pub struct PasswordChange<'a> {
+    pub current_password: &'a str,
+    pub new_password: &'a str,
+    pub confirm_password: &'a str,
+}
+
+/// A signed-in staff member changes their own password, proving it is them by typing the
+/// current one (issue 12 item 4). A wrong current password is a per-field error on
+/// `current_password` and counts as a failed sign-in of the account and the address (the
+/// same throttle as sign-in: after a few, a try too soon is refused with
+/// [`AppError::TooManyAttempts`] before the password is checked, and enough of them lock
+/// the account). The new password meets the account rules (`new_password`) and is typed
+/// twice (`confirm_password`). On success the hash is replaced, an admin's reset flag is
+/// cleared, every other session of the account ends (`keep_session`, the one in use,
+/// continues) and the change is audited; a refused change is audited as denied.
+pub async fn change_own_password(
+    store: &dyn Store,
+    ctx: &Ctx,
+    policy: &kat_core::sign_in::SignInPolicy,
+    keep_session: Option<&str>,
+    input: &PasswordChange<'_>,
+) -> AppResult<User> {
+    use kat_core::sign_in::gate;
+    let Actor::User(me) = &ctx.actor else { return Err(AppError::Unauthenticated) };
+    if me.kind != AccountKind::Staff {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = store.begin_read().await?;
+    let creds = tx.credentials_by_username(&me.username).await?.filter(|c| c.user.id == me.id && c.user.active);
+    let keys = throttle_keys(Some(me.id), &ctx.remote_addr);
+    let counted = tx.sign_in_failures(&keys).await?;
+    tx.commit().await?;
+    let Some(creds) = creds else { return Err(AppError::Unauthenticated) };
+    let counted_for = |k: &str| counted.iter().find(|(key, _)| key == k).map(|(_, f)| *f);
+    if let Some(until) = keys.iter().filter_map(|k| gate(counted_for(k).as_ref(), ctx.now, policy).until()).max() {
+        return Err(AppError::TooManyAttempts { until });
+    }
+    let current_ok = match creds.password_hash.clone() {
+        Some(hash) => verify_password(input.current_password.to_owned(), hash).await,
+        None => false,
+    };
+    let mut errors = FieldErrors::new();
+    if !current_ok {
+        errors.add("current_password", "is not your current password");
+    }
+    let context = PasswordContext { username: me.username.as_str(), display_name: &me.display_name };
+    let new = errors.take("new_password", Password::parse(input.new_password, &context));
+    if new.is_some() && input.new_password == input.current_password {
+        errors.add("new_password", "must differ from the current password");
+    }
+    if input.confirm_password != input.new_password {
+        errors.add("confirm_password", "does not match the new password");
+    }
+    if !errors.is_empty() {
+        let mut tx = store.begin().await?;
+        tx.append_audit(&ctx.audit(
+            AuditAction::Update,
+            "password",
+            Some(me.id.to_string()),
+            None,
+            AuditOutcome::Denied,
+        ))
+        .await?;
+        if !current_ok {
+            // A wrong current password is a guess at it: counted like a failed sign-in.
+            let entry = ctx.audit(AuditAction::LoginFailed, "session", None, None, AuditOutcome::Denied);
+            tx.append_audit(&entry).await?;
+            count_failure(tx.as_mut(), &entry, &keys, &counted, ctx.now, policy).await?;
+        }
+        tx.commit().await?;
+        return Err(AppError::Invalid(errors));
+    }
+    let Some(new) = new else { return Err(AppError::Invalid(errors)) };
+    let hash = hash_password(&new).await?;
+    let mut tx = store.begin().await?;
+    tx.set_password_hash(me.id, &hash, false).await?;
+    tx.delete_sessions_of_user(me.id, keep_session).await?;
+    // Proven by the current password, like a sign-in: the failures counted are forgotten.
+    for k in &keys {
+        tx.clear_sign_in_failures(k).await?;
+    }
+    tx.append_audit(&ctx.audit(AuditAction::Update, "password", Some(me.id.to_string()), None, AuditOutcome::Allowed))
+        .await?;
+    let updated = tx.user_by_id(me.id).await?.ok_or(AppError::NotFound("user"))?;
+    tx.commit().await?;
+    Ok(updated)
 }

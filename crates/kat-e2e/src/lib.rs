@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use fantoccini;
-pub use kat_it::{Db, Options, TestApp, spawn_app};
+pub use kat_it::{Db, Options, TestApp, password_of, spawn_app};
 
 /// How long to wait for a page element or a condition before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -259,7 +259,7 @@ impl Browser {
     pub async fn login(&self, app: &TestApp, username: &str) {
         self.goto(&app.url("/login")).await;
         self.fill("#username", username).await;
-        self.fill("#password", &format!("{username}-password")).await;
+        self.fill("#password", &kat_it::password_of(username)).await;
         self.click("form[action='/login'] button[type=submit]").await;
         let deadline = Instant::now() + WAIT;
         while self.path().await == "/login" {

@@ -36,6 +36,13 @@ enum Guard {
     Beside(String),
 }
 
+/// The password of a test account: the username and three unrelated words, which the
+/// account rules accept (a password built from the username alone, like
+/// `nina-password`, they refuse).
+pub fn password_of(username: &str) -> String {
+    format!("{username}-tulip-orbit-gravel")
+}
+
 pub struct TestApp {
     pub base_url: String,
     pub store: Arc<dyn Store>,
@@ -137,9 +144,9 @@ impl TestApp {
         Ctx::cli(self.clock.now(), &jiff::tz::TimeZone::UTC)
     }
 
-    /// Adds a staff account; the password is `<username>-password`.
+    /// Adds a staff account; the password is [`password_of`] the username.
     pub async fn add_staff(&self, username: &str, role: Role) -> User {
-        let password = format!("{username}-password");
+        let password = password_of(username);
         users::create(
             self.store.as_ref(),
             &self.ctx(),
@@ -171,12 +178,12 @@ impl TestApp {
             .expect("client")
     }
 
-    /// Signs `username` in through the login form (the password is `<username>-password`).
+    /// Signs `username` in through the login form (the password is [`password_of`] it).
     pub async fn login(&self, client: &reqwest::Client, username: &str) -> reqwest::Response {
         client
             .post(self.url("/login"))
             .header("origin", &self.base_url)
-            .form(&[("username", username), ("password", &format!("{username}-password")), ("next", "/")])
+            .form(&[("username", username), ("password", &password_of(username)), ("next", "/")])
             .send()
             .await
             .expect("login request")

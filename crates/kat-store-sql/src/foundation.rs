@@ -12,7 +12,7 @@ use kat_store::rows::{AuditRow, DemographicsColumns, PatientRow, UserRow};
 use kat_store::*;
 use uuid::Uuid;
 
-const USER_COLUMNS: &str = "id, username, display_name, role, kind, active";
+const USER_COLUMNS: &str = "id, username, display_name, role, kind, active, must_change_password";
 
 fn user_from_row(row: &impl SqlRow) -> StoreResult<User> {
     UserRow {
@@ -22,6 +22,7 @@ fn user_from_row(row: &impl SqlRow) -> StoreResult<User> {
         role: get(row, "role")?,
         kind: get(row, "kind")?,
         active: get(row, "active")?,
+        must_change_password: get(row, "must_change_password")?,
     }
     .into_domain()
 }
@@ -201,9 +202,12 @@ impl<C: Conn> UserRepo for SqlTx<C> {
         Ok(())
     }
 
-    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()> {
-        let done =
-            self.conn.execute(sql("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id)).await?;
+    async fn set_password_hash(&mut self, id: UserId, hash: &str, must_change: bool) -> StoreResult<()> {
+        let q = sql("UPDATE users SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(must_change)
+            .bind(id);
+        let done = self.conn.execute(q).await?;
         if done == 0 {
             return Err(StoreError::NotFound);
         }
@@ -254,6 +258,14 @@ impl<C: Conn> SessionRepo for SqlTx<C> {
     async fn delete_session(&mut self, id_hash: &str) -> StoreResult<()> {
         self.conn.execute(sql("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash)).await?;
         Ok(())
+    }
+
+    async fn delete_sessions_of_user(&mut self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
+        let q = match keep {
+            Some(keep) => sql("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2").bind(user).bind(keep),
+            None => sql("DELETE FROM sessions WHERE user_id = $1").bind(user),
+        };
+        self.conn.execute(q).await
     }
 
     async fn delete_stale_sessions(&mut self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64> {

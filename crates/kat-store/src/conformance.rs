@@ -237,9 +237,15 @@ pub async fn user_activation_and_password(store: &dyn Store) {
     tx.set_user_active(admin.id, false).await.unwrap();
     assert_eq!(tx.count_active_admins().await.unwrap(), 0);
     assert!(!tx.user_by_id(admin.id).await.unwrap().unwrap().active);
-    tx.set_password_hash(admin.id, "$argon2id$new").await.unwrap();
+    assert!(!admin.must_change_password, "a new account chose its own password");
+    tx.set_password_hash(admin.id, "$argon2id$new", true).await.unwrap();
     let creds = tx.credentials_by_username(&admin.username).await.unwrap().unwrap();
     assert_eq!(creds.password_hash.as_deref(), Some("$argon2id$new"));
+    assert!(creds.user.must_change_password, "an admin's reset must be changed at next sign-in");
+    tx.set_password_hash(admin.id, "$argon2id$own", false).await.unwrap();
+    assert!(!tx.user_by_id(admin.id).await.unwrap().unwrap().must_change_password);
+    let missing_user = UserId::from_uuid(Uuid::now_v7());
+    assert!(matches!(tx.set_password_hash(missing_user, "$argon2id$x", false).await, Err(StoreError::NotFound)));
     let missing = UserId::from_uuid(Uuid::now_v7());
     assert!(matches!(tx.set_user_active(missing, true).await, Err(StoreError::NotFound)));
 }
@@ -273,6 +279,20 @@ pub async fn sessions_touch_and_expire(store: &dyn Store) {
     tx.insert_session(&session("third", t0())).await.unwrap();
     tx.delete_session("third").await.unwrap();
     assert!(tx.session_by_hash("third").await.unwrap().is_none());
+
+    // A password change ends the account's other sessions, and only the account's.
+    let other = tx.insert_user(&new_user("sess.other", Role::Nurse)).await.unwrap();
+    for hash in ["a", "b", "c"] {
+        tx.insert_session(&session(hash, t0())).await.unwrap();
+    }
+    tx.insert_session(&SessionRecord { user_id: other.id, ..session("theirs", t0()) }).await.unwrap();
+    assert_eq!(tx.delete_sessions_of_user(user.id, Some("b")).await.unwrap(), 2);
+    assert!(tx.session_by_hash("a").await.unwrap().is_none());
+    assert!(tx.session_by_hash("b").await.unwrap().is_some(), "the session kept");
+    assert!(tx.session_by_hash("theirs").await.unwrap().is_some(), "another account's session");
+    assert_eq!(tx.delete_sessions_of_user(user.id, None).await.unwrap(), 1);
+    assert!(tx.session_by_hash("b").await.unwrap().is_none());
+    assert!(tx.session_by_hash("theirs").await.unwrap().is_some());
 }
 
 /// Sign-in failures are kept per key, replaced whole, read only for the keys asked,

@@ -162,7 +162,9 @@ pub trait UserRepo {
     async fn list_users(&mut self) -> StoreResult<Vec<User>>;
     async fn count_active_admins(&mut self) -> StoreResult<i64>;
     async fn set_user_active(&mut self, id: UserId, active: bool) -> StoreResult<()>;
-    async fn set_password_hash(&mut self, id: UserId, hash: &str) -> StoreResult<()>;
+    /// Replaces the account's password hash and sets whether it must be changed at the
+    /// next sign-in (an admin's reset sets it; the holder's own change clears it).
+    async fn set_password_hash(&mut self, id: UserId, hash: &str, must_change: bool) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -171,6 +173,9 @@ pub trait SessionRepo {
     async fn session_by_hash(&mut self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
     async fn touch_session(&mut self, id_hash: &str, at: Timestamp) -> StoreResult<()>;
     async fn delete_session(&mut self, id_hash: &str) -> StoreResult<()>;
+    /// Ends every session of the account except `keep` (the one changing its password);
+    /// how many ended.
+    async fn delete_sessions_of_user(&mut self, user: UserId, keep: Option<&str>) -> StoreResult<u64>;
     /// Removes sessions last seen before `idle_before` or created before `created_before`.
     async fn delete_stale_sessions(&mut self, idle_before: Timestamp, created_before: Timestamp) -> StoreResult<u64>;
     /// The sign-in failures counted under each of these keys (`account:…`,

@@ -26,6 +26,7 @@ pub struct UserRow {
     pub role: String,
     pub kind: String,
     pub active: bool,
+    pub must_change_password: bool,
 }
 
 impl UserRow {
@@ -37,6 +38,7 @@ impl UserRow {
             role: self.role.parse::<Role>().map_err(|_| corrupt("role"))?,
             kind: AccountKind::parse(&self.kind).ok_or_else(|| corrupt("account kind"))?,
             active: self.active,
+            must_change_password: self.must_change_password,
         })
     }
 }

@@ -166,6 +166,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     match resolved {
         Ok(Resolved::User(user, credential)) => {
+            if user.must_change_password && !open_while_password_must_change(req.uri().path()) {
+                return password_change_required(&req, &meta);
+            }
             req.extensions_mut().insert(Principal { user, credential, same_day_open: 0, open_safety_alerts: 0 });
         }
         Ok(Resolved::Expired) => {
@@ -184,6 +187,36 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         response.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &meta, None));
     }
     response
+}
+
+/// The change-password page: where an account whose password an admin reset is sent.
+pub const CHANGE_PASSWORD_PATH: &str = "/account/password";
+
+/// What an account whose password an admin reset may still reach (issue 12 item 4): the
+/// change-password page, signing out, and the static files those pages need.
+fn open_while_password_must_change(path: &str) -> bool {
+    path == CHANGE_PASSWORD_PATH || path == "/logout" || path == "/healthz" || path.starts_with("/static/")
+}
+
+/// The answer to any other request of such an account: the API is refused (403), a page
+/// is sent to the change-password page (htmx is told to go there as a whole page).
+fn password_change_required(req: &Request, meta: &RequestMeta) -> Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with("/api/") {
+        return crate::error::problem(
+            axum::http::StatusCode::FORBIDDEN,
+            "Password change required",
+            Some(format!("an administrator reset this account's password; change it at {CHANGE_PASSWORD_PATH} first")),
+            vec![],
+            meta.request_id.clone(),
+        );
+    }
+    if req.headers().contains_key("hx-request") {
+        let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
+        r.headers_mut().insert("hx-redirect", HeaderValue::from_static(CHANGE_PASSWORD_PATH));
+        return r;
+    }
+    axum::response::Redirect::to(CHANGE_PASSWORD_PATH).into_response()
 }
 
 /// Strict security headers on every response. Scripts and styles come only from this

@@ -123,6 +123,9 @@ pub struct UserView {
     pub role_label: &'static str,
     pub is_admin: bool,
     pub is_clinical: bool,
+    /// An admin's reset is pending: only the change-password page is open, so the
+    /// navigation is not shown.
+    pub must_change_password: bool,
 }
 
 impl Layout {
@@ -135,6 +138,7 @@ impl Layout {
                 role_label: p.user.role.label(),
                 is_admin: p.user.role == Role::Admin,
                 is_clinical: p.user.role.is_clinical(),
+                must_change_password: p.user.must_change_password,
             }),
             section,
             version: VERSION,

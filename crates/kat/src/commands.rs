@@ -183,6 +183,26 @@ async fn open_existing(settings: &Settings) -> Result<Arc<dyn Store>> {
     storage::open(&location, Create::WhenSafe { init: false }).await
 }
 
+/// The new password of an account for `kat user add` and `kat user reset-password`: on
+/// a terminal it is asked for twice without echo; otherwise (a pipe, a script) it is the
+/// first line of standard input, as before.
+pub fn read_new_password(name: &str) -> Result<String> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return read_password_line(&mut std::io::stdin().lock());
+    }
+    let first = rpassword::prompt_password(format!("New password for {name}: ")).context("reading the password")?;
+    if first.is_empty() {
+        bail!("no password given");
+    }
+    let again = rpassword::prompt_password("The same password again: ").context("reading the password")?;
+    if again != first {
+        bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+/// `kat user add` with the password read from `input` (one line).
 pub async fn user_add(
     settings: &Settings,
     name: &str,
@@ -191,6 +211,16 @@ pub async fn user_add(
     input: &mut dyn BufRead,
 ) -> Result<()> {
     let password = read_password_line(input)?;
+    user_add_with_password(settings, name, role, display_name, &password).await
+}
+
+pub async fn user_add_with_password(
+    settings: &Settings,
+    name: &str,
+    role: &str,
+    display_name: Option<&str>,
+    password: &str,
+) -> Result<()> {
     let store = open_existing(settings).await?;
     let ctx = cli_ctx(settings).await?;
     let user = users::create(
@@ -201,13 +231,32 @@ pub async fn user_add(
             display_name: display_name.unwrap_or(""),
             role,
             kind: AccountKind::Staff,
-            password: Some(&password),
+            password: Some(password),
         },
     )
     .await
     .map_err(app_err)?;
     store.close().await;
     println!("created {} ({}) id {}", user.username, user.role, user.id);
+    Ok(())
+}
+
+/// `kat user reset-password NAME` with the temporary password read from `input` (one
+/// line): the account must change it at its next sign-in, and its sessions end.
+pub async fn user_reset_password(settings: &Settings, name: &str, input: &mut dyn BufRead) -> Result<()> {
+    let password = read_password_line(input)?;
+    user_reset_password_with(settings, name, &password).await
+}
+
+pub async fn user_reset_password_with(settings: &Settings, name: &str, password: &str) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
+    users::reset_password(store.as_ref(), &ctx, user.id, password).await.map_err(app_err)?;
+    store.close().await;
+    println!(
+        "{name}: password reset; it must be changed at the next sign-in, and every sign-in of the account has ended"
+    );
     Ok(())
 }
 

@@ -18,11 +18,11 @@ pub(crate) mod demo_measures;
 
 /// Demo logins: (username, role, display name, password).
 pub const DEMO_ACCOUNTS: [(&str, &str, &str, &str); 5] = [
-    ("admin", "admin", "Alex Admin", "kat-demo-admin"),
-    ("prescriber", "prescriber", "Dr. Priya Prescriber", "kat-demo-prescriber"),
-    ("nurse", "nurse", "Noor Nurse", "kat-demo-nurse"),
-    ("therapist", "therapist", "Theo Therapist", "kat-demo-therapist"),
-    ("frontdesk", "front_desk", "Farah Frontdesk", "kat-demo-frontdesk"),
+    ("admin", "admin", "Alex Admin", "demo-admin-copper-kettle"),
+    ("prescriber", "prescriber", "Dr. Priya Prescriber", "demo-prescriber-copper-kettle"),
+    ("nurse", "nurse", "Noor Nurse", "demo-nurse-copper-kettle"),
+    ("therapist", "therapist", "Theo Therapist", "demo-therapist-copper-kettle"),
+    ("frontdesk", "front_desk", "Farah Frontdesk", "demo-frontdesk-copper-kettle"),
 ];
 
 /// (given, family, birth date, sex at birth, gender identity, phone, e-mail, address,

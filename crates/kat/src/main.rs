@@ -116,7 +116,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Add a staff account; the password is read from standard input.
+    /// Add a staff account; the password is asked for twice without echo on a terminal,
+    /// else read from the first line of standard input.
     Add {
         name: String,
         /// admin, prescriber, nurse, therapist or front_desk.
@@ -144,6 +145,13 @@ enum UserCommand {
     },
     /// Enable a disabled account.
     Enable {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set a temporary password for a staff account (asked for like `user add`'s); the
+    /// account must change it at its next sign-in, and its sign-ins end now.
+    ResetPassword {
         name: String,
         #[command(flatten)]
         db: DbArgs,
@@ -248,7 +256,8 @@ async fn main() -> Result<()> {
         Command::User { command } => match command {
             UserCommand::Add { name, role, display_name, medical_director, db } => {
                 let s = settings(&cli.config, None, db)?;
-                commands::user_add(&s, &name, &role, display_name.as_deref(), &mut std::io::stdin().lock()).await?;
+                let password = commands::read_new_password(&name)?;
+                commands::user_add_with_password(&s, &name, &role, display_name.as_deref(), &password).await?;
                 if medical_director {
                     commands::user_set_medical_director(&s, &name, true).await?;
                 }
@@ -260,6 +269,11 @@ async fn main() -> Result<()> {
             }
             UserCommand::Enable { name, db } => {
                 commands::user_set_active(&settings(&cli.config, None, db)?, &name, true).await
+            }
+            UserCommand::ResetPassword { name, db } => {
+                let s = settings(&cli.config, None, db)?;
+                let password = commands::read_new_password(&name)?;
+                commands::user_reset_password_with(&s, &name, &password).await
             }
             UserCommand::Unlock { name, db } => commands::user_unlock(&settings(&cli.config, None, db)?, &name).await,
         },

@@ -133,3 +133,24 @@ fn score_exits_1_after_writing_every_row_when_a_value_is_invalid() {
     assert!(stdout.contains("p1,0,minimal,true,,"), "{stdout}");
     assert!(stdout.contains("q2=9"), "{stdout}");
 }
+
+/// `kat user add` and `kat user reset-password` read the password from a pipe (the first
+/// line), as scripts use them; on a terminal they ask twice without echo instead.
+#[test]
+fn account_commands_read_a_piped_password_and_refuse_a_guessable_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("clinic");
+    std::fs::create_dir(&data).unwrap();
+    let weak = kat(&data, &["user", "add", "boss", "--role", "admin"], Some("password1234\n"));
+    assert!(!weak.status.success());
+    let stderr = String::from_utf8_lossy(&weak.stderr);
+    assert!(stderr.contains("password") && stderr.contains("too easy to guess"), "{stderr}");
+    let added = kat(&data, &["user", "add", "boss", "--role", "admin"], Some("a long admin passphrase\n"));
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let reset = kat(&data, &["user", "reset-password", "boss"], Some("violet harbour quill\n"));
+    assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
+    assert!(String::from_utf8_lossy(&reset.stdout).contains("must be changed at the next sign-in"));
+    let none = kat(&data, &["user", "reset-password", "boss"], Some(""));
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no password"));
+}

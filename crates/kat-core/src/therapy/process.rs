@@ -81,6 +81,7 @@ mod tests {
             role,
             kind: AccountKind::Staff,
             active: true,
+            must_change_password: false,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use fantoccini::{Client, Locator};
 use kat_e2e::Browser;
-use kat_it::{Db, Options, spawn_app};
+use kat_it::{Db, Options, password_of, spawn_app};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -113,7 +113,7 @@ async fn patient_fills_phq9_on_a_phone_and_the_alert_reaches_the_clinician() {
     let desk = desk_browser.client.clone();
     desk.goto(&app.url("/login")).await.unwrap();
     desk.find(Locator::Id("username")).await.unwrap().send_keys("nurse.desk").await.unwrap();
-    desk.find(Locator::Id("password")).await.unwrap().send_keys("nurse.desk-password").await.unwrap();
+    desk.find(Locator::Id("password")).await.unwrap().send_keys(&password_of("nurse.desk")).await.unwrap();
     click(&desk, "form button[type='submit']").await;
     wait_for_text(&desk, "Sign out").await;
     let banner = desk.find(Locator::Css(".safety-banner")).await.expect("alert banner on the dashboard");

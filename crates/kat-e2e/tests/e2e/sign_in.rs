@@ -3,7 +3,7 @@
 use crate::support::app;
 use jiff::SignedDuration;
 use kat_core::role::Role;
-use kat_e2e::{Browser, Options, e2e_or_skip};
+use kat_e2e::{Browser, Options, e2e_or_skip, password_of};
 use kat_web::config::WebConfig;
 
 #[tokio::test]
@@ -21,7 +21,7 @@ async fn login_and_logout() {
     b.screenshot("login-page").await;
 
     b.fill("#username", "nina").await;
-    b.fill("#password", "nina-password").await;
+    b.fill("#password", &password_of("nina")).await;
     b.click("form[action='/login'] button[type=submit]").await;
     b.wait_for_path("/").await;
     let h1 = b.text("h1").await;
@@ -99,7 +99,7 @@ async fn idle_timeout() {
     assert!(notice.contains("session ended after 2 seconds without activity"), "idle notice: {notice:?}");
     // After signing in again the nurse lands where she was going.
     b.fill("#username", "nina").await;
-    b.fill("#password", "nina-password").await;
+    b.fill("#password", &password_of("nina")).await;
     b.screenshot("expired").await;
     b.click("form[action='/login'] button[type=submit]").await;
     b.wait_for_path("/patients").await;

@@ -181,3 +181,44 @@ async fn a_new_data_directory_and_database_are_private() {
     assert_eq!(mode(&tmp.path().join("clinic")), 0o700);
     assert_eq!(mode(&db), 0o600);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_and_reset_password_refuse_guessable_passwords_and_reset_forces_a_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = settings_in(tmp.path());
+    for weak in ["aaaaaaaaaaaa\n", "password1234\n", "ada-ada-ada-1\n"] {
+        let err = commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new(weak)).await.unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("password") && msg.contains("too easy to guess"), "{weak}: {msg}");
+    }
+    commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new("a-long-enough-passphrase\n")).await.unwrap();
+
+    // The reset reads the temporary password the same way and follows the same rules.
+    let err = commands::user_reset_password(&settings, "ada", &mut Cursor::new("password1234\n")).await.unwrap_err();
+    assert!(format!("{err:#}").contains("too easy to guess"), "{err:#}");
+    let err = commands::user_reset_password(&settings, "ada", &mut Cursor::new("")).await.unwrap_err();
+    assert!(format!("{err:#}").contains("no password"), "{err:#}");
+    let err = commands::user_reset_password(&settings, "nobody", &mut Cursor::new("violet harbour quill\n"))
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("no user nobody"), "{err:#}");
+    let store = open(&settings).await;
+    assert!(!kat_app::users::find(store.as_ref(), "ada").await.unwrap().unwrap().must_change_password);
+    store.close().await;
+
+    commands::user_reset_password(&settings, "ada", &mut Cursor::new("violet harbour quill\n")).await.unwrap();
+    let store = open(&settings).await;
+    let ada = kat_app::users::find(store.as_ref(), "ada").await.unwrap().unwrap();
+    assert!(ada.must_change_password, "the temporary password must be changed at next sign-in");
+    let ctx = kat_app::Ctx::cli(jiff::Timestamp::now(), &jiff::tz::TimeZone::UTC);
+    let (user, _) = kat_app::auth::login(store.as_ref(), &ctx, &Default::default(), "ada", "violet harbour quill")
+        .await
+        .expect("the temporary password signs in");
+    assert!(user.must_change_password);
+    assert!(
+        kat_app::auth::login(store.as_ref(), &ctx, &Default::default(), "ada", "a-long-enough-passphrase")
+            .await
+            .is_err()
+    );
+    store.close().await;
+}

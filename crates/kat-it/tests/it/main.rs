@@ -7,6 +7,7 @@ mod auth;
 mod bench;
 mod cli;
 mod course;
+mod credentials;
 mod dose_day;
 mod dose_order;
 mod dosing;

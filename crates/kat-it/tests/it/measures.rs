@@ -330,7 +330,7 @@ async fn demo_clinic_measures(db: Db) {
     let r = nurse
         .post(app.url("/login"))
         .header("origin", &app.base_url)
-        .form(&[("username", "nurse"), ("password", "kat-demo-nurse"), ("next", "/")])
+        .form(&[("username", "nurse"), ("password", kat::demo::DEMO_ACCOUNTS[2].3), ("next", "/")])
         .send()
         .await
         .unwrap();

@@ -2,7 +2,7 @@
 
 use crate::support::{ada, create_patient, location, patient_count, session_set_cookie, staff_with_token};
 use kat_core::role::Role;
-use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
+use kat_it::{Db, TestApp, app_or_skip, on_both_databases, password_of};
 use serde_json::{Value, json};
 
 fn valid_form() -> Vec<(&'static str, &'static str)> {
@@ -62,7 +62,7 @@ async fn cross_site_posts_are_refused(db: Db) {
         .client()
         .post(app.url("/login"))
         .header("origin", "https://evil.example")
-        .form(&[("username", "desk"), ("password", "desk-password")])
+        .form(&[("username", "desk"), ("password", password_of("desk").as_str())])
         .send()
         .await
         .unwrap();

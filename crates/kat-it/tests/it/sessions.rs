@@ -3,7 +3,7 @@
 use crate::support::{audit, location, session_set_cookie, staff_with_token};
 use jiff::{SignedDuration, Timestamp};
 use kat_core::role::Role;
-use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases};
+use kat_it::{Db, Options, TestApp, app_or_skip, on_both_databases, password_of};
 use kat_web::config::WebConfig;
 
 /// A GET with an explicit cookie (no cookie jar), not following redirects.
@@ -69,7 +69,7 @@ async fn login_sets_a_fresh_hardened_cookie(db: Db) {
     assert!(!serde_json::to_string(&failed).unwrap().contains("nobody-here"));
 
     // Right password over plain http: HttpOnly, SameSite=Lax, not Secure; to `next`.
-    let r = login_as(&app, &client, "nina", "nina-password", None).await;
+    let r = login_as(&app, &client, "nina", &password_of("nina"), None).await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), "/patients");
     let (first, header) = session_set_cookie(&r).expect("session cookie");
@@ -81,7 +81,7 @@ async fn login_sets_a_fresh_hardened_cookie(db: Db) {
     assert_eq!(get_with_cookie(&app, "/", &first).await.status(), 200);
 
     // Behind a TLS proxy: Secure; and every sign-in gets a new session id.
-    let r = login_as(&app, &client, "nina", "nina-password", Some("https")).await;
+    let r = login_as(&app, &client, "nina", &password_of("nina"), Some("https")).await;
     assert_eq!(r.status(), 303);
     let (second, header) = session_set_cookie(&r).expect("session cookie");
     assert!(header.contains("; Secure"), "{header}");
@@ -95,7 +95,7 @@ async fn login_sets_a_fresh_hardened_cookie(db: Db) {
         .client()
         .post(app.url("/login"))
         .header("origin", &app.base_url)
-        .form(&[("username", "nina"), ("password", "nina-password"), ("next", "//evil.example/x")])
+        .form(&[("username", "nina"), ("password", password_of("nina").as_str()), ("next", "//evil.example/x")])
         .send()
         .await
         .unwrap();

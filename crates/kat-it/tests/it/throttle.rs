@@ -8,7 +8,7 @@ use crate::dosing::manual;
 use crate::support::{audit, staff_with_token};
 use jiff::SignedDuration;
 use kat_core::role::Role;
-use kat_it::{Db, TestApp, app_or_skip, on_both_databases};
+use kat_it::{Db, TestApp, app_or_skip, on_both_databases, password_of};
 
 async fn sign_in(app: &TestApp, from: &str, username: &str, password: &str) -> reqwest::Response {
     app.client()
@@ -27,7 +27,7 @@ async fn throttled(db: Db) {
     let app = app_or_skip!(db, manual());
     let (_, _, admin) = staff_with_token(&app, "admin", Role::Admin).await;
     let nina = app.add_staff("nina", Role::Nurse).await;
-    let right = "nina-password";
+    let right = &password_of("nina");
 
     // Per account: three failures from three addresses are answered at once…
     for i in 1..=3 {

@@ -6,7 +6,7 @@
 
 use crate::support::{audit, staff_with_token};
 use kat_core::role::Role;
-use kat_it::{Db, Options, app_or_skip, on_both_databases};
+use kat_it::{Db, Options, app_or_skip, on_both_databases, password_of};
 use kat_web::config::WebConfig;
 
 async fn request_ids_and_forwarded_addresses(db: Db) {
@@ -81,7 +81,7 @@ async fn behind_https(db: Db) {
         .post(app.url("/login"))
         .header("origin", &app.base_url)
         .header("x-forwarded-proto", "https")
-        .form(&[("username", "nurse.https"), ("password", "nurse.https-password"), ("next", "/")])
+        .form(&[("username", "nurse.https"), ("password", password_of("nurse.https").as_str()), ("next", "/")])
         .send()
         .await
         .unwrap();

@@ -28,6 +28,9 @@ struct UserRowView {
     kind: &'static str,
     active: bool,
     medical_director: bool,
+    /// A person with a password an admin may reset (not an API client).
+    staff: bool,
+    must_change_password: bool,
 }
 
 struct TokenRowView {
@@ -65,6 +68,7 @@ pub struct UsersQuery {
     added: Option<String>,
     updated: Option<String>,
     revoked: Option<String>,
+    reset: Option<String>,
 }
 
 async fn users_page(
@@ -101,6 +105,8 @@ async fn users_page(
                 },
                 active: u.active,
                 medical_director: directors.contains(&u.id),
+                staff: u.kind == AccountKind::Staff,
+                must_change_password: u.must_change_password,
             })
             .collect(),
         tokens: tokens
@@ -142,6 +148,8 @@ pub async fn users(
         Some("Account added.".to_string())
     } else if q.updated.is_some() {
         Some("Account updated.".to_string())
+    } else if q.reset.is_some() {
+        Some("Password reset: the account must choose its own at its next sign-in.".to_string())
     } else if q.revoked.is_some() {
         Some("Token revoked.".to_string())
     } else {
@@ -199,6 +207,77 @@ pub async fn set_active(
             let page =
                 users_page(&state, &staff, &NewUserForm::default(), &FieldErrors::new(), None, Some(message)).await?;
             Ok((StatusCode::CONFLICT, render(&page)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/reset_password.html")]
+struct ResetPasswordPage {
+    layout: Layout,
+    id: String,
+    username: String,
+    display_name: String,
+    fields: Vec<FieldView>,
+    problem: Option<String>,
+}
+
+async fn reset_page(
+    state: &AppState,
+    staff: &Staff,
+    id: UserId,
+    errors: &FieldErrors,
+    problem: Option<String>,
+) -> Result<ResetPasswordPage, PageError> {
+    let all = users::list(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let user = all
+        .into_iter()
+        .find(|u| u.id == id && u.kind == AccountKind::Staff)
+        .ok_or_else(|| staff.fail(AppError::NotFound("user")))?;
+    Ok(ResetPasswordPage {
+        layout: Layout::new(state, Some(&staff.principal), "users"),
+        id: user.id.to_string(),
+        username: user.username.to_string(),
+        display_name: user.display_name.clone(),
+        fields: vec![
+            FieldView::text("password", "Temporary password", "", errors)
+                .kind("password")
+                .hint("at least 12 characters, not a common one; they change it at next sign-in")
+                .autocomplete("new-password"),
+        ],
+        problem,
+    })
+}
+
+pub async fn reset_password_form(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let id: UserId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("user")))?;
+    Ok(render(&reset_page(&state, &staff, id, &FieldErrors::new(), None).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetPasswordForm {
+    password: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<ResetPasswordForm>,
+) -> Result<Response, PageError> {
+    let id: UserId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("user")))?;
+    match users::reset_password(state.store.as_ref(), &staff.ctx, id, &f.password).await {
+        Ok(_) => Ok(Redirect::to("/admin/users?reset=1").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let problem = Some("The password was not reset; see the marked field.".to_string());
+            let page = reset_page(&state, &staff, id, &errors, problem).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }

@@ -108,10 +108,16 @@ pub async fn submit(
         &state.config.time_zone,
     );
     match auth::login(state.store.as_ref(), &ctx, &state.config.sign_in, &f.username, &f.password).await {
-        Ok((_user, secret)) => {
+        Ok((user, secret)) => {
             // A fresh session id at every sign-in: a session id planted before sign-in
-            // is worthless afterwards.
-            let mut r = Redirect::to(&safe_next(&f.next)).into_response();
+            // is worthless afterwards. After an admin's reset, straight to choosing a
+            // password of one's own.
+            let to = if user.must_change_password {
+                crate::middleware::CHANGE_PASSWORD_PATH.to_string()
+            } else {
+                safe_next(&f.next)
+            };
+            let mut r = Redirect::to(&to).into_response();
             r.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &meta, Some(&secret)));
             r
         }

@@ -2,6 +2,7 @@
 //! so an anonymous visitor is sent to sign in before any handler runs; each use case
 //! then checks the role's permission itself.
 
+mod account;
 mod admin;
 pub use admin::parse_audit_filter;
 mod course;
@@ -34,12 +35,14 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::dashboard))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
+        .route("/account/password", get(account::form).post(account::submit))
         .route("/patients", get(patients::list).post(patients::create))
         .route("/patients/new", get(patients::new_form))
         .route("/patients/{id}", get(patients::show).post(patients::update))
         .route("/patients/{id}/edit", get(patients::edit_form))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}/active", post(admin::set_active))
+        .route("/admin/users/{id}/password", get(admin::reset_password_form).post(admin::reset_password))
         .route("/admin/users/{id}/medical-director", post(admin::set_medical_director))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))

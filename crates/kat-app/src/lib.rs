@@ -5,6 +5,7 @@
 //! crate knows no HTTP; the pages and JSON API (kat-web), the CLI and the demo (kat) all
 //! call it.
 
+pub mod access;
 pub mod audit_log;
 pub mod auth;
 pub mod config;
@@ -54,6 +55,9 @@ pub struct Ctx {
     /// Where the use cases tell their [`events::DomainEvent`]s after commit (nobody by
     /// default).
     pub events: events::EventSink,
+    /// Whose records clinicians may open, and how long break-glass lasts (clinic policy;
+    /// the default scopes records to the care team).
+    pub access: kat_core::access::AccessPolicy,
 }
 
 impl Ctx {
@@ -66,7 +70,14 @@ impl Ctx {
             today: now.to_zoned(tz.clone()).date(),
             tz: tz.clone(),
             events: events::EventSink::none(),
+            access: kat_core::access::AccessPolicy::default(),
         }
+    }
+
+    /// The same context under this clinic access policy.
+    pub fn with_access(mut self, access: kat_core::access::AccessPolicy) -> Self {
+        self.access = access;
+        self
     }
 
     /// The same context, telling its events to `sink`.
@@ -112,7 +123,7 @@ impl Ctx {
 
     /// Whether the actor may do this. The command line acts for the server's operator
     /// and may do anything.
-    fn allows(&self, permission: Permission) -> bool {
+    pub(crate) fn allows(&self, permission: Permission) -> bool {
         match &self.actor {
             Actor::User(u) => u.active && u.role.allows(permission),
             Actor::Cli => true,
@@ -130,6 +141,10 @@ pub enum AppError {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
+    /// The role may, but the user is not on this patient's care team: break-glass is
+    /// offered (issue 12 item 1).
+    #[error("not on this patient's care team")]
+    BreakGlassRequired(PatientId),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("conflict: {0}")]
@@ -176,7 +191,10 @@ pub async fn require(
     action: AuditAction,
 ) -> AppResult<()> {
     if ctx.allows(permission) {
-        return Ok(());
+        return match patient_id {
+            Some(p) => access::check(store, ctx, permission, resource_type, resource_id, p, action).await,
+            None => Ok(()),
+        };
     }
     record_denial(store, ctx, action, resource_type, resource_id, patient_id).await?;
     Err(match ctx.actor {

@@ -260,6 +260,7 @@ pub async fn session_live_part(
     if !in_progress(&record) {
         return Ok(None);
     }
+    crate::access::preview_allowed(&mut tx, ctx, Permission::DosingSessionRead, record.session.patient_id).await?;
     let alarms = tx.alarms_for_session(session).await?;
     let state = crate::dosing::state_of(&mut tx, &record.session).await?;
     tx.commit().await?;

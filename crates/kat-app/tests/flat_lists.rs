@@ -58,6 +58,7 @@ async fn add_patients(store: &dyn Store, by: &Ctx, prescriber: &User, from: usiz
             ..Default::default()
         };
         let p = patients::register(store, by, &form).await.unwrap().id;
+        therapy::set_care_team(store, by, p, &[(CareRole::Prescriber, prescriber.username.to_string())]).await.unwrap();
         let plan = PlanForm {
             baseline: (today - 40.days()).to_string(),
             dose_dates: (today - 30.days()).to_string(),
@@ -69,7 +70,6 @@ async fn add_patients(store: &dyn Store, by: &Ctx, prescriber: &User, from: usiz
         measures::record_response(store, by, &MeasuresConfig::default(), p, Instrument::Phq9, &answers, at)
             .await
             .unwrap();
-        therapy::set_care_team(store, by, p, &[(CareRole::Prescriber, prescriber.username.to_string())]).await.unwrap();
         let doses = format!("{}", today - 20.days());
         therapy::plan_program(store, by, p, &doses, &TherapyConfig::default().policy).await.unwrap();
     }

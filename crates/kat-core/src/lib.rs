@@ -5,6 +5,7 @@
 //! configuration) turn raw input into the types of this crate; once a value exists it
 //! is valid. Rules that come from `shared/spec/clinical.md` name their spec ID.
 
+pub mod access;
 pub mod audit;
 pub mod audit_chain;
 pub mod calendar;

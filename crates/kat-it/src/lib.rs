@@ -26,6 +26,19 @@ pub struct Options {
     pub config: WebConfig,
     /// A manual clock starting at this instant, or the system clock when `None`.
     pub manual_clock: Option<Timestamp>,
+    /// Keep `config.access` as given (default: records scoped to the care team). When
+    /// false (the default here), the app runs with `security.access.scope =
+    /// all_clinicians`: the suite's tests of clinical work make their staff ad hoc and
+    /// do not build care teams; the tests of care-team access (`access.rs`) set this.
+    pub scoped_access: bool,
+}
+
+fn test_config(options: &Options) -> WebConfig {
+    let mut config = options.config.clone();
+    if !options.scoped_access {
+        config.access.scope = kat_core::access::RecordScope::AllClinicians;
+    }
+    config
 }
 
 enum Guard {
@@ -77,7 +90,7 @@ pub async fn spawn_app(db: Db, options: Options) -> Option<TestApp> {
         None => Arc::new(SystemClock),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let running = server::start(listener, store.clone(), options.config, clock.clone()).expect("start");
+    let running = server::start(listener, store.clone(), test_config(&options), clock.clone()).expect("start");
     Some(TestApp {
         base_url: format!("http://{}", running.addr),
         store,
@@ -123,7 +136,7 @@ impl TestApp {
             None => Arc::new(SystemClock),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let running = server::start(listener, store.clone(), options.config, clock.clone()).expect("start");
+        let running = server::start(listener, store.clone(), test_config(&options), clock.clone()).expect("start");
         Some(TestApp {
             base_url: format!("http://{}", running.addr),
             store,

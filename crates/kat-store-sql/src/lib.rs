@@ -10,6 +10,7 @@
 //! This crate depends on no driver (nor on sqlx): the glue from a [`Query`] to sqlx,
 //! [`sqlx_conn!`], is expanded inside each adapter around its dialect.
 
+mod access;
 pub mod dialect;
 mod dosing;
 mod floor;

@@ -131,6 +131,7 @@ macro_rules! conformance_suite {
             process_notes_keep_their_readers,
             safety_plan_versions_and_one_time_links,
             care_team_and_planned_sessions,
+            team_relation_and_break_glass_grants,
             dosing_gate_before_administration_and_alarms_once,
             dosing_session_state_is_stored_beside_the_session_and_held_for_update,
             sessions_with_records_come_a_page_at_a_time,

@@ -10,6 +10,7 @@
 //! only reads opens [`Store::begin_read`] instead: the same `Tx`, on which every write
 //! fails with [`StoreError::ReadOnly`], and which never waits for a writer.
 
+pub mod access;
 pub mod audit_walk;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -22,6 +23,7 @@ mod records;
 pub mod rows;
 pub mod therapy;
 
+pub use access::{AccessRepo, BreakGlassGrant, TeamRelation};
 pub use dosing::DosingRepo;
 pub use floor::FloorRepo;
 pub use intake::IntakeRepo;
@@ -148,6 +150,7 @@ pub trait Tx:
     + DosingRepo
     + FloorRepo
     + ListRepo
+    + AccessRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

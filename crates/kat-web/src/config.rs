@@ -39,6 +39,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Sign-in throttling and lockout (`[security.sign_in]`).
     pub sign_in: kat_core::sign_in::SignInPolicy,
+    /// Whose records clinicians open without break-glass (`[security.access]`).
+    pub access: kat_core::access::AccessPolicy,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
     /// Therapy program policy and the patient safety-plan link lifetime.
@@ -60,6 +62,7 @@ impl Default for WebConfig {
             trusted_origins: Vec::new(),
             trusted_proxies: default_trusted_proxies(),
             sign_in: kat_core::sign_in::SignInPolicy::default(),
+            access: kat_core::access::AccessPolicy::default(),
             demo: false,
             measures: MeasuresConfig::default(),
             therapy: Default::default(),

@@ -103,6 +103,16 @@ impl IntoResponse for ApiError {
             AppError::Forbidden => {
                 problem(StatusCode::FORBIDDEN, "Forbidden", Some("your role does not allow this".into()), vec![], rid)
             }
+            AppError::BreakGlassRequired(patient) => problem(
+                StatusCode::FORBIDDEN,
+                "Break-glass required",
+                Some(format!(
+                    "you are not on this patient's care team; to open the record anyway, POST a reason to \
+                     /api/v1/patients/{patient}/break-glass (audited, reviewed by an admin)"
+                )),
+                vec![],
+                rid,
+            ),
             AppError::NotFound(what) => {
                 problem(StatusCode::NOT_FOUND, "Not found", Some(format!("{what} not found")), vec![], rid)
             }
@@ -149,6 +159,16 @@ impl From<AppError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let rid = self.request_id;
+        if let AppError::BreakGlassRequired(patient) = self.error {
+            let page = crate::view::BreakGlassPage {
+                patient: patient.to_string(),
+                next: self.login_next.unwrap_or_else(|| format!("/patients/{patient}")),
+                request_id: rid,
+                reason: String::new(),
+                error: None,
+            };
+            return (StatusCode::FORBIDDEN, view::render(&page)).into_response();
+        }
         let (status, title, message) = match self.error {
             AppError::Unauthenticated => {
                 let next = self.login_next.unwrap_or_else(|| "/".into());

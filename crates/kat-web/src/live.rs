@@ -373,9 +373,10 @@ async fn signed_in(state: &AppState, secret: Option<&str>, now: jiff::Timestamp)
     )
     .await;
     match resolved {
-        Ok(Resolved::User(user, _)) => {
-            Some(Ctx::new(Actor::User(user), "live".into(), None, now, &state.config.time_zone))
-        }
+        Ok(Resolved::User(user, _)) => Some(
+            Ctx::new(Actor::User(user), "live".into(), None, now, &state.config.time_zone)
+                .with_access(state.config.access),
+        ),
         _ => None,
     }
 }

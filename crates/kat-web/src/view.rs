@@ -222,6 +222,20 @@ pub struct FieldsetView {
     pub fields: Vec<FieldView>,
 }
 
+/// What a clinician off a patient's care team sees instead of the record: the reason
+/// form that breaks the glass (issue 12 item 1).
+#[derive(Template)]
+#[template(path = "break_glass.html")]
+pub struct BreakGlassPage {
+    pub patient: String,
+    /// The page to return to once the glass is broken (a path on this server).
+    pub next: String,
+    pub request_id: Option<String>,
+    /// The reason typed, kept when it was refused.
+    pub reason: String,
+    pub error: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {

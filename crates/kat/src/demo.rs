@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use kat_app::{Actor, Ctx, intake, patients, users};
 use kat_core::eligibility::answers::example_complete_answers;
 use kat_core::patient::DemographicsForm;
+use kat_core::therapy::care_team::CareRole;
 use kat_core::user::AccountKind;
 use kat_store::Store;
 use std::collections::BTreeMap;
@@ -221,6 +222,22 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
             .await
             .map_err(|e| anyhow::anyhow!("demo patient {given} {family}: {e}"))?;
         registered.push(p.id);
+    }
+    // Every demo patient is in the care of the demo prescriber, nurse and therapist, so
+    // each role sees the records it works on (records are scoped to the care team).
+    let role_of = |r: kat_core::role::Role| accounts.iter().find(|u| u.role == r).map(|u| u.id.to_string());
+    let team: Vec<(CareRole, String)> = [
+        (CareRole::Prescriber, kat_core::role::Role::Prescriber),
+        (CareRole::Therapist, kat_core::role::Role::Therapist),
+        (CareRole::Nurse, kat_core::role::Role::Nurse),
+    ]
+    .into_iter()
+    .filter_map(|(care, role)| role_of(role).map(|id| (care, id)))
+    .collect();
+    for p in &registered {
+        kat_app::therapy::set_care_team(store, &ctx, *p, &team)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo care team: {e}"))?;
     }
     seed_intakes(store, &ctx, &registered).await?;
     let nurse = nurse.context("demo nurse account")?;

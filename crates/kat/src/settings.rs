@@ -71,6 +71,44 @@ pub struct SecuritySettings {
     /// Days an API token works after it is made (clinic policy, default 90).
     pub token_lifetime_days: i64,
     pub sign_in: SignInSettings,
+    pub access: AccessSettings,
+}
+
+/// Whose records clinicians open without break-glass (`[security.access]`;
+/// kat_core::access). Clinic policy; the clinical reference gives no values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessSettings {
+    /// `care_team` (default: a clinician opens the records of the patients whose care team
+    /// they are on; a nurse also those dosing today) or `all_clinicians`.
+    pub scope: String,
+    /// How long a break-glass grant lasts, in minutes (default 60; 5 to 720).
+    pub break_glass_minutes: u32,
+}
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        let p = kat_core::access::AccessPolicy::default();
+        Self { scope: p.scope.as_str().into(), break_glass_minutes: (p.break_glass.as_secs() / 60) as u32 }
+    }
+}
+
+impl AccessSettings {
+    /// The policy, refusing an unknown scope or a grant length out of bounds, by key.
+    pub fn parse(&self) -> Result<kat_core::access::AccessPolicy> {
+        use kat_core::access::RecordScope;
+        let scope = match self.scope.trim() {
+            "care_team" => RecordScope::CareTeam,
+            "all_clinicians" => RecordScope::AllClinicians,
+            other => bail!("security.access.scope: `{other}` is not `care_team` or `all_clinicians`"),
+        };
+        let policy = kat_core::access::AccessPolicy {
+            scope,
+            break_glass: jiff::SignedDuration::from_mins(i64::from(self.break_glass_minutes)),
+        };
+        policy.check().map_err(|e| anyhow::anyhow!(e))?;
+        Ok(policy)
+    }
 }
 
 /// Sign-in throttling and lockout (`[security.sign_in]`; kat_core::sign_in). Security
@@ -147,6 +185,7 @@ impl Default for SecuritySettings {
             trusted_proxies: kat_web::config::default_trusted_proxies().iter().map(|a| a.to_string()).collect(),
             token_lifetime_days: 90,
             sign_in: SignInSettings::default(),
+            access: AccessSettings::default(),
         }
     }
 }
@@ -335,6 +374,7 @@ impl Settings {
                 })
                 .collect::<Result<_>>()?,
             sign_in: self.security.sign_in.parse()?,
+            access: self.security.access.parse()?,
             demo,
             measures: MeasuresConfig {
                 self_report_link_ttl,
@@ -553,6 +593,15 @@ mod tests {
     fn sign_in_throttling_settings_are_checked_by_key() {
         let mut s = Settings::default();
         assert_eq!(s.security.sign_in.parse().unwrap(), kat_core::sign_in::SignInPolicy::default());
+        assert_eq!(s.security.access.parse().unwrap(), kat_core::access::AccessPolicy::default());
+        s.security.access.scope = "everyone".into();
+        assert!(s.web_config(false).unwrap_err().to_string().contains("security.access.scope"));
+        s.security.access.scope = "all_clinicians".into();
+        s.security.access.break_glass_minutes = 4;
+        assert!(s.web_config(false).unwrap_err().to_string().contains("security.access.break_glass_minutes"));
+        s.security.access.break_glass_minutes = 5;
+        assert_eq!(s.security.access.parse().unwrap().scope, kat_core::access::RecordScope::AllClinicians);
+        s.security.access = AccessSettings::default();
         s.security.sign_in.lock_after = 0;
         assert!(s.web_config(false).unwrap_err().to_string().contains("security.sign_in.lock_after"));
         s.security.sign_in.lock_after = 5;

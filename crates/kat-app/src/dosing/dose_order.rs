@@ -155,6 +155,7 @@ pub async fn order_context(
     }
     let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    crate::access::preview_allowed(&mut tx, ctx, Permission::DosingSessionRead, s.patient_id).await?;
     let mut e = FieldErrors::default();
     let (tolerability, efficacy) = parse_judgement(&mut e, input);
     order_context_in(&mut tx, config, tz, &s, tolerability, efficacy).await

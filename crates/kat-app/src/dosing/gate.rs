@@ -276,6 +276,7 @@ pub async fn gate_preview(
     }
     let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    crate::access::preview_allowed(&mut tx, ctx, Permission::DosingSessionRead, s.patient_id).await?;
     let checklist = prepare_checklist(&mut tx, ctx, &s, &input.checklist).await?;
     drop(tx);
     Ok(evaluate_gate(&checklist, ctx.now, ctx.today, &config.gate))
@@ -293,6 +294,7 @@ pub async fn gate_interactions(
     }
     let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    crate::access::preview_allowed(&mut tx, ctx, Permission::DosingSessionRead, s.patient_id).await?;
     rerun_interactions(&mut tx, ctx, s.patient_id).await
 }
 

@@ -142,6 +142,16 @@ pub(crate) async fn hold(
     let by = user_id(ctx)?;
     let mut tx = store.begin().await?;
     let s = tx.dosing_session_for_update(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    match crate::access::check_in(&mut tx, ctx, permission, s.patient_id, Some(&s)).await? {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            tx.append_audit(&crate::access::break_glass_entry(ctx, action, s.patient_id)).await?;
+        }
+        Err(()) => {
+            drop(tx);
+            return Err(crate::access::refuse(store, ctx, action, resource, resource_id, s.patient_id).await);
+        }
+    }
     let state = match &s.state {
         Some(state) => state.clone(),
         None => {
@@ -190,6 +200,14 @@ pub(crate) async fn read_session(
     }
     let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    match crate::access::check_in(&mut tx, ctx, permission, s.patient_id, Some(&s)).await? {
+        Ok(None) => {}
+        Ok(Some(_)) => audit_reads(store, &[crate::access::break_glass_entry(ctx, action, s.patient_id)]).await?,
+        Err(()) => {
+            drop(tx);
+            return Err(crate::access::refuse(store, ctx, action, resource, resource_id, s.patient_id).await);
+        }
+    }
     Ok((tx, s))
 }
 

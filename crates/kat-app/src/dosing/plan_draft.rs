@@ -46,6 +46,7 @@ pub async fn plan_draft(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> App
         return Ok(PlanDraft { input: draft_from_intake(&IntakeAnswers::new()), from_intake: None });
     }
     let mut tx = store.begin_read().await?;
+    crate::access::preview_allowed(&mut tx, ctx, Permission::IntakeRead, patient).await?;
     let intake = tx.latest_intake(patient).await?;
     tx.commit().await?;
     let Some(intake) = intake else {

@@ -415,5 +415,6 @@ pub async fn session_live(
     }
     let mut tx = store.begin_read().await?;
     let s = tx.dosing_session_by_id(session).await?.ok_or(AppError::NotFound("dosing session"))?;
+    crate::access::preview_allowed(&mut tx, ctx, Permission::DosingSessionRead, s.patient_id).await?;
     load_view(&mut tx, config, s, ctx.now).await
 }

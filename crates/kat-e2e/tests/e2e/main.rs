@@ -3,6 +3,7 @@
 //! test prints a skip notice. The browsers take turns whatever `--test-threads` says.
 //! Screenshots land in `target/e2e-screenshots/<test>-<step>.png`.
 
+mod access;
 mod api;
 mod dose_day;
 mod dosing;

@@ -86,7 +86,7 @@ async fn failed_login() {
 async fn idle_timeout() {
     e2e_or_skip!();
     let config = WebConfig { idle_timeout: SignedDuration::from_secs(2), ..WebConfig::default() };
-    let app = app(Options { config, manual_clock: None }).await;
+    let app = app(Options { config, manual_clock: None, ..Options::default() }).await;
     app.add_staff("nina", Role::Nurse).await;
     let b = Browser::start("idle_timeout").await;
 

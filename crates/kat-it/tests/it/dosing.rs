@@ -47,6 +47,12 @@ pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> Value {
 pub(crate) async fn eligible_patient(app: &TestApp, prescriber: &str) -> String {
     let p = create_patient(app, prescriber, &ada()).await;
     let id = p["id"].as_str().unwrap().to_string();
+    make_eligible(app, prescriber, &id).await;
+    id
+}
+
+/// Records a complete intake and a signed acceptance for patient `id`.
+pub(crate) async fn make_eligible(app: &TestApp, prescriber: &str, id: &str) {
     let today = app.now().to_zoned(TimeZone::UTC).date();
     let a = example_complete_answers(today);
     let answers: Map<String, Value> = a.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
@@ -75,7 +81,6 @@ pub(crate) async fn eligible_patient(app: &TestApp, prescriber: &str) -> String 
     )
     .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    id
 }
 
 pub(crate) fn iv_plan(app: &TestApp, mg_per_kg: &str) -> Value {
@@ -483,6 +488,11 @@ on_both_databases!(
 /// returns the session id.
 pub(crate) async fn running_iv_session(app: &TestApp, pt: &str) -> String {
     let id = eligible_patient(app, pt).await;
+    iv_session_running_for(app, pt, &id).await
+}
+
+/// Plans, signs, opens, gates and starts an IV infusion for the eligible patient `id`.
+pub(crate) async fn iv_session_running_for(app: &TestApp, pt: &str, id: &str) -> String {
     let plan: Value = post(app, &format!("/api/v1/patients/{id}/treatment-plans"), pt, iv_plan(app, "0.5"))
         .await
         .json()

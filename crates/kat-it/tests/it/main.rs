@@ -1,6 +1,7 @@
 //! The one integration-test binary: HTTP flows against a real server on port 0, on
 //! both databases.
 
+mod access;
 mod api;
 mod audit;
 mod auth;

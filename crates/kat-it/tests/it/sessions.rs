@@ -163,7 +163,7 @@ fn start() -> Timestamp {
 
 async fn idle_sessions_expire(db: Db) {
     let config = WebConfig { idle_timeout: SignedDuration::from_mins(15), ..WebConfig::default() };
-    let app = app_or_skip!(db, Options { manual_clock: Some(start()), config });
+    let app = app_or_skip!(db, Options { manual_clock: Some(start()), config, ..Options::default() });
     let (_, _, admin) = staff_with_token(&app, "boss", Role::Admin).await;
     app.add_staff("nina", Role::Nurse).await;
     let r = app.login(&app.client(), "nina").await;
@@ -210,7 +210,7 @@ async fn last_seen(app: &TestApp, secret: &str) -> Timestamp {
 
 async fn last_seen_is_written_once_per_granularity(db: Db) {
     let config = WebConfig { idle_timeout: SignedDuration::from_mins(15), ..WebConfig::default() };
-    let app = app_or_skip!(db, Options { manual_clock: Some(start()), config });
+    let app = app_or_skip!(db, Options { manual_clock: Some(start()), config, ..Options::default() });
     app.add_staff("nina", Role::Nurse).await;
     let r = app.login(&app.client(), "nina").await;
     let (secret, _) = session_set_cookie(&r).expect("cookie");
@@ -275,7 +275,7 @@ async fn sessions_end_after_the_absolute_timeout(db: Db) {
         absolute_timeout: SignedDuration::from_hours(1),
         ..WebConfig::default()
     };
-    let app = app_or_skip!(db, Options { manual_clock: Some(start()), config });
+    let app = app_or_skip!(db, Options { manual_clock: Some(start()), config, ..Options::default() });
     let (_, _, admin) = staff_with_token(&app, "boss", Role::Admin).await;
     app.add_staff("nina", Role::Nurse).await;
     let r = app.login(&app.client(), "nina").await;

@@ -196,3 +196,49 @@ pub async fn care_team_and_planned_sessions(store: &dyn Store) {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].completed_by_note, Some(note.id));
 }
+
+pub async fn team_relation_and_break_glass_grants(store: &dyn Store) {
+    let mut tx = store.begin().await.unwrap();
+    let (patient, theo) = patient_and_user(&mut tx, "theo", Role::Therapist).await;
+    let nina = tx.insert_user(&new_user("nina", Role::Nurse)).await.unwrap().id;
+    let admin = tx.insert_user(&new_user("ada", Role::Admin)).await.unwrap().id;
+    assert_eq!(tx.team_relation(patient, theo).await.unwrap(), TeamRelation { on_team: false, team_empty: true });
+    tx.set_care_team(patient, &[CareTeamMember { user_id: theo, care_role: CareRole::Therapist }], t0()).await.unwrap();
+    assert_eq!(tx.team_relation(patient, theo).await.unwrap(), TeamRelation { on_team: true, team_empty: false });
+    assert_eq!(tx.team_relation(patient, nina).await.unwrap(), TeamRelation { on_team: false, team_empty: false });
+    assert!(!tx.has_session_between(patient, t0(), t0() + 24.hours()).await.unwrap());
+
+    let grant = |id: u128, granted: i64, minutes: i64| BreakGlassGrant {
+        id: Uuid::from_u128(id),
+        user_id: nina,
+        patient_id: patient,
+        reason: format!("covering {id}"),
+        granted_at: t0() + granted.minutes(),
+        expires_at: t0() + (granted + minutes).minutes(),
+        reviewed_by: None,
+        reviewed_at: None,
+        review_note: None,
+    };
+    tx.insert_break_glass(&grant(1, 0, 60)).await.unwrap();
+    tx.insert_break_glass(&grant(2, 10, 60)).await.unwrap();
+    // The latest end in force; none at or after it; none for another user.
+    assert_eq!(tx.break_glass_until(nina, patient, t0()).await.unwrap(), Some(t0() + 70.minutes()));
+    assert_eq!(tx.break_glass_until(nina, patient, t0() + 69.minutes()).await.unwrap(), Some(t0() + 70.minutes()));
+    assert_eq!(tx.break_glass_until(nina, patient, t0() + 70.minutes()).await.unwrap(), None);
+    assert_eq!(tx.break_glass_until(theo, patient, t0()).await.unwrap(), None);
+    // Newest first, a page at a time; a review is written once.
+    let ids = |g: Vec<BreakGlassGrant>| g.into_iter().map(|g| g.id.as_u128()).collect::<Vec<_>>();
+    assert_eq!(ids(tx.break_glass_grants(true, 0, 10).await.unwrap()), vec![2, 1]);
+    assert_eq!(ids(tx.break_glass_grants(true, 1, 1).await.unwrap()), vec![1]);
+    assert!(tx.review_break_glass(Uuid::from_u128(2), admin, t0() + 2.hours(), "justified").await.unwrap());
+    assert!(!tx.review_break_glass(Uuid::from_u128(2), admin, t0() + 3.hours(), "again").await.unwrap());
+    assert_eq!(ids(tx.break_glass_grants(true, 0, 10).await.unwrap()), vec![1]);
+    assert_eq!(ids(tx.break_glass_grants(false, 0, 10).await.unwrap()), vec![2, 1]);
+    let reviewed = tx.break_glass_by_id(Uuid::from_u128(2)).await.unwrap().unwrap();
+    assert_eq!(reviewed.reviewed_by, Some(admin));
+    assert_eq!(reviewed.reviewed_at, Some(t0() + 2.hours()));
+    assert_eq!(reviewed.review_note.as_deref(), Some("justified"));
+    assert_eq!(reviewed.reason, "covering 2");
+    assert!(tx.break_glass_by_id(Uuid::from_u128(3)).await.unwrap().is_none());
+    tx.commit().await.unwrap();
+}

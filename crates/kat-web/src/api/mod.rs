@@ -74,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(therapy::read_process_note))
         .routes(routes!(therapy::safety_plans, therapy::new_safety_plan))
         .routes(routes!(therapy::care_team, therapy::set_care_team))
+        .routes(routes!(therapy::break_glass))
         .routes(routes!(therapy::program, therapy::plan_program))
         .routes(routes!(therapy::timeline))
         .routes(routes!(therapy::worklist))
@@ -159,7 +160,8 @@ impl FromRequestParts<AppState> for Caller {
             state.clock.now(),
             &state.config.time_zone,
         )
-        .with_events(state.live.sink());
+        .with_events(state.live.sink())
+        .with_access(state.config.access);
         Ok(Caller { ctx, meta })
     }
 }

@@ -791,3 +791,47 @@ fn work_item_dto(i: &WorkItem) -> WorkItemDto {
         what,
     }
 }
+
+/// A break-glass request: why a clinician off the care team needs this record now.
+#[derive(Deserialize, ToSchema)]
+pub struct BreakGlassDto {
+    /// 10 to 500 characters; reviewed by an admin.
+    #[schema(min_length = 10, max_length = 500)]
+    reason: String,
+}
+
+/// A break-glass grant: the record is open to the caller until `expires_at`.
+#[derive(Serialize, ToSchema)]
+pub struct BreakGlassGrantDto {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = DateTime)]
+    expires_at: String,
+}
+
+/// Break the glass: open the record of a patient whose care team the caller is not on,
+/// for the clinic's configured time (audited; every use is audited as
+/// `break_glass_access`; admins review each grant).
+#[utoipa::path(post, path = "/api/v1/patients/{id}/break-glass", tag = "therapy",
+    params(("id" = String, Path, description = "The patient's id")), request_body = BreakGlassDto, security(("bearer" = [])),
+    responses((status = 201, body = BreakGlassGrantDto),
+        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a clinician", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The reason is missing, too short or too long", body = Problem, content_type = "application/problem+json")))]
+pub async fn break_glass(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    body: Result<Json<BreakGlassDto>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<BreakGlassGrantDto>)> {
+    let pid = patient_id(&caller, &raw)?;
+    let Json(dto) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
+    let grant = kat_app::access::break_glass(state.store.as_ref(), &caller.ctx, pid, &dto.reason)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(BreakGlassGrantDto { id: grant.id.to_string(), expires_at: grant.expires_at.to_string() }),
+    ))
+}

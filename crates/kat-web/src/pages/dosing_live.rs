@@ -29,7 +29,9 @@ pub fn router() -> Router<AppState> {
 /// Forbidden or gone ends the stream; anything else (storage) is retried.
 fn failed(e: &AppError) -> Changes {
     match e {
-        AppError::Forbidden | AppError::NotFound(_) | AppError::Unauthenticated => Changes::Gone,
+        AppError::Forbidden | AppError::BreakGlassRequired(_) | AppError::NotFound(_) | AppError::Unauthenticated => {
+            Changes::Gone
+        }
         AppError::Internal(msg) => {
             tracing::error!(error = %msg, "live render failed");
             Changes::Gone

@@ -2,6 +2,7 @@
 //! so an anonymous visitor is sent to sign in before any handler runs; each use case
 //! then checks the role's permission itself.
 
+mod access;
 mod account;
 mod admin;
 pub use admin::parse_audit_filter;
@@ -46,6 +47,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/medical-director", post(admin::set_medical_director))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/break-glass", get(access::queue))
+        .route("/admin/break-glass/{id}/review", post(access::review))
+        .route("/patients/{id}/break-glass", post(access::break_glass))
         .route("/patients/{id}/intake", get(intake::form))
         .route("/patients/{id}/intake/history", get(intake::history))
         .route("/patients/{id}/intake/{section}", post(intake::save))
@@ -85,6 +89,8 @@ pub struct Staff {
     pub principal: Principal,
     pub ctx: Ctx,
     pub meta: RequestMeta,
+    /// The page asked for (path and query) when it was a GET: where break-glass returns.
+    pub here: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -112,18 +118,26 @@ impl FromRequestParts<AppState> for Staff {
             state.clock.now(),
             &state.config.time_zone,
         )
-        .with_events(state.live.sink());
+        .with_events(state.live.sink())
+        .with_access(state.config.access);
         // The safety banner on every staff page (SUI-003); a failure must not hide it
         // silently, so it shows as "unknown" (-1).
         principal.open_safety_alerts =
             kat_app::measures::count_open_alerts(state.store.as_ref(), &ctx).await.unwrap_or(-1);
-        Ok(Staff { principal, ctx, meta })
+        let here = (parts.method == axum::http::Method::GET)
+            .then(|| parts.uri.path_and_query().map(|pq| pq.as_str().to_string()))
+            .flatten();
+        Ok(Staff { principal, ctx, meta, here })
     }
 }
 
 impl Staff {
     /// Wraps a use-case error for a page, keeping the request id.
     pub fn fail(&self, error: kat_app::AppError) -> crate::error::PageError {
-        crate::error::PageError { error, request_id: self.meta.request_id.clone(), login_next: None }
+        let login_next = match &error {
+            kat_app::AppError::BreakGlassRequired(_) => self.here.clone(),
+            _ => None,
+        };
+        crate::error::PageError { error, request_id: self.meta.request_id.clone(), login_next }
     }
 }

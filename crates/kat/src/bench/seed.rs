@@ -105,16 +105,18 @@ pub async fn patient(
         ..DemographicsForm::default()
     };
     let p = patients::register(store, &pc, &form).await.map_err(err("patient"))?.id;
-    let answers_now: BTreeMap<String, String> =
-        example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    intake::replace(store, &pc, p, &answers_now, true).await.map_err(err("intake"))?;
-    accept(store, &pc, p).await?;
+    // The team first: records are scoped to it (a new patient's first team is set by
+    // any prescriber).
     let team = [
         (CareRole::Prescriber, staff.prescriber.id.to_string()),
         (CareRole::Therapist, staff.therapist.id.to_string()),
         (CareRole::Nurse, staff.nurse.id.to_string()),
     ];
     therapy::set_care_team(store, &pc, p, &team).await.map_err(err("care team"))?;
+    let answers_now: BTreeMap<String, String> =
+        example_complete_answers(today).iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    intake::replace(store, &pc, p, &answers_now, true).await.map_err(err("intake"))?;
+    accept(store, &pc, p).await?;
     // A course under way: two doses past, two to come (the worklists have items).
     let offset = (i % 7) as i64;
     let doses: Vec<String> = [-10 + offset, -6 + offset, 2 + offset, 6 + offset]

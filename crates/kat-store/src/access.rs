@@ -1,0 +1,73 @@
+//! Access by relationship (issue 12 item 1): what ties a user to a patient, and the
+//! break-glass grants with their review.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use kat_core::ids::{PatientId, UserId};
+use uuid::Uuid;
+
+use crate::StoreResult;
+
+/// One break-glass use: who opened whose record, why, until when, and the admin's review.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BreakGlassGrant {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub patient_id: PatientId,
+    pub reason: String,
+    pub granted_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub reviewed_by: Option<UserId>,
+    pub reviewed_at: Option<Timestamp>,
+    pub review_note: Option<String>,
+}
+
+impl std::fmt::Debug for BreakGlassGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BreakGlassGrant")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("patient_id", &self.patient_id)
+            .field("reason", &"<redacted>")
+            .field("granted_at", &self.granted_at)
+            .field("expires_at", &self.expires_at)
+            .field("reviewed_at", &self.reviewed_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The user's place on the patient's care team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamRelation {
+    pub on_team: bool,
+    /// Nobody is on the patient's care team.
+    pub team_empty: bool,
+}
+
+#[async_trait]
+pub trait AccessRepo {
+    /// Whether `user` is on `patient`'s care team, and whether the team is empty.
+    async fn team_relation(&mut self, patient: PatientId, user: UserId) -> StoreResult<TeamRelation>;
+    /// Whether the patient has a dosing session still open or opened in `[from, to)`.
+    async fn has_session_between(&mut self, patient: PatientId, from: Timestamp, to: Timestamp) -> StoreResult<bool>;
+    async fn insert_break_glass(&mut self, grant: &BreakGlassGrant) -> StoreResult<()>;
+    /// The end of `user`'s latest grant on `patient` still in force at `now`.
+    async fn break_glass_until(
+        &mut self,
+        user: UserId,
+        patient: PatientId,
+        now: Timestamp,
+    ) -> StoreResult<Option<Timestamp>>;
+    /// Up to `limit` grants from `offset`, newest first (only those not yet reviewed
+    /// when `unreviewed_only`).
+    async fn break_glass_grants(
+        &mut self,
+        unreviewed_only: bool,
+        offset: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<BreakGlassGrant>>;
+    async fn break_glass_by_id(&mut self, id: Uuid) -> StoreResult<Option<BreakGlassGrant>>;
+    /// Records the review of a grant not yet reviewed; whether it was (a grant already
+    /// reviewed keeps its first review).
+    async fn review_break_glass(&mut self, id: Uuid, by: UserId, at: Timestamp, note: &str) -> StoreResult<bool>;
+}

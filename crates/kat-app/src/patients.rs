@@ -1,6 +1,6 @@
 //! Use cases of the patient registry.
 
-use super::{AppError, AppResult, Ctx, audit_list_view, audit_reads, require};
+use super::{Actor, AppError, AppResult, Ctx, audit_list_view, audit_reads, require};
 use kat_core::FieldErrors;
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::ids::PatientId;
@@ -61,11 +61,18 @@ pub async fn search(store: &dyn Store, ctx: &Ctx, raw_query: &str, page: PageReq
 
 /// Edits demographics. `expected_version`, when given, must still be the stored one;
 /// `change` edits the current values as text and is parsed like a new registration.
+///
+/// Separation of duties (issue 12 item 8): once the patient has a treatment plan, the
+/// birth date and the sex at birth (they feed dose checks and the REMS form) change only
+/// by a clinician giving `change_reason` (10–500 characters), kept with the change and
+/// audited as `patient_identity`; anyone else's change of them is refused, naming the
+/// field, and audited as a denial.
 pub async fn update(
     store: &dyn Store,
     ctx: &Ctx,
     id: PatientId,
     expected_version: Option<i64>,
+    change_reason: Option<&str>,
     change: impl FnOnce(&mut DemographicsForm) -> Result<(), FieldErrors>,
 ) -> AppResult<Patient> {
     require(store, ctx, Permission::PatientUpdate, "patient", Some(id.to_string()), Some(id), AuditAction::Update)
@@ -79,7 +86,71 @@ pub async fn update(
     let mut form = DemographicsForm::from(&current.demographics);
     change(&mut form)?;
     let demographics = form.parse(ctx.today)?;
+    let mut fields = Vec::new();
+    if demographics.birth_date != current.demographics.birth_date {
+        fields.push("birth_date");
+    }
+    if demographics.sex_at_birth != current.demographics.sex_at_birth {
+        fields.push("sex_at_birth");
+    }
+    let identity = if !fields.is_empty() && !tx.treatment_plans_for_patient(id).await?.is_empty() {
+        let clinician = match &ctx.actor {
+            Actor::User(u) => u.role.is_clinical(),
+            Actor::Cli => true,
+            Actor::Anonymous => false,
+        };
+        if !clinician {
+            drop(tx);
+            crate::record_denial(store, ctx, AuditAction::Update, "patient_identity", Some(id.to_string()), Some(id))
+                .await?;
+            let mut e = FieldErrors::new();
+            for f in &fields {
+                e.add(
+                    *f,
+                    "this patient has a treatment plan: only a clinician may change this (it feeds dose checks \
+                     and the REMS form)",
+                );
+            }
+            return Err(e.into());
+        }
+        let reason = change_reason.map(str::trim).unwrap_or("");
+        if reason.chars().count() < 10 || reason.chars().count() > 500 {
+            return Err(FieldErrors::single(
+                "change_reason",
+                "say why the birth date or sex at birth changes (10 to 500 characters); the patient has a treatment plan",
+            )
+            .into());
+        }
+        Some((fields.join(","), reason.to_string()))
+    } else {
+        None
+    };
     let updated = tx.update_patient(id, version, &demographics, ctx.now).await?;
+    if let Some((fields, reason)) = identity {
+        let changed_by = match &ctx.actor {
+            Actor::User(u) => Some(u.id),
+            _ => None,
+        };
+        if let Some(changed_by) = changed_by {
+            tx.insert_identity_change(&kat_store::IdentityChange {
+                id: uuid::Uuid::now_v7(),
+                patient_id: id,
+                changed_by,
+                at: ctx.now,
+                fields,
+                reason,
+            })
+            .await?;
+        }
+        tx.append_audit(&ctx.audit(
+            AuditAction::Update,
+            "patient_identity",
+            Some(id.to_string()),
+            Some(id),
+            AuditOutcome::Allowed,
+        ))
+        .await?;
+    }
     tx.append_audit(&ctx.audit(AuditAction::Update, "patient", Some(id.to_string()), Some(id), AuditOutcome::Allowed))
         .await?;
     tx.commit().await?;

@@ -112,4 +112,38 @@ impl<C: Conn> AccessRepo for SqlTx<C> {
         .bind(id);
         Ok(self.conn.execute(q).await? == 1)
     }
+
+    async fn insert_identity_change(&mut self, c: &IdentityChange) -> StoreResult<()> {
+        let q = sql("INSERT INTO patient_identity_changes (id, patient_id, changed_by, at, fields, reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(c.id)
+        .bind(c.patient_id)
+        .bind(c.changed_by)
+        .bind(c.at)
+        .bind(c.fields.clone())
+        .bind(c.reason.clone());
+        self.conn.execute(q).await?;
+        Ok(())
+    }
+
+    async fn identity_changes(&mut self, patient: PatientId) -> StoreResult<Vec<IdentityChange>> {
+        let q = sql("SELECT id, patient_id, changed_by, at, fields, reason FROM patient_identity_changes \
+                     WHERE patient_id = $1 ORDER BY at, id")
+        .bind(patient);
+        self.conn
+            .fetch_all(q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(IdentityChange {
+                    id: get(r, "id")?,
+                    patient_id: get(r, "patient_id")?,
+                    changed_by: get(r, "changed_by")?,
+                    at: get(r, "at")?,
+                    fields: get(r, "fields")?,
+                    reason: get(r, "reason")?,
+                })
+            })
+            .collect()
+    }
 }

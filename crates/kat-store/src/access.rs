@@ -36,6 +36,25 @@ impl std::fmt::Debug for BreakGlassGrant {
     }
 }
 
+/// A change of a patient's birth date or sex at birth once a plan exists (issue 12 item
+/// 8): who, when, which fields, why.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdentityChange {
+    pub id: Uuid,
+    pub patient_id: PatientId,
+    pub changed_by: UserId,
+    pub at: Timestamp,
+    /// Comma-separated: `birth_date`, `sex_at_birth`.
+    pub fields: String,
+    pub reason: String,
+}
+
+impl std::fmt::Debug for IdentityChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityChange").field("id", &self.id).field("fields", &self.fields).finish_non_exhaustive()
+    }
+}
+
 /// The user's place on the patient's care team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TeamRelation {
@@ -70,4 +89,7 @@ pub trait AccessRepo {
     /// Records the review of a grant not yet reviewed; whether it was (a grant already
     /// reviewed keeps its first review).
     async fn review_break_glass(&mut self, id: Uuid, by: UserId, at: Timestamp, note: &str) -> StoreResult<bool>;
+    async fn insert_identity_change(&mut self, change: &IdentityChange) -> StoreResult<()>;
+    /// The patient's identity changes, oldest first.
+    async fn identity_changes(&mut self, patient: PatientId) -> StoreResult<Vec<IdentityChange>>;
 }

@@ -185,3 +185,48 @@ async fn open_to_all(db: Db) {
     assert_eq!(status(&app, &format!("/api/v1/patients/{id}/therapy-notes"), &theo).await, 200);
 }
 on_both_databases!(the_clinic_may_open_every_record_to_every_clinician, open_to_all);
+
+async fn identity_after_plan(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, admin) = staff_with_token(&app, "admin", Role::Admin).await;
+    let (_, _, pia) = staff_with_token(&app, "pia", Role::Prescriber).await;
+    let (_, _, desk) = staff_with_token(&app, "desk", Role::FrontDesk).await;
+    let patch = |token: &str, id: &str, body: Value| {
+        let (token, id) = (token.to_string(), id.to_string());
+        let app = &app;
+        async move { send(app, reqwest::Method::PATCH, &format!("/api/v1/patients/{id}"), &token, Some(body)).await }
+    };
+    // Without a plan the front desk corrects a birth date as before.
+    let free = create_patient(&app, &desk, &ada()).await["id"].as_str().unwrap().to_string();
+    assert_eq!(patch(&desk, &free, json!({"birth_date": "1984-03-08"})).await.status(), 200);
+
+    let id = create_patient(&app, &desk, &ada()).await["id"].as_str().unwrap().to_string();
+    make_eligible(&app, &pia, &id).await;
+    let r =
+        post(&app, &format!("/api/v1/patients/{id}/treatment-plans"), &pia, crate::dosing::iv_plan(&app, "0.5")).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // Once a plan exists: the front desk still edits contact details…
+    assert_eq!(patch(&desk, &id, json!({"phone": "+1 555 010 0199"})).await.status(), 200);
+    // …but not the birth date or sex at birth, each named, and the attempt is audited.
+    let p =
+        expect_problem(patch(&desk, &id, json!({"birth_date": "1984-03-09", "sex_at_birth": "male"})).await, 422).await;
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["birth_date", "sex_at_birth"]);
+    let entries = audit(&app, &admin, &format!("?patient={id}")).await;
+    assert!(entries.iter().any(|e| e["resource_type"] == "patient_identity" && e["outcome"] == "denied"));
+    assert_eq!(get(&app, &format!("/api/v1/patients/{id}"), &desk).await["birth_date"], "1984-03-07", "unchanged");
+    // A clinician changes them with a reason of 10 characters or more.
+    let p =
+        expect_problem(patch(&pia, &id, json!({"birth_date": "1984-03-09", "change_reason": "typo"})).await, 422).await;
+    assert_eq!(p["errors"][0]["field"], "change_reason");
+    let r = patch(&pia, &id, json!({"birth_date": "1984-03-09", "change_reason": "Passport shows the 9th"})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(get(&app, &format!("/api/v1/patients/{id}"), &desk).await["birth_date"], "1984-03-09");
+    let entries = audit(&app, &admin, &format!("?patient={id}")).await;
+    assert!(entries.iter().any(|e| e["resource_type"] == "patient_identity" && e["outcome"] == "allowed"));
+    let mut tx = app.store.begin_read().await.unwrap();
+    let changes = tx.identity_changes(id.parse().unwrap()).await.unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!((changes[0].fields.as_str(), changes[0].reason.as_str()), ("birth_date", "Passport shows the 9th"));
+}
+on_both_databases!(birth_date_and_sex_change_only_by_a_clinician_with_a_reason_once_planned, identity_after_plan);

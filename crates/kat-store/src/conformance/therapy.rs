@@ -240,5 +240,22 @@ pub async fn team_relation_and_break_glass_grants(store: &dyn Store) {
     assert_eq!(reviewed.review_note.as_deref(), Some("justified"));
     assert_eq!(reviewed.reason, "covering 2");
     assert!(tx.break_glass_by_id(Uuid::from_u128(3)).await.unwrap().is_none());
+
+    // Identity changes (birth date, sex at birth) with their reason, oldest first.
+    assert!(tx.identity_changes(patient).await.unwrap().is_empty());
+    let change = |id: u128, minutes: i64, fields: &str| IdentityChange {
+        id: Uuid::from_u128(id),
+        patient_id: patient,
+        changed_by: theo,
+        at: t0() + minutes.minutes(),
+        fields: fields.into(),
+        reason: format!("reason {id}"),
+    };
+    tx.insert_identity_change(&change(11, 5, "sex_at_birth")).await.unwrap();
+    tx.insert_identity_change(&change(10, 1, "birth_date,sex_at_birth")).await.unwrap();
+    assert_eq!(
+        tx.identity_changes(patient).await.unwrap(),
+        vec![change(10, 1, "birth_date,sex_at_birth"), change(11, 5, "sex_at_birth")]
+    );
     tx.commit().await.unwrap();
 }

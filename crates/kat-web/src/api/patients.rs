@@ -113,6 +113,9 @@ pub struct PatientPatch {
     emergency_contact_name: Option<String>,
     emergency_contact_relationship: Option<String>,
     emergency_contact_phone: Option<String>,
+    /// Why the birth date or sex at birth changes: required (10 to 500 characters) once the
+    /// patient has a treatment plan, when only a clinician may change them.
+    change_reason: Option<String>,
 }
 
 /// Turns a JSON body into an object, or a problem naming what is wrong with it.
@@ -283,9 +286,15 @@ pub async fn patch(
                 caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number")))
             })?),
         };
-    let p =
-        patients::update(state.store.as_ref(), &caller.ctx, id, version, |form| apply_fields(&map, form, &["version"]))
-            .await
-            .map_err(|e| caller.fail(e))?;
+    let reason = match map.get("change_reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(r)) => Some(r.as_str()),
+        Some(_) => return Err(caller.fail(AppError::Invalid(FieldErrors::single("change_reason", "must be a string")))),
+    };
+    let p = patients::update(state.store.as_ref(), &caller.ctx, id, version, reason, |form| {
+        apply_fields(&map, form, &["version", "change_reason"])
+    })
+    .await
+    .map_err(|e| caller.fail(e))?;
     Ok(Json(PatientDto::from(&p)))
 }

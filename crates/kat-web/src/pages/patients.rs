@@ -145,6 +145,7 @@ fn form_page(
     form: &DemographicsForm,
     errors: &FieldErrors,
     conflict: Option<String>,
+    change_reason: &str,
 ) -> FormPage {
     let (heading, action, submit_label, cancel_href, version) = match existing {
         Some((id, v)) => (
@@ -169,14 +170,28 @@ fn form_page(
         submit_label,
         cancel_href,
         version,
-        fieldsets: fieldsets(form, errors),
+        fieldsets: {
+            let mut sets = fieldsets(form, errors);
+            if existing.is_some() {
+                sets.push(FieldsetView {
+                    legend: "Reason for a change of birth date or sex at birth",
+                    fields: vec![
+                        FieldView::text("change_reason", "Reason", change_reason, errors).kind("textarea").hint(
+                            "required once the patient has a treatment plan, when only a clinician may change them \
+                             (they feed dose checks and the REMS form)",
+                        ),
+                    ],
+                });
+            }
+            sets
+        },
         has_errors: !errors.is_empty(),
         conflict,
     }
 }
 
 pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Response {
-    render(&form_page(&state, &staff, None, &DemographicsForm::default(), &FieldErrors::new(), None))
+    render(&form_page(&state, &staff, None, &DemographicsForm::default(), &FieldErrors::new(), None, ""))
 }
 
 pub async fn create(
@@ -187,7 +202,7 @@ pub async fn create(
     match patients::register(state.store.as_ref(), &staff.ctx, &form).await {
         Ok(p) => Ok(Redirect::to(&format!("/patients/{}?saved=1", p.id)).into_response()),
         Err(AppError::Invalid(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form_page(&state, &staff, None, &form, &errors, None)))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form_page(&state, &staff, None, &form, &errors, None, "")))
                 .into_response())
         }
         Err(e) => Err(staff.fail(e)),
@@ -293,7 +308,7 @@ pub async fn edit_form(
     let id = parse_id(&staff, &raw_id)?;
     let p = patients::get(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
     let form = DemographicsForm::from(&p.demographics);
-    Ok(render(&form_page(&state, &staff, Some((&p.id, p.version)), &form, &FieldErrors::new(), None)))
+    Ok(render(&form_page(&state, &staff, Some((&p.id, p.version)), &form, &FieldErrors::new(), None, "")))
 }
 
 #[derive(Deserialize)]
@@ -302,6 +317,8 @@ pub struct EditForm {
     form: DemographicsForm,
     /// The version the form was opened at (text: flattened form fields arrive as text).
     version: Option<String>,
+    /// Why the birth date or sex at birth changes (needed once a plan exists).
+    change_reason: Option<String>,
 }
 
 pub async fn update(
@@ -313,7 +330,8 @@ pub async fn update(
     let id = parse_id(&staff, &raw_id)?;
     let submitted = input.form.clone();
     let expected = input.version.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
-    let result = patients::update(state.store.as_ref(), &staff.ctx, id, expected, |form| {
+    let reason = input.change_reason.as_deref().filter(|r| !r.trim().is_empty());
+    let result = patients::update(state.store.as_ref(), &staff.ctx, id, expected, reason, |form| {
         *form = submitted;
         Ok(())
     })
@@ -323,12 +341,28 @@ pub async fn update(
         Ok(p) => Ok(Redirect::to(&format!("/patients/{}?saved=1", p.id)).into_response()),
         Err(AppError::Invalid(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            render(&form_page(&state, &staff, Some((&id, version)), &input.form, &errors, None)),
+            render(&form_page(
+                &state,
+                &staff,
+                Some((&id, version)),
+                &input.form,
+                &errors,
+                None,
+                input.change_reason.as_deref().unwrap_or(""),
+            )),
         )
             .into_response()),
         Err(AppError::Conflict(message)) => Ok((
             StatusCode::CONFLICT,
-            render(&form_page(&state, &staff, Some((&id, version)), &input.form, &FieldErrors::new(), Some(message))),
+            render(&form_page(
+                &state,
+                &staff,
+                Some((&id, version)),
+                &input.form,
+                &FieldErrors::new(),
+                Some(message),
+                input.change_reason.as_deref().unwrap_or(""),
+            )),
         )
             .into_response()),
         Err(e) => Err(staff.fail(e)),

@@ -626,10 +626,39 @@ pub async fn policy_history(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<Polic
 }
 
 /// Marks an account as medical director (or not); admins only.
-pub async fn set_medical_director(store: &dyn Store, ctx: &Ctx, user: UserId, yes: bool) -> AppResult<()> {
+pub async fn set_medical_director(
+    store: &dyn Store,
+    ctx: &Ctx,
+    user: UserId,
+    yes: bool,
+    reason: &str,
+) -> AppResult<()> {
     require(store, ctx, Permission::UserManage, "user", Some(user.to_string()), None, AuditAction::Update).await?;
+    // Separation of duties (issue 12 item 8): the flag lets its holder override hard
+    // stops, so every change says why, and every admin sees it on the Staff page.
+    let reason = reason.trim();
+    if reason.chars().count() < 10 || reason.chars().count() > 500 {
+        return Err(FieldErrors::single(
+            "reason",
+            "say why this account becomes or stops being the medical director (10 to 500 characters)",
+        )
+        .into());
+    }
     let mut tx = store.begin().await?;
+    tx.user_by_id(user).await?.ok_or(AppError::NotFound("user"))?;
     tx.set_medical_director(user, yes).await?;
+    tx.insert_medical_director_change(&kat_store::MedicalDirectorChange {
+        id: uuid::Uuid::now_v7(),
+        user_id: user,
+        changed_by: match &ctx.actor {
+            crate::Actor::User(u) => Some(u.id),
+            _ => None,
+        },
+        at: ctx.now,
+        granted: yes,
+        reason: reason.to_string(),
+    })
+    .await?;
     tx.append_audit(&ctx.audit(
         AuditAction::Update,
         "user_medical_director",
@@ -640,6 +669,17 @@ pub async fn set_medical_director(store: &dyn Store, ctx: &Ctx, user: UserId, ye
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The latest changes of the medical-director flag, for every admin to see.
+pub async fn medical_director_changes(
+    store: &dyn Store,
+    ctx: &Ctx,
+    limit: u32,
+) -> AppResult<Vec<kat_store::MedicalDirectorChange>> {
+    require(store, ctx, Permission::UserManage, "user_medical_director", None, None, AuditAction::List).await?;
+    let mut tx = store.begin_read().await?;
+    Ok(tx.medical_director_changes(limit).await?)
 }
 
 /// Whether the account is a medical director (no patient data).

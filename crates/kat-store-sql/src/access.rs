@@ -146,4 +146,38 @@ impl<C: Conn> AccessRepo for SqlTx<C> {
             })
             .collect()
     }
+
+    async fn insert_medical_director_change(&mut self, c: &MedicalDirectorChange) -> StoreResult<()> {
+        let q = sql("INSERT INTO medical_director_changes (id, user_id, changed_by, at, granted, reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(c.id)
+        .bind(c.user_id)
+        .bind(c.changed_by)
+        .bind(c.at)
+        .bind(c.granted)
+        .bind(c.reason.clone());
+        self.conn.execute(q).await?;
+        Ok(())
+    }
+
+    async fn medical_director_changes(&mut self, limit: u32) -> StoreResult<Vec<MedicalDirectorChange>> {
+        let q = sql("SELECT id, user_id, changed_by, at, granted, reason FROM medical_director_changes \
+                     ORDER BY at DESC, id DESC LIMIT $1")
+        .bind(i64::from(limit));
+        self.conn
+            .fetch_all(q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(MedicalDirectorChange {
+                    id: get(r, "id")?,
+                    user_id: get(r, "user_id")?,
+                    changed_by: get(r, "changed_by")?,
+                    at: get(r, "at")?,
+                    granted: get(r, "granted")?,
+                    reason: get(r, "reason")?,
+                })
+            })
+            .collect()
+    }
 }

@@ -55,6 +55,18 @@ impl std::fmt::Debug for IdentityChange {
     }
 }
 
+/// A grant or removal of the medical-director flag, with who did it (none: the server's
+/// command line) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MedicalDirectorChange {
+    pub id: Uuid,
+    pub user_id: UserId,
+    pub changed_by: Option<UserId>,
+    pub at: Timestamp,
+    pub granted: bool,
+    pub reason: String,
+}
+
 /// The user's place on the patient's care team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TeamRelation {
@@ -90,6 +102,9 @@ pub trait AccessRepo {
     /// reviewed keeps its first review).
     async fn review_break_glass(&mut self, id: Uuid, by: UserId, at: Timestamp, note: &str) -> StoreResult<bool>;
     async fn insert_identity_change(&mut self, change: &IdentityChange) -> StoreResult<()>;
+    async fn insert_medical_director_change(&mut self, change: &MedicalDirectorChange) -> StoreResult<()>;
+    /// The latest `limit` medical-director changes, newest first.
+    async fn medical_director_changes(&mut self, limit: u32) -> StoreResult<Vec<MedicalDirectorChange>>;
     /// The patient's identity changes, oldest first.
     async fn identity_changes(&mut self, patient: PatientId) -> StoreResult<Vec<IdentityChange>>;
 }

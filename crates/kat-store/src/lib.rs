@@ -23,7 +23,7 @@ mod records;
 pub mod rows;
 pub mod therapy;
 
-pub use access::{AccessRepo, BreakGlassGrant, IdentityChange, TeamRelation};
+pub use access::{AccessRepo, BreakGlassGrant, IdentityChange, MedicalDirectorChange, TeamRelation};
 pub use dosing::DosingRepo;
 pub use floor::FloorRepo;
 pub use intake::IntakeRepo;

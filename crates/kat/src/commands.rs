@@ -300,11 +300,11 @@ pub async fn user_unlock(settings: &Settings, name: &str) -> Result<()> {
 
 /// Marks (or unmarks) the account `name` as the clinic's medical director, who alone may
 /// override a hard stop at eligibility sign-off.
-pub async fn user_set_medical_director(settings: &Settings, name: &str, yes: bool) -> Result<()> {
+pub async fn user_set_medical_director(settings: &Settings, name: &str, yes: bool, reason: &str) -> Result<()> {
     let store = open_existing(settings).await?;
     let ctx = cli_ctx(settings).await?;
     let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
-    kat_app::intake::set_medical_director(store.as_ref(), &ctx, user.id, yes).await.map_err(app_err)?;
+    kat_app::intake::set_medical_director(store.as_ref(), &ctx, user.id, yes, reason).await.map_err(app_err)?;
     store.close().await;
     println!("{name} is {}a medical director", if yes { "" } else { "not " });
     Ok(())

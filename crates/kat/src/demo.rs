@@ -200,7 +200,7 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
     let nurse = accounts.iter().find(|u| u.role == kat_core::role::Role::Nurse).cloned();
     let prescriber =
         users::find(store, "prescriber").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("demo prescriber")?;
-    intake::set_medical_director(store, &ctx, prescriber.id, true)
+    intake::set_medical_director(store, &ctx, prescriber.id, true, "the demo clinic's medical director")
         .await
         .map_err(|e| anyhow::anyhow!("demo medical director: {e}"))?;
     let mut registered = Vec::new();

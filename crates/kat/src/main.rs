@@ -259,7 +259,13 @@ async fn main() -> Result<()> {
                 let password = commands::read_new_password(&name)?;
                 commands::user_add_with_password(&s, &name, &role, display_name.as_deref(), &password).await?;
                 if medical_director {
-                    commands::user_set_medical_director(&s, &name, true).await?;
+                    commands::user_set_medical_director(
+                        &s,
+                        &name,
+                        true,
+                        "named medical director when the account was made (kat user add --medical-director)",
+                    )
+                    .await?;
                 }
                 Ok(())
             }

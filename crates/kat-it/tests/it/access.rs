@@ -230,3 +230,37 @@ async fn identity_after_plan(db: Db) {
     assert_eq!((changes[0].fields.as_str(), changes[0].reason.as_str()), ("birth_date", "Passport shows the 9th"));
 }
 on_both_databases!(birth_date_and_sex_change_only_by_a_clinician_with_a_reason_once_planned, identity_after_plan);
+
+async fn director_with_reason(db: Db) {
+    let app = app_or_skip!(db, manual());
+    app.add_staff("boss", Role::Admin).await;
+    app.add_staff("other", Role::Admin).await;
+    let pia = app.add_staff("pia", Role::Prescriber).await;
+    let client = app.client();
+    app.login(&client, "boss").await;
+    let origin = app.base_url.clone();
+    let url = app.url(&format!("/admin/users/{}/medical-director", pia.id));
+    // A grant needs a reason, named when missing; nothing changes without one.
+    let r =
+        client.post(&url).header("origin", &origin).form(&[("active", "true"), ("reason", "")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("Medical director: say why"));
+    assert!(!kat_app::intake::is_medical_director(app.store.as_ref(), pia.id).await.unwrap());
+    let r = client
+        .post(&url)
+        .header("origin", &origin)
+        .form(&[("active", "true"), ("reason", "Board appointed Dr Pia as of today")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(kat_app::intake::is_medical_director(app.store.as_ref(), pia.id).await.unwrap());
+    // Every admin sees who made the change and why.
+    let c2 = app.client();
+    app.login(&c2, "other").await;
+    let page = c2.get(app.url("/admin/users")).send().await.unwrap().text().await.unwrap();
+    let section = page.split("Medical-director changes").nth(1).expect("the section");
+    assert!(section.contains("Board appointed Dr Pia as of today"), "{section}");
+    assert!(section.contains("boss") && section.contains("pia") && section.contains("Marked"));
+}
+on_both_databases!(the_medical_director_flag_changes_with_a_reason_every_admin_sees, director_with_reason);

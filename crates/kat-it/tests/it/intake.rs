@@ -310,7 +310,7 @@ async fn hard_stop_needs_a_medical_director_override(db: Db) {
     let md_token = app.token("director", Role::Prescriber).await;
     let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
     let md = users::find(app.store.as_ref(), "director").await.unwrap().unwrap();
-    intake::set_medical_director(app.store.as_ref(), &ctx, md.id, true).await.unwrap();
+    intake::set_medical_director(app.store.as_ref(), &ctx, md.id, true, "the clinic's medical director").await.unwrap();
     let id = register(&app, &token).await;
     put_intake(&app, &token, &id, answers(&app, &[("arteriovenous_malformation", "yes")])).await;
     let e = eligibility(&app, &token, &id).await;

@@ -257,5 +257,21 @@ pub async fn team_relation_and_break_glass_grants(store: &dyn Store) {
         tx.identity_changes(patient).await.unwrap(),
         vec![change(10, 1, "birth_date,sex_at_birth"), change(11, 5, "sex_at_birth")]
     );
+
+    let md = |id: u128, minutes: i64, granted: bool, by: Option<UserId>| MedicalDirectorChange {
+        id: Uuid::from_u128(id),
+        user_id: theo,
+        changed_by: by,
+        at: t0() + minutes.minutes(),
+        granted,
+        reason: format!("reason {id}"),
+    };
+    tx.insert_medical_director_change(&md(20, 1, true, None)).await.unwrap();
+    tx.insert_medical_director_change(&md(21, 2, false, Some(admin))).await.unwrap();
+    assert_eq!(
+        tx.medical_director_changes(10).await.unwrap(),
+        vec![md(21, 2, false, Some(admin)), md(20, 1, true, None)]
+    );
+    assert_eq!(tx.medical_director_changes(1).await.unwrap(), vec![md(21, 2, false, Some(admin))]);
     tx.commit().await.unwrap();
 }

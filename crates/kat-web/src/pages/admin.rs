@@ -42,11 +42,21 @@ struct TokenRowView {
     revoked: bool,
 }
 
+/// A grant or removal of the medical-director flag, shown to every admin.
+struct DirectorChangeView {
+    at: String,
+    account: String,
+    by: String,
+    granted: bool,
+    reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "admin/users.html")]
 struct UsersPage {
     layout: Layout,
     users: Vec<UserRowView>,
+    director_changes: Vec<DirectorChangeView>,
     tokens: Vec<TokenRowView>,
     fieldsets: Vec<FieldsetView>,
     message: Option<String>,
@@ -83,6 +93,18 @@ async fn users_page(
     let tokens = auth::list_tokens(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
     let names: HashMap<UserId, String> = all.iter().map(|u| (u.id, u.username.to_string())).collect();
     let tz = &state.config.time_zone;
+    let director_changes = kat_app::intake::medical_director_changes(state.store.as_ref(), &staff.ctx, 20)
+        .await
+        .map_err(|e| staff.fail(e))?
+        .into_iter()
+        .map(|c| DirectorChangeView {
+            at: local_time(c.at, tz),
+            account: names.get(&c.user_id).cloned().unwrap_or_default(),
+            by: c.changed_by.and_then(|b| names.get(&b).cloned()).unwrap_or_else(|| "kat command line".into()),
+            granted: c.granted,
+            reason: c.reason,
+        })
+        .collect();
     let roles: Vec<(&'static str, &'static str)> = Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect();
     let mut directors = std::collections::HashSet::new();
     for u in &all {
@@ -109,6 +131,7 @@ async fn users_page(
                 must_change_password: u.must_change_password,
             })
             .collect(),
+        director_changes,
         tokens: tokens
             .iter()
             .map(|t| TokenRowView {
@@ -283,17 +306,31 @@ pub async fn reset_password(
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DirectorForm {
+    active: String,
+    reason: String,
+}
+
 pub async fn set_medical_director(
     State(state): State<AppState>,
     staff: Staff,
     Path(raw): Path<String>,
-    Form(f): Form<ActiveForm>,
+    Form(f): Form<DirectorForm>,
 ) -> Result<Response, PageError> {
     let id: UserId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("user")))?;
-    kat_app::intake::set_medical_director(state.store.as_ref(), &staff.ctx, id, f.active == "true")
+    match kat_app::intake::set_medical_director(state.store.as_ref(), &staff.ctx, id, f.active == "true", &f.reason)
         .await
-        .map_err(|e| staff.fail(e))?;
-    Ok(Redirect::to("/admin/users?updated=1").into_response())
+    {
+        Ok(()) => Ok(Redirect::to("/admin/users?updated=1").into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let problem = errors.for_field("reason").map(|m| format!("Medical director: {m}"));
+            let page = users_page(&state, &staff, &NewUserForm::default(), &FieldErrors::new(), None, problem).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
 }
 
 pub async fn revoke_token(

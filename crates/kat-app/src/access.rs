@@ -4,7 +4,7 @@
 //! their review.
 
 use jiff::Timestamp;
-use kat_core::access::{Access, Basis, BreakGlassReason, Relation, decide, is_record_permission};
+use kat_core::access::{Access, Basis, Relation, StatedReason, decide, is_record_permission};
 use kat_core::audit::{AuditAction, AuditOutcome};
 use kat_core::ids::{PatientId, UserId};
 use kat_core::page::{Page, PageRequest};
@@ -156,7 +156,7 @@ pub async fn break_glass(store: &dyn Store, ctx: &Ctx, patient: PatientId, reaso
         record_denial(store, ctx, AuditAction::Create, "break_glass", None, Some(patient)).await?;
         return Err(AppError::Forbidden);
     }
-    let reason = BreakGlassReason::parse(reason)?;
+    let reason = StatedReason::parse("reason", "say why you need this record; it is reviewed by an admin", reason)?;
     let mut tx = store.begin().await?;
     tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?;
     let grant = BreakGlassGrant {
@@ -211,7 +211,7 @@ pub async fn break_glass_queue(
 pub async fn review_break_glass(store: &dyn Store, ctx: &Ctx, id: Uuid, note: &str) -> AppResult<()> {
     require(store, ctx, Permission::AuditRead, "break_glass", Some(id.to_string()), None, AuditAction::Update).await?;
     let note = note.trim();
-    if note.is_empty() || note.chars().count() > 500 {
+    if note.is_empty() || note.chars().count() > kat_core::access::REASON_MAX_CHARS {
         return Err(kat_core::FieldErrors::single("note", "write what the review found (1 to 500 characters)").into());
     }
     let Actor::User(admin) = &ctx.actor else { return Err(AppError::Forbidden) };

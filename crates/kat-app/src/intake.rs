@@ -636,14 +636,11 @@ pub async fn set_medical_director(
     require(store, ctx, Permission::UserManage, "user", Some(user.to_string()), None, AuditAction::Update).await?;
     // Separation of duties (issue 12 item 8): the flag lets its holder override hard
     // stops, so every change says why, and every admin sees it on the Staff page.
-    let reason = reason.trim();
-    if reason.chars().count() < 10 || reason.chars().count() > 500 {
-        return Err(FieldErrors::single(
-            "reason",
-            "say why this account becomes or stops being the medical director (10 to 500 characters)",
-        )
-        .into());
-    }
+    let reason = kat_core::access::StatedReason::parse(
+        "reason",
+        "say why this account becomes or stops being the medical director",
+        reason,
+    )?;
     let mut tx = store.begin().await?;
     tx.user_by_id(user).await?.ok_or(AppError::NotFound("user"))?;
     tx.set_medical_director(user, yes).await?;
@@ -656,7 +653,7 @@ pub async fn set_medical_director(
         },
         at: ctx.now,
         granted: yes,
-        reason: reason.to_string(),
+        reason: reason.as_str().to_string(),
     })
     .await?;
     tx.append_audit(&ctx.audit(

@@ -113,15 +113,12 @@ pub async fn update(
             }
             return Err(e.into());
         }
-        let reason = change_reason.map(str::trim).unwrap_or("");
-        if reason.chars().count() < 10 || reason.chars().count() > 500 {
-            return Err(FieldErrors::single(
-                "change_reason",
-                "say why the birth date or sex at birth changes (10 to 500 characters); the patient has a treatment plan",
-            )
-            .into());
-        }
-        Some((fields.join(","), reason.to_string()))
+        let reason = kat_core::access::StatedReason::parse(
+            "change_reason",
+            "the patient has a treatment plan: say why the birth date or sex at birth changes",
+            change_reason.unwrap_or(""),
+        )?;
+        Some((fields.join(","), reason.as_str().to_string()))
     } else {
         None
     };

@@ -164,27 +164,27 @@ pub fn decide(
     }
 }
 
-/// A break-glass reason: what the clinician writes on the break-glass screen.
+/// A reason a person states for a sensitive step (breaking the glass, changing a planned
+/// patient's birth date or sex at birth, marking a medical director): at least 10
+/// characters once trimmed, so that "x" or "ok" is not a reason, and at most
+/// [`REASON_MAX_CHARS`]. Its `Debug` is redacted (a reason may name a patient).
 #[derive(Clone, PartialEq, Eq)]
-pub struct BreakGlassReason(String);
+pub struct StatedReason(String);
 
 /// The longest reason kept.
 pub const REASON_MAX_CHARS: usize = 500;
 
-impl BreakGlassReason {
-    /// Parses the form's `reason`: required (at least 10 characters once trimmed, so that
-    /// "x" or "ok" is not a reason), at most [`REASON_MAX_CHARS`].
-    pub fn parse(raw: &str) -> Result<Self, crate::FieldErrors> {
+impl StatedReason {
+    /// Parses form field `field`; `ask` is the request shown when it is too short
+    /// ("say why you need this record").
+    pub fn parse(field: &str, ask: &str, raw: &str) -> Result<Self, crate::FieldErrors> {
         let t = raw.trim();
         let n = t.chars().count();
         if n < 10 {
-            return Err(crate::FieldErrors::single(
-                "reason",
-                "say why you need this record (at least 10 characters); it is reviewed by an admin",
-            ));
+            return Err(crate::FieldErrors::single(field, format!("{ask} (at least 10 characters)")));
         }
         if n > REASON_MAX_CHARS {
-            return Err(crate::FieldErrors::single("reason", "keep the reason under 500 characters"));
+            return Err(crate::FieldErrors::single(field, "keep the reason under 500 characters"));
         }
         Ok(Self(t.to_string()))
     }
@@ -194,9 +194,9 @@ impl BreakGlassReason {
     }
 }
 
-impl std::fmt::Debug for BreakGlassReason {
+impl std::fmt::Debug for StatedReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BreakGlassReason(<redacted>)")
+        f.write_str("StatedReason(<redacted>)")
     }
 }
 
@@ -286,15 +286,13 @@ mod tests {
 
     #[test]
     fn a_reason_needs_ten_characters_and_at_most_five_hundred() {
-        assert!(BreakGlassReason::parse("  too shrt ").is_err());
-        assert_eq!(BreakGlassReason::parse(" covering  ").map(|r| r.as_str().len()).ok(), None);
-        assert_eq!(BreakGlassReason::parse("0123456789").unwrap().as_str(), "0123456789");
-        assert!(BreakGlassReason::parse(&"x".repeat(500)).is_ok());
-        assert!(BreakGlassReason::parse(&"x".repeat(501)).is_err());
-        assert_eq!(
-            format!("{:?}", BreakGlassReason::parse("patient in crisis").unwrap()),
-            "BreakGlassReason(<redacted>)"
-        );
+        let parse = |raw: &str| StatedReason::parse("reason", "say why", raw);
+        let e = parse("  too shrt ").unwrap_err();
+        assert_eq!(e.for_field("reason"), Some("say why (at least 10 characters)"));
+        assert_eq!(parse("  0123456789 ").unwrap().as_str(), "0123456789");
+        assert!(parse(&"é".repeat(500)).is_ok(), "characters, not bytes");
+        assert!(parse(&"x".repeat(501)).is_err());
+        assert_eq!(format!("{:?}", parse("patient in crisis").unwrap()), "StatedReason(<redacted>)");
     }
 
     #[test]

@@ -95,6 +95,38 @@ async fn count_failure(
     Ok(())
 }
 
+/// The failures counted against the caller's address for unknown one-time links
+/// (issue 12 item 3): self-report and safety-plan links are credentials, so guessing them
+/// is throttled like sign-in, per address, under `ctx.throttle`. Refused with
+/// [`AppError::TooManyAttempts`] before any lookup while the address must wait.
+pub(crate) async fn link_gate(store: &dyn Store, ctx: &Ctx) -> AppResult<Vec<(String, kat_core::sign_in::Failures)>> {
+    let keys = [format!("link:{}", ctx.remote_addr)];
+    let mut tx = store.begin_read().await?;
+    let counted = tx.sign_in_failures(&keys).await?;
+    tx.commit().await?;
+    let wait =
+        counted.iter().filter_map(|(_, f)| kat_core::sign_in::gate(Some(f), ctx.now, &ctx.throttle).until()).max();
+    match wait {
+        Some(until) => Err(AppError::TooManyAttempts { until }),
+        None => Ok(counted),
+    }
+}
+
+/// Counts an unknown one-time link against the caller's address (a lock it sets is
+/// audited once, as `sign_in_lock` of kind `link`).
+pub(crate) async fn link_failed(
+    store: &dyn Store,
+    ctx: &Ctx,
+    counted: &[(String, kat_core::sign_in::Failures)],
+) -> AppResult<()> {
+    let keys = [format!("link:{}", ctx.remote_addr)];
+    let entry = ctx.audit(AuditAction::Read, "one_time_link", None, None, AuditOutcome::Denied);
+    let mut tx = store.begin().await?;
+    count_failure(tx.as_mut(), &entry, &keys, counted, ctx.now, &ctx.throttle).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Signs a staff member in. On success returns the user and the new session's secret
 /// (for the cookie); every judged attempt is audited. Throttled (issue 12 item 3): after
 /// the policy's free failures an account or address waits longer before each try, and

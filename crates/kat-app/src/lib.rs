@@ -58,6 +58,8 @@ pub struct Ctx {
     /// Whose records clinicians may open, and how long break-glass lasts (clinic policy;
     /// the default scopes records to the care team).
     pub access: kat_core::access::AccessPolicy,
+    /// How failures are throttled: sign-in, and unknown one-time links per address.
+    pub throttle: kat_core::sign_in::SignInPolicy,
 }
 
 impl Ctx {
@@ -71,7 +73,14 @@ impl Ctx {
             tz: tz.clone(),
             events: events::EventSink::none(),
             access: kat_core::access::AccessPolicy::default(),
+            throttle: kat_core::sign_in::SignInPolicy::default(),
         }
+    }
+
+    /// The same context under this throttling policy (`[security.sign_in]`).
+    pub fn with_throttle(mut self, throttle: kat_core::sign_in::SignInPolicy) -> Self {
+        self.throttle = throttle;
+        self
     }
 
     /// The same context under this clinic access policy.

@@ -290,9 +290,13 @@ fn link_entry(ctx: &Ctx, action: AuditAction, link: &SelfReportLink) -> NewAudit
 /// Opens a link (no sign-in: the token is the credential). An open link is audited as
 /// read by its holder.
 pub async fn open_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<LinkState> {
+    let counted = crate::auth::link_gate(store, ctx).await?;
     let mut tx = store.begin_read().await?;
     let state = link_state(tx.link_by_hash(&hash_secret(token.trim())).await?, ctx.now);
     tx.commit().await?;
+    if matches!(state, LinkState::Unknown) {
+        crate::auth::link_failed(store, ctx, &counted).await?;
+    }
     if let LinkState::Open(l) = &state {
         audit_reads(store, &[link_entry(&link_ctx(ctx), AuditAction::Read, l)]).await?;
     }
@@ -328,9 +332,15 @@ pub async fn submit_self_report(
     confirm_skipped: bool,
 ) -> AppResult<Submitted> {
     let ctx = link_ctx(ctx);
+    let counted = crate::auth::link_gate(store, &ctx).await?;
     let mut tx = store.begin().await?;
     let link = match link_state(tx.link_by_hash(&hash_secret(token.trim())).await?, ctx.now) {
         LinkState::Open(l) => l,
+        LinkState::Unknown => {
+            drop(tx);
+            crate::auth::link_failed(store, &ctx, &counted).await?;
+            return Ok(Submitted::Closed(LinkState::Unknown));
+        }
         other => return Ok(Submitted::Closed(other)),
     };
     let mut errors = FieldErrors::new();

@@ -145,10 +145,15 @@ pub enum LinkProblem {
 /// messaging app's link preview (a GET) cannot use it up. Nothing about the patient is
 /// read or shown, so nothing is audited here; opening is.
 pub async fn check_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<Result<(), LinkProblem>> {
+    let counted = crate::auth::link_gate(store, ctx).await?;
     let mut tx = store.begin_read().await?;
     let link = tx.plan_link_by_hash(&hash_token(token)).await?;
+    tx.commit().await?;
     Ok(match link {
-        None => Err(LinkProblem::Unknown),
+        None => {
+            crate::auth::link_failed(store, ctx, &counted).await?;
+            Err(LinkProblem::Unknown)
+        }
         Some(l) if l.used_at.is_some() => Err(LinkProblem::Used),
         Some(l) if l.expires_at <= ctx.now => Err(LinkProblem::Expired),
         Some(_) => Ok(()),
@@ -158,11 +163,13 @@ pub async fn check_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppRe
 /// Opens a one-time link (no sign-in): the plan the link was made for, once. Every
 /// attempt is audited; a failed one as a denial.
 pub async fn open_plan_link(store: &dyn Store, ctx: &Ctx, token: &str) -> AppResult<Result<SafetyPlan, LinkProblem>> {
+    let counted = crate::auth::link_gate(store, ctx).await?;
     let hash = hash_token(token);
     let mut tx = store.begin().await?;
     let Some(link) = tx.plan_link_by_hash(&hash).await? else {
         drop(tx);
         record_denial(store, ctx, AuditAction::Read, "safety_plan_link", None, None).await?;
+        crate::auth::link_failed(store, ctx, &counted).await?;
         return Ok(Err(LinkProblem::Unknown));
     };
     if !tx.consume_plan_link(&hash, ctx.now).await? {

@@ -77,3 +77,37 @@ async fn throttled(db: Db) {
     app.stop().await;
 }
 on_both_databases!(sign_in_is_throttled_and_locked_per_account_and_per_address, throttled);
+
+async fn get_from(app: &TestApp, from: &str, path: &str) -> reqwest::Response {
+    app.client().get(app.url(path)).header("x-forwarded-for", from).send().await.unwrap()
+}
+
+/// One-time links are credentials: an address that keeps presenting unknown ones waits,
+/// then is locked, on the self-report and the safety-plan routes alike; other addresses
+/// are not affected.
+async fn links_throttled(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, admin) = staff_with_token(&app, "admin", Role::Admin).await;
+    for i in 0..3 {
+        let r = get_from(&app, "203.0.113.80", &format!("/r/kat_l_guess{i}")).await;
+        assert_eq!(r.status(), 410, "an unknown link says so: {i}");
+    }
+    let r = get_from(&app, "203.0.113.80", "/s/kat_p_guess").await;
+    assert_eq!(r.status(), 429, "the fourth try at once waits, on either link route");
+    assert!(r.text().await.unwrap().contains("Too many attempts"));
+    assert_eq!(get_from(&app, "203.0.113.81", "/r/kat_l_other").await.status(), 410, "another address is free");
+    // Ten unknown links lock the address; the lock is audited once, not every guess.
+    for _ in 0..7 {
+        app.advance(SignedDuration::from_secs(61));
+        get_from(&app, "203.0.113.80", "/s/kat_p_guess").await;
+    }
+    app.advance(SignedDuration::from_secs(61));
+    assert_eq!(get_from(&app, "203.0.113.80", "/r/kat_l_guess").await.status(), 429, "locked");
+    let locks = audit(&app, &admin, "").await;
+    let locks = locks.iter().filter(|e| e["resource_type"] == "sign_in_lock" && e["resource_id"] == "link").count();
+    assert_eq!(locks, 1);
+    app.advance(SignedDuration::from_mins(15));
+    assert_eq!(get_from(&app, "203.0.113.80", "/r/kat_l_guess").await.status(), 410, "the lock has passed");
+    app.stop().await;
+}
+on_both_databases!(unknown_one_time_links_are_throttled_per_address, links_throttled);

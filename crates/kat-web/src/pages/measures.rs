@@ -578,6 +578,7 @@ fn anonymous_ctx(state: &AppState, meta: &RequestMeta) -> Ctx {
         state.clock.now(),
         &state.config.time_zone,
     )
+    .with_throttle(state.config.sign_in)
 }
 
 fn closed_page(state: &AppState, s: &LinkState) -> Response {

@@ -1041,7 +1041,8 @@ pub async fn patient_plan_landing(
         meta.request_id.clone(),
         state.clock.now(),
         &state.config.time_zone,
-    );
+    )
+    .with_throttle(state.config.sign_in);
     let result = therapy::check_plan_link(state.store.as_ref(), &ctx, &token).await.map_err(|e| PageError {
         error: e,
         request_id: meta.request_id.clone(),
@@ -1074,7 +1075,8 @@ pub async fn patient_plan(
         meta.request_id.clone(),
         state.clock.now(),
         &state.config.time_zone,
-    );
+    )
+    .with_throttle(state.config.sign_in);
     let result = therapy::open_plan_link(state.store.as_ref(), &ctx, &token).await.map_err(|e| PageError {
         error: e,
         request_id: meta.request_id.clone(),

@@ -17,3 +17,12 @@ CREATE TABLE mfa_recovery_codes (
     used_at   TIMESTAMPTZ,
     CONSTRAINT mfa_recovery_codes_pkey PRIMARY KEY (user_id, code_hash)
 );
+-- The half of a sign-in between the password and the code: only the SHA-256 of the
+-- challenge's secret (a cookie of its own, never a session) is kept. It grants nothing
+-- and lives a few minutes.
+CREATE TABLE sign_in_challenges (
+    id_hash    TEXT NOT NULL CONSTRAINT sign_in_challenges_pkey PRIMARY KEY,
+    user_id    UUID NOT NULL CONSTRAINT sign_in_challenges_user_id_fkey REFERENCES users (id),
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sign_in_challenges_user_id_idx ON sign_in_challenges (user_id);

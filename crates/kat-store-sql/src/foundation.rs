@@ -390,6 +390,35 @@ impl<C: Conn> SessionRepo for SqlTx<C> {
     async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool> {
         Ok(self.conn.execute(sql("DELETE FROM sign_in_failures WHERE key = $1").bind(key)).await? > 0)
     }
+
+    async fn insert_sign_in_challenge(&mut self, id_hash: &str, user: UserId, at: Timestamp) -> StoreResult<()> {
+        let q = sql("INSERT INTO sign_in_challenges (id_hash, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(id_hash)
+            .bind(user)
+            .bind(at);
+        self.conn.execute(q).await?;
+        Ok(())
+    }
+
+    async fn sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<Option<(UserId, Timestamp)>> {
+        let q = sql("SELECT user_id, created_at FROM sign_in_challenges WHERE id_hash = $1").bind(id_hash);
+        let row = self.conn.fetch_optional(q).await?;
+        row.map(|r| Ok((get(&r, "user_id")?, get(&r, "created_at")?))).transpose()
+    }
+
+    async fn delete_sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<bool> {
+        Ok(self.conn.execute(sql("DELETE FROM sign_in_challenges WHERE id_hash = $1").bind(id_hash)).await? > 0)
+    }
+
+    async fn delete_stale_sign_in_challenges(&mut self, before: Timestamp, user: Option<UserId>) -> StoreResult<u64> {
+        let q = match user {
+            Some(user) => {
+                sql("DELETE FROM sign_in_challenges WHERE created_at < $1 OR user_id = $2").bind(before).bind(user)
+            }
+            None => sql("DELETE FROM sign_in_challenges WHERE created_at < $1").bind(before),
+        };
+        self.conn.execute(q).await
+    }
 }
 
 #[async_trait]

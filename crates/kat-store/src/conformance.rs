@@ -356,6 +356,17 @@ pub async fn mfa_enrolment_steps_and_recovery_codes(store: &dyn Store) {
     assert!(!tx.delete_mfa(user.id).await.unwrap());
     assert_eq!(tx.mfa_of(user.id).await.unwrap(), None);
     assert_eq!(tx.unused_recovery_codes(user.id).await.unwrap(), 0);
+    // Half-done sign-ins: found by hash, ended once, swept by age or by account.
+    tx.insert_sign_in_challenge("c1", user.id, t0()).await.unwrap();
+    tx.insert_sign_in_challenge("c2", user.id, t0() + 10.minutes()).await.unwrap();
+    assert_eq!(tx.sign_in_challenge("c1").await.unwrap(), Some((user.id, t0())));
+    assert!(tx.delete_sign_in_challenge("c1").await.unwrap());
+    assert!(!tx.delete_sign_in_challenge("c1").await.unwrap());
+    tx.insert_sign_in_challenge("c1", user.id, t0()).await.unwrap();
+    assert_eq!(tx.delete_stale_sign_in_challenges(t0() + 5.minutes(), None).await.unwrap(), 1);
+    assert_eq!(tx.sign_in_challenge("c2").await.unwrap(), Some((user.id, t0() + 10.minutes())));
+    assert_eq!(tx.delete_stale_sign_in_challenges(t0(), Some(user.id)).await.unwrap(), 1);
+    assert_eq!(tx.sign_in_challenge("c2").await.unwrap(), None);
     tx.commit().await.unwrap();
 }
 

@@ -202,6 +202,15 @@ pub trait SessionRepo {
     async fn put_sign_in_failures(&mut self, key: &str, f: &kat_core::sign_in::Failures) -> StoreResult<()>;
     /// Forgets the failures under `key` (a success, an admin's unlock); whether there were any.
     async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool>;
+    /// Records a half-done sign-in (password right, code still to come; migration 0019).
+    async fn insert_sign_in_challenge(&mut self, id_hash: &str, user: UserId, at: Timestamp) -> StoreResult<()>;
+    /// The account and start time of a half-done sign-in.
+    async fn sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<Option<(UserId, Timestamp)>>;
+    /// Ends a half-done sign-in; whether it existed (false: used or ended meanwhile).
+    async fn delete_sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<bool>;
+    /// Removes half-done sign-ins started before `before` (and every one of `user`, if
+    /// given); how many.
+    async fn delete_stale_sign_in_challenges(&mut self, before: Timestamp, user: Option<UserId>) -> StoreResult<u64>;
 }
 
 #[async_trait]

@@ -39,6 +39,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Sign-in throttling and lockout (`[security.sign_in]`).
     pub sign_in: kat_core::sign_in::SignInPolicy,
+    /// Which roles must use two-step sign-in (`[security.mfa]`).
+    pub mfa: kat_core::mfa::MfaPolicy,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
     /// Therapy program policy and the patient safety-plan link lifetime.
@@ -60,6 +62,7 @@ impl Default for WebConfig {
             trusted_origins: Vec::new(),
             trusted_proxies: default_trusted_proxies(),
             sign_in: kat_core::sign_in::SignInPolicy::default(),
+            mfa: kat_core::mfa::MfaPolicy::default(),
             demo: false,
             measures: MeasuresConfig::default(),
             therapy: Default::default(),

@@ -71,6 +71,42 @@ pub struct SecuritySettings {
     /// Days an API token works after it is made (clinic policy, default 90).
     pub token_lifetime_days: i64,
     pub sign_in: SignInSettings,
+    pub mfa: MfaSettings,
+}
+
+/// Two-step sign-in (`[security.mfa]`; kat_core::mfa). Security policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaSettings {
+    /// Roles that must enrol an authenticator app (default admin and prescriber).
+    pub required_roles: Vec<String>,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            required_roles: kat_core::mfa::MfaPolicy::default()
+                .required_roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+        }
+    }
+}
+
+impl MfaSettings {
+    /// The policy; an unknown role is refused naming the key.
+    pub fn parse(&self) -> Result<kat_core::mfa::MfaPolicy> {
+        let mut required_roles = Vec::new();
+        for r in &self.required_roles {
+            let role: kat_core::role::Role =
+                r.parse().map_err(|e| anyhow::anyhow!("security.mfa.required_roles: {e}"))?;
+            if !required_roles.contains(&role) {
+                required_roles.push(role);
+            }
+        }
+        Ok(kat_core::mfa::MfaPolicy { required_roles })
+    }
 }
 
 /// Sign-in throttling and lockout (`[security.sign_in]`; kat_core::sign_in). Security
@@ -147,6 +183,7 @@ impl Default for SecuritySettings {
             trusted_proxies: kat_web::config::default_trusted_proxies().iter().map(|a| a.to_string()).collect(),
             token_lifetime_days: 90,
             sign_in: SignInSettings::default(),
+            mfa: MfaSettings::default(),
         }
     }
 }
@@ -335,6 +372,7 @@ impl Settings {
                 })
                 .collect::<Result<_>>()?,
             sign_in: self.security.sign_in.parse()?,
+            mfa: self.security.mfa.parse()?,
             demo,
             measures: MeasuresConfig {
                 self_report_link_ttl,
@@ -560,6 +598,19 @@ mod tests {
         assert!(s.security.sign_in.parse().unwrap_err().to_string().contains("free_failures"));
         s.security.sign_in.free_failures = 5;
         assert_eq!(s.security.sign_in.parse().unwrap().lock_after, 5);
+    }
+
+    #[test]
+    fn mfa_required_roles_default_to_admins_and_prescribers_and_are_checked_by_key() {
+        let mut s = Settings::default();
+        assert_eq!(s.security.mfa.parse().unwrap(), kat_core::mfa::MfaPolicy::default());
+        s.security.mfa.required_roles = vec!["admin".into(), "superuser".into()];
+        let e = s.web_config(false).unwrap_err().to_string();
+        assert!(e.contains("security.mfa.required_roles") && e.contains("superuser"), "{e}");
+        s.security.mfa.required_roles = vec![];
+        assert_eq!(s.security.mfa.parse().unwrap(), kat_core::mfa::MfaPolicy::none_required());
+        let parsed: Settings = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed.security.mfa.parse().unwrap(), kat_core::mfa::MfaPolicy::default(), "the example");
     }
 
     #[test]

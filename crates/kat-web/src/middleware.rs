@@ -39,6 +39,9 @@ pub struct RequestMeta {
 pub struct Principal {
     pub user: User,
     pub credential: Credential,
+    /// The clinic requires this role to use two-step sign-in and it has not enrolled:
+    /// only the enrolment page is open (the navigation is not shown).
+    pub must_enrol_mfa: bool,
     /// Open same-day reviews (a count, no patient data); filled for clinical staff pages.
     pub same_day_open: i64,
     /// Unacknowledged safety alerts, counted for page requests of roles that handle
@@ -172,21 +175,28 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             // A role the clinic requires to use two-step sign-in, not enrolled yet, reaches
             // only the enrolment page (issue 12 item 2). API tokens are not sessions and
             // are unaffected.
-            if !user.must_change_password
+            let path = req.uri().path();
+            let must_enrol_mfa = !user.must_change_password
                 && matches!(credential, Credential::Session { .. })
                 && state.config.mfa.requires(user.role)
-                && !open_while_enrolling(req.uri().path())
-            {
-                match kat_app::mfa::is_enrolled(state.store.as_ref(), user.id).await {
-                    Ok(true) => {}
-                    Ok(false) => return enrolment_required(&req, &meta),
+                && !path.starts_with("/static/")
+                && match kat_app::mfa::is_enrolled(state.store.as_ref(), user.id).await {
+                    Ok(enrolled) => !enrolled,
                     Err(e) => {
                         tracing::error!(request_id = ?meta.request_id, error = %e, "enrolment lookup failed");
                         return crate::error::internal_page(meta.request_id.as_deref());
                     }
-                }
+                };
+            if must_enrol_mfa && !open_while_enrolling(path) {
+                return enrolment_required(&req, &meta);
             }
-            req.extensions_mut().insert(Principal { user, credential, same_day_open: 0, open_safety_alerts: 0 });
+            req.extensions_mut().insert(Principal {
+                user,
+                credential,
+                must_enrol_mfa,
+                same_day_open: 0,
+                open_safety_alerts: 0,
+            });
         }
         Ok(Resolved::Expired) => {
             expired = true;

@@ -135,6 +135,7 @@ async fn a_required_role_must_enrol_before_anything_else(db: Db) {
     assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
     let html = page.text().await.unwrap();
     assert!(html.contains("<svg") && html.contains("aria-label=\"QR code"), "inline SVG");
+    assert!(!html.contains("aria-label=\"Main\""), "no navigation until enrolled");
     let secret_text = between(&html, "<code id=\"mfa-secret\">", "</code>");
     let again = get(&app, &client, "/account/mfa").await.text().await.unwrap();
     assert_eq!(between(&again, "<code id=\"mfa-secret\">", "</code>"), secret_text, "the same pending secret");
@@ -156,7 +157,9 @@ async fn a_required_role_must_enrol_before_anything_else(db: Db) {
     assert!(html.contains("Two-step sign-in is on") && !html.contains(&codes[0]), "not shown again");
 
     // Now enrolled, everything is open; the next sign-in asks the code.
-    assert_eq!(get(&app, &client, "/patients").await.status(), 200);
+    let r = get(&app, &client, "/patients").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("aria-label=\"Main\""), "the navigation is back");
     let next = app.client();
     assert!(location(&password_step(&app, &next, "dana").await).starts_with("/login/code"));
 

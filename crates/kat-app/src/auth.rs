@@ -52,7 +52,7 @@ async fn verify_password(password: String, hash: String) -> bool {
 }
 
 /// A new secret with a readable prefix (`kat_s_` for sessions, `kat_t_` for tokens).
-fn new_secret(prefix: &str) -> String {
+pub(crate) fn new_secret(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
     format!("{prefix}{}", hex::encode(bytes))
@@ -64,7 +64,7 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// The keys sign-in failures are counted under: the account (when the name is one) and
 /// the client's address.
-fn throttle_keys(user: Option<kat_core::ids::UserId>, remote_addr: &str) -> Vec<String> {
+pub(crate) fn throttle_keys(user: Option<kat_core::ids::UserId>, remote_addr: &str) -> Vec<String> {
     let mut keys: Vec<String> = user.map(|u| format!("account:{u}")).into_iter().collect();
     keys.push(format!("address:{remote_addr}"));
     keys
@@ -73,7 +73,7 @@ fn throttle_keys(user: Option<kat_core::ids::UserId>, remote_addr: &str) -> Vec<
 /// Counts one more failure under each key (`counted`: the failures read before); a lock
 /// that this failure sets is audited once, as `entry` on the `sign_in_lock` of the kind
 /// of key (what is locked, never the typed name).
-async fn count_failure(
+pub(crate) async fn count_failure(
     tx: &mut dyn kat_store::Tx,
     entry: &kat_core::audit::NewAuditEntry,
     keys: &[String],
@@ -127,8 +127,21 @@ pub(crate) async fn link_failed(
     Ok(())
 }
 
-/// Signs a staff member in. On success returns the user and the new session's secret
-/// (for the cookie); every judged attempt is audited. Throttled (issue 12 item 3): after
+/// What a right password leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInStep {
+    /// Signed in: the new session's secret (for the cookie).
+    Session(String),
+    /// The account uses two-step sign-in (issue 12 item 2): the secret of a half-done
+    /// sign-in, which grants nothing and lives [`crate::mfa::CHALLENGE_LIFETIME`]; the
+    /// code is checked by [`crate::mfa::complete_sign_in`].
+    Code(String),
+}
+
+/// Signs a staff member in. On success returns the user and either the new session's
+/// secret or, when the account uses two-step sign-in, a challenge for the code (no
+/// session yet; counted failures are kept until the code is right); every judged attempt
+/// is audited. Throttled (issue 12 item 3): after
 /// the policy's free failures an account or address waits longer before each try, and
 /// after more it is locked; an attempt that comes too soon is refused before the password
 /// is checked ([`AppError::TooManyAttempts`]) and not audited one by one (the lock is).
@@ -138,7 +151,7 @@ pub async fn login(
     policy: &kat_core::sign_in::SignInPolicy,
     username: &str,
     password: &str,
-) -> AppResult<(User, String)> {
+) -> AppResult<(User, SignInStep)> {
     use kat_core::sign_in::gate;
     let mut tx = store.begin_read().await?;
     let creds = match Username::parse(username) {
@@ -160,6 +173,21 @@ pub async fn login(
         && usable.is_some();
     let mut tx = store.begin().await?;
     match (ok, creds) {
+        (true, Some(c)) if tx.mfa_of(c.user.id).await?.is_some_and(|m| m.enrolled_at.is_some()) => {
+            let challenge = new_secret("kat_c_");
+            tx.insert_sign_in_challenge(&hash_secret(&challenge), c.user.id, ctx.now).await?;
+            let as_user = Ctx { actor: Actor::User(c.user.clone()), ..ctx.clone() };
+            tx.append_audit(&as_user.audit(
+                AuditAction::Login,
+                "sign_in_challenge",
+                Some(c.user.id.to_string()),
+                None,
+                AuditOutcome::Allowed,
+            ))
+            .await?;
+            tx.commit().await?;
+            Ok((c.user, SignInStep::Code(challenge)))
+        }
         (true, Some(c)) => {
             let secret = new_secret("kat_s_");
             tx.insert_session(&SessionRecord {
@@ -183,7 +211,7 @@ pub async fn login(
             ))
             .await?;
             tx.commit().await?;
-            Ok((c.user, secret))
+            Ok((c.user, SignInStep::Session(secret)))
         }
         (_, creds) => {
             let mut entry = ctx.audit(AuditAction::LoginFailed, "session", None, None, AuditOutcome::Denied);

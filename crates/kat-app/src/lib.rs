@@ -14,6 +14,7 @@ pub mod events;
 pub mod intake;
 pub mod live;
 pub mod measures;
+pub mod mfa;
 pub mod patients;
 pub mod therapy;
 pub mod timeline;

@@ -15,6 +15,7 @@ pub mod field;
 pub mod ids;
 pub mod instruments;
 pub mod measures;
+pub mod mfa;
 pub mod monitoring;
 pub mod page;
 pub mod patient;

@@ -255,7 +255,9 @@ impl Browser {
         path
     }
 
-    /// Signs in through the login form and waits to leave the login page.
+    /// Signs in through the login form and waits to leave the login page; when the
+    /// account is enrolled in two-step sign-in, types its code (see
+    /// [`TestApp::next_code`]).
     pub async fn login(&self, app: &TestApp, username: &str) {
         self.goto(&app.url("/login")).await;
         self.fill("#username", username).await;
@@ -267,6 +269,17 @@ impl Browser {
                 panic!("sign-in as {username} did not leave the login page:\n{}", self.body_text().await);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if self.path().await == "/login/code" {
+            let code = app.sign_in_code(username).await;
+            self.fill("#code", &code).await;
+            self.click("form[action='/login/code'] button[type=submit]").await;
+            while self.path().await == "/login/code" {
+                if Instant::now() > deadline {
+                    panic!("the code of {username} was not accepted:\n{}", self.body_text().await);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
     }
 }

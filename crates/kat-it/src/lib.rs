@@ -56,6 +56,30 @@ pub fn password_of(username: &str) -> String {
     format!("{username}-tulip-orbit-gravel")
 }
 
+/// The authenticator secret of a test account whose role must use two-step sign-in
+/// ([`TestApp::add_staff`] enrols admins and prescribers with it): 20 bytes from the
+/// username, so a test can compute the code.
+pub fn totp_secret_of(username: &str) -> kat_core::mfa::TotpSecret {
+    let mut bytes = [b'k'; kat_core::mfa::SECRET_BYTES];
+    for (i, b) in username.bytes().enumerate() {
+        bytes[i % bytes.len()] ^= b.wrapping_add(i as u8);
+    }
+    kat_core::mfa::TotpSecret::from_random(bytes)
+}
+
+/// The recovery codes of such an account (10, unambiguous letters and digits).
+pub fn recovery_codes_of(username: &str) -> Vec<String> {
+    (0..kat_core::mfa::RECOVERY_CODE_COUNT)
+        .map(|i| {
+            let mut bytes = [0u8; 10];
+            for (j, b) in username.bytes().chain(std::iter::repeat(b'r')).take(10).enumerate() {
+                bytes[j] = b.wrapping_mul(7).wrapping_add((i * 13 + j) as u8);
+            }
+            kat_core::mfa::recovery_code_from_random(bytes)
+        })
+        .collect()
+}
+
 pub struct TestApp {
     pub base_url: String,
     pub store: Arc<dyn Store>,
@@ -65,6 +89,9 @@ pub struct TestApp {
     running: Option<Running>,
     /// Where a SQLite test keeps its database file.
     pub sqlite_path: Option<std::path::PathBuf>,
+    /// Recovery codes [`TestApp::login`] has used, per username (when the app's codes of
+    /// the moment are used up: a frozen manual clock).
+    recovery_used: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     _guard: Guard,
 }
 
@@ -99,6 +126,7 @@ pub async fn spawn_app(db: Db, options: Options) -> Option<TestApp> {
         manual,
         running: Some(running),
         sqlite_path,
+        recovery_used: Default::default(),
         _guard: guard,
     })
 }
@@ -145,6 +173,7 @@ impl TestApp {
             manual,
             running: Some(running),
             sqlite_path: None,
+            recovery_used: Default::default(),
             _guard: Guard::Beside(url),
         })
     }
@@ -157,8 +186,49 @@ impl TestApp {
         Ctx::cli(self.clock.now(), &jiff::tz::TimeZone::UTC)
     }
 
-    /// Adds a staff account; the password is [`password_of`] the username.
+    /// Adds a staff account; the password is [`password_of`] the username. An admin or a
+    /// prescriber (the roles that must use two-step sign-in by default) is enrolled with
+    /// [`totp_secret_of`] and [`recovery_codes_of`] the username, and [`TestApp::login`]
+    /// types the code; [`TestApp::add_staff_unenrolled`] leaves it out.
     pub async fn add_staff(&self, username: &str, role: Role) -> User {
+        let user = self.add_staff_unenrolled(username, role).await;
+        if matches!(role, Role::Admin | Role::Prescriber) {
+            self.enrol(&user).await;
+        }
+        user
+    }
+
+    /// Enrols an account in two-step sign-in with [`totp_secret_of`] its username.
+    pub async fn enrol(&self, user: &User) {
+        let name = user.username.as_str();
+        kat_app::mfa::enrol_with_known_secret(
+            self.store.as_ref(),
+            &self.ctx(),
+            user.id,
+            &totp_secret_of(name),
+            &recovery_codes_of(name),
+        )
+        .await
+        .expect("enrol");
+    }
+
+    /// The code of the account's app that the app would accept now: of the current step
+    /// or the next (a code is accepted once), or `None` when both are used.
+    pub async fn next_code(&self, username: &str) -> Option<String> {
+        let name = kat_core::user::Username::parse(username).ok()?;
+        let mut tx = self.store.begin_read().await.expect("read");
+        let user = tx.credentials_by_username(&name).await.expect("user")?.user;
+        let last = tx.mfa_of(user.id).await.expect("mfa")?.last_used_step;
+        tx.commit().await.expect("commit");
+        let now = self.now();
+        let step = kat_core::mfa::step_at(now);
+        [step, step + 1].into_iter().find(|s| last.is_none_or(|l| *s > l)).map(|s| {
+            totp_secret_of(username).code_at(Timestamp::from_second(s * kat_core::mfa::STEP_SECONDS as i64).unwrap())
+        })
+    }
+
+    /// Adds a staff account without two-step sign-in.
+    pub async fn add_staff_unenrolled(&self, username: &str, role: Role) -> User {
         let password = password_of(username);
         users::create(
             self.store.as_ref(),
@@ -192,14 +262,48 @@ impl TestApp {
     }
 
     /// Signs `username` in through the login form (the password is [`password_of`] it).
+    /// When the code is asked next (an enrolled account), types it: the app's code of the
+    /// moment from [`totp_secret_of`], or, when those are used up, the next of
+    /// [`recovery_codes_of`] the username. Returns the last response.
     pub async fn login(&self, client: &reqwest::Client, username: &str) -> reqwest::Response {
-        client
+        let r = client
             .post(self.url("/login"))
             .header("origin", &self.base_url)
             .form(&[("username", username), ("password", &password_of(username)), ("next", "/")])
             .send()
             .await
-            .expect("login request")
+            .expect("login request");
+        let to_code =
+            r.headers().get("location").and_then(|l| l.to_str().ok()).is_some_and(|l| l.starts_with("/login/code"));
+        if !to_code {
+            return r;
+        }
+        let code = self.sign_in_code(username).await;
+        self.submit_code(client, &code).await
+    }
+
+    /// A code that signs an enrolled test account in now: [`TestApp::next_code`], or when
+    /// those are used up, the next unused of [`recovery_codes_of`] the username.
+    pub async fn sign_in_code(&self, username: &str) -> String {
+        if let Some(code) = self.next_code(username).await {
+            return code;
+        }
+        let mut used = self.recovery_used.lock().unwrap();
+        let n = used.entry(username.to_string()).or_insert(0);
+        let code = recovery_codes_of(username).get(*n).cloned().expect("recovery codes left");
+        *n += 1;
+        code
+    }
+
+    /// Posts a code to the second step of sign-in.
+    pub async fn submit_code(&self, client: &reqwest::Client, code: &str) -> reqwest::Response {
+        client
+            .post(self.url("/login/code"))
+            .header("origin", &self.base_url)
+            .form(&[("code", code), ("next", "/")])
+            .send()
+            .await
+            .expect("code request")
     }
 
     /// Stops the server, letting requests in flight finish.

@@ -213,6 +213,84 @@ impl<C: Conn> UserRepo for SqlTx<C> {
         }
         Ok(())
     }
+
+    async fn mfa_of(&mut self, user: UserId) -> StoreResult<Option<MfaRecord>> {
+        let q = sql("SELECT user_id, secret, created_at, enrolled_at, last_used_step FROM mfa_totp WHERE user_id = $1")
+            .bind(user);
+        let Some(r) = self.conn.fetch_optional(q).await? else { return Ok(None) };
+        let secret: String = get(&r, "secret")?;
+        Ok(Some(MfaRecord {
+            user_id: get(&r, "user_id")?,
+            secret: kat_core::mfa::TotpSecret::from_base32(&secret)
+                .map_err(|_| StoreError::Corrupt("column secret: not a TOTP secret".into()))?,
+            created_at: get(&r, "created_at")?,
+            enrolled_at: get(&r, "enrolled_at")?,
+            last_used_step: get(&r, "last_used_step")?,
+        }))
+    }
+
+    async fn begin_mfa(&mut self, user: UserId, secret: &kat_core::mfa::TotpSecret, at: Timestamp) -> StoreResult<()> {
+        self.conn.execute(sql("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user)).await?;
+        let q = sql("INSERT INTO mfa_totp (user_id, secret, created_at, enrolled_at, last_used_step) \
+                     VALUES ($1, $2, $3, NULL, NULL) \
+                     ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, \
+                     enrolled_at = NULL, last_used_step = NULL")
+        .bind(user)
+        .bind(secret.to_base32())
+        .bind(at);
+        self.conn.execute(q).await?;
+        Ok(())
+    }
+
+    async fn confirm_mfa(&mut self, user: UserId, at: Timestamp, step: i64, code_hashes: &[String]) -> StoreResult<()> {
+        let q =
+            sql("UPDATE mfa_totp SET enrolled_at = $1, last_used_step = $2 WHERE user_id = $3 AND enrolled_at IS NULL")
+                .bind(at)
+                .bind(step)
+                .bind(user);
+        if self.conn.execute(q).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.conn.execute(sql("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user)).await?;
+        for hash in code_hashes {
+            self.conn
+                .execute(
+                    sql("INSERT INTO mfa_recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)")
+                        .bind(user)
+                        .bind(hash),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn advance_mfa_step(&mut self, user: UserId, step: i64) -> StoreResult<bool> {
+        let q = sql("UPDATE mfa_totp SET last_used_step = $1 \
+                     WHERE user_id = $2 AND (last_used_step IS NULL OR last_used_step < $1)")
+        .bind(step)
+        .bind(user);
+        Ok(self.conn.execute(q).await? > 0)
+    }
+
+    async fn use_recovery_code(&mut self, user: UserId, code_hash: &str, at: Timestamp) -> StoreResult<bool> {
+        let q =
+            sql("UPDATE mfa_recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+                .bind(at)
+                .bind(user)
+                .bind(code_hash);
+        Ok(self.conn.execute(q).await? > 0)
+    }
+
+    async fn unused_recovery_codes(&mut self, user: UserId) -> StoreResult<i64> {
+        let q = sql("SELECT COUNT(*) AS n FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL").bind(user);
+        let r = self.conn.fetch_one(q).await?;
+        get(&r, "n")
+    }
+
+    async fn delete_mfa(&mut self, user: UserId) -> StoreResult<bool> {
+        self.conn.execute(sql("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user)).await?;
+        Ok(self.conn.execute(sql("DELETE FROM mfa_totp WHERE user_id = $1").bind(user)).await? > 0)
+    }
 }
 
 #[async_trait]
@@ -311,6 +389,35 @@ impl<C: Conn> SessionRepo for SqlTx<C> {
 
     async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool> {
         Ok(self.conn.execute(sql("DELETE FROM sign_in_failures WHERE key = $1").bind(key)).await? > 0)
+    }
+
+    async fn insert_sign_in_challenge(&mut self, id_hash: &str, user: UserId, at: Timestamp) -> StoreResult<()> {
+        let q = sql("INSERT INTO sign_in_challenges (id_hash, user_id, created_at) VALUES ($1, $2, $3)")
+            .bind(id_hash)
+            .bind(user)
+            .bind(at);
+        self.conn.execute(q).await?;
+        Ok(())
+    }
+
+    async fn sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<Option<(UserId, Timestamp)>> {
+        let q = sql("SELECT user_id, created_at FROM sign_in_challenges WHERE id_hash = $1").bind(id_hash);
+        let row = self.conn.fetch_optional(q).await?;
+        row.map(|r| Ok((get(&r, "user_id")?, get(&r, "created_at")?))).transpose()
+    }
+
+    async fn delete_sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<bool> {
+        Ok(self.conn.execute(sql("DELETE FROM sign_in_challenges WHERE id_hash = $1").bind(id_hash)).await? > 0)
+    }
+
+    async fn delete_stale_sign_in_challenges(&mut self, before: Timestamp, user: Option<UserId>) -> StoreResult<u64> {
+        let q = match user {
+            Some(user) => {
+                sql("DELETE FROM sign_in_challenges WHERE created_at < $1 OR user_id = $2").bind(before).bind(user)
+            }
+            None => sql("DELETE FROM sign_in_challenges WHERE created_at < $1").bind(before),
+        };
+        self.conn.execute(q).await
     }
 }
 

@@ -105,6 +105,7 @@ macro_rules! conformance_suite {
             user_activation_and_password,
             sessions_touch_and_expire,
             sign_in_failures_are_counted_per_key_and_cleared,
+            mfa_enrolment_steps_and_recovery_codes,
             tokens_hash_lookup_and_revocation,
             patients_get_sequential_mrns,
             patient_search_by_name_date_and_mrn,
@@ -316,6 +317,57 @@ pub async fn sign_in_failures_are_counted_per_key_and_cleared(store: &dyn Store)
     assert!(tx.clear_sign_in_failures("account:1").await.unwrap());
     assert!(!tx.clear_sign_in_failures("account:1").await.unwrap(), "nothing left to clear");
     assert_eq!(tx.sign_in_failures(&keys).await.unwrap().len(), 1);
+    tx.commit().await.unwrap();
+}
+
+/// A TOTP enrolment is pending until confirmed, its last step only moves forward, each
+/// recovery code is used once, and a reset removes everything.
+pub async fn mfa_enrolment_steps_and_recovery_codes(store: &dyn Store) {
+    use kat_core::mfa::TotpSecret;
+    let mut tx = store.begin().await.unwrap();
+    let user = tx.insert_user(&new_user("mfa-admin", Role::Admin)).await.unwrap();
+    assert_eq!(tx.mfa_of(user.id).await.unwrap(), None);
+    assert!(matches!(tx.confirm_mfa(user.id, t0(), 1, &[]).await, Err(StoreError::NotFound)), "nothing pending");
+    let first = TotpSecret::from_random([1; 20]);
+    let secret = TotpSecret::from_random([2; 20]);
+    tx.begin_mfa(user.id, &first, t0()).await.unwrap();
+    tx.begin_mfa(user.id, &secret, t0() + 1.minute()).await.unwrap();
+    let pending = tx.mfa_of(user.id).await.unwrap().unwrap();
+    assert_eq!(
+        (pending.secret.clone(), pending.created_at, pending.enrolled_at),
+        (secret.clone(), t0() + 1.minute(), None)
+    );
+    let hashes = vec!["h1".to_string(), "h2".to_string()];
+    tx.confirm_mfa(user.id, t0() + 2.minutes(), 100, &hashes).await.unwrap();
+    assert!(matches!(tx.confirm_mfa(user.id, t0(), 1, &[]).await, Err(StoreError::NotFound)), "confirmed once");
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    let enrolled = tx.mfa_of(user.id).await.unwrap().unwrap();
+    assert_eq!((enrolled.enrolled_at, enrolled.last_used_step), (Some(t0() + 2.minutes()), Some(100)));
+    assert!(!tx.advance_mfa_step(user.id, 100).await.unwrap(), "the same step again");
+    assert!(!tx.advance_mfa_step(user.id, 99).await.unwrap(), "an older step");
+    assert!(tx.advance_mfa_step(user.id, 101).await.unwrap());
+    assert_eq!(tx.unused_recovery_codes(user.id).await.unwrap(), 2);
+    assert!(tx.use_recovery_code(user.id, "h1", t0()).await.unwrap());
+    assert!(!tx.use_recovery_code(user.id, "h1", t0()).await.unwrap(), "used once");
+    assert!(!tx.use_recovery_code(user.id, "nope", t0()).await.unwrap());
+    assert_eq!(tx.unused_recovery_codes(user.id).await.unwrap(), 1);
+    assert!(tx.delete_mfa(user.id).await.unwrap());
+    assert!(!tx.delete_mfa(user.id).await.unwrap());
+    assert_eq!(tx.mfa_of(user.id).await.unwrap(), None);
+    assert_eq!(tx.unused_recovery_codes(user.id).await.unwrap(), 0);
+    // Half-done sign-ins: found by hash, ended once, swept by age or by account.
+    tx.insert_sign_in_challenge("c1", user.id, t0()).await.unwrap();
+    tx.insert_sign_in_challenge("c2", user.id, t0() + 10.minutes()).await.unwrap();
+    assert_eq!(tx.sign_in_challenge("c1").await.unwrap(), Some((user.id, t0())));
+    assert!(tx.delete_sign_in_challenge("c1").await.unwrap());
+    assert!(!tx.delete_sign_in_challenge("c1").await.unwrap());
+    tx.insert_sign_in_challenge("c1", user.id, t0()).await.unwrap();
+    assert_eq!(tx.delete_stale_sign_in_challenges(t0() + 5.minutes(), None).await.unwrap(), 1);
+    assert_eq!(tx.sign_in_challenge("c2").await.unwrap(), Some((user.id, t0() + 10.minutes())));
+    assert_eq!(tx.delete_stale_sign_in_challenges(t0(), Some(user.id)).await.unwrap(), 1);
+    assert_eq!(tx.sign_in_challenge("c2").await.unwrap(), None);
     tx.commit().await.unwrap();
 }
 

@@ -168,6 +168,23 @@ pub trait UserRepo {
     /// Replaces the account's password hash and sets whether it must be changed at the
     /// next sign-in (an admin's reset sets it; the holder's own change clears it).
     async fn set_password_hash(&mut self, id: UserId, hash: &str, must_change: bool) -> StoreResult<()>;
+    /// The account's TOTP enrolment, pending or confirmed (migration 0019).
+    async fn mfa_of(&mut self, user: UserId) -> StoreResult<Option<MfaRecord>>;
+    /// Starts (or restarts) an enrolment: a new secret, not yet confirmed; any earlier
+    /// enrolment and recovery codes of the account are replaced.
+    async fn begin_mfa(&mut self, user: UserId, secret: &kat_core::mfa::TotpSecret, at: Timestamp) -> StoreResult<()>;
+    /// Confirms a pending enrolment with the step of its first code and stores the
+    /// recovery codes' hashes; `NotFound` if there is no pending enrolment.
+    async fn confirm_mfa(&mut self, user: UserId, at: Timestamp, step: i64, code_hashes: &[String]) -> StoreResult<()>;
+    /// Records `step` as the last accepted if it is later than the stored one; whether it
+    /// was (false: the code was used meanwhile).
+    async fn advance_mfa_step(&mut self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Marks an unused recovery code of the account used; whether there was one.
+    async fn use_recovery_code(&mut self, user: UserId, code_hash: &str, at: Timestamp) -> StoreResult<bool>;
+    /// How many of the account's recovery codes are unused.
+    async fn unused_recovery_codes(&mut self, user: UserId) -> StoreResult<i64>;
+    /// Removes the account's enrolment and recovery codes; whether there was one.
+    async fn delete_mfa(&mut self, user: UserId) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -188,6 +205,15 @@ pub trait SessionRepo {
     async fn put_sign_in_failures(&mut self, key: &str, f: &kat_core::sign_in::Failures) -> StoreResult<()>;
     /// Forgets the failures under `key` (a success, an admin's unlock); whether there were any.
     async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool>;
+    /// Records a half-done sign-in (password right, code still to come; migration 0019).
+    async fn insert_sign_in_challenge(&mut self, id_hash: &str, user: UserId, at: Timestamp) -> StoreResult<()>;
+    /// The account and start time of a half-done sign-in.
+    async fn sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<Option<(UserId, Timestamp)>>;
+    /// Ends a half-done sign-in; whether it existed (false: used or ended meanwhile).
+    async fn delete_sign_in_challenge(&mut self, id_hash: &str) -> StoreResult<bool>;
+    /// Removes half-done sign-ins started before `before` (and every one of `user`, if
+    /// given); how many.
+    async fn delete_stale_sign_in_challenges(&mut self, before: Timestamp, user: Option<UserId>) -> StoreResult<u64>;
 }
 
 #[async_trait]

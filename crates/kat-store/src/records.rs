@@ -53,6 +53,19 @@ pub struct SessionRecord {
     pub remote_addr: String,
 }
 
+/// An account's TOTP enrolment (migration 0019). The secret's `Debug` is redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaRecord {
+    pub user_id: UserId,
+    pub secret: kat_core::mfa::TotpSecret,
+    /// When enrolment began (the secret was made).
+    pub created_at: Timestamp,
+    /// When a first code confirmed it; `None` while pending (not yet required at sign-in).
+    pub enrolled_at: Option<Timestamp>,
+    /// The last step whose code was accepted.
+    pub last_used_step: Option<i64>,
+}
+
 /// A bearer token for the JSON API; only its SHA-256 is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiTokenRecord {

@@ -41,6 +41,8 @@ pub struct WebConfig {
     pub sign_in: kat_core::sign_in::SignInPolicy,
     /// Whose records clinicians open without break-glass (`[security.access]`).
     pub access: kat_core::access::AccessPolicy,
+    /// Which roles must use two-step sign-in (`[security.mfa]`).
+    pub mfa: kat_core::mfa::MfaPolicy,
     /// Shown in the page footer: a demo clinic says so on every page.
     pub demo: bool,
     /// Therapy program policy and the patient safety-plan link lifetime.
@@ -63,6 +65,7 @@ impl Default for WebConfig {
             trusted_proxies: default_trusted_proxies(),
             sign_in: kat_core::sign_in::SignInPolicy::default(),
             access: kat_core::access::AccessPolicy::default(),
+            mfa: kat_core::mfa::MfaPolicy::default(),
             demo: false,
             measures: MeasuresConfig::default(),
             therapy: Default::default(),

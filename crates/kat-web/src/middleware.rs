@@ -39,6 +39,9 @@ pub struct RequestMeta {
 pub struct Principal {
     pub user: User,
     pub credential: Credential,
+    /// The clinic requires this role to use two-step sign-in and it has not enrolled:
+    /// only the enrolment page is open (the navigation is not shown).
+    pub must_enrol_mfa: bool,
     /// Open same-day reviews (a count, no patient data); filled for clinical staff pages.
     pub same_day_open: i64,
     /// Unacknowledged safety alerts, counted for page requests of roles that handle
@@ -169,7 +172,31 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             if user.must_change_password && !open_while_password_must_change(req.uri().path()) {
                 return password_change_required(&req, &meta);
             }
-            req.extensions_mut().insert(Principal { user, credential, same_day_open: 0, open_safety_alerts: 0 });
+            // A role the clinic requires to use two-step sign-in, not enrolled yet, reaches
+            // only the enrolment page (issue 12 item 2). API tokens are not sessions and
+            // are unaffected.
+            let path = req.uri().path();
+            let must_enrol_mfa = !user.must_change_password
+                && matches!(credential, Credential::Session { .. })
+                && state.config.mfa.requires(user.role)
+                && !path.starts_with("/static/")
+                && match kat_app::mfa::is_enrolled(state.store.as_ref(), user.id).await {
+                    Ok(enrolled) => !enrolled,
+                    Err(e) => {
+                        tracing::error!(request_id = ?meta.request_id, error = %e, "enrolment lookup failed");
+                        return crate::error::internal_page(meta.request_id.as_deref());
+                    }
+                };
+            if must_enrol_mfa && !open_while_enrolling(path) {
+                return enrolment_required(&req, &meta);
+            }
+            req.extensions_mut().insert(Principal {
+                user,
+                credential,
+                must_enrol_mfa,
+                same_day_open: 0,
+                open_safety_alerts: 0,
+            });
         }
         Ok(Resolved::Expired) => {
             expired = true;
@@ -217,6 +244,35 @@ fn password_change_required(req: &Request, meta: &RequestMeta) -> Response {
         return r;
     }
     axum::response::Redirect::to(CHANGE_PASSWORD_PATH).into_response()
+}
+
+/// The two-step sign-in page: where an account whose role must enrol is sent.
+pub const MFA_PATH: &str = "/account/mfa";
+
+/// What an account whose role must use two-step sign-in may reach before it has enrolled.
+fn open_while_enrolling(path: &str) -> bool {
+    path == MFA_PATH || path == "/logout" || path == "/healthz" || path.starts_with("/static/")
+}
+
+/// The answer to any other request of such an account: the API is refused (403), a page
+/// is sent to the enrolment page (htmx is told to go there as a whole page).
+fn enrolment_required(req: &Request, meta: &RequestMeta) -> Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with("/api/") {
+        return crate::error::problem(
+            axum::http::StatusCode::FORBIDDEN,
+            "Two-step sign-in required",
+            Some(format!("the clinic requires this role to set up two-step sign-in at {MFA_PATH} first")),
+            vec![],
+            meta.request_id.clone(),
+        );
+    }
+    if req.headers().contains_key("hx-request") {
+        let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
+        r.headers_mut().insert("hx-redirect", HeaderValue::from_static(MFA_PATH));
+        return r;
+    }
+    axum::response::Redirect::to(MFA_PATH).into_response()
 }
 
 /// Strict security headers on every response. Scripts and styles come only from this

@@ -126,6 +126,9 @@ pub struct UserView {
     /// An admin's reset is pending: only the change-password page is open, so the
     /// navigation is not shown.
     pub must_change_password: bool,
+    /// Only one page is open (a password to change, two-step sign-in to set up): the
+    /// navigation is not shown.
+    pub restricted: bool,
 }
 
 impl Layout {
@@ -139,6 +142,7 @@ impl Layout {
                 is_admin: p.user.role == Role::Admin,
                 is_clinical: p.user.role.is_clinical(),
                 must_change_password: p.user.must_change_password,
+                restricted: p.user.must_change_password || p.must_enrol_mfa,
             }),
             section,
             version: VERSION,

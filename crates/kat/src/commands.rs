@@ -133,7 +133,10 @@ fn remove_sqlite(db: &Path) -> Result<()> {
 
 /// Starts the demo clinic: fresh synthetic data at every start, logins printed.
 pub async fn demo(settings: &Settings) -> Result<()> {
-    let web = settings.web_config(true)?;
+    let mut web = settings.web_config(true)?;
+    // The demo asks no one for two-step sign-in, so it can be tried without a phone;
+    // anyone may still set it up from "Two-step sign-in" in the header.
+    web.mfa = kat_core::mfa::MfaPolicy::none_required();
     let location = Location::from_settings(settings)?;
     let store: Arc<dyn Store> = match &location {
         Location::Sqlite(db) => {
@@ -161,7 +164,8 @@ pub async fn demo(settings: &Settings) -> Result<()> {
     for (user, role, _, password) in demo::DEMO_ACCOUNTS {
         eprintln!("    {user:<12} {role:<14} {password}");
     }
-    eprintln!("\nThe demo data is reset at every start. Stop with Ctrl-C.\n");
+    eprintln!("\nTwo-step sign-in is optional in the demo (a real clinic requires it of admins and prescribers).");
+    eprintln!("The demo data is reset at every start. Stop with Ctrl-C.\n");
     serve_until_signal(&settings.bind, store, web).await
 }
 

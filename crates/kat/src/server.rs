@@ -55,7 +55,8 @@ pub fn start(
     Ok(Running { addr, shutdown: tx, handle })
 }
 
-/// Removes timed-out sessions every few minutes, so the table does not grow.
+/// Removes timed-out sessions and half-done sign-ins every few minutes, so the tables do
+/// not grow.
 fn spawn_session_sweeper(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(300));
@@ -71,6 +72,9 @@ fn spawn_session_sweeper(state: AppState) {
             .await
             {
                 tracing::warn!(error = %e, "session sweep failed");
+            }
+            if let Err(e) = kat_app::mfa::sweep_challenges(state.store.as_ref(), now).await {
+                tracing::warn!(error = %e, "sign-in challenge sweep failed");
             }
         }
     });

@@ -72,6 +72,7 @@ pub struct SecuritySettings {
     pub token_lifetime_days: i64,
     pub sign_in: SignInSettings,
     pub access: AccessSettings,
+    pub mfa: MfaSettings,
 }
 
 /// Whose records clinicians open without break-glass (`[security.access]`;
@@ -108,6 +109,41 @@ impl AccessSettings {
         };
         policy.check().map_err(|e| anyhow::anyhow!(e))?;
         Ok(policy)
+    }
+}
+
+/// Two-step sign-in (`[security.mfa]`; kat_core::mfa). Security policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MfaSettings {
+    /// Roles that must enrol an authenticator app (default admin and prescriber).
+    pub required_roles: Vec<String>,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            required_roles: kat_core::mfa::MfaPolicy::default()
+                .required_roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
+        }
+    }
+}
+
+impl MfaSettings {
+    /// The policy; an unknown role is refused naming the key.
+    pub fn parse(&self) -> Result<kat_core::mfa::MfaPolicy> {
+        let mut required_roles = Vec::new();
+        for r in &self.required_roles {
+            let role: kat_core::role::Role =
+                r.parse().map_err(|e| anyhow::anyhow!("security.mfa.required_roles: {e}"))?;
+            if !required_roles.contains(&role) {
+                required_roles.push(role);
+            }
+        }
+        Ok(kat_core::mfa::MfaPolicy { required_roles })
     }
 }
 
@@ -186,6 +222,7 @@ impl Default for SecuritySettings {
             token_lifetime_days: 90,
             sign_in: SignInSettings::default(),
             access: AccessSettings::default(),
+            mfa: MfaSettings::default(),
         }
     }
 }
@@ -375,6 +412,7 @@ impl Settings {
                 .collect::<Result<_>>()?,
             sign_in: self.security.sign_in.parse()?,
             access: self.security.access.parse()?,
+            mfa: self.security.mfa.parse()?,
             demo,
             measures: MeasuresConfig {
                 self_report_link_ttl,
@@ -609,6 +647,19 @@ mod tests {
         assert!(s.security.sign_in.parse().unwrap_err().to_string().contains("free_failures"));
         s.security.sign_in.free_failures = 5;
         assert_eq!(s.security.sign_in.parse().unwrap().lock_after, 5);
+    }
+
+    #[test]
+    fn mfa_required_roles_default_to_admins_and_prescribers_and_are_checked_by_key() {
+        let mut s = Settings::default();
+        assert_eq!(s.security.mfa.parse().unwrap(), kat_core::mfa::MfaPolicy::default());
+        s.security.mfa.required_roles = vec!["admin".into(), "superuser".into()];
+        let e = s.web_config(false).unwrap_err().to_string();
+        assert!(e.contains("security.mfa.required_roles") && e.contains("superuser"), "{e}");
+        s.security.mfa.required_roles = vec![];
+        assert_eq!(s.security.mfa.parse().unwrap(), kat_core::mfa::MfaPolicy::none_required());
+        let parsed: Settings = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed.security.mfa.parse().unwrap(), kat_core::mfa::MfaPolicy::default(), "the example");
     }
 
     #[test]

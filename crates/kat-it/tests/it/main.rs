@@ -20,6 +20,7 @@ mod intake;
 mod lists;
 mod live;
 mod measures;
+mod mfa;
 mod pages;
 mod session_page;
 mod sessions;

@@ -1,4 +1,5 @@
-//! The signed-in staff member's own account: changing their password (issue 12 item 4).
+//! The signed-in staff member's own account: changing their password (issue 12 item 4)
+//! and two-step sign-in (issue 12 item 2).
 
 use super::Staff;
 use crate::AppState;
@@ -103,6 +104,75 @@ pub async fn submit(
             let mut r = (StatusCode::TOO_MANY_REQUESTS, render(&p)).into_response();
             r.headers_mut().insert(header::RETRY_AFTER, crate::error::retry_after(until, staff.ctx.now));
             Ok(r)
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/mfa.html")]
+struct MfaPage {
+    layout: Layout,
+    enrolled: bool,
+    /// The role must enrol (the account reaches nothing else until it has).
+    required: bool,
+    unused_recovery_codes: i64,
+    secret: String,
+    /// Inline SVG markup of the QR code (made by kat_core::mfa::qr_svg from the URI).
+    qr_svg: String,
+    error: Option<String>,
+    /// Shown once, right after enrolling.
+    recovery_codes: Vec<String>,
+}
+
+async fn mfa_page(
+    state: &AppState,
+    staff: &Staff,
+    error: Option<String>,
+    recovery_codes: Vec<String>,
+) -> Result<MfaPage, PageError> {
+    let status = kat_app::mfa::own_status(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let (secret, qr_svg) = if status.enrolled {
+        (String::new(), String::new())
+    } else {
+        let e = kat_app::mfa::begin_enrolment(state.store.as_ref(), &staff.ctx, &state.config.clinic_name)
+            .await
+            .map_err(|e| staff.fail(e))?;
+        (e.secret_base32, e.qr_svg)
+    };
+    Ok(MfaPage {
+        layout: Layout::new(state, Some(&staff.principal), "mfa"),
+        enrolled: status.enrolled,
+        required: state.config.mfa.requires(staff.principal.user.role),
+        unused_recovery_codes: status.unused_recovery_codes,
+        secret,
+        qr_svg,
+        error,
+        recovery_codes,
+    })
+}
+
+pub async fn mfa_form(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
+    Ok(render(&mfa_page(&state, &staff, None, Vec::new()).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MfaConfirmForm {
+    code: String,
+}
+
+pub async fn mfa_confirm(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<MfaConfirmForm>,
+) -> Result<Response, PageError> {
+    match kat_app::mfa::confirm_enrolment(state.store.as_ref(), &staff.ctx, &f.code).await {
+        Ok(codes) => Ok(render(&mfa_page(&state, &staff, None, codes).await?)),
+        Err(AppError::Invalid(errors)) => {
+            let message = errors.iter().next().map(|e| format!("The code {}.", e.message));
+            let p = mfa_page(&state, &staff, message, Vec::new()).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
         }
         Err(e) => Err(staff.fail(e)),
     }

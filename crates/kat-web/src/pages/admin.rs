@@ -306,6 +306,17 @@ pub async fn reset_password(
     }
 }
 
+/// Turns off an account's two-step sign-in (a lost phone); audited.
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(raw): Path<String>,
+) -> Result<Response, PageError> {
+    let id: UserId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("user")))?;
+    kat_app::mfa::reset(state.store.as_ref(), &staff.ctx, id).await.map_err(|e| staff.fail(e))?;
+    Ok(Redirect::to("/admin/users?mfa_reset=1").into_response())
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct DirectorForm {

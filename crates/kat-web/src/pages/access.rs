@@ -22,13 +22,9 @@ pub struct BreakGlassForm {
     next: String,
 }
 
-/// Only a path on this server may be returned to (no open redirect).
+/// Only a path on this server may be returned to; otherwise the patient's page.
 fn local_path(next: &str, patient: PatientId) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        format!("/patients/{patient}")
-    }
+    if super::login::is_local_path(next) { next.to_string() } else { format!("/patients/{patient}") }
 }
 
 pub async fn break_glass(

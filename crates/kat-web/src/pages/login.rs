@@ -46,13 +46,14 @@ fn duration_in_words(d: jiff::SignedDuration) -> String {
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
-/// Only local paths may be a redirect target after sign-in (no open redirect).
+/// Whether `next` is a path on this server (never another site: no open redirect).
+pub(crate) fn is_local_path(next: &str) -> bool {
+    next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')
+}
+
+/// Only local paths may be a redirect target after sign-in.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
+    if is_local_path(next) { next.to_string() } else { "/".to_string() }
 }
 
 fn page(

@@ -9,8 +9,9 @@ use kat_app::config::{DosingConfig, MeasuresConfig};
 /// When the session cookie carries the `Secure` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CookieSecure {
-    /// Secure when the request reached kat over TLS (`X-Forwarded-Proto: https` from a
-    /// reverse proxy).
+    /// Secure when the request reached kat over TLS: kat serves HTTPS itself
+    /// ([`WebConfig::serves_tls`]), or a trusted reverse proxy says `X-Forwarded-Proto:
+    /// https`.
     Auto,
     Always,
     Never,
@@ -31,6 +32,10 @@ pub struct WebConfig {
     /// A session ends this long after login, however busy (default 12 hours).
     pub absolute_timeout: SignedDuration,
     pub cookie_secure: CookieSecure,
+    /// kat terminates TLS itself (`kat serve --tls-cert … --tls-key …`): every request
+    /// came over HTTPS, so the session cookie is `Secure` and `__Host-` prefixed and
+    /// responses carry HSTS. Set by the server when it starts with a certificate.
+    pub serves_tls: bool,
     /// Origins besides the server's own that may post forms (a reverse proxy's public
     /// origin when it rewrites `Host`).
     pub trusted_origins: Vec<String>,
@@ -61,6 +66,7 @@ impl Default for WebConfig {
             idle_timeout: SignedDuration::from_mins(15),
             absolute_timeout: SignedDuration::from_hours(12),
             cookie_secure: CookieSecure::Auto,
+            serves_tls: false,
             trusted_origins: Vec::new(),
             trusted_proxies: default_trusted_proxies(),
             sign_in: kat_core::sign_in::SignInPolicy::default(),

@@ -91,15 +91,17 @@ fn peer(req: &Request) -> Option<IpAddr> {
     req.extensions().get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip())
 }
 
-/// Whether the request reached kat over TLS: directly, or through a trusted proxy that
-/// says so with `X-Forwarded-Proto: https`.
-fn over_tls(req: &Request, trusted: &[IpAddr]) -> bool {
-    req.uri().scheme_str() == Some("https")
-        || (peer(req).is_some_and(|p| trusted.contains(&p))
+/// Whether the request reached kat over TLS: directly (kat serves HTTPS itself, so every
+/// request did), or through a trusted proxy that says so with `X-Forwarded-Proto: https`.
+fn over_tls(req: &Request, config: &crate::config::WebConfig) -> bool {
+    config.serves_tls
+        || req.uri().scheme_str() == Some("https")
+        || (peer(req).is_some_and(|p| config.trusted_proxies.contains(&p))
             && req.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")))
 }
 
-fn request_meta(req: &Request, trusted: &[IpAddr]) -> RequestMeta {
+fn request_meta(req: &Request, config: &crate::config::WebConfig) -> RequestMeta {
+    let trusted = &config.trusted_proxies;
     let remote_addr = client_addr(peer(req), req.headers(), trusted);
     let request_id = req
         .headers()
@@ -107,7 +109,7 @@ fn request_meta(req: &Request, trusted: &[IpAddr]) -> RequestMeta {
         .and_then(|v| v.to_str().ok())
         .filter(|id| well_formed_request_id(id))
         .map(str::to_string);
-    RequestMeta { remote_addr, request_id, tls: over_tls(req, trusted) }
+    RequestMeta { remote_addr, request_id, tls: over_tls(req, config) }
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -147,7 +149,7 @@ pub fn session_cookie(state: &AppState, meta: &RequestMeta, secret: Option<&str>
 
 /// Resolves who is calling (bearer token or session cookie) once per request.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let meta = request_meta(&req, &state.config.trusted_proxies);
+    let meta = request_meta(&req, &state.config);
     let now = state.clock.now();
     let ctx =
         Ctx::new(Actor::Anonymous, meta.remote_addr.clone(), meta.request_id.clone(), now, &state.config.time_zone);
@@ -278,7 +280,7 @@ fn enrolment_required(req: &Request, meta: &RequestMeta) -> Response {
 /// Strict security headers on every response. Scripts and styles come only from this
 /// origin; nothing may frame kat; pages with patient data are never cached.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let tls = over_tls(&req, &state.config.trusted_proxies);
+    let tls = over_tls(&req, &state.config);
     let mut response = next.run(req).await;
     let h = response.headers_mut();
     if tls {

@@ -28,6 +28,7 @@ async fn cli_ctx(settings: &Settings) -> Result<Ctx> {
 
 pub async fn serve(settings: &Settings, init: bool, allow_missing_audit_guards: bool) -> Result<()> {
     let web = settings.web_config(false)?;
+    let tls = settings.tls_config()?;
     let location = Location::from_settings(settings)?;
     let store = storage::open_with(&location, Create::WhenSafe { init }, settings.durability()?).await?;
     eprintln!("kat {}: {}", env!("CARGO_PKG_VERSION"), location.describe());
@@ -39,7 +40,7 @@ pub async fn serve(settings: &Settings, init: bool, allow_missing_audit_guards: 
             flags_hint(settings)
         );
     }
-    serve_until_signal(&settings.bind, store, web).await
+    serve_until_signal(&settings.bind, tls, store, web).await
 }
 
 /// Refuses to serve when a trigger keeping the audit log append-only is missing (issue
@@ -137,6 +138,7 @@ pub async fn demo(settings: &Settings) -> Result<()> {
     // The demo asks no one for two-step sign-in, so it can be tried without a phone;
     // anyone may still set it up from "Two-step sign-in" in the header.
     web.mfa = kat_core::mfa::MfaPolicy::none_required();
+    let tls = settings.tls_config()?;
     let location = Location::from_settings(settings)?;
     let store: Arc<dyn Store> = match &location {
         Location::Sqlite(db) => {
@@ -159,14 +161,14 @@ pub async fn demo(settings: &Settings) -> Result<()> {
         bail!("{} holds a real clinic, not a demo; refusing to add demo data", location.describe());
     }
     eprintln!("\nkat demo clinic ({}) with synthetic patients.", location.describe());
-    eprintln!("Open http://{} and sign in with one of:\n", settings.bind);
+    eprintln!("Open {}://{} and sign in with one of:\n", if tls.is_some() { "https" } else { "http" }, settings.bind);
     eprintln!("    {:<12} {:<14} password", "username", "role");
     for (user, role, _, password) in demo::DEMO_ACCOUNTS {
         eprintln!("    {user:<12} {role:<14} {password}");
     }
     eprintln!("\nTwo-step sign-in is optional in the demo (a real clinic requires it of admins and prescribers).");
     eprintln!("The demo data is reset at every start. Stop with Ctrl-C.\n");
-    serve_until_signal(&settings.bind, store, web).await
+    serve_until_signal(&settings.bind, tls, store, web).await
 }
 
 /// Reads one line (the password) from standard input.

@@ -1,5 +1,5 @@
 //! The `kat` binary as a library: configuration, opening the database, starting the
-//! server, the demo clinic, the operator commands and `kat bench`. `main.rs` only parses the
+//! server (over HTTPS too), the demo clinic, the operator commands and `kat bench`. `main.rs` only parses the
 //! command line; the integration tests call these functions directly.
 
 pub mod bench;
@@ -12,3 +12,4 @@ pub mod score;
 pub mod server;
 pub mod settings;
 pub mod storage;
+pub mod tls;

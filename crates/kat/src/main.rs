@@ -26,13 +26,26 @@ struct DbArgs {
     database_url: Option<String>,
 }
 
+/// HTTPS served by kat itself.
+#[derive(clap::Args, Clone, Default)]
+struct TlsArgs {
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM")]
+    tls_key: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run the clinic's server.
+    /// Run the clinic's server (HTTPS with --tls-cert and --tls-key).
     Serve {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, value_name = "ADDR")]
         bind: Option<String>,
+        #[command(flatten)]
+        tls: TlsArgs,
         #[command(flatten)]
         db: DbArgs,
         /// Allow creating a new, empty clinic database where one does not exist yet.
@@ -47,6 +60,8 @@ enum Command {
     Demo {
         #[arg(long, value_name = "ADDR")]
         bind: Option<String>,
+        #[command(flatten)]
+        tls: TlsArgs,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -221,7 +236,18 @@ enum ConfigCommand {
 }
 
 fn settings(config: &Option<PathBuf>, bind: Option<String>, db: DbArgs) -> Result<Settings> {
-    Settings::load(&Overrides { config: config.clone(), bind, data_dir: db.data_dir, database_url: db.database_url })
+    settings_tls(config, bind, TlsArgs::default(), db)
+}
+
+fn settings_tls(config: &Option<PathBuf>, bind: Option<String>, tls: TlsArgs, db: DbArgs) -> Result<Settings> {
+    Settings::load(&Overrides {
+        config: config.clone(),
+        bind,
+        tls_cert: tls.tls_cert,
+        tls_key: tls.tls_key,
+        data_dir: db.data_dir,
+        database_url: db.database_url,
+    })
 }
 
 fn init_logging(settings: &Settings) {
@@ -239,17 +265,17 @@ fn init_logging(settings: &Settings) {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { bind, db, init, allow_missing_audit_guards } => {
-            let s = settings(&cli.config, bind, db)?;
+        Command::Serve { bind, tls, db, init, allow_missing_audit_guards } => {
+            let s = settings_tls(&cli.config, bind, tls, db)?;
             init_logging(&s);
             commands::serve(&s, init, allow_missing_audit_guards).await
         }
-        Command::Demo { bind, mut db } => {
+        Command::Demo { bind, tls, mut db } => {
             // The demo keeps its data apart from a real clinic's default directory.
             if db.data_dir.is_none() && db.database_url.is_none() && std::env::var_os("KAT_DATA_DIR").is_none() {
                 db.data_dir = Some(PathBuf::from("./kat-demo-data"));
             }
-            let s = settings(&cli.config, bind, db)?;
+            let s = settings_tls(&cli.config, bind, tls, db)?;
             init_logging(&s);
             commands::demo(&s).await
         }

@@ -1,5 +1,5 @@
-//! Running the HTTP server: bind, serve until SIGTERM or Ctrl-C, drain, close the
-//! database.
+//! Running the HTTP server (HTTPS when given a certificate): bind, serve until SIGTERM
+//! or Ctrl-C, drain, close the database.
 
 use anyhow::{Context, Result};
 use kat_store::Store;
@@ -27,14 +27,29 @@ impl Running {
     }
 }
 
-/// Starts serving on an already-bound listener.
+/// Starts serving plain HTTP on an already-bound listener.
 pub fn start(
     listener: TcpListener,
     store: Arc<dyn Store>,
     config: WebConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<Running> {
+    start_with(listener, None, store, config, clock)
+}
+
+/// Starts serving on an already-bound listener: HTTPS with `tls` (a rustls
+/// configuration, [`crate::tls::server_config`]), else plain HTTP. Serving TLS itself,
+/// kat knows every request came over HTTPS: the session cookie is `Secure` and
+/// `__Host-` prefixed, and responses carry HSTS.
+pub fn start_with(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    store: Arc<dyn Store>,
+    mut config: WebConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Running> {
     let addr = listener.local_addr()?;
+    config.serves_tls = tls.is_some();
     let state = AppState::new(store, config, clock);
     spawn_session_sweeper(state.clone());
     // On PostgreSQL, the live screens' events cross to the other kat processes.
@@ -42,16 +57,35 @@ pub fn start(
     let live = state.live.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
+    // Live screens never disconnect by themselves: their streams are ended first so the
+    // graceful shutdown does not wait on them.
+    let handle = match tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                    live.close();
+                })
+                .await
+        }),
+        Some(tls) => {
+            let shutdown = axum_server::Handle::new();
+            let on_signal = shutdown.clone();
+            tokio::spawn(async move {
                 let _ = rx.await;
-                // Live screens never disconnect by themselves: end their streams so the
-                // graceful shutdown does not wait on them.
                 live.close();
-            })
-            .await
-    });
+                on_signal.graceful_shutdown(None);
+            });
+            let acceptor =
+                axum_server::tls_rustls::RustlsAcceptor::new(axum_server::tls_rustls::RustlsConfig::from_config(tls));
+            tokio::spawn(
+                axum_server::Server::<SocketAddr>::from_listener(listener)
+                    .acceptor(acceptor)
+                    .handle(shutdown)
+                    .serve(app),
+            )
+        }
+    };
     Ok(Running { addr, shutdown: tx, handle })
 }
 
@@ -103,11 +137,17 @@ pub async fn shutdown_signal() {
 }
 
 /// Serves until a shutdown signal, then drains and closes the database so every
-/// acknowledged write is on disk.
-pub async fn serve_until_signal(bind: &str, store: Arc<dyn Store>, config: WebConfig) -> Result<()> {
+/// acknowledged write is on disk. With `tls`, over HTTPS.
+pub async fn serve_until_signal(
+    bind: &str,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    store: Arc<dyn Store>,
+    config: WebConfig,
+) -> Result<()> {
     let listener = TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
-    let running = start(listener, store.clone(), config, Arc::new(SystemClock))?;
-    eprintln!("kat is listening on http://{}", running.addr);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let running = start_with(listener, tls, store.clone(), config, Arc::new(SystemClock))?;
+    eprintln!("kat is listening on {scheme}://{}", running.addr);
     shutdown_signal().await;
     eprintln!("shutting down: finishing requests in flight…");
     running.stop().await?;

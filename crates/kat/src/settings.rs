@@ -18,6 +18,11 @@ pub const EXAMPLE: &str = include_str!("../../../kat.example.toml");
 pub struct Settings {
     /// Address and port to listen on.
     pub bind: String,
+    /// A PEM file with the server's certificate chain (leaf first): with `tls_key`, kat
+    /// serves HTTPS itself. Empty: plain HTTP (behind a TLS-terminating proxy).
+    pub tls_cert: String,
+    /// The PEM file with the certificate's private key.
+    pub tls_key: String,
     /// Where the SQLite database (`kat.db`) lives.
     pub data_dir: PathBuf,
     /// `postgres://…` selects PostgreSQL; `sqlite://PATH` a specific SQLite file. Empty:
@@ -269,6 +274,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             bind: DEFAULT_BIND.into(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: String::new(),
             sqlite_synchronous: "full".into(),
@@ -316,6 +323,8 @@ impl Default for LogSettings {
 pub struct Overrides {
     pub config: Option<PathBuf>,
     pub bind: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
 }
@@ -343,6 +352,12 @@ impl Settings {
         if let Some(b) = &overrides.bind {
             settings.bind = b.clone();
         }
+        if let Some(c) = &overrides.tls_cert {
+            settings.tls_cert = c.display().to_string();
+        }
+        if let Some(k) = &overrides.tls_key {
+            settings.tls_key = k.display().to_string();
+        }
         if let Some(d) = &overrides.data_dir {
             settings.data_dir = d.clone();
         }
@@ -359,6 +374,33 @@ impl Settings {
             bail!("security.token_lifetime_days: {days} is not between 1 and 3650");
         }
         Ok(jiff::SignedDuration::from_hours(days * 24))
+    }
+
+    /// The certificate and key files when kat is to serve HTTPS itself (`tls_cert` and
+    /// `tls_key`, both or neither); `None`: plain HTTP. Serving TLS, the session cookie is
+    /// always `Secure`, so `session.cookie_secure = "never"` contradicts it.
+    pub fn tls_files(&self) -> Result<Option<(PathBuf, PathBuf)>> {
+        let (cert, key) = (self.tls_cert.trim(), self.tls_key.trim());
+        match (cert.is_empty(), key.is_empty()) {
+            (true, true) => Ok(None),
+            (false, true) => bail!("tls_cert is set but tls_key is not: HTTPS needs both (--tls-cert and --tls-key)"),
+            (true, false) => bail!("tls_key is set but tls_cert is not: HTTPS needs both (--tls-cert and --tls-key)"),
+            (false, false) => {
+                if self.session.cookie_secure.trim() == "never" {
+                    bail!(
+                        "session.cookie_secure: `never` contradicts tls_cert: serving HTTPS, the session cookie is \
+                         always Secure (set it to auto)"
+                    );
+                }
+                Ok(Some((PathBuf::from(cert), PathBuf::from(key))))
+            }
+        }
+    }
+
+    /// The rustls configuration when kat serves HTTPS itself ([`Settings::tls_files`]),
+    /// read now so that a missing or malformed file stops the start, named.
+    pub fn tls_config(&self) -> Result<Option<std::sync::Arc<rustls::ServerConfig>>> {
+        self.tls_files()?.map(|(cert, key)| crate::tls::server_config(&cert, &key)).transpose()
     }
 
     /// SQLite's commit durability, parsed (`sqlite_synchronous`).
@@ -399,6 +441,8 @@ impl Settings {
             idle_timeout,
             absolute_timeout,
             cookie_secure,
+            // Set by the server when it starts with a certificate (server::start_with).
+            serves_tls: false,
             trusted_origins: self.security.trusted_origins.clone(),
             trusted_proxies: self
                 .security
@@ -566,6 +610,7 @@ mod tests {
         let parsed: Settings = toml::from_str(EXAMPLE).expect("kat.example.toml parses");
         let defaults = Settings::default();
         assert_eq!(parsed.bind, defaults.bind);
+        assert_eq!((&parsed.tls_cert, &parsed.tls_key), (&defaults.tls_cert, &defaults.tls_key));
         assert_eq!(parsed.session.idle_timeout, defaults.session.idle_timeout);
         assert_eq!(parsed.measures.self_report_link_ttl, defaults.measures.self_report_link_ttl);
         assert_eq!(parsed.measures.crisis_text, defaults.measures.crisis_text);
@@ -672,6 +717,32 @@ mod tests {
             s.security.token_lifetime_days = bad;
             assert!(s.token_lifetime().unwrap_err().to_string().contains("token_lifetime_days"), "{bad}");
         }
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_a_cookie_that_may_be_secure() {
+        let mut s = Settings::default();
+        assert!(s.tls_files().unwrap().is_none() && s.tls_config().unwrap().is_none(), "plain HTTP by default");
+        s.tls_cert = "/etc/kat/cert.pem".into();
+        assert!(s.tls_files().unwrap_err().to_string().contains("tls_key is not"));
+        s.tls_key = "/etc/kat/key.pem".into();
+        assert_eq!(
+            s.tls_files().unwrap(),
+            Some((PathBuf::from("/etc/kat/cert.pem"), PathBuf::from("/etc/kat/key.pem")))
+        );
+        s.session.cookie_secure = "never".into();
+        assert!(s.tls_files().unwrap_err().to_string().contains("session.cookie_secure"));
+        s.session.cookie_secure = "auto".into();
+        // The files are read when the server starts: a missing one is named.
+        let e = format!("{:#}", s.tls_config().unwrap_err());
+        assert!(e.contains("tls_cert: cannot read /etc/kat/cert.pem"), "{e}");
+        s.tls_cert = String::new();
+        assert!(s.tls_files().unwrap_err().to_string().contains("tls_cert is not"));
+        // The file and the environment name them like every key.
+        let parsed: Settings = toml::from_str("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n").unwrap();
+        assert_eq!(parsed.tls_files().unwrap(), Some((PathBuf::from("c.pem"), PathBuf::from("k.pem"))));
+        let env = env_overrides([("KAT_TLS_CERT".to_string(), "c.pem".to_string())].into_iter());
+        assert_eq!(env, vec![("tls_cert".to_string(), EnvValue::One("c.pem".into()))]);
     }
 
     #[test]

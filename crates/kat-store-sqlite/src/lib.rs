@@ -150,6 +150,49 @@ impl SqliteStore {
     }
 }
 
+/// What [`check_file`] found in a database file, before anything opens it as a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheck {
+    /// `PRAGMA integrity_check`'s findings; empty when it answered `ok`.
+    pub integrity_problems: Vec<String>,
+    /// The newest migration applied to the file, or `None` when it has no migration
+    /// table (a SQLite file that is not a kat database).
+    pub migration_level: Option<i64>,
+}
+
+/// Checks a SQLite file that is not in use (a backup being restored): SQLite's own
+/// `PRAGMA integrity_check` over every page and index, and whether the file is a kat
+/// database at all. Nothing is migrated or written.
+pub async fn check_file(path: &Path) -> StoreResult<FileCheck> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(false)
+        .busy_timeout(BUSY_TIMEOUT)
+        .connect()
+        .await
+        .map_err(unavailable)?;
+    let rows: Vec<String> =
+        sqlx::query_scalar("PRAGMA integrity_check(20)").fetch_all(&mut conn).await.map_err(map_err)?;
+    let integrity_problems = if rows.len() == 1 && rows[0] == "ok" { Vec::new() } else { rows };
+    let has_migrations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(map_err)?;
+    let migration_level = if has_migrations == 1 {
+        let level: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(map_err)?;
+        Some(level.unwrap_or(0))
+    } else {
+        None
+    };
+    conn.close().await.map_err(map_err)?;
+    Ok(FileCheck { integrity_problems, migration_level })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {

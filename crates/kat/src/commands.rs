@@ -1,4 +1,5 @@
-//! The operator commands: `serve`, `demo`, `user`, `token`, `backup`, `config print`.
+//! The operator commands: `serve`, `demo`, `user`, `token`, `audit`, `backup`, `restore`,
+//! `config print`.
 
 use crate::demo;
 use crate::server::serve_until_signal;
@@ -11,7 +12,7 @@ use kat_core::ids::TokenId;
 use kat_core::user::AccountKind;
 use kat_store::Store;
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn app_err(e: AppError) -> anyhow::Error {
@@ -79,20 +80,26 @@ async fn check_audit_guards(store: &dyn Store, settings: &Settings, allow: bool)
 pub async fn audit_verify(settings: &Settings) -> Result<()> {
     let store = storage::open(&Location::from_settings(settings)?, Create::Never).await?;
     let ctx = cli_ctx(settings).await?;
-    let report = kat_app::audit_log::verify_chain(store.as_ref(), &ctx).await.map_err(app_err)?;
+    let verdict = verify_audit_chain(store.as_ref(), &ctx).await;
     store.close().await;
+    println!("{}", verdict?);
+    Ok(())
+}
+
+/// The walk of `kat audit verify` ([`kat_app::audit_log::verify_chain`], itself audited)
+/// on an open store: the line that says the log is intact, or an error naming the first
+/// broken link. `kat restore` runs it on the copy it restores.
+async fn verify_audit_chain(store: &dyn Store, ctx: &Ctx) -> Result<String> {
+    let report = kat_app::audit_log::verify_chain(store, ctx).await.map_err(app_err)?;
     let head = match &report.head {
         Some((seq, hash)) => format!("head: entry {seq}, {hash}"),
         None => "no chained entry yet".into(),
     };
     match report.broken {
-        None => {
-            println!(
-                "audit log intact: {} entries ({} from before the chain, folded in); {head}",
-                report.entries, report.legacy
-            );
-            Ok(())
-        }
+        None => Ok(format!(
+            "audit log intact: {} entries ({} from before the chain, folded in); {head}",
+            report.entries, report.legacy
+        )),
         Some(b) => bail!("audit log broken: {b} ({} entries checked before it)", report.entries),
     }
 }
@@ -421,29 +428,205 @@ pub async fn token_list(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// Writes a consistent copy of the live SQLite database to `to`.
-pub async fn backup(settings: &Settings, to: &Path) -> Result<()> {
+/// Writes a consistent copy of the live SQLite database to `to` (0600), safe while the
+/// server runs. With `encrypt_to` (age X25519 recipients, `age1…`), `to` is that copy in
+/// the age format, readable only with one of the recipients' identities; the plain copy
+/// exists meanwhile only in a private directory beside the database, and is removed.
+pub async fn backup(settings: &Settings, to: &Path, encrypt_to: &[String]) -> Result<()> {
     let Location::Sqlite(db) = Location::from_settings(settings)? else {
-        bail!("kat backup copies the embedded SQLite database; for PostgreSQL use pg_dump");
+        bail!(
+            "kat backup copies the embedded SQLite database; for PostgreSQL use pg_dump \
+             (and encrypt its output with age or gpg)"
+        );
     };
     if to.exists() {
         bail!("{} already exists; choose a new file name", to.display());
     }
+    let recipients = crate::backup::parse_recipients(encrypt_to)?;
     let store = storage::open_sqlite(&db).await?;
-    store.backup_to(to).await.with_context(|| format!("writing {}", to.display()))?;
+    let written = if recipients.is_empty() {
+        store.backup_to(to).await.with_context(|| format!("writing {}", to.display()))
+    } else {
+        backup_encrypted(&store, &db, to, &recipients).await
+    };
+    if let Err(e) = written {
+        store.close().await;
+        return Err(e);
+    }
     let ctx = cli_ctx(settings).await?;
+    let detail = if recipients.is_empty() {
+        to.display().to_string()
+    } else {
+        format!("{} (age, {} recipient(s))", to.display(), recipients.len())
+    };
     let mut tx = store.begin().await?;
     tx.append_audit(&ctx.audit(
         kat_core::audit::AuditAction::Read,
         "database_backup",
-        Some(to.display().to_string()),
+        Some(detail),
         None,
         kat_core::audit::AuditOutcome::Allowed,
     ))
     .await?;
     tx.commit().await?;
     store.close().await;
-    println!("backup written to {}", to.display());
+    if recipients.is_empty() {
+        println!("backup written to {}", to.display());
+    } else {
+        println!("encrypted backup written to {} (age, {} recipient(s))", to.display(), recipients.len());
+    }
+    Ok(())
+}
+
+/// The copy into a private directory beside the database (the same protection as the
+/// database itself), encrypted from there to `to`.
+async fn backup_encrypted(
+    store: &kat_store_sqlite::SqliteStore,
+    db: &Path,
+    to: &Path,
+    recipients: &[age::x25519::Recipient],
+) -> Result<()> {
+    let dir = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let staging = tempfile::Builder::new()
+        .prefix(".kat-backup-")
+        .tempdir_in(dir)
+        .with_context(|| format!("creating a private directory in {}", dir.display()))?;
+    let plain = staging.path().join("kat.db");
+    store.backup_to(&plain).await.with_context(|| format!("copying the database to {}", plain.display()))?;
+    let (plain2, to2, recipients2) = (plain.clone(), to.to_path_buf(), recipients.to_vec());
+    tokio::task::spawn_blocking(move || crate::backup::encrypt_file(&plain2, &to2, &recipients2))
+        .await
+        .context("encryption task")??;
+    staging.close().with_context(|| format!("removing {}", plain.display()))?;
+    Ok(())
+}
+
+/// Restores a backup of `kat backup` into the SQLite database of `settings` (SQLite
+/// only: a PostgreSQL clinic restores its pg_dump with pg_restore). The backup may be
+/// age-encrypted (then `identity` is the identity file that decrypts it). The copy is
+/// made and checked in a private directory beside the target before it takes the
+/// target's place: SQLite's `PRAGMA integrity_check`, that it is a kat database, the
+/// migrations of this kat, and the audit log's hash chain walked as `kat audit verify`
+/// walks it; any failure refuses the restore (exit 1) naming what is wrong, and leaves
+/// the target as it was. An existing database is replaced only with `force`. Stop kat
+/// before restoring over its database.
+pub async fn restore(settings: &Settings, from: &Path, identity: Option<&Path>, force: bool) -> Result<()> {
+    use crate::backup::{self as files, BackupKind};
+    let Location::Sqlite(db) = Location::from_settings(settings)? else {
+        bail!(
+            "kat restore writes the embedded SQLite database; a PostgreSQL clinic restores its pg_dump \
+             with pg_restore (or psql), then checks it with `kat audit verify`"
+        );
+    };
+    let kind = files::kind_of(from)?;
+    if kind != BackupKind::Sqlite && identity.is_none() {
+        bail!("{} is age-encrypted; give the identity file that decrypts it with --identity KEYFILE", from.display());
+    }
+    let existing: Vec<PathBuf> = ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| PathBuf::from(format!("{}{suffix}", db.display())))
+        .filter(|p| p.exists())
+        .collect();
+    if !existing.is_empty() && !force {
+        bail!(
+            "{} already exists; kat restore writes only where there is no database yet \
+             (stop kat and pass --force to replace it)",
+            existing[0].display()
+        );
+    }
+    let dir = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    storage::create_private_dir(&dir)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".kat-restore-")
+        .tempdir_in(&dir)
+        .with_context(|| format!("creating a private directory in {}", dir.display()))?;
+    let staged = staging.path().join("kat.db");
+    match (kind, identity) {
+        (BackupKind::Sqlite, _) => {
+            let mut out = files::create_private_file(&staged)?;
+            let mut input = std::fs::File::open(from).with_context(|| format!("reading {}", from.display()))?;
+            std::io::copy(&mut input, &mut out).with_context(|| format!("copying {}", from.display()))?;
+            out.sync_all()?;
+        }
+        (_, Some(identity)) => {
+            let (from2, identity2, staged2) = (from.to_path_buf(), identity.to_path_buf(), staged.clone());
+            tokio::task::spawn_blocking(move || files::decrypt_file(&from2, &identity2, &staged2))
+                .await
+                .context("decryption task")??;
+            if !files::is_sqlite(&staged)? {
+                bail!("{} decrypted to something that is not a SQLite database", from.display());
+            }
+        }
+        (_, None) => unreachable!("an encrypted backup without an identity was refused above"),
+    }
+
+    let check = kat_store_sqlite::check_file(&staged)
+        .await
+        .with_context(|| format!("{} is damaged, or not a SQLite database", from.display()))?;
+    if !check.integrity_problems.is_empty() {
+        bail!("{} is damaged: SQLite's integrity check found: {}", from.display(), check.integrity_problems.join("; "));
+    }
+    let Some(level) = check.migration_level else {
+        bail!("{} is a SQLite database but not a kat database (it has no migrations table)", from.display());
+    };
+    let known = kat_store_sqlite::SqliteStore::latest_known_migration();
+    if level > known {
+        bail!(
+            "{} was written by a newer kat (migration {level}; this kat knows up to {known}); restore it with that version",
+            from.display()
+        );
+    }
+
+    // Opening applies this kat's migrations to an older backup; then the chain walk (an
+    // audited read, like `kat audit verify`).
+    let store = storage::open(&Location::Sqlite(staged.clone()), Create::Never).await?;
+    let ctx = cli_ctx(settings).await?;
+    let checked = async {
+        let verdict = verify_audit_chain(store.as_ref(), &ctx)
+            .await
+            .with_context(|| format!("refusing to restore {}", from.display()))?;
+        let missing = store.missing_append_only_guards().await?;
+        let mut tx = store.begin_read().await?;
+        let patients = tx.count_patients().await?;
+        tx.commit().await?;
+        let mut tx = store.begin().await?;
+        tx.append_audit(&ctx.audit(
+            kat_core::audit::AuditAction::Update,
+            "database_restore",
+            Some(from.display().to_string()),
+            None,
+            kat_core::audit::AuditOutcome::Allowed,
+        ))
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok((verdict, missing, patients))
+    }
+    .await;
+    store.close().await;
+    let (verdict, missing, patients) = checked?;
+
+    for p in &existing {
+        std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()))?;
+    }
+    std::fs::rename(&staged, &db).with_context(|| format!("moving the restored database to {}", db.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making {} private", db.display()))?;
+        // The rename is durable once the directory is synced.
+        std::fs::File::open(&dir).and_then(|d| d.sync_all()).with_context(|| format!("syncing {}", dir.display()))?;
+    }
+    drop(staging);
+    println!("restored {} to {}: integrity ok, {patients} patients", from.display(), db.display());
+    println!("{verdict}");
+    if !missing.is_empty() {
+        eprintln!(
+            "WARNING: the restored database lacks the audit log's append-only trigger(s) {}; \
+             kat serve refuses to start until they are restored (see --allow-missing-audit-guards)",
+            missing.join(", ")
+        );
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! server (over HTTPS too), the demo clinic, the operator commands and `kat bench`. `main.rs` only parses the
 //! command line; the integration tests call these functions directly.
 
+pub mod backup;
 pub mod bench;
 pub mod clinic_policy;
 pub mod commands;

@@ -75,11 +75,33 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Write a consistent copy of the SQLite database (safe while serving).
+    /// Write a consistent copy of the SQLite database (safe while serving), 0600;
+    /// age-encrypted with --encrypt-to. SQLite only: for PostgreSQL use pg_dump.
     Backup {
         /// The new backup file.
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
+        /// Encrypt the backup to this age X25519 recipient (age1…, as age-keygen prints);
+        /// repeat for several (any one of their identities decrypts it).
+        #[arg(long, value_name = "RECIPIENT")]
+        encrypt_to: Vec<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Restore a `kat backup` into an empty place (SQLite only: for PostgreSQL use
+    /// pg_restore). The copy is checked before it takes its place: SQLite's integrity
+    /// check, then the audit log's hash chain as `kat audit verify` walks it; exits 1
+    /// naming what is wrong.
+    Restore {
+        /// The backup file (plain, or age-encrypted).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The age identity file that decrypts an encrypted backup (AGE-SECRET-KEY-1…).
+        #[arg(long, value_name = "KEYFILE")]
+        identity: Option<PathBuf>,
+        /// Replace an existing database (stop kat first).
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -323,7 +345,12 @@ async fn main() -> Result<()> {
             AuditCommand::Verify { db } => commands::audit_verify(&settings(&cli.config, None, db)?).await,
             AuditCommand::Head { db } => commands::audit_head(&settings(&cli.config, None, db)?).await,
         },
-        Command::Backup { to, db } => commands::backup(&settings(&cli.config, None, db)?, &to).await,
+        Command::Backup { to, encrypt_to, db } => {
+            commands::backup(&settings(&cli.config, None, db)?, &to, &encrypt_to).await
+        }
+        Command::Restore { from, identity, force, db } => {
+            commands::restore(&settings(&cli.config, None, db)?, &from, identity.as_deref(), force).await
+        }
         Command::Score { instrument, pcl5_cutoff, file } => {
             let instrument = kat::score::instrument_named(&instrument)?;
             let stdout = std::io::stdout().lock();

@@ -92,7 +92,7 @@ pub fn may_create(db: &Path, create: Create) -> Result<bool> {
 
 /// Creates the data directory (and missing parents) for the owner alone (0700 on Unix);
 /// a directory that exists is left as it is.
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         return Ok(());
     }

@@ -100,7 +100,7 @@ async fn backup_writes_a_database_that_opens_and_never_overwrites() {
     commands::user_add(&settings, "ada", "admin", None, &mut Cursor::new("a-long-enough-passphrase\n")).await.unwrap();
 
     let target = tmp.path().join("backup.db");
-    commands::backup(&settings, &target).await.unwrap();
+    commands::backup(&settings, &target, &[]).await.unwrap();
     assert!(target.exists());
     // The copy opens as a kat database and holds the account.
     let copy = kat_store_sqlite::SqliteStore::open(&target, kat_store_sqlite::OpenMode::MustExist)
@@ -111,13 +111,13 @@ async fn backup_writes_a_database_that_opens_and_never_overwrites() {
 
     // An existing target is refused and left alone.
     let before = std::fs::read(&target).unwrap();
-    let err = commands::backup(&settings, &target).await.unwrap_err();
+    let err = commands::backup(&settings, &target, &[]).await.unwrap_err();
     assert!(format!("{err:#}").contains("already exists"), "{err:#}");
     assert_eq!(std::fs::read(&target).unwrap(), before);
 
     // PostgreSQL is pg_dump's job.
     let pg = Settings { database_url: "postgres://nobody@127.0.0.1:1/none".into(), ..Settings::default() };
-    let err = commands::backup(&pg, &tmp.path().join("pg.db")).await.unwrap_err();
+    let err = commands::backup(&pg, &tmp.path().join("pg.db"), &[]).await.unwrap_err();
     assert!(format!("{err:#}").contains("pg_dump"), "{err:#}");
 }
 

@@ -18,10 +18,11 @@
 //!   [`cases`].
 //! - DEA-007 (waste, witnessed \[P\]): [`waste`], [`LedgerPolicy::waste_witness`].
 //! - DEA-008 (quarantine and disposal; two witnesses to on-site destruction \[U\]):
-//!   [`quarantine`], [`release`], [`dispose`], [`LedgerPolicy::destruction_witnesses`].
+//!   [`quarantine`], [`release`], [`dispose`], [`LedgerPolicy::destruction_witnesses`],
+//!   [`form41`], [`expired_in_stock`].
 //! - DEA-009 (witnessed breakage): [`breakage`].
 //! - DEA-010, DEA-011 (theft and loss, the 1-business-day and 45-day clocks, Form 106
-//!   data): [`report_loss`], [`record_loss_step`], [`loss`].
+//!   data): [`report_loss`], [`record_loss_step`], [`loss`], [`form106`].
 //! - DEA-012 (access limited to authorised staff \[U\]): [`DutyTable`], [`StorageLocation`].
 //! - DEA-013 (Spravato's REMS chain, devices): [`RemsSource`], [`DosageForm::NasalSprayDevice`].
 //! - Issue 13 item 8 (the invariant): [`replay`], [`Book`], [`Totals`].
@@ -33,6 +34,7 @@ pub mod chain;
 pub mod container;
 mod decide;
 pub mod entry;
+pub mod forms;
 pub mod loss;
 pub mod policy;
 pub mod product;
@@ -59,6 +61,7 @@ pub use entry::{
     Balance, BusinessTime, Count, Destination, DisposalMethod, Drawn, EntryKind, Exactness, InventoryKind, LedgerEntry,
     LossItem, QuarantineReason, Receipt, Recovery, Staff,
 };
+pub use forms::{Form41, Form106, FormItem, expired_in_stock, form41, form106};
 pub use loss::{LossClock, LossKind, LossReport, LossStatus, LossStep, loss_clock};
 pub use policy::{DutyTable, InventoryInterval, LedgerDuty, LedgerPolicy, LedgerRules};
 pub use product::{DosageForm, LedgerProduct, Ndc, RemsChannel, RemsSource, Substance};

@@ -19,7 +19,10 @@ use sha2::{Digest, Sha256};
 /// The previous hash of the very first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn field(h: &mut Sha256, bytes: Option<&[u8]>) {
+/// Feeds one field to the hash: its length (8 bytes, big-endian) and its bytes, an
+/// absent value as the length `u64::MAX`. The ledger's chain ([`crate::ledger::chain`])
+/// encodes its entries the same way.
+pub(crate) fn field(h: &mut Sha256, bytes: Option<&[u8]>) {
     match bytes {
         Some(b) => {
             h.update((b.len() as u64).to_be_bytes());

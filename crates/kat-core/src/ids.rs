@@ -114,3 +114,16 @@ id_type!(
     /// One alarm raised by a vital-sign reading.
     SessionAlarmId
 );
+id_type!(
+    /// A storage location of controlled substances (a safe, a locked cabinet).
+    StorageLocationId
+);
+id_type!(
+    /// One commercial container of a controlled substance (a vial, a device kit) with its
+    /// own balance in the ledger.
+    ContainerId
+);
+id_type!(
+    /// One entry of the controlled-substance ledger.
+    LedgerEntryId
+);

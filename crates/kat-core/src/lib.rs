@@ -14,6 +14,7 @@ pub mod eligibility;
 pub mod field;
 pub mod ids;
 pub mod instruments;
+pub mod ledger;
 pub mod measures;
 pub mod mfa;
 pub mod monitoring;

@@ -52,6 +52,7 @@ mod tests;
 pub use error::{Refusal, SessionError};
 pub use infusion::{Infusion, InfusionPlan, Pump};
 pub use monitor::{Timed, Vitals};
+pub(crate) use step::text as checked_text;
 pub use step::{Administration, Product, RawAdministration, Reason, ShortText, Step};
 pub use time::{LateEntry, SessionTimePolicy};
 

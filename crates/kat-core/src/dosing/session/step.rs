@@ -9,7 +9,9 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-fn text(raw: &str, max: usize, multiline: bool) -> Result<String, String> {
+/// Trimmed text of 1 to `max` characters without control characters (lines allowed when
+/// `multiline`): the one check behind the record's text types.
+pub(crate) fn text(raw: &str, max: usize, multiline: bool) -> Result<String, String> {
     let text = raw.trim();
     if text.is_empty() {
         return Err("is required".into());

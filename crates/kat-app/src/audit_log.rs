@@ -16,6 +16,13 @@ pub struct Logged {
 
 /// Entries matching the filter, newest first. Filtered by patient it also finds the list
 /// views that showed the patient.
+/// Refuses (and audits) a caller whose role may not read the audit log: the API asks this
+/// before it reads the filter, so such a caller learns nothing from its validation.
+/// `patient` is the patient filter, when it names one.
+pub async fn require_read(store: &dyn Store, ctx: &Ctx, patient: Option<PatientId>) -> AppResult<()> {
+    require(store, ctx, Permission::AuditRead, "audit_log", None, patient, AuditAction::List).await
+}
+
 pub async fn query(store: &dyn Store, ctx: &Ctx, filter: &AuditFilter) -> AppResult<Vec<Logged>> {
     require(store, ctx, Permission::AuditRead, "audit_log", None, filter.patient_id, AuditAction::List).await?;
     let mut tx = store.begin_read().await?;

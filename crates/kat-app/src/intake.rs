@@ -400,6 +400,15 @@ pub async fn sign(store: &dyn Store, ctx: &Ctx, patient_id: PatientId, input: &S
             "the evaluation changed since you opened it (the intake or the policy was updated); review it again".into(),
         ));
     }
+    let control = |t: &str| t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    for (rule, reason) in &input.reasons {
+        if control(reason) {
+            errors.add(format!("reasons.{rule}"), "contains control characters");
+        }
+    }
+    if control(&input.override_reason) {
+        errors.add("override_reason", "contains control characters");
+    }
     let mut reasons = BTreeMap::new();
     let mut override_reason = None;
     if accept {

@@ -186,6 +186,9 @@ impl StatedReason {
         if n > REASON_MAX_CHARS {
             return Err(crate::FieldErrors::single(field, "keep the reason under 500 characters"));
         }
+        if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(crate::FieldErrors::single(field, "contains control characters"));
+        }
         Ok(Self(t.to_string()))
     }
 
@@ -292,6 +295,8 @@ mod tests {
         assert_eq!(parse("  0123456789 ").unwrap().as_str(), "0123456789");
         assert!(parse(&"é".repeat(500)).is_ok(), "characters, not bytes");
         assert!(parse(&"x".repeat(501)).is_err());
+        assert!(parse("patient in\u{7} crisis").is_err(), "control characters");
+        assert!(parse("patient in\ncrisis\tnow").is_ok(), "line breaks and tabs");
         assert_eq!(format!("{:?}", parse("patient in crisis").unwrap()), "StatedReason(<redacted>)");
     }
 

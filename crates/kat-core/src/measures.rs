@@ -193,6 +193,8 @@ impl AcknowledgeForm {
         let note = self.note.trim();
         if note.chars().count() > NOTE_MAX {
             errors.add("note", format!("must be at most {NOTE_MAX} characters"));
+        } else if note.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            errors.add("note", "contains control characters");
         }
         if action == Some(AlertAction::Other) && note.is_empty() {
             errors.add("note", "describe what was done");
@@ -471,6 +473,9 @@ mod tests {
         let ok = AcknowledgeForm { action: "crisis_resources_given".into(), note: "".into() }.parse().unwrap();
         assert_eq!(ok.action, AlertAction::CrisisResourcesGiven);
         assert!(AcknowledgeForm { action: "shrugged".into(), note: "".into() }.parse().is_err());
+        let e = AcknowledgeForm { action: "other".into(), note: "called\u{1b}".into() }.parse().unwrap_err();
+        assert_eq!(e.for_field("note"), Some("contains control characters"));
+        assert!(AcknowledgeForm { action: "other".into(), note: "called\n988".into() }.parse().is_ok());
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl AppState {
 }
 
 /// The largest request body accepted (forms and JSON are small).
-const BODY_LIMIT: usize = 256 * 1024;
+pub(crate) const BODY_LIMIT: usize = 256 * 1024;
 
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
@@ -62,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(csrf)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Outside the body-limit layer: an API body declared too long answers a problem.
+        .layer(axum::middleware::from_fn(middleware::api_body_limit))
         // Outside the CSRF and body-limit layers, so their refusals carry the headers too.
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -277,6 +277,28 @@ fn enrolment_required(req: &Request, meta: &RequestMeta) -> Response {
     axum::response::Redirect::to(MFA_PATH).into_response()
 }
 
+/// An API request whose declared length is over the body limit: refused with a 413
+/// problem document before the body-limit layer (which answers in plain text) sees it. A
+/// body without a declared length is cut at the limit by that layer, and the API's body
+/// extractor answers the same 413 problem.
+pub async fn api_body_limit(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if req.uri().path().starts_with("/api/") && declared.is_some_and(|n| n > crate::BODY_LIMIT as u64) {
+        let request_id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|id| well_formed_request_id(id))
+            .map(str::to_string);
+        return crate::api::too_large(request_id);
+    }
+    next.run(req).await
+}
+
 /// Strict security headers on every response. Scripts and styles come only from this
 /// origin; nothing may frame kat; pages with patient data are never cached.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -96,6 +96,9 @@ pub async fn discharge(
     if input.aldrete_total.is_some_and(|a| a > 10) {
         e.add("aldrete_total", "0 to 10");
     }
+    if input.pre_sedation_aldrete.is_some_and(|a| a > 10) {
+        e.add("pre_sedation_aldrete", "0 to 10");
+    }
     let override_reason = match input.override_reason.as_deref().and_then(opt) {
         Some(raw) => e.take("override_reason", Reason::parse(raw)),
         None => None,

@@ -417,8 +417,9 @@ impl Response {
     }
 }
 
-/// Trailing items that are neither scored nor required may be omitted.
-fn min_answers(def: &InstrumentDef) -> usize {
+/// The fewest answers a response may hold: trailing items that are neither scored nor
+/// required may be omitted (PHQ-9 item 10).
+pub fn min_answers(def: &InstrumentDef) -> usize {
     let trailing_optional =
         def.items.iter().rev().take_while(|i| !i.scored && !i.required && i.answer != AnswerKind::YesNo).count();
     def.items.len() - trailing_optional

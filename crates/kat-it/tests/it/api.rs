@@ -260,3 +260,56 @@ async fn patch_merges_clears_and_detects_stale_versions(db: Db) {
     app.stop().await;
 }
 on_both_databases!(patch_merges_clears_and_detects_stale_versions, patch_merges_clears_and_detects_stale_versions);
+
+/// Every refusal of the API's extractors is a problem document with a documented status,
+/// naming the field: query strings, paths, bodies that are not JSON, too large, or that
+/// hold control characters.
+#[tokio::test]
+async fn extractor_rejections_are_problems() {
+    let app = kat_it::spawn_app(Db::Sqlite, kat_it::Options::default()).await.expect("sqlite app");
+    let (_, _, token) = staff_with_token(&app, "desk", Role::FrontDesk).await;
+    let (_, _, admin) = staff_with_token(&app, "root", Role::Admin).await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| app.url(path);
+
+    let r = http.get(url("/api/v1/patients?limit=ten")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(problem_fields(&expect_problem(r, 422).await), ["limit"]);
+    let r = http.get(url("/api/v1/patients?page=-1")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(problem_fields(&expect_problem(r, 422).await), ["page"]);
+
+    // A path segment that is not even UTF-8 names nothing.
+    let r = http.get(url("/api/v1/patients/%FF%FE")).bearer_auth(&token).send().await.unwrap();
+    expect_problem(r, 404).await;
+
+    let post = |body: &'static str, content_type: &'static str| {
+        http.post(url("/api/v1/patients")).bearer_auth(&token).header("content-type", content_type).body(body)
+    };
+    let r = post("{\"given_name\": ", "application/json").send().await.unwrap();
+    assert_eq!(problem_fields(&expect_problem(r, 422).await), ["body"]);
+    let r = post("given_name=Ada", "application/x-www-form-urlencoded").send().await.unwrap();
+    assert_eq!(problem_fields(&expect_problem(r, 422).await), ["body"]);
+    let r = post("[]", "application/json").send().await.unwrap();
+    assert_eq!(problem_fields(&expect_problem(r, 422).await), ["body"]);
+    let r = post(r#"{"given_name": "Ada\u0007", "family_name": "Quinn"}"#, "application/json").send().await.unwrap();
+    assert_eq!(problem_fields(&expect_problem(r, 422).await), ["given_name"]);
+
+    // Over the body limit: 413, whether the length is declared or not.
+    let big = format!("{{\"given_name\": \"{}\"}}", "x".repeat(300 * 1024));
+    let r = http
+        .post(url("/api/v1/patients"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(r, 413).await;
+
+    // An empty filter is refused by name (leave it out instead); a role that may not
+    // read the audit log is refused before its filters are read.
+    let r = http.get(url("/api/v1/audit?from=")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(problem_fields(&expect_problem(r, 422).await), ["from"]);
+    let r = http.get(url("/api/v1/audit?from=nonsense")).bearer_auth(&token).send().await.unwrap();
+    expect_problem(r, 403).await;
+    app.stop().await;
+}

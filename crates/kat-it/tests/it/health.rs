@@ -95,7 +95,35 @@ async fn openapi_document_is_stable_and_every_operation_is_secured() {
             operations += 1;
             let security = op["security"].as_array().unwrap_or_else(|| panic!("{method} {path}: no security"));
             assert!(security.iter().any(|s| s.get("bearer").is_some()), "{method} {path}: {security:?}");
-            assert!(op["responses"].get("401").is_some(), "{method} {path} does not declare 401");
+            // The shared statuses (api::contract): every operation may refuse credentials
+            // (401) and the caller (403); an id in the path may name nothing (404); a body
+            // may be too large (413) or invalid (422), and so may a query.
+            let responses = op["responses"].as_object().unwrap();
+            let declares = |status: &str| responses.contains_key(status);
+            for status in ["401", "403"] {
+                assert!(declares(status), "{method} {path} does not declare {status}");
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            if params.iter().any(|p| p["in"] == "path") {
+                assert!(declares("404"), "{method} {path} does not declare 404");
+            }
+            if params.iter().any(|p| p["in"] == "query") {
+                assert!(declares("422"), "{method} {path} does not declare 422");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["413", "422"] {
+                    assert!(declares(status), "{method} {path} does not declare {status}");
+                }
+            }
+            for (status, response) in responses {
+                assert!(response["description"].as_str().is_some_and(|d| !d.is_empty()), "{method} {path} {status}");
+                if status.starts_with('4') {
+                    assert!(
+                        response["content"].get("application/problem+json").is_some(),
+                        "{method} {path} {status} is not a problem document"
+                    );
+                }
+            }
             assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
         }
     }

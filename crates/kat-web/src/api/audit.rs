@@ -1,12 +1,13 @@
 //! `/api/v1/audit`: the audit log for admins.
 
-use super::Caller;
+use super::{ApiQuery, Caller};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use kat_app::audit_log::Logged;
 use kat_app::{AppError, audit_log};
+use kat_core::FieldErrors;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -67,16 +68,21 @@ impl From<&Logged> for AuditEntryDto {
 #[serde(default)]
 pub struct AuditParams {
     /// Only entries by this user id.
-    user: String,
+    #[param(format = Uuid)]
+    user: Option<String>,
     /// Only entries about this patient id, and list views that showed the patient.
-    patient: String,
+    #[param(format = Uuid)]
+    patient: Option<String>,
     /// From this date (YYYY-MM-DD, clinic time zone), inclusive.
-    from: String,
-    /// Up to this date (YYYY-MM-DD, clinic time zone), inclusive.
-    to: String,
+    #[param(format = Date)]
+    from: Option<String>,
+    /// Up to this date (YYYY-MM-DD, clinic time zone), inclusive; not before `from`.
+    #[param(format = Date)]
+    to: Option<String>,
     /// Only entries older than this `seq` (paging).
     before: Option<i64>,
-    /// At most this many (1–500, default 100).
+    /// At most this many (1–500, default 100); more is taken as 500, 0 as 1.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     limit: Option<u32>,
 }
 
@@ -90,7 +96,6 @@ pub struct AuditParams {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<AuditEntryDto>),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only admins read the audit log", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A filter is invalid", body = Problem, content_type = "application/problem+json"),
     )
@@ -98,14 +103,29 @@ pub struct AuditParams {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(p): Query<AuditParams>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<Vec<AuditEntryDto>>, ApiError> {
+    // The role first: a caller who may not read the log learns nothing of its filters.
+    audit_log::require_read(state.store.as_ref(), &caller.ctx, p.patient.as_deref().and_then(|id| id.parse().ok()))
+        .await
+        .map_err(|e| caller.fail(e))?;
+    // A filter given empty is refused, not read as no filter (leave it out instead).
+    let mut errors = FieldErrors::new();
+    for (name, value) in [("user", &p.user), ("patient", &p.patient), ("from", &p.from), ("to", &p.to)] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            errors.add(name, "is empty: leave the parameter out to not filter by it");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(caller.fail(AppError::Invalid(errors)));
+    }
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let filter = crate::pages::parse_audit_filter(
         &state.config.time_zone,
-        &p.user,
-        &p.patient,
-        &p.from,
-        &p.to,
+        &text(&p.user),
+        &text(&p.patient),
+        &text(&p.from),
+        &text(&p.to),
         p.before,
         p.limit.unwrap_or(100),
     )

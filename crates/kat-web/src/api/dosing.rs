@@ -1,62 +1,38 @@
 //! `/api/v1` for dosing: treatment plans, dosing sessions (gate, administrations, vitals
 //! from a nurse or a device, alarms, discharge) and the floor board.
 
-use super::Caller;
 use super::dosing_types::{
-    AdministrationInput, Cadss6Input, Cadss6Rating, DischargeInputForm, DoseOrder, DoseOrderInput, GateInput,
-    InterventionForm, OpenSessionInput, PlanContent, PlanInput, PreviousDose, RemsFieldsInput, RemsForm, SignPlanInput,
-    TransferInput, VitalsInput,
+    AdministrationInput, AdverseEventInput, Cadss6Input, Cadss6Rating, DischargeInputForm, DoseOrder, DoseOrderInput,
+    GateInput, InterventionForm, OpenSessionInput, PlanContent, PlanInput, PreviousDose, RemsFieldsInput, RemsForm,
+    SignPlanInput, TransferInput, VitalsInput,
 };
+use super::{ApiJson, ApiJsonOrEmpty, ApiObject, ApiPath, ApiQuery, Caller, schemas};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kat_app::AppError;
 use kat_app::dosing as uc;
 use kat_core::FieldErrors;
+use kat_core::dosing::titration::{Efficacy, Tolerability};
 use kat_core::ids::{DosingSessionId, PatientId, SessionAlarmId, TreatmentPlanId};
 use kat_store::dosing::{
     AdministrationRecord, AlarmRecord, DosingSessionRecord, alarm_kind_str, gate_outcome_str, route_str, severity_str,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 fn invalid(field: &str, msg: &str) -> AppError {
     AppError::Invalid(FieldErrors::single(field, msg))
 }
 
-/// The body as `T`; numbers at the top level are accepted for text fields.
-fn body<T: DeserializeOwned>(raw: Result<Json<Value>, JsonRejection>, numbers_as_text: bool) -> Result<T, AppError> {
-    let mut v = match raw {
-        Ok(Json(v @ Value::Object(_))) => v,
-        Ok(_) => return Err(invalid("body", "must be a JSON object")),
-        Err(r) => return Err(invalid("body", &r.body_text())),
-    };
-    if numbers_as_text && let Value::Object(m) = &mut v {
-        for value in m.values_mut() {
-            if let Value::Number(n) = value {
-                *value = Value::String(n.to_string());
-            }
-        }
-    }
-    serde_json::from_value(v).map_err(|e| invalid("body", &e.to_string()))
-}
-
-/// An optional JSON body: empty means `T::default()`, otherwise a JSON object as `T`.
-fn optional_body<T: DeserializeOwned + Default>(raw: &[u8]) -> Result<T, AppError> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    match serde_json::from_slice::<Value>(raw) {
-        Ok(v @ Value::Object(_)) => serde_json::from_value(v).map_err(|e| invalid("body", &e.to_string())),
-        Ok(_) => Err(invalid("body", "must be a JSON object")),
-        Err(e) => Err(invalid("body", &e.to_string())),
-    }
+/// The body as `T` (its numeric fields take a number or its text).
+fn body<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, AppError> {
+    Ok(super::extract::from_value(Value::Object(map))?)
 }
 
 fn id<T: std::str::FromStr>(caller: &Caller, raw: &str, what: &'static str) -> Result<T, ApiError> {
@@ -264,9 +240,10 @@ pub struct VitalsDto {
 }
 
 #[derive(serde::Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct AckInput {
     /// The action taken (INT-005).
+    #[schema(min_length = 1)]
     action: String,
 }
 
@@ -281,7 +258,6 @@ pub struct AckInput {
     security(("bearer" = [])),
     responses(
         (status = 201, body = PlanDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only prescribers plan", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No accepted, current eligibility decision", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid, or the dose check needs a reason or override", body = Problem, content_type = "application/problem+json"),
@@ -290,11 +266,11 @@ pub struct AckInput {
 pub async fn create_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
-    let input: uc::PlanInput = body::<PlanInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
+    let input: uc::PlanInput = body::<PlanInput>(raw_body).map_err(|e| caller.fail(e))?.into();
     let plan = uc::create_plan(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -311,14 +287,13 @@ pub async fn create_plan(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<PlanDto>),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_plans(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<Vec<PlanDto>>, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plans = uc::plans(state.store.as_ref(), &caller.ctx, patient).await.map_err(|e| caller.fail(e))?;
@@ -336,7 +311,6 @@ pub async fn list_plans(
     security(("bearer" = [])),
     responses(
         (status = 200, body = PlanDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only prescribers sign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already signed, or the eligibility decision is no longer current", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Another active plan overlaps: `overlap_reason` names it and is required", body = Problem, content_type = "application/problem+json"),
@@ -345,12 +319,12 @@ pub async fn list_plans(
 pub async fn sign_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path((raw, plan)): Path<(String, String)>,
-    raw_body: axum::body::Bytes,
+    ApiPath((raw, plan)): ApiPath<(String, String)>,
+    ApiJsonOrEmpty(input): ApiJsonOrEmpty<SignPlanInput>,
 ) -> Result<Json<PlanDto>, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
-    let input: uc::SignPlanInput = optional_body::<SignPlanInput>(&raw_body).map_err(|e| caller.fail(e))?.into();
+    let input: uc::SignPlanInput = input.into();
     let plan =
         uc::sign_plan(state.store.as_ref(), &caller.ctx, patient, plan, &input).await.map_err(|e| caller.fail(e))?;
     Ok(Json(PlanDto::from(&plan)))
@@ -367,7 +341,6 @@ pub async fn sign_plan(
     security(("bearer" = [])),
     responses(
         (status = 201, body = SessionDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The plan is not signed, or another session of the patient is in progress", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patient already had a dose this clinic day: `override_reason` names that session and is required, from a prescriber", body = Problem, content_type = "application/problem+json"),
@@ -376,12 +349,12 @@ pub async fn sign_plan(
 pub async fn open_session(
     State(state): State<AppState>,
     caller: Caller,
-    Path((raw, plan)): Path<(String, String)>,
-    raw_body: axum::body::Bytes,
+    ApiPath((raw, plan)): ApiPath<(String, String)>,
+    ApiJsonOrEmpty(input): ApiJsonOrEmpty<OpenSessionInput>,
 ) -> Result<Response, ApiError> {
     let patient: PatientId = id(&caller, &raw, "patient")?;
     let plan: TreatmentPlanId = id(&caller, &plan, "treatment plan")?;
-    let input: uc::OpenSessionInput = optional_body::<OpenSessionInput>(&raw_body).map_err(|e| caller.fail(e))?.into();
+    let input: uc::OpenSessionInput = input.into();
     let s = uc::open_session(state.store.as_ref(), &caller.ctx, &state.config.dosing, patient, plan, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -398,7 +371,6 @@ pub async fn open_session(
     security(("bearer" = [])),
     responses(
         (status = 200, body = SessionDetailDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
     )
@@ -406,7 +378,7 @@ pub async fn open_session(
 pub async fn read_session(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<SessionDetailDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let v =
@@ -426,7 +398,6 @@ pub async fn read_session(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The gate's outcome", body = Object),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Gate already passed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The gate needs an override or a deferral reason", body = Problem, content_type = "application/problem+json"),
@@ -435,11 +406,11 @@ pub async fn read_session(
 pub async fn gate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::GateInput = body::<GateInput>(raw_body, false).map_err(|e| caller.fail(e))?.into();
+    let input: uc::GateInput = body::<GateInput>(raw_body).map_err(|e| caller.fail(e))?.into();
     let g = uc::record_gate(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -457,7 +428,6 @@ pub async fn gate(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = Object),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The pre-dose gate is not passed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid (or the 5-minute device rest, DOSE-IN-001)", body = Problem, content_type = "application/problem+json"),
@@ -466,12 +436,11 @@ pub async fn gate(
 pub async fn administer(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::AdministrationInput =
-        body::<AdministrationInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
+    let input: uc::AdministrationInput = body::<AdministrationInput>(raw_body).map_err(|e| caller.fail(e))?.into();
     let a = uc::record_administration(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -494,7 +463,6 @@ pub async fn administer(
     security(("bearer" = [])),
     responses(
         (status = 201, body = VitalsDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A value is invalid", body = Problem, content_type = "application/problem+json"),
     )
@@ -502,11 +470,11 @@ pub async fn administer(
 pub async fn vitals(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::VitalsInput = body::<VitalsInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
+    let input: uc::VitalsInput = body::<VitalsInput>(raw_body).map_err(|e| caller.fail(e))?.into();
     let saved = uc::record_vitals(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -528,7 +496,6 @@ pub async fn vitals(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AlarmDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already acknowledged", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The action taken is required", body = Problem, content_type = "application/problem+json"),
@@ -537,13 +504,13 @@ pub async fn vitals(
 pub async fn acknowledge(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(input): ApiJson<AckInput>,
 ) -> Result<Json<AlarmDto>, ApiError> {
     let aid: SessionAlarmId = id(&caller, &raw, "alarm")?;
-    let v: Value = body(raw_body, false).map_err(|e| caller.fail(e))?;
-    let action = v.get("action").and_then(Value::as_str).unwrap_or_default();
-    let a = uc::acknowledge_alarm(state.store.as_ref(), &caller.ctx, aid, action).await.map_err(|e| caller.fail(e))?;
+    let a = uc::acknowledge_alarm(state.store.as_ref(), &caller.ctx, aid, &input.action)
+        .await
+        .map_err(|e| caller.fail(e))?;
     Ok(Json(AlarmDto::from(&a)))
 }
 
@@ -559,7 +526,6 @@ pub async fn acknowledge(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Discharged", body = Object),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already discharged, or nothing administered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Criteria unmet and no (allowed) override", body = Problem, content_type = "application/problem+json"),
@@ -568,11 +534,11 @@ pub async fn acknowledge(
 pub async fn discharge(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Json<Value>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::DischargeInputForm = body::<DischargeInputForm>(raw_body, false).map_err(|e| caller.fail(e))?.into();
+    let input: uc::DischargeInputForm = body::<DischargeInputForm>(raw_body).map_err(|e| caller.fail(e))?.into();
     let d = uc::discharge(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -588,7 +554,6 @@ pub async fn discharge(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<SessionDetailDto>),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -607,11 +572,10 @@ pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json
     path = "/api/v1/sessions/{id}/adverse-events",
     tag = "dosing",
     params(("id" = String, Path, description = "The session's id")),
-    request_body(content = Object, description = "The adverse event"),
+    request_body = AdverseEventInput,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = Object),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
     )
@@ -619,11 +583,12 @@ pub async fn floor(State(state): State<AppState>, caller: Caller) -> Result<Json
 pub async fn adverse_event(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let form: kat_core::monitoring::adverse::AdverseEventForm = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let form: kat_core::monitoring::adverse::AdverseEventForm =
+        body::<AdverseEventInput>(raw_body).map_err(|e| caller.fail(e))?.into();
     let r = uc::record_adverse_event(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &form)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -645,7 +610,6 @@ pub async fn adverse_event(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Ordered", body = DoseOrder),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Dosing has started or the session is discharged", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid, or a warning or hard limit needs its reason", body = Problem, content_type = "application/problem+json"),
@@ -654,11 +618,11 @@ pub async fn adverse_event(
 pub async fn dose_order(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::DoseOrderInput = body::<DoseOrderInput>(raw_body, true).map_err(|e| caller.fail(e))?.into();
+    let input: uc::DoseOrderInput = body::<DoseOrderInput>(raw_body).map_err(|e| caller.fail(e))?.into();
     let order =
         uc::order_dose(state.store.as_ref(), &caller.ctx, &state.config.dosing, &state.config.time_zone, sid, &input)
             .await
@@ -678,7 +642,6 @@ pub async fn dose_order(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded", body = Object),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
     )
@@ -686,11 +649,11 @@ pub async fn dose_order(
 pub async fn intervention(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let form: uc::InterventionForm = body::<InterventionForm>(raw_body, true).map_err(|e| caller.fail(e))?.into();
+    let form: uc::InterventionForm = body::<InterventionForm>(raw_body).map_err(|e| caller.fail(e))?.into();
     let r = uc::record_intervention(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &form)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -713,7 +676,6 @@ pub async fn intervention(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Recorded and scored", body = Cadss6Dto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid or an item is missing", body = Problem, content_type = "application/problem+json"),
@@ -722,11 +684,11 @@ pub async fn intervention(
 pub async fn cadss6(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::Cadss6Input = body::<Cadss6Input>(raw_body, true).map_err(|e| caller.fail(e))?.into();
+    let input: uc::Cadss6Input = body::<Cadss6Input>(raw_body).map_err(|e| caller.fail(e))?.into();
     let (r, rating) = uc::record_cadss6(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -769,7 +731,6 @@ impl RemsFormDto {
     security(("bearer" = [])),
     responses(
         (status = 200, body = RemsFormDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session, or not an esketamine session", body = Problem, content_type = "application/problem+json"),
     )
@@ -777,7 +738,7 @@ impl RemsFormDto {
 pub async fn rems_form(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<RemsFormDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let form =
@@ -808,10 +769,12 @@ pub struct RemsWorklistEntryDto {
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RemsListParams {
-    /// At most this many per page (1–50, default 50).
+    /// At most this many per page (1–50, default 50); more is taken as the most, 0 as 1.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     limit: Option<u32>,
-    /// Which page (from 1, default 1), newest sessions first. The `Link` header names the
+    /// Which page (from 1, default 1; 0 is taken as 1), newest sessions first. The `Link` header names the
     /// previous and next pages.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     page: Option<u32>,
 }
 
@@ -824,14 +787,13 @@ pub struct RemsListParams {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<RemsWorklistEntryDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any"))),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn rems_forms(
     State(state): State<AppState>,
     caller: Caller,
-    axum::extract::Query(params): axum::extract::Query<RemsListParams>,
+    ApiQuery(params): ApiQuery<RemsListParams>,
 ) -> Result<super::Paged<RemsWorklistEntryDto>, ApiError> {
     let page = kat_core::page::PageRequest::new(params.page, params.limit, uc::REMS_PAGE, uc::REMS_PAGE);
     let forms = uc::rems_worklist(state.store.as_ref(), &caller.ctx, &state.config.dosing, page)
@@ -868,7 +830,6 @@ pub async fn rems_forms(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Marked submitted", body = RemsFormDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session, or not an esketamine session", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already submitted, or the form is not complete (the detail names what is missing)", body = Problem, content_type = "application/problem+json"),
@@ -877,7 +838,7 @@ pub async fn rems_forms(
 pub async fn rems_submitted(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<RemsFormDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let form = uc::mark_rems_submitted(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid)
@@ -911,7 +872,6 @@ pub struct TransferDto {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Transferred: the session has ended", body = TransferDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already discharged or transferred", body = Problem, content_type = "application/problem+json"),
@@ -921,11 +881,11 @@ pub struct TransferDto {
 pub async fn transfer(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Response, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: uc::TransferInput = body::<TransferInput>(raw_body, false).map_err(|e| caller.fail(e))?.into();
+    let input: uc::TransferInput = body::<TransferInput>(raw_body).map_err(|e| caller.fail(e))?.into();
     let r = uc::transfer_to_emergency_care(state.store.as_ref(), &caller.ctx, &state.config.dosing, sid, &input)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -948,7 +908,6 @@ pub async fn transfer(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Saved; the form as it now stands", body = RemsFormDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Nurses and prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session, or not an esketamine session", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The form is already marked submitted", body = Problem, content_type = "application/problem+json"),
@@ -958,11 +917,11 @@ pub async fn transfer(
 pub async fn rems_fields(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    raw_body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(raw_body): ApiObject,
 ) -> Result<Json<RemsFormDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let input: RemsFieldsInput = body(raw_body, true).map_err(|e| caller.fail(e))?;
+    let input: RemsFieldsInput = body(raw_body).map_err(|e| caller.fail(e))?;
     let minutes = match input.ready_to_leave_minutes.trim().parse::<u32>() {
         Ok(m) if m <= 1440 => m,
         _ => {
@@ -1015,7 +974,6 @@ pub struct AcceptedDto {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<InteractionDto>),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
     )
@@ -1023,7 +981,7 @@ pub struct AcceptedDto {
 pub async fn gate_interactions(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<Vec<InteractionDto>>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
     let findings =
@@ -1047,10 +1005,12 @@ pub async fn gate_interactions(
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DoseSuggestionParams {
-    /// How the previous dose was tolerated: `tolerated` or `poorly_tolerated`.
-    tolerability: Option<String>,
-    /// How well the previous dose worked: `adequate` or `inadequate`.
-    efficacy: Option<String>,
+    /// How the previous dose was tolerated.
+    #[param(value_type = Option<schemas::TolerabilityName>, inline)]
+    tolerability: Option<Tolerability>,
+    /// How well the previous dose worked.
+    #[param(value_type = Option<schemas::EfficacyName>, inline)]
+    efficacy: Option<Efficacy>,
 }
 
 /// The previous dose and the titration suggestion.
@@ -1075,7 +1035,6 @@ pub struct DoseSuggestionDto {
     security(("bearer" = [])),
     responses(
         (status = 200, body = DoseSuggestionDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clinicians only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`tolerability` or `efficacy` is not one of its values", body = Problem, content_type = "application/problem+json"),
@@ -1084,14 +1043,14 @@ pub struct DoseSuggestionDto {
 pub async fn dose_suggestion(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    query: Result<axum::extract::Query<DoseSuggestionParams>, axum::extract::rejection::QueryRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(params): ApiQuery<DoseSuggestionParams>,
 ) -> Result<Json<DoseSuggestionDto>, ApiError> {
     let sid: DosingSessionId = id(&caller, &raw, "dosing session")?;
-    let axum::extract::Query(params) = query.map_err(|r| caller.fail(invalid("query", &r.body_text())))?;
+    let name = |v: Option<serde_json::Value>| v.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let input = uc::DoseOrderInput {
-        tolerability: params.tolerability.unwrap_or_default(),
-        efficacy: params.efficacy.unwrap_or_default(),
+        tolerability: name(params.tolerability.and_then(|t| serde_json::to_value(t).ok())),
+        efficacy: name(params.efficacy.and_then(|e| serde_json::to_value(e).ok())),
         ..Default::default()
     };
     let cx = uc::dose_suggestion(

@@ -3,6 +3,7 @@
 //! (requests) or from (responses), so the JSON and the OpenAPI document are what they
 //! were; kat-app knows nothing of utoipa.
 
+use super::schemas;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use kat_app::dosing as uc;
@@ -12,57 +13,112 @@ use kat_core::monitoring::GateChecklist;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// A number sent as a JSON number or as text (`70`, `"70.5"`): the text the parser reads.
+/// Only the numeric fields take numbers; a text field refuses one.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(de: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(serde_json::Number),
+        Text(String),
+    }
+    match NumberOrText::deserialize(de) {
+        Ok(NumberOrText::Number(n)) => Ok(super::number_text(&n)),
+        Ok(NumberOrText::Text(t)) => Ok(t),
+        Err(_) => Err(serde::de::Error::custom("must be a number (or its text)")),
+    }
+}
+
+/// An optional whole number that may come as `6` or `6.0` (the same integer to JSON
+/// Schema), in the range of `T`.
+fn whole<'de, D: serde::Deserializer<'de>, T: TryFrom<i64>>(de: D) -> Result<Option<T>, D::Error> {
+    let Some(value) = Option::<serde_json::Value>::deserialize(de)? else { return Ok(None) };
+    super::whole_number(&value)
+        .and_then(|n| T::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("must be a whole number in range"))
+}
+
 /// A treatment plan as typed by the prescriber (form or JSON); every field is text so
 /// that each can be reported on its own.
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct PlanInput {
+    #[schema(min_length = 1, max_length = 2000)]
     pub indication: String,
     /// `iv_infusion`, `intramuscular`, `subcutaneous`, `intranasal_esketamine`,
     /// `intranasal_racemic` or `sublingual_oral`.
+    #[schema(value_type = schemas::RouteName)]
     pub route: String,
     /// A protocol of the core library for that route (`iv_single_standard`…).
+    #[schema(value_type = schemas::ProtocolName)]
     pub protocol: String,
     /// The product (for example "Ketamine HCl 50 mg/mL" or "Spravato 28 mg device").
+    #[schema(min_length = 1, max_length = 2000)]
     pub product: String,
     /// Number of sessions in the course (DOSE-GEN-001).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub course_sessions: String,
     /// The therapeutic endpoint (DOSE-GEN-001).
+    #[schema(min_length = 1, max_length = 2000)]
     pub endpoint: String,
     /// The periodic face-to-face reassessment (DOSE-GEN-001).
+    #[schema(min_length = 1, max_length = 2000)]
     pub reassessment: String,
     /// What happens after the course (DOSE-IV-009, DOSE-IN-003/004).
     pub maintenance: String,
     /// How the dose is written: `per_kg` or `fixed`.
+    #[schema(value_type = schemas::DoseStyle)]
     pub dose_style: String,
     /// The KAP dose style (PSY-004): `psycholytic` (lower dose, talk therapy during the
     /// session) or `psychedelic` (higher dose, inner experience, therapy before and after).
+    #[schema(value_type = schemas::KapStyle)]
     pub kap_style: String,
     /// Esketamine only (IND-002): `monotherapy` or `with_oral_antidepressant` (required
     /// for MDSI).
+    #[schema(value_type = schemas::EsketamineRegimen)]
     pub esketamine_regimen: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub dose_mg_per_kg: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub dose_mg: String,
     /// Measured body weight (kg) and its date (DOSE-GEN-002).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub weight_kg: String,
+    #[schema(value_type = schemas::DayOrBlank)]
     pub weight_measured_on: String,
     /// The dosing-weight basis (DOSE-IV-005): `actual`, `ideal` or `adjusted`; empty:
     /// the clinic's `[dosing.weight] obese_basis`. Ideal and adjusted are refused unless
     /// the clinic has configured a formula (and, for adjusted, a factor); they apply
     /// only above the clinic's BMI threshold and never raise the weight.
+    #[schema(value_type = schemas::WeightBasisName)]
     pub weight_basis: String,
     /// Height in cm, for BMI and the ideal-weight formula (sex at birth is taken from
     /// the patient's record).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub height_cm: String,
     /// Stock concentration (mg/mL), for volume and pump rate (DOSE-IV-004).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub concentration_mg_per_ml: String,
     /// IV infusion minutes (DOSE-IV-001: 40).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub infusion_minutes: String,
+    #[schema(value_type = schemas::DayOrBlank)]
     pub first_session: String,
     /// Days between sessions, 1 to 90: the prescriber's fixed interval. Empty: the dates
     /// come from the protocol's phases (n a week spread over each week: twice weekly on
     /// days 0 and 3, three times on days 0, 2 and 4; capped at the protocol's maximum),
     /// refused for a protocol without a fixed frequency (individualised).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub interval_days: String,
     /// Dates adjusted by staff, comma-separated; replaces the generated schedule.
     pub schedule: String,
@@ -106,12 +162,17 @@ impl From<PlanInput> for uc::PlanInput {
 /// A prescriber's dose for one session, as typed (titration from the previous dose).
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct DoseOrderInput {
     /// The dose: mg/kg when the plan doses per kg, else mg.
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub dose: String,
     /// How the previous dose was tolerated: `tolerated` or `poorly_tolerated`.
+    #[schema(value_type = schemas::TolerabilityOrBlank)]
     pub tolerability: String,
     /// How well the previous dose worked: `adequate` or `inadequate`.
+    #[schema(value_type = schemas::EfficacyOrBlank)]
     pub efficacy: String,
     /// Why this dose (required when it differs from the plan's).
     pub reason: String,
@@ -137,18 +198,34 @@ impl From<DoseOrderInput> for uc::DoseOrderInput {
 /// One set of vitals, from a nurse or a device (the one path for both).
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct VitalsInput {
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub systolic: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub diastolic: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub heart_rate: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub spo2: String,
     /// `yes`, `no` or empty (not recorded).
+    #[schema(value_type = schemas::YesNoOrBlank)]
     pub on_supplemental_o2: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub respiratory_rate: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub moaas: String,
     /// Set by device feeds; a nurse's entry is attributed to the nurse.
+    #[schema(max_length = 200)]
     pub device_id: String,
     /// When measured (RFC 3339); now when empty.
+    #[schema(value_type = schemas::TimeOrBlank)]
     pub at: String,
     pub apnoea_or_airway_obstruction: bool,
     pub symptomatic_arrhythmia: bool,
@@ -179,15 +256,20 @@ impl From<VitalsInput> for uc::VitalsInput {
 /// An intervention as typed (INT-005).
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct InterventionForm {
     /// When (RFC 3339); now when empty.
+    #[schema(value_type = schemas::TimeOrBlank)]
     pub at: String,
     /// The alarm that triggered it, if any; its rule and value are copied.
+    #[schema(value_type = schemas::IdOrBlank)]
     pub alarm_id: String,
     /// The trigger value when there is no alarm (for example "patient anxious").
     pub trigger_value: String,
     pub action: String,
     pub drug_name: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub drug_dose_mg: String,
     pub drug_route: String,
     pub response: String,
@@ -216,16 +298,31 @@ impl From<InterventionForm> for uc::InterventionForm {
 /// shipped (instruments.md §1): the rater uses the clinic's licensed form.
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct Cadss6Input {
     /// `pre_dose`, `peak_40`, `min_120`, `min_240` or `before_discharge` (MON-KET-005).
+    #[schema(value_type = schemas::Cadss6TimePoint)]
     pub time_point: String,
     /// When rated (RFC 3339); now when empty.
+    #[schema(value_type = schemas::TimeOrBlank)]
     pub at: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub item_1: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub item_2: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub item_6: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub item_7: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub item_15: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub item_22: String,
 }
 
@@ -247,8 +344,9 @@ impl From<Cadss6Input> for uc::Cadss6Input {
 /// What staff send for the gate: the §3 checklist and, when the core does not say
 /// proceed, the override or deferral.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GateInput {
-    #[schema(value_type = Object)]
+    #[schema(value_type = schemas::GateChecklistSchema)]
     pub checklist: GateChecklist,
     /// A prescriber's documented reason to proceed despite findings that need one.
     #[serde(default)]
@@ -258,6 +356,7 @@ pub struct GateInput {
     pub defer_reason: Option<String>,
     /// A new date for a deferred session (YYYY-MM-DD).
     #[serde(default)]
+    #[schema(value_type = Option<schemas::DayOrBlank>)]
     pub reschedule_to: Option<String>,
 }
 
@@ -274,6 +373,7 @@ impl From<GateInput> for uc::GateInput {
 
 /// What staff send to open a dosing session (the body may be empty).
 #[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct OpenSessionInput {
     /// A prescriber's reason to open a session for a patient who already had a dose this
     /// clinic day (one dose day per patient; a nurse cannot override).
@@ -289,6 +389,7 @@ impl From<OpenSessionInput> for uc::OpenSessionInput {
 
 /// What a prescriber sends to sign a plan (the body may be empty).
 #[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct SignPlanInput {
     /// Required when another active ketamine or esketamine plan of the patient overlaps
     /// this one's dates.
@@ -305,21 +406,35 @@ impl From<SignPlanInput> for uc::SignPlanInput {
 /// One administration event (DOSE-GEN-002, DOSE-IN-001).
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct AdministrationInput {
     /// What the route allows (`kat_core::dosing::order::allowed_steps`): `dose`
     /// (injection, oral, nasal racemic), `device` (one esketamine device), or for IV
     /// `infusion_start`, `infusion_pause`, `infusion_resume`, `infusion_rate_change`,
     /// `infusion_stop`.
+    #[schema(value_type = schemas::AdministrationKind)]
     pub kind: String,
+    #[schema(max_length = 200, extensions(("x-single-line" = json!(true))))]
     pub administered_by: String,
+    #[schema(max_length = 200, extensions(("x-single-line" = json!(true))))]
     pub monitored_by: String,
+    #[schema(max_length = 200, extensions(("x-single-line" = json!(true))))]
     pub product: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub concentration_mg_per_ml: String,
+    #[schema(max_length = 200, extensions(("x-single-line" = json!(true))))]
     pub lot: String,
+    #[schema(value_type = schemas::DayOrBlank)]
     pub expiry: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub dose_mg: String,
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
     pub rate_ml_per_h: String,
     /// When it happened (RFC 3339); now when empty.
+    #[schema(value_type = schemas::TimeOrBlank)]
     pub at: String,
 }
 
@@ -343,9 +458,19 @@ impl From<AdministrationInput> for uc::AdministrationInput {
 /// What staff assess at discharge (DC-003, DC-004), and an optional prescriber override.
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct DischargeInputForm {
+    /// Modified Aldrete score, 0–10 (DC-003).
+    #[schema(maximum = 10)]
+    #[serde(deserialize_with = "whole")]
     pub aldrete_total: Option<u8>,
+    /// The pre-sedation Aldrete score, 0–10.
+    #[schema(maximum = 10)]
+    #[serde(deserialize_with = "whole")]
     pub pre_sedation_aldrete: Option<u8>,
+    /// MOAA/S, 0–5.
+    #[schema(maximum = 5)]
+    #[serde(deserialize_with = "whole")]
     pub moaas: Option<u8>,
     pub dissociation_resolved: Option<bool>,
     pub able_to_walk_safely: Option<bool>,
@@ -358,6 +483,8 @@ pub struct DischargeInputForm {
     pub override_reason: Option<String>,
     /// Spravato REMS question: without the 2-hour minimum, when would the patient have
     /// been ready to leave (minutes from the start of administration)?
+    #[schema(maximum = 4294967295_u64)]
+    #[serde(deserialize_with = "whole")]
     pub rems_ready_to_leave_minutes: Option<u32>,
 }
 
@@ -716,10 +843,13 @@ impl From<uc::RemsMedicineClass> for RemsMedicineClass {
 /// (required).
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct TransferInput {
     /// When the patient left for emergency care (RFC 3339); now when empty.
+    #[schema(value_type = schemas::TimeOrBlank)]
     pub at: String,
     /// What happened and where the patient goes (required).
+    #[schema(min_length = 1)]
     pub reason: String,
 }
 
@@ -732,8 +862,62 @@ impl From<TransferInput> for uc::TransferInput {
 /// The REMS form's hand-filled fields (issue 11 item 5: completed after discharge too).
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct RemsFieldsInput {
     /// Without the 2-hour minimum, when the patient would have been ready to leave:
     /// whole minutes from the start of administration (0–1440; required).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::ReadyToLeaveMinutes, required = true)]
     pub ready_to_leave_minutes: String,
+}
+
+/// An adverse event as typed (§5).
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[serde(deny_unknown_fields)]
+pub struct AdverseEventInput {
+    /// The CTCAE term, for example "Hypertension" (required).
+    #[schema(min_length = 1)]
+    pub term: String,
+    /// The catalogue entry of §5.1 (`AE-001` to `AE-019`), or empty.
+    #[schema(pattern = r"^[^\S\u000b\u000c]*(AE-0*([1-9]|1[0-9]))?[^\S\u000b\u000c]*$")]
+    pub catalogue: String,
+    /// The CTCAE grade, 1 to 5 (5 is death: the outcome is then fatal and the event
+    /// serious with `death`).
+    #[serde(deserialize_with = "number_or_text")]
+    #[schema(value_type = schemas::NumberText)]
+    pub grade: String,
+    /// When it began (RFC 3339), not in the future.
+    #[schema(format = DateTime)]
+    pub onset: String,
+    /// When it resolved (RFC 3339), or empty; required when the outcome is `recovered`.
+    #[schema(value_type = schemas::TimeOrBlank)]
+    pub resolved: String,
+    /// SAE criteria, comma-separated (empty: not serious): `death`, `life_threatening`,
+    /// `hospitalization`, `disability`, `congenital_anomaly`,
+    /// `other_important_medical_event`.
+    pub serious: String,
+    #[schema(value_type = schemas::AeRelatedness)]
+    pub relatedness: String,
+    /// What was done (required; "none" if nothing).
+    #[schema(min_length = 1)]
+    pub action_taken: String,
+    #[schema(value_type = schemas::AeOutcomeName)]
+    pub outcome: String,
+}
+
+impl From<AdverseEventInput> for kat_core::monitoring::adverse::AdverseEventForm {
+    fn from(d: AdverseEventInput) -> Self {
+        Self {
+            term: d.term,
+            catalogue: d.catalogue,
+            grade: d.grade,
+            onset: d.onset,
+            resolved: d.resolved,
+            serious: d.serious,
+            relatedness: d.relatedness,
+            action_taken: d.action_taken,
+            outcome: d.outcome,
+        }
+    }
 }

@@ -1,17 +1,15 @@
 //! `/api/v1/patients/{id}/intake` and `/eligibility`: intake answers, the screen's
 //! result and the prescriber's decision over JSON.
 
-use super::Caller;
+use super::{ApiJson, ApiPath, Caller, schemas};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kat_app::AppError;
 use kat_app::intake::{self, IntakeState, SignInput};
-use kat_core::FieldErrors;
 use kat_core::ids::PatientId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -37,7 +35,9 @@ pub struct IntakeDto {
 
 /// A whole intake to save as the next version (replaces every answer).
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IntakeInput {
+    #[schema(value_type = schemas::IntakeAnswerMap)]
     answers: BTreeMap<String, String>,
     #[serde(default)]
     complete: bool,
@@ -93,22 +93,21 @@ pub struct EligibilityDto {
 
 /// A prescriber's decision on the latest evaluation.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     /// The evaluation the prescriber reviewed; must still be the latest.
     #[schema(format = Uuid)]
     evaluation_id: String,
-    /// `accept` or `decline`.
+    #[schema(value_type = schemas::EligibilityDecision)]
     decision: String,
     /// Rule id → written reason, one per prescriber-review finding, to accept.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<String, schemas::ReasonText>)]
     reasons: BTreeMap<String, String>,
     /// Medical directors only: the reason to accept despite a hard stop.
     #[serde(default)]
+    #[schema(max_length = 500)]
     override_reason: String,
-}
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    b.map(|Json(v)| v).map_err(|r| AppError::Invalid(FieldErrors::single("body", r.body_text())))
 }
 
 fn intake_dto(st: &IntakeState) -> IntakeDto {
@@ -133,7 +132,6 @@ fn intake_dto(st: &IntakeState) -> IntakeDto {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The latest intake version", body = IntakeDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read intakes", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
     )
@@ -141,7 +139,7 @@ fn intake_dto(st: &IntakeState) -> IntakeDto {
 pub async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<IntakeDto>, ApiError> {
     let id = patient_id(&id).map_err(|e| caller.fail(e))?;
     let st = intake::state(state.store.as_ref(), &caller.ctx, id).await.map_err(|e| caller.fail(e))?;
@@ -159,7 +157,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Saved as the next version", body = IntakeDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not write intakes", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An answer is invalid; one entry per field", body = Problem, content_type = "application/problem+json"),
     )
@@ -167,11 +164,10 @@ pub async fn read(
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
-    input: Result<Json<IntakeInput>, JsonRejection>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<IntakeInput>,
 ) -> Result<Json<IntakeDto>, ApiError> {
     let id = patient_id(&id).map_err(|e| caller.fail(e))?;
-    let input = body(input).map_err(|e| caller.fail(e))?;
     intake::replace(state.store.as_ref(), &caller.ctx, id, &input.answers, input.complete)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -220,7 +216,6 @@ fn eligibility_dto(st: &IntakeState) -> EligibilityDto {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Status, findings and decision", body = EligibilityDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read intakes", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
     )
@@ -228,7 +223,7 @@ fn eligibility_dto(st: &IntakeState) -> EligibilityDto {
 pub async fn eligibility(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<EligibilityDto>, ApiError> {
     let id = patient_id(&id).map_err(|e| caller.fail(e))?;
     let st = intake::state(state.store.as_ref(), &caller.ctx, id).await.map_err(|e| caller.fail(e))?;
@@ -246,7 +241,6 @@ pub async fn eligibility(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Signed", body = EligibilityDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only prescribers sign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The evaluation changed since it was reviewed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A reason or override is missing; one entry per field (`reasons.<rule>`)", body = Problem, content_type = "application/problem+json"),
@@ -255,11 +249,10 @@ pub async fn eligibility(
 pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
-    input: Result<Json<DecisionInput>, JsonRejection>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<DecisionInput>,
 ) -> Result<Response, ApiError> {
     let id = patient_id(&id).map_err(|e| caller.fail(e))?;
-    let input = body(input).map_err(|e| caller.fail(e))?;
     let sign = SignInput {
         evaluation_id: input.evaluation_id,
         decision: input.decision,

@@ -1,11 +1,10 @@
 //! `/api/v1` for measurement-based care: responses, self-report links, safety alerts.
 
-use super::Caller;
+use super::{ApiJson, ApiObject, ApiPath, Caller, schemas};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -69,11 +68,13 @@ impl ResponseDto {
 
 /// Answers entered by a clinician on the patient's behalf.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // Documents the body; the handler parses it field by field.
 pub struct ResponseInput {
-    #[schema(example = "phq9")]
+    #[schema(value_type = schemas::EnterableInstrument, example = "phq9")]
     instrument: String,
-    /// In item order: integers, or `null` for unanswered (the response is then incomplete).
+    /// In item order: integers, or `null` for unanswered (the response is then
+    /// incomplete); as many as the instrument has items (see [`schemas::answers_rule`]).
     answers: Vec<Option<u8>>,
     /// When the answers were given (default: now); not in the future.
     #[schema(format = DateTime)]
@@ -93,9 +94,10 @@ pub struct LinkDto {
 }
 
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct LinkInput {
-    /// Any of `phq9`, `gad7`, `pcl5`.
+    /// The questionnaires to send (repeats count once).
+    #[schema(value_type = Vec<schemas::SelfReportInstrument>, min_items = 1)]
     instruments: Vec<String>,
 }
 
@@ -133,24 +135,17 @@ impl From<&SafetyAlert> for AlertDto {
 }
 
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
 pub struct AcknowledgeInput {
-    /// `safety_plan_reviewed`, `crisis_resources_given`, `same_day_assessment_booked`,
-    /// `emergency_services_called` or `other` (then `note` is required).
+    /// What was done; `other` needs a `note`.
+    #[schema(value_type = schemas::SafetyAlertAction)]
     action: String,
+    #[schema(max_length = 2000)]
     note: Option<String>,
 }
 
 fn invalid(field: &str, msg: &str) -> AppError {
     AppError::Invalid(FieldErrors::single(field, msg))
-}
-
-fn object(body: Result<Json<Value>, JsonRejection>) -> Result<serde_json::Map<String, Value>, AppError> {
-    match body {
-        Ok(Json(Value::Object(m))) => Ok(m),
-        Ok(_) => Err(invalid("body", "must be a JSON object")),
-        Err(r) => Err(invalid("body", &r.body_text())),
-    }
 }
 
 fn patient(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {
@@ -173,7 +168,6 @@ fn instrument(raw: &str) -> Option<Instrument> {
     security(("bearer" = [])),
     responses(
         (status = 201, body = ResponseDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not enter answers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An answer is invalid; one entry per item (`item_<label>`)", body = Problem, content_type = "application/problem+json"),
@@ -182,11 +176,10 @@ fn instrument(raw: &str) -> Option<Instrument> {
 pub async fn record(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(map): ApiObject,
 ) -> Result<Response, ApiError> {
     let id = patient(&caller, &raw)?;
-    let map = object(body).map_err(|e| caller.fail(e))?;
     let mut errors = FieldErrors::new();
     let inst = match map.get("instrument").and_then(Value::as_str).map(instrument) {
         Some(Some(i)) => Some(i),
@@ -201,7 +194,7 @@ pub async fn record(
             for (n, v) in a.iter().enumerate() {
                 match v {
                     Value::Null => out.push(None),
-                    Value::Number(x) => out.push(Some(x.to_string())),
+                    Value::Number(x) => out.push(Some(super::number_text(x))),
                     _ => errors.add(format!("answers[{n}]"), "must be a whole number or null"),
                 }
             }
@@ -259,7 +252,6 @@ pub async fn record(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<ResponseDto>),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not read responses", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
     )
@@ -267,7 +259,7 @@ pub async fn record(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<Vec<ResponseDto>>, ApiError> {
     let id = patient(&caller, &raw)?;
     let found = uc::list_responses(state.store.as_ref(), &caller.ctx, id, None).await.map_err(|e| caller.fail(e))?;
@@ -285,7 +277,6 @@ pub async fn list(
     security(("bearer" = [])),
     responses(
         (status = 201, body = LinkDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not send links", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown or non-self-report instrument", body = Problem, content_type = "application/problem+json"),
     )
@@ -293,19 +284,16 @@ pub async fn list(
 pub async fn create_link(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(input): ApiJson<LinkInput>,
 ) -> Result<Response, ApiError> {
     let id = patient(&caller, &raw)?;
-    let map = object(body).map_err(|e| caller.fail(e))?;
-    let list = match map.get("instruments") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().and_then(instrument))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| caller.fail(invalid("instruments", "must name known questionnaires")))?,
-        _ => return Err(caller.fail(invalid("instruments", "must be an array of questionnaire names"))),
-    };
+    let list = input
+        .instruments
+        .iter()
+        .map(|name| instrument(name))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| caller.fail(invalid("instruments", "must name known questionnaires")))?;
     let (link, token) = uc::create_link(state.store.as_ref(), &caller.ctx, &state.config.measures, id, &list)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -331,7 +319,6 @@ pub async fn create_link(
     security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<AlertDto>),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role does not handle safety alerts", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -351,7 +338,6 @@ pub async fn alerts(State(state): State<AppState>, caller: Caller) -> Result<Jso
     security(("bearer" = [])),
     responses(
         (status = 200, body = AlertDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role does not handle safety alerts", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such alert", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already acknowledged", body = Problem, content_type = "application/problem+json"),
@@ -361,13 +347,11 @@ pub async fn alerts(State(state): State<AppState>, caller: Caller) -> Result<Jso
 pub async fn acknowledge(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(input): ApiJson<AcknowledgeInput>,
 ) -> Result<Json<AlertDto>, ApiError> {
     let id: AlertId = raw.parse().map_err(|_| caller.fail(AppError::NotFound("safety alert")))?;
-    let map = object(body).map_err(|e| caller.fail(e))?;
-    let text = |k: &str| map.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let form = AcknowledgeForm { action: text("action"), note: text("note") };
+    let form = AcknowledgeForm { action: input.action, note: input.note.unwrap_or_default() };
     let a = uc::acknowledge(state.store.as_ref(), &caller.ctx, id, &form).await.map_err(|e| caller.fail(e))?;
     Ok(Json(AlertDto::from(&a)))
 }

@@ -5,11 +5,14 @@
 //! with a signed-in page session. Errors are `application/problem+json`.
 
 mod audit;
+mod contract;
 mod dosing;
 mod dosing_types;
+mod extract;
 mod intake;
 mod measures;
 mod patients;
+mod schemas;
 mod therapy;
 
 use crate::AppState;
@@ -18,6 +21,8 @@ use crate::middleware::{Principal, RequestMeta};
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
+pub(crate) use extract::too_large;
+use extract::{ApiJson, ApiJsonOrEmpty, ApiObject, ApiPath, ApiQuery, number_text, whole_number};
 use kat_app::{Actor, AppError, Ctx};
 use serde::Serialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -55,16 +60,13 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(patients::search, patients::create))
-        .routes(routes!(patients::read, patients::patch))
-        .routes(routes!(audit::list))
+    // The operations on a patient's clinical record (clinical.md's record permissions):
+    // a clinician off the patient's care team is refused without a break-glass grant.
+    let mut record = OpenApiRouter::new()
         .routes(routes!(intake::read, intake::put))
         .routes(routes!(intake::eligibility))
         .routes(routes!(intake::decide))
         .routes(routes!(measures::record, measures::list))
-        .routes(routes!(measures::create_link))
-        .routes(routes!(measures::alerts))
         .routes(routes!(measures::acknowledge))
         .routes(routes!(therapy::list_notes, therapy::create_note))
         .routes(routes!(therapy::read_note, therapy::update_note))
@@ -73,11 +75,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(therapy::list_process_notes, therapy::create_process_note))
         .routes(routes!(therapy::read_process_note))
         .routes(routes!(therapy::safety_plans, therapy::new_safety_plan))
-        .routes(routes!(therapy::care_team, therapy::set_care_team))
-        .routes(routes!(therapy::break_glass))
-        .routes(routes!(therapy::program, therapy::plan_program))
+        .routes(routes!(therapy::set_care_team))
+        .routes(routes!(therapy::plan_program))
         .routes(routes!(therapy::timeline))
-        .routes(routes!(therapy::worklist))
         .routes(routes!(dosing::create_plan, dosing::list_plans))
         .routes(routes!(dosing::sign_plan))
         .routes(routes!(dosing::open_session))
@@ -87,23 +87,40 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dosing::vitals))
         .routes(routes!(dosing::acknowledge))
         .routes(routes!(dosing::discharge))
-        .routes(routes!(dosing::floor))
         .routes(routes!(dosing::adverse_event))
         .routes(routes!(dosing::intervention))
         .routes(routes!(dosing::dose_order))
         .routes(routes!(dosing::cadss6))
         .routes(routes!(dosing::rems_form))
-        .routes(routes!(dosing::rems_forms))
         .routes(routes!(dosing::rems_submitted))
         .routes(routes!(dosing::rems_fields))
         .routes(routes!(dosing::transfer))
         .routes(routes!(dosing::gate_interactions))
-        .routes(routes!(dosing::dose_suggestion))
+        .routes(routes!(dosing::dose_suggestion));
+    contract::on_patient_record(record.get_openapi_mut());
+    // Demographics, the registry, links, lists across patients, the schedule (names and
+    // kinds only), the audit log and break-glass itself.
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(patients::search, patients::create))
+        .routes(routes!(patients::read, patients::patch))
+        .routes(routes!(audit::list))
+        .routes(routes!(measures::create_link))
+        .routes(routes!(measures::alerts))
+        .routes(routes!(therapy::care_team))
+        .routes(routes!(therapy::break_glass))
+        .routes(routes!(therapy::program))
+        .routes(routes!(therapy::worklist))
+        .routes(routes!(dosing::floor))
+        .routes(routes!(dosing::rems_forms))
+        .merge(record)
 }
 
 /// The OpenAPI document of every `/api/v1` route.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = router().split_for_parts();
+    contract::complete(&mut doc);
+    schemas::cross_field_rules(&mut doc);
+    contract::text_rules(&mut doc);
     doc.info.version = crate::view::VERSION.to_string();
     doc
 }

@@ -1,12 +1,11 @@
 //! `/api/v1/patients`: the registry over JSON.
 
-use super::{Caller, Paged, page_href};
+use super::{ApiObject, ApiPath, ApiQuery, Caller, Paged, page_href, schemas};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::view::Pager;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kat_app::{AppError, patients};
@@ -29,7 +28,7 @@ pub struct PatientDto {
     family_name: String,
     #[schema(format = Date, example = "1984-03-07")]
     birth_date: String,
-    /// `female`, `male`, `intersex` or `unknown`.
+    #[schema(value_type = schemas::Sex)]
     sex_at_birth: String,
     gender_identity: Option<String>,
     phone: Option<String>,
@@ -72,59 +71,76 @@ impl From<&Patient> for PatientDto {
     }
 }
 
-/// Demographics to register. `given_name`, `family_name`, `birth_date` (YYYY-MM-DD)
-/// and `sex_at_birth` are required; the rest are optional strings.
+/// Demographics to register. `given_name`, `family_name`, `birth_date` (YYYY-MM-DD,
+/// from 1900 to today) and `sex_at_birth` are required; the rest are optional strings
+/// (empty or `null` means not given). An emergency contact phone needs the contact's name.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // Documents the body; the handler parses it field by field.
 pub struct PatientInput {
-    #[schema(example = "Ada")]
+    #[schema(example = "Ada", min_length = 1, max_length = 100, extensions(("x-single-line" = json!(true))))]
     given_name: String,
-    #[schema(example = "Quinn")]
+    #[schema(example = "Quinn", min_length = 1, max_length = 100, extensions(("x-single-line" = json!(true))))]
     family_name: String,
     #[schema(format = Date, example = "1984-03-07")]
     birth_date: String,
-    /// `female`, `male`, `intersex` or `unknown`.
-    #[schema(example = "female")]
+    #[schema(value_type = schemas::Sex, example = "female")]
     sex_at_birth: String,
+    #[schema(max_length = 100, extensions(("x-single-line" = json!(true))))]
     gender_identity: Option<String>,
+    #[schema(pattern = r"^([ +\-().]*[0-9]){7,15}[ +\-().]*$|^$")]
     phone: Option<String>,
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^\s\u0000-\u001f\u007f-\u009f@]+@[^\s\u0000-\u001f\u007f-\u009f@.]([^\s\u0000-\u001f\u007f-\u009f@]*\.)+[^\s\u0000-\u001f\u007f-\u009f@.]$|^$"
+    )]
     email: Option<String>,
+    #[schema(max_length = 500)]
     address: Option<String>,
+    #[schema(max_length = 100, extensions(("x-single-line" = json!(true))))]
     emergency_contact_name: Option<String>,
+    #[schema(max_length = 60, extensions(("x-single-line" = json!(true))))]
     emergency_contact_relationship: Option<String>,
+    #[schema(pattern = r"^([ +\-().]*[0-9]){7,15}[ +\-().]*$|^$")]
     emergency_contact_phone: Option<String>,
 }
 
 /// A JSON merge patch of demographics: fields present are changed, `null` clears an
 /// optional field, absent fields stay. `version`, if sent, must be the current one.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // Documents the body; the handler parses it field by field.
 pub struct PatientPatch {
     version: Option<i64>,
+    #[schema(min_length = 1, max_length = 100, nullable = false, extensions(("x-single-line" = json!(true))))]
     given_name: Option<String>,
+    #[schema(min_length = 1, max_length = 100, nullable = false, extensions(("x-single-line" = json!(true))))]
     family_name: Option<String>,
-    #[schema(format = Date)]
+    #[schema(format = Date, nullable = false)]
     birth_date: Option<String>,
+    #[schema(value_type = schemas::Sex)]
     sex_at_birth: Option<String>,
+    #[schema(max_length = 100, extensions(("x-single-line" = json!(true))))]
     gender_identity: Option<String>,
+    #[schema(pattern = r"^([ +\-().]*[0-9]){7,15}[ +\-().]*$|^$")]
     phone: Option<String>,
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^\s\u0000-\u001f\u007f-\u009f@]+@[^\s\u0000-\u001f\u007f-\u009f@.]([^\s\u0000-\u001f\u007f-\u009f@]*\.)+[^\s\u0000-\u001f\u007f-\u009f@.]$|^$"
+    )]
     email: Option<String>,
+    #[schema(max_length = 500)]
     address: Option<String>,
+    #[schema(max_length = 100, extensions(("x-single-line" = json!(true))))]
     emergency_contact_name: Option<String>,
+    #[schema(max_length = 60, extensions(("x-single-line" = json!(true))))]
     emergency_contact_relationship: Option<String>,
+    #[schema(pattern = r"^([ +\-().]*[0-9]){7,15}[ +\-().]*$|^$")]
     emergency_contact_phone: Option<String>,
     /// Why the birth date or sex at birth changes: required (10 to 500 characters) once the
     /// patient has a treatment plan, when only a clinician may change them.
+    #[schema(max_length = 500)]
     change_reason: Option<String>,
-}
-
-/// Turns a JSON body into an object, or a problem naming what is wrong with it.
-fn json_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, Value>, AppError> {
-    match body {
-        Ok(Json(Value::Object(map))) => Ok(map),
-        Ok(_) => Err(AppError::Invalid(FieldErrors::single("body", "must be a JSON object"))),
-        Err(rejection) => Err(AppError::Invalid(FieldErrors::single("body", rejection.body_text()))),
-    }
 }
 
 /// Copies the known string fields of `map` into `form`, naming every field that is
@@ -170,7 +186,6 @@ fn created(p: &Patient) -> Response {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Registered; the MRN is assigned", body = PatientDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The role may not register patients", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid; one entry per field", body = Problem, content_type = "application/problem+json"),
     )
@@ -178,9 +193,8 @@ fn created(p: &Patient) -> Response {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiObject(map): ApiObject,
 ) -> Result<Response, ApiError> {
-    let map = json_object(body).map_err(|e| caller.fail(e))?;
     let mut form = DemographicsForm::default();
     apply_fields(&map, &mut form, &[]).map_err(|e| caller.fail(e.into()))?;
     let p = patients::register(state.store.as_ref(), &caller.ctx, &form).await.map_err(|e| caller.fail(e))?;
@@ -194,9 +208,11 @@ pub struct SearchParams {
     /// lists patients.
     #[serde(default)]
     q: String,
-    /// At most this many per page (1–50, default 50).
+    /// At most this many per page (1–50, default 50); more is taken as the most, 0 as 1.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     limit: Option<u32>,
-    /// Which page (from 1, default 1). The `Link` header names the previous and next pages.
+    /// Which page (from 1, default 1; 0 is taken as 1). The `Link` header names the previous and next pages.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     page: Option<u32>,
 }
 
@@ -211,13 +227,12 @@ pub struct SearchParams {
     responses(
         (status = 200, description = "One page of the matching patients, by family then given name", body = Vec<PatientDto>,
             headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any"))),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Paged<PatientDto>, ApiError> {
     let page = patients::search_page(params.page, params.limit);
     let found =
@@ -240,14 +255,13 @@ fn parse_id(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = PatientDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> Result<Json<PatientDto>, ApiError> {
     let id = parse_id(&caller, &raw)?;
     let p = patients::get(state.store.as_ref(), &caller.ctx, id).await.map_err(|e| caller.fail(e))?;
@@ -265,7 +279,6 @@ pub async fn read(
     security(("bearer" = [])),
     responses(
         (status = 200, body = PatientDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`version` is no longer current", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
@@ -274,15 +287,14 @@ pub async fn read(
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(map): ApiObject,
 ) -> Result<Json<PatientDto>, ApiError> {
     let id = parse_id(&caller, &raw)?;
-    let map = json_object(body).map_err(|e| caller.fail(e))?;
     let version =
         match map.get("version") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().ok_or_else(|| {
+            Some(v) => Some(super::whole_number(v).ok_or_else(|| {
                 caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number")))
             })?),
         };

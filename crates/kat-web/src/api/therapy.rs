@@ -1,13 +1,12 @@
 //! `/api/v1/patients/{id}/therapy-notes`, process notes, safety plan, care team,
 //! program, timeline and `/api/v1/worklist`.
 
-use super::{Caller, Paged, page_href};
+use super::{ApiJson, ApiObject, ApiPath, ApiQuery, Caller, Paged, page_href, schemas};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::view::Pager;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kat_app::{AppError, therapy};
@@ -25,14 +24,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-fn body_object(body: Result<Json<Value>, JsonRejection>) -> Result<Map<String, Value>, AppError> {
-    match body {
-        Ok(Json(Value::Object(map))) => Ok(map),
-        Ok(_) => Err(AppError::Invalid(FieldErrors::single("body", "must be a JSON object"))),
-        Err(rejection) => Err(AppError::Invalid(FieldErrors::single("body", rejection.body_text()))),
-    }
-}
-
 fn patient_id(caller: &Caller, raw: &str) -> Result<PatientId, ApiError> {
     raw.parse().map_err(|_| caller.fail(AppError::NotFound("patient")))
 }
@@ -41,8 +32,11 @@ fn note_id(caller: &Caller, raw: &str) -> Result<TherapyNoteId, ApiError> {
     raw.parse().map_err(|_| caller.fail(AppError::NotFound("therapy note")))
 }
 
-/// Copies JSON members into a note form: strings, `null`, arrays of strings (tags) and
-/// booleans (`consent_reviewed`). Unknown members are named.
+/// The note fields that hold tags: an array of strings, or one comma-separated string.
+const TAG_FIELDS: [&str; 2] = ["intention_tags", "themes"];
+
+/// Copies JSON members into a note form: strings, `null`, arrays of strings (the tag
+/// fields) and a boolean (`consent_reviewed`). Unknown members are named.
 fn note_form(map: &Map<String, Value>, skip: &[&str]) -> Result<NoteForm, FieldErrors> {
     let mut form = NoteForm::default();
     let mut errors = FieldErrors::new();
@@ -54,13 +48,16 @@ fn note_form(map: &Map<String, Value>, skip: &[&str]) -> Result<NoteForm, FieldE
             errors.add(key.clone(), "is not a known field");
             continue;
         };
+        let (tags, flag) = (TAG_FIELDS.contains(&key.as_str()), key == "consent_reviewed");
         match value {
             Value::String(s) => *slot = s.clone(),
             Value::Null => slot.clear(),
-            Value::Bool(b) => *slot = if *b { "yes".into() } else { "no".into() },
-            Value::Array(items) if items.iter().all(Value::is_string) => {
+            Value::Bool(b) if flag => *slot = if *b { "yes".into() } else { "no".into() },
+            Value::Array(items) if tags && items.iter().all(Value::is_string) => {
                 *slot = items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
             }
+            _ if tags => errors.add(key.clone(), "must be an array of strings (or one comma-separated string)"),
+            _ if flag => errors.add(key.clone(), "must be true or false"),
             _ => errors.add(key.clone(), "must be a string"),
         }
     }
@@ -141,21 +138,90 @@ fn note_dto(n: &TherapyNote, addenda: &[Addendum]) -> NoteDto {
     }
 }
 
-/// A new draft: `kind`, optional `planned_session`, and the note's fields as strings
-/// (tags may be arrays; `consent_reviewed` a boolean).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // Documents the body; the handler parses it field by field.
-pub struct NoteInput {
-    #[schema(example = "integration")]
-    kind: String,
-    planned_session: Option<String>,
-    #[schema(format = Date)]
-    session_date: String,
-    modality: Option<String>,
-    themes: Option<Vec<String>>,
-    insights: Option<String>,
-    risk_check: Option<String>,
-    narrative: Option<String>,
+/// Declares a note body: its own fields, then the fields of a note as every note kind
+/// has them (a field that does not belong in the note's kind is refused, naming it):
+/// text (trimmed, empty means not given, `null` clears), tags as an array or one
+/// comma-separated string, `consent_reviewed` as a boolean or `yes`/`no`.
+/// `session_date` (not in the future) is required.
+macro_rules! note_body {
+    ($(#[$meta:meta])* $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)] // Documents the body; the handler parses it field by field.
+        pub struct $name {
+            $($own)*
+            #[schema(format = Date)]
+            session_date: String,
+            #[schema(value_type = Option<schemas::TherapyModalityOrBlank>)]
+            modality: Option<String>,
+            /// Required when `modality` is `other`.
+            #[schema(max_length = 10000)]
+            modality_other: Option<String>,
+            /// Dosing-session notes: which session.
+            #[schema(max_length = 100)]
+            dosing_session_ref: Option<String>,
+            #[schema(max_length = 10000)]
+            intentions: Option<String>,
+            /// Preparation notes.
+            #[schema(value_type = Option<schemas::Tags>)]
+            intention_tags: Option<Vec<String>>,
+            #[schema(max_length = 10000)]
+            fears_concerns: Option<String>,
+            #[schema(max_length = 10000)]
+            set_setting: Option<String>,
+            #[schema(max_length = 10000)]
+            psychoeducation: Option<String>,
+            /// Preparation notes.
+            #[schema(value_type = Option<schemas::Flag>)]
+            consent_reviewed: Option<bool>,
+            #[schema(max_length = 10000)]
+            interventions: Option<String>,
+            #[schema(max_length = 10000)]
+            distress: Option<String>,
+            /// Not in preparation notes.
+            #[schema(value_type = Option<schemas::Tags>)]
+            themes: Option<Vec<String>>,
+            #[schema(max_length = 10000)]
+            insights: Option<String>,
+            #[schema(max_length = 10000)]
+            emotions: Option<String>,
+            #[schema(max_length = 10000)]
+            changes_noticed: Option<String>,
+            #[schema(max_length = 10000)]
+            homework_assigned: Option<String>,
+            #[schema(max_length = 10000)]
+            homework_reviewed: Option<String>,
+            #[schema(max_length = 10000)]
+            goal_progress: Option<String>,
+            /// Integration and follow-up notes (SUI-001; required to sign them).
+            #[schema(value_type = Option<schemas::NoteRiskCheckOrBlank>)]
+            risk_check: Option<String>,
+            /// Required when no other field is filled in.
+            #[schema(max_length = 10000)]
+            narrative: Option<String>,
+        }
+    };
+}
+
+note_body! {
+    /// A new draft: its `kind`, the planned session it records (optional) and its fields.
+    NoteInput {
+        #[schema(value_type = schemas::TherapyNoteKind, example = "integration")]
+        kind: String,
+        #[schema(format = Uuid)]
+        planned_session: Option<String>,
+    }
+}
+
+note_body! {
+    /// A draft's fields, replacing all of them; `version` (if sent) must be the current
+    /// one. `kind` may be sent but is not changed.
+    NoteUpdate {
+        version: Option<i64>,
+        #[schema(value_type = Option<schemas::TherapyNoteKind>)]
+        kind: Option<String>,
+    }
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -163,13 +229,12 @@ type ApiResult<T> = Result<T, ApiError>;
 /// List a patient's therapy notes with their addenda.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/therapy-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<NoteDto>),
+    responses((status = 200, body = Vec<NoteDto>),
         (status = 403, description = "The role may not read therapy notes", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_notes(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<Vec<NoteDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let (notes, addenda) =
@@ -180,18 +245,16 @@ pub async fn list_notes(
 /// Start a draft note.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = NoteInput, security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 201, body = NoteDto),
+    responses((status = 201, body = NoteDto),
         (status = 403, description = "The role may not write therapy notes", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid; one entry per field", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(map): ApiObject,
 ) -> ApiResult<Response> {
     let pid = patient_id(&caller, &raw)?;
-    let map = body_object(body).map_err(|e| caller.fail(e))?;
     let mut errors = FieldErrors::new();
     let kind = errors.take("kind", NoteKind::parse(map.get("kind").and_then(Value::as_str).unwrap_or("")));
     let session = match map.get("planned_session") {
@@ -225,12 +288,11 @@ pub async fn create_note(
 #[utoipa::path(get, path = "/api/v1/patients/{id}/therapy-notes/{note_id}", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
     security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = NoteDto), (status = 404, description = "No such note", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = NoteDto), (status = 404, description = "No such note", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path((raw, raw_note)): Path<(String, String)>,
+    ApiPath((raw, raw_note)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<NoteDto>> {
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
@@ -243,25 +305,23 @@ pub async fn read_note(
 /// is refused with 409: add an addendum instead.
 #[utoipa::path(put, path = "/api/v1/patients/{id}/therapy-notes/{note_id}", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
-    request_body = NoteInput, security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = NoteDto),
+    request_body = NoteUpdate, security(("bearer" = [])),
+    responses((status = 200, body = NoteDto),
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The note is signed and locked, or `version` is stale", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path((raw, raw_note)): Path<(String, String)>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiPath((raw, raw_note)): ApiPath<(String, String)>,
+    ApiObject(map): ApiObject,
 ) -> ApiResult<Json<NoteDto>> {
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
-    let map = body_object(body).map_err(|e| caller.fail(e))?;
     let version =
         match map.get("version") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().ok_or_else(|| {
+            Some(v) => Some(super::whole_number(v).ok_or_else(|| {
                 caller.fail(AppError::Invalid(FieldErrors::single("version", "must be a whole number")))
             })?),
         };
@@ -276,15 +336,14 @@ pub async fn update_note(
 #[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes/{note_id}/sign", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
     security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = NoteDto),
+    responses((status = 200, body = NoteDto),
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already signed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Incomplete (e.g. the SUI-001 risk check)", body = Problem, content_type = "application/problem+json")))]
 pub async fn sign_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path((raw, raw_note)): Path<(String, String)>,
+    ApiPath((raw, raw_note)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<NoteDto>> {
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
@@ -293,9 +352,12 @@ pub async fn sign_note(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AddendumInput {
     /// Why the signed note is amended.
+    #[schema(min_length = 1, max_length = 500)]
     reason: String,
+    #[schema(min_length = 1, max_length = 10000)]
     body: String,
 }
 
@@ -303,19 +365,17 @@ pub struct AddendumInput {
 #[utoipa::path(post, path = "/api/v1/patients/{id}/therapy-notes/{note_id}/addenda", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The note's id")),
     request_body = AddendumInput, security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 201, body = AddendumDto),
+    responses((status = 201, body = AddendumDto),
         (status = 409, description = "The note is still a draft", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Reason or body missing", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_addendum(
     State(state): State<AppState>,
     caller: Caller,
-    Path((raw, raw_note)): Path<(String, String)>,
-    body: Result<Json<AddendumInput>, JsonRejection>,
+    ApiPath((raw, raw_note)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<AddendumInput>,
 ) -> ApiResult<Response> {
     let pid = patient_id(&caller, &raw)?;
     let nid = note_id(&caller, &raw_note)?;
-    let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
     let a = therapy::add_addendum(
         state.store.as_ref(),
         &caller.ctx,
@@ -354,22 +414,24 @@ impl From<&ProcessNote> for ProcessNoteDto {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProcessNoteInput {
+    #[schema(min_length = 1, max_length = 10000)]
     body: String,
-    /// Therapists (account ids or usernames) who may also read it.
+    /// Active therapists (account ids or usernames) who may also read it.
     #[serde(default)]
+    #[schema(max_length = 100)]
     readers: Vec<String>,
 }
 
 /// The process notes the caller may read.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/process-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<ProcessNoteDto>)))]
+    responses((status = 200, body = Vec<ProcessNoteDto>)))]
 pub async fn list_process_notes(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<Vec<ProcessNoteDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let notes =
@@ -380,18 +442,16 @@ pub async fn list_process_notes(
 /// Write a process note (therapists).
 #[utoipa::path(post, path = "/api/v1/patients/{id}/process-notes", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = ProcessNoteInput, security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 201, body = ProcessNoteDto),
+    responses((status = 201, body = ProcessNoteDto),
         (status = 403, description = "Only therapists write process notes", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty body or a reader who is not a therapist", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_process_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<ProcessNoteInput>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(input): ApiJson<ProcessNoteInput>,
 ) -> ApiResult<Response> {
     let pid = patient_id(&caller, &raw)?;
-    let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
     let n = therapy::create_process_note(state.store.as_ref(), &caller.ctx, pid, &input.body, &input.readers)
         .await
         .map_err(|e| caller.fail(e))?;
@@ -403,13 +463,12 @@ pub async fn create_process_note(
 #[utoipa::path(get, path = "/api/v1/patients/{id}/process-notes/{note_id}", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), ("note_id" = String, Path, description = "The process note's id")),
     security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = ProcessNoteDto),
+    responses((status = 200, body = ProcessNoteDto),
         (status = 403, description = "Not the author nor a named reader", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_process_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path((raw, raw_note)): Path<(String, String)>,
+    ApiPath((raw, raw_note)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ProcessNoteDto>> {
     let pid = patient_id(&caller, &raw)?;
     let nid: ProcessNoteId = raw_note.parse().map_err(|_| caller.fail(AppError::NotFound("process note")))?;
@@ -456,44 +515,49 @@ impl From<&SafetyPlan> for SafetyPlanDto {
 /// Every version of the safety plan, newest first.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/safety-plan", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<SafetyPlanDto>)))]
+    responses((status = 200, body = Vec<SafetyPlanDto>)))]
 pub async fn safety_plans(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SafetyPlanDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let plans = therapy::safety_plans(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
     Ok(Json(plans.iter().map(SafetyPlanDto::from).collect()))
 }
 
-/// The six sections, each one item per line (or an array of lines).
+/// The six sections, each an array of lines (or one string, one item per line); at
+/// least one section must have a line. `null` leaves a section empty.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // Documents the body.
 pub struct SafetyPlanInput {
+    #[schema(value_type = Option<schemas::Lines>)]
     warning_signs: Option<Vec<String>>,
+    #[schema(value_type = Option<schemas::Lines>)]
     coping_strategies: Option<Vec<String>>,
+    #[schema(value_type = Option<schemas::Lines>)]
     distractions: Option<Vec<String>>,
+    #[schema(value_type = Option<schemas::Lines>)]
     help_contacts: Option<Vec<String>>,
+    #[schema(value_type = Option<schemas::Lines>)]
     professionals: Option<Vec<String>>,
+    #[schema(value_type = Option<schemas::Lines>)]
     safe_environment: Option<Vec<String>>,
 }
 
 /// Save a new version of the safety plan.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/safety-plan", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = SafetyPlanInput, security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 201, body = SafetyPlanDto),
+    responses((status = 201, body = SafetyPlanDto),
         (status = 422, description = "Empty plan or an invalid line", body = Problem, content_type = "application/problem+json")))]
 pub async fn new_safety_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<Value>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiObject(map): ApiObject,
 ) -> ApiResult<Response> {
     let pid = patient_id(&caller, &raw)?;
-    let map = body_object(body).map_err(|e| caller.fail(e))?;
     let mut form = SafetyPlanForm::default();
     let mut errors = FieldErrors::new();
     for (key, value) in &map {
@@ -528,10 +592,12 @@ pub async fn new_safety_plan(
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CareTeamMemberDto {
-    /// `prescriber`, `therapist` or `nurse`.
+    #[schema(value_type = schemas::CareTeamRole)]
     care_role: String,
-    /// An account id (a username is accepted on input).
+    /// An account id (a username is accepted on input): an active account of that role.
+    #[schema(min_length = 1, max_length = 100)]
     user: String,
     #[serde(default)]
     display_name: String,
@@ -540,12 +606,11 @@ pub struct CareTeamMemberDto {
 /// The care team.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/care-team", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<CareTeamMemberDto>)))]
+    responses((status = 200, body = Vec<CareTeamMemberDto>)))]
 pub async fn care_team(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<Vec<CareTeamMemberDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let team = therapy::care_team(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
@@ -563,21 +628,22 @@ pub async fn care_team(
 /// Replace the care team (admins and prescribers).
 #[utoipa::path(put, path = "/api/v1/patients/{id}/care-team", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = Vec<CareTeamMemberDto>, security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<CareTeamMemberDto>),
+    responses((status = 200, body = Vec<CareTeamMemberDto>),
         (status = 403, description = "The role may not assign care teams", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A member is not an active account of that role", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_care_team(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<Vec<CareTeamMemberDto>>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(members): ApiJson<Vec<CareTeamMemberDto>>,
 ) -> ApiResult<Json<Vec<CareTeamMemberDto>>> {
     let pid = patient_id(&caller, &raw)?;
-    let Json(members) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
     let mut errors = FieldErrors::new();
     let mut entries = Vec::new();
-    for m in &members {
+    for (i, m) in members.iter().enumerate() {
+        if m.user.trim().is_empty() {
+            errors.add(format!("[{i}].user"), "is required: an account id or username");
+        }
         match CareRole::parse(&m.care_role) {
             Some(r) => entries.push((r, m.user.clone())),
             None => errors.add("care_role", format!("`{}` is not prescriber, therapist or nurse", m.care_role)),
@@ -587,7 +653,7 @@ pub async fn set_care_team(
         return Err(caller.fail(AppError::Invalid(errors)));
     }
     therapy::set_care_team(state.store.as_ref(), &caller.ctx, pid, &entries).await.map_err(|e| caller.fail(e))?;
-    care_team(State(state), caller, Path(raw)).await
+    care_team(State(state), caller, ApiPath(raw)).await
 }
 
 /// A planned session of the program.
@@ -627,12 +693,11 @@ impl From<&PlannedSession> for PlannedSessionDto {
 /// The program of planned sessions.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/program", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<PlannedSessionDto>)))]
+    responses((status = 200, body = Vec<PlannedSessionDto>)))]
 pub async fn program(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    ApiPath(raw): ApiPath<String>,
 ) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
     let pid = patient_id(&caller, &raw)?;
     let s = therapy::program(state.store.as_ref(), &caller.ctx, pid).await.map_err(|e| caller.fail(e))?;
@@ -640,8 +705,10 @@ pub async fn program(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProgramInput {
-    /// Planned dose dates (YYYY-MM-DD).
+    /// Planned dose dates (YYYY-MM-DD), each once.
+    #[schema(value_type = schemas::DoseDates)]
     dose_dates: Vec<String>,
 }
 
@@ -650,17 +717,15 @@ pub struct ProgramInput {
 /// last (DOSE-IV-008). Sessions already recorded stay.
 #[utoipa::path(post, path = "/api/v1/patients/{id}/program", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = ProgramInput, security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<PlannedSessionDto>),
+    responses((status = 200, body = Vec<PlannedSessionDto>),
         (status = 422, description = "A date is invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn plan_program(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<ProgramInput>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(input): ApiJson<ProgramInput>,
 ) -> ApiResult<Json<Vec<PlannedSessionDto>>> {
     let pid = patient_id(&caller, &raw)?;
-    let Json(input) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
     let s = therapy::plan_program(
         state.store.as_ref(),
         &caller.ctx,
@@ -705,24 +770,26 @@ impl From<&TimelineEntry> for TimelineEntryDto {
 #[into_params(parameter_in = Query)]
 pub struct TimelineParams {
     /// Only entries of these kinds (comma-separated).
+    #[param(value_type = Option<Vec<schemas::TimelineEntryKind>>, inline, style = Form, explode = false)]
     kind: Option<String>,
-    /// At most this many per page (1–500, default 100).
+    /// At most this many per page (1–500, default 100); more is taken as the most, 0 as 1.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     limit: Option<u32>,
-    /// Which page (from 1, default 1). The `Link` header names the previous and next pages.
+    /// Which page (from 1, default 1; 0 is taken as 1). The `Link` header names the previous and next pages.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     page: Option<u32>,
 }
 
 /// One page of the patient timeline, oldest first.
 #[utoipa::path(get, path = "/api/v1/patients/{id}/timeline", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id"), TimelineParams), security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<TimelineEntryDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any"))),
+    responses((status = 200, body = Vec<TimelineEntryDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any"))),
         (status = 422, description = "Unknown kind", body = Problem, content_type = "application/problem+json")))]
 pub async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    Query(params): Query<TimelineParams>,
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(params): ApiQuery<TimelineParams>,
 ) -> ApiResult<Paged<TimelineEntryDto>> {
     let pid = patient_id(&caller, &raw)?;
     let mut kinds = Vec::new();
@@ -757,20 +824,21 @@ pub struct WorkItemDto {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WorklistParams {
-    /// At most this many per page (1–50, default 50).
+    /// At most this many per page (1–50, default 50); more is taken as the most, 0 as 1.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     limit: Option<u32>,
-    /// Which page (from 1, default 1). The `Link` header names the previous and next pages.
+    /// Which page (from 1, default 1; 0 is taken as 1). The `Link` header names the previous and next pages.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     page: Option<u32>,
 }
 
 /// One page of the caller's worklist for today.
 #[utoipa::path(get, path = "/api/v1/worklist", tag = "therapy", params(WorklistParams), security(("bearer" = [])),
-    responses((status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
-        (status = 200, body = Vec<WorkItemDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any")))))]
+    responses((status = 200, body = Vec<WorkItemDto>, headers(("link" = String, description = "RFC 8288 links to the previous (`rel=\"prev\"`) and next (`rel=\"next\"`) pages, when there are any")))))]
 pub async fn worklist(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<WorklistParams>,
+    ApiQuery(params): ApiQuery<WorklistParams>,
 ) -> ApiResult<Paged<WorkItemDto>> {
     let page = PageRequest::new(params.page, params.limit, therapy::WORKLIST_PAGE, therapy::WORKLIST_PAGE);
     let (items, _) = therapy::worklist(state.store.as_ref(), &caller.ctx, page).await.map_err(|e| caller.fail(e))?;
@@ -794,9 +862,10 @@ fn work_item_dto(i: &WorkItem) -> WorkItemDto {
 
 /// A break-glass request: why a clinician off the care team needs this record now.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BreakGlassDto {
-    /// 10 to 500 characters; reviewed by an admin.
-    #[schema(min_length = 10, max_length = 500)]
+    /// 10 to 500 characters (trimmed); reviewed by an admin.
+    #[schema(value_type = schemas::StatedReason)]
     reason: String,
 }
 
@@ -815,18 +884,16 @@ pub struct BreakGlassGrantDto {
 #[utoipa::path(post, path = "/api/v1/patients/{id}/break-glass", tag = "therapy",
     params(("id" = String, Path, description = "The patient's id")), request_body = BreakGlassDto, security(("bearer" = [])),
     responses((status = 201, body = BreakGlassGrantDto),
-        (status = 401, description = "No valid credentials", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a clinician", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The reason is missing, too short or too long", body = Problem, content_type = "application/problem+json")))]
 pub async fn break_glass(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
-    body: Result<Json<BreakGlassDto>, JsonRejection>,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(dto): ApiJson<BreakGlassDto>,
 ) -> ApiResult<(StatusCode, Json<BreakGlassGrantDto>)> {
     let pid = patient_id(&caller, &raw)?;
-    let Json(dto) = body.map_err(|r| caller.fail(AppError::Invalid(FieldErrors::single("body", r.body_text()))))?;
     let grant = kat_app::access::break_glass(state.store.as_ref(), &caller.ctx, pid, &dto.reason)
         .await
         .map_err(|e| caller.fail(e))?;

@@ -75,3 +75,21 @@ pub async fn chain_head(store: &dyn Store, ctx: &Ctx) -> AppResult<Option<(i64, 
     audit_reads(store, &[ctx.audit(AuditAction::Read, "audit_chain", None, None, AuditOutcome::Allowed)]).await?;
     Ok(head)
 }
+
+/// One page of the anonymous failures counted per client address and window (issue 12
+/// item 3), the latest window first: each window's first failure is in the log, this
+/// shows how many followed. Reading it is audited.
+pub async fn anonymous_failures(
+    store: &dyn Store,
+    ctx: &Ctx,
+    page: kat_core::page::PageRequest,
+) -> AppResult<kat_core::page::Page<kat_store::AnonymousFailures>> {
+    require(store, ctx, Permission::AuditRead, "anonymous_failures", None, None, AuditAction::List).await?;
+    let mut tx = store.begin_read().await?;
+    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
+    let rows = tx.anonymous_failures(offset, i64::from(page.size()) + 1).await?;
+    tx.commit().await?;
+    audit_reads(store, &[ctx.audit(AuditAction::List, "anonymous_failures", None, None, AuditOutcome::Allowed)])
+        .await?;
+    Ok(page.from_probe(rows))
+}

@@ -222,7 +222,7 @@ pub async fn login(
                 // The typed name may be a patient's or a password: it is not recorded.
                 entry.actor.label = "unknown user".into();
             }
-            tx.append_audit(&entry).await?;
+            crate::append_denied(tx.as_mut(), ctx, &entry).await?;
             count_failure(tx.as_mut(), &entry, &keys, &counted, ctx.now, policy).await?;
             tx.commit().await?;
             Err(AppError::Unauthenticated)

@@ -239,7 +239,8 @@ pub async fn audit_list_view(store: &dyn Store, ctx: &Ctx, resource_type: &str, 
     Ok(())
 }
 
-/// Appends one `denied` entry in a transaction of its own.
+/// Appends one `denied` entry in a transaction of its own (an anonymous failure is
+/// counted by [`append_denied`]).
 pub async fn record_denial(
     store: &dyn Store,
     ctx: &Ctx,
@@ -249,7 +250,29 @@ pub async fn record_denial(
     patient_id: Option<PatientId>,
 ) -> AppResult<()> {
     let mut tx = store.begin().await?;
-    tx.append_audit(&ctx.audit(action, resource_type, resource_id, patient_id, AuditOutcome::Denied)).await?;
+    append_denied(tx.as_mut(), ctx, &ctx.audit(action, resource_type, resource_id, patient_id, AuditOutcome::Denied))
+        .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Appends a refusal to the audit log, except that an anonymous failure — a request or
+/// sign-in from no known account that names no patient — is counted per client address
+/// and window (`[security.sign_in] anonymous_audit_window_minutes`): only the first of a
+/// window becomes an audit entry, the others add to its count (issue 12 item 3), so
+/// anonymous traffic cannot flood the log. Anything that names a patient or an account
+/// is audited one entry per event, always.
+pub(crate) async fn append_denied(tx: &mut dyn kat_store::Tx, ctx: &Ctx, entry: &NewAuditEntry) -> AppResult<()> {
+    let anonymous = entry.actor.user_id.is_none()
+        && entry.patient_id.is_none()
+        && entry.outcome == AuditOutcome::Denied
+        && !matches!(ctx.actor, Actor::Cli);
+    if anonymous {
+        let window = kat_core::sign_in::anonymous_window(ctx.now, &ctx.throttle);
+        if tx.count_anonymous_failure(&ctx.remote_addr, window, ctx.now).await? > 1 {
+            return Ok(());
+        }
+    }
+    tx.append_audit(entry).await?;
     Ok(())
 }

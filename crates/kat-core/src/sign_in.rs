@@ -24,6 +24,9 @@ pub struct SignInPolicy {
     pub lock_for: SignedDuration,
     /// Failures older than this are forgotten.
     pub forget_after: SignedDuration,
+    /// The window anonymous failures of one client address are audited in: the first of
+    /// a window is an audit entry, the others are only counted ([`anonymous_window`]).
+    pub anonymous_audit_window: SignedDuration,
 }
 
 impl Default for SignInPolicy {
@@ -35,6 +38,7 @@ impl Default for SignInPolicy {
             lock_after: 10,
             lock_for: SignedDuration::from_mins(15),
             forget_after: SignedDuration::from_hours(24),
+            anonymous_audit_window: SignedDuration::from_mins(15),
         }
     }
 }
@@ -107,12 +111,39 @@ pub fn after_failure(f: Option<&Failures>, now: Timestamp, p: &SignInPolicy) -> 
     Failures { count, last_at: now, locked_until }
 }
 
+/// The start of the window `at` falls in, windows of `p.anonymous_audit_window` counted
+/// from the Unix epoch (so every kat process on one database agrees on them). A window
+/// of less than a second is taken as one second.
+pub fn anonymous_window(at: Timestamp, p: &SignInPolicy) -> Timestamp {
+    let len = p.anonymous_audit_window.as_secs().max(1);
+    let secs = at.as_second();
+    Timestamp::from_second(secs - secs.rem_euclid(len)).unwrap_or(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    #[test]
+    fn anonymous_windows_start_on_their_boundary_and_hold_until_the_next() {
+        let p = SignInPolicy::default();
+        let start = Timestamp::from_second(1_800_000_000 - 1_800_000_000 % 900).unwrap();
+        assert_eq!(anonymous_window(start, &p), start);
+        assert_eq!(anonymous_window(start + SignedDuration::from_secs(899), &p), start);
+        assert_eq!(
+            anonymous_window(start + SignedDuration::from_secs(900), &p),
+            start + SignedDuration::from_secs(900)
+        );
+        assert_eq!(anonymous_window(start - SignedDuration::from_secs(1), &p), start - SignedDuration::from_secs(900));
+        let short = SignInPolicy { anonymous_audit_window: SignedDuration::ZERO, ..p };
+        assert_eq!(
+            anonymous_window(start + SignedDuration::from_millis(1500), &short),
+            start + SignedDuration::from_secs(1)
+        );
     }
 
     #[test]

@@ -251,17 +251,7 @@ impl<C: Conn> UserRepo for SqlTx<C> {
         if self.conn.execute(q).await? == 0 {
             return Err(StoreError::NotFound);
         }
-        self.conn.execute(sql("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user)).await?;
-        for hash in code_hashes {
-            self.conn
-                .execute(
-                    sql("INSERT INTO mfa_recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)")
-                        .bind(user)
-                        .bind(hash),
-                )
-                .await?;
-        }
-        Ok(())
+        self.put_recovery_codes(user, code_hashes).await
     }
 
     async fn advance_mfa_step(&mut self, user: UserId, step: i64) -> StoreResult<bool> {
@@ -290,6 +280,31 @@ impl<C: Conn> UserRepo for SqlTx<C> {
     async fn delete_mfa(&mut self, user: UserId) -> StoreResult<bool> {
         self.conn.execute(sql("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user)).await?;
         Ok(self.conn.execute(sql("DELETE FROM mfa_totp WHERE user_id = $1").bind(user)).await? > 0)
+    }
+
+    async fn replace_recovery_codes(&mut self, user: UserId, code_hashes: &[String]) -> StoreResult<()> {
+        let q = sql("SELECT user_id FROM mfa_totp WHERE user_id = $1 AND enrolled_at IS NOT NULL").bind(user);
+        if self.conn.fetch_optional(q).await?.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.put_recovery_codes(user, code_hashes).await
+    }
+}
+
+impl<C: Conn> SqlTx<C> {
+    /// The account's recovery codes become exactly these hashes, all unused.
+    async fn put_recovery_codes(&mut self, user: UserId, code_hashes: &[String]) -> StoreResult<()> {
+        self.conn.execute(sql("DELETE FROM mfa_recovery_codes WHERE user_id = $1").bind(user)).await?;
+        for hash in code_hashes {
+            self.conn
+                .execute(
+                    sql("INSERT INTO mfa_recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)")
+                        .bind(user)
+                        .bind(hash),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -389,6 +404,42 @@ impl<C: Conn> SessionRepo for SqlTx<C> {
 
     async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool> {
         Ok(self.conn.execute(sql("DELETE FROM sign_in_failures WHERE key = $1").bind(key)).await? > 0)
+    }
+
+    async fn count_anonymous_failure(
+        &mut self,
+        source: &str,
+        window_start: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<i64> {
+        let q = sql("INSERT INTO anonymous_failures (source, window_start, failures, first_at, last_at) \
+                     VALUES ($1, $2, 1, $3, $3) \
+                     ON CONFLICT (source, window_start) DO UPDATE \
+                     SET failures = anonymous_failures.failures + 1, last_at = excluded.last_at \
+                     RETURNING failures")
+        .bind(source)
+        .bind(window_start)
+        .bind(at);
+        let row = self.conn.fetch_one(q).await?;
+        get(&row, "failures")
+    }
+
+    async fn anonymous_failures(&mut self, offset: i64, limit: i64) -> StoreResult<Vec<AnonymousFailures>> {
+        let q = sql("SELECT source, window_start, failures, first_at, last_at FROM anonymous_failures \
+                     ORDER BY window_start DESC, source LIMIT $1 OFFSET $2")
+        .bind(limit)
+        .bind(offset);
+        let mut out = Vec::new();
+        for r in self.conn.fetch_all(q).await? {
+            out.push(AnonymousFailures {
+                source: get(&r, "source")?,
+                window_start: get(&r, "window_start")?,
+                failures: get(&r, "failures")?,
+                first_at: get(&r, "first_at")?,
+                last_at: get(&r, "last_at")?,
+            });
+        }
+        Ok(out)
     }
 
     async fn insert_sign_in_challenge(&mut self, id_hash: &str, user: UserId, at: Timestamp) -> StoreResult<()> {

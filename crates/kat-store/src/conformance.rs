@@ -105,6 +105,7 @@ macro_rules! conformance_suite {
             user_activation_and_password,
             sessions_touch_and_expire,
             sign_in_failures_are_counted_per_key_and_cleared,
+            anonymous_failures_count_per_source_and_window,
             mfa_enrolment_steps_and_recovery_codes,
             tokens_hash_lookup_and_revocation,
             patients_get_sequential_mrns,
@@ -320,6 +321,32 @@ pub async fn sign_in_failures_are_counted_per_key_and_cleared(store: &dyn Store)
     tx.commit().await.unwrap();
 }
 
+/// Anonymous failures are counted per source and window: the first answers 1, later
+/// ones of the same window add to it; another source or window starts its own count.
+pub async fn anonymous_failures_count_per_source_and_window(store: &dyn Store) {
+    let w1 = t0();
+    let w2 = t0() + 15.minutes();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.count_anonymous_failure("203.0.113.9", w1, t0() + 1.second()).await.unwrap(), 1);
+    assert_eq!(tx.count_anonymous_failure("203.0.113.9", w1, t0() + 2.seconds()).await.unwrap(), 2);
+    assert_eq!(tx.count_anonymous_failure("198.51.100.1", w1, t0() + 3.seconds()).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.count_anonymous_failure("203.0.113.9", w1, t0() + 4.seconds()).await.unwrap(), 3);
+    assert_eq!(tx.count_anonymous_failure("203.0.113.9", w2, w2 + 1.second()).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    let mut read = store.begin_read().await.unwrap();
+    let all = read.anonymous_failures(0, 10).await.unwrap();
+    read.commit().await.unwrap();
+    let seen: Vec<(&str, Timestamp, i64)> =
+        all.iter().map(|w| (w.source.as_str(), w.window_start, w.failures)).collect();
+    assert_eq!(seen, vec![("203.0.113.9", w2, 1), ("198.51.100.1", w1, 1), ("203.0.113.9", w1, 3)]);
+    assert_eq!((all[2].first_at, all[2].last_at), (t0() + 1.second(), t0() + 4.seconds()));
+    let mut read = store.begin_read().await.unwrap();
+    assert_eq!(read.anonymous_failures(1, 1).await.unwrap().len(), 1, "paged");
+    read.commit().await.unwrap();
+}
+
 /// A TOTP enrolment is pending until confirmed, its last step only moves forward, each
 /// recovery code is used once, and a reset removes everything.
 pub async fn mfa_enrolment_steps_and_recovery_codes(store: &dyn Store) {
@@ -353,7 +380,16 @@ pub async fn mfa_enrolment_steps_and_recovery_codes(store: &dyn Store) {
     assert!(!tx.use_recovery_code(user.id, "h1", t0()).await.unwrap(), "used once");
     assert!(!tx.use_recovery_code(user.id, "nope", t0()).await.unwrap());
     assert_eq!(tx.unused_recovery_codes(user.id).await.unwrap(), 1);
+    // A new set replaces every old code, used or not.
+    tx.replace_recovery_codes(user.id, &["h3".to_string(), "h4".to_string(), "h5".to_string()]).await.unwrap();
+    assert_eq!(tx.unused_recovery_codes(user.id).await.unwrap(), 3);
+    assert!(!tx.use_recovery_code(user.id, "h2", t0()).await.unwrap(), "an old code stops working");
+    assert!(tx.use_recovery_code(user.id, "h4", t0()).await.unwrap());
     assert!(tx.delete_mfa(user.id).await.unwrap());
+    assert!(
+        matches!(tx.replace_recovery_codes(user.id, &[]).await, Err(StoreError::NotFound)),
+        "no codes without an enrolment"
+    );
     assert!(!tx.delete_mfa(user.id).await.unwrap());
     assert_eq!(tx.mfa_of(user.id).await.unwrap(), None);
     assert_eq!(tx.unused_recovery_codes(user.id).await.unwrap(), 0);

@@ -185,6 +185,9 @@ pub trait UserRepo {
     async fn unused_recovery_codes(&mut self, user: UserId) -> StoreResult<i64>;
     /// Removes the account's enrolment and recovery codes; whether there was one.
     async fn delete_mfa(&mut self, user: UserId) -> StoreResult<bool>;
+    /// Replaces every recovery code of a confirmed enrolment with these hashes (the old
+    /// ones, used or not, stop working); `NotFound` without a confirmed enrolment.
+    async fn replace_recovery_codes(&mut self, user: UserId, code_hashes: &[String]) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -205,6 +208,17 @@ pub trait SessionRepo {
     async fn put_sign_in_failures(&mut self, key: &str, f: &kat_core::sign_in::Failures) -> StoreResult<()>;
     /// Forgets the failures under `key` (a success, an admin's unlock); whether there were any.
     async fn clear_sign_in_failures(&mut self, key: &str) -> StoreResult<bool>;
+    /// Counts one anonymous failure from `source` in the window starting at
+    /// `window_start` (migration 0022); the window's count after it (1: the first, the
+    /// one that is audited).
+    async fn count_anonymous_failure(
+        &mut self,
+        source: &str,
+        window_start: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<i64>;
+    /// Windows of anonymous failures, the latest first (`offset`, `limit`: a page).
+    async fn anonymous_failures(&mut self, offset: i64, limit: i64) -> StoreResult<Vec<AnonymousFailures>>;
     /// Records a half-done sign-in (password right, code still to come; migration 0019).
     async fn insert_sign_in_challenge(&mut self, id_hash: &str, user: UserId, at: Timestamp) -> StoreResult<()>;
     /// The account and start time of a half-done sign-in.

@@ -66,6 +66,17 @@ pub struct MfaRecord {
     pub last_used_step: Option<i64>,
 }
 
+/// The anonymous failures of one client address in one window (migration 0022): the
+/// first is in the audit log, the rest are only counted here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnonymousFailures {
+    pub source: String,
+    pub window_start: Timestamp,
+    pub failures: i64,
+    pub first_at: Timestamp,
+    pub last_at: Timestamp,
+}
+
 /// A bearer token for the JSON API; only its SHA-256 is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiTokenRecord {

@@ -166,6 +166,10 @@ pub struct SignInSettings {
     pub lock_after: u32,
     /// How long a lock lasts (`kat user unlock NAME` lifts it sooner).
     pub lock_minutes: u32,
+    /// Anonymous failures (a refused request or sign-in naming no account and no
+    /// patient) are audited once per client address and window of this many minutes;
+    /// the others of the window are counted (Audit page, "Anonymous failures").
+    pub anonymous_audit_window_minutes: u32,
 }
 
 impl Default for SignInSettings {
@@ -177,6 +181,7 @@ impl Default for SignInSettings {
             max_delay_seconds: p.max_delay.as_secs() as u32,
             lock_after: p.lock_after,
             lock_minutes: (p.lock_for.as_secs() / 60) as u32,
+            anonymous_audit_window_minutes: (p.anonymous_audit_window.as_secs() / 60) as u32,
         }
     }
 }
@@ -208,12 +213,20 @@ impl SignInSettings {
         if self.lock_minutes == 0 {
             bail!("{}: must be at least 1", key("lock_minutes"));
         }
+        if !(1..=1440).contains(&self.anonymous_audit_window_minutes) {
+            bail!(
+                "{}: {} is not between 1 and 1440 (a day)",
+                key("anonymous_audit_window_minutes"),
+                self.anonymous_audit_window_minutes
+            );
+        }
         Ok(kat_core::sign_in::SignInPolicy {
             free_failures: self.free_failures,
             first_delay: jiff::SignedDuration::from_secs(i64::from(self.first_delay_seconds)),
             max_delay: jiff::SignedDuration::from_secs(i64::from(self.max_delay_seconds)),
             lock_after: self.lock_after,
             lock_for: jiff::SignedDuration::from_mins(i64::from(self.lock_minutes)),
+            anonymous_audit_window: jiff::SignedDuration::from_mins(i64::from(self.anonymous_audit_window_minutes)),
             ..Default::default()
         })
     }
@@ -691,6 +704,13 @@ mod tests {
         s.security.sign_in.free_failures = 6;
         assert!(s.security.sign_in.parse().unwrap_err().to_string().contains("free_failures"));
         s.security.sign_in.free_failures = 5;
+        s.security.sign_in.anonymous_audit_window_minutes = 0;
+        assert!(s.security.sign_in.parse().unwrap_err().to_string().contains("anonymous_audit_window_minutes"));
+        s.security.sign_in.anonymous_audit_window_minutes = 1441;
+        assert!(s.security.sign_in.parse().unwrap_err().to_string().contains("anonymous_audit_window_minutes"));
+        s.security.sign_in.anonymous_audit_window_minutes = 1440;
+        assert!(s.security.sign_in.parse().is_ok());
+        s.security.sign_in.anonymous_audit_window_minutes = 15;
         assert_eq!(s.security.sign_in.parse().unwrap().lock_after, 5);
     }
 

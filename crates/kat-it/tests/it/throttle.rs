@@ -111,3 +111,75 @@ async fn links_throttled(db: Db) {
     app.stop().await;
 }
 on_both_databases!(unknown_one_time_links_are_throttled_per_address, links_throttled);
+
+/// Anonymous failures (issue 12 item 3): sign-ins under unknown names are audited once per
+/// client address and window and only counted after that; another address, or the next
+/// window, has its own entry; a failure of a known account, and any refusal that names a
+/// patient, is audited every time.
+async fn anonymous_windows(db: Db) {
+    let app = app_or_skip!(db, manual());
+    let (_, _, admin) = staff_with_token(&app, "admin", Role::Admin).await;
+    app.add_staff("nina", Role::Nurse).await;
+    let entries_from = |all: &[serde_json::Value], from: &str| {
+        all.iter().filter(|e| e["remote_addr"] == from && e["outcome"] == "denied").cloned().collect::<Vec<_>>()
+    };
+    for _ in 0..3 {
+        assert_eq!(sign_in(&app, "203.0.113.90", "nobody-here", "wrong-password-1").await.status(), 401);
+    }
+    app.advance(SignedDuration::from_secs(2));
+    assert_eq!(sign_in(&app, "203.0.113.90", "nobody-else", "wrong-password-1").await.status(), 401);
+    assert_eq!(sign_in(&app, "203.0.113.91", "nobody-here", "wrong-password-1").await.status(), 401);
+    let all = audit(&app, &admin, "").await;
+    let first = entries_from(&all, "203.0.113.90");
+    assert_eq!(first.len(), 1, "four anonymous failures, one entry: {first:?}");
+    assert_eq!((first[0]["actor"].as_str(), first[0]["action"].as_str()), (Some("unknown user"), Some("login_failed")));
+    assert_eq!(entries_from(&all, "203.0.113.91").len(), 1, "another address has its own");
+    // A known account's failure is always its own entry.
+    assert_eq!(sign_in(&app, "203.0.113.92", "nina", "wrong-password-1").await.status(), 401);
+    assert_eq!(sign_in(&app, "203.0.113.92", "nina", "wrong-password-2").await.status(), 401);
+    assert_eq!(entries_from(&audit(&app, &admin, "").await, "203.0.113.92").len(), 2);
+    // The next window (15 minutes by default) starts a new entry.
+    app.advance(SignedDuration::from_mins(15));
+    assert_eq!(sign_in(&app, "203.0.113.90", "nobody-here", "wrong-password-1").await.status(), 401);
+    assert_eq!(entries_from(&audit(&app, &admin, "").await, "203.0.113.90").len(), 2);
+    // The counts are kept, latest window first, and reading them is audited.
+    let ctx = crate::support::cli_ctx(&app);
+    let windows =
+        kat_app::audit_log::anonymous_failures(app.store.as_ref(), &ctx, kat_core::page::PageRequest::first(10))
+            .await
+            .unwrap();
+    let counts: Vec<(&str, i64)> = windows.items.iter().map(|w| (w.source.as_str(), w.failures)).collect();
+    assert!(counts.contains(&("203.0.113.90", 4)), "{counts:?}");
+    assert!(counts.contains(&("203.0.113.90", 1)), "{counts:?}");
+    assert!(counts.contains(&("203.0.113.91", 1)), "{counts:?}");
+    assert_eq!(windows.items[0].source, "203.0.113.90", "the latest window first");
+    // A refusal that names a patient is never folded into a count.
+    let patient = crate::support::create_patient(&app, &desk_token(&app).await, &crate::support::ada()).await;
+    let patient: kat_core::ids::PatientId = patient["id"].as_str().unwrap().parse().unwrap();
+    let anon =
+        kat_app::Ctx::new(kat_app::Actor::Anonymous, "203.0.113.93".into(), None, app.now(), &jiff::tz::TimeZone::UTC);
+    for _ in 0..3 {
+        kat_app::record_denial(
+            app.store.as_ref(),
+            &anon,
+            kat_core::audit::AuditAction::Read,
+            "patient",
+            None,
+            Some(patient),
+        )
+        .await
+        .unwrap();
+        kat_app::record_denial(app.store.as_ref(), &anon, kat_core::audit::AuditAction::Read, "patient", None, None)
+            .await
+            .unwrap();
+    }
+    let from_93 = entries_from(&audit(&app, &admin, "").await, "203.0.113.93");
+    assert_eq!(from_93.iter().filter(|e| e["patient_id"].is_string()).count(), 3, "each refusal naming a patient");
+    assert_eq!(from_93.iter().filter(|e| e["patient_id"].is_null()).count(), 1, "the rest counted");
+    app.stop().await;
+}
+on_both_databases!(anonymous_failures_are_audited_once_per_address_and_window, anonymous_windows);
+
+async fn desk_token(app: &TestApp) -> String {
+    staff_with_token(app, "desk", Role::FrontDesk).await.2
+}

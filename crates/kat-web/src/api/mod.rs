@@ -178,7 +178,8 @@ impl FromRequestParts<AppState> for Caller {
             &state.config.time_zone,
         )
         .with_events(state.live.sink())
-        .with_access(state.config.access);
+        .with_access(state.config.access)
+        .with_throttle(state.config.sign_in);
         Ok(Caller { ctx, meta })
     }
 }

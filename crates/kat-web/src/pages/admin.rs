@@ -379,6 +379,16 @@ struct AuditPage {
     filter_to: String,
     problem: Option<String>,
     older_href: Option<String>,
+    anonymous: Vec<AnonymousRowView>,
+    anonymous_more_href: Option<String>,
+}
+
+/// One client address's anonymous failures in one window (issue 12 item 3).
+struct AnonymousRowView {
+    source: String,
+    window: String,
+    failures: i64,
+    last: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -389,7 +399,11 @@ pub struct AuditQuery {
     from: String,
     to: String,
     before: Option<i64>,
+    /// The page of the anonymous failures table.
+    anonymous_page: Option<u32>,
 }
+
+const ANONYMOUS_PAGE_SIZE: u32 = 10;
 
 /// Turns the audit filter's text into a filter; dates are days in the clinic's zone.
 pub fn parse_audit_filter(
@@ -452,6 +466,13 @@ pub async fn audit(
     };
     let entries = audit_log::query(state.store.as_ref(), &staff.ctx, &filter).await.map_err(|e| staff.fail(e))?;
     let all_users = users::list(state.store.as_ref(), &staff.ctx).await.map_err(|e| staff.fail(e))?;
+    let anonymous_page =
+        kat_core::page::PageRequest::new(q.anonymous_page, None, ANONYMOUS_PAGE_SIZE, ANONYMOUS_PAGE_SIZE);
+    let anonymous = audit_log::anonymous_failures(state.store.as_ref(), &staff.ctx, anonymous_page)
+        .await
+        .map_err(|e| staff.fail(e))?;
+    let anonymous_more_href =
+        anonymous.has_next.then(|| format!("/admin/audit?anonymous_page={}#anonymous", anonymous_page.page() + 1));
     let older_href = if entries.len() as u32 == AUDIT_PAGE_SIZE {
         entries.last().map(|last| {
             format!(
@@ -500,5 +521,16 @@ pub async fn audit(
         filter_to: q.to,
         problem,
         older_href,
+        anonymous: anonymous
+            .items
+            .iter()
+            .map(|w| AnonymousRowView {
+                source: w.source.clone(),
+                window: local_time_precise(w.window_start, tz),
+                failures: w.failures,
+                last: local_time_precise(w.last_at, tz),
+            })
+            .collect(),
+        anonymous_more_href,
     }))
 }

@@ -107,7 +107,8 @@ pub async fn submit(
         meta.request_id.clone(),
         state.clock.now(),
         &state.config.time_zone,
-    );
+    )
+    .with_throttle(state.config.sign_in);
     match auth::login(state.store.as_ref(), &ctx, &state.config.sign_in, &f.username, &f.password).await {
         Ok((_, auth::SignInStep::Code(challenge))) => {
             // The password was right; the code comes next. The challenge grants nothing
@@ -238,7 +239,8 @@ pub async fn code_submit(
         meta.request_id.clone(),
         state.clock.now(),
         &state.config.time_zone,
-    );
+    )
+    .with_throttle(state.config.sign_in);
     let challenge = crate::middleware::cookie_value(&headers, CHALLENGE_COOKIE).unwrap_or_default();
     let result = if challenge.is_empty() {
         Err(AppError::Unauthenticated)

@@ -122,7 +122,8 @@ impl FromRequestParts<AppState> for Staff {
             &state.config.time_zone,
         )
         .with_events(state.live.sink())
-        .with_access(state.config.access);
+        .with_access(state.config.access)
+        .with_throttle(state.config.sign_in);
         // The safety banner on every staff page (SUI-003); a failure must not hide it
         // silently, so it shows as "unknown" (-1).
         principal.open_safety_alerts =

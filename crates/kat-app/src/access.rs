@@ -147,7 +147,15 @@ pub fn may_break_glass(ctx: &Ctx) -> bool {
 /// Breaks the glass: a clinician off the patient's care team opens the record for the
 /// clinic's configured time, giving a reason. Audited as a `break_glass` create; every
 /// use under it is audited as `break_glass_access`; admins review it on their queue.
-pub async fn break_glass(store: &dyn Store, ctx: &Ctx, patient: PatientId, reason: &str) -> AppResult<BreakGlassGrant> {
+/// The clinician confirms at that moment who they are (issue 12 item 2; see
+/// [`crate::reauth`]): the authenticator code, or the password without two-step sign-in.
+pub async fn break_glass(
+    store: &dyn Store,
+    ctx: &Ctx,
+    patient: PatientId,
+    reason: &str,
+    reauth: crate::reauth::Reauth<'_>,
+) -> AppResult<BreakGlassGrant> {
     let Actor::User(u) = &ctx.actor else {
         record_denial(store, ctx, AuditAction::Create, "break_glass", None, Some(patient)).await?;
         return Err(AppError::Unauthenticated);
@@ -157,8 +165,10 @@ pub async fn break_glass(store: &dyn Store, ctx: &Ctx, patient: PatientId, reaso
         return Err(AppError::Forbidden);
     }
     let reason = StatedReason::parse("reason", "say why you need this record; it is reviewed by an admin", reason)?;
+    let confirmed = crate::reauth::require_confirmed(store, ctx, reauth, "breaking the glass", false).await?;
     let mut tx = store.begin().await?;
     tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?;
+    confirmed.settle_now(tx.as_mut(), ctx, "breaking the glass", Some(patient)).await?;
     let grant = BreakGlassGrant {
         id: Uuid::now_v7(),
         user_id: u.id,

@@ -359,6 +359,10 @@ pub struct SignInput {
     pub reasons: BTreeMap<String, String>,
     /// A medical director's reason to accept despite a hard stop.
     pub override_reason: String,
+    /// The override is confirmed at that moment (issue 12 item 2): the authenticator
+    /// code, or the password of an account without two-step sign-in.
+    pub reauth_code: String,
+    pub reauth_password: String,
 }
 
 /// Signs the eligibility decision on the latest evaluation.
@@ -387,6 +391,12 @@ pub async fn sign(store: &dyn Store, ctx: &Ctx, patient_id: PatientId, input: &S
             false
         }
     };
+    let reauth = crate::reauth::precheck(
+        store,
+        ctx,
+        crate::reauth::Reauth { code: &input.reauth_code, password: &input.reauth_password },
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let (evaluation, stored) = match tx.latest_evaluation(patient_id).await? {
         Some(e) => {
@@ -422,6 +432,9 @@ pub async fn sign(store: &dyn Store, ctx: &Ctx, patient_id: PatientId, input: &S
                 } else if reason.is_empty() {
                     errors.add("override_reason", "is required to accept despite a hard stop");
                 } else {
+                    reauth
+                        .settle(tx.as_mut(), ctx, "the override of a hard stop", Some(patient_id), &mut errors)
+                        .await?;
                     override_reason = Some(reason.to_string());
                 }
             }
@@ -641,6 +654,7 @@ pub async fn set_medical_director(
     user: UserId,
     yes: bool,
     reason: &str,
+    reauth: crate::reauth::Reauth<'_>,
 ) -> AppResult<()> {
     require(store, ctx, Permission::UserManage, "user", Some(user.to_string()), None, AuditAction::Update).await?;
     // Separation of duties (issue 12 item 8): the flag lets its holder override hard
@@ -650,8 +664,13 @@ pub async fn set_medical_director(
         "say why this account becomes or stops being the medical director",
         reason,
     )?;
+    // The flag lets its holder override hard stops: the admin confirms with the code of
+    // two-step sign-in, which they must have (issue 12 item 8).
+    let what = if yes { "granting the medical-director flag" } else { "removing the medical-director flag" };
+    let confirmed = crate::reauth::require_confirmed(store, ctx, reauth, what, true).await?;
     let mut tx = store.begin().await?;
     tx.user_by_id(user).await?.ok_or(AppError::NotFound("user"))?;
+    confirmed.settle_now(tx.as_mut(), ctx, what, None).await?;
     tx.set_medical_director(user, yes).await?;
     tx.insert_medical_director_change(&kat_store::MedicalDirectorChange {
         id: uuid::Uuid::now_v7(),

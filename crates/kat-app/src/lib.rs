@@ -16,6 +16,7 @@ pub mod live;
 pub mod measures;
 pub mod mfa;
 pub mod patients;
+pub mod reauth;
 pub mod therapy;
 pub mod timeline;
 pub mod today;

@@ -166,6 +166,7 @@ impl IntoResponse for PageError {
                 request_id: rid,
                 reason: String::new(),
                 error: None,
+                reauth_error: None,
             };
             return (StatusCode::FORBIDDEN, view::render(&page)).into_response();
         }

@@ -238,6 +238,8 @@ pub struct BreakGlassPage {
     /// The reason typed, kept when it was refused.
     pub reason: String,
     pub error: Option<String>,
+    /// The confirmation was missing or wrong (kat_app::reauth).
+    pub reauth_error: Option<String>,
 }
 
 #[derive(Template)]

@@ -311,13 +311,31 @@ pub async fn user_unlock(settings: &Settings, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Turns off the two-step sign-in of the account `name` (audited as the command line).
+pub async fn user_reset_mfa(settings: &Settings, name: &str) -> Result<()> {
+    let store = open_existing(settings).await?;
+    let ctx = cli_ctx(settings).await?;
+    let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
+    let had = kat_app::mfa::reset(store.as_ref(), &ctx, user.id).await.map_err(app_err)?;
+    store.close().await;
+    println!(
+        "{name}: {}",
+        if had { "two-step sign-in turned off; its sign-ins ended" } else { "had no two-step sign-in" }
+    );
+    Ok(())
+}
+
 /// Marks (or unmarks) the account `name` as the clinic's medical director, who alone may
 /// override a hard stop at eligibility sign-off.
 pub async fn user_set_medical_director(settings: &Settings, name: &str, yes: bool, reason: &str) -> Result<()> {
     let store = open_existing(settings).await?;
     let ctx = cli_ctx(settings).await?;
     let user = users::find(store.as_ref(), name).await.map_err(app_err)?.with_context(|| format!("no user {name}"))?;
-    kat_app::intake::set_medical_director(store.as_ref(), &ctx, user.id, yes, reason).await.map_err(app_err)?;
+    // The operator at the server needs no second factor here (kat_app::reauth).
+    let no_reauth = kat_app::reauth::Reauth::default();
+    kat_app::intake::set_medical_director(store.as_ref(), &ctx, user.id, yes, reason, no_reauth)
+        .await
+        .map_err(app_err)?;
     store.close().await;
     println!("{name} is {}a medical director", if yes { "" } else { "not " });
     Ok(())

@@ -200,9 +200,16 @@ pub async fn seed(store: &dyn Store, now: Timestamp, tz: &TimeZone) -> Result<()
     let nurse = accounts.iter().find(|u| u.role == kat_core::role::Role::Nurse).cloned();
     let prescriber =
         users::find(store, "prescriber").await.map_err(|e| anyhow::anyhow!("{e}"))?.context("demo prescriber")?;
-    intake::set_medical_director(store, &ctx, prescriber.id, true, "the demo clinic's medical director")
-        .await
-        .map_err(|e| anyhow::anyhow!("demo medical director: {e}"))?;
+    intake::set_medical_director(
+        store,
+        &ctx,
+        prescriber.id,
+        true,
+        "the demo clinic's medical director",
+        Default::default(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo medical director: {e}"))?;
     let mut registered = Vec::new();
     for (given, family, birth, sex, gender, phone, email, address, ec_name, ec_rel, ec_phone) in DEMO_PATIENTS {
         let form = DemographicsForm {

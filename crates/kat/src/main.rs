@@ -199,6 +199,14 @@ enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Turn off an account's two-step sign-in (a lost phone, or the last admin locked
+    /// out): its secret and recovery codes are removed and its sign-ins end; it enrols
+    /// again at its next sign-in if its role must.
+    ResetMfa {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -330,6 +338,9 @@ async fn main() -> Result<()> {
                 commands::user_reset_password_with(&s, &name, &password).await
             }
             UserCommand::Unlock { name, db } => commands::user_unlock(&settings(&cli.config, None, db)?, &name).await,
+            UserCommand::ResetMfa { name, db } => {
+                commands::user_reset_mfa(&settings(&cli.config, None, db)?, &name).await
+            }
         },
         Command::Token { command } => match command {
             TokenCommand::Create { name, role, label, db } => {

@@ -41,6 +41,10 @@ pub struct DoseOrderInput {
     pub warning_reason: String,
     /// Required, from a medical director, above a hard limit.
     pub override_reason: String,
+    /// The override is confirmed at that moment (issue 12 item 2): the authenticator
+    /// code, or the password of an account without two-step sign-in.
+    pub reauth_code: String,
+    pub reauth_password: String,
 }
 
 /// The previous dose of the course, as the order saw it.
@@ -193,6 +197,12 @@ pub async fn order_dose(
     session: DosingSessionId,
     input: &DoseOrderInput,
 ) -> AppResult<DoseOrder> {
+    let reauth = crate::reauth::precheck(
+        store,
+        ctx,
+        crate::reauth::Reauth { code: &input.reauth_code, password: &input.reauth_password },
+    )
+    .await?;
     let mut h = hold(
         store,
         ctx,
@@ -322,6 +332,10 @@ pub async fn order_dose(
     let warning_reason = opt(&input.warning_reason).map(String::from);
     let override_reason = opt(&input.override_reason).map(String::from);
     require_dose_reasons(&mut e, &review, warning_reason.is_some(), override_reason.is_some(), is_medical_director);
+    if e.is_empty() && level == CheckLevel::HardLimit {
+        let patient = Some(s.patient_id);
+        reauth.settle(tx.as_mut(), ctx, "the override of a hard dose limit", patient, &mut e).await?;
+    }
     if !e.is_empty() {
         return Err(e.into());
     }

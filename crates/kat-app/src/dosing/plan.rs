@@ -88,6 +88,10 @@ pub struct PlanInput {
     pub warning_reason: String,
     /// Required, from a medical director, when the dose passes a hard limit.
     pub override_reason: String,
+    /// The override is confirmed at that moment (issue 12 item 2): the authenticator
+    /// code, or the password of an account without two-step sign-in.
+    pub reauth_code: String,
+    pub reauth_password: String,
 }
 
 /// The calculated dose, shown to whoever signs or administers (DOSE-GEN-002, DOSE-IV-004).
@@ -633,11 +637,20 @@ pub async fn create_plan(
     require(store, ctx, Permission::TreatmentPlanWrite, "treatment_plan", None, Some(patient), AuditAction::Create)
         .await?;
     let by = user_id(ctx)?;
+    let reauth = crate::reauth::precheck(
+        store,
+        ctx,
+        crate::reauth::Reauth { code: &input.reauth_code, password: &input.reauth_password },
+    )
+    .await?;
     let mut tx = store.begin().await?;
     let sex = tx.patient_by_id(patient).await?.ok_or(AppError::NotFound("patient"))?.demographics.sex_at_birth;
     let decision_id = accepted_decision(&mut tx, patient).await?;
     let is_md = tx.is_medical_director(by).await?;
     let content = parse_plan(input, ctx.today, is_md, by, &config.policy, sex, &config.calendar)?;
+    if content.override_reason.is_some() {
+        reauth.settle_now(tx.as_mut(), ctx, "the override of a hard dose limit", Some(patient)).await?;
+    }
     let record = TreatmentPlanRecord {
         id: TreatmentPlanId::from_uuid(Uuid::now_v7()),
         patient_id: patient,

@@ -39,11 +39,14 @@ async fn a_therapist_off_the_team_breaks_the_glass_and_the_admin_reviews_it() {
     b.screenshot("break-glass-screen").await;
     // Too short a reason is refused, named, and kept in the box.
     b.fill("#reason", "urgent").await;
+    b.fill("#reauth_code", &kat_it::password_of("theo")).await;
     b.js("document.querySelector('#reason').removeAttribute('minlength')").await;
     b.click("main form button[type=submit]").await;
     b.wait_for_text("at least 10 characters").await;
     b.screenshot("break-glass-refused").await;
     b.fill("#reason", "Covering for Dr Ames tonight; patient called in crisis").await;
+    // The password typed before is never sent back: it is typed again.
+    b.fill("#reauth_code", &kat_it::password_of("theo")).await;
     b.click("main form button[type=submit]").await;
     b.wait_for_path(&format!("/patients/{}/therapy", patient.id)).await;
     b.screenshot("record-open-under-break-glass").await;

@@ -67,7 +67,19 @@ async fn care_team_and_break_glass(db: Db) {
     assert_eq!(status(&app, &notes, &theo).await, 403, "a refused reason grants nothing");
     let p = expect_problem(post(&app, &bg, &desk, json!({"reason": "covering the front desk"})).await, 403).await;
     assert_eq!(p["title"], "Forbidden", "the front desk has no clinical record to open");
-    let r = post(&app, &bg, &theo, json!({"reason": "Covering for Dana, patient in crisis"})).await;
+    // The clinician confirms who they are at that moment (issue 12 item 2).
+    let p =
+        expect_problem(post(&app, &bg, &theo, json!({"reason": "Covering for Dana, patient in crisis"})).await, 422)
+            .await;
+    assert_eq!(p["errors"][0]["field"], "reauth_code", "{p}");
+    assert_eq!(status(&app, &notes, &theo).await, 403, "an unconfirmed break-glass grants nothing");
+    let r = post(
+        &app,
+        &bg,
+        &theo,
+        json!({"reason": "Covering for Dana, patient in crisis", "reauth_code": kat_it::password_of("theo")}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
     let grant: Value = r.json().await.unwrap();
     assert_eq!(status(&app, &notes, &theo).await, 200, "open under break-glass");
@@ -137,7 +149,11 @@ async fn break_glass_page(db: Db) {
     let r = client
         .post(&bg)
         .header("origin", &origin)
-        .form(&[("reason", "Patient in crisis, on call tonight"), ("next", "//evil.example/")])
+        .form(&[
+            ("reason", "Patient in crisis, on call tonight"),
+            ("next", "//evil.example/"),
+            ("reauth_code", &kat_it::password_of("theo")),
+        ])
         .send()
         .await
         .unwrap();
@@ -249,7 +265,11 @@ async fn director_with_reason(db: Db) {
     let r = client
         .post(&url)
         .header("origin", &origin)
-        .form(&[("active", "true"), ("reason", "Board appointed Dr Pia as of today")])
+        .form(&[
+            ("active", "true"),
+            ("reason", "Board appointed Dr Pia as of today"),
+            ("reauth_code", &app.next_code("boss").await.unwrap()),
+        ])
         .send()
         .await
         .unwrap();

@@ -310,7 +310,16 @@ async fn hard_stop_needs_a_medical_director_override(db: Db) {
     let md_token = app.token("director", Role::Prescriber).await;
     let ctx = Ctx::cli(app.now(), &TimeZone::UTC);
     let md = users::find(app.store.as_ref(), "director").await.unwrap().unwrap();
-    intake::set_medical_director(app.store.as_ref(), &ctx, md.id, true, "the clinic's medical director").await.unwrap();
+    intake::set_medical_director(
+        app.store.as_ref(),
+        &ctx,
+        md.id,
+        true,
+        "the clinic's medical director",
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let id = register(&app, &token).await;
     put_intake(&app, &token, &id, answers(&app, &[("arteriovenous_malformation", "yes")])).await;
     let e = eligibility(&app, &token, &id).await;
@@ -335,7 +344,8 @@ async fn hard_stop_needs_a_medical_director_override(db: Db) {
         &app,
         &md_token,
         &id,
-        json!({"evaluation_id": evaluation, "decision": "accept", "override_reason": "AVM treated surgically 2015; neurosurgery clearance on file"}),
+        json!({"evaluation_id": evaluation, "decision": "accept", "override_reason": "AVM treated surgically 2015; neurosurgery clearance on file",
+            "reauth_code": app.next_code("director").await.unwrap()}),
     )
     .await;
     assert_eq!(r.status(), 201);

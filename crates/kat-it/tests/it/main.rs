@@ -22,6 +22,7 @@ mod live;
 mod measures;
 mod mfa;
 mod pages;
+mod reauth;
 mod session_page;
 mod sessions;
 mod snapshots;

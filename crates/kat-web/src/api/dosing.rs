@@ -260,7 +260,8 @@ pub struct AckInput {
         (status = 201, body = PlanDto),
         (status = 403, description = "Only prescribers plan", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No accepted, current eligibility decision", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or the dose check needs a reason or override", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, or the dose check needs a reason or override (a medical director's override is confirmed with `reauth_code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong confirmations (`reauth_code`): the sign-in throttle applies (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_plan(
@@ -612,7 +613,8 @@ pub async fn adverse_event(
         (status = 201, description = "Ordered", body = DoseOrder),
         (status = 403, description = "Prescribers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Dosing has started or the session is discharged", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is invalid, or a warning or hard limit needs its reason", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, or a warning or hard limit needs its reason (an override is confirmed with `reauth_code`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong confirmations (`reauth_code`): the sign-in throttle applies (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn dose_order(

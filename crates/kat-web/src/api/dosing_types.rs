@@ -126,6 +126,14 @@ pub struct PlanInput {
     pub warning_reason: String,
     /// Required, from a medical director, when the dose passes a hard limit.
     pub override_reason: String,
+    /// Confirms a medical director's override at this moment (issue 12 item 2): the 6-digit code of the
+    /// caller's authenticator app, or, for an account without two-step sign-in, its
+    /// password (or send that in `reauth_password`). Never logged.
+    #[schema(max_length = 1000)]
+    pub reauth_code: String,
+    /// The password of an account without two-step sign-in, instead of `reauth_code`.
+    #[schema(max_length = 1000)]
+    pub reauth_password: String,
 }
 
 impl From<PlanInput> for uc::PlanInput {
@@ -155,6 +163,8 @@ impl From<PlanInput> for uc::PlanInput {
             schedule: d.schedule,
             warning_reason: d.warning_reason,
             override_reason: d.override_reason,
+            reauth_code: d.reauth_code,
+            reauth_password: d.reauth_password,
         }
     }
 }
@@ -180,6 +190,14 @@ pub struct DoseOrderInput {
     pub warning_reason: String,
     /// Required, from a medical director, above a hard limit.
     pub override_reason: String,
+    /// Confirms a medical director's override at this moment (issue 12 item 2): the 6-digit code of the
+    /// caller's authenticator app, or, for an account without two-step sign-in, its
+    /// password (or send that in `reauth_password`). Never logged.
+    #[schema(max_length = 1000)]
+    pub reauth_code: String,
+    /// The password of an account without two-step sign-in, instead of `reauth_code`.
+    #[schema(max_length = 1000)]
+    pub reauth_password: String,
 }
 
 impl From<DoseOrderInput> for uc::DoseOrderInput {
@@ -191,6 +209,8 @@ impl From<DoseOrderInput> for uc::DoseOrderInput {
             reason: d.reason,
             warning_reason: d.warning_reason,
             override_reason: d.override_reason,
+            reauth_code: d.reauth_code,
+            reauth_password: d.reauth_password,
         }
     }
 }

@@ -108,6 +108,16 @@ pub struct DecisionInput {
     #[serde(default)]
     #[schema(max_length = 500)]
     override_reason: String,
+    /// Confirms the override of a hard stop at this moment (issue 12 item 2): the 6-digit code of the
+    /// caller's authenticator app, or, for an account without two-step sign-in, its
+    /// password (or send that in `reauth_password`). Never logged.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reauth_code: String,
+    /// The password of an account without two-step sign-in, instead of `reauth_code`.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reauth_password: String,
 }
 
 fn intake_dto(st: &IntakeState) -> IntakeDto {
@@ -243,7 +253,8 @@ pub async fn eligibility(
         (status = 201, description = "Signed", body = EligibilityDto),
         (status = 403, description = "Only prescribers sign", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The evaluation changed since it was reviewed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A reason or override is missing; one entry per field (`reasons.<rule>`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A reason or override is missing; one entry per field (`reasons.<rule>`); an override is confirmed with `reauth_code`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong confirmations (`reauth_code`): the sign-in throttle applies (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn decide(
@@ -258,6 +269,8 @@ pub async fn decide(
         decision: input.decision,
         reasons: input.reasons,
         override_reason: input.override_reason,
+        reauth_code: input.reauth_code,
+        reauth_password: input.reauth_password,
     };
     intake::sign(state.store.as_ref(), &caller.ctx, id, &sign).await.map_err(|e| caller.fail(e))?;
     let st = intake::state(state.store.as_ref(), &caller.ctx, id).await.map_err(|e| caller.fail(e))?;

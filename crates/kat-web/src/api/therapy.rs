@@ -867,6 +867,16 @@ pub struct BreakGlassDto {
     /// 10 to 500 characters (trimmed); reviewed by an admin.
     #[schema(value_type = schemas::StatedReason)]
     reason: String,
+    /// Confirms breaking the glass at this moment (issue 12 item 2): the 6-digit code of the
+    /// caller's authenticator app, or, for an account without two-step sign-in, its
+    /// password (or send that in `reauth_password`). Never logged.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reauth_code: String,
+    /// The password of an account without two-step sign-in, instead of `reauth_code`.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    reauth_password: String,
 }
 
 /// A break-glass grant: the record is open to the caller until `expires_at`.
@@ -886,7 +896,8 @@ pub struct BreakGlassGrantDto {
     responses((status = 201, body = BreakGlassGrantDto),
         (status = 403, description = "Not a clinician", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such patient", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The reason is missing, too short or too long", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "The reason is missing, too short or too long; the confirmation (`reauth_code`, `reauth_password`) is missing or wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong confirmations: the sign-in throttle applies (`Retry-After`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn break_glass(
     State(state): State<AppState>,
     caller: Caller,
@@ -894,7 +905,8 @@ pub async fn break_glass(
     ApiJson(dto): ApiJson<BreakGlassDto>,
 ) -> ApiResult<(StatusCode, Json<BreakGlassGrantDto>)> {
     let pid = patient_id(&caller, &raw)?;
-    let grant = kat_app::access::break_glass(state.store.as_ref(), &caller.ctx, pid, &dto.reason)
+    let reauth = kat_app::reauth::Reauth { code: &dto.reauth_code, password: &dto.reauth_password };
+    let grant = kat_app::access::break_glass(state.store.as_ref(), &caller.ctx, pid, &dto.reason, reauth)
         .await
         .map_err(|e| caller.fail(e))?;
     Ok((

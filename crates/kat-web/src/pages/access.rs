@@ -20,6 +20,8 @@ use serde::Deserialize;
 pub struct BreakGlassForm {
     reason: String,
     next: String,
+    /// The authenticator code, or the password without two-step sign-in (kat_app::reauth).
+    reauth_code: String,
 }
 
 /// Only a path on this server may be returned to; otherwise the patient's page.
@@ -35,7 +37,8 @@ pub async fn break_glass(
 ) -> Result<Response, PageError> {
     let patient: PatientId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("patient")))?;
     let next = local_path(&form.next, patient);
-    match access::break_glass(state.store.as_ref(), &staff.ctx, patient, &form.reason).await {
+    let reauth = kat_app::reauth::Reauth { code: &form.reauth_code, password: "" };
+    match access::break_glass(state.store.as_ref(), &staff.ctx, patient, &form.reason, reauth).await {
         Ok(_) => Ok(Redirect::to(&next).into_response()),
         Err(AppError::Invalid(errors)) => {
             let page = BreakGlassPage {
@@ -44,6 +47,7 @@ pub async fn break_glass(
                 request_id: staff.meta.request_id.clone(),
                 reason: form.reason,
                 error: errors.for_field("reason").map(str::to_string),
+                reauth_error: errors.for_field(kat_app::reauth::CODE_FIELD).map(str::to_string),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }

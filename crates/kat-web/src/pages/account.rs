@@ -121,8 +121,10 @@ struct MfaPage {
     /// Inline SVG markup of the QR code (made by kat_core::mfa::qr_svg from the URI).
     qr_svg: String,
     error: Option<String>,
-    /// Shown once, right after enrolling.
+    /// Shown once, right after enrolling or making new ones.
     recovery_codes: Vec<String>,
+    /// The codes shown are a new set replacing the old.
+    regenerated: bool,
 }
 
 async fn mfa_page(
@@ -149,6 +151,7 @@ async fn mfa_page(
         qr_svg,
         error,
         recovery_codes,
+        regenerated: false,
     })
 }
 
@@ -171,6 +174,34 @@ pub async fn mfa_confirm(
         Ok(codes) => Ok(render(&mfa_page(&state, &staff, None, codes).await?)),
         Err(AppError::Invalid(errors)) => {
             let message = errors.iter().next().map(|e| format!("The code {}.", e.message));
+            let p = mfa_page(&state, &staff, message, Vec::new()).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+        }
+        Err(e) => Err(staff.fail(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RecoveryCodesForm {
+    reauth_code: String,
+}
+
+/// Makes a new set of recovery codes, confirmed with a code from the app (the old ones
+/// stop working); shows them once.
+pub async fn mfa_recovery_codes(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(f): Form<RecoveryCodesForm>,
+) -> Result<Response, PageError> {
+    match kat_app::mfa::regenerate_recovery_codes(state.store.as_ref(), &staff.ctx, &f.reauth_code).await {
+        Ok(codes) => {
+            let mut p = mfa_page(&state, &staff, None, codes).await?;
+            p.regenerated = true;
+            Ok(render(&p))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let message = errors.iter().next().map(|e| format!("The code: {}.", e.message));
             let p = mfa_page(&state, &staff, message, Vec::new()).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
         }

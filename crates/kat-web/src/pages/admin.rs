@@ -322,6 +322,8 @@ pub async fn reset_mfa(
 pub struct DirectorForm {
     active: String,
     reason: String,
+    /// The admin's authenticator code (issue 12 item 8; kat_app::reauth).
+    reauth_code: String,
 }
 
 pub async fn set_medical_director(
@@ -331,12 +333,23 @@ pub async fn set_medical_director(
     Form(f): Form<DirectorForm>,
 ) -> Result<Response, PageError> {
     let id: UserId = raw.parse().map_err(|_| staff.fail(AppError::NotFound("user")))?;
-    match kat_app::intake::set_medical_director(state.store.as_ref(), &staff.ctx, id, f.active == "true", &f.reason)
-        .await
+    let reauth = kat_app::reauth::Reauth { code: &f.reauth_code, password: "" };
+    match kat_app::intake::set_medical_director(
+        state.store.as_ref(),
+        &staff.ctx,
+        id,
+        f.active == "true",
+        &f.reason,
+        reauth,
+    )
+    .await
     {
         Ok(()) => Ok(Redirect::to("/admin/users?updated=1").into_response()),
         Err(AppError::Invalid(errors)) => {
-            let problem = errors.for_field("reason").map(|m| format!("Medical director: {m}"));
+            let problem = errors
+                .for_field("reason")
+                .map(|m| format!("Medical director: {m}"))
+                .or_else(|| errors.for_field(kat_app::reauth::CODE_FIELD).map(|m| format!("Medical director: {m}")));
             let page = users_page(&state, &staff, &NewUserForm::default(), &FieldErrors::new(), None, problem).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }

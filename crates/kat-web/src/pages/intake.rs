@@ -530,6 +530,8 @@ pub async fn sign(
             .filter_map(|(k, v)| k.strip_prefix("reason_").map(|r| (r.to_string(), v.clone())))
             .collect(),
         override_reason: body.get("override_reason").cloned().unwrap_or_default(),
+        reauth_code: body.get("reauth_code").cloned().unwrap_or_default(),
+        reauth_password: String::new(),
     };
     match intake::sign(state.store.as_ref(), &staff.ctx, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}/eligibility")).into_response()),

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/code", get(login::code_form).post(login::code_submit))
         .route("/account/password", get(account::form).post(account::submit))
         .route("/account/mfa", get(account::mfa_form).post(account::mfa_confirm))
+        .route("/account/mfa/recovery-codes", post(account::mfa_recovery_codes))
         .route("/patients", get(patients::list).post(patients::create))
         .route("/patients/new", get(patients::new_form))
         .route("/patients/{id}", get(patients::show).post(patients::update))

@@ -218,6 +218,10 @@ fn fieldsets(f: &PlanInput, e: &FieldErrors, weight: &WeightPolicy) -> Vec<Field
                 t("override_reason", "Medical director override reason", &f.override_reason, e)
                     .kind("textarea")
                     .hint("Required, from a medical director, above a hard limit"),
+                // Never echoed back: the field is empty on every render.
+                t("reauth_code", "Confirm the override", "", e)
+                    .kind("password")
+                    .hint("The 6-digit code from your authenticator app, or your password without two-step sign-in"),
             ],
         },
     ]

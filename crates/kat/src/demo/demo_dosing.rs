@@ -56,7 +56,7 @@ pub(crate) async fn accept(store: &dyn Store, ctx: &Ctx, patient: PatientId) -> 
         evaluation_id: ev.id.to_string(),
         decision: "accept".into(),
         reasons,
-        override_reason: String::new(),
+        ..Default::default()
     };
     intake::sign(store, ctx, patient, &input).await.map_err(e("sign eligibility"))?;
     Ok(())

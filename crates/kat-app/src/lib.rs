@@ -12,6 +12,7 @@ pub mod config;
 pub mod dosing;
 pub mod events;
 pub mod intake;
+pub mod ledger;
 pub mod live;
 pub mod measures;
 pub mod mfa;

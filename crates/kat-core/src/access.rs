@@ -130,7 +130,7 @@ pub fn is_record_permission(p: Permission) -> bool {
         | DosingSessionRead
         | DischargeOverride => true,
         PatientRead | PatientCreate | PatientUpdate | AuditRead | UserManage | PolicyManage | MeasureLinkSend
-        | ScheduleRead => false,
+        | ScheduleRead | LedgerRead | LedgerRecord => false,
     }
 }
 

@@ -69,10 +69,17 @@ pub enum Permission {
     DosingSessionRead,
     /// Override a refused discharge or a gate that needs a prescriber (prescribers).
     DischargeOverride,
+    /// Read the controlled-substance ledger and verify its chain (issue 13): those who
+    /// handle the stock and the admin who answers for the records (DEA-002); never the
+    /// front desk.
+    LedgerRead,
+    /// Record in the controlled-substance ledger (nurses, prescribers); which entries
+    /// each role may make is the clinic's duty table (`kat_core::ledger::DutyTable`).
+    LedgerRecord,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 26] = [
         Permission::PatientRead,
         Permission::PatientCreate,
         Permission::PatientUpdate,
@@ -97,6 +104,8 @@ impl Permission {
         Permission::DosingSessionRun,
         Permission::DosingSessionRead,
         Permission::DischargeOverride,
+        Permission::LedgerRead,
+        Permission::LedgerRecord,
     ];
 }
 
@@ -129,6 +138,8 @@ impl Role {
             TreatmentPlanWrite | TreatmentPlanSign | DischargeOverride => self == Role::Prescriber,
             DosingSessionRun => matches!(self, Role::Nurse | Role::Prescriber),
             DosingSessionRead => self.is_clinical(),
+            LedgerRead => matches!(self, Role::Admin | Role::Prescriber | Role::Nurse),
+            LedgerRecord => matches!(self, Role::Prescriber | Role::Nurse),
         }
     }
 
@@ -206,6 +217,21 @@ mod tests {
         assert!(Role::FrontDesk.allows(Permission::MeasureLinkSend));
         assert!(!Role::FrontDesk.allows(Permission::MeasureRead));
         assert!(!Role::Admin.allows(Permission::MeasureLinkSend));
+    }
+
+    #[test]
+    fn the_ledger_is_for_those_who_handle_the_stock_and_never_the_front_desk() {
+        use Role::*;
+        for (role, read, record) in [
+            (Admin, true, false),
+            (Prescriber, true, true),
+            (Nurse, true, true),
+            (Therapist, false, false),
+            (FrontDesk, false, false),
+        ] {
+            assert_eq!(role.allows(Permission::LedgerRead), read, "{role}");
+            assert_eq!(role.allows(Permission::LedgerRecord), record, "{role}");
+        }
     }
 
     #[test]

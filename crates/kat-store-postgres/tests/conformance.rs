@@ -123,3 +123,35 @@ async fn the_hash_chain_finds_what_the_triggers_no_longer_stop() {
         assert_eq!(walk().await.broken, Some(expected), "{tamper}");
     }
 }
+
+/// The ledger's entries and recorded balances cannot be changed, removed or truncated,
+/// and no balance can be negative, whatever SQL tries (issue 13 items 8 and 9).
+#[tokio::test]
+async fn the_ledger_refuses_changes_and_negative_balances() {
+    use kat_store::conformance::{LEDGER_REFUSED_WRITES, assert_ledger_writes_refused, seed_ledger};
+    let Some(db) = fresh_database().await else { return };
+    seed_ledger(&*db).await;
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    let mut outcomes = Vec::new();
+    for (sql, _) in LEDGER_REFUSED_WRITES {
+        outcomes.push(sqlx::query(sql).execute(&pool).await.err().map(|e| e.to_string()));
+    }
+    for sql in ["TRUNCATE ledger_entries CASCADE", "TRUNCATE ledger_balances"] {
+        let err = sqlx::query(sql).execute(&pool).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    pool.close().await;
+    assert_ledger_writes_refused(&*db, &outcomes).await;
+}
+
+/// A second connection to the database (a restarted server) reads the ledger's head from
+/// its row and appends after it.
+#[tokio::test]
+async fn the_ledger_head_survives_a_restart() {
+    let Some(db) = fresh_database().await else { return };
+    let container = kat_store::conformance::ledger_before_restart(&*db).await;
+    kat_store::Store::close(db.store()).await;
+    let again = kat_store_postgres::PostgresStore::connect(db.url()).await.unwrap();
+    kat_store::conformance::ledger_continues_after_restart(&again, container).await;
+    kat_store::Store::close(&again).await;
+}

@@ -362,6 +362,9 @@ ids!(
     AdministrationId,
     VitalId,
     SessionAlarmId,
+    ContainerId,
+    LedgerEntryId,
+    StorageLocationId,
 );
 
 /// Trigger refusals name their constraint at the start of the message

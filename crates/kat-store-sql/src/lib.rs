@@ -16,6 +16,7 @@ mod dosing;
 mod floor;
 mod foundation;
 mod intake;
+mod ledger;
 mod lists;
 mod measures;
 mod therapy;

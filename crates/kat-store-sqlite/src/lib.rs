@@ -253,6 +253,7 @@ fn unavailable(e: sqlx::Error) -> StoreError {
 /// share.
 fn unique_constraint(columns: &str) -> Option<&'static str> {
     use kat_store::dosing::dosing_constraints as dosing;
+    use kat_store::ledger::ledger_constraints as ledger;
     Some(match columns {
         "users.username" => constraints::USERS_USERNAME_UNIQUE,
         "patients.mrn" | "patients.mrn_seq" => constraints::PATIENTS_MRN_UNIQUE,
@@ -262,6 +263,10 @@ fn unique_constraint(columns: &str) -> Option<&'static str> {
         "safety_plans.patient_id, safety_plans.version" => therapy_constraints::SAFETY_PLANS_VERSION_UNIQUE,
         "session_alarms.vital_id, session_alarms.kind" => dosing::SESSION_ALARMS_VITAL_KIND_UNIQUE,
         "session_events.session_id" => dosing::SESSION_EVENTS_REMS_SUBMITTED_ONCE,
+        "ledger_entries.seq" => ledger::ENTRIES_SEQ_UNIQUE,
+        "ledger_entries.id" => ledger::ENTRIES_ID_UNIQUE,
+        "ledger_entries.prev_hash" => ledger::ENTRIES_PREV_HASH_UNIQUE,
+        "ledger_locations.name" => ledger::LOCATIONS_NAME_UNIQUE,
         _ => return None,
     })
 }
@@ -277,6 +282,11 @@ fn map_err(e: sqlx::Error) -> StoreError {
         if let Some(cols) = message.strip_prefix("UNIQUE constraint failed: ") {
             let constraint = unique_constraint(cols).map_or_else(|| cols.to_string(), str::to_string);
             return StoreError::Conflict { constraint };
+        }
+        // A named CHECK constraint (`CHECK constraint failed: ledger_containers_on_hand_check`),
+        // as PostgreSQL names it.
+        if let Some(name) = message.strip_prefix("CHECK constraint failed: ") {
+            return StoreError::Conflict { constraint: name.to_string() };
         }
         if let Some(refusal) = kat_store_sql::trigger_refusal(message) {
             return refusal;

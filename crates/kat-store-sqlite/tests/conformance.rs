@@ -226,3 +226,69 @@ async fn database_wal_and_backups_are_private() {
     assert!(tx.audit_chain_head().await.unwrap().is_some());
     tx.commit().await.unwrap();
 }
+
+/// The ledger's entries and recorded balances cannot be changed or removed, and no
+/// balance can be negative, whatever SQL tries (issue 13 items 8 and 9).
+#[tokio::test]
+async fn the_ledger_refuses_changes_and_negative_balances() {
+    use kat_store::conformance::{LEDGER_REFUSED_WRITES, assert_ledger_writes_refused, seed_ledger};
+    let (_dir, store) = fresh().await;
+    seed_ledger(&store).await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", store.path().display())).await.unwrap();
+    let mut outcomes = Vec::new();
+    for (sql, _) in LEDGER_REFUSED_WRITES {
+        outcomes.push(sqlx::query(sql).execute(&pool).await.err().map(|e| e.to_string()));
+    }
+    pool.close().await;
+    assert_ledger_writes_refused(&store, &outcomes).await;
+}
+
+/// A store opened again reads the ledger's head from its row and appends after it.
+#[tokio::test]
+async fn the_ledger_head_survives_a_restart() {
+    let (dir, store) = fresh().await;
+    let container = kat_store::conformance::ledger_before_restart(&store).await;
+    store.close().await;
+    let store = SqliteStore::open(&dir.path().join("kat.db"), OpenMode::MustExist).await.unwrap();
+    kat_store::conformance::ledger_continues_after_restart(&store, container).await;
+}
+
+/// With the ledger's triggers dropped, an edited entry and a removed last entry are
+/// each found by the chain walk at their place.
+#[tokio::test]
+async fn the_ledger_chain_finds_what_the_triggers_no_longer_stop() {
+    use kat_core::ledger::VerifyError;
+    use kat_core::ledger::chain::ChainBreak;
+    for (sql, expected) in [
+        (
+            "UPDATE ledger_entries SET content = replace(content, '\"NK\"', '\"XX\"') WHERE seq = 2",
+            ChainBreak::Altered { seq: 2 },
+        ),
+        ("DELETE FROM ledger_entries WHERE seq = 2", ChainBreak::HeadMismatch { head_seq: 2, last_seq: 1 }),
+    ] {
+        let (_dir, store) = fresh().await;
+        kat_store::conformance::seed_ledger(&store).await;
+        use sqlx::Connection;
+        // One connection: the foreign keys are off on it alone.
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", store.path().display())).await.unwrap();
+        for drop in [
+            "DROP TRIGGER ledger_entries_no_update",
+            "DROP TRIGGER ledger_entries_no_delete",
+            "DROP TRIGGER ledger_balances_no_delete",
+            "PRAGMA foreign_keys = OFF",
+        ] {
+            sqlx::query(drop).execute(&mut conn).await.unwrap();
+        }
+        sqlx::query("DELETE FROM ledger_balances WHERE seq = 2 AND $1 LIKE 'DELETE%'")
+            .bind(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let changed = sqlx::query(sql).execute(&mut conn).await.unwrap().rows_affected();
+        assert_eq!(changed, 1, "{sql}");
+        conn.close().await.unwrap();
+        let mut read = store.begin_read().await.unwrap();
+        let walk = kat_store::ledger::walk_ledger(&mut *read, 500).await.unwrap();
+        assert_eq!(walk.outcome.err(), Some(VerifyError::Chain(expected)), "{sql}");
+    }
+}

@@ -17,6 +17,8 @@ mod dosing;
 pub use dosing::*;
 mod floor;
 pub use floor::*;
+mod ledger;
+pub use ledger::*;
 mod lists;
 pub use lists::*;
 mod measures;
@@ -143,7 +145,14 @@ macro_rules! conformance_suite {
             a_read_transaction_does_not_wait_for_an_open_write,
             the_store_reports_its_migration_level_and_closes,
             floor_tiles_read_open_sessions_with_their_newest_readings,
-            notifications_reach_listeners_across_processes
+            notifications_reach_listeners_across_processes,
+            ledger_registrant_locations_and_products_round_trip,
+            ledger_entries_round_trip_with_their_containers_and_balances,
+            ledger_appends_chain_from_the_head_row,
+            ledger_entries_are_unique_and_roll_back_whole,
+            ledger_reads_come_a_page_at_a_time,
+            ledger_cases_and_losses_keep_their_state,
+            concurrent_ledger_appends_never_fork_the_chain
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -17,6 +17,7 @@ pub mod conformance;
 pub mod dosing;
 pub mod floor;
 pub mod intake;
+pub mod ledger;
 pub mod lists;
 pub mod measures;
 mod records;
@@ -27,6 +28,7 @@ pub use access::{AccessRepo, BreakGlassGrant, IdentityChange, MedicalDirectorCha
 pub use dosing::DosingRepo;
 pub use floor::FloorRepo;
 pub use intake::IntakeRepo;
+pub use ledger::LedgerRepo;
 pub use lists::ListRepo;
 pub use measures::MeasureRepo;
 pub use records::*;
@@ -151,6 +153,7 @@ pub trait Tx:
     + FloorRepo
     + ListRepo
     + AccessRepo
+    + LedgerRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;

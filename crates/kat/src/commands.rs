@@ -104,6 +104,31 @@ async fn verify_audit_chain(store: &dyn Store, ctx: &Ctx) -> Result<String> {
     }
 }
 
+/// Walks the controlled-substance ledger ([`kat_app::ledger::verify`], itself audited):
+/// prints that it is whole, or fails (exit 1) naming the first broken link or
+/// inconsistent entry.
+pub async fn ledger_verify(settings: &Settings) -> Result<()> {
+    let store = storage::open(&Location::from_settings(settings)?, Create::Never).await?;
+    let ctx = cli_ctx(settings).await?;
+    let report = kat_app::ledger::verify(store.as_ref(), &ctx).await.map_err(app_err);
+    store.close().await;
+    let report = report?;
+    let head = match &report.head {
+        Some((seq, hash)) => format!("head: entry {seq}, {hash}"),
+        None => "no entry yet".into(),
+    };
+    match report.broken {
+        None => {
+            println!(
+                "ledger intact: {} entries, {} containers' balances recomputed; {head}",
+                report.entries, report.containers
+            );
+            Ok(())
+        }
+        Some(b) => bail!("ledger broken: {b} ({} entries checked before it)", report.entries),
+    }
+}
+
 /// Prints the chain's head: `SEQ HASH`, to be kept somewhere the database's owner
 /// cannot rewrite.
 pub async fn audit_head(settings: &Settings) -> Result<()> {

@@ -144,6 +144,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The controlled-substance ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Show the configuration.
     Config {
         #[command(subcommand)]
@@ -232,6 +237,16 @@ enum TokenCommand {
     },
     /// List tokens.
     List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Walk the ledger's hash chain and recompute every container's balance; exits 1
+    /// naming the first broken link or inconsistent entry.
+    Verify {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -351,6 +366,9 @@ async fn main() -> Result<()> {
                 commands::token_revoke(&settings(&cli.config, None, db)?, &id_or_name).await
             }
             TokenCommand::List { db } => commands::token_list(&settings(&cli.config, None, db)?).await,
+        },
+        Command::Ledger { command } => match command {
+            LedgerCommand::Verify { db } => commands::ledger_verify(&settings(&cli.config, None, db)?).await,
         },
         Command::Audit { command } => match command {
             AuditCommand::Verify { db } => commands::audit_verify(&settings(&cli.config, None, db)?).await,

@@ -72,7 +72,7 @@ pub enum CaseAction {
 }
 
 /// An investigation note on a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseNote {
     pub at: Timestamp,
     pub by: Staff,
@@ -80,7 +80,7 @@ pub struct CaseNote {
 }
 
 /// How a case was closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolved {
     pub at: Timestamp,
     pub by: Staff,
@@ -90,7 +90,7 @@ pub struct Resolved {
 }
 
 /// A discrepancy case: open until resolved; an open case belongs on the worklist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Discrepancy {
     pub case: CaseRef,
     pub opened_at: Timestamp,

@@ -17,6 +17,7 @@ mod dosing_rems_api;
 mod dosing_state;
 mod health;
 mod intake;
+mod ledger;
 mod lists;
 mod live;
 mod measures;
